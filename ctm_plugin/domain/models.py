@@ -1,0 +1,38 @@
+"""The CTM's tables: its own ``MetaData``, every name prefixed ``ctm_``, never a host table."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class MissionActivation(Base):
+    """The CTM's own record of a mission it serves: when it was enabled and disabled, by whom.
+
+    A disabled mission keeps its row and all its data; re-enabling picks them up again.
+    """
+
+    __tablename__ = "ctm_mission"
+
+    mission_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    enabled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    enabled_by: Mapped[str] = mapped_column(String(80))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""The CTM's implementations of the host's hooks, one module per concern."""

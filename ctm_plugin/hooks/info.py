@@ -1,0 +1,20 @@
+from mimosa_host.plugin_api import PluginInfo, hookimpl
+
+from ctm_plugin import __version__
+from ctm_plugin.i18n import N_
+
+NAME = "ctm"
+REQUIRES_HOST = ">=1.0,<2"
+
+
+@hookimpl
+def mimosa_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        name=NAME,
+        version=__version__,
+        title=N_("Counter-trafficking"),
+        description=N_(
+            "Counter-trafficking cases, Palermo screening, assistance, consent, voluntary return and reintegration."
+        ),
+        requires_host=REQUIRES_HOST,
+    )

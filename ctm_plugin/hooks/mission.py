@@ -1,0 +1,36 @@
+"""The mission settings schema and what enabling or disabling the CTM in a mission does."""
+
+from typing import Any
+
+from marshmallow import Schema
+from mimosa_host.plugin_api import MissionRef, RequestContext, hookimpl
+
+from ctm_plugin.domain.models import MissionActivation, utcnow
+from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
+
+
+@hookimpl
+def mimosa_mission_settings_schema() -> Schema:
+    return MissionSettingsSchema()
+
+
+def _actor(ctx: RequestContext) -> str:
+    return ctx.user.username if ctx.user else "system"
+
+
+@hookimpl
+def mimosa_mission_enabled(mission: MissionRef, settings: dict[str, Any], ctx: RequestContext) -> None:
+    with ctx.session_factory() as session, session.begin():
+        activation = session.get(MissionActivation, mission.code)
+        if activation is None:
+            session.add(MissionActivation(mission_code=mission.code, enabled_by=_actor(ctx)))
+        elif activation.disabled_at is not None:
+            activation.enabled_at, activation.enabled_by, activation.disabled_at = utcnow(), _actor(ctx), None
+
+
+@hookimpl
+def mimosa_mission_disabled(mission: MissionRef, ctx: RequestContext) -> None:
+    with ctx.session_factory() as session, session.begin():
+        activation = session.get(MissionActivation, mission.code)
+        if activation is not None:
+            activation.disabled_at = utcnow()

@@ -1,0 +1,15 @@
+from collections.abc import Sequence
+
+from mimosa_host.plugin_api import Permission, Role, hookimpl
+
+from ctm_plugin.security.permissions import PERMISSIONS, ROLES
+
+
+@hookimpl
+def mimosa_permissions() -> Sequence[Permission]:
+    return PERMISSIONS
+
+
+@hookimpl
+def mimosa_roles() -> Sequence[Role]:
+    return ROLES

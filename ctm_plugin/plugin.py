@@ -1,0 +1,30 @@
+"""What the ``mimosa.plugins`` entry point ``ctm`` names: the CTM's host hook implementations.
+
+Each concern lives in its own module under :mod:`ctm_plugin.hooks`; this module only
+gathers them so the host registers one plugin object.
+"""
+
+from ctm_plugin.hooks.database import mimosa_database
+from ctm_plugin.hooks.info import mimosa_plugin_info
+from ctm_plugin.hooks.mission import (
+    mimosa_mission_disabled,
+    mimosa_mission_enabled,
+    mimosa_mission_settings_schema,
+)
+from ctm_plugin.hooks.permissions import mimosa_permissions, mimosa_roles
+from ctm_plugin.hooks.tabs import mimosa_record_tabs
+from ctm_plugin.hooks.translations import mimosa_translations
+from ctm_plugin.hooks.web import mimosa_blueprints
+
+__all__ = [
+    "mimosa_blueprints",
+    "mimosa_database",
+    "mimosa_mission_disabled",
+    "mimosa_mission_enabled",
+    "mimosa_mission_settings_schema",
+    "mimosa_permissions",
+    "mimosa_plugin_info",
+    "mimosa_record_tabs",
+    "mimosa_roles",
+    "mimosa_translations",
+]

@@ -1,0 +1,1 @@
+"""marshmallow schemas for every boundary: forms, files, settings, SOAP dicts."""

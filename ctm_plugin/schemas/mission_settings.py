@@ -1,0 +1,46 @@
+"""A mission's CTM settings: how to reach the host's SOAP services, and case numbering."""
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from ctm_plugin.i18n import N_
+
+CASE_PREFIX_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,11}$"
+
+
+class MissionSettingsSchema(Schema):
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+    soap_base_url = fields.Url(
+        required=True,
+        schemes={"http", "https"},
+        require_tld=False,
+        metadata={
+            "label": N_("Host SOAP base URL"),
+            "description": N_("The address the host's SOAP services live under, e.g. https://mimosa.example/"),
+        },
+        error_messages={"invalid": N_("Enter a full http or https address."), "required": N_("This field is required.")},
+    )
+    soap_username = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=80, error=N_("Enter between 1 and 80 characters.")),
+        metadata={"label": N_("SOAP API user")},
+        error_messages={"required": N_("This field is required.")},
+    )
+    soap_password = fields.String(
+        required=True,
+        validate=validate.Length(min=8, max=200, error=N_("Enter between 8 and 200 characters.")),
+        metadata={"label": N_("SOAP API password"), "secret": True},
+        error_messages={"required": N_("This field is required.")},
+    )
+    case_number_prefix = fields.String(
+        load_default="CT",
+        validate=validate.Regexp(
+            CASE_PREFIX_PATTERN, error=N_("Use 1 to 12 capital letters, digits or hyphens, starting with a letter or digit.")
+        ),
+        metadata={
+            "label": N_("Case number prefix"),
+            "description": N_("Case numbers in this mission start with it, e.g. CT-2026-00042."),
+        },
+    )

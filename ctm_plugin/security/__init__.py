@@ -1,0 +1,1 @@
+"""Permissions, field groups and roles: who may see and do what in the CTM."""

@@ -1,0 +1,49 @@
+"""The permissions the CTM checks and the role bundles it suggests to administrators.
+
+Identity fields are a group of their own (``ctm.identity.view``): a user may work on
+a case without ever seeing who the person is.
+"""
+
+from mimosa_host.plugin_api import Permission, Role
+
+from ctm_plugin.i18n import N_
+
+CASE_VIEW = "ctm.case.view"
+CASE_EDIT = "ctm.case.edit"
+IDENTITY_VIEW = "ctm.identity.view"
+DETERMINE = "ctm.screening.determine"
+RETURN_BOOK = "ctm.return.book"
+MAPPING_MANAGE = "ctm.mapping.manage"
+SYNC_VIEW = "ctm.sync.view"
+AUDIT_VIEW = "ctm.audit.view"
+TRENDS_VIEW = "ctm.trends.view"
+EMERGENCY_FUND_APPROVE = "ctm.emergency_fund.approve"
+RESEARCH_EXTRACT = "ctm.research.extract"
+
+PERMISSIONS = (
+    Permission(CASE_VIEW, N_("View counter-trafficking cases")),
+    Permission(CASE_EDIT, N_("Open and edit counter-trafficking cases")),
+    Permission(IDENTITY_VIEW, N_("See identity fields of victims")),
+    Permission(DETERMINE, N_("Record a trafficking determination")),
+    Permission(RETURN_BOOK, N_("Book voluntary returns")),
+    Permission(MAPPING_MANAGE, N_("Configure and test mappings with the host")),
+    Permission(SYNC_VIEW, N_("See synchronisation status and failures")),
+    Permission(AUDIT_VIEW, N_("See who viewed and changed cases")),
+    Permission(TRENDS_VIEW, N_("See aggregate trends")),
+    Permission(EMERGENCY_FUND_APPROVE, N_("Approve emergency-fund assistance")),
+    Permission(RESEARCH_EXTRACT, N_("Publish privacy-safe research extracts")),
+)
+
+ROLES = (
+    Role("ctm.caseworker", N_("CT caseworker"), (CASE_VIEW, CASE_EDIT, IDENTITY_VIEW)),
+    Role("ctm.movement_officer", N_("CT movement officer"), (CASE_VIEW, IDENTITY_VIEW, RETURN_BOOK)),
+    Role("ctm.integrator", N_("CT integrator"), (MAPPING_MANAGE, SYNC_VIEW)),
+    Role("ctm.mission_admin", N_("CT mission administrator"), (AUDIT_VIEW, SYNC_VIEW)),
+    Role(
+        "ctm.hq_programme_manager",
+        N_("CT HQ programme manager"),
+        (CASE_VIEW, DETERMINE, EMERGENCY_FUND_APPROVE, TRENDS_VIEW),
+    ),
+    Role("ctm.researcher", N_("CT researcher"), (TRENDS_VIEW, RESEARCH_EXTRACT)),
+    Role("ctm.auditor", N_("CT auditor"), (CASE_VIEW, AUDIT_VIEW)),
+)

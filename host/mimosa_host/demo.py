@@ -1,0 +1,151 @@
+"""Synthetic demo data: three missions, one user per role, beneficiaries and movements.
+
+Every name, date and document number here is made up from fixed lists with a fixed
+seed; nothing comes from a real person. THA and KHM have the CTM enabled, MDA not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+
+import sqlalchemy as sa
+
+from . import enablement
+from .accounts import add_user, build_context, grant
+from .db import transaction
+from .models import Beneficiary, Document, Leg, Movement, Mission, User
+from .plugin_api import UserRef
+from .runtime import Runtime
+
+MISSIONS = (("THA", "Thailand", "THA"), ("KHM", "Cambodia", "KHM"), ("MDA", "Moldova", "MDA"))
+CTM_MISSIONS = ("THA", "KHM")
+PASSWORD = "demo-{username}-2026"
+
+# username, display name, roles in each mission (None: all three), HQ administrator
+DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...] | None, bool], ...] = (
+    ("caseworker", "Dara Caseworker", ("host.officer", "ctm.caseworker"), None, False),
+    ("movement", "Lin Movement Officer", ("host.officer", "ctm.movement_officer"), None, False),
+    ("integrator", "Ion Integrator", ("host.officer", "ctm.integrator"), None, False),
+    ("admin", "Mai Mission Admin", ("host.mission_admin", "ctm.mission_admin"), None, False),
+    ("hq", "Ana HQ Programme Manager", ("host.officer", "ctm.hq_programme_manager"), None, True),
+    ("researcher", "Noor Researcher", ("ctm.researcher",), None, False),
+    ("auditor", "Sam Auditor", ("host.officer", "ctm.auditor"), None, False),
+    ("khm.caseworker", "Sophea KHM Caseworker", ("host.officer", "ctm.caseworker"), ("KHM",), False),
+)
+
+GIVEN = ("Anan", "Bopha", "Chenda", "Dara", "Elena", "Kanya", "Malai", "Nika", "Pich", "Rotha", "Sokha", "Vanna",
+         "Ion", "Maria", "Andrei", "Niran", "Somchai", "Lina", "Vuthy", "Mihai")
+FAMILY = ("Arun", "Bun", "Chan", "Dumitru", "Kaew", "Keo", "Lungu", "Meas", "Phan", "Rusu", "Sok", "Srey",
+          "Thong", "Ungureanu", "Vong", "Yim")
+NATIONALITY = {"THA": ("MMR", "KHM", "LAO", "THA"), "KHM": ("KHM", "VNM"), "MDA": ("MDA", "UKR", "ROU")}
+LANGUAGES = {"MMR": "mya", "KHM": "khm", "LAO": "lao", "THA": "tha", "VNM": "vie", "MDA": "ron", "UKR": "ukr",
+             "ROU": "ron"}
+AIRPORT = {"THA": "BKK", "KHM": "PNH", "MDA": "RMO", "MMR": "RGN", "LAO": "VTE", "VNM": "SGN", "UKR": "KBP",
+           "ROU": "OTP"}
+BENEFICIARIES_PER_MISSION = 40
+
+
+def password_for(username: str) -> str:
+    return PASSWORD.format(username=username)
+
+
+def _ctm_settings(code: str) -> dict[str, str]:
+    return {
+        "soap_base_url": "http://127.0.0.1:8000/",
+        "soap_username": f"ctm-{code.lower()}",
+        "soap_password": f"demo-soap-{code.lower()}-secret",
+        "case_number_prefix": f"{code}-CT",
+    }
+
+
+def seed(rt: Runtime) -> None:
+    rt.upgrade_all()
+    with transaction(rt.factory) as s:
+        for code, name, country in MISSIONS:
+            if s.get(Mission, code) is None:
+                s.add(Mission(code=code, name=name, country=country))
+        s.flush()
+        for username, display, roles, only, hq in DEMO_USERS:
+            user = s.scalar(sa.select(User).where(User.username == username))
+            if user is None:
+                user = add_user(s, username, display, password_for(username), hq)
+            for code in only or [m[0] for m in MISSIONS]:
+                for role in roles:
+                    grant(s, user, code, role)
+        rng = random.Random(2026)
+        for code, _name, _country in MISSIONS:
+            if s.scalar(sa.select(sa.func.count()).where(Beneficiary.mission_code == code)):
+                continue
+            _seed_records(s, rng, code)
+    _enable_ctm(rt)
+
+
+def _seed_records(s, rng: random.Random, code: str) -> None:  # noqa: ANN001 - a Session
+    prefix = {"THA": 1, "KHM": 2, "MDA": 3}[code]
+    people = []
+    for i in range(1, BENEFICIARIES_PER_MISSION + 1):
+        nationality = rng.choice(NATIONALITY[code])
+        b = Beneficiary(
+            beneficiary_id=f"BEN-{prefix}{i:06d}",
+            mission_code=code,
+            family_name=rng.choice(FAMILY),
+            given_name=rng.choice(GIVEN),
+            sex=rng.choice("FFFMMX"),
+            birth_date=date(1975, 1, 1) + timedelta(days=rng.randrange(0, 365 * 32)),
+            birth_date_estimated=rng.random() < 0.2,
+            nationality=nationality,
+            languages=[LANGUAGES[nationality]],
+            vulnerabilities=["VOT"] if rng.random() < 0.5 else [],
+            project_code=f"{code}-CT-01",
+        )
+        b.documents.append(
+            Document(type="PASSPORT", number=f"X{rng.randrange(10**7, 10**8)}", issuing_country=nationality,
+                     expires=date(2030, 1, 1) + timedelta(days=rng.randrange(0, 1500)))
+        )
+        s.add(b)
+        people.append(b)
+    s.flush()
+    for i, b in enumerate(people[:5], start=1):
+        depart = datetime(2026, 12, 1, 8, tzinfo=timezone.utc) + timedelta(days=7 * i)
+        m = Movement(
+            movement_id=f"MOV-{prefix}{i:06d}",
+            mission_code=code,
+            project_code=b.project_code,
+            movement_type="AVRR",
+            origin_country=code,
+            origin_location=AIRPORT[code],
+            destination_country=b.nationality,
+            destination_location=AIRPORT[b.nationality],
+            earliest_departure=depart.date(),
+            escort_type="OPERATIONAL",
+            fit_to_travel=True,
+            status="BOOKED" if i % 2 else "REQUESTED",
+            beneficiaries=[b],
+        )
+        if m.status == "BOOKED":
+            m.legs.append(Leg(sequence=1, carrier="Demo Air", flight_number=f"DA{100 + i}", from_location=m.origin_location,
+                              to_location=m.destination_location, departure=depart, arrival=depart + timedelta(hours=3)))
+        s.add(m)
+
+
+def _enable_ctm(rt: Runtime) -> None:
+    if "ctm" not in rt.host.active_names:
+        return
+    system = UserRef(0, "demo-seed", "Demo seed", is_hq_admin=True)
+    for code in CTM_MISSIONS:
+        with transaction(rt.factory) as s:
+            if "ctm" in enablement.enabled_plugins(s, code):
+                continue
+            ctx, _ = build_context(s, rt.host, rt.factory, s.get(Mission, code), None, "en")
+            enablement.enable(s, rt.host, code, "ctm", _ctm_settings(code), dataclasses.replace(ctx, user=system))
+
+
+def print_logins(echo: Callable[[str], None]) -> None:
+    echo("Demo logins (synthetic data only):")
+    for username, display, roles, only, hq in DEMO_USERS:
+        where = ", ".join(only or [m[0] for m in MISSIONS])
+        echo(f"  {username:<16} {password_for(username):<28} {display} — {', '.join(roles)} in {where}"
+             + (" (HQ administrator)" if hq else ""))

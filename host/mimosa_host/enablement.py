@@ -1,0 +1,173 @@
+"""Enabling and disabling a plugin for one mission, with every refusal the contract names."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import marshmallow
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from . import db
+from .i18n import N_
+from .models import Mission, PluginEnablement, utcnow
+from .plugin_api import MissionRef, Refusal, RequestContext
+from .plugins import PluginHost
+
+
+@dataclass
+class EnablementRefused(Exception):
+    """Why a change was refused: a host msgid with its parameters, and per-field errors."""
+
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+    field_errors: dict[str, list[str]] = field(default_factory=dict)
+    plugin_message: bool = False
+    """True when ``message`` is a plugin's own msgid (from :class:`Refusal`)."""
+
+    def __str__(self) -> str:
+        return self.message % self.params if self.params else self.message
+
+
+def secret_fields(schema: marshmallow.Schema) -> set[str]:
+    """Fields whose stored value is never shown again; left blank in a form, it is kept."""
+    return {name for name, f in schema.fields.items() if f.metadata.get("secret")}
+
+
+def _state(session: Session, mission_code: str, plugin_name: str) -> PluginEnablement | None:
+    return session.scalar(
+        sa.select(PluginEnablement).where(
+            PluginEnablement.mission_code == mission_code, PluginEnablement.plugin_name == plugin_name
+        )
+    )
+
+
+def enabled_plugins(session: Session, mission_code: str) -> set[str]:
+    return set(
+        session.scalars(
+            sa.select(PluginEnablement.plugin_name).where(
+                PluginEnablement.mission_code == mission_code, PluginEnablement.enabled.is_(True)
+            )
+        )
+    )
+
+
+def enabled_missions(session: Session, plugin_name: str) -> list[str]:
+    return list(
+        session.scalars(
+            sa.select(PluginEnablement.mission_code)
+            .where(PluginEnablement.plugin_name == plugin_name, PluginEnablement.enabled.is_(True))
+            .order_by(PluginEnablement.mission_code)
+        )
+    )
+
+
+def current_settings(session: Session, mission_code: str, plugin_name: str) -> dict[str, Any]:
+    state = _state(session, mission_code, plugin_name)
+    return dict(state.settings) if state else {}
+
+
+def _joined(ctx: RequestContext, session: Session) -> RequestContext:
+    """``ctx`` whose sessions join ``session``'s transaction: a plugin's side effects commit or roll back with it."""
+    return dataclasses.replace(
+        ctx, session_factory=lambda: Session(bind=session.connection(), join_transaction_mode="create_savepoint")
+    )
+
+
+def _check_plugin(host: PluginHost, engine: sa.Engine, plugin_name: str, is_hq_admin: bool) -> None:
+    installed = host.installed.get(plugin_name)
+    if installed is None:
+        raise EnablementRefused(N_("There is no plugin named %(name)s."), {"name": plugin_name})
+    if not installed.compatible:
+        raise EnablementRefused(
+            N_("The plugin %(name)s cannot run on this host: %(reason)s"),
+            {"name": plugin_name, "reason": "; ".join(installed.problems)},
+        )
+    if installed.info.restricted and not is_hq_admin:
+        raise EnablementRefused(N_("Only an HQ administrator may enable the plugin %(name)s."), {"name": plugin_name})
+    database = host.call_one(plugin_name, "mimosa_database")
+    if database is not None and not db.plugin_at_head(engine, database):
+        raise EnablementRefused(
+            N_("The database of the plugin %(name)s is not up to date; run “mimosa-host db upgrade” first."),
+            {"name": plugin_name},
+        )
+
+
+def validate_settings(
+    host: PluginHost, plugin_name: str, submitted: dict[str, Any], previous: dict[str, Any]
+) -> dict[str, Any]:
+    schema = host.call_one(plugin_name, "mimosa_mission_settings_schema")
+    if schema is None:
+        return {}
+    data = dict(submitted)
+    for name in secret_fields(schema):
+        if not data.get(name) and previous.get(name):
+            data[name] = previous[name]
+    try:
+        loaded = schema.load(data, unknown=marshmallow.RAISE)
+    except marshmallow.ValidationError as exc:
+        errors = exc.normalized_messages()
+        raise EnablementRefused(
+            N_("The settings were not saved: correct the fields marked below."),
+            field_errors={
+                name: msgs if isinstance(msgs, list) else [str(msgs)] for name, msgs in errors.items()
+            },
+        ) from None
+    return schema.dump(loaded)
+
+
+def enable(
+    session: Session,
+    host: PluginHost,
+    mission_code: str,
+    plugin_name: str,
+    settings: dict[str, Any],
+    ctx: RequestContext,
+) -> PluginEnablement:
+    """Enable (or re-configure) a plugin in a mission, in the caller's transaction.
+
+    Raises :class:`EnablementRefused`; the caller rolls back, so nothing changes.
+    """
+    actor = ctx.user
+    _check_plugin(host, session.get_bind(), plugin_name, bool(actor and actor.is_hq_admin))
+    mission = session.get(Mission, mission_code)
+    if mission is None:
+        raise EnablementRefused(N_("There is no mission %(code)s."), {"code": mission_code})
+    state = _state(session, mission_code, plugin_name)
+    clean = validate_settings(host, plugin_name, settings, state.settings if state else {})
+    if state is None:
+        state = PluginEnablement(mission_code=mission_code, plugin_name=plugin_name)
+        session.add(state)
+    state.enabled = True
+    state.settings = clean
+    state.changed_by = actor.username if actor else "system"
+    state.changed_at = utcnow()
+    session.flush()
+    ref = MissionRef(mission.code, mission.name, mission.country)
+    try:
+        host.call_one(plugin_name, "mimosa_mission_enabled", mission=ref, settings=clean, ctx=_joined(ctx, session))
+    except Refusal as exc:
+        raise EnablementRefused(str(exc), plugin_message=True) from None
+    return state
+
+
+def disable(session: Session, host: PluginHost, mission_code: str, plugin_name: str, ctx: RequestContext) -> None:
+    """Disable a plugin in a mission; its settings and its data for the mission are kept."""
+    state = _state(session, mission_code, plugin_name)
+    if state is None or not state.enabled:
+        raise EnablementRefused(
+            N_("The plugin %(name)s is not enabled in mission %(code)s."), {"name": plugin_name, "code": mission_code}
+        )
+    state.enabled = False
+    state.changed_by = ctx.user.username if ctx.user else "system"
+    state.changed_at = utcnow()
+    session.flush()
+    mission = session.get(Mission, mission_code)
+    host.call_one(
+        plugin_name,
+        "mimosa_mission_disabled",
+        mission=MissionRef(mission.code, mission.name, mission.country),
+        ctx=_joined(ctx, session),
+    )

@@ -1,0 +1,66 @@
+"""Runs plugins' periodic jobs, once per mission where the plugin is enabled."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from .accounts import build_context
+from .enablement import enabled_missions
+from .models import Mission, utcnow
+from .plugin_api import Job, bind_context, unbind_context
+from .runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class JobRunner:
+    rt: Runtime
+    clock: Callable[[], datetime] = utcnow
+    last_run: dict[tuple[str, str, str], datetime] = field(default_factory=dict)
+    """(plugin, job, mission) -> when it last ran in this process."""
+
+    def jobs(self) -> list[tuple[str, Job]]:
+        return [(plugin, job) for plugin, jobs in self.rt.host.call_each("mimosa_jobs") for job in jobs or ()]
+
+    def run_due(self, force: bool = False) -> list[tuple[str, str, str]]:
+        """Run every job whose interval has passed (every job with ``force``); returns what ran.
+
+        A failing job is logged by name and mission only, and does not stop the others.
+        """
+        ran = []
+        now = self.clock()
+        for plugin, job in self.jobs():
+            with self.rt.factory() as s:
+                missions = enabled_missions(s, plugin)
+            for code in missions:
+                key = (plugin, job.name, code)
+                last = self.last_run.get(key)
+                if not force and last is not None and now - last < job.interval:
+                    continue
+                self.last_run[key] = now
+                self._run(plugin, job, code)
+                ran.append(key)
+        return ran
+
+    def _run(self, plugin: str, job: Job, code: str) -> None:
+        with self.rt.factory() as s:
+            mission = s.scalar(sa.select(Mission).where(Mission.code == code))
+            ctx, _enabled = build_context(s, self.rt.host, self.rt.factory, mission, None, "en")
+        token = bind_context(ctx)
+        try:
+            job.run(ctx)
+        except Exception:  # noqa: BLE001 - one job's failure must not stop the scheduler
+            log.exception("job %s.%s failed in mission %s", plugin, job.name, code)
+        finally:
+            unbind_context(token)
+
+    def run_forever(self, stop: threading.Event, tick: float = 5.0) -> None:
+        while not stop.wait(tick):
+            self.run_due()

@@ -1,0 +1,277 @@
+"""The MiMOSA plugin API: the one module of the host a plugin may import.
+
+Everything a plugin and the host exchange is here: the hook specifications, the
+markers, and the small dataclasses the hooks return or receive. Hooks return plain
+data and check their own permissions at call time; a hookimpl may accept any subset
+of a spec's arguments, so arguments may be added to a spec but never removed.
+
+Labels in the dataclasses (``title``, ``label``, ``description``) are English
+msgids of the plugin's own gettext domain (see :func:`mimosa_translations`); the
+host translates them into the viewer's language when it renders them. Mark them in
+plugin code with a no-op marker so that Babel extracts them.
+
+Dispatch is per mission: for a request, the host calls a plugin's hooks only when
+the plugin is enabled for the request's mission.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:  # annotation-only imports keep the contract importable cheaply
+    import click
+    import flask
+    import marshmallow
+    import sqlalchemy
+    import sqlalchemy.orm
+
+PROJECT = "mimosa"
+ENTRY_POINT_GROUP = "mimosa.plugins"
+RECORD_TYPES = ("beneficiary", "movement")
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --------------------------------------------------------------------------------------
+# Types the hooks exchange
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """Who the plugin is and which host versions it runs on."""
+
+    name: str
+    version: str
+    title: str
+    description: str
+    requires_host: str
+    """A PEP 440 specifier set, e.g. ``">=1.0,<2"``; the host refuses a mismatch."""
+    restricted: bool = False
+    """Only HQ administrators may enable a restricted plugin."""
+
+
+@dataclass(frozen=True)
+class DatabaseInfo:
+    """The plugin's own tables and migrations, kept apart from the host's."""
+
+    metadata: sqlalchemy.MetaData
+    script_location: str
+    """An Alembic script location, e.g. ``"my_plugin:migrations"``."""
+    version_table: str
+
+
+@dataclass(frozen=True)
+class Permission:
+    name: str
+    label: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Role:
+    """A bundle of permissions an administrator grants to a user in one mission."""
+
+    name: str
+    label: str
+    permissions: tuple[str, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Tab:
+    """A tab on a host record page, linking to one of the plugin's pages."""
+
+    id: str
+    label: str
+    url: str
+    order: int = 100
+    badge: str | None = None
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    id: str
+    label: str
+    url: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Job:
+    """A periodic job; the host runs ``run(ctx)`` once per mission where the plugin is enabled."""
+
+    name: str
+    interval: timedelta
+    run: Callable[[RequestContext], None]
+
+
+@dataclass(frozen=True)
+class Translations:
+    domain: str
+    directory: str
+    """A folder holding ``<locale>/LC_MESSAGES/<domain>.mo``."""
+
+
+@dataclass(frozen=True)
+class UserRef:
+    id: int
+    username: str
+    display_name: str
+    is_hq_admin: bool = False
+
+
+@dataclass(frozen=True)
+class MissionRef:
+    code: str
+    name: str
+    country: str
+    """ISO 3166-1 alpha-3."""
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What a hook or a plugin page knows about the request it serves.
+
+    ``user`` is ``None`` for jobs the host runs on the mission's behalf.
+    ``session_factory`` opens a SQLAlchemy session on the host's database; the
+    plugin applies its own mission scope to its own tables.
+    """
+
+    mission: MissionRef
+    locale: str
+    permissions: frozenset[str]
+    session_factory: Callable[[], sqlalchemy.orm.Session]
+    user: UserRef | None = None
+    csrf_token: Callable[[], str] = field(default=lambda: "")
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a plugin view returns for the host to render inside its page frame.
+
+    ``body`` is HTML the plugin has rendered and escaped itself. When ``record_type``
+    and ``record_ref`` are set, the host renders the record's header and tabs around
+    the body (and answers 404 when the record is not in the request's mission);
+    ``active_tab`` names the tab to highlight.
+    """
+
+    title: str
+    body: str
+    record_type: str | None = None
+    record_ref: str | None = None
+    active_tab: str | None = None
+    status: int = 200
+
+
+_current_context: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
+    "mimosa_request_context"
+)
+
+
+class Refusal(Exception):
+    """Raised by a plugin to refuse an operation with a message meant for the user.
+
+    The message is a msgid of the plugin's gettext domain; the host translates it.
+    """
+
+
+def current_context() -> RequestContext:
+    """The context of the request (or job) being served; raises LookupError outside one."""
+    return _current_context.get()
+
+
+def bind_context(ctx: RequestContext) -> contextvars.Token[RequestContext]:
+    """Host side: make ``ctx`` the current context; pass the token to :func:`unbind_context`."""
+    return _current_context.set(ctx)
+
+
+def unbind_context(token: contextvars.Token[RequestContext]) -> None:
+    _current_context.reset(token)
+
+
+# --------------------------------------------------------------------------------------
+# Hook specifications
+# --------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def mimosa_plugin_info() -> PluginInfo:
+    """Name, version, title, description, host version range and ``restricted`` flag."""
+
+
+@hookspec(firstresult=True)
+def mimosa_database() -> DatabaseInfo:
+    """The plugin's ``MetaData``, Alembic script location and version table."""
+
+
+@hookspec
+def mimosa_permissions() -> Sequence[Permission]:
+    """The permissions the plugin checks."""
+
+
+@hookspec
+def mimosa_roles() -> Sequence[Role]:
+    """Role bundles the plugin suggests; administrators grant them per mission."""
+
+
+@hookspec
+def mimosa_record_tabs(record_type: str, record_ref: str, ctx: RequestContext) -> Sequence[Tab]:
+    """Tabs on a host record page; ``record_type`` is ``beneficiary`` or ``movement``.
+
+    Return no tab the user of ``ctx`` may not open.
+    """
+
+
+@hookspec
+def mimosa_menu_items(ctx: RequestContext) -> Sequence[MenuItem]:
+    """Entries in the host's navigation for the user and mission of ``ctx``."""
+
+
+@hookspec
+def mimosa_blueprints() -> Sequence[flask.Blueprint]:
+    """Flask blueprints mounted under ``/plugins/<plugin name>/``; views may return a :class:`Page`."""
+
+
+@hookspec(firstresult=True)
+def mimosa_mission_settings_schema() -> marshmallow.Schema:
+    """A marshmallow schema for the plugin's per-mission settings, rendered by the admin page."""
+
+
+@hookspec
+def mimosa_mission_enabled(mission: MissionRef, settings: dict[str, Any], ctx: RequestContext) -> None:
+    """Side effects of enabling the plugin for ``mission``; raise :class:`Refusal` to refuse.
+
+    The host calls this inside the transaction that records the enablement, so a refusal
+    leaves nothing behind.
+    """
+
+
+@hookspec
+def mimosa_mission_disabled(mission: MissionRef, ctx: RequestContext) -> None:
+    """Side effects of disabling the plugin for ``mission``; its data for the mission is kept."""
+
+
+@hookspec
+def mimosa_jobs() -> Sequence[Job]:
+    """Periodic jobs the host runs once per mission where the plugin is enabled."""
+
+
+@hookspec
+def mimosa_cli_commands() -> Sequence[click.Command]:
+    """Click commands mounted under ``mimosa-host <plugin name>``."""
+
+
+@hookspec(firstresult=True)
+def mimosa_translations() -> Translations:
+    """The plugin's gettext domain and catalog folder."""

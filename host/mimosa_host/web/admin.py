@@ -1,0 +1,145 @@
+"""The mission administrator's plugin page: installed plugins, enable/disable, settings forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import flask
+import marshmallow
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from marshmallow import fields, validate
+
+from .. import enablement, i18n
+from ..db import transaction
+from ..models import PluginEnablement
+from ..roles import MANAGE_PLUGINS
+from . import plugin_catalogs, runtime
+
+bp = Blueprint("admin", __name__)
+
+
+@bp.before_request
+def _require_admin() -> None:
+    if not g.ctx.can(MANAGE_PLUGINS):
+        abort(404)
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a settings form, derived from a marshmallow field."""
+
+    name: str
+    label: str
+    input_type: str
+    required: bool
+    description: str
+    choices: tuple[str, ...] = ()
+    secret: bool = False
+
+
+def form_fields(schema: marshmallow.Schema) -> list[FormField]:
+    result = []
+    for name, f in schema.fields.items():
+        if f.dump_only:
+            continue
+        choices: tuple[str, ...] = ()
+        for v in f.validators:
+            if isinstance(v, validate.OneOf):
+                choices = tuple(str(c) for c in v.choices)
+        if f.metadata.get("secret"):
+            input_type = "password"
+        elif isinstance(f, fields.Boolean):
+            input_type = "checkbox"
+        elif isinstance(f, (fields.Integer, fields.Float, fields.Decimal)):
+            input_type = "number"
+        elif isinstance(f, fields.Url):
+            input_type = "url"
+        elif isinstance(f, fields.Email):
+            input_type = "email"
+        else:
+            input_type = "select" if choices else "text"
+        result.append(
+            FormField(
+                name=name,
+                label=f.metadata.get("label", name),
+                input_type=input_type,
+                required=f.required,
+                description=f.metadata.get("description", ""),
+                choices=choices,
+                secret=bool(f.metadata.get("secret")),
+            )
+        )
+    return result
+
+
+def submitted_settings(form_spec: list[FormField], form: Any) -> dict[str, Any]:
+    """Form values as the schema expects them: unchecked boxes are False, blank inputs absent."""
+    data: dict[str, Any] = {}
+    for f in form_spec:
+        if f.input_type == "checkbox":
+            data[f.name] = f.name in form
+        elif form.get(f.name, "").strip():
+            data[f.name] = form.get(f.name).strip()
+    return data
+
+
+def _states() -> dict[str, PluginEnablement]:
+    with runtime().factory() as s:
+        rows = s.scalars(sa.select(PluginEnablement).where(PluginEnablement.mission_code == g.mission.code))
+        return {row.plugin_name: row for row in rows}
+
+
+@bp.route("/plugins")
+def plugins():
+    return flask.render_template(
+        "admin_plugins.html", installed=sorted(runtime().host.installed.values(), key=lambda p: p.name), states=_states()
+    )
+
+
+@bp.route("/plugins/<name>", methods=["GET", "POST"])
+def plugin(name: str):
+    rt = runtime()
+    installed = rt.host.installed.get(name)
+    if installed is None:
+        abort(404)
+    schema = rt.host.call_one(name, "mimosa_mission_settings_schema") if installed.compatible else None
+    spec = form_fields(schema) if schema is not None else []
+    state = _states().get(name)
+    values = dict(state.settings) if state else {}
+    refusal = None
+    if request.method == "POST":
+        values = submitted_settings(spec, request.form)
+        try:
+            with transaction(rt.factory) as s:
+                enablement.enable(s, rt.host, g.mission.code, name, values, g.ctx)
+        except enablement.EnablementRefused as exc:
+            refusal = exc
+        else:
+            flash(i18n.gettext("The plugin %(name)s is enabled in this mission.", name=name), "success")
+            return redirect(url_for("admin.plugin", name=name))
+    catalogs = plugin_catalogs(name) if installed.compatible else []
+    status = 422 if refusal else 200
+    return flask.render_template(
+        "admin_plugin.html",
+        installed=installed,
+        state=state,
+        spec=spec,
+        values={k: v for k, v in values.items() if k not in {f.name for f in spec if f.secret}},
+        refusal=refusal,
+        ptext=lambda message: i18n.translate_for(catalogs, message),
+    ), status
+
+
+@bp.route("/plugins/<name>/disable", methods=["POST"])
+def disable(name: str):
+    rt = runtime()
+    try:
+        with transaction(rt.factory) as s:
+            enablement.disable(s, rt.host, g.mission.code, name, g.ctx)
+    except enablement.EnablementRefused as exc:
+        flash(i18n.gettext(exc.message, **exc.params), "error")
+    else:
+        flash(i18n.gettext("The plugin %(name)s is disabled in this mission; its data is kept.", name=name), "success")
+    return redirect(url_for("admin.plugin", name=name))

@@ -1,0 +1,81 @@
+"""Login, logout, the language switch, and the landing redirect."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import flask
+from flask import Blueprint, g, redirect, request, session, url_for
+
+from .. import i18n
+from ..accounts import authenticate, user_missions
+from ..db import transaction
+from ..models import User
+from . import _now, runtime
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths: an open redirect would hand a logged-in user to anyone."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/")
+def home():
+    if g.user is None:
+        return redirect(url_for("auth.login"))
+    with runtime().factory() as s:
+        codes = [m.code for m in user_missions(s, g.user.id)]
+    if not codes:
+        return flask.render_template("error.html", status=200, message=i18n.N_("You hold no role in any mission yet.")), 200
+    code = session.get("mission") if session.get("mission") in codes else codes[0]
+    return redirect(url_for("records.beneficiaries", mission=code))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        password = request.form.get("password", "")
+        with transaction(runtime().factory) as s:
+            user = authenticate(s, username, password)
+            epoch = user.session_epoch if user else None
+            uid = user.id if user else None
+        if uid is None:
+            error = i18n.N_("Wrong username or password, or too many attempts: wait a moment and try again.")
+        else:
+            locale = session.get("locale")
+            session.clear()  # a fresh session at login: nothing from before survives
+            stamp = _now().timestamp()
+            session.update(uid=uid, epoch=epoch, since=stamp, seen=stamp)
+            if locale:
+                session["locale"] = locale
+            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+    return flask.render_template("login.html", error=error), (401 if error else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if g.user is not None:
+        with transaction(runtime().factory) as s:
+            s.get(User, g.user.id).session_epoch += 1
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/locale", methods=["POST"])
+def set_locale():
+    chosen = request.form.get("locale")
+    if chosen in i18n.LOCALES:
+        session["locale"] = chosen
+    return redirect(_safe_next(request.form.get("next")) or url_for("auth.home"))
