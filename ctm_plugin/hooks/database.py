@@ -1,6 +1,5 @@
-from mimosa_host.plugin_api import DatabaseInfo, hookimpl
-
 from ctm_plugin.domain.models import Base
+from mimosa_host.plugin_api import DatabaseInfo, hookimpl
 
 SCRIPT_LOCATION = "ctm_plugin:migrations"
 VERSION_TABLE = "alembic_version_ctm"

@@ -1,7 +1,6 @@
-from mimosa_host.plugin_api import PluginInfo, hookimpl
-
 from ctm_plugin import __version__
 from ctm_plugin.i18n import N_
+from mimosa_host.plugin_api import PluginInfo, hookimpl
 
 NAME = "ctm"
 REQUIRES_HOST = ">=1.0,<2"

@@ -3,10 +3,10 @@
 from typing import Any
 
 from marshmallow import Schema
-from mimosa_host.plugin_api import MissionRef, RequestContext, hookimpl
 
 from ctm_plugin.domain.models import MissionActivation, utcnow
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
+from mimosa_host.plugin_api import MissionRef, RequestContext, hookimpl
 
 
 @hookimpl

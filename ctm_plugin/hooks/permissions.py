@@ -1,8 +1,7 @@
 from collections.abc import Sequence
 
-from mimosa_host.plugin_api import Permission, Role, hookimpl
-
 from ctm_plugin.security.permissions import PERMISSIONS, ROLES
+from mimosa_host.plugin_api import Permission, Role, hookimpl
 
 
 @hookimpl

@@ -1,10 +1,10 @@
 from collections.abc import Sequence
 
 from flask import url_for
-from mimosa_host.plugin_api import RequestContext, Tab, hookimpl
 
 from ctm_plugin.i18n import N_
 from ctm_plugin.security.permissions import CASE_VIEW
+from mimosa_host.plugin_api import RequestContext, Tab, hookimpl
 
 CASE_TAB = "ctm.case"
 

@@ -1,6 +1,5 @@
-from mimosa_host.plugin_api import Translations, hookimpl
-
 from ctm_plugin.i18n import CATALOG_DIR, DOMAIN
+from mimosa_host.plugin_api import Translations, hookimpl
 
 
 @hookimpl

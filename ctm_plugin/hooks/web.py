@@ -1,9 +1,9 @@
 from collections.abc import Sequence
 
 from flask import Blueprint
-from mimosa_host.plugin_api import hookimpl
 
 from ctm_plugin.web import bp
+from mimosa_host.plugin_api import hookimpl
 
 
 @hookimpl

@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from babel.support import NullTranslations, Translations
+
 from mimosa_host.plugin_api import current_context
 
 DOMAIN = "ctm_plugin"

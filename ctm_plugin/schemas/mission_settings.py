@@ -20,7 +20,10 @@ class MissionSettingsSchema(Schema):
             "label": N_("Host SOAP base URL"),
             "description": N_("The address the host's SOAP services live under, e.g. https://mimosa.example/"),
         },
-        error_messages={"invalid": N_("Enter a full http or https address."), "required": N_("This field is required.")},
+        error_messages={
+            "invalid": N_("Enter a full http or https address."),
+            "required": N_("This field is required."),
+        },
     )
     soap_username = fields.String(
         required=True,
@@ -37,7 +40,8 @@ class MissionSettingsSchema(Schema):
     case_number_prefix = fields.String(
         load_default="CT",
         validate=validate.Regexp(
-            CASE_PREFIX_PATTERN, error=N_("Use 1 to 12 capital letters, digits or hyphens, starting with a letter or digit.")
+            CASE_PREFIX_PATTERN,
+            error=N_("Use 1 to 12 capital letters, digits or hyphens, starting with a letter or digit."),
         ),
         metadata={
             "label": N_("Case number prefix"),

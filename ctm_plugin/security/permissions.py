@@ -4,9 +4,8 @@ Identity fields are a group of their own (``ctm.identity.view``): a user may wor
 a case without ever seeing who the person is.
 """
 
-from mimosa_host.plugin_api import Permission, Role
-
 from ctm_plugin.i18n import N_
+from mimosa_host.plugin_api import Permission, Role
 
 CASE_VIEW = "ctm.case.view"
 CASE_EDIT = "ctm.case.edit"

@@ -10,11 +10,11 @@ from typing import Any
 
 from flask import Blueprint, abort
 from jinja2 import Environment, PackageLoader, select_autoescape
-from mimosa_host.plugin_api import Page, current_context
 
 from ctm_plugin import i18n
 from ctm_plugin.hooks.tabs import CASE_TAB
 from ctm_plugin.security.permissions import CASE_VIEW
+from mimosa_host.plugin_api import Page, current_context
 
 bp = Blueprint("ctm", __name__)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,7 +40,7 @@ def authenticate(session: Session, username: str, password: str, now: datetime |
 
 def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def add_user(session: Session, username: str, display_name: str, password: str, is_hq_admin: bool = False) -> User:

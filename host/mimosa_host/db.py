@@ -21,6 +21,7 @@ HOST_VERSION_TABLE = "alembic_version"
 def make_engine(url: str) -> sa.Engine:
     engine = sa.create_engine(url)
     if engine.dialect.name == "sqlite":
+
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001 - DBAPI types
             cursor = dbapi_connection.cursor()
@@ -28,6 +29,7 @@ def make_engine(url: str) -> sa.Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.close()
+
     return engine
 
 

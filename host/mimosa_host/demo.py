@@ -9,20 +9,20 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from . import enablement
 from .accounts import add_user, build_context, grant
 from .db import transaction
-from .models import Beneficiary, Document, Leg, Movement, Mission, User
+from .models import Beneficiary, Document, Leg, Mission, Movement, User
 from .plugin_api import UserRef
 from .runtime import Runtime
 
 MISSIONS = (("THA", "Thailand", "THA"), ("KHM", "Cambodia", "KHM"), ("MDA", "Moldova", "MDA"))
 CTM_MISSIONS = ("THA", "KHM")
-PASSWORD = "demo-{username}-2026"
+PASSWORD = "demo-{username}-2026"  # noqa: S105 - synthetic demo logins, printed at start
 
 # username, display name, roles in each mission (None: all three), HQ administrator
 DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...] | None, bool], ...] = (
@@ -36,15 +36,67 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...] | None, bool]
     ("khm.caseworker", "Sophea KHM Caseworker", ("host.officer", "ctm.caseworker"), ("KHM",), False),
 )
 
-GIVEN = ("Anan", "Bopha", "Chenda", "Dara", "Elena", "Kanya", "Malai", "Nika", "Pich", "Rotha", "Sokha", "Vanna",
-         "Ion", "Maria", "Andrei", "Niran", "Somchai", "Lina", "Vuthy", "Mihai")
-FAMILY = ("Arun", "Bun", "Chan", "Dumitru", "Kaew", "Keo", "Lungu", "Meas", "Phan", "Rusu", "Sok", "Srey",
-          "Thong", "Ungureanu", "Vong", "Yim")
+GIVEN = (
+    "Anan",
+    "Bopha",
+    "Chenda",
+    "Dara",
+    "Elena",
+    "Kanya",
+    "Malai",
+    "Nika",
+    "Pich",
+    "Rotha",
+    "Sokha",
+    "Vanna",
+    "Ion",
+    "Maria",
+    "Andrei",
+    "Niran",
+    "Somchai",
+    "Lina",
+    "Vuthy",
+    "Mihai",
+)
+FAMILY = (
+    "Arun",
+    "Bun",
+    "Chan",
+    "Dumitru",
+    "Kaew",
+    "Keo",
+    "Lungu",
+    "Meas",
+    "Phan",
+    "Rusu",
+    "Sok",
+    "Srey",
+    "Thong",
+    "Ungureanu",
+    "Vong",
+    "Yim",
+)
 NATIONALITY = {"THA": ("MMR", "KHM", "LAO", "THA"), "KHM": ("KHM", "VNM"), "MDA": ("MDA", "UKR", "ROU")}
-LANGUAGES = {"MMR": "mya", "KHM": "khm", "LAO": "lao", "THA": "tha", "VNM": "vie", "MDA": "ron", "UKR": "ukr",
-             "ROU": "ron"}
-AIRPORT = {"THA": "BKK", "KHM": "PNH", "MDA": "RMO", "MMR": "RGN", "LAO": "VTE", "VNM": "SGN", "UKR": "KBP",
-           "ROU": "OTP"}
+LANGUAGES = {
+    "MMR": "mya",
+    "KHM": "khm",
+    "LAO": "lao",
+    "THA": "tha",
+    "VNM": "vie",
+    "MDA": "ron",
+    "UKR": "ukr",
+    "ROU": "ron",
+}
+AIRPORT = {
+    "THA": "BKK",
+    "KHM": "PNH",
+    "MDA": "RMO",
+    "MMR": "RGN",
+    "LAO": "VTE",
+    "VNM": "SGN",
+    "UKR": "KBP",
+    "ROU": "OTP",
+}
 BENEFICIARIES_PER_MISSION = 40
 
 
@@ -75,7 +127,7 @@ def seed(rt: Runtime) -> None:
             for code in only or [m[0] for m in MISSIONS]:
                 for role in roles:
                     grant(s, user, code, role)
-        rng = random.Random(2026)
+        rng = random.Random(2026)  # noqa: S311 - reproducible synthetic data, not secrets
         for code, _name, _country in MISSIONS:
             if s.scalar(sa.select(sa.func.count()).where(Beneficiary.mission_code == code)):
                 continue
@@ -102,14 +154,18 @@ def _seed_records(s, rng: random.Random, code: str) -> None:  # noqa: ANN001 - a
             project_code=f"{code}-CT-01",
         )
         b.documents.append(
-            Document(type="PASSPORT", number=f"X{rng.randrange(10**7, 10**8)}", issuing_country=nationality,
-                     expires=date(2030, 1, 1) + timedelta(days=rng.randrange(0, 1500)))
+            Document(
+                type="PASSPORT",
+                number=f"X{rng.randrange(10**7, 10**8)}",
+                issuing_country=nationality,
+                expires=date(2030, 1, 1) + timedelta(days=rng.randrange(0, 1500)),
+            )
         )
         s.add(b)
         people.append(b)
     s.flush()
     for i, b in enumerate(people[:5], start=1):
-        depart = datetime(2026, 12, 1, 8, tzinfo=timezone.utc) + timedelta(days=7 * i)
+        depart = datetime(2026, 12, 1, 8, tzinfo=UTC) + timedelta(days=7 * i)
         m = Movement(
             movement_id=f"MOV-{prefix}{i:06d}",
             mission_code=code,
@@ -126,8 +182,17 @@ def _seed_records(s, rng: random.Random, code: str) -> None:  # noqa: ANN001 - a
             beneficiaries=[b],
         )
         if m.status == "BOOKED":
-            m.legs.append(Leg(sequence=1, carrier="Demo Air", flight_number=f"DA{100 + i}", from_location=m.origin_location,
-                              to_location=m.destination_location, departure=depart, arrival=depart + timedelta(hours=3)))
+            m.legs.append(
+                Leg(
+                    sequence=1,
+                    carrier="Demo Air",
+                    flight_number=f"DA{100 + i}",
+                    from_location=m.origin_location,
+                    to_location=m.destination_location,
+                    departure=depart,
+                    arrival=depart + timedelta(hours=3),
+                )
+            )
         s.add(m)
 
 
@@ -147,5 +212,7 @@ def print_logins(echo: Callable[[str], None]) -> None:
     echo("Demo logins (synthetic data only):")
     for username, display, roles, only, hq in DEMO_USERS:
         where = ", ".join(only or [m[0] for m in MISSIONS])
-        echo(f"  {username:<16} {password_for(username):<28} {display} — {', '.join(roles)} in {where}"
-             + (" (HQ administrator)" if hq else ""))
+        echo(
+            f"  {username:<16} {password_for(username):<28} {display} — {', '.join(roles)} in {where}"
+            + (" (HQ administrator)" if hq else "")
+        )

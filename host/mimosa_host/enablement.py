@@ -111,9 +111,7 @@ def validate_settings(
         errors = exc.normalized_messages()
         raise EnablementRefused(
             N_("The settings were not saved: correct the fields marked below."),
-            field_errors={
-                name: msgs if isinstance(msgs, list) else [str(msgs)] for name, msgs in errors.items()
-            },
+            field_errors={name: msgs if isinstance(msgs, list) else [str(msgs)] for name, msgs in errors.items()},
         ) from None
     return schema.dump(loaded)
 

@@ -174,9 +174,7 @@ class Page:
     status: int = 200
 
 
-_current_context: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "mimosa_request_context"
-)
+_current_context: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("mimosa_request_context")
 
 
 class Refusal(Exception):

@@ -50,7 +50,7 @@ def _section(docs: str, name: str) -> str | None:
     match = re.search(rf"^### {re.escape(name)}[ \t]*$", docs, re.MULTILINE)
     if match is None:
         return None
-    rest = docs[match.end():]
+    rest = docs[match.end() :]
     following = re.search(r"^### ", rest, re.MULTILINE)
     return rest if following is None else rest[: following.start()]
 
@@ -63,9 +63,7 @@ def test_there_are_hooks_and_dataclasses_to_check() -> None:
 @pytest.mark.parametrize("hook_name", sorted(HOOKS))
 def test_plugin_hook_is_documented(docs: str, hook_name: str) -> None:
     heading = "### {}({})".format(hook_name, ", ".join(HOOKS[hook_name].spec.argnames))
-    assert re.search(rf"^{re.escape(heading)}[ \t]*$", docs, re.MULTILINE), (
-        f"{DOCS.name} lacks the heading {heading!r}"
-    )
+    assert re.search(rf"^{re.escape(heading)}[ \t]*$", docs, re.MULTILINE), f"{DOCS.name} lacks the heading {heading!r}"
 
 
 @pytest.mark.parametrize("class_name", DATACLASSES)

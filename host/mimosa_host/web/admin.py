@@ -94,7 +94,9 @@ def _states() -> dict[str, PluginEnablement]:
 @bp.route("/plugins")
 def plugins():
     return flask.render_template(
-        "admin_plugins.html", installed=sorted(runtime().host.installed.values(), key=lambda p: p.name), states=_states()
+        "admin_plugins.html",
+        installed=sorted(runtime().host.installed.values(), key=lambda p: p.name),
+        states=_states(),
     )
 
 

@@ -33,7 +33,9 @@ def home():
     with runtime().factory() as s:
         codes = [m.code for m in user_missions(s, g.user.id)]
     if not codes:
-        return flask.render_template("error.html", status=200, message=i18n.N_("You hold no role in any mission yet.")), 200
+        return flask.render_template(
+            "error.html", status=200, message=i18n.N_("You hold no role in any mission yet.")
+        ), 200
     code = session.get("mission") if session.get("mission") in codes else codes[0]
     return redirect(url_for("records.beneficiaries", mission=code))
 

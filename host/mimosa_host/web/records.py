@@ -5,13 +5,12 @@ from __future__ import annotations
 import flask
 import sqlalchemy as sa
 from flask import Blueprint, abort, g, request, url_for
-from markupsafe import Markup
 
 from .. import i18n
 from ..models import Beneficiary, Document, Movement
 from ..plugin_api import Page, Tab
 from ..roles import VIEW_RECORDS
-from . import runtime
+from . import plugin_html, runtime
 
 bp = Blueprint("records", __name__)
 
@@ -60,7 +59,7 @@ def render_record_page(record_type: str, ref: str | None, page: Page, plugin: st
             tabs=record_tabs(record_type, record_id(record)),
             active_tab=page.active_tab,
             page=page,
-            body=Markup(page.body),
+            body=plugin_html(page),
             plugin=plugin,
         )
 
@@ -116,4 +115,3 @@ def movements():
 @bp.route("/movements/<ref>")
 def movement(ref: str):
     return render_record_page("movement", ref, Page(title="", body="", active_tab=DETAILS_TAB), None)
-
