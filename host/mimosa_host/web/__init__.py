@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import secrets
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import flask
