@@ -31,14 +31,29 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
-# Re-extract the .pot files, merge them into the catalogs, compile the .mo files.
+# Re-extract the .pot files, create any missing catalog (pybabel init), merge the .pot into
+# every catalog (pybabel update), compile the .mo files. Idempotent: a second run changes no
+# file's content. The .pot has no header (its creation date would change on every run) and no
+# locations; the .po files keep their header (Language, Plural-Forms) and follow the .pot's order.
+I18N_LOCALES := en fr es
+PYBABEL := $(CURDIR)/$(BIN)/pybabel
+# $(call i18n_domain,PROJECT_DIR,CATALOG_DIR,DOMAIN): PROJECT_DIR holds the pyproject.toml with
+# the Babel mappings; CATALOG_DIR is relative to it.
+define i18n_domain
+	cd $(1) && $(PYBABEL) --quiet extract -F pyproject.toml -k N_ --no-location --omit-header --sort-output \
+		-o $(2)/$(3).pot .
+	for locale in $(I18N_LOCALES); do \
+		test -f $(1)/$(2)/$$locale/LC_MESSAGES/$(3).po \
+		|| $(PYBABEL) --quiet init -D $(3) -i $(1)/$(2)/$(3).pot -d $(1)/$(2) -l $$locale || exit 1; \
+	done
+	$(PYBABEL) --quiet update -D $(3) -i $(1)/$(2)/$(3).pot -d $(1)/$(2) \
+		--ignore-obsolete --ignore-pot-creation-date
+	$(PYBABEL) compile -D $(3) -d $(1)/$(2) --statistics
+endef
+
 i18n: $(STAMP)
-	$(BIN)/pybabel extract -F pyproject.toml --no-location --omit-header -k N_ -o ctm_plugin/i18n/ctm_plugin.pot .
-	$(BIN)/pybabel update -D ctm_plugin -i ctm_plugin/i18n/ctm_plugin.pot -d ctm_plugin/i18n --no-location --omit-header
-	$(BIN)/pybabel compile -D ctm_plugin -d ctm_plugin/i18n --statistics
-	cd host && ../$(BIN)/pybabel extract -F pyproject.toml --no-location --omit-header -k N_ -o mimosa_host/i18n/mimosa_host.pot .
-	$(BIN)/pybabel update -D mimosa_host -i host/mimosa_host/i18n/mimosa_host.pot -d host/mimosa_host/i18n --no-location --omit-header
-	$(BIN)/pybabel compile -D mimosa_host -d host/mimosa_host/i18n --statistics
+	$(call i18n_domain,.,ctm_plugin/i18n,ctm_plugin)
+	$(call i18n_domain,host,mimosa_host/i18n,mimosa_host)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -43,13 +43,9 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def add_user(session: Session, username: str, display_name: str, password: str, is_hq_admin: bool = False) -> User:
-    user = User(
-        username=username,
-        display_name=display_name,
-        password_hash=passwords.hash_password(password),
-        is_hq_admin=is_hq_admin,
-    )
+def add_user(session: Session, username: str, display_name: str, password_hash: str, is_hq_admin: bool = False) -> User:
+    """A new user; hash the password with :func:`passwords.hash_password` first."""
+    user = User(username=username, display_name=display_name, password_hash=password_hash, is_hq_admin=is_hq_admin)
     session.add(user)
     session.flush()
     return user

@@ -17,7 +17,9 @@ from . import enablement
 from .accounts import add_user, build_context, grant, known_roles
 from .db import transaction
 from .models import Mission, User
+from .passwords import hash_password
 from .plugin_api import RequestContext, UserRef
+from .plugins import PluginHost
 from .runtime import DATABASE_ENV, Runtime
 
 
@@ -25,9 +27,11 @@ class HostGroup(click.Group):
     """Adds each loaded plugin's commands as a sub-group named after the plugin."""
 
     def _plugin_groups(self) -> dict[str, click.Group]:
-        rt = Runtime.from_url(None)
+        # Only the plugins are needed here: no engine, and no database file created on the way.
+        host = PluginHost()
+        host.load_entry_points()
         groups = {}
-        for plugin, commands in rt.host.call_each("mimosa_cli_commands"):
+        for plugin, commands in host.call_each("mimosa_cli_commands"):
             group = click.Group(plugin, help=f"Commands of the {plugin} plugin.")
             for command in commands or ():
                 group.add_command(command)
@@ -47,6 +51,7 @@ class HostGroup(click.Group):
 def main(ctx: click.Context, database: str | None) -> None:
     """The MiMOSA reference host."""
     ctx.obj = Runtime.from_url(database)
+    ctx.call_on_close(ctx.obj.engine.dispose)
 
 
 pass_runtime = click.make_pass_decorator(Runtime)
@@ -173,7 +178,7 @@ def users_add(rt: Runtime, username: str, display_name: str, hq_admin: bool, pas
     with transaction(rt.factory) as s:
         if s.scalar(sa.select(User).where(User.username == username)):
             raise click.ClickException(f"user {username!r} exists")
-        add_user(s, username, display_name, password, hq_admin)
+        add_user(s, username, display_name, hash_password(password), hq_admin)
     click.echo(f"user {username} added")
 
 

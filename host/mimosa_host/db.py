@@ -44,7 +44,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def _alembic_config(engine: sa.Engine, script_location: str, version_table: str) -> Config:
+def alembic_config(engine: sa.Engine, script_location: str, version_table: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", script_location)
     cfg.attributes["engine"] = engine
@@ -53,7 +53,7 @@ def _alembic_config(engine: sa.Engine, script_location: str, version_table: str)
 
 
 def upgrade(engine: sa.Engine, script_location: str, version_table: str, revision: str = "head") -> None:
-    command.upgrade(_alembic_config(engine, script_location, version_table), revision)
+    command.upgrade(alembic_config(engine, script_location, version_table), revision)
 
 
 def upgrade_host(engine: sa.Engine) -> None:
@@ -66,7 +66,7 @@ def upgrade_plugin(engine: sa.Engine, database: DatabaseInfo, revision: str = "h
 
 def revision_state(engine: sa.Engine, script_location: str, version_table: str) -> tuple[set[str], set[str]]:
     """(current revisions in the database, head revisions of the scripts)."""
-    heads = set(ScriptDirectory.from_config(_alembic_config(engine, script_location, version_table)).get_heads())
+    heads = set(ScriptDirectory.from_config(alembic_config(engine, script_location, version_table)).get_heads())
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"version_table": version_table})
         current = set(ctx.get_current_heads())

@@ -7,6 +7,7 @@ seed; nothing comes from a real person. THA and KHM have the CTM enabled, MDA no
 from __future__ import annotations
 
 import dataclasses
+import functools
 import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +18,7 @@ from . import enablement
 from .accounts import add_user, build_context, grant
 from .db import transaction
 from .models import Beneficiary, Document, Leg, Mission, Movement, User
+from .passwords import hash_password
 from .plugin_api import UserRef
 from .runtime import Runtime
 
@@ -104,6 +106,12 @@ def password_for(username: str) -> str:
     return PASSWORD.format(username=username)
 
 
+@functools.cache
+def _password_hash(username: str) -> str:
+    # Argon2 is slow on purpose; the demo's passwords are fixed, so hash each once per process.
+    return hash_password(password_for(username))
+
+
 def _ctm_settings(code: str) -> dict[str, str]:
     return {
         "soap_base_url": "http://127.0.0.1:8000/",
@@ -123,7 +131,7 @@ def seed(rt: Runtime) -> None:
         for username, display, roles, only, hq in DEMO_USERS:
             user = s.scalar(sa.select(User).where(User.username == username))
             if user is None:
-                user = add_user(s, username, display, password_for(username), hq)
+                user = add_user(s, username, display, _password_hash(username), hq)
             for code in only or [m[0] for m in MISSIONS]:
                 for role in roles:
                     grant(s, user, code, role)

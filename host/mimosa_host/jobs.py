@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,8 +57,17 @@ class JobRunner:
         token = bind_context(ctx)
         try:
             job.run(ctx)
-        except Exception:  # noqa: BLE001 - one job's failure must not stop the scheduler
-            log.exception("job %s.%s failed in mission %s", plugin, job.name, code)
+        except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the scheduler
+            # The exception's message (and a chained database error's parameters) may hold case
+            # data: log its type and where it was raised, never its text.
+            log.error(
+                "job %s.%s failed in mission %s: %s\n%s",
+                plugin,
+                job.name,
+                code,
+                type(exc).__qualname__,
+                "".join(traceback.format_tb(exc.__traceback__)).rstrip(),
+            )
         finally:
             unbind_context(token)
 

@@ -8,6 +8,7 @@ or that implements hooks the host does not know, is reported and never called.
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import os
 from collections.abc import Iterable, Iterator
@@ -52,11 +53,17 @@ class PluginHost:
     # -- loading ---------------------------------------------------------------------
 
     def load_entry_points(self) -> None:
-        before = {name for name, _ in self.pm.list_name_plugin()}
-        self.pm.load_setuptools_entrypoints(plugin_api.ENTRY_POINT_GROUP)
-        for name, plugin in self.pm.list_name_plugin():
-            if name not in before:
-                self._admit(name, plugin)
+        """Load every plugin of the entry-point group; one that fails to import is reported, not fatal."""
+        for ep in importlib.metadata.entry_points(group=plugin_api.ENTRY_POINT_GROUP):
+            if self.pm.has_plugin(ep.name) or self.pm.is_blocked(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # noqa: BLE001 - a broken plugin must not keep the host or other plugins down
+                self.installed[ep.name] = InstalledPlugin(ep.name, None, [f"cannot be imported: {exc!r}"])
+                log.warning("plugin %s refused: cannot be imported: %r", ep.name, exc)
+                continue
+            self.register(plugin, ep.name)
 
     def register(self, plugin: object, name: str) -> InstalledPlugin:
         """Register an in-process plugin (tests, built-ins) through the same checks as entry points."""
@@ -66,6 +73,7 @@ class PluginHost:
             self.pm.register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
             self.installed[name] = InstalledPlugin(name, None, [f"invalid hook implementation: {exc}"])
+            log.warning("plugin %s refused: invalid hook implementation: %s", name, exc)
             return self.installed[name]
         return self._admit(name, plugin)
 

@@ -1,0 +1,87 @@
+"""``make bench``: what the plugin machinery costs a request.
+
+1. Per-mission hook dispatch (the host's ``call_each`` over the mission's enabled
+   plugins) beside pluggy's plain hook call, the floor.
+2. A beneficiary page in a mission with the CTM enabled (CT tab computed) beside the
+   same page where the CTM is disabled, on SQLite under a temporary folder.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+from flask import Flask, g
+
+from benchmarks.harness import measure, report
+from mimosa_host.demo import password_for, seed
+from mimosa_host.plugin_api import MissionRef, RequestContext
+from mimosa_host.plugins import PluginHost
+from mimosa_host.runtime import Runtime
+from mimosa_host.web import create_app
+
+
+def bench_dispatch(host: PluginHost, app: Flask) -> None:
+    ctx = RequestContext(
+        mission=MissionRef("THA", "Thailand", "THA"),
+        locale="en",
+        permissions=frozenset({"ctm.case.view"}),
+        session_factory=lambda: None,
+    )
+    kwargs = {"record_type": "beneficiary", "record_ref": "BEN-1000001", "ctx": ctx}
+    with app.test_request_context("/m/THA/beneficiaries"):
+        g.mission = ctx.mission  # url_for in the CT tab hook fills the mission from here
+        floor = measure("pluggy hook call, every plugin", lambda: host.pm.hook.mimosa_record_tabs(**kwargs), 20000)
+        scoped = measure(
+            "host call_each, plugins enabled in the mission",
+            lambda: list(host.call_each("mimosa_record_tabs", names={"ctm"}, **kwargs)),
+            20000,
+        )
+        none = measure(
+            "host call_each, no plugin enabled in the mission",
+            lambda: list(host.call_each("mimosa_record_tabs", names=set(), **kwargs)),
+            20000,
+        )
+    report("Record-tab hook dispatch (1 plugin installed)", floor, scoped, none)
+
+
+def bench_page(app: Flask) -> None:
+    client = app.test_client()
+    base = "https://localhost"
+    page = client.get("/login", base_url=base).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post(
+        "/login",
+        data={"username": "caseworker", "password": password_for("caseworker"), "csrf_token": token},
+        base_url=base,
+        headers={"Referer": base + "/"},
+    )
+
+    def get(url: str):  # noqa: ANN202
+        def run() -> None:
+            response = client.get(url, base_url=base)
+            assert response.status_code == 200, response.status_code
+
+        return run
+
+    without = measure("beneficiary page, CTM disabled (MDA)", get("/m/MDA/beneficiaries/BEN-3000001"), 300)
+    with_tab = measure("beneficiary page, CTM enabled (THA, CT tab)", get("/m/THA/beneficiaries/BEN-1000001"), 300)
+    ct_page = measure("CT tab page (THA)", get("/m/THA/plugins/ctm/records/beneficiary/BEN-1000001/case"), 300)
+    report("Beneficiary pages over the Flask test client, SQLite", without, with_tab, ct_page)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        host = PluginHost()
+        host.load_entry_points()
+        rt = Runtime.from_url(f"sqlite:///{Path(folder) / 'bench.db'}", host=host)
+        seed(rt)
+        app = create_app(rt)
+        bench_dispatch(host, app)
+        bench_page(app)
+        rt.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

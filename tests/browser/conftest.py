@@ -1,0 +1,115 @@
+"""Browser fixtures: the host app over real HTTP, one Chromium per session, a fresh context per test.
+
+The browser is Debian's Chromium (Playwright's own download is not used). When it or
+Playwright is missing the browser tests skip, unless ``CTM_REQUIRE_BROWSER=1`` (CI),
+which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CTM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
+REQUIRE_ENV = "CTM_REQUIRE_BROWSER"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+TIMEOUT_MS = 10_000
+
+
+def _missing(part: str, require_env: str, reason: str) -> None:
+    """As in ``tests/conftest.py``: skip, or fail when the run requires ``part``."""
+    if os.environ.get(require_env) == "1":
+        pytest.fail(f"{part} is required in this run ({require_env}=1) but {reason}")
+    pytest.skip(f"{part} not available: {reason}")
+
+
+@pytest.fixture
+def live_server(demo) -> Iterator[str]:  # noqa: ANN001 - a Runtime
+    """The host app on the demo data, served on 127.0.0.1 at an ephemeral port; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    from mimosa_host.web import create_app
+
+    server = make_server("127.0.0.1", 0, create_app(demo), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """One headless Chromium for the whole session (a ``playwright.sync_api.Browser``)."""
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        _missing("Playwright", REQUIRE_ENV, f"it cannot be imported ({exc})")
+    if not os.access(CHROMIUM, os.X_OK):
+        _missing("Chromium", REQUIRE_ENV, f"{CHROMIUM} is missing or not executable")
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:  # pragma: no cover - only if some plugin runs the tests inside a loop
+        pytest.fail("the sync Playwright API cannot run inside a running asyncio loop")
+
+    playwright = sync_playwright().start()
+    try:
+        try:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        except PlaywrightError as exc:
+            _missing("Chromium", REQUIRE_ENV, f"it does not start: {exc.message.splitlines()[0]}")
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def new_page(chromium, live_server) -> Iterator[Callable[[], object]]:  # noqa: ANN001
+    """``new_page()`` → a page in a fresh browser context (its own cookies): a second user, say."""
+    contexts = []
+
+    def _new_page():  # noqa: ANN202 - a playwright Page
+        context = chromium.new_context(base_url=live_server, locale="en-US", viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _new_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):  # noqa: ANN001, ANN201 - a playwright Page
+    """A page in a new context (locale en-US), closed after the test."""
+    return new_page()
+
+
+@pytest.fixture
+def shot(request: pytest.FixtureRequest) -> Callable[[object, str], Path]:
+    """``shot(page, "step")`` saves a full-page screenshot as ``<test name>-<step>.png``."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    test_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name).strip("_")
+
+    def _shot(page, step: str) -> Path:  # noqa: ANN001
+        path = SCREENSHOTS / f"{test_name}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shot
