@@ -238,7 +238,11 @@ def mimosa_menu_items(ctx: RequestContext) -> Sequence[MenuItem]:
 
 @hookspec
 def mimosa_blueprints() -> Sequence[flask.Blueprint]:
-    """Flask blueprints mounted under ``/plugins/<plugin name>/``; views may return a :class:`Page`."""
+    """Flask blueprints mounted under ``/m/<mission>/plugins/<plugin name>/``; views may return a :class:`Page`.
+
+    The host answers 404 before the view runs where the plugin is disabled or the user holds
+    no role, and fills the ``mission`` URL value in for ``url_for``.
+    """
 
 
 @hookspec(firstresult=True)
