@@ -26,7 +26,8 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check ctm_plugin host tests benchmarks
-	$(BIN)/python -m pytest -q tests/test_catalogs.py host/tests/test_catalogs.py
+	$(BIN)/ruff format --check ctm_plugin host tests benchmarks
+	$(BIN)/python -m pytest -q tests/test_catalogs.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
