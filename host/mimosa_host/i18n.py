@@ -57,3 +57,22 @@ def translate_for(catalogs: list[tuple[str, str]], message: str, locale: str | N
         if text != message:
             return text
     return message
+
+
+# marshmallow's stock messages, marked here so that the host's catalog translates the
+# default errors of any plugin's settings schema (see translate_for).
+MARSHMALLOW_MESSAGES = (
+    N_("Missing data for required field."),
+    N_("Field may not be null."),
+    N_("Invalid value."),
+    N_("Unknown field."),
+    N_("Invalid input type."),
+    N_("Not a valid string."),
+    N_("Not a valid integer."),
+    N_("Not a valid number."),
+    N_("Number too large."),
+    N_("Not a valid boolean."),
+    N_("Not a valid URL."),
+    N_("Not a valid email address."),
+    N_("Not a valid date."),
+)

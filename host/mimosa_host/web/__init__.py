@@ -13,11 +13,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import flask
+from babel.dates import format_date, format_datetime
 from flask import Flask, abort, g, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup
 
-from .. import i18n
+from .. import codes, i18n
 from ..accounts import build_context, granted_roles, user_missions
 from ..models import Mission, User
 from ..plugin_api import Page, bind_context, unbind_context
@@ -228,7 +229,12 @@ def _install_jinja(app: Flask) -> None:
         lambda singular, plural, n: i18n.translation().ngettext(singular, plural, n),
         newstyle=True,
     )
+    app.jinja_env.filters.update(
+        date=lambda value: format_date(value, format="medium", locale=i18n.current_locale()) if value else "—",
+        datetime=lambda value: format_datetime(value, format="medium", locale=i18n.current_locale()) if value else "—",
+    )
     app.jinja_env.globals.update(
+        code=lambda kind, value: i18n.gettext(codes.label(kind, value)),
         plugin_text=plugin_text,
         locales=i18n.LOCALES,
         locale_names={"en": "English", "fr": "Français", "es": "Español"},
