@@ -99,7 +99,7 @@ def plugins_list(rt: Runtime) -> None:
                 missions = enablement.enabled_missions(s, name)
             state = "enabled in " + ", ".join(missions) if missions else "enabled nowhere"
         else:
-            state = "REFUSED: " + "; ".join(entry.problems)
+            state = "REFUSED: " + " ".join(map(str, entry.problems))
         click.echo(f"{name} {version}  {state}")
 
 

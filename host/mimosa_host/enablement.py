@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from . import db
-from .i18n import N_
+from .i18n import N_, gettext
 from .models import Mission, PluginEnablement, utcnow
 from .plugin_api import MissionRef, Refusal, RequestContext
 from .plugins import PluginHost
@@ -82,8 +82,8 @@ def _check_plugin(host: PluginHost, engine: sa.Engine, plugin_name: str, is_hq_a
         raise EnablementRefused(N_("There is no plugin named %(name)s."), {"name": plugin_name})
     if not installed.compatible:
         raise EnablementRefused(
-            N_("The plugin %(name)s cannot run on this host: %(reason)s"),
-            {"name": plugin_name, "reason": "; ".join(installed.problems)},
+            N_("The plugin %(name)s cannot run on this host. %(reason)s"),
+            {"name": plugin_name, "reason": " ".join(gettext(p.message, **p.params) for p in installed.problems)},
         )
     if installed.info.restricted and not is_hq_admin:
         raise EnablementRefused(N_("Only an HQ administrator may enable the plugin %(name)s."), {"name": plugin_name})

@@ -20,10 +20,22 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from . import __version__, plugin_api
+from .i18n import N_
 
 log = logging.getLogger(__name__)
 
 BLOCK_ENV = "MIMOSA_BLOCKED_PLUGINS"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a plugin cannot be used: a host msgid with its parameters, translated where shown."""
+
+    message: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message % self.params
 
 
 @dataclass
@@ -32,7 +44,7 @@ class InstalledPlugin:
 
     name: str
     info: plugin_api.PluginInfo | None
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def compatible(self) -> bool:
@@ -60,8 +72,9 @@ class PluginHost:
             try:
                 plugin = ep.load()
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not keep the host or other plugins down
-                self.installed[ep.name] = InstalledPlugin(ep.name, None, [f"cannot be imported: {exc!r}"])
-                log.warning("plugin %s refused: cannot be imported: %r", ep.name, exc)
+                problem = Problem(N_("The plugin cannot be imported: %(error)s"), {"error": repr(exc)})
+                self.installed[ep.name] = InstalledPlugin(ep.name, None, [problem])
+                log.warning("plugin %s refused: %s", ep.name, problem)
                 continue
             self.register(plugin, ep.name)
 
@@ -72,8 +85,11 @@ class PluginHost:
         try:
             self.pm.register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
-            self.installed[name] = InstalledPlugin(name, None, [f"invalid hook implementation: {exc}"])
-            log.warning("plugin %s refused: invalid hook implementation: %s", name, exc)
+            problem = Problem(
+                N_("A hook implementation does not fit its specification: %(error)s"), {"error": str(exc)}
+            )
+            self.installed[name] = InstalledPlugin(name, None, [problem])
+            log.warning("plugin %s refused: %s", name, problem)
             return self.installed[name]
         return self._admit(name, plugin)
 
@@ -83,31 +99,56 @@ class PluginHost:
         self.installed.pop(name, None)
 
     def _admit(self, name: str, plugin: object) -> InstalledPlugin:
-        problems: list[str] = []
-        info = None
+        problems: list[Problem] = []
         unknown = [caller.name for caller in self.pm.get_hookcallers(plugin) or () if caller.spec is None]
         if unknown:
-            problems.append("unknown hooks: " + ", ".join(sorted(unknown)))
-        impl = self._impl(name, "mimosa_plugin_info")
-        if impl is None:
-            problems.append("no mimosa_plugin_info hook")
-        else:
-            info = impl.function()
+            problems.append(
+                Problem(N_("It implements unknown hooks: %(hooks)s"), {"hooks": ", ".join(sorted(unknown))})
+            )
+        info = self._info(name, problems)
+        if info is not None:
             if info.name != name:
-                problems.append(f"entry point name {name!r} differs from plugin name {info.name!r}")
+                problems.append(
+                    Problem(
+                        N_("Its entry point is named %(entry)s but the plugin calls itself %(name)s."),
+                        {"entry": name, "name": info.name},
+                    )
+                )
             try:
                 spec = SpecifierSet(info.requires_host)
             except InvalidSpecifier:
-                problems.append(f"invalid host version range {info.requires_host!r}")
+                problems.append(
+                    Problem(N_("Its host version range %(range)s is not valid."), {"range": info.requires_host})
+                )
             else:
                 if not spec.contains(self.host_version, prereleases=True):
-                    problems.append(f"requires host {info.requires_host}, this host is {self.host_version}")
+                    problems.append(
+                        Problem(
+                            N_("It requires host %(range)s; this host is %(version)s."),
+                            {"range": info.requires_host, "version": str(self.host_version)},
+                        )
+                    )
         entry = InstalledPlugin(name, info, problems)
         self.installed[name] = entry
         if problems:
-            log.warning("plugin %s refused: %s", name, "; ".join(problems))
+            log.warning("plugin %s refused: %s", name, " ".join(map(str, problems)))
             self.pm.unregister(name=name)
         return entry
+
+    def _info(self, name: str, problems: list[Problem]) -> plugin_api.PluginInfo | None:
+        impl = self._impl(name, "mimosa_plugin_info")
+        if impl is None:
+            problems.append(Problem(N_("It has no mimosa_plugin_info hook.")))
+            return None
+        try:
+            info = impl.function()
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not keep the host down
+            problems.append(Problem(N_("Its mimosa_plugin_info hook failed: %(error)s"), {"error": repr(exc)}))
+            return None
+        if not isinstance(info, plugin_api.PluginInfo):
+            problems.append(Problem(N_("Its mimosa_plugin_info hook did not return a PluginInfo.")))
+            return None
+        return info
 
     # -- calling ---------------------------------------------------------------------
 

@@ -1,0 +1,394 @@
+"""``mimosa-host`` as an administrator uses it: migrate, manage plugins and users, seed, run jobs.
+
+Each command builds its own runtime from ``--database`` (or ``MIMOSA_DATABASE_URL``)
+and loads plugins from their entry points, as the installed script does. The module
+installed by ``install_plugin`` stands in for a third-party plugin package.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import textwrap
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner, Result
+
+import mimosa_host
+from mimosa_host import demo as demo_data
+from mimosa_host.accounts import authenticate
+from mimosa_host.cli import main
+from mimosa_host.models import Beneficiary, Mission, Movement, PluginEnablement, RoleGrant, User
+from mimosa_host.plugins import BLOCK_ENV
+from mimosa_host.runtime import DATABASE_ENV
+
+CTM_SETTINGS = [
+    "--set",
+    "soap_base_url=https://mimosa.example/",
+    "--set",
+    "soap_username=ctm-tha",
+    "--set",
+    "soap_password=correct horse battery",
+]
+
+JOBBER = """
+    from datetime import timedelta
+
+    import click
+
+    from mimosa_host.plugin_api import Job, PluginInfo, hookimpl
+
+    RUNS = []
+
+
+    @hookimpl
+    def mimosa_plugin_info():
+        return PluginInfo("jobber", "0.3", "Jobs", "A plugin with a job and a command.", ">=1.0,<2")
+
+
+    def tick(ctx):
+        RUNS.append((ctx.mission.code, ctx.user))
+
+
+    @hookimpl
+    def mimosa_jobs():
+        return [Job("tick", timedelta(hours=1), tick)]
+
+
+    @click.command("hello")
+    @click.argument("who")
+    def hello(who):
+        click.echo(f"hello {who}")
+
+
+    @hookimpl
+    def mimosa_cli_commands():
+        return [hello]
+"""
+
+FUTURE = """
+    from mimosa_host.plugin_api import PluginInfo, hookimpl
+
+
+    @hookimpl
+    def mimosa_plugin_info():
+        return PluginInfo("future", "9.0", "Future", "Needs a newer host.", ">=2")
+"""
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+    monkeypatch.delenv(DATABASE_ENV, raising=False)
+    monkeypatch.delenv(BLOCK_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)  # whatever a command writes by default lands here
+
+
+@pytest.fixture
+def cli(database_url: str):  # noqa: ANN201
+    """``cli("plugins", "list")`` → the result of ``mimosa-host --database <url> plugins list``."""
+    runner = CliRunner()
+
+    def _cli(*args: str, input: str | None = None) -> Result:  # noqa: A002
+        return runner.invoke(main, ["--database", database_url, *args], input=input)
+
+    return _cli
+
+
+@pytest.fixture
+def engine(database_url: str):  # noqa: ANN201
+    engine = sa.create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def migrated(cli, engine):  # noqa: ANN001, ANN201
+    """A database at head with missions THA and MDA, made through the CLI."""
+    assert cli("db", "upgrade").exit_code == 0
+    for code, name in (("THA", "Thailand"), ("MDA", "Moldova")):
+        result = cli("missions", "add", code, "--name", name, "--country", code)
+        assert result.exit_code == 0, result.output
+    return engine
+
+
+@pytest.fixture
+def install_plugin(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+    """Install a module as a distribution with a ``mimosa.plugins`` entry point next to the CTM."""
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    modules: list[str] = []
+
+    def _install(name: str, source: str):  # noqa: ANN202
+        module = f"mimosa_test_cli_plugin_{name}"
+        (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+        dist = site / f"{module}-0.1.dist-info"
+        dist.mkdir()
+        (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n", encoding="utf-8")
+        (dist / "entry_points.txt").write_text(f"[mimosa.plugins]\n{name} = {module}\n", encoding="utf-8")
+        modules.append(module)
+        importlib.invalidate_caches()
+        return lambda: sys.modules[module]
+
+    yield _install
+    for module in modules:
+        sys.modules.pop(module, None)
+
+
+def rows(engine: sa.Engine, model) -> list:  # noqa: ANN001
+    with engine.connect() as conn:
+        return conn.execute(sa.select(model.__table__)).all()
+
+
+def enablement_of(engine: sa.Engine, code: str, plugin: str = "ctm"):  # noqa: ANN201
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(PluginEnablement.__table__).where(
+                PluginEnablement.mission_code == code, PluginEnablement.plugin_name == plugin
+            )
+        ).one_or_none()
+
+
+# -- db ---------------------------------------------------------------------------------
+
+
+def test_db_upgrade_migrates_the_host_and_the_ctm(database_url: str, engine: sa.Engine) -> None:
+    runner = CliRunner(env={DATABASE_ENV: database_url})  # the database from the environment this time
+
+    result = runner.invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "host, ctm: at head\n"
+    tables = set(sa.inspect(engine).get_table_names())
+    assert {"mission", "user_account", "plugin_enablement", "alembic_version"} <= tables
+    assert {"ctm_mission", "alembic_version_ctm"} <= tables
+
+    again = runner.invoke(main, ["db", "upgrade"])
+    assert (again.exit_code, again.output) == (0, "host, ctm: at head\n")
+
+
+# -- plugins ----------------------------------------------------------------------------
+
+
+def test_plugins_list_shows_the_ctm_and_where_it_is_enabled(cli, migrated) -> None:  # noqa: ANN001
+    result = cli("plugins", "list")
+    assert result.exit_code == 0, result.output
+    assert "ctm 0.1.0  enabled nowhere" in result.output
+
+    assert cli("plugins", "enable", "ctm", "--mission", "THA", *CTM_SETTINGS).exit_code == 0
+    assert cli("missions", "add", "KHM", "--name", "Cambodia", "--country", "KHM").exit_code == 0
+    assert cli("plugins", "enable", "ctm", "--mission", "KHM", *CTM_SETTINGS).exit_code == 0
+    assert "ctm 0.1.0  enabled in KHM, THA" in cli("plugins", "list").output
+
+
+def test_plugins_enable_stores_the_settings(cli, migrated) -> None:  # noqa: ANN001
+    result = cli("plugins", "enable", "ctm", "--mission", "THA", *CTM_SETTINGS, "--set", "case_number_prefix=THA-CT")
+    assert result.exit_code == 0, result.output
+    assert result.output == "ctm enabled in THA\n"
+
+    row = enablement_of(migrated, "THA")
+    assert row.enabled
+    assert row.changed_by == "system"
+    assert row.settings == {
+        "soap_base_url": "https://mimosa.example/",
+        "soap_username": "ctm-tha",
+        "soap_password": "correct horse battery",
+        "case_number_prefix": "THA-CT",
+    }
+    with migrated.connect() as conn:
+        assert conn.execute(sa.text("SELECT mission_code, enabled_by FROM ctm_mission")).all() == [("THA", "system")]
+
+
+def test_plugins_enable_as_a_named_user_records_them(cli, migrated) -> None:  # noqa: ANN001
+    assert cli("users", "add", "mai", "--name", "Mai", input="a long password\na long password\n").exit_code == 0
+    result = cli("plugins", "enable", "ctm", "--mission", "THA", *CTM_SETTINGS, "--as", "mai")
+    assert result.exit_code == 0, result.output
+    assert enablement_of(migrated, "THA").changed_by == "mai"
+
+    unknown = cli("plugins", "enable", "ctm", "--mission", "MDA", *CTM_SETTINGS, "--as", "nobody")
+    assert unknown.exit_code != 0
+    assert "no user 'nobody'" in unknown.output
+    assert enablement_of(migrated, "MDA") is None
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        ("soap_base_url=not-an-address", "soap_base_url"),
+        ("soap_password=short", "soap_password"),
+        ("case_number_prefix=lower case", "case_number_prefix"),
+    ],
+)
+def test_plugins_enable_with_bad_settings_fails_naming_the_field(cli, migrated, bad: str, field: str) -> None:  # noqa: ANN001
+    result = cli("plugins", "enable", "ctm", "--mission", "THA", *CTM_SETTINGS, "--set", bad)
+
+    assert result.exit_code == 1
+    assert "The settings were not saved" in result.output
+    assert f"  {field}: " in result.output
+    assert enablement_of(migrated, "THA") is None
+    assert "enabled nowhere" in cli("plugins", "list").output
+
+
+def test_plugins_enable_refuses_what_it_cannot_do(cli, migrated) -> None:  # noqa: ANN001
+    missing_field = cli("plugins", "enable", "ctm", "--mission", "THA", "--set", "soap_base_url=https://x.example/")
+    assert missing_field.exit_code == 1
+    assert "soap_username: This field is required." in missing_field.output
+
+    not_a_pair = cli("plugins", "enable", "ctm", "--mission", "THA", "--set", "soap_username")
+    assert not_a_pair.exit_code == 2
+    assert "is not KEY=VALUE" in not_a_pair.output
+
+    no_mission = cli("plugins", "enable", "ctm", "--mission", "XXX", *CTM_SETTINGS)
+    assert no_mission.exit_code == 1
+    assert "There is no mission XXX." in no_mission.output
+
+    no_plugin = cli("plugins", "enable", "nosuch", "--mission", "THA")
+    assert no_plugin.exit_code == 1
+    assert "There is no plugin named nosuch." in no_plugin.output
+    assert rows(migrated, PluginEnablement) == []
+
+
+def test_plugins_disable_keeps_the_settings(cli, migrated) -> None:  # noqa: ANN001
+    assert cli("plugins", "enable", "ctm", "--mission", "THA", *CTM_SETTINGS).exit_code == 0
+
+    result = cli("plugins", "disable", "ctm", "--mission", "THA")
+    assert result.exit_code == 0, result.output
+    assert result.output == "ctm disabled in THA\n"
+    row = enablement_of(migrated, "THA")
+    assert not row.enabled
+    assert row.settings["soap_username"] == "ctm-tha"
+    assert "ctm 0.1.0  enabled nowhere" in cli("plugins", "list").output
+    with migrated.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM ctm_mission WHERE disabled_at IS NOT NULL")).scalar() == 1
+
+    again = cli("plugins", "disable", "ctm", "--mission", "THA")
+    assert again.exit_code == 1
+    assert "The plugin ctm is not enabled in mission THA." in again.output
+
+
+# -- users ------------------------------------------------------------------------------
+
+
+def test_users_add_creates_a_user_who_can_log_in(cli, migrated) -> None:  # noqa: ANN001
+    result = cli("users", "add", "ana", "--name", "Ana HQ", "--hq-admin", input="a long password\na long password\n")
+    assert result.exit_code == 0, result.output
+    assert "user ana added" in result.output
+    with sa.orm.Session(migrated) as s:
+        user = authenticate(s, "ana", "a long password")
+        assert user is not None
+        assert (user.display_name, user.is_hq_admin) == ("Ana HQ", True)
+        assert authenticate(s, "ana", "another password") is None
+
+    twice = cli("users", "add", "ana", "--name", "Ana again", input="x-password\nx-password\n")
+    assert twice.exit_code == 1
+    assert "user 'ana' exists" in twice.output
+    assert len(rows(migrated, User)) == 1
+
+
+def test_users_add_needs_the_password_twice(cli, migrated) -> None:  # noqa: ANN001
+    result = cli("users", "add", "ana", "--name", "Ana", input="one password\nanother one\n")
+    assert result.exit_code != 0
+    assert rows(migrated, User) == []
+
+
+def test_users_grant_grants_known_roles_and_refuses_unknown_ones(cli, migrated) -> None:  # noqa: ANN001
+    assert cli("users", "add", "dara", "--name", "Dara", input="a long password\na long password\n").exit_code == 0
+
+    result = cli("users", "grant", "dara", "ctm.caseworker", "--mission", "THA")
+    assert result.exit_code == 0, result.output
+    assert result.output == "dara holds ctm.caseworker in THA\n"
+    assert [(g.mission_code, g.role) for g in rows(migrated, RoleGrant)] == [("THA", "ctm.caseworker")]
+
+    unknown = cli("users", "grant", "dara", "ctm.overlord", "--mission", "THA")
+    assert unknown.exit_code == 1
+    assert "unknown role 'ctm.overlord'" in unknown.output
+    assert "ctm.caseworker" in unknown.output  # the known roles are listed
+    no_user = cli("users", "grant", "nobody", "host.officer", "--mission", "THA")
+    assert (no_user.exit_code, "no user 'nobody'" in no_user.output) == (1, True)
+    no_mission = cli("users", "grant", "dara", "host.officer", "--mission", "XXX")
+    assert (no_mission.exit_code, "no mission 'XXX'" in no_mission.output) == (1, True)
+    assert len(rows(migrated, RoleGrant)) == 1
+
+
+# -- demo -------------------------------------------------------------------------------
+
+
+def _counts(engine: sa.Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            model.__tablename__: conn.execute(sa.select(sa.func.count()).select_from(model)).scalar()
+            for model in (Mission, User, RoleGrant, Beneficiary, Movement, PluginEnablement)
+        }
+
+
+def test_demo_seed_is_idempotent_and_prints_the_logins(cli, engine) -> None:  # noqa: ANN001
+    first = cli("demo", "seed")
+    assert first.exit_code == 0, first.output
+    counts = _counts(engine)
+    assert counts["mission"] == len(demo_data.MISSIONS)
+    assert counts["user_account"] == len(demo_data.DEMO_USERS)
+    assert counts["beneficiary"] == len(demo_data.MISSIONS) * demo_data.BENEFICIARIES_PER_MISSION
+    assert counts["plugin_enablement"] == len(demo_data.CTM_MISSIONS)
+    assert "Demo logins (synthetic data only):" in first.output
+    assert demo_data.password_for("caseworker") in first.output
+
+    second = cli("demo", "seed")
+    assert second.exit_code == 0, second.output
+    assert _counts(engine) == counts
+    assert second.output == first.output
+    assert "ctm 0.1.0  enabled in KHM, THA" in cli("plugins", "list").output
+
+
+# -- jobs and plugins' own commands ------------------------------------------------------
+
+
+def test_jobs_run_runs_each_job_where_its_plugin_is_enabled(install_plugin, cli, migrated) -> None:  # noqa: ANN001
+    jobber = install_plugin("jobber", JOBBER)
+    assert cli("plugins", "enable", "jobber", "--mission", "THA").exit_code == 0
+
+    result = cli("jobs", "run")
+    assert result.exit_code == 0, result.output
+    assert result.output == "ran jobber.tick in THA\n"
+    assert jobber().RUNS == [("THA", None)]
+
+    assert cli("plugins", "disable", "jobber", "--mission", "THA").exit_code == 0
+    assert cli("jobs", "run").output == ""
+    assert jobber().RUNS == [("THA", None)]
+
+
+def test_jobs_run_with_no_jobs_enabled_does_nothing(cli, migrated) -> None:  # noqa: ANN001
+    assert cli("plugins", "enable", "ctm", "--mission", "THA", *CTM_SETTINGS).exit_code == 0
+    result = cli("jobs", "run")
+    assert (result.exit_code, result.output) == (0, "")  # the CTM has no jobs yet
+
+
+def test_plugin_commands_are_mounted_under_the_plugins_name(install_plugin, cli, migrated, tmp_path) -> None:  # noqa: ANN001
+    install_plugin("jobber", JOBBER)
+
+    result = cli("jobber", "hello", "world")
+    assert result.exit_code == 0, result.output
+    assert result.output == "hello world\n"
+    assert "jobber" in cli("--help").output
+    # Finding the plugins' commands touches no database: no default one appears in the working directory.
+    assert not (tmp_path / "var").exists()
+
+
+def test_plugins_list_reports_a_plugin_this_host_refuses(install_plugin, cli, migrated) -> None:  # noqa: ANN001
+    install_plugin("future", FUTURE)
+
+    listing = cli("plugins", "list").output
+    assert f"future 9.0  REFUSED: It requires host >=2; this host is {mimosa_host.__version__}." in listing
+    assert "ctm 0.1.0  enabled nowhere" in listing
+
+    refused = cli("plugins", "enable", "future", "--mission", "THA")
+    assert refused.exit_code == 1
+    assert "The plugin future cannot run on this host. It requires host >=2" in refused.output
+    assert enablement_of(migrated, "THA", "future") is None
+
+
+def test_a_blocked_plugin_is_absent_from_the_command_line(cli, migrated, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv(BLOCK_ENV, "ctm")
+    assert "ctm" not in cli("plugins", "list").output
+    refused = cli("plugins", "enable", "ctm", "--mission", "THA", *CTM_SETTINGS)
+    assert refused.exit_code == 1
+    assert "There is no plugin named ctm." in refused.output

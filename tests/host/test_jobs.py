@@ -1,0 +1,186 @@
+"""The job scheduler: each plugin job runs once per mission where its plugin is enabled.
+
+``JobPlugin`` below stands in for a third-party plugin with periodic jobs; it records
+every run it gets. The runner's clock is injected, so intervals need no waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from mimosa_host import enablement
+from mimosa_host.accounts import build_context
+from mimosa_host.db import transaction
+from mimosa_host.jobs import JobRunner
+from mimosa_host.models import Mission
+from mimosa_host.plugin_api import (
+    Job,
+    MissionRef,
+    Permission,
+    PluginInfo,
+    RequestContext,
+    current_context,
+    hookimpl,
+)
+
+T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+MISSIONS = {"THA": MissionRef("THA", "Thailand", "THA"), "KHM": MissionRef("KHM", "Cambodia", "KHM")}
+CASE_DATA = "Jane Roe, BEN-1000001, victim of trafficking"
+
+
+class JobPlugin:
+    """Stands in for a third-party plugin: an hourly ``tick`` and, optionally, a ``boom`` that fails."""
+
+    def __init__(self, name: str = "jobber", failing_in: tuple[str, ...] = ()) -> None:
+        self.name = name
+        self.failing_in = failing_in
+        self.runs: list[tuple[str, RequestContext, bool]] = []
+        self.booms: list[str] = []
+
+    @hookimpl
+    def mimosa_plugin_info(self) -> PluginInfo:
+        return PluginInfo(self.name, "0.1", "Jobs", "A test plugin with jobs.", ">=1.0,<2")
+
+    @hookimpl
+    def mimosa_permissions(self) -> list[Permission]:
+        return [Permission(f"{self.name}.sync", "Synchronise")]
+
+    @hookimpl
+    def mimosa_jobs(self) -> list[Job]:
+        jobs = [Job("tick", timedelta(hours=1), self.tick)]
+        if self.failing_in:
+            jobs.insert(0, Job("boom", timedelta(hours=1), self.boom))
+        return jobs
+
+    def tick(self, ctx: RequestContext) -> None:
+        self.runs.append((ctx.mission.code, ctx, current_context() is ctx))
+
+    def boom(self, ctx: RequestContext) -> None:
+        self.booms.append(ctx.mission.code)
+        if ctx.mission.code in self.failing_in:
+            raise RuntimeError(f"could not sync {CASE_DATA}")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def jobs_rt(rt):  # noqa: ANN001, ANN201
+    """Missions THA, KHM, MDA; the runtime's CTM (which has no jobs) stays enabled nowhere."""
+    with transaction(rt.factory) as s:
+        for code, name in (("THA", "Thailand"), ("KHM", "Cambodia"), ("MDA", "Moldova")):
+            s.add(Mission(code=code, name=name, country=code))
+    return rt
+
+
+def install(rt, plugin: JobPlugin, enabled_in: tuple[str, ...], disabled_in: tuple[str, ...] = ()) -> None:  # noqa: ANN001
+    """Register the plugin, enable it in some missions, and enable-then-disable it in others."""
+    rt.host.register(plugin, plugin.name)
+    for code in (*enabled_in, *disabled_in):
+        with transaction(rt.factory) as s:
+            ctx, _ = build_context(s, rt.host, rt.factory, s.get(Mission, code), None, "en")
+            enablement.enable(s, rt.host, code, plugin.name, {}, ctx)
+    for code in disabled_in:
+        with transaction(rt.factory) as s:
+            ctx, _ = build_context(s, rt.host, rt.factory, s.get(Mission, code), None, "en")
+            enablement.disable(s, rt.host, code, plugin.name, ctx)
+
+
+def test_a_job_runs_once_per_enabled_mission_with_that_missions_context(jobs_rt) -> None:  # noqa: ANN001
+    plugin = JobPlugin()
+    install(jobs_rt, plugin, enabled_in=("THA", "KHM"), disabled_in=("MDA",))
+
+    ran = JobRunner(jobs_rt, clock=Clock()).run_due()
+
+    assert sorted(ran) == [("jobber", "tick", "KHM"), ("jobber", "tick", "THA")]
+    assert sorted(code for code, _ctx, _bound in plugin.runs) == ["KHM", "THA"]
+    for code, ctx, bound in plugin.runs:
+        assert ctx.mission == MISSIONS[code]
+        assert ctx.user is None
+        assert ctx.can("jobber.sync")  # a job acts for the mission with the plugin's permissions
+        assert bound  # current_context() works inside the job
+    with pytest.raises(LookupError):
+        current_context()  # and is unbound after it
+
+
+def test_no_job_runs_where_the_plugin_is_not_enabled(jobs_rt) -> None:  # noqa: ANN001
+    plugin = JobPlugin()
+    install(jobs_rt, plugin, enabled_in=(), disabled_in=("THA",))
+
+    assert JobRunner(jobs_rt, clock=Clock()).run_due(force=True) == []
+    assert plugin.runs == []
+
+
+def test_a_job_waits_for_its_interval_in_each_mission(jobs_rt) -> None:  # noqa: ANN001
+    plugin = JobPlugin()
+    install(jobs_rt, plugin, enabled_in=("THA",))
+    clock = Clock()
+    runner = JobRunner(jobs_rt, clock=clock)
+
+    assert runner.run_due() == [("jobber", "tick", "THA")]
+    clock.now = T0 + timedelta(minutes=59)
+    assert runner.run_due() == []
+    clock.now = T0 + timedelta(hours=1)
+    assert runner.run_due() == [("jobber", "tick", "THA")]
+    assert len(plugin.runs) == 2
+
+    # A mission enabled meanwhile gets its first run at once; THA waits for its own hour.
+    with transaction(jobs_rt.factory) as s:
+        ctx, _ = build_context(s, jobs_rt.host, jobs_rt.factory, s.get(Mission, "KHM"), None, "en")
+        enablement.enable(s, jobs_rt.host, "KHM", "jobber", {}, ctx)
+    clock.now = T0 + timedelta(hours=1, minutes=1)
+    assert runner.run_due() == [("jobber", "tick", "KHM")]
+    # ``force`` (what "mimosa-host jobs run" does) runs everything regardless.
+    assert sorted(runner.run_due(force=True)) == [("jobber", "tick", "KHM"), ("jobber", "tick", "THA")]
+
+
+def test_a_job_stops_running_in_a_mission_once_disabled_there(jobs_rt) -> None:  # noqa: ANN001
+    plugin = JobPlugin()
+    install(jobs_rt, plugin, enabled_in=("THA", "KHM"))
+    runner = JobRunner(jobs_rt, clock=Clock())
+    runner.run_due()
+
+    with transaction(jobs_rt.factory) as s:
+        ctx, _ = build_context(s, jobs_rt.host, jobs_rt.factory, s.get(Mission, "KHM"), None, "en")
+        enablement.disable(s, jobs_rt.host, "KHM", "jobber", ctx)
+
+    assert runner.run_due(force=True) == [("jobber", "tick", "THA")]
+
+
+def test_a_failing_job_is_logged_without_its_message_and_does_not_stop_the_others(  # noqa: ANN001
+    jobs_rt, caplog: pytest.LogCaptureFixture
+) -> None:
+    plugin = JobPlugin(failing_in=("THA",))
+    other = JobPlugin("other")
+    install(jobs_rt, plugin, enabled_in=("THA", "KHM"))
+    install(jobs_rt, other, enabled_in=("THA",))
+
+    with caplog.at_level(logging.INFO, logger="mimosa_host.jobs"):
+        ran = JobRunner(jobs_rt, clock=Clock()).run_due()
+
+    # Every job ran everywhere it should, the failing one included (it failed in THA only).
+    assert sorted(ran) == [
+        ("jobber", "boom", "KHM"),
+        ("jobber", "boom", "THA"),
+        ("jobber", "tick", "KHM"),
+        ("jobber", "tick", "THA"),
+        ("other", "tick", "THA"),
+    ]
+    assert sorted(plugin.booms) == ["KHM", "THA"]
+    assert sorted(code for code, _c, _b in plugin.runs) == ["KHM", "THA"]
+    assert [code for code, _c, _b in other.runs] == ["THA"]
+
+    # The exception's text may hold case data: it is in no log line, traceback included.
+    assert "Jane Roe" not in caplog.text
+    assert "BEN-1000001" not in caplog.text
+    failures = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(failures) == 1
+    assert failures[0].getMessage().startswith("job jobber.boom failed in mission THA")
