@@ -38,46 +38,18 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...] | None, bool]
     ("khm.caseworker", "Sophea KHM Caseworker", ("host.officer", "ctm.caseworker"), ("KHM",), False),
 )
 
-GIVEN = (
-    "Anan",
-    "Bopha",
-    "Chenda",
-    "Dara",
-    "Elena",
-    "Kanya",
-    "Malai",
-    "Nika",
-    "Pich",
-    "Rotha",
-    "Sokha",
-    "Vanna",
-    "Ion",
-    "Maria",
-    "Andrei",
-    "Niran",
-    "Somchai",
-    "Lina",
-    "Vuthy",
-    "Mihai",
-)
-FAMILY = (
-    "Arun",
-    "Bun",
-    "Chan",
-    "Dumitru",
-    "Kaew",
-    "Keo",
-    "Lungu",
-    "Meas",
-    "Phan",
-    "Rusu",
-    "Sok",
-    "Srey",
-    "Thong",
-    "Ungureanu",
-    "Vong",
-    "Yim",
-)
+# Made-up names per region: (given names, family names).
+NAMES = {
+    "SEA": (
+        ("Anan", "Bopha", "Chenda", "Dara", "Kanya", "Malai", "Pich", "Rotha", "Sokha", "Vanna", "Niran", "Vuthy"),
+        ("Arun", "Bun", "Chan", "Kaew", "Keo", "Meas", "Phan", "Sok", "Srey", "Thong", "Vong", "Yim"),
+    ),
+    "EUR": (
+        ("Ion", "Maria", "Andrei", "Elena", "Mihai", "Nika", "Lina", "Victor", "Olga", "Sergiu"),
+        ("Dumitru", "Lungu", "Rusu", "Ungureanu", "Ceban", "Popa", "Moraru", "Cojocaru"),
+    ),
+}
+REGION = {"THA": "SEA", "KHM": "SEA", "MDA": "EUR"}
 NATIONALITY = {"THA": ("MMR", "KHM", "LAO", "THA"), "KHM": ("KHM", "VNM"), "MDA": ("MDA", "UKR", "ROU")}
 LANGUAGES = {
     "MMR": "mya",
@@ -151,8 +123,8 @@ def _seed_records(s, rng: random.Random, code: str) -> None:  # noqa: ANN001 - a
         b = Beneficiary(
             beneficiary_id=f"BEN-{prefix}{i:06d}",
             mission_code=code,
-            family_name=rng.choice(FAMILY),
-            given_name=rng.choice(GIVEN),
+            family_name=rng.choice(NAMES[REGION[code]][1]),
+            given_name=rng.choice(NAMES[REGION[code]][0]),
             sex=rng.choice("FFFMMX"),
             birth_date=date(1975, 1, 1) + timedelta(days=rng.randrange(0, 365 * 32)),
             birth_date_estimated=rng.random() < 0.2,

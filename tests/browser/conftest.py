@@ -20,7 +20,7 @@ CHROMIUM = os.environ.get("CTM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
 REQUIRE_ENV = "CTM_REQUIRE_BROWSER"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = 15_000  # generous: the machine may be busy with other test runs
 
 
 def _missing(part: str, require_env: str, reason: str) -> None:
@@ -53,7 +53,7 @@ def chromium() -> Iterator[object]:
     """One headless Chromium for the whole session (a ``playwright.sync_api.Browser``)."""
     try:
         from playwright.sync_api import Error as PlaywrightError
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError as exc:
         _missing("Playwright", REQUIRE_ENV, f"it cannot be imported ({exc})")
     if not os.access(CHROMIUM, os.X_OK):
@@ -65,6 +65,7 @@ def chromium() -> Iterator[object]:
     else:  # pragma: no cover - only if some plugin runs the tests inside a loop
         pytest.fail("the sync Playwright API cannot run inside a running asyncio loop")
 
+    expect.set_options(timeout=TIMEOUT_MS)
     playwright = sync_playwright().start()
     try:
         try:

@@ -231,7 +231,10 @@ def _install_jinja(app: Flask) -> None:
     )
     app.jinja_env.filters.update(
         date=lambda value: format_date(value, format="medium", locale=i18n.current_locale()) if value else "—",
-        datetime=lambda value: format_datetime(value, format="medium", locale=i18n.current_locale()) if value else "—",
+        # Stored times are UTC (SQLite hands them back naive); say so rather than guess a zone.
+        datetime=lambda value: (
+            f"{format_datetime(value, format='medium', tzinfo=UTC, locale=i18n.current_locale())} UTC" if value else "—"
+        ),
     )
     app.jinja_env.globals.update(
         code=lambda kind, value: i18n.gettext(codes.label(kind, value)),

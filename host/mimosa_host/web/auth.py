@@ -8,9 +8,10 @@ import flask
 from flask import Blueprint, g, redirect, request, session, url_for
 
 from .. import i18n
-from ..accounts import authenticate, user_missions
+from ..accounts import authenticate, build_context, user_missions
 from ..db import transaction
 from ..models import User
+from ..roles import VIEW_RECORDS
 from . import _now, runtime
 
 bp = Blueprint("auth", __name__)
@@ -28,16 +29,24 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/")
 def home():
+    """To the beneficiary list of the last mission used, or of the first where the user may see records."""
     if g.user is None:
         return redirect(url_for("auth.login"))
-    with runtime().factory() as s:
-        codes = [m.code for m in user_missions(s, g.user.id)]
-    if not codes:
-        return flask.render_template(
-            "error.html", status=200, message=i18n.N_("You hold no role in any mission yet.")
-        ), 200
-    code = session.get("mission") if session.get("mission") in codes else codes[0]
-    return redirect(url_for("records.beneficiaries", mission=code))
+    rt = runtime()
+    with rt.factory() as s:
+        missions = user_missions(s, g.user.id)
+        last = session.get("mission")
+        missions.sort(key=lambda m: m.code != last)
+        for mission in missions:
+            ctx, _enabled = build_context(s, rt.host, rt.factory, mission, g.user, g.locale)
+            if ctx.can(VIEW_RECORDS):
+                return redirect(url_for("records.beneficiaries", mission=mission.code))
+    message = (
+        i18n.N_("Nothing in your missions is open to you here yet.")
+        if missions
+        else i18n.N_("You hold no role in any mission yet.")
+    )
+    return flask.render_template("error.html", status=200, message=message), 200
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -60,7 +69,8 @@ def login():
             if locale:
                 session["locale"] = locale
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
-    return flask.render_template("login.html", error=error), (401 if error else 200)
+    username = request.form.get("username", "") if error else ""
+    return flask.render_template("login.html", error=error, username=username), (401 if error else 200)
 
 
 @bp.route("/logout", methods=["POST"])
