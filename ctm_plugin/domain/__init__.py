@@ -1,1 +1,7 @@
-"""The CTM's own tables and the pure rules that work on them."""
+"""The CTM's own tables and the pure rules that work on them.
+
+Importing this package registers every table on :data:`models.Base.metadata`, which the
+Alembic environment and the ``mimosa_database`` hook hand on.
+"""
+
+from . import assistance, audit, case, process, screening  # noqa: F401 - registers the tables

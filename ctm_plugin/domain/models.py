@@ -1,4 +1,4 @@
-"""The CTM's tables: its own ``MetaData``, every name prefixed ``ctm_``, never a host table."""
+"""The CTM's declarative base: its own ``MetaData``, every table prefixed ``ctm_``, never a host table."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
@@ -24,6 +24,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class MissionScoped:
+    """A row that belongs to one mission; a mission session sees and writes only its own."""
+
+    mission_code: Mapped[str] = mapped_column(String(8), index=True)
+
+
 class MissionActivation(Base):
     """The CTM's own record of a mission it serves: when it was enabled and disabled, by whom.
 
@@ -36,3 +42,5 @@ class MissionActivation(Base):
     enabled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     enabled_by: Mapped[str] = mapped_column(String(80))
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    case_number_prefix: Mapped[str] = mapped_column(String(12), default="CT", server_default="CT")
+    """From the mission's settings, kept here so case numbering needs nothing from the host."""

@@ -23,9 +23,11 @@ def mimosa_mission_enabled(mission: MissionRef, settings: dict[str, Any], ctx: R
     with ctx.session_factory() as session, session.begin():
         activation = session.get(MissionActivation, mission.code)
         if activation is None:
-            session.add(MissionActivation(mission_code=mission.code, enabled_by=_actor(ctx)))
+            activation = MissionActivation(mission_code=mission.code, enabled_by=_actor(ctx))
+            session.add(activation)
         elif activation.disabled_at is not None:
             activation.enabled_at, activation.enabled_by, activation.disabled_at = utcnow(), _actor(ctx), None
+        activation.case_number_prefix = settings["case_number_prefix"]
 
 
 @hookimpl

@@ -46,3 +46,11 @@ ROLES = (
     Role("ctm.researcher", N_("CT researcher"), (TRENDS_VIEW, RESEARCH_EXTRACT)),
     Role("ctm.auditor", N_("CT auditor"), (CASE_VIEW, AUDIT_VIEW)),
 )
+
+# Field groups: the parts of a case a page may show, each behind a permission.
+IDENTITY = "identity"
+
+
+def field_groups(ctx_permissions: frozenset[str], *groups: str) -> list[str]:
+    """The groups a page shows this user: the ones asked for, plus identity if the user may see it."""
+    return [*groups, *([IDENTITY] if IDENTITY_VIEW in ctx_permissions else [])]

@@ -1,22 +1,28 @@
-"""The CT tabs and pages: a Flask blueprint whose views return ``Page`` for the host's frame.
+"""The CT tabs: a Flask blueprint whose views return ``Page`` for the host's frame.
 
-Templates render in the CTM's own Jinja environment with the CTM's ``_``, so the
-host's frame and the CTM's content each speak from their own catalog.
+Every route is declared with :func:`page`, which names the permission it needs and
+refuses (404, never 403) before the view runs; a test checks that no route escapes it.
+Templates render in the CTM's own Jinja environment with the CTM's ``_``, so the host's
+frame and the CTM's content each speak from their own catalog.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, url_for
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ctm_plugin import i18n
-from ctm_plugin.hooks.tabs import CASE_TAB
-from ctm_plugin.security.permissions import CASE_VIEW
-from mimosa_host.plugin_api import Page, current_context
+from ctm_plugin.codelists import all_lists
+from mimosa_host.plugin_api import current_context
 
-bp = Blueprint("ctm", __name__)
+bp = Blueprint("ctm", __name__, static_folder="static")
+
+RECORD = "/records/<any(beneficiary):record_type>/<record_ref>"
+"""Routes of a beneficiary's tabs: the host checks the record is in the mission before the view runs."""
 
 templates = Environment(
     loader=PackageLoader("ctm_plugin.web", "templates"),
@@ -29,25 +35,29 @@ templates.install_gettext_callables(  # type: ignore[attr-defined]
     lambda singular, plural, n: i18n.translations(i18n.current_locale()).ngettext(singular, plural, n),
     newstyle=True,
 )
+templates.globals.update(url_for=url_for, lists=all_lists())
 
 
 def render(template: str, **values: Any) -> str:
     return templates.get_template(template).render(ctx=current_context(), **values)
 
 
-def require(permission: str) -> None:
-    """A page the user may not open does not exist for them: 404, never 403."""
-    if not current_context().can(permission):
-        abort(404)
+def page(rule: str, permission: str, methods: tuple[str, ...] = ("GET",)) -> Callable:
+    """Register a route that answers 404 unless the user holds ``permission`` in the mission."""
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def guarded(**kwargs: Any) -> Any:
+            if not current_context().can(permission):
+                abort(404)
+            kwargs.pop("record_type", None)
+            return view(**kwargs)
+
+        guarded.permission = permission  # type: ignore[attr-defined]
+        bp.add_url_rule(rule, view_func=guarded, methods=list(methods))
+        return guarded
+
+    return decorate
 
 
-@bp.route("/records/beneficiary/<ref>/case")
-def case_overview(ref: str) -> Page:
-    require(CASE_VIEW)
-    return Page(
-        title=i18n._("Counter-trafficking"),
-        body=render("case_overview.html", beneficiary_id=ref),
-        record_type="beneficiary",
-        record_ref=ref,
-        active_tab=CASE_TAB,
-    )
+from ctm_plugin.web import case  # noqa: E402, F401 - registers the routes

@@ -1,0 +1,62 @@
+"""Assistance services, consent per purpose, and referrals in and out."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .models import Base, MissionScoped, utcnow
+
+
+class AssistanceService(MissionScoped, Base):
+    __tablename__ = "ctm_service"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    provider: Mapped[str] = mapped_column(String(120))
+    provider_type: Mapped[str | None] = mapped_column(String(40))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class Consent(MissionScoped, Base):
+    """Consent for one purpose, with the 7 HTCDS consent items; withdrawal keeps the row."""
+
+    __tablename__ = "ctm_consent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(30))
+    items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """The consent items (CONSENT_ITEM codes) the person was informed of or agreed to."""
+    given_on: Mapped[date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(20))
+    interpreter_used: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_on is None
+
+
+class Referral(MissionScoped, Base):
+    __tablename__ = "ctm_referral"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(10))
+    organisation: Mapped[str] = mapped_column(String(120))
+    organisation_type: Mapped[str] = mapped_column(String(40))
+    referred_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(40))
+    case_worker: Mapped[str | None] = mapped_column(String(120))
+    details: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(80))

@@ -1,0 +1,23 @@
+"""Audit events: who did or saw what, on which case, when; never the values themselves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .models import Base, MissionScoped, utcnow
+
+
+class AuditEvent(MissionScoped, Base):
+    __tablename__ = "ctm_audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    """A stable code such as ``case.view`` or ``screening.record``."""
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("ctm_case.id", ondelete="SET NULL"), index=True)
+    field_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Which groups of fields were shown or changed (e.g. ``identity``), never their contents."""

@@ -1,0 +1,99 @@
+"""The counter-trafficking case and what the CTM records about the person (HTCDS ``cas_``, ``prs_``, ``vic_``).
+
+The host owns the beneficiary's identity (names, documents, nationality); the CTM keeps only
+what the host does not hold. ``docs/caseworkers.md`` says which side owns which field.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .models import Base, MissionScoped, utcnow
+
+
+class Case(MissionScoped, Base):
+    __tablename__ = "ctm_case"
+    __table_args__ = (
+        UniqueConstraint("mission_code", "case_number"),
+        UniqueConstraint("mission_code", "beneficiary_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(40))
+    beneficiary_id: Mapped[str] = mapped_column(String(40), index=True)
+    """The host's ``BeneficiaryId``: the only link to the host record."""
+    status: Mapped[str] = mapped_column(String(20), default="Active")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(80))
+    opened_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(80))
+
+    person: Mapped[PersonProfile | None] = relationship(back_populates="case", cascade="all, delete-orphan")
+    victim: Mapped[VictimContext | None] = relationship(back_populates="case", cascade="all, delete-orphan")
+    handovers: Mapped[list[CaseHandover]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseHandover.at"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseHandover(Base):
+    """A case passing from one mission to another (e.g. to the mission of origin after a return).
+
+    Kept outside the mission scope on purpose: both missions may read the hand-over trail.
+    """
+
+    __tablename__ = "ctm_case_handover"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    from_mission: Mapped[str] = mapped_column(String(8))
+    to_mission: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    by: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship(back_populates="handovers")
+
+
+class PersonProfile(MissionScoped, Base):
+    """HTCDS ``prs_`` fields the host does not hold."""
+
+    __tablename__ = "ctm_person"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), primary_key=True)
+    gender: Mapped[str | None] = mapped_column(String(40))
+    marital_status: Mapped[str | None] = mapped_column(String(40))
+    education: Mapped[str | None] = mapped_column(String(60))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    citizenships: Mapped[list[str]] = mapped_column(JSON, default=list)
+    number_of_children: Mapped[int | None] = mapped_column(Integer)
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    birth_date_precision: Mapped[str] = mapped_column(String(10), default="Unknown")
+
+    case: Mapped[Case] = relationship(back_populates="person")
+
+
+class VictimContext(MissionScoped, Base):
+    """HTCDS ``vic_``: the person as a (possible) victim in this case."""
+
+    __tablename__ = "ctm_victim_context"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), primary_key=True)
+    trafficking_status: Mapped[str | None] = mapped_column(String(40))
+    status_decided_by: Mapped[str | None] = mapped_column(String(40))
+    age_first_trafficked: Mapped[int | None] = mapped_column(Integer)
+    recruitment_methods: Mapped[list[str]] = mapped_column(JSON, default=list)
+    control_methods: Mapped[list[str]] = mapped_column(JSON, default=list)
+    exploitation_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    labour_industry: Mapped[str | None] = mapped_column(String(60))
+    sexual_exploitation_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    recruiter_relationship: Mapped[str | None] = mapped_column(String(20))
+
+    case: Mapped[Case] = relationship(back_populates="victim")

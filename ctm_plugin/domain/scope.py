@@ -1,0 +1,36 @@
+"""Mission-scoped sessions: every ORM query sees only the request's mission, every write stays in it."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from mimosa_host.plugin_api import RequestContext
+
+from .models import MissionScoped
+
+
+class MissionScopeViolation(RuntimeError):
+    """A write would put a row into another mission: a programming error, never user input."""
+
+
+def mission_session(ctx: RequestContext) -> Session:
+    """A session on the host's database that can only read and write ``ctx.mission``'s rows."""
+    session = ctx.session_factory()
+    code = ctx.mission.code
+    session.info["mission_code"] = code
+
+    @event.listens_for(session, "do_orm_execute")
+    def _only_this_mission(state: ORMExecuteState) -> None:
+        if state.is_select and not state.is_column_load and not state.is_relationship_load:
+            state.statement = state.statement.options(
+                with_loader_criteria(MissionScoped, lambda cls: cls.mission_code == code, include_aliases=True)
+            )
+
+    @event.listens_for(session, "before_flush")
+    def _stay_in_this_mission(session: Session, _flush_context: object, _instances: object) -> None:
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            if isinstance(obj, MissionScoped) and obj.mission_code != code:
+                raise MissionScopeViolation(f"{type(obj).__name__} of another mission in a {code} session")
+
+    return session

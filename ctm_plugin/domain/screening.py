@@ -1,0 +1,49 @@
+"""Palermo screening interviews and the determination history of a case."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .models import Base, MissionScoped, utcnow
+
+
+class Screening(MissionScoped, Base):
+    """One interview recording the three Palermo elements, and what the rule recommended."""
+
+    __tablename__ = "ctm_screening"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    interview_date: Mapped[date] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(120))
+    interviewer: Mapped[str] = mapped_column(String(120))
+    interpreter: Mapped[str | None] = mapped_column(String(120))
+    language: Mapped[str | None] = mapped_column(String(3))
+    age_at_act: Mapped[int | None] = mapped_column(Integer)
+    """Age when the act happened; under 18, means are not needed (Palermo art. 3(c))."""
+    acts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    means: Mapped[list[str]] = mapped_column(JSON, default=list)
+    purposes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    recommendation: Mapped[str] = mapped_column(String(30))
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Reason codes of :mod:`ctm_plugin.domain.palermo`, so the text follows the reader's language."""
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Determination(MissionScoped, Base):
+    """One decision on a case; the rows of a case are its history (who, when, from, to)."""
+
+    __tablename__ = "ctm_determination"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    screening_id: Mapped[int | None] = mapped_column(ForeignKey("ctm_screening.id", ondelete="SET NULL"))
+    previous: Mapped[str | None] = mapped_column(String(30))
+    decision: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(80))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

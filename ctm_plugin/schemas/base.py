@@ -1,0 +1,129 @@
+"""Building blocks for the CTM's schemas: every error is a msgid of the ``ctm_plugin`` domain,
+so the page shows it in the reader's language, next to the field it names.
+
+Form values arrive as strings (blank means "not given"); lists come from multi-selects.
+Dates may not lie in the future nor before the person's birth date, when it is known.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from ctm_plugin.codelists import CodeList
+from ctm_plugin.i18n import N_
+
+REQUIRED = N_("This field is required.")
+NOT_A_DATE = N_("Enter a valid date (YYYY-MM-DD).")
+NOT_A_NUMBER = N_("Enter a whole number.")
+NOT_A_DECIMAL = N_("Enter a number.")
+NOT_IN_LIST = N_("Choose a value from the list.")
+IN_THE_FUTURE = N_("The date cannot be in the future.")
+BEFORE_BIRTH = N_("The date cannot be before the person's birth date.")
+END_BEFORE_START = N_("The end cannot be before the start.")
+TOO_LONG = N_("The text is too long.")
+
+_BASIC = {"required": REQUIRED, "null": REQUIRED}
+
+
+class FormSchema(Schema):
+    """Unknown fields are refused; blank strings count as absent; dates are checked against birth.
+
+    ``birth_date`` is the person's, when the case knows it; ``today`` is injectable for tests.
+    """
+
+    error_messages = {"unknown": N_("This field is not part of the form."), "type": N_("The form is not valid.")}
+
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+    def __init__(self, *, birth_date: date | None = None, today: date | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.birth_date = birth_date
+        self.today = today or date.today()
+
+    @pre_load
+    def _blank_is_absent(self, data: Any, **_kwargs: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        return {key: value for key, value in data.items() if not (isinstance(value, str) and not value.strip())}
+
+    @validates_schema
+    def _dates_are_plausible(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        for name, f in self.fields.items():
+            value = data.get(f.attribute or name)
+            if not isinstance(f, fields.Date) or value is None:
+                continue
+            if value > self.today:
+                errors.setdefault(name, []).append(IN_THE_FUTURE)
+            elif self.birth_date and f.metadata.get("after_birth", True) and value < self.birth_date:
+                errors.setdefault(name, []).append(BEFORE_BIRTH)
+        if errors:
+            raise ValidationError(errors)
+
+
+def check_order(data: dict[str, Any], start: str, end: str) -> None:
+    """Refuse an end before its start, naming the end field."""
+    if data.get(start) and data.get(end) and data[end] < data[start]:
+        raise ValidationError({end: [END_BEFORE_START]})
+
+
+def code(codelist: CodeList, *, required: bool = False) -> fields.String:
+    return fields.String(
+        required=required, validate=codelist.validator(), error_messages={**_BASIC, "invalid": NOT_IN_LIST}
+    )
+
+
+def codes(codelist: CodeList) -> fields.List:
+    return fields.List(
+        fields.String(error_messages={"invalid": NOT_IN_LIST}),
+        load_default=list,
+        validate=validate.ContainsOnly(codelist.values, error=NOT_IN_LIST),
+        error_messages={**_BASIC, "invalid": NOT_IN_LIST},
+    )
+
+
+def text(max_length: int, *, required: bool = False) -> fields.String:
+    return fields.String(
+        required=required,
+        validate=validate.Length(max=max_length, error=TOO_LONG),
+        error_messages={**_BASIC, "invalid": TOO_LONG},
+    )
+
+
+def day(*, required: bool = False, after_birth: bool = True) -> fields.Date:
+    return fields.Date(
+        required=required,
+        error_messages={**_BASIC, "invalid": NOT_A_DATE, "format": NOT_A_DATE},
+        metadata={"after_birth": after_birth},
+    )
+
+
+def number(minimum: int, maximum: int, error: str, *, required: bool = False) -> fields.Integer:
+    return fields.Integer(
+        required=required,
+        strict=False,
+        validate=validate.Range(min=minimum, max=maximum, error=error),
+        error_messages={**_BASIC, "invalid": NOT_A_NUMBER, "too_large": error},
+    )
+
+
+def decimal(minimum: float, maximum: float, error: str) -> fields.Float:
+    return fields.Float(
+        allow_nan=False,
+        validate=validate.Range(min=minimum, max=maximum, error=error),
+        error_messages={**_BASIC, "invalid": NOT_A_DECIMAL, "special": NOT_A_DECIMAL},
+    )
+
+
+def flag() -> fields.Boolean:
+    return fields.Boolean(load_default=False, error_messages={**_BASIC, "invalid": N_("Choose yes or no.")})
+
+
+def version() -> fields.Integer:
+    """The case version the form was read at: a stale one means someone else saved meanwhile."""
+    return fields.Integer(required=True, strict=False, error_messages={**_BASIC, "invalid": NOT_A_NUMBER})

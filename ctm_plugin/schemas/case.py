@@ -1,0 +1,69 @@
+"""Schemas for the case itself: opening, the person's profile, the victim context, closing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from ctm_plugin.codelists import geo, htcds, process
+from ctm_plugin.i18n import N_
+
+from .base import NOT_IN_LIST, REQUIRED, FormSchema, code, codes, day, number, text, version
+
+CLOSED_STATUSES = ("Closed", "ClosedReferred")
+
+
+class OpenCaseSchema(FormSchema):
+    opened_on = day(required=True, after_birth=False)
+
+
+class PersonSchema(FormSchema):
+    version = version()
+    gender = code(htcds.GENDER)
+    marital_status = code(htcds.MARITAL_STATUS)
+    education = code(htcds.EDUCATION)
+    languages = codes(geo.LANGUAGE)
+    citizenships = codes(geo.COUNTRY)
+    number_of_children = number(0, 30, N_("Enter a number from 0 to 30."))
+    birth_date = day(after_birth=False)
+    birth_date_precision = code(process.DATE_PRECISION)
+
+    @validates_schema
+    def _precision_goes_with_the_date(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("birth_date") and data.get("birth_date_precision") in (None, "Unknown"):
+            raise ValidationError({"birth_date_precision": [N_("Say how precise the birth date is.")]})
+
+
+class VictimContextSchema(FormSchema):
+    version = version()
+    trafficking_status = code(htcds.TRAFFICKING_STATUS)
+    status_decided_by = code(htcds.DECIDING_ORGANISATION)
+    age_first_trafficked = number(0, 120, N_("Enter an age from 0 to 120."))
+    recruitment_methods = codes(htcds.RECRUITMENT_METHOD)
+    control_methods = codes(htcds.CONTROL_METHOD)
+    exploitation_types = codes(htcds.EXPLOITATION_TYPE)
+    labour_industry = code(htcds.LABOUR_INDUSTRY)
+    sexual_exploitation_types = codes(htcds.SEXUAL_EXPLOITATION_TYPE)
+    recruiter_relationship = code(htcds.RECRUITER_RELATIONSHIP)
+
+    @validates_schema
+    def _status_needs_who_decided(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("trafficking_status") == "ActualVictimOfTrafficking" and not data.get("status_decided_by"):
+            raise ValidationError({"status_decided_by": [N_("Say which kind of organisation decided the status.")]})
+
+
+class CloseCaseSchema(FormSchema):
+    version = version()
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(CLOSED_STATUSES, error=NOT_IN_LIST),
+        error_messages={"required": REQUIRED},
+    )
+    closed_on = day(required=True, after_birth=False)
+    reason = text(2000, required=True)
+
+
+class ReopenCaseSchema(FormSchema):
+    version = version()
+    reason = text(2000, required=True)

@@ -1,0 +1,30 @@
+"""Schemas for a Palermo screening interview and a determination."""
+
+from __future__ import annotations
+
+from marshmallow import fields
+
+from ctm_plugin.codelists import geo, htcds, process
+from ctm_plugin.i18n import N_
+
+from .base import REQUIRED, FormSchema, code, codes, day, number, text, version
+
+
+class ScreeningSchema(FormSchema):
+    version = version()
+    interview_date = day(required=True)
+    place = text(120, required=True)
+    interviewer = text(120, required=True)
+    interpreter = text(120)
+    language = code(geo.LANGUAGE)
+    age_at_act = number(0, 120, N_("Enter an age from 0 to 120."))
+    acts = codes(process.PALERMO_ACT)
+    means = codes(process.PALERMO_MEANS)
+    purposes = codes(htcds.EXPLOITATION_TYPE)
+
+
+class DeterminationSchema(FormSchema):
+    version = version()
+    decision = code(process.DETERMINATION, required=True)
+    reason = text(4000, required=True)
+    screening_id = fields.Integer(strict=False, load_default=None, error_messages={"required": REQUIRED})

@@ -1,0 +1,85 @@
+"""Use cases of assistance: services, consent per purpose (and its withdrawal), referrals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ctm_plugin.domain.assistance import AssistanceService, Consent, Referral
+from ctm_plugin.i18n import N_
+from ctm_plugin.schemas.assistance import ConsentSchema, ReferralSchema, ServiceSchema, WithdrawConsentSchema
+from ctm_plugin.security import audit
+from ctm_plugin.security.permissions import CASE_EDIT
+from mimosa_host.plugin_api import RequestContext
+
+from .base import Invalid, NotFound, actor, get_case, load, require, touch, unit_of_work
+from .cases import birth_date_of
+
+
+def add_service(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
+    require(ctx, CASE_EDIT)
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        values = load(ServiceSchema(birth_date=birth_date_of(case)), data)
+        touch(case, ctx, values.pop("version"))
+        service = AssistanceService(mission_code=ctx.mission.code, case_id=case.id, **values)
+        session.add(service)
+        session.flush()
+        audit.record(session, ctx, "service.add", case.id, ["assistance"])
+        return service.id
+
+
+def consent_in_force(session: sa.orm.Session, case_id: int, purpose: str) -> Consent | None:
+    return session.scalar(
+        sa.select(Consent)
+        .where(Consent.case_id == case_id, Consent.purpose == purpose, Consent.withdrawn_on.is_(None))
+        .order_by(Consent.given_on.desc(), Consent.id.desc())
+        .limit(1)
+    )
+
+
+def record_consent(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
+    require(ctx, CASE_EDIT)
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        values = load(ConsentSchema(birth_date=birth_date_of(case)), data)
+        touch(case, ctx, values.pop("version"))
+        consent = Consent(mission_code=ctx.mission.code, case_id=case.id, recorded_by=actor(ctx), **values)
+        session.add(consent)
+        session.flush()
+        audit.record(session, ctx, "consent.record", case.id, ["consent"])
+        return consent.id
+
+
+def withdraw_consent(ctx: RequestContext, case_id: int, consent_id: int, data: dict[str, Any]) -> None:
+    require(ctx, CASE_EDIT)
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        consent = session.get(Consent, consent_id)
+        if consent is None or consent.case_id != case.id:
+            raise NotFound
+        values = load(WithdrawConsentSchema(birth_date=birth_date_of(case)), data)
+        if not consent.in_force:
+            raise Invalid({"withdrawn_on": [N_("This consent has already been withdrawn.")]})
+        if values["withdrawn_on"] < consent.given_on:
+            raise Invalid({"withdrawn_on": [N_("Consent cannot be withdrawn before it was given.")]})
+        touch(case, ctx, values["version"])
+        consent.withdrawn_on, consent.withdrawal_reason = values["withdrawn_on"], values.get("reason")
+        audit.record(session, ctx, "consent.withdraw", case.id, ["consent"])
+
+
+def refer(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
+    """Record a referral; an outgoing one needs the referral consent in force."""
+    require(ctx, CASE_EDIT)
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        values = load(ReferralSchema(birth_date=birth_date_of(case)), data)
+        if values["direction"] == "Outgoing" and consent_in_force(session, case.id, "Referral") is None:
+            raise Invalid({"direction": [N_("An outgoing referral needs the person's consent to referral.")]})
+        touch(case, ctx, values.pop("version"))
+        referral = Referral(mission_code=ctx.mission.code, case_id=case.id, recorded_by=actor(ctx), **values)
+        session.add(referral)
+        session.flush()
+        audit.record(session, ctx, "referral.add", case.id, ["referrals"])
+        return referral.id

@@ -1,0 +1,104 @@
+"""What every use case shares: refusals, the unit of work, loading a case, the version check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from marshmallow import Schema, ValidationError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from ctm_plugin.domain.case import Case
+from ctm_plugin.domain.models import utcnow
+from ctm_plugin.domain.scope import mission_session
+from ctm_plugin.i18n import N_
+from mimosa_host.plugin_api import RequestContext
+
+
+class NotFound(Exception):
+    """No such case for this user in this mission; pages answer 404, never 403."""
+
+
+@dataclass
+class Invalid(Exception):
+    """Bad input: errors per field (msgids), nothing saved."""
+
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+class Conflict(Exception):
+    """Someone else saved the case since this form was read; nothing saved."""
+
+    message = N_("Someone else saved this case while you were editing it. Reload the page to see their changes.")
+
+
+def require(ctx: RequestContext, permission: str) -> None:
+    if not ctx.can(permission):
+        raise NotFound
+
+
+def actor(ctx: RequestContext) -> str:
+    return ctx.user.username if ctx.user else "system"
+
+
+@contextmanager
+def unit_of_work(ctx: RequestContext) -> Iterator[Session]:
+    """One transaction in the mission's scope: commits on success, rolls back on any error.
+
+    A concurrent save of the same case surfaces as :class:`Conflict`.
+    """
+    with mission_session(ctx) as session:
+        try:
+            with session.begin():
+                yield session
+        except StaleDataError:
+            raise Conflict from None
+
+
+def load(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        messages = exc.normalized_messages()
+        raise Invalid({name: _flatten(msgs) for name, msgs in messages.items()}) from None
+
+
+def _flatten(messages: Any) -> list[str]:
+    if isinstance(messages, dict):  # list fields report errors per index
+        return sorted({m for msgs in messages.values() for m in _flatten(msgs)})
+    return list(messages) if isinstance(messages, list) else [str(messages)]
+
+
+def case_of_beneficiary(session: Session, beneficiary_id: str) -> Case | None:
+    return session.scalar(sa.select(Case).where(Case.beneficiary_id == beneficiary_id))
+
+
+def get_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound
+    return case
+
+
+def touch(case: Case, ctx: RequestContext, expected_version: int) -> None:
+    """Check the form's version and mark the case changed, so its version moves on.
+
+    The UPDATE carries the version it read; a save that raced past this check still fails.
+    """
+    if case.version != expected_version:
+        raise Conflict
+    case.updated_by = actor(ctx)
+    case.updated_at = utcnow()
+
+
+def case_id_for(ctx: RequestContext, beneficiary_id: str) -> int:
+    """The id of the beneficiary's case in the request's mission; :class:`NotFound` if none."""
+    with mission_session(ctx) as session:
+        case_id = session.scalar(sa.select(Case.id).where(Case.beneficiary_id == beneficiary_id))
+    if case_id is None:
+        raise NotFound
+    return case_id

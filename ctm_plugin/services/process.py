@@ -1,0 +1,83 @@
+"""Use cases of the trafficking process: events in order, and perpetrators linked to them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
+from ctm_plugin.i18n import N_
+from ctm_plugin.schemas.process import EventSchema, PerpetratorSchema
+from ctm_plugin.security import audit
+from ctm_plugin.security.permissions import CASE_EDIT, IDENTITY_VIEW
+from mimosa_host.plugin_api import RequestContext
+
+from .base import Invalid, NotFound, get_case, load, require, touch, unit_of_work
+from .cases import birth_date_of
+
+
+def _event_values(case, data: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001 - a Case
+    values = load(EventSchema(birth_date=birth_date_of(case)), data)
+    values.setdefault("start_precision", "Day" if values.get("start_date") else "Unknown")
+    values.setdefault("end_precision", "Day" if values.get("end_date") else "Unknown")
+    return values
+
+
+def add_event(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
+    """Append an event at the end of the person's story."""
+    require(ctx, CASE_EDIT)
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        values = _event_values(case, data)
+        touch(case, ctx, values.pop("version"))
+        last = session.scalar(
+            sa.select(sa.func.max(TraffickingEvent.sequence)).where(TraffickingEvent.case_id == case.id)
+        )
+        event = TraffickingEvent(mission_code=ctx.mission.code, case_id=case.id, sequence=(last or 0) + 1, **values)
+        session.add(event)
+        session.flush()
+        audit.record(session, ctx, "event.add", case.id, ["process"])
+        return event.id
+
+
+def edit_event(ctx: RequestContext, case_id: int, event_id: int, data: dict[str, Any]) -> None:
+    require(ctx, CASE_EDIT)
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        event = session.get(TraffickingEvent, event_id)
+        if event is None or event.case_id != case.id:
+            raise NotFound
+        values = _event_values(case, data)
+        touch(case, ctx, values.pop("version"))
+        for name in EventSchema().fields:
+            if name != "version":
+                setattr(event, name, values.get(name))
+        audit.record(session, ctx, "event.edit", case.id, ["process"])
+
+
+def events_of(session: sa.orm.Session, case_id: int) -> list[TraffickingEvent]:
+    return list(
+        session.scalars(
+            sa.select(TraffickingEvent).where(TraffickingEvent.case_id == case_id).order_by(TraffickingEvent.sequence)
+        )
+    )
+
+
+def add_perpetrator(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
+    require(ctx, CASE_EDIT)
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        values = load(PerpetratorSchema(), data)
+        touch(case, ctx, values.pop("version"))
+        event_ids = set(values.pop("event_ids"))
+        events = [e for e in events_of(session, case.id) if e.id in event_ids]
+        if len(events) != len(event_ids):
+            raise Invalid({"event_ids": [N_("Choose events of this case.")]})
+        if not ctx.can(IDENTITY_VIEW):
+            values.pop("alias", None)
+        perpetrator = Perpetrator(mission_code=ctx.mission.code, case_id=case.id, events=events, **values)
+        session.add(perpetrator)
+        session.flush()
+        audit.record(session, ctx, "perpetrator.add", case.id, ["perpetrators"])
+        return perpetrator.id

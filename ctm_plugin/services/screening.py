@@ -1,0 +1,79 @@
+"""Use cases of screening: record an interview (the rule recommends), record a determination."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ctm_plugin.domain import palermo
+from ctm_plugin.domain.screening import Determination, Screening
+from ctm_plugin.i18n import N_
+from ctm_plugin.schemas.screening import DeterminationSchema, ScreeningSchema
+from ctm_plugin.security import audit
+from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, DETERMINE
+from mimosa_host.plugin_api import RequestContext
+
+from .base import Invalid, actor, get_case, load, require, touch, unit_of_work
+from .cases import birth_date_of
+
+
+def record_screening(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
+    require(ctx, CASE_EDIT)
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        values = load(ScreeningSchema(birth_date=birth_date_of(case)), data)
+        touch(case, ctx, values.pop("version"))
+        result = palermo.recommend(values["acts"], values["means"], values["purposes"], values.get("age_at_act"))
+        screening = Screening(
+            mission_code=ctx.mission.code,
+            case_id=case.id,
+            recommendation=result.outcome,
+            reasons=list(result.reasons),
+            recorded_by=actor(ctx),
+            **values,
+        )
+        session.add(screening)
+        session.flush()
+        audit.record(session, ctx, "screening.record", case.id, ["screening"])
+        return screening.id
+
+
+def determine(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
+    """Record a decision; the previous one stays in the history with who, when, from and to."""
+    require(ctx, CASE_VIEW)
+    if not ctx.can(DETERMINE):
+        raise Invalid({"decision": [N_("You may not record a determination.")]})
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        values = load(DeterminationSchema(), data)
+        if (
+            values["screening_id"] is not None
+            and session.scalar(
+                sa.select(Screening.id).where(Screening.id == values["screening_id"], Screening.case_id == case.id)
+            )
+            is None
+        ):
+            raise Invalid({"screening_id": [N_("Choose a screening of this case.")]})
+        touch(case, ctx, values["version"])
+        session.add(
+            Determination(
+                mission_code=ctx.mission.code,
+                case_id=case.id,
+                screening_id=values["screening_id"],
+                previous=current_decision(session, case.id),
+                decision=values["decision"],
+                reason=values["reason"],
+                decided_by=actor(ctx),
+            )
+        )
+        audit.record(session, ctx, "screening.determine", case.id, ["determination"])
+
+
+def current_decision(session: sa.orm.Session, case_id: int) -> str | None:
+    return session.scalar(
+        sa.select(Determination.decision)
+        .where(Determination.case_id == case_id)
+        .order_by(Determination.decided_at.desc(), Determination.id.desc())
+        .limit(1)
+    )

@@ -1,0 +1,89 @@
+"""The machinery every CT tab shares: show a tab (auditing the view), and submit one of its forms.
+
+A submit calls one use case; on a refusal the same tab is shown again with the errors next
+to the fields and what the user typed (422), or with the conflict message (409); nothing
+is saved. On success the browser is sent back to the tab (303).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, redirect, url_for
+from marshmallow import Schema
+from sqlalchemy.orm import Session
+
+from ctm_plugin import i18n
+from ctm_plugin.domain.case import Case
+from ctm_plugin.services.base import Conflict, Invalid, NotFound, case_id_for
+from ctm_plugin.services.cases import viewing
+from ctm_plugin.web import render
+from ctm_plugin.web.forms import FormState, form_data
+from mimosa_host.plugin_api import Page, RequestContext, current_context
+
+
+@dataclass(frozen=True)
+class CaseTab:
+    id: str
+    label: str
+    """msgid; the host shows it in the tab bar through the CTM's catalog."""
+    endpoint: str
+    template: str
+    field_group: str
+    """What the tab shows, for the audit trail: ``case``, ``screening``, ``process``…"""
+    load: Callable[[Session, Case], dict[str, Any]] = lambda session, case: {}
+    needs_case: bool = True
+
+
+TABS: list[CaseTab] = []
+
+
+def register_tab(tab: CaseTab) -> CaseTab:
+    TABS.append(tab)
+    return tab
+
+
+def show(tab: CaseTab, ref: str, state: FormState | None = None, status: int = 200) -> Page:
+    ctx = current_context()
+    try:
+        with viewing(ctx, ref, tab.field_group) as (session, case):
+            data = tab.load(session, case) if case is not None else {}
+            body = render(
+                tab.template, case=case, ref=ref, form=state or FormState(), tab=tab, today=date.today(), **data
+            )
+    except NotFound:
+        abort(404)
+    return Page(
+        title=i18n._(tab.label),
+        body=body,
+        record_type="beneficiary",
+        record_ref=ref,
+        active_tab=tab.id,
+        status=status,
+    )
+
+
+def submit(
+    tab: CaseTab,
+    ref: str,
+    form: str,
+    schema: type[Schema],
+    use_case: Callable[[RequestContext, int, dict[str, Any]], Any],
+    done: str,
+) -> Any:
+    """Run ``use_case(ctx, case_id, data)`` for the posted form; ``done`` is the msgid flashed on success."""
+    data = form_data(schema)
+    ctx = current_context()
+    try:
+        use_case(ctx, case_id_for(ctx, ref), data)
+    except NotFound:
+        abort(404)
+    except Invalid as refused:
+        return show(tab, ref, FormState(form, refused.errors, data), status=422)
+    except Conflict:
+        return show(tab, ref, FormState(form, {}, data, problem=Conflict.message), status=409)
+    flash(i18n._(done), "success")
+    return redirect(url_for(tab.endpoint, record_type="beneficiary", record_ref=ref), 303)
