@@ -4,6 +4,8 @@
    plugins) beside pluggy's plain hook call, the floor.
 2. A beneficiary page in a mission with the CTM enabled (CT tab computed) beside the
    same page where the CTM is disabled, on SQLite under a temporary folder.
+3. The case-overview tab with 100,000 cases, on SQLite and PostgreSQL
+   (:mod:`benchmarks.case_overview`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from flask import Flask, g
 
+from benchmarks import case_overview
 from benchmarks.harness import measure, report
 from mimosa_host.demo import password_for, seed
 from mimosa_host.plugin_api import MissionRef, RequestContext
@@ -81,6 +84,7 @@ def main() -> None:
         bench_dispatch(host, app)
         bench_page(app)
         rt.engine.dispose()
+    case_overview.main()
 
 
 if __name__ == "__main__":

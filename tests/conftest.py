@@ -115,14 +115,27 @@ def web(app) -> Browser:  # noqa: ANN001
     return Browser(app.test_client())
 
 
+def _logged_in(app, username: str, password: str | None = None) -> Browser:  # noqa: ANN001
+    browser = Browser(app.test_client())
+    response = browser.login(username, password)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return browser
+
+
 @pytest.fixture
 def login(app):  # noqa: ANN001, ANN201
     """``login("caseworker")`` → a :class:`Browser` logged in as that demo user."""
+    return lambda username, password=None: _logged_in(app, username, password)
 
-    def _login(username: str) -> Browser:
-        browser = Browser(app.test_client())
-        response = browser.login(username)
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return browser
 
-    return _login
+@pytest.fixture
+def login_to():  # noqa: ANN201
+    """``login_to(app, "caseworker")`` → a :class:`Browser` on an app the test made itself, logged in.
+
+    ``login_to(app)`` with no user → a :class:`Browser` on that app, logged out.
+    """
+
+    def _login_to(app, username: str | None = None, password: str | None = None) -> Browser:  # noqa: ANN001
+        return Browser(app.test_client()) if username is None else _logged_in(app, username, password)
+
+    return _login_to

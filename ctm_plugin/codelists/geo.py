@@ -39,13 +39,18 @@ class CldrCodeList(CodeList):
 
     def __init__(self, name: str, kind: str, codes: Iterable[Code]) -> None:
         self.kind = kind
+        self._sorted: dict[str, list[tuple[str, str]]] = {}
         super().__init__(name, codes)
 
     def _translate(self, code: Code) -> str:
         return _cldr_names(i18n.current_locale(), self.kind).get(code.extra["cldr"], code.label)
 
     def choices(self) -> list[tuple[str, str]]:
-        return sorted(super().choices(), key=lambda choice: _sort_key(choice[1]))
+        # Hundreds of entries on every form: sort once per language.
+        locale = i18n.current_locale()
+        if locale not in self._sorted:
+            self._sorted[locale] = sorted(super().choices(), key=lambda choice: _sort_key(choice[1]))
+        return list(self._sorted[locale])
 
 
 def _english(kind: str, cldr: str, fallback: str) -> str:

@@ -26,6 +26,8 @@ END_BEFORE_START = N_("The end cannot be before the start.")
 TOO_LONG = N_("The text is too long.")
 
 _BASIC = {"required": REQUIRED, "null": REQUIRED}
+_CHOICE = {**_BASIC, "invalid": NOT_IN_LIST, "invalid_utf8": NOT_IN_LIST}
+"""A code, or an item of a multi-select: anything but one of the list's strings reads "choose from the list"."""
 
 
 class FormSchema(Schema):
@@ -73,14 +75,12 @@ def check_order(data: dict[str, Any], start: str, end: str) -> None:
 
 
 def code(codelist: CodeList, *, required: bool = False) -> fields.String:
-    return fields.String(
-        required=required, validate=codelist.validator(), error_messages={**_BASIC, "invalid": NOT_IN_LIST}
-    )
+    return fields.String(required=required, validate=codelist.validator(), error_messages=_CHOICE)
 
 
 def codes(codelist: CodeList) -> fields.List:
     return fields.List(
-        fields.String(error_messages={"invalid": NOT_IN_LIST}),
+        fields.String(error_messages={**_CHOICE, "null": NOT_IN_LIST}),
         load_default=list,
         validate=validate.ContainsOnly(codelist.values, error=NOT_IN_LIST),
         error_messages={**_BASIC, "invalid": NOT_IN_LIST},
@@ -91,7 +91,7 @@ def text(max_length: int, *, required: bool = False) -> fields.String:
     return fields.String(
         required=required,
         validate=validate.Length(max=max_length, error=TOO_LONG),
-        error_messages={**_BASIC, "invalid": TOO_LONG},
+        error_messages={**_BASIC, "invalid": TOO_LONG, "invalid_utf8": TOO_LONG},
     )
 
 

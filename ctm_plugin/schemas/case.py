@@ -58,7 +58,7 @@ class CloseCaseSchema(FormSchema):
     status = fields.String(
         required=True,
         validate=validate.OneOf(CLOSED_STATUSES, error=NOT_IN_LIST),
-        error_messages={"required": REQUIRED},
+        error_messages={"required": REQUIRED, "null": REQUIRED, "invalid": NOT_IN_LIST, "invalid_utf8": NOT_IN_LIST},
     )
     closed_on = day(required=True, after_birth=False)
     reason = text(2000, required=True)

@@ -1,10 +1,26 @@
 """A mission's CTM settings: how to reach the host's SOAP services, and case numbering."""
 
-from marshmallow import RAISE, Schema, fields, validate
+import ipaddress
+from urllib.parse import urlsplit
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from ctm_plugin.i18n import N_
 
 CASE_PREFIX_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,11}$"
+
+
+def _encrypted_unless_loopback(url: str) -> None:
+    """Victims' data and the WS-Security digest never cross a network in clear text."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        return  # https, or not an address at all (the field says so itself)
+    try:
+        loopback = ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        loopback = parts.hostname == "localhost"
+    if not loopback:
+        raise ValidationError(N_("Use https: only a host on this machine may be reached over plain http."))
 
 
 class MissionSettingsSchema(Schema):
@@ -16,6 +32,7 @@ class MissionSettingsSchema(Schema):
         required=True,
         schemes={"http", "https"},
         require_tld=False,
+        validate=_encrypted_unless_loopback,
         metadata={
             "label": N_("Host SOAP base URL"),
             "description": N_("The address the host's SOAP services live under, e.g. https://mimosa.example/"),

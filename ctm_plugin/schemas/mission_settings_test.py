@@ -24,8 +24,9 @@ def test_valid_settings_load_and_the_prefix_has_a_default():
     assert MissionSettingsSchema().load(without_prefix)["case_number_prefix"] == "CT"
 
 
-def test_loopback_host_without_a_domain_is_accepted():
-    assert MissionSettingsSchema().load({**VALID, "soap_base_url": "http://127.0.0.1:8000/"})
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/", "http://localhost:8000/", "http://[::1]:8000/"])
+def test_plain_http_is_accepted_only_on_this_machine(url):
+    assert MissionSettingsSchema().load({**VALID, "soap_base_url": url})
 
 
 @pytest.mark.parametrize(
@@ -33,6 +34,8 @@ def test_loopback_host_without_a_domain_is_accepted():
     [
         ("soap_base_url", "ftp://mimosa.example/", "Enter a full http or https address."),
         ("soap_base_url", "not a url", "Enter a full http or https address."),
+        ("soap_base_url", "http://mimosa.example/", "Use https: only a host on this machine"),
+        ("soap_base_url", "http://10.0.0.5/", "Use https: only a host on this machine"),
         ("soap_username", "", "Enter between 1 and 80 characters."),
         ("soap_password", "short", "Enter between 8 and 200 characters."),
         ("case_number_prefix", "tha ct", "Use 1 to 12 capital letters"),

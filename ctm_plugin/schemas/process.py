@@ -11,6 +11,8 @@ from ctm_plugin.i18n import N_
 
 from .base import FormSchema, check_order, code, codes, day, decimal, flag, text, version
 
+_EVENTS_OF_THIS_CASE = dict.fromkeys(("invalid", "null", "too_large"), N_("Choose events of this case."))
+
 
 class EventSchema(FormSchema):
     version = version()
@@ -32,6 +34,9 @@ class EventSchema(FormSchema):
     @validates_schema
     def _consistent(self, data: dict[str, Any], **_kwargs: Any) -> None:
         check_order(data, "start_date", "end_date")
+        for moment in ("start", "end"):
+            if data.get(f"{moment}_precision") not in (None, "Unknown") and not data.get(f"{moment}_date"):
+                raise ValidationError({f"{moment}_date": [N_("Give the date, or set its precision to unknown.")]})
         if data.get("exit_mode") and data.get("type") != "Exit":
             raise ValidationError({"exit_mode": [N_("Only an exit event has a way out.")]})
         if data.get("type") == "Exit" and not data.get("exit_mode"):
@@ -50,9 +55,9 @@ class PerpetratorSchema(FormSchema):
     relationship_to_victim = code(htcds.RECRUITER_RELATIONSHIP)
     is_recruiter = flag()
     event_ids = fields.List(
-        fields.Integer(strict=False, error_messages={"invalid": N_("Choose events of this case.")}),
+        fields.Integer(strict=False, error_messages=_EVENTS_OF_THIS_CASE),
         load_default=list,
-        error_messages={"invalid": N_("Choose events of this case.")},
+        error_messages=_EVENTS_OF_THIS_CASE,
     )
     notes = text(4000)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from ctm_plugin.codelists import geo, htcds, process
 from ctm_plugin.i18n import N_
 
-from .base import REQUIRED, FormSchema, code, codes, day, number, text, version
+from .base import NOT_A_NUMBER, REQUIRED, FormSchema, code, codes, day, number, text, version
 
 
 class ScreeningSchema(FormSchema):
@@ -27,4 +27,10 @@ class DeterminationSchema(FormSchema):
     version = version()
     decision = code(process.DETERMINATION, required=True)
     reason = text(4000, required=True)
-    screening_id = fields.Integer(strict=False, load_default=None, error_messages={"required": REQUIRED})
+    screening_id = fields.Integer(
+        strict=False,
+        load_default=None,
+        # An id beyond the column's range would reach the database and fail there, not here.
+        validate=validate.Range(min=1, max=2**31 - 1, error=N_("Choose a screening of this case.")),
+        error_messages={"required": REQUIRED, "invalid": NOT_A_NUMBER},
+    )

@@ -45,6 +45,8 @@ def record_consent(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> i
         case = get_case(session, case_id)
         values = load(ConsentSchema(birth_date=birth_date_of(case)), data)
         touch(case, ctx, values.pop("version"))
+        if consent_in_force(session, case.id, values["purpose"]) is not None:
+            raise Invalid({"purpose": [N_("Consent for this purpose is already in force: withdraw it first.")]})
         consent = Consent(mission_code=ctx.mission.code, case_id=case.id, recorded_by=actor(ctx), **values)
         session.add(consent)
         session.flush()
@@ -60,11 +62,11 @@ def withdraw_consent(ctx: RequestContext, case_id: int, consent_id: int, data: d
         if consent is None or consent.case_id != case.id:
             raise NotFound
         values = load(WithdrawConsentSchema(birth_date=birth_date_of(case)), data)
+        touch(case, ctx, values["version"])
         if not consent.in_force:
             raise Invalid({"withdrawn_on": [N_("This consent has already been withdrawn.")]})
         if values["withdrawn_on"] < consent.given_on:
             raise Invalid({"withdrawn_on": [N_("Consent cannot be withdrawn before it was given.")]})
-        touch(case, ctx, values["version"])
         consent.withdrawn_on, consent.withdrawal_reason = values["withdrawn_on"], values.get("reason")
         audit.record(session, ctx, "consent.withdraw", case.id, ["consent"])
 
@@ -75,9 +77,9 @@ def refer(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
         values = load(ReferralSchema(birth_date=birth_date_of(case)), data)
+        touch(case, ctx, values.pop("version"))
         if values["direction"] == "Outgoing" and consent_in_force(session, case.id, "Referral") is None:
             raise Invalid({"direction": [N_("An outgoing referral needs the person's consent to referral.")]})
-        touch(case, ctx, values.pop("version"))
         referral = Referral(mission_code=ctx.mission.code, case_id=case.id, recorded_by=actor(ctx), **values)
         session.add(referral)
         session.flush()

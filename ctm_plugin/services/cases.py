@@ -48,8 +48,9 @@ def _next_case_number(session: Session, ctx: RequestContext, year: int) -> str:
     activation = session.get(MissionActivation, ctx.mission.code)
     prefix = activation.case_number_prefix if activation else "CT"
     stem = f"{prefix}-{year}-"
-    count = session.scalar(sa.select(sa.func.count()).select_from(Case).where(Case.case_number.startswith(stem)))
-    return f"{stem}{count + 1:05d}"
+    # The highest number, not a count: a case handed over to another mission leaves a gap.
+    last = session.scalar(sa.select(sa.func.max(Case.case_number)).where(Case.case_number.startswith(stem)))
+    return f"{stem}{int(last.removeprefix(stem)) + 1 if last else 1:05d}"
 
 
 def open_case(ctx: RequestContext, beneficiary_id: str, data: dict[str, Any]) -> int:
@@ -124,11 +125,11 @@ def close_case(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
         values = load(CloseCaseSchema(), data)
+        touch(case, ctx, values["version"])
         if case.status in CLOSED_STATUSES:
             raise Invalid({"status": [N_("The case is already closed.")]})
         if values["closed_on"] < case.opened_on:
             raise Invalid({"closed_on": [N_("A case cannot close before it opened.")]})
-        touch(case, ctx, values["version"])
         case.status, case.status_reason, case.closed_on = values["status"], values["reason"], values["closed_on"]
         audit.record(session, ctx, "case.close", case.id)
 
@@ -138,8 +139,8 @@ def reopen_case(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
         values = load(ReopenCaseSchema(), data)
+        touch(case, ctx, values["version"])
         if case.status not in CLOSED_STATUSES:
             raise Invalid({"reason": [N_("The case is not closed.")]})
-        touch(case, ctx, values["version"])
         case.status, case.status_reason, case.closed_on = "Active", values["reason"], None
         audit.record(session, ctx, "case.reopen", case.id)

@@ -47,6 +47,7 @@ def determine(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
         values = load(DeterminationSchema(), data)
+        touch(case, ctx, values["version"])
         if (
             values["screening_id"] is not None
             and session.scalar(
@@ -55,7 +56,6 @@ def determine(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
             is None
         ):
             raise Invalid({"screening_id": [N_("Choose a screening of this case.")]})
-        touch(case, ctx, values["version"])
         session.add(
             Determination(
                 mission_code=ctx.mission.code,

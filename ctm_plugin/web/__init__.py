@@ -17,12 +17,18 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ctm_plugin import i18n
 from ctm_plugin.codelists import all_lists
+from ctm_plugin.domain import palermo
+from ctm_plugin.web import dates
 from mimosa_host.plugin_api import current_context
 
 bp = Blueprint("ctm", __name__, static_folder="static")
 
 RECORD = "/records/<any(beneficiary):record_type>/<record_ref>"
 """Routes of a beneficiary's tabs: the host checks the record is in the mission before the view runs."""
+
+ROW_ID = "int(min=1, max=2147483647)"
+"""The converter of a row id in a route: an id beyond an integer column's range is 404 at once
+(SQLite's driver cannot even bind one beyond 64 bits)."""
 
 templates = Environment(
     loader=PackageLoader("ctm_plugin.web", "templates"),
@@ -35,7 +41,20 @@ templates.install_gettext_callables(  # type: ignore[attr-defined]
     lambda singular, plural, n: i18n.translations(i18n.current_locale()).ngettext(singular, plural, n),
     newstyle=True,
 )
-templates.globals.update(url_for=url_for, lists=all_lists())
+
+
+def choices_of(options: Any) -> list[tuple[str, str]]:
+    """What a select or a group of checkboxes lists: a code list's choices, or (value, text) pairs."""
+    return options.choices() if hasattr(options, "choices") else list(options)
+
+
+def reason_text(code: str) -> str:
+    """The explanation of one of the Palermo rule's reason codes, in the reader's language."""
+    return i18n._(palermo.REASONS[code]) if code in palermo.REASONS else code
+
+
+templates.globals.update(url_for=url_for, lists=all_lists(), choices_of=choices_of, reason_text=reason_text)
+templates.filters.update(day=dates.day, moment=dates.moment, recalled=dates.recalled, period=dates.period)
 
 
 def render(template: str, **values: Any) -> str:
@@ -60,4 +79,5 @@ def page(rule: str, permission: str, methods: tuple[str, ...] = ("GET",)) -> Cal
     return decorate
 
 
-from ctm_plugin.web import case  # noqa: E402, F401 - registers the routes
+# The tabs, in the order of the tab bar.
+from ctm_plugin.web import case, screening, process, assistance, consent  # noqa: E402, F401, I001 - registers the routes

@@ -34,6 +34,8 @@ class CaseTab:
     template: str
     field_group: str
     """What the tab shows, for the audit trail: ``case``, ``screening``, ``process``…"""
+    more_groups: tuple[str, ...] = ()
+    """Other field groups the tab shows too (the process tab shows ``perpetrators``)."""
     load: Callable[[Session, Case], dict[str, Any]] = lambda session, case: {}
     needs_case: bool = True
 
@@ -49,7 +51,9 @@ def register_tab(tab: CaseTab) -> CaseTab:
 def show(tab: CaseTab, ref: str, state: FormState | None = None, status: int = 200) -> Page:
     ctx = current_context()
     try:
-        with viewing(ctx, ref, tab.field_group) as (session, case):
+        with viewing(ctx, ref, tab.field_group, *tab.more_groups) as (session, case):
+            if case is None and tab.needs_case:
+                raise NotFound
             data = tab.load(session, case) if case is not None else {}
             body = render(
                 tab.template, case=case, ref=ref, form=state or FormState(), tab=tab, today=date.today(), **data

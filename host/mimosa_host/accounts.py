@@ -2,40 +2,69 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import functools
+import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import passwords
-from .enablement import enabled_plugins
 from .models import Mission, RoleGrant, User, utcnow
-from .plugin_api import MissionRef, RequestContext, UserRef
+from .plugin_api import MissionRef, Permission, Role, UserRef
 from .plugins import PluginHost
-from .roles import HOST_ROLES, permissions_for
+from .roles import HOST_ROLES
+
+log = logging.getLogger(__name__)
 
 
-def authenticate(session: Session, username: str, password: str, now: datetime | None = None) -> User | None:
+def authenticate(
+    factory: sessionmaker[Session], username: str, password: str, now: datetime | None = None
+) -> User | None:
     """The user, or ``None``: unknown user, wrong password, inactive, or resting after failures.
 
-    The caller shows one generic message in every case. A resting account is not even
-    checked, so guessing gains nothing while it rests; each failure lengthens the rest.
+    The caller shows one generic message in every case, and every case costs one Argon2
+    verification (against a dummy hash when the password is not even checked), so the
+    response time does not tell them apart either.
+
+    Each attempt on a known account that is not resting first claims a slot: it counts
+    itself as a failure, in its own committed transaction, by a compare-and-swap on the
+    failure count it read. Only then is the password checked, and a success resets the
+    count. Parallel attempts therefore cannot slip past the count: an attempt whose
+    swap finds the count already moved (another attempt is in flight) is refused, and
+    an attempt that sees the account resting is refused unchecked.
     """
     now = now or utcnow()
-    user = session.scalar(sa.select(User).where(User.username == username))
-    if user is not None:
-        until = passwords.locked_until(user.failed_logins, user.last_failed_login)
-        if until is not None and now < _aware(until):
-            return None
-    if not passwords.verify_password(user.password_hash if user else None, password) or not user.active:
-        if user is not None:
-            user.failed_logins += 1
-            user.last_failed_login = now
+    with factory() as s:
+        user = s.scalar(sa.select(User).where(User.username == username))
+    if user is None or _resting(user, now) or not _claim(factory, user, now):
+        passwords.verify_password(None, password)
         return None
-    user.failed_logins = 0
-    user.last_failed_login = None
+    if not passwords.verify_password(user.password_hash, password) or not user.active:
+        return None
+    with factory.begin() as s:
+        s.execute(sa.update(User).where(User.id == user.id).values(failed_logins=0, last_failed_login=None))
+    user.failed_logins, user.last_failed_login = 0, None
     return user
+
+
+def _resting(user: User, now: datetime) -> bool:
+    until = passwords.locked_until(user.failed_logins, user.last_failed_login)
+    return until is not None and now < _aware(until)
+
+
+def _claim(factory: sessionmaker[Session], user: User, now: datetime) -> bool:
+    """Count this attempt as a failure unless another attempt has moved the count since it was read."""
+    with factory.begin() as s:
+        claimed = s.execute(
+            sa.update(User)
+            .where(User.id == user.id, User.failed_logins == user.failed_logins)
+            .values(failed_logins=User.failed_logins + 1, last_failed_login=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    return claimed == 1
 
 
 def _aware(moment: datetime) -> datetime:
@@ -80,11 +109,50 @@ def granted_roles(session: Session, user_id: int, mission_code: str) -> set[str]
     )
 
 
-def known_roles(host: PluginHost, plugin_names: set[str] | None = None) -> list:
-    """The host's roles and the roles of the named plugins (all active plugins by default)."""
+# -- plugins' roles and permissions -----------------------------------------------------
+# A plugin names its roles and permissions "<plugin name>.<something>"; anything else is
+# ignored (and logged once), so that no plugin can define or grant the host's permissions
+# or another plugin's.
+
+
+def _owned(plugin: str, name: str) -> bool:
+    return name.startswith(f"{plugin}.")
+
+
+@functools.cache
+def _ignore(plugin: str, kind: str, name: str) -> None:
+    log.warning("plugin %s: %s %r ignored: its name does not start with %r", plugin, kind, name, f"{plugin}.")
+
+
+def plugin_permissions(host: PluginHost, plugin_names: Iterable[str] | None = None) -> dict[str, list[Permission]]:
+    """Each named plugin's (every active plugin's by default) permissions, its own names only."""
+    result: dict[str, list[Permission]] = {}
+    for plugin, permissions in host.call_each("mimosa_permissions", names=plugin_names):
+        kept = result.setdefault(plugin, [])
+        for permission in permissions or ():
+            if _owned(plugin, permission.name):
+                kept.append(permission)
+            else:
+                _ignore(plugin, "permission", permission.name)
+    return result
+
+
+def known_roles(host: PluginHost, plugin_names: Iterable[str] | None = None) -> list[Role]:
+    """The host's roles and the roles of the named plugins (all active plugins by default).
+
+    A plugin's role counts only when its name is the plugin's, and grants only the
+    plugin's own permissions.
+    """
     roles = list(HOST_ROLES)
-    for _name, plugin_roles in host.call_each("mimosa_roles", names=plugin_names):
-        roles.extend(plugin_roles or ())
+    for plugin, plugin_roles in host.call_each("mimosa_roles", names=plugin_names):
+        for role in plugin_roles or ():
+            if not _owned(plugin, role.name):
+                _ignore(plugin, "role", role.name)
+                continue
+            for name in role.permissions:
+                if not _owned(plugin, name):
+                    _ignore(plugin, f"permission of role {role.name}", name)
+            roles.append(dataclasses.replace(role, permissions=tuple(p for p in role.permissions if _owned(plugin, p))))
     return roles
 
 
@@ -94,34 +162,3 @@ def mission_ref(mission: Mission) -> MissionRef:
 
 def user_ref(user: User) -> UserRef:
     return UserRef(user.id, user.username, user.display_name, user.is_hq_admin)
-
-
-def build_context(
-    session: Session,
-    host: PluginHost,
-    factory: sessionmaker[Session],
-    mission: Mission,
-    user: User | None,
-    locale: str,
-    csrf_token: Callable[[], str] = lambda: "",
-) -> tuple[RequestContext, set[str]]:
-    """The request context for ``user`` in ``mission``, and the plugins enabled there.
-
-    With no user (a job), the context holds every permission the enabled plugins declare.
-    """
-    enabled = enabled_plugins(session, mission.code) & set(host.active_names)
-    if user is None:
-        permissions = frozenset(
-            p.name for _n, perms in host.call_each("mimosa_permissions", names=enabled) for p in perms or ()
-        )
-    else:
-        permissions = permissions_for(granted_roles(session, user.id, mission.code), known_roles(host, enabled))
-    ctx = RequestContext(
-        mission=mission_ref(mission),
-        locale=locale,
-        permissions=permissions,
-        session_factory=factory,
-        user=user_ref(user) if user else None,
-        csrf_token=csrf_token,
-    )
-    return ctx, enabled

@@ -6,20 +6,23 @@ file under ``var/``). Each plugin's commands are mounted under its name.
 
 from __future__ import annotations
 
-import dataclasses
+import re
 import threading
 from datetime import datetime
 
 import click
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from . import enablement
-from .accounts import add_user, build_context, grant, known_roles
+from .accounts import add_user, grant, known_roles, plugin_permissions
+from .context import build_context, system_context
 from .db import transaction
 from .models import Mission, User
 from .passwords import hash_password
-from .plugin_api import RequestContext, UserRef
+from .plugin_api import RequestContext
 from .plugins import PluginHost
+from .roles import HOST_PERMISSIONS
 from .runtime import DATABASE_ENV, Runtime
 
 
@@ -57,11 +60,32 @@ def main(ctx: click.Context, database: str | None) -> None:
 pass_runtime = click.make_pass_decorator(Runtime)
 
 
-def _system_context(rt: Runtime, s, mission: Mission, username: str | None):  # noqa: ANN001, ANN202
-    user = s.scalar(sa.select(User).where(User.username == username)) if username else None
-    if username and user is None:
+def _acting_context(rt: Runtime, s: Session, mission: Mission, username: str | None) -> RequestContext:
+    """The context of the user named by ``--as``; without one, the command line acts as an HQ administrator."""
+    if not username:
+        return system_context(s, rt.host, rt.factory, mission)
+    user = s.scalar(sa.select(User).where(User.username == username))
+    if user is None:
         raise click.ClickException(f"no user {username!r}")
     return build_context(s, rt.host, rt.factory, mission, user, "en")[0]
+
+
+# What the host's columns hold; checked before anything is written, so that every backend
+# refuses the same values with the same message.
+MISSION_CODE = re.compile(r"[A-Z0-9]{2,8}")
+COUNTRY = re.compile(r"[A-Z]{3}")
+USERNAME = re.compile(r"[A-Za-z0-9._-]{1,80}")
+NAME_LENGTH = 120
+
+
+def _check(field: str, value: str, pattern: re.Pattern[str], rule: str) -> None:
+    if not pattern.fullmatch(value):
+        raise click.ClickException(f"{field} {value!r} is not valid: {rule}")
+
+
+def _check_name(field: str, value: str) -> None:
+    if not value.strip() or len(value) > NAME_LENGTH:
+        raise click.ClickException(f"{field} must be 1 to {NAME_LENGTH} characters long")
 
 
 # -- database ---------------------------------------------------------------------------
@@ -120,26 +144,30 @@ def _parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--as", "username", help="The administrator acting (default: system).")
 @pass_runtime
 def plugins_enable(rt: Runtime, name: str, mission_code: str, pairs: tuple[str, ...], username: str | None) -> None:
-    """Enable plugin NAME in a mission, with its settings."""
+    """Enable plugin NAME in a mission, with its settings.
+
+    Secret settings not given with --set are asked for without echoing them; left blank,
+    the one already stored for the mission is kept.
+    """
     settings = _parse_settings(pairs)
+    schema = rt.host.call_one(name, "mimosa_mission_settings_schema")
+    for field in sorted(enablement.secret_fields(schema) if schema is not None else ()):
+        if field not in settings:
+            value = click.prompt(
+                f"{field} (hidden; blank keeps the stored one)", default="", show_default=False, hide_input=True
+            )
+            if value:
+                settings[field] = value
     try:
         with transaction(rt.factory) as s:
             mission = s.get(Mission, mission_code)
             if mission is None:
                 raise enablement.EnablementRefused("There is no mission %(code)s.", {"code": mission_code})
-            ctx = _system_context(rt, s, mission, username)
-            if ctx.user is None:
-                ctx = _as_hq(ctx)
-            enablement.enable(s, rt.host, mission_code, name, settings, ctx)
+            enablement.enable(s, rt.host, mission_code, name, settings, _acting_context(rt, s, mission, username))
     except enablement.EnablementRefused as exc:
         details = "".join(f"\n  {field}: {'; '.join(msgs)}" for field, msgs in exc.field_errors.items())
         raise click.ClickException(f"{exc}{details}") from None
     click.echo(f"{name} enabled in {mission_code}")
-
-
-def _as_hq(ctx: RequestContext) -> RequestContext:
-    """The command line stands for an HQ administrator unless ``--as`` names a user."""
-    return dataclasses.replace(ctx, user=UserRef(0, "system", "System", is_hq_admin=True))
 
 
 @plugins.command("disable")
@@ -153,7 +181,7 @@ def plugins_disable(rt: Runtime, name: str, mission_code: str) -> None:
             mission = s.get(Mission, mission_code)
             if mission is None:
                 raise enablement.EnablementRefused("There is no mission %(code)s.", {"code": mission_code})
-            enablement.disable(s, rt.host, mission_code, name, _as_hq(_system_context(rt, s, mission, None)))
+            enablement.disable(s, rt.host, mission_code, name, system_context(s, rt.host, rt.factory, mission))
     except enablement.EnablementRefused as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{name} disabled in {mission_code}")
@@ -175,6 +203,8 @@ def users() -> None:
 @pass_runtime
 def users_add(rt: Runtime, username: str, display_name: str, hq_admin: bool, password: str) -> None:
     """Create a user."""
+    _check("username", username, USERNAME, "1 to 80 letters, digits, dots, underscores or hyphens")
+    _check_name("--name", display_name)
     with transaction(rt.factory) as s:
         if s.scalar(sa.select(User).where(User.username == username)):
             raise click.ClickException(f"user {username!r} exists")
@@ -205,9 +235,13 @@ def users_grant(rt: Runtime, username: str, role: str, mission_code: str) -> Non
 @users.command("roles")
 @pass_runtime
 def users_roles(rt: Runtime) -> None:
-    """The roles that can be granted, with their permissions."""
+    """The roles that can be granted, with their permissions, then every permission with its label."""
     for role in known_roles(rt.host):
         click.echo(f"{role.name}: {', '.join(role.permissions)}")
+    click.echo("\npermissions:")
+    permissions = [*HOST_PERMISSIONS, *(p for perms in plugin_permissions(rt.host).values() for p in perms)]
+    for permission in permissions:
+        click.echo(f"  {permission.name}: {permission.label}")
 
 
 # -- missions, demo, jobs, serve --------------------------------------------------------
@@ -224,6 +258,10 @@ def missions() -> None:
 @click.option("--country", required=True, help="ISO 3166-1 alpha-3.")
 @pass_runtime
 def missions_add(rt: Runtime, code: str, name: str, country: str) -> None:
+    """Create a mission: CODE is 2 to 8 capital letters or digits."""
+    _check("mission code", code, MISSION_CODE, "2 to 8 capital letters or digits")
+    _check("country", country, COUNTRY, "an ISO 3166-1 alpha-3 code, 3 capital letters")
+    _check_name("--name", name)
     with transaction(rt.factory) as s:
         if s.get(Mission, code):
             raise click.ClickException(f"mission {code!r} exists")
@@ -264,11 +302,15 @@ def jobs_run(rt: Runtime) -> None:
 @main.command()
 @click.option("--host", "bind", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, envvar="PORT")
-@click.option("--demo", "demo_mode", is_flag=True, help="Print the demo logins; allow plain-HTTP cookies on loopback.")
+@click.option("--demo", "demo_mode", is_flag=True, help="Print the demo logins.")
 @click.option("--jobs/--no-jobs", "run_jobs", default=True, show_default=True)
 @pass_runtime
 def serve(rt: Runtime, bind: str, port: int, demo_mode: bool, run_jobs: bool) -> None:
-    """Serve the web shell (and, by default, run plugin jobs in the background)."""
+    """Serve the web shell (and, by default, run plugin jobs in the background).
+
+    Sessions are signed with MIMOSA_SECRET_KEY; when it is not set, with a random key that
+    lasts as long as the process.
+    """
     from werkzeug.serving import run_simple
 
     from .jobs import JobRunner

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -19,7 +20,9 @@ HOST_VERSION_TABLE = "alembic_version"
 
 
 def make_engine(url: str) -> sa.Engine:
-    engine = sa.create_engine(url)
+    # hide_parameters: a database error's text must not carry the statement's values, which
+    # may be case data, into a log or an error page.
+    engine = sa.create_engine(url, hide_parameters=True)
     if engine.dialect.name == "sqlite":
 
         @sa.event.listens_for(engine, "connect")
@@ -35,6 +38,15 @@ def make_engine(url: str) -> sa.Engine:
 
 def make_session_factory(engine: sa.Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+MISSION_INFO_KEY = "mission_code"
+"""The key of ``Session.info`` naming the mission a plugin's session is bound to."""
+
+
+def mission_sessions(factory: Callable[..., Session], mission_code: str) -> Callable[[], Session]:
+    """A session factory whose sessions carry ``info["mission_code"]``; the plugin scopes its own tables by it."""
+    return functools.partial(factory, info={MISSION_INFO_KEY: mission_code})
 
 
 @contextmanager

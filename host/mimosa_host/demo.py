@@ -6,7 +6,6 @@ seed; nothing comes from a real person. THA and KHM have the CTM enabled, MDA no
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import random
 from collections.abc import Callable
@@ -15,11 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 
 from . import enablement
-from .accounts import add_user, build_context, grant
+from .accounts import add_user, grant
+from .context import system_context
 from .db import transaction
 from .models import Beneficiary, Document, Leg, Mission, Movement, User
 from .passwords import hash_password
-from .plugin_api import UserRef
 from .runtime import Runtime
 
 MISSIONS = (("THA", "Thailand", "THA"), ("KHM", "Cambodia", "KHM"), ("MDA", "Moldova", "MDA"))
@@ -32,7 +31,7 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...] | None, bool]
     ("movement", "Lin Movement Officer", ("host.officer", "ctm.movement_officer"), None, False),
     ("integrator", "Ion Integrator", ("host.officer", "ctm.integrator"), None, False),
     ("admin", "Mai Mission Admin", ("host.mission_admin", "ctm.mission_admin"), None, False),
-    ("hq", "Ana HQ Programme Manager", ("host.officer", "ctm.hq_programme_manager"), None, True),
+    ("hq", "Ana HQ Programme Manager", ("host.mission_admin", "ctm.hq_programme_manager"), None, True),
     ("researcher", "Noor Researcher", ("ctm.researcher",), None, False),
     ("auditor", "Sam Auditor", ("host.officer", "ctm.auditor"), None, False),
     ("khm.caseworker", "Sophea KHM Caseworker", ("host.officer", "ctm.caseworker"), ("KHM",), False),
@@ -179,13 +178,12 @@ def _seed_records(s, rng: random.Random, code: str) -> None:  # noqa: ANN001 - a
 def _enable_ctm(rt: Runtime) -> None:
     if "ctm" not in rt.host.active_names:
         return
-    system = UserRef(0, "demo-seed", "Demo seed", is_hq_admin=True)
     for code in CTM_MISSIONS:
         with transaction(rt.factory) as s:
             if "ctm" in enablement.enabled_plugins(s, code):
                 continue
-            ctx, _ = build_context(s, rt.host, rt.factory, s.get(Mission, code), None, "en")
-            enablement.enable(s, rt.host, code, "ctm", _ctm_settings(code), dataclasses.replace(ctx, user=system))
+            ctx = system_context(s, rt.host, rt.factory, s.get(Mission, code), "demo-seed", "Demo seed")
+            enablement.enable(s, rt.host, code, "ctm", _ctm_settings(code), ctx)
 
 
 def print_logins(echo: Callable[[str], None]) -> None:

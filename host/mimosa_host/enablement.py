@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from . import db
+from .accounts import mission_ref
 from .i18n import N_, gettext
 from .models import Mission, PluginEnablement, utcnow
-from .plugin_api import MissionRef, Refusal, RequestContext
+from .plugin_api import Refusal, RequestContext
 from .plugins import PluginHost
 
 
@@ -64,15 +65,18 @@ def enabled_missions(session: Session, plugin_name: str) -> list[str]:
     )
 
 
-def current_settings(session: Session, mission_code: str, plugin_name: str) -> dict[str, Any]:
-    state = _state(session, mission_code, plugin_name)
-    return dict(state.settings) if state else {}
-
-
 def _joined(ctx: RequestContext, session: Session) -> RequestContext:
-    """``ctx`` whose sessions join ``session``'s transaction: a plugin's side effects commit or roll back with it."""
+    """``ctx`` whose sessions join ``session``'s transaction: a plugin's side effects commit or roll back with it.
+
+    Like every session the host hands a plugin, they carry ``info["mission_code"]``.
+    """
     return dataclasses.replace(
-        ctx, session_factory=lambda: Session(bind=session.connection(), join_transaction_mode="create_savepoint")
+        ctx,
+        session_factory=lambda: Session(
+            bind=session.connection(),
+            join_transaction_mode="create_savepoint",
+            info={db.MISSION_INFO_KEY: ctx.mission.code},
+        ),
     )
 
 
@@ -142,10 +146,25 @@ def enable(
     state.settings = clean
     state.changed_by = actor.username if actor else "system"
     state.changed_at = utcnow()
-    session.flush()
-    ref = MissionRef(mission.code, mission.name, mission.country)
     try:
-        host.call_one(plugin_name, "mimosa_mission_enabled", mission=ref, settings=clean, ctx=_joined(ctx, session))
+        session.flush()
+    except sa.exc.IntegrityError:
+        # Another administrator enabled the plugin in this mission between our read and our write.
+        raise EnablementRefused(
+            N_(
+                "Someone else changed the plugin %(name)s in mission %(code)s at the same time; "
+                "reload the page and try again."
+            ),
+            {"name": plugin_name, "code": mission_code},
+        ) from None
+    try:
+        host.call_one(
+            plugin_name,
+            "mimosa_mission_enabled",
+            mission=mission_ref(mission),
+            settings=clean,
+            ctx=_joined(ctx, session),
+        )
     except Refusal as exc:
         raise EnablementRefused(str(exc), plugin_message=True) from None
     return state
@@ -163,9 +182,9 @@ def disable(session: Session, host: PluginHost, mission_code: str, plugin_name: 
     state.changed_at = utcnow()
     session.flush()
     mission = session.get(Mission, mission_code)
-    host.call_one(
-        plugin_name,
-        "mimosa_mission_disabled",
-        mission=MissionRef(mission.code, mission.name, mission.country),
-        ctx=_joined(ctx, session),
-    )
+    try:
+        host.call_one(plugin_name, "mimosa_mission_disabled", mission=mission_ref(mission), ctx=_joined(ctx, session))
+    except Refusal as exc:
+        # The contract has no refusal of a disable; a plugin raising one anyway gets its message
+        # shown rather than an error page, and the caller rolls back.
+        raise EnablementRefused(str(exc), plugin_message=True) from None

@@ -46,9 +46,6 @@ def gettext(message: str, locale: str | None = None, **params: object) -> str:
     return text % params if params else text
 
 
-_ = gettext
-
-
 def translate_for(catalogs: list[tuple[str, str]], message: str, locale: str | None = None) -> str:
     """Translate ``message`` through each (directory, domain) in turn, then the host's own catalog."""
     locale = locale or current_locale()

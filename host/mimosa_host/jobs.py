@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from .accounts import build_context
+from .context import build_context
 from .enablement import enabled_missions
+from .logs import exception_summary
 from .models import Mission, utcnow
 from .plugin_api import Job, bind_context, unbind_context
 from .runtime import Runtime
@@ -53,24 +53,22 @@ class JobRunner:
     def _run(self, plugin: str, job: Job, code: str) -> None:
         with self.rt.factory() as s:
             mission = s.scalar(sa.select(Mission).where(Mission.code == code))
-            ctx, _enabled = build_context(s, self.rt.host, self.rt.factory, mission, None, "en")
+            # The job acts for the mission with its own plugin's permissions, and no other's.
+            ctx, _enabled = build_context(s, self.rt.host, self.rt.factory, mission, None, "en", plugin=plugin)
         token = bind_context(ctx)
         try:
             job.run(ctx)
         except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the scheduler
             # The exception's message (and a chained database error's parameters) may hold case
             # data: log its type and where it was raised, never its text.
-            log.error(
-                "job %s.%s failed in mission %s: %s\n%s",
-                plugin,
-                job.name,
-                code,
-                type(exc).__qualname__,
-                "".join(traceback.format_tb(exc.__traceback__)).rstrip(),
-            )
+            log.error("job %s.%s failed in mission %s: %s", plugin, job.name, code, exception_summary(exc))
         finally:
             unbind_context(token)
 
     def run_forever(self, stop: threading.Event, tick: float = 5.0) -> None:
+        """Run due jobs every ``tick`` seconds until ``stop`` is set; a failing round is logged and the loop goes on."""
         while not stop.wait(tick):
-            self.run_due()
+            try:
+                self.run_due()
+            except Exception as exc:  # noqa: BLE001 - e.g. the database is briefly unreachable: try again next tick
+                log.error("the job scheduler's round failed: %s", exception_summary(exc))

@@ -33,7 +33,9 @@ def retry_delay(failed_logins: int) -> timedelta:
     """How long an account must rest after ``failed_logins`` consecutive failures: doubling, capped."""
     if failed_logins < FREE_ATTEMPTS:
         return timedelta(0)
-    return min(timedelta(seconds=2 ** (failed_logins - FREE_ATTEMPTS + 1)), MAX_DELAY)
+    # The exponent is bounded so that a long-attacked account's count never overflows timedelta.
+    doublings = min(failed_logins - FREE_ATTEMPTS + 1, 32)
+    return min(timedelta(seconds=2**doublings), MAX_DELAY)
 
 
 def locked_until(failed_logins: int, last_failed: datetime | None) -> datetime | None:

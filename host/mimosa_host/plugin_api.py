@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # annotation-only imports keep the contract importable cheapl
 PROJECT = "mimosa"
 ENTRY_POINT_GROUP = "mimosa.plugins"
 RECORD_TYPES = ("beneficiary", "movement")
+"""The host's record types: what ``record_type`` may be in tabs, pages and record URLs."""
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -140,9 +141,14 @@ class MissionRef:
 class RequestContext:
     """What a hook or a plugin page knows about the request it serves.
 
-    ``user`` is ``None`` for jobs the host runs on the mission's behalf.
-    ``session_factory`` opens a SQLAlchemy session on the host's database; the
-    plugin applies its own mission scope to its own tables.
+    ``user`` is ``None`` for jobs the host runs on the mission's behalf; a job's
+    ``permissions`` are those its own plugin declares.
+
+    ``session_factory`` is bound to the mission: it opens a SQLAlchemy session on the
+    host's database whose ``info["mission_code"]`` is ``mission.code``. The host applies
+    no filter through it: the plugin scopes its own tables to that mission itself. The
+    database is the host's, and a plugin touches only its own tables through it, never
+    the host's (the host's records are reached through its SOAP services).
     """
 
     mission: MissionRef
@@ -215,12 +221,16 @@ def mimosa_database() -> DatabaseInfo:
 
 @hookspec
 def mimosa_permissions() -> Sequence[Permission]:
-    """The permissions the plugin checks."""
+    """The permissions the plugin checks; each name starts with ``<plugin name>.`` (others are ignored)."""
 
 
 @hookspec
 def mimosa_roles() -> Sequence[Role]:
-    """Role bundles the plugin suggests; administrators grant them per mission."""
+    """Role bundles the plugin suggests; administrators grant them per mission.
+
+    A role's name, and each permission it bundles, start with ``<plugin name>.``; the host
+    ignores a role named otherwise and drops any other permission from a role.
+    """
 
 
 @hookspec
@@ -240,8 +250,12 @@ def mimosa_menu_items(ctx: RequestContext) -> Sequence[MenuItem]:
 def mimosa_blueprints() -> Sequence[flask.Blueprint]:
     """Flask blueprints mounted under ``/m/<mission>/plugins/<plugin name>/``; views may return a :class:`Page`.
 
-    The host answers 404 before the view runs where the plugin is disabled or the user holds
-    no role, and fills the ``mission`` URL value in for ``url_for``.
+    The host answers 404 before any of the plugin's code runs where the plugin is disabled,
+    the user holds no role, or (for a rule with the variables ``record_type`` and
+    ``record_ref``) the record is not in the mission or the user may not view records. It
+    fills the ``mission`` URL value in for ``url_for``. A blueprint may not register handlers
+    for the whole application (``before_app_request``, ``app_errorhandler`` ...): the host
+    refuses the plugin.
     """
 
 
@@ -266,7 +280,7 @@ def mimosa_mission_disabled(mission: MissionRef, ctx: RequestContext) -> None:
 
 @hookspec
 def mimosa_jobs() -> Sequence[Job]:
-    """Periodic jobs the host runs once per mission where the plugin is enabled."""
+    """Periodic jobs; the host asks every plugin, and runs each job once per mission where the plugin is enabled."""
 
 
 @hookspec

@@ -93,10 +93,12 @@ class PluginHost:
             return self.installed[name]
         return self._admit(name, plugin)
 
-    def unregister(self, name: str) -> None:
+    def refuse(self, name: str, problem: Problem) -> None:
+        """Refuse a loaded plugin found unfit later (e.g. by the web shell): reported, and never called again."""
+        self.installed[name].problems.append(problem)
+        log.warning("plugin %s refused: %s", name, problem)
         if self.pm.get_plugin(name) is not None:
             self.pm.unregister(name=name)
-        self.installed.pop(name, None)
 
     def _admit(self, name: str, plugin: object) -> InstalledPlugin:
         problems: list[Problem] = []
@@ -163,7 +165,9 @@ class PluginHost:
         return None
 
     def call_one(self, plugin_name: str, hook_name: str, **kwargs: Any) -> Any:
-        """Call one plugin's implementation of a hook; ``None`` when it has none."""
+        """Call one active plugin's implementation of a hook; ``None`` when it has none or is not active."""
+        if plugin_name not in self.active_names:
+            return None
         impl = self._impl(plugin_name, hook_name)
         if impl is None:
             return None

@@ -230,7 +230,9 @@ def test_plugins_enable_with_bad_settings_fails_naming_the_field(cli, migrated, 
 
 
 def test_plugins_enable_refuses_what_it_cannot_do(cli, migrated) -> None:  # noqa: ANN001
-    missing_field = cli("plugins", "enable", "ctm", "--mission", "THA", "--set", "soap_base_url=https://x.example/")
+    missing_field = cli(
+        "plugins", "enable", "ctm", "--mission", "THA", "--set", "soap_base_url=https://x.example/", input="\n"
+    )
     assert missing_field.exit_code == 1
     assert "soap_username: This field is required." in missing_field.output
 
@@ -273,11 +275,11 @@ def test_users_add_creates_a_user_who_can_log_in(cli, migrated) -> None:  # noqa
     result = cli("users", "add", "ana", "--name", "Ana HQ", "--hq-admin", input="a long password\na long password\n")
     assert result.exit_code == 0, result.output
     assert "user ana added" in result.output
-    with sa.orm.Session(migrated) as s:
-        user = authenticate(s, "ana", "a long password")
-        assert user is not None
-        assert (user.display_name, user.is_hq_admin) == ("Ana HQ", True)
-        assert authenticate(s, "ana", "another password") is None
+    factory = sa.orm.sessionmaker(migrated)
+    user = authenticate(factory, "ana", "a long password")
+    assert user is not None
+    assert (user.display_name, user.is_hq_admin) == ("Ana HQ", True)
+    assert authenticate(factory, "ana", "another password") is None
 
     twice = cli("users", "add", "ana", "--name", "Ana again", input="x-password\nx-password\n")
     assert twice.exit_code == 1
@@ -392,3 +394,146 @@ def test_a_blocked_plugin_is_absent_from_the_command_line(cli, migrated, monkeyp
     refused = cli("plugins", "enable", "ctm", "--mission", "THA", *CTM_SETTINGS)
     assert refused.exit_code == 1
     assert "There is no plugin named ctm." in refused.output
+
+
+# -- secrets are asked for, not typed on the command line ---------------------------------
+
+VAULT = """
+    from marshmallow import Schema, fields
+
+    from mimosa_host.plugin_api import PluginInfo, hookimpl
+
+
+    class VaultSettings(Schema):
+        url = fields.String(required=True, metadata={"label": "Address"})
+        token = fields.String(required=True, metadata={"label": "Token", "secret": True})
+        pin = fields.String(metadata={"label": "PIN", "secret": True})
+
+
+    @hookimpl
+    def mimosa_plugin_info():
+        return PluginInfo("vault", "0.1", "Vault", "A plugin with secret settings.", ">=1.0,<2")
+
+
+    @hookimpl
+    def mimosa_mission_settings_schema():
+        return VaultSettings()
+"""
+
+
+def test_plugins_enable_asks_for_each_secret_not_given_without_echoing_it(install_plugin, cli, migrated) -> None:  # noqa: ANN001
+    install_plugin("vault", VAULT)
+
+    result = cli(
+        "plugins",
+        "enable",
+        "vault",
+        "--mission",
+        "THA",
+        "--set",
+        "url=https://vault.example/",
+        input="s3cret-pin\ns3cret-token\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "pin (hidden; blank keeps the stored one)" in result.output
+    assert "token (hidden; blank keeps the stored one)" in result.output
+    assert "s3cret" not in result.output
+    assert enablement_of(migrated, "THA", "vault").settings == {
+        "url": "https://vault.example/",
+        "token": "s3cret-token",
+        "pin": "s3cret-pin",
+    }
+
+    # Blank answers keep the stored secrets; a secret given with --set is not asked for.
+    again = cli(
+        "plugins",
+        "enable",
+        "vault",
+        "--mission",
+        "THA",
+        "--set",
+        "url=https://new.example/",
+        "--set",
+        "pin=0000",
+        input="\n",
+    )
+    assert again.exit_code == 0, again.output
+    assert "pin (hidden" not in again.output
+    assert enablement_of(migrated, "THA", "vault").settings == {
+        "url": "https://new.example/",
+        "token": "s3cret-token",
+        "pin": "0000",
+    }
+
+    # With nothing stored, a blank required secret is refused naming the field.
+    refused = cli("plugins", "enable", "vault", "--mission", "MDA", "--set", "url=https://vault.example/", input="\n\n")
+    assert refused.exit_code == 1
+    assert "token: " in refused.output
+    assert enablement_of(migrated, "MDA", "vault") is None
+
+
+# -- what missions add and users add accept -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (("th", "--name", "Thailand", "--country", "THA"), "mission code 'th'"),
+        (("T", "--name", "Thailand", "--country", "THA"), "mission code 'T'"),
+        (("THAILAND1", "--name", "Thailand", "--country", "THA"), "mission code 'THAILAND1'"),
+        (("TH-A", "--name", "Thailand", "--country", "THA"), "mission code 'TH-A'"),
+        (("KHM", "--name", "Cambodia", "--country", "KH"), "country 'KH'"),
+        (("KHM", "--name", "Cambodia", "--country", "khm"), "country 'khm'"),
+        (("KHM", "--name", "Cambodia", "--country", "KHMR"), "country 'KHMR'"),
+        (("KHM", "--name", "", "--country", "KHM"), "--name must be 1 to 120"),
+        (("KHM", "--name", "C" * 121, "--country", "KHM"), "--name must be 1 to 120"),
+    ],
+)
+def test_missions_add_refuses_a_bad_value_naming_the_field(cli, migrated, args, field: str) -> None:  # noqa: ANN001
+    before = rows(migrated, Mission)
+    result = cli("missions", "add", *args)
+    assert result.exit_code == 1
+    assert field in result.output
+    assert rows(migrated, Mission) == before
+
+
+def test_missions_add_accepts_codes_at_the_limits(cli, migrated) -> None:  # noqa: ANN001
+    for code in ("AB", "ABCDEFG8"):
+        result = cli("missions", "add", code, "--name", "N" * 120, "--country", "ABC")
+        assert result.exit_code == 0, result.output
+    assert {m.code for m in rows(migrated, Mission)} >= {"AB", "ABCDEFG8"}
+
+
+@pytest.mark.parametrize(
+    ("username", "name", "message"),
+    [
+        ("ana maria", "Ana", "username 'ana maria'"),
+        ("a" * 81, "Ana", "username 'aaaa"),
+        ("", "Ana", "username ''"),
+        ("ana/hq", "Ana", "username 'ana/hq'"),
+        ("añа", "Ana", "username 'añа'"),
+        ("ana", "A" * 121, "--name must be 1 to 120"),
+        ("ana", " ", "--name must be 1 to 120"),
+    ],
+)
+def test_users_add_refuses_a_bad_value_naming_the_field(cli, migrated, username: str, name: str, message: str) -> None:  # noqa: ANN001
+    result = cli("users", "add", username, "--name", name, input="a long password\na long password\n")
+    assert result.exit_code == 1
+    assert message in result.output
+    assert rows(migrated, User) == []
+
+
+def test_users_add_accepts_usernames_at_the_limits(cli, migrated) -> None:  # noqa: ANN001
+    for username in ("a", "a.b_c-D9", "x" * 80):
+        result = cli("users", "add", username, "--name", "Someone", input="a long password\na long password\n")
+        assert result.exit_code == 0, result.output
+    assert len(rows(migrated, User)) == 3
+
+
+def test_users_roles_lists_the_roles_and_every_permission(cli, migrated) -> None:  # noqa: ANN001
+    result = cli("users", "roles")
+    assert result.exit_code == 0, result.output
+    assert "host.mission_admin: host.records.view, host.plugins.manage" in result.output
+    assert "  host.records.view: View beneficiaries and movements" in result.output
+    assert "  host.plugins.manage: Enable, disable and configure plugins" in result.output
+    assert "  ctm.case.view: " in result.output

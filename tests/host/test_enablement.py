@@ -16,7 +16,7 @@ from alembic import command
 
 from ctm_plugin.domain.models import MissionActivation
 from mimosa_host import db, enablement
-from mimosa_host.accounts import build_context
+from mimosa_host.context import build_context
 from mimosa_host.db import transaction
 from mimosa_host.enablement import EnablementRefused
 from mimosa_host.models import Mission, PluginEnablement
@@ -345,3 +345,82 @@ def test_a_blank_secret_is_refused_when_there_is_none_to_keep(host_rt) -> None: 
     with pytest.raises(EnablementRefused) as refused:
         enable(host_rt, "THA", "ctm", {**SETTINGS, "soap_password": ""})
     assert list(refused.value.field_errors) == ["soap_password"]
+
+
+# -- two administrators at once, and a plugin refusing to be disabled ----------------------
+
+
+def test_two_administrators_enabling_at_once_get_a_clear_refusal_not_an_error(host_rt, monkeypatch) -> None:  # noqa: ANN001
+    plain = HookedPlugin("plain")
+    host_rt.host.register(plain, "plain")
+    real_state = enablement._state
+    raced: list[str] = []
+
+    def state_then_the_other_admin_commits(session, mission_code: str, plugin_name: str):  # noqa: ANN001, ANN202
+        found = real_state(session, mission_code, plugin_name)
+        if not raced:
+            raced.append(mission_code)
+            enable(host_rt, mission_code, plugin_name, {}, actor=("ana", True))  # in its own transaction
+        return found
+
+    monkeypatch.setattr(enablement, "_state", state_then_the_other_admin_commits)
+    with pytest.raises(EnablementRefused) as refused:
+        enable(host_rt, "THA", "plain", {}, actor=("mai", False))
+
+    assert str(refused.value) == (
+        "Someone else changed the plugin plain in mission THA at the same time; reload the page and try again."
+    )
+    row = state(host_rt, "THA", "plain")
+    assert row.enabled and row.changed_by == "ana"  # the first administrator's change stands
+    assert plain.enabled_calls == ["THA"]
+
+
+class StickyPlugin(HookedPlugin):
+    """Stands in for a third-party plugin that raises Refusal on disable, which the contract does not foresee."""
+
+    @hookimpl
+    def mimosa_mission_disabled(self, mission, ctx) -> None:  # noqa: ANN001
+        raise Refusal("Sticky stays.")
+
+
+def test_a_refusal_raised_on_disable_is_reported_and_nothing_changes(host_rt) -> None:  # noqa: ANN001
+    host_rt.host.register(StickyPlugin("sticky"), "sticky")
+    enable(host_rt, "THA", "sticky", {})
+    before = snapshot(host_rt)
+
+    with pytest.raises(EnablementRefused) as refused:
+        disable(host_rt, "THA", "sticky")
+    assert str(refused.value) == "Sticky stays."
+    assert refused.value.plugin_message is True
+    assert snapshot(host_rt) == before
+
+
+class SessionSpyPlugin(HookedPlugin):
+    """Stands in for a third-party plugin that looks at the sessions the host hands it."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.session_missions: list[str] = []
+
+    @hookimpl
+    def mimosa_mission_enabled(self, mission, settings, ctx) -> None:  # noqa: ANN001
+        with ctx.session_factory() as session:
+            self.session_missions.append(session.info["mission_code"])
+
+    @hookimpl
+    def mimosa_mission_disabled(self, mission, ctx) -> None:  # noqa: ANN001
+        with ctx.session_factory() as session:
+            self.session_missions.append(session.info["mission_code"])
+
+
+def test_the_sessions_a_plugin_gets_are_bound_to_the_mission(host_rt) -> None:  # noqa: ANN001
+    spy = SessionSpyPlugin("spy")
+    host_rt.host.register(spy, "spy")
+    enable(host_rt, "THA", "spy", {})
+    disable(host_rt, "THA", "spy")
+    enable(host_rt, "KHM", "spy", {})
+    assert spy.session_missions == ["THA", "THA", "KHM"]
+    with host_rt.factory() as s:
+        ctx = context(host_rt, s, "MDA")
+    with ctx.session_factory() as session:
+        assert session.info["mission_code"] == "MDA"

@@ -7,12 +7,13 @@ every run it gets. The runner's clock is injected, so intervals need no waiting.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from mimosa_host import enablement
-from mimosa_host.accounts import build_context
+from mimosa_host.context import build_context
 from mimosa_host.db import transaction
 from mimosa_host.jobs import JobRunner
 from mimosa_host.models import Mission
@@ -184,3 +185,49 @@ def test_a_failing_job_is_logged_without_its_message_and_does_not_stop_the_other
     failures = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(failures) == 1
     assert failures[0].getMessage().startswith("job jobber.boom failed in mission THA")
+
+
+def test_a_jobs_context_holds_only_its_own_plugins_permissions(jobs_rt) -> None:  # noqa: ANN001
+    plugin, other = JobPlugin(), JobPlugin("other")
+    install(jobs_rt, plugin, enabled_in=("THA",))
+    install(jobs_rt, other, enabled_in=("THA",))
+
+    JobRunner(jobs_rt, clock=Clock()).run_due()
+
+    ((_code, ctx, _bound),) = plugin.runs
+    assert ctx.permissions == {"jobber.sync"}
+    ((_code, other_ctx, _bound),) = other.runs
+    assert other_ctx.permissions == {"other.sync"}
+
+
+def test_a_jobs_sessions_are_bound_to_its_mission(jobs_rt) -> None:  # noqa: ANN001
+    plugin = JobPlugin()
+    install(jobs_rt, plugin, enabled_in=("THA", "KHM"))
+
+    JobRunner(jobs_rt, clock=Clock()).run_due()
+
+    for code, ctx, _bound in plugin.runs:
+        with ctx.session_factory() as session:
+            assert session.info["mission_code"] == code
+
+
+def test_the_scheduler_logs_a_failing_round_and_goes_on(jobs_rt, caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
+    runner = JobRunner(jobs_rt, clock=Clock())
+    stop = threading.Event()
+    rounds: list[int] = []
+
+    def run_due(force: bool = False) -> list:
+        rounds.append(len(rounds) + 1)
+        if len(rounds) == 1:
+            raise ConnectionError(f"the database is away; last query was about {CASE_DATA}")
+        stop.set()
+        return []
+
+    runner.run_due = run_due  # type: ignore[method-assign]
+    with caplog.at_level(logging.INFO, logger="mimosa_host.jobs"):
+        runner.run_forever(stop, tick=0.001)
+
+    assert rounds == [1, 2]  # the second round ran after the first failed
+    (failure,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert failure.getMessage().startswith("the job scheduler's round failed: ConnectionError")
+    assert "Jane Roe" not in caplog.text

@@ -16,11 +16,11 @@ import pytest
 import ctm_plugin
 import mimosa_host
 from mimosa_host import enablement
-from mimosa_host.accounts import build_context
+from mimosa_host.context import build_context
 from mimosa_host.db import transaction
 from mimosa_host.models import Mission
 from mimosa_host.plugin_api import MissionRef, PluginInfo, RequestContext, Tab, hookimpl
-from mimosa_host.plugins import BLOCK_ENV, InstalledPlugin, PluginHost
+from mimosa_host.plugins import BLOCK_ENV, InstalledPlugin, PluginHost, Problem
 
 
 class TabPlugin:
@@ -385,3 +385,32 @@ def test_plugin_whose_info_hook_fails_is_refused_and_the_host_keeps_running() ->
     assert "boom" in texts(host.register(Broken(), "broken"))[0]
     assert texts(host.register(Liar(), "liar")) == ["Its mimosa_plugin_info hook did not return a PluginInfo."]
     assert host.active_names == []
+
+
+def test_call_one_does_not_call_a_plugin_the_host_has_refused_since_loading() -> None:
+    host = PluginHost()
+    alpha = TabPlugin("alpha")
+    host.register(alpha, "alpha")
+    assert host.call_one("alpha", "mimosa_record_tabs", record_type="beneficiary", record_ref="B", ctx=_ctx())
+    assert len(alpha.tab_calls) == 1
+
+    # A problem found after loading (the web shell refuses its blueprints, say) makes it inactive.
+    host.installed["alpha"].problems.append(Problem("Found unfit."))
+    assert host.call_one("alpha", "mimosa_record_tabs", record_type="beneficiary", record_ref="B", ctx=_ctx()) is None
+    assert host.call_one("alpha", "mimosa_plugin_info") is None
+    assert _tabs(host) == {}
+    assert len(alpha.tab_calls) == 1
+
+
+def test_refusing_a_loaded_plugin_reports_it_and_stops_calling_it() -> None:
+    host = PluginHost()
+    alpha = TabPlugin("alpha")
+    host.register(alpha, "alpha")
+
+    host.refuse("alpha", Problem("Its blueprint %(blueprint)s has a name already in use.", {"blueprint": "auth"}))
+
+    assert texts(host.installed["alpha"]) == ["Its blueprint auth has a name already in use."]
+    assert host.active_names == []
+    assert host.call_one("alpha", "mimosa_record_tabs", record_type="beneficiary", record_ref="B", ctx=_ctx()) is None
+    assert _tabs(host, names={"alpha"}) == {}
+    assert alpha.tab_calls == []

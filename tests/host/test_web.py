@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
+from mimosa_host.accounts import add_user, grant
+from mimosa_host.db import transaction
 from mimosa_host.models import PluginEnablement, User
-from mimosa_host.passwords import FREE_ATTEMPTS
+from mimosa_host.passwords import FREE_ATTEMPTS, hash_password
+from mimosa_host.plugin_api import DatabaseInfo, PluginInfo, Refusal, hookimpl
+from mimosa_host.web import SECRET_KEY_ENV, create_app
 
 THA_BENEFICIARY = "BEN-1000001"
 KHM_BENEFICIARY = "BEN-2000001"
@@ -220,3 +226,273 @@ def test_language_switch_changes_the_page_language(login):
     browser.get("/m/THA/beneficiaries")
     browser.post("/locale", {"locale": "es", "next": "/m/THA/beneficiaries"})
     assert '<html lang="es">' in text(browser.get("/m/THA/beneficiaries"))
+
+
+# -- redirects stay on the site -----------------------------------------------------------
+
+OFF_SITE = ["https://evil.example", "//evil.example/steal", "/\\evil.example", "/\\/evil.example", "/\t/evil.example"]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_login_never_redirects_off_site(web, target: str):
+    web.get("/login")
+    response = web.post(
+        "/login", {"username": "caseworker", "password": "demo-caseworker-2026"}, query_string={"next": target}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_login_redirects_to_a_page_of_the_site(web):
+    web.get("/login")
+    response = web.post(
+        "/login",
+        {"username": "caseworker", "password": "demo-caseworker-2026"},
+        query_string={"next": "/m/THA/movements"},
+    )
+    assert response.headers["Location"] == "/m/THA/movements"
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_the_language_switch_never_redirects_off_site(login, target: str):
+    browser = login("caseworker")
+    browser.get("/m/THA/beneficiaries")
+    response = browser.post("/locale", {"locale": "fr", "next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    on_site = browser.post("/locale", {"locale": "fr", "next": "/m/THA/movements"})
+    assert on_site.headers["Location"] == "/m/THA/movements"
+
+
+# -- movements ----------------------------------------------------------------------------
+
+
+def test_the_movement_list_shows_the_missions_movements_with_labels(login):
+    page = text(login("caseworker").get("/m/THA/movements"))
+    assert "MOV-1000001" in page and "MOV-1000005" in page
+    assert "MOV-2000001" not in page  # KHM's
+    assert "Assisted voluntary return and reintegration" in page
+    assert "Booked" in page and "Requested" in page
+    assert "BKK →" in page
+
+
+def test_a_movement_page_shows_its_fields_with_labels(login):
+    response = login("caseworker").get("/m/THA/movements/MOV-1000001")
+    assert response.status_code == 200
+    page = text(response)
+    for label, value in (
+        ("Movement ID", "MOV-1000001"),
+        ("Type", "Assisted voluntary return and reintegration"),
+        ("Status", "Booked"),
+        ("Origin", "BKK (THA)"),
+        ("Earliest departure", "Dec 8, 2026"),
+        ("Escort", "Operational escort"),
+        ("Fit to travel", "yes"),
+        ("Beneficiaries", THA_BENEFICIARY),
+        ("Legs", "Demo Air DA101"),
+    ):
+        assert re.search(rf"<dt>{re.escape(label)}</dt>\s*<dd>[^<]*(<a [^>]*>)?[^<]*{re.escape(value)}", page), label
+    assert f'href="/m/THA/beneficiaries/{THA_BENEFICIARY}"' in page
+    assert 'data-tab="details" aria-current="page"' in page
+
+
+def test_a_movement_of_another_mission_is_404(login):
+    browser = login("caseworker")
+    assert browser.get("/m/THA/movements/MOV-2000001").status_code == 404
+    assert browser.get("/m/KHM/movements/MOV-1000001").status_code == 404
+    assert browser.get("/m/THA/movements/MOV-9999999").status_code == 404
+
+
+def test_movement_pages_are_404_without_the_records_permission(login):
+    researcher = login("researcher")  # a CT role only: no host.records.view
+    assert researcher.get("/m/THA/movements").status_code == 404
+    assert researcher.get("/m/THA/movements/MOV-1000001").status_code == 404
+    assert researcher.get(f"/m/THA/beneficiaries/{THA_BENEFICIARY}").status_code == 404
+
+
+# -- administration: who may, and what a refusal looks like ------------------------------
+
+
+def ctm_state(demo, code: str) -> PluginEnablement | None:  # noqa: ANN001
+    with demo.factory() as s:
+        return s.scalar(
+            sa.select(PluginEnablement).where(
+                PluginEnablement.mission_code == code, PluginEnablement.plugin_name == "ctm"
+            )
+        )
+
+
+def test_an_admin_of_one_mission_gets_404_on_another_missions_admin_pages(demo, login):
+    with transaction(demo.factory) as s:
+        solo = add_user(s, "solo", "Solo Admin", hash_password("solo-password-2026"))
+        grant(s, solo, "MDA", "host.mission_admin")
+    browser = login("solo", "solo-password-2026")
+
+    assert browser.get("/m/MDA/admin/plugins").status_code == 200
+    for url in ("/m/THA/admin/plugins", "/m/THA/admin/plugins/ctm", "/m/KHM/admin/plugins"):
+        assert browser.get(url).status_code == 404, url
+    before = ctm_state(demo, "THA").settings
+    assert browser.post("/m/THA/admin/plugins/ctm/disable").status_code == 404
+    assert browser.post("/m/THA/admin/plugins/ctm", {"soap_username": "solo-was-here"}).status_code == 404
+    state = ctm_state(demo, "THA")
+    assert state.enabled and state.settings == before
+
+
+def test_a_non_admin_cannot_change_a_plugin_by_posting(demo, login):
+    browser = login("caseworker")
+    browser.get("/m/THA/beneficiaries")  # a CSRF token from a page the user may see
+    before = ctm_state(demo, "THA").settings
+    assert browser.post("/m/THA/admin/plugins/ctm", {"soap_username": "caseworker-was-here"}).status_code == 404
+    assert browser.post("/m/THA/admin/plugins/ctm/disable").status_code == 404
+    assert browser.post("/m/MDA/admin/plugins/ctm", {"soap_username": "x"}).status_code == 404
+    state = ctm_state(demo, "THA")
+    assert state.enabled and state.settings == before
+    assert ctm_state(demo, "MDA") is None
+
+
+def test_disable_without_csrf_token_is_refused_and_changes_nothing(demo, login):
+    admin = login("admin")
+    admin.get("/m/THA/admin/plugins/ctm")
+    response = admin.post("/m/THA/admin/plugins/ctm/disable", csrf=False)
+    assert response.status_code == 400
+    assert ctm_state(demo, "THA").enabled
+
+
+def test_logout_without_csrf_token_is_refused_and_the_session_lives_on(login):
+    browser = login("caseworker")
+    browser.get("/m/THA/beneficiaries")
+    assert browser.post("/logout", csrf=False).status_code == 400
+    assert browser.get("/m/THA/beneficiaries").status_code == 200
+
+
+def test_language_switch_without_csrf_token_is_refused_and_changes_nothing(login):
+    browser = login("caseworker")
+    browser.get("/m/THA/beneficiaries")
+    response = browser.post("/locale", {"locale": "es", "next": "/m/THA/beneficiaries"}, csrf=False)
+    assert response.status_code == 400
+    assert '<html lang="en">' in text(browser.get("/m/THA/beneficiaries"))
+
+
+class AdminTestPlugin:
+    """Stands in for a third-party plugin shown on the admin page."""
+
+    def __init__(self, name: str, requires_host: str = ">=1.0,<2", restricted: bool = False, database=None) -> None:  # noqa: ANN001
+        self.name, self.requires_host, self.restricted, self.database = name, requires_host, restricted, database
+        self.disabled_refusal: str | None = None
+
+    @hookimpl
+    def mimosa_plugin_info(self) -> PluginInfo:
+        return PluginInfo(self.name, "0.1", f"Test {self.name}", "A test plugin.", self.requires_host, self.restricted)
+
+    @hookimpl
+    def mimosa_database(self) -> DatabaseInfo | None:
+        return self.database
+
+    @hookimpl
+    def mimosa_mission_disabled(self, mission, ctx) -> None:  # noqa: ANN001
+        if self.disabled_refusal:
+            raise Refusal(self.disabled_refusal)
+
+
+@pytest.fixture
+def admin_app(demo):  # noqa: ANN001, ANN201
+    """``admin_app(*plugins)`` → an app on the demo data with these plugins registered too."""
+
+    def _app(*plugins: AdminTestPlugin):  # noqa: ANN202
+        for plugin in plugins:
+            demo.host.register(plugin, plugin.name)
+        return create_app(demo, {"TESTING": True})
+
+    return _app
+
+
+def plugin_state(demo, code: str, name: str) -> PluginEnablement | None:  # noqa: ANN001
+    with demo.factory() as s:
+        return s.scalar(
+            sa.select(PluginEnablement).where(
+                PluginEnablement.mission_code == code, PluginEnablement.plugin_name == name
+            )
+        )
+
+
+def test_hq_enables_a_restricted_plugin_through_the_admin_page_and_a_mission_admin_is_refused(
+    demo,  # noqa: ANN001
+    admin_app,  # noqa: ANN001
+    login_to,  # noqa: ANN001
+):
+    app = admin_app(AdminTestPlugin("guarded", restricted=True))
+
+    admin = login_to(app, "admin")
+    admin.get("/m/MDA/admin/plugins/guarded")
+    admin.post("/locale", {"locale": "fr", "next": "/m/MDA/admin/plugins/guarded"})
+    admin.get("/m/MDA/admin/plugins/guarded")
+    refused = admin.post("/m/MDA/admin/plugins/guarded", {})
+    assert refused.status_code == 422
+    assert "Seul un administrateur du siège peut activer le module guarded." in text(refused)
+    assert plugin_state(demo, "MDA", "guarded") is None
+
+    hq = login_to(app, "hq")
+    assert hq.get("/m/MDA/admin/plugins").status_code == 200
+    hq.get("/m/MDA/admin/plugins/guarded")
+    enabled = hq.post("/m/MDA/admin/plugins/guarded", {})
+    assert enabled.status_code == 302
+    state = plugin_state(demo, "MDA", "guarded")
+    assert state.enabled and state.changed_by == "hq"
+
+
+def test_an_incompatible_plugin_is_refused_through_the_admin_page(demo, admin_app, login_to):  # noqa: ANN001
+    app = admin_app(AdminTestPlugin("old", requires_host="<1"))
+    admin = login_to(app, "admin")
+    page = text(admin.get("/m/MDA/admin/plugins/old"))
+    assert "This plugin cannot run on this host:" in page
+    assert "It requires host &lt;1; this host is" in page
+
+    refused = admin.post("/m/MDA/admin/plugins/old", {})
+    assert refused.status_code == 422
+    assert "The plugin old cannot run on this host. It requires host &lt;1" in text(refused)
+    assert plugin_state(demo, "MDA", "old") is None
+
+
+def test_a_plugin_whose_database_is_behind_is_refused_through_the_admin_page(demo, admin_app, login_to, tmp_path):  # noqa: ANN001
+    scripts = tmp_path / "behind_migrations"
+    (scripts / "versions").mkdir(parents=True)
+    (scripts / "versions" / "b1_first.py").write_text(
+        'revision = "b1"\ndown_revision = None\nbranch_labels = None\ndepends_on = None\n\n\n'
+        "def upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n",
+        encoding="utf-8",
+    )
+    database = DatabaseInfo(sa.MetaData(), str(scripts), "alembic_version_behind")
+    app = admin_app(AdminTestPlugin("behind", database=database))
+    admin = login_to(app, "admin")
+    admin.get("/m/MDA/admin/plugins/behind")
+
+    refused = admin.post("/m/MDA/admin/plugins/behind", {})
+    assert refused.status_code == 422
+    assert "The database of the plugin behind is not up to date" in text(refused)
+    assert plugin_state(demo, "MDA", "behind") is None
+
+
+def test_a_plugin_refusing_to_be_disabled_gets_its_message_shown_not_an_error(demo, admin_app, login_to):  # noqa: ANN001
+    plugin = AdminTestPlugin("sticky")
+    app = admin_app(plugin)
+    admin = login_to(app, "admin")
+    admin.get("/m/MDA/admin/plugins/sticky")
+    assert admin.post("/m/MDA/admin/plugins/sticky", {}).status_code == 302
+    plugin.disabled_refusal = "Sticky cannot leave this mission yet."
+
+    admin.get("/m/MDA/admin/plugins/sticky")
+    response = admin.post("/m/MDA/admin/plugins/sticky/disable")
+    assert response.status_code == 302
+    assert "Sticky cannot leave this mission yet." in text(admin.get("/m/MDA/admin/plugins/sticky"))
+    assert plugin_state(demo, "MDA", "sticky").enabled
+
+
+# -- the session key ----------------------------------------------------------------------
+
+
+def test_the_session_key_comes_from_the_environment_when_set(rt, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(SECRET_KEY_ENV, "a-key-shared-by-every-process-of-the-site")
+    assert create_app(rt).config["SECRET_KEY"] == "a-key-shared-by-every-process-of-the-site"
+    monkeypatch.delenv(SECRET_KEY_ENV)
+    first, second = create_app(rt).config["SECRET_KEY"], create_app(rt).config["SECRET_KEY"]
+    assert first != second and len(first) == 64

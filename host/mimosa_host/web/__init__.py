@@ -8,26 +8,45 @@ user holds no role in that mission. Plugin blueprints are mounted at
 from __future__ import annotations
 
 import functools
+import logging
+import os
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from types import TracebackType
 from typing import Any
 
 import flask
 from babel.dates import format_date, format_datetime
-from flask import Flask, abort, g, request, session
+from flask import Blueprint, Flask, abort, g, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
 
 from .. import codes, i18n
-from ..accounts import build_context, granted_roles, user_missions
+from ..accounts import granted_roles, user_missions
+from ..context import build_context
+from ..logs import exception_summary
 from ..models import Mission, User
 from ..plugin_api import Page, bind_context, unbind_context
+from ..plugins import Problem
+from ..roles import VIEW_RECORDS
 from ..runtime import Runtime
 
 IDLE_TIMEOUT = timedelta(minutes=15)
 ABSOLUTE_TIMEOUT = timedelta(hours=8)
+SECRET_KEY_ENV = "MIMOSA_SECRET_KEY"  # noqa: S105 - the name of the variable, not a key
 
+log = logging.getLogger(__name__)
 csrf = CSRFProtect()
+
+
+class HostFlask(Flask):
+    """Flask, logging an unhandled exception without its message (which may hold case data)."""
+
+    def log_exception(self, exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None]) -> None:
+        summary = exception_summary(exc_info[1]) if exc_info[1] is not None else "unknown error"
+        self.logger.error("Exception on %s [%s]: %s", request.path, request.method, summary)
 
 
 def runtime() -> Runtime:
@@ -35,9 +54,11 @@ def runtime() -> Runtime:
 
 
 def create_app(rt: Runtime, config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__)
+    app = HostFlask(__name__)
     app.config.update(
-        SECRET_KEY=secrets.token_hex(32),
+        # Without MIMOSA_SECRET_KEY, a random key per process: sessions end when the process does,
+        # and processes serving the same site would not accept each other's sessions.
+        SECRET_KEY=os.environ.get(SECRET_KEY_ENV) or secrets.token_hex(32),
         SESSION_COOKIE_NAME="__Host-mimosa",
         SESSION_COOKIE_SECURE=True,
         SESSION_COOKIE_HTTPONLY=True,
@@ -114,8 +135,25 @@ def _enter_mission() -> None:
     g.context_token = bind_context(ctx)
     session["mission"] = code
     plugin = app_plugin_of(request.blueprint)
-    if plugin is not None and plugin not in enabled:
+    if plugin is None:
+        return
+    if plugin not in enabled or not _record_admitted(values):
         abort(404)
+    g.plugin_admitted = plugin  # from here on the plugin's own request handlers run (see _gate_handlers)
+
+
+def _record_admitted(values: dict[str, Any]) -> bool:
+    """For a plugin URL naming a host record (``.../records/<record_type>/<record_ref>/...``): does the
+    record exist in the request's mission, and may the user see the host's records?"""
+    rule = request.url_rule
+    if rule is None or not {"record_type", "record_ref"} <= rule.arguments:
+        return True
+    from .records import record_in_mission
+
+    with runtime().factory() as s:
+        return g.ctx.can(VIEW_RECORDS) and record_in_mission(
+            s, values.get("record_type"), values.get("record_ref"), g.mission.code
+        )
 
 
 def _default_mission(endpoint: str, values: dict[str, Any]) -> None:
@@ -172,15 +210,188 @@ def app_plugin_of(blueprint: str | None, app: Flask | None = None) -> str | None
 
 
 def _mount_plugins(app: Flask, rt: Runtime) -> None:
+    """Register each plugin's blueprints under ``/m/<mission>/plugins/<name>/``.
+
+    A plugin whose blueprints would act on the whole application (handlers registered with
+    ``before_app_request``, ``app_errorhandler`` and the like, or Jinja filters, tests and
+    globals), or whose blueprint names are taken, is refused: none of its blueprints is
+    mounted and the host never calls it again. The handlers a blueprint registers for itself
+    run only where the host has admitted the request to the plugin (see :func:`_gate_handlers`).
+    """
     owners: dict[str, str] = {}
     app.extensions[_PLUGIN_OF_BLUEPRINT] = owners
-    for plugin_name, blueprints in rt.host.call_each("mimosa_blueprints"):
-        for bp in blueprints or ():
-            app.register_blueprint(bp, url_prefix=f"/m/<mission>/plugins/{plugin_name}")
+    offered = [(name, list(blueprints or ())) for name, blueprints in rt.host.call_each("mimosa_blueprints")]
+    for plugin_name, blueprints in offered:
+        prefix = f"/m/<mission>/plugins/{plugin_name}"
+        problem = _blueprint_problem(app, blueprints, prefix)
+        if problem is not None:
+            rt.host.refuse(plugin_name, problem)
+            continue
+        for bp in blueprints:
+            app.register_blueprint(bp, url_prefix=prefix)
             owners[bp.name] = plugin_name
     for endpoint, view in list(app.view_functions.items()):
         if app_plugin_of(endpoint, app) is not None:
             app.view_functions[endpoint] = _render_pages(view)
+    _gate_handlers(app)
+
+
+# The per-request handler registries of a Flask app: the app's own are keyed ``None``, a
+# blueprint's by its name.
+_REQUEST_HANDLERS = (
+    "url_value_preprocessors",
+    "url_default_functions",
+    "before_request_funcs",
+    "after_request_funcs",
+    "teardown_request_funcs",
+    "template_context_processors",
+)
+
+
+def _app_wide_state(app: Flask) -> dict[str, Any]:
+    """Everything a blueprint could change for the whole application."""
+    state: dict[str, Any] = {name: list(getattr(app, name).get(None, ())) for name in _REQUEST_HANDLERS}
+    state["error handlers"] = {code: dict(by_class) for code, by_class in app.error_handler_spec[None].items()}
+    state["teardown_appcontext_funcs"] = list(app.teardown_appcontext_funcs)
+    state["template filters"] = dict(app.jinja_env.filters)
+    state["template tests"] = dict(app.jinja_env.tests)
+    state["template globals"] = dict(app.jinja_env.globals)
+    return state
+
+
+def _blueprint_problem(app: Flask, blueprints: list[Blueprint], prefix: str) -> Problem | None:
+    """Why these blueprints may not be mounted, if they may not: probed on a throwaway app first."""
+    names: set[str] = set()
+    for bp in blueprints:
+        if bp.name in app.blueprints or bp.name in names:
+            return Problem(i18n.N_("Its blueprint %(blueprint)s has a name already in use."), {"blueprint": bp.name})
+        names.add(bp.name)
+        probe = Flask("mimosa_probe")
+        before = _app_wide_state(probe)
+        try:
+            probe.register_blueprint(bp, url_prefix=prefix)
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not keep the host down
+            log.warning("plugin blueprint %s cannot be registered: %s", bp.name, exception_summary(exc))
+            return Problem(i18n.N_("Its blueprint %(blueprint)s cannot be registered."), {"blueprint": bp.name})
+        after = _app_wide_state(probe)
+        changed = [name for name in before if before[name] != after[name]]
+        if changed:
+            return Problem(
+                i18n.N_("Its blueprint %(blueprint)s registers handlers for the whole application: %(handlers)s"),
+                {"blueprint": bp.name, "handlers": ", ".join(changed)},
+            )
+    return None
+
+
+def _admitted(plugin: str) -> bool:
+    """Whether the host has admitted the current request to ``plugin`` (see :func:`_enter_mission`)."""
+    return flask.has_request_context() and g.get("plugin_admitted") == plugin
+
+
+def _enabled_here(plugin: str) -> bool:
+    return flask.has_app_context() and plugin in g.get("enabled", ())
+
+
+def _gate_handlers(app: Flask) -> None:
+    """Make plugin blueprints' own handlers run only for requests the host admitted to the plugin.
+
+    Flask runs a blueprint's URL value preprocessors, ``before_request``, ``after_request`` and
+    ``teardown_request`` functions, context processors and error handlers for any request whose
+    URL matched one of its routes, even when the host then answers 404 (plugin disabled in the
+    mission, no role, record of another mission). Here each of them is wrapped to do nothing
+    unless the host admitted the request; URL value preprocessors are moved to the start of the
+    blueprint's ``before_request`` functions, so that they too run only after the host's checks.
+    URL defaults run where the plugin is enabled in the request's mission.
+    """
+    for key in [k for k in app.url_value_preprocessors if k is not None]:
+        if app_plugin_of(key, app) is not None:
+            app.before_request_funcs.setdefault(key, []).insert(0, _url_values(app.url_value_preprocessors.pop(key)))
+    for name, gate in _GATES.items():
+        registry = getattr(app, name)
+        for key, funcs in list(registry.items()):
+            plugin = app_plugin_of(key, app) if key is not None else None
+            if plugin is not None:
+                registry[key] = [gate(app, plugin, func) for func in funcs]
+    for key, by_code in app.error_handler_spec.items():
+        plugin = app_plugin_of(key, app) if key is not None else None
+        if plugin is not None:
+            for by_class in by_code.values():
+                for cls, handler in by_class.items():
+                    by_class[cls] = _gate_error_handler(app, plugin, handler)
+
+
+def _url_values(funcs: list[Callable[..., None]]) -> Callable[[], None]:
+    def run_url_value_preprocessors() -> None:
+        for func in funcs:
+            func(request.endpoint, request.view_args)
+
+    return run_url_value_preprocessors
+
+
+def _gate_before(app: Flask, plugin: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def gated() -> Any:
+        return app.ensure_sync(func)() if _admitted(plugin) else None
+
+    return gated
+
+
+def _gate_after(app: Flask, plugin: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def gated(response: flask.Response) -> flask.Response:
+        return app.ensure_sync(func)(response) if _admitted(plugin) else response
+
+    return gated
+
+
+def _gate_teardown(app: Flask, plugin: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def gated(exc: BaseException | None) -> None:
+        if _admitted(plugin):
+            app.ensure_sync(func)(exc)
+
+    return gated
+
+
+def _gate_context(app: Flask, plugin: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def gated() -> dict[str, Any]:
+        return app.ensure_sync(func)() if _admitted(plugin) else {}
+
+    return gated
+
+
+def _gate_url_defaults(app: Flask, plugin: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def gated(endpoint: str, values: dict[str, Any]) -> None:
+        if _enabled_here(plugin):
+            func(endpoint, values)
+
+    return gated
+
+
+_GATES = {  # every registry of _REQUEST_HANDLERS but the URL value preprocessors, moved away first
+    "url_default_functions": _gate_url_defaults,
+    "before_request_funcs": _gate_before,
+    "after_request_funcs": _gate_after,
+    "teardown_request_funcs": _gate_teardown,
+    "template_context_processors": _gate_context,
+}
+
+
+def _gate_error_handler(app: Flask, plugin: str, handler: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(handler)
+    def gated(exc: Exception) -> Any:
+        if _admitted(plugin):
+            return app.ensure_sync(handler)(exc)
+        host_handler = app._find_error_handler(exc, [])  # the host's own handler for this error
+        if host_handler is not None:
+            return app.ensure_sync(host_handler)(exc)
+        if isinstance(exc, HTTPException):
+            return exc
+        raise exc
+
+    return gated
 
 
 def _render_pages(view):  # noqa: ANN001, ANN202 - wraps any Flask view

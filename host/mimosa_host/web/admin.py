@@ -40,6 +40,8 @@ class FormField:
 
 
 def form_fields(schema: marshmallow.Schema) -> list[FormField]:
+    """The inputs of a settings form; see docs/plugin-api.md for the field metadata it reads."""
+    secrets = enablement.secret_fields(schema)
     result = []
     for name, f in schema.fields.items():
         if f.dump_only:
@@ -48,7 +50,7 @@ def form_fields(schema: marshmallow.Schema) -> list[FormField]:
         for v in f.validators:
             if isinstance(v, validate.OneOf):
                 choices = tuple(str(c) for c in v.choices)
-        if f.metadata.get("secret"):
+        if name in secrets:
             input_type = "password"
         elif isinstance(f, fields.Boolean):
             input_type = "checkbox"
@@ -68,7 +70,7 @@ def form_fields(schema: marshmallow.Schema) -> list[FormField]:
                 required=f.required,
                 description=f.metadata.get("description", ""),
                 choices=choices,
-                secret=bool(f.metadata.get("secret")),
+                secret=name in secrets,
             )
         )
     return result
@@ -130,8 +132,16 @@ def plugin(name: str):
         spec=spec,
         values={k: v for k, v in values.items() if k not in {f.name for f in spec if f.secret}},
         refusal=refusal,
+        refusal_message=refusal_text(name, refusal) if refusal else None,
         ptext=lambda message: i18n.translate_for(catalogs, message),
     ), status
+
+
+def refusal_text(plugin_name: str, refusal: enablement.EnablementRefused) -> str:
+    """A refusal in the viewer's language: a plugin's own message through its catalog, the host's through the host's."""
+    catalogs = plugin_catalogs(plugin_name) if refusal.plugin_message else []
+    text = i18n.translate_for(catalogs, refusal.message)
+    return text % refusal.params if refusal.params else text
 
 
 @bp.route("/plugins/<name>/disable", methods=["POST"])
@@ -141,7 +151,7 @@ def disable(name: str):
         with transaction(rt.factory) as s:
             enablement.disable(s, rt.host, g.mission.code, name, g.ctx)
     except enablement.EnablementRefused as exc:
-        flash(i18n.gettext(exc.message, **exc.params), "error")
+        flash(refusal_text(name, exc), "error")
     else:
         flash(i18n.gettext("The plugin %(name)s is disabled in this mission; its data is kept.", name=name), "success")
     return redirect(url_for("admin.plugin", name=name))

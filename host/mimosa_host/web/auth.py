@@ -8,7 +8,8 @@ import flask
 from flask import Blueprint, g, redirect, request, session, url_for
 
 from .. import i18n
-from ..accounts import authenticate, build_context, user_missions
+from ..accounts import authenticate, user_missions
+from ..context import build_context
 from ..db import transaction
 from ..models import User
 from ..roles import VIEW_RECORDS
@@ -18,8 +19,12 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths: an open redirect would hand a logged-in user to anyone."""
-    if not target:
+    """Only same-site paths: an open redirect would hand a logged-in user to anyone.
+
+    Browsers read a backslash as a slash (``/\\evil.example`` is ``//evil.example``) and drop
+    tabs and newlines from URLs, so a target holding any of them is refused too.
+    """
+    if not target or "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -55,17 +60,14 @@ def login():
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        with transaction(runtime().factory) as s:
-            user = authenticate(s, username, password)
-            epoch = user.session_epoch if user else None
-            uid = user.id if user else None
-        if uid is None:
+        user = authenticate(runtime().factory, username, password)
+        if user is None:
             error = i18n.N_("Wrong username or password, or too many attempts: wait a moment and try again.")
         else:
             locale = session.get("locale")
             session.clear()  # a fresh session at login: nothing from before survives
             stamp = _now().timestamp()
-            session.update(uid=uid, epoch=epoch, since=stamp, seen=stamp)
+            session.update(uid=user.id, epoch=user.session_epoch, since=stamp, seen=stamp)
             if locale:
                 session["locale"] = locale
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import flask
 import sqlalchemy as sa
 from flask import Blueprint, abort, g, request, url_for
+from sqlalchemy.orm import Session
 
 from .. import i18n
 from ..models import Beneficiary, Document, Movement
-from ..plugin_api import Page, Tab
+from ..plugin_api import RECORD_TYPES, Page, Tab
 from ..roles import VIEW_RECORDS
 from . import plugin_html, runtime
 
@@ -16,6 +17,11 @@ bp = Blueprint("records", __name__)
 
 PAGE_SIZE = 50
 DETAILS_TAB = "details"
+RECORD_MODELS: dict[str, type[Beneficiary] | type[Movement]] = dict(
+    zip(RECORD_TYPES, (Beneficiary, Movement), strict=True)
+)
+"""The model of each record type plugins may name (``plugin_api.RECORD_TYPES``)."""
+DETAILS_ENDPOINTS = dict(zip(RECORD_TYPES, ("records.beneficiary", "records.movement"), strict=True))
 
 
 @bp.before_request
@@ -24,13 +30,27 @@ def _require_view() -> None:
         abort(404)
 
 
+def _find(
+    session: Session, record_type: str | None, ref: str | None, mission_code: str
+) -> Beneficiary | Movement | None:
+    model = RECORD_MODELS.get(record_type or "")
+    if model is None or not ref:
+        return None
+    record = session.get(model, ref)
+    return record if record is not None and record.mission_code == mission_code else None
+
+
+def record_in_mission(session: Session, record_type: str | None, ref: str | None, mission_code: str) -> bool:
+    """Whether ``record_type`` is a host record type and ``ref`` one of its records in the mission."""
+    return _find(session, record_type, ref, mission_code) is not None
+
+
 def _load(record_type: str, ref: str | None):  # noqa: ANN202 - one of two models
-    model = {"beneficiary": Beneficiary, "movement": Movement}.get(record_type)
-    if model is None or ref is None or not g.ctx.can(VIEW_RECORDS):
+    if not g.ctx.can(VIEW_RECORDS):
         abort(404)
     s = runtime().factory()
-    record = s.get(model, ref)
-    if record is None or record.mission_code != g.mission.code:
+    record = _find(s, record_type, ref, g.mission.code)
+    if record is None:
         s.close()
         abort(404)
     return s, record
@@ -38,7 +58,7 @@ def _load(record_type: str, ref: str | None):  # noqa: ANN202 - one of two model
 
 def record_tabs(record_type: str, ref: str) -> list[tuple[str | None, Tab]]:
     """The host's details tab, then each enabled plugin's tabs in their order."""
-    endpoint = "records.beneficiary" if record_type == "beneficiary" else "records.movement"
+    endpoint = DETAILS_ENDPOINTS[record_type]
     tabs: list[tuple[str | None, Tab]] = [
         (None, Tab(DETAILS_TAB, i18n.N_("Details"), url_for(endpoint, ref=ref), order=0))
     ]

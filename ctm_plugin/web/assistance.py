@@ -1,0 +1,48 @@
+"""The assistance tab: the services given to the person, each with its HTCDS support-plan type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ctm_plugin import i18n
+from ctm_plugin.domain.assistance import AssistanceService
+from ctm_plugin.domain.case import Case
+from ctm_plugin.schemas.assistance import ServiceSchema
+from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW
+from ctm_plugin.services import assistance as service
+from ctm_plugin.web import RECORD, page
+from ctm_plugin.web.pages import CaseTab, register_tab, show, submit
+
+
+def _load(session: Session, case: Case) -> dict[str, Any]:
+    services = session.scalars(
+        sa.select(AssistanceService).where(AssistanceService.case_id == case.id).order_by(AssistanceService.id)
+    ).all()
+    return {"services": services}
+
+
+ASSISTANCE = register_tab(
+    CaseTab(
+        id="ctm.assistance",
+        label=i18n.N_("Assistance"),
+        endpoint="ctm.assistance",
+        template="assistance.html",
+        field_group="assistance",
+        load=_load,
+    )
+)
+
+
+@page(RECORD + "/assistance", CASE_VIEW)
+def assistance(record_ref: str):  # noqa: ANN201
+    return show(ASSISTANCE, record_ref)
+
+
+@page(RECORD + "/assistance/services", CASE_EDIT, methods=("POST",))
+def add_service(record_ref: str):  # noqa: ANN201
+    return submit(
+        ASSISTANCE, record_ref, "service", ServiceSchema, service.add_service, i18n.N_("The service is added.")
+    )

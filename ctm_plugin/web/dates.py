@@ -1,0 +1,48 @@
+"""Dates as the CT tabs show them, in the reader's language (Babel's CLDR formats).
+
+A recalled date (an event in the person's story) is shown only as precisely as it is known:
+the day, the month and year, the year, or "date unknown".
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from babel.dates import format_date, format_datetime, format_skeleton
+
+from ctm_plugin import i18n
+
+MONTH_YEAR = "yMM"
+"""CLDR skeleton: numeric month and year (``3/2023`` in English, ``03/2023`` in French)."""
+
+
+def day(value: date | None) -> str:
+    return format_date(value, format="medium", locale=i18n.current_locale()) if value else "—"
+
+
+def moment(value: datetime | None) -> str:
+    """A stored timestamp (UTC; SQLite gives it back naive) with its time zone."""
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return f"{format_datetime(value, format='medium', tzinfo=UTC, locale=i18n.current_locale())} UTC"
+
+
+def recalled(value: date | None, precision: str | None) -> str:
+    """``value`` as precisely as ``precision`` (Day, Month, Year, Unknown) says it is known."""
+    if value is None or precision in (None, "Unknown"):
+        return i18n._("date unknown")
+    if precision == "Year":
+        return str(value.year)
+    if precision == "Month":
+        return format_skeleton(MONTH_YEAR, value, locale=i18n.current_locale())
+    return day(value)
+
+
+def period(start: date | None, start_precision: str | None, end: date | None, end_precision: str | None) -> str:
+    """An event's dates: one date, or "start – end" when the end is known too."""
+    first = recalled(start, start_precision)
+    if end is None or end_precision == "Unknown":
+        return first
+    return i18n._("%(start)s to %(end)s", start=first, end=recalled(end, end_precision))

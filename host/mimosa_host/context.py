@@ -1,0 +1,62 @@
+"""The :class:`RequestContext` the host hands to plugins: for a user's request, a job, or the host itself."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from .accounts import granted_roles, known_roles, mission_ref, plugin_permissions, user_ref
+from .db import mission_sessions
+from .enablement import enabled_plugins
+from .models import Mission, User
+from .plugin_api import RequestContext, UserRef
+from .plugins import PluginHost
+from .roles import permissions_for
+
+
+def build_context(
+    session: Session,
+    host: PluginHost,
+    factory: sessionmaker[Session],
+    mission: Mission,
+    user: User | None,
+    locale: str,
+    csrf_token: Callable[[], str] = lambda: "",
+    plugin: str | None = None,
+) -> tuple[RequestContext, set[str]]:
+    """The request context for ``user`` in ``mission``, and the plugins enabled there.
+
+    With no user, the context acts for the mission with the permissions ``plugin``
+    declares (a job of that plugin), or with none.
+    """
+    enabled = enabled_plugins(session, mission.code) & set(host.active_names)
+    if user is not None:
+        permissions = permissions_for(granted_roles(session, user.id, mission.code), known_roles(host, enabled))
+    elif plugin is not None and plugin in enabled:
+        permissions = frozenset(p.name for p in plugin_permissions(host, {plugin}).get(plugin, ()))
+    else:
+        permissions = frozenset()
+    ctx = RequestContext(
+        mission=mission_ref(mission),
+        locale=locale,
+        permissions=permissions,
+        session_factory=mission_sessions(factory, mission.code),
+        user=user_ref(user) if user else None,
+        csrf_token=csrf_token,
+    )
+    return ctx, enabled
+
+
+def system_context(
+    session: Session,
+    host: PluginHost,
+    factory: sessionmaker[Session],
+    mission: Mission,
+    username: str = "system",
+    display_name: str = "System",
+) -> RequestContext:
+    """The host itself acting in ``mission`` as an HQ administrator (the command line, the demo seed)."""
+    ctx, _enabled = build_context(session, host, factory, mission, None, "en")
+    return dataclasses.replace(ctx, user=UserRef(0, username, display_name, is_hq_admin=True))

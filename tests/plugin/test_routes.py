@@ -1,0 +1,56 @@
+"""Every CT route declares its permission and refuses whoever lacks it, before the view runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctm_plugin.web import bp
+
+SAMPLE_VALUES = {
+    "mission": "THA",
+    "record_type": "beneficiary",
+    "record_ref": "BEN-1000001",
+    "event_id": "1",
+    "consent_id": "1",
+}
+
+
+def ct_rules(app):  # noqa: ANN001, ANN201
+    rules = app.url_map.iter_rules()
+    return [rule for rule in rules if rule.endpoint.startswith("ctm.") and rule.endpoint != "ctm.static"]
+
+
+def url(app, rule, mission: str = "THA") -> str:  # noqa: ANN001
+    values = {name: SAMPLE_VALUES.get(name, mission) for name in rule.arguments}
+    return app.url_map.bind("localhost").build(rule.endpoint, values, method=sorted(rule.methods)[0])
+
+
+def test_every_ct_view_declares_its_permission(app):
+    rules = ct_rules(app)
+    assert len(rules) >= 6
+    undeclared = [rule.endpoint for rule in rules if not getattr(app.view_functions[rule.endpoint], "permission", None)]
+    assert undeclared == []
+    assert all(name.startswith("ctm.") for name in {app.view_functions[r.endpoint].permission for r in rules})
+
+
+def test_anonymous_requests_to_every_ct_route_go_to_login(app, web):
+    for rule in ct_rules(app):
+        method = "post" if "POST" in rule.methods else "get"
+        response = getattr(web.client, method)(url(app, rule), base_url=web.BASE_URL)
+        assert response.status_code in (302, 400), (rule.rule, response.status_code)
+        if method == "get":
+            assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("username", ["integrator", "researcher", "khm.caseworker"])
+def test_users_without_the_permission_in_the_mission_get_404_on_every_ct_route(app, login, username):
+    browser = login(username)
+    browser.get("/m/KHM/beneficiaries")  # a page of a mission every one of them can reach, for a CSRF token
+    for rule in ct_rules(app):
+        target = url(app, rule)
+        response = browser.post(target, {}) if "POST" in rule.methods else browser.get(target)
+        assert response.status_code == 404, (username, rule.rule, response.status_code)
+
+
+def test_the_blueprint_is_the_one_the_plugin_hands_the_host():
+    assert bp.name == "ctm"
