@@ -20,6 +20,7 @@ CHROMIUM = os.environ.get("CTM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
 REQUIRE_ENV = "CTM_REQUIRE_BROWSER"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+GUIDE_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TIMEOUT_MS = 15_000  # generous: the machine may be busy with other test runs
 
 
@@ -112,5 +113,21 @@ def shot(request: pytest.FixtureRequest) -> Callable[[object, str], Path]:
         path = SCREENSHOTS / f"{test_name}-{step}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
+
+    return _shot
+
+
+@pytest.fixture
+def guide_shot(request: pytest.FixtureRequest, database_url: str) -> Callable[[object, str], None]:
+    """``guide_shot(page, "name")`` saves ``docs/screenshots/<name>.png`` for the caseworkers' guide.
+
+    Taken on the SQLite run only: the pages are the same on PostgreSQL, and one run keeps the
+    committed pictures stable.
+    """
+
+    def _shot(page, name: str) -> None:  # noqa: ANN001
+        if database_url.startswith("sqlite"):
+            GUIDE_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(GUIDE_SCREENSHOTS / f"{name}.png"), full_page=True)
 
     return _shot

@@ -59,8 +59,9 @@ def add_event(page: Page, values: dict[str, str], selects: dict[str, str]) -> No
     submit(page, "event", "Add the event")
 
 
-def test_caseworker_fills_every_tab(page: Page, shot) -> None:
+def test_caseworker_fills_every_tab(page: Page, new_page, shot, guide_shot) -> None:  # noqa: ANN001
     open_case(page)
+    guide_shot(page, "case-overview")
 
     # Screening: one interview, the rule recommends.
     page.locator('nav.tabs a[data-tab="ctm.screening"]').click()
@@ -78,6 +79,7 @@ def test_caseworker_fills_every_tab(page: Page, shot) -> None:
     submit(page, "screening", "Record the screening")
     expect(page.locator(".ctm-recommendation")).to_contain_text("Victim of trafficking")
     shot(page, "screening")
+    guide_shot(page, "screening")
 
     # The process: five events, a perpetrator; the route drawn.
     page.locator('nav.tabs a[data-tab="ctm.process"]').click()
@@ -123,6 +125,7 @@ def test_caseworker_fills_every_tab(page: Page, shot) -> None:
     expect(svg).to_be_visible()
     expect(svg.locator("g.stop")).to_have_text(["Cambodia", "Thailand", "Malaysia"])
     shot(page, "process")
+    guide_shot(page, "process")
     # One event open for editing, with a refusal shown in place.
     first = page.locator("ol.ctm-timeline > li").first
     first.locator("details.ctm-edit summary").click()
@@ -152,6 +155,7 @@ def test_caseworker_fills_every_tab(page: Page, shot) -> None:
         submit(page, "service", "Add the service")
     expect(page.locator('table[data-table="services"] tbody tr')).to_have_count(2)
     shot(page, "assistance")
+    guide_shot(page, "assistance")
 
     # Consent and referrals: a consent to referral, an outgoing referral, a withdrawn consent.
     page.locator('nav.tabs a[data-tab="ctm.consent"]').click()
@@ -184,6 +188,7 @@ def test_caseworker_fills_every_tab(page: Page, shot) -> None:
     submit(page, "referral", "Record the referral")
     expect(page.locator('table[data-table="referrals"] tbody tr')).to_have_count(1)
     shot(page, "consent")
+    guide_shot(page, "consent")
 
     # The same tabs in French and Spanish: longer words, the same layout.
     for locale, tab, heading in (
@@ -198,6 +203,14 @@ def test_caseworker_fills_every_tab(page: Page, shot) -> None:
         shot(page, f"{tab.removeprefix('ctm.')}-{locale}")
     page.goto(f"{BASE}/process")
     expect(page.locator("svg.ctm-route")).to_have_attribute("aria-label", re.compile(r"^Ruta: salida: Camboya, "))
+
+    # Someone who holds roles only in KHM: the THA case does not exist for them.
+    outsider = new_page()
+    log_in(outsider, "khm.caseworker")
+    for tab in ("case", "screening", "process", "assistance", "consent"):
+        response = outsider.goto(f"{BASE}/{tab}")
+        assert response.status == 404, (tab, response.status)
+        expect(outsider.locator("main h1")).to_have_text("404")
 
 
 def test_auditor_reads_the_tabs_without_forms(page: Page, new_page, shot) -> None:  # noqa: ANN001
