@@ -6,7 +6,7 @@ PORT ?= 8000
 DEMO_DB ?= sqlite:///$(CURDIR)/var/demo.db
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench i18n clean
+.PHONY: demo test lint bench screenshots i18n clean
 
 $(STAMP): pyproject.toml host/pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -31,6 +31,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Rewrite the caseworkers' guide's screenshots (docs/screenshots/*.png) from the browser test, on
+# SQLite; without CTM_GUIDE_SCREENSHOTS=1 the test writes them under test-artifacts/ instead.
+screenshots: $(STAMP)
+	CTM_GUIDE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_case_tabs.py -k "every_tab and sqlite"
 
 # Re-extract the .pot files, create any missing catalog (pybabel init), merge the .pot into
 # every catalog (pybabel update), compile the .mo files. Idempotent: a second run changes no

@@ -23,7 +23,7 @@ class Case(MissionScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_number: Mapped[str] = mapped_column(String(40))
-    beneficiary_id: Mapped[str] = mapped_column(String(40), index=True)
+    beneficiary_id: Mapped[str] = mapped_column(String(40))
     """The host's ``BeneficiaryId``: the only link to the host record."""
     status: Mapped[str] = mapped_column(String(20), default="Active")
     status_reason: Mapped[str | None] = mapped_column(Text)
@@ -46,7 +46,8 @@ class Case(MissionScoped, Base):
 class CaseHandover(Base):
     """A case passing from one mission to another (e.g. to the mission of origin after a return).
 
-    Kept outside the mission scope on purpose: both missions may read the hand-over trail.
+    The trail travels with the case; the hand-over itself (moving the case and its rows to
+    the receiving mission) comes with the return flow.
     """
 
     __tablename__ = "ctm_case_handover"

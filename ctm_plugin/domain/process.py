@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import JSON, Boolean, Column, Date, Float, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import JSON, Column, Date, Float, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .models import Base, MissionScoped
@@ -17,7 +17,7 @@ perpetrator_event = Table(
     "ctm_perpetrator_event",
     Base.metadata,
     Column("perpetrator_id", ForeignKey("ctm_perpetrator.id", ondelete="CASCADE"), primary_key=True),
-    Column("event_id", ForeignKey("ctm_event.id", ondelete="CASCADE"), primary_key=True),
+    Column("event_id", ForeignKey("ctm_event.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 
@@ -58,7 +58,6 @@ class Perpetrator(MissionScoped, Base):
     sex: Mapped[str | None] = mapped_column(String(40))
     nationality: Mapped[str | None] = mapped_column(String(3))
     relationship_to_victim: Mapped[str | None] = mapped_column(String(20))
-    is_recruiter: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[str | None] = mapped_column(Text)
 
     events: Mapped[list[TraffickingEvent]] = relationship(secondary=perpetrator_event, back_populates="perpetrators")

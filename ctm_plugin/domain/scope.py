@@ -1,4 +1,8 @@
-"""Mission-scoped sessions: every ORM query sees only the request's mission, every write stays in it."""
+"""Mission-scoped sessions: every ORM query sees only the request's mission, every write stays in it.
+
+Bulk ``update()``/``delete()`` statements would bypass the flush check, so they are refused;
+raw SQL on the CTM's tables has no place in a mission session either.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ def mission_session(ctx: RequestContext) -> Session:
 
     @event.listens_for(session, "do_orm_execute")
     def _only_this_mission(state: ORMExecuteState) -> None:
+        if state.is_update or state.is_delete:
+            raise MissionScopeViolation("bulk UPDATE or DELETE in a mission session")
         if state.is_select and not state.is_column_load and not state.is_relationship_load:
             state.statement = state.statement.options(
                 with_loader_criteria(MissionScoped, lambda cls: cls.mission_code == code, include_aliases=True)

@@ -6,6 +6,7 @@ from marshmallow import Schema
 
 from ctm_plugin.domain.models import MissionActivation, utcnow
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
+from ctm_plugin.security.audit import actor
 from mimosa_host.plugin_api import MissionRef, RequestContext, hookimpl
 
 
@@ -14,19 +15,15 @@ def mimosa_mission_settings_schema() -> Schema:
     return MissionSettingsSchema()
 
 
-def _actor(ctx: RequestContext) -> str:
-    return ctx.user.username if ctx.user else "system"
-
-
 @hookimpl
 def mimosa_mission_enabled(mission: MissionRef, settings: dict[str, Any], ctx: RequestContext) -> None:
     with ctx.session_factory() as session, session.begin():
         activation = session.get(MissionActivation, mission.code)
         if activation is None:
-            activation = MissionActivation(mission_code=mission.code, enabled_by=_actor(ctx))
+            activation = MissionActivation(mission_code=mission.code, enabled_by=actor(ctx))
             session.add(activation)
         elif activation.disabled_at is not None:
-            activation.enabled_at, activation.enabled_by, activation.disabled_at = utcnow(), _actor(ctx), None
+            activation.enabled_at, activation.enabled_by, activation.disabled_at = utcnow(), actor(ctx), None
         activation.case_number_prefix = settings["case_number_prefix"]
 
 

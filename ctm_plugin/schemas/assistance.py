@@ -9,7 +9,7 @@ from marshmallow import ValidationError, validates_schema
 from ctm_plugin.codelists import htcds, process
 from ctm_plugin.i18n import N_
 
-from .base import FormSchema, check_order, code, codes, day, flag, text, version
+from .base import FormSchema, code, codes, day, flag, text, version
 
 
 class ServiceSchema(FormSchema):
@@ -24,7 +24,7 @@ class ServiceSchema(FormSchema):
 
     @validates_schema
     def _consistent(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        check_order(data, "start_date", "end_date")
+        self.check_order(data, "start_date", "end_date")
         if data.get("status") in ("Ongoing", "Completed") and not data.get("start_date"):
             raise ValidationError({"start_date": [N_("A service under way or completed needs its start date.")]})
 

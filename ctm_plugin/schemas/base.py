@@ -3,14 +3,17 @@ so the page shows it in the reader's language, next to the field it names.
 
 Form values arrive as strings (blank means "not given"); lists come from multi-selects.
 Dates may not lie in the future nor before the person's birth date, when it is known.
+A date may come with a precision (day, month, year): it then stands for the whole period,
+is checked by the period's first and last days, and is stored as the period's first day.
 """
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from ctm_plugin.codelists import CodeList
 from ctm_plugin.i18n import N_
@@ -24,6 +27,8 @@ IN_THE_FUTURE = N_("The date cannot be in the future.")
 BEFORE_BIRTH = N_("The date cannot be before the person's birth date.")
 END_BEFORE_START = N_("The end cannot be before the start.")
 TOO_LONG = N_("The text is too long.")
+PRECISION_WITHOUT_DATE = N_("Give the date, or set its precision to unknown.")
+DATE_WITHOUT_PRECISION = N_("Say how precise the date is.")
 
 _BASIC = {"required": REQUIRED, "null": REQUIRED}
 _CHOICE = {**_BASIC, "invalid": NOT_IN_LIST, "invalid_utf8": NOT_IN_LIST}
@@ -53,25 +58,55 @@ class FormSchema(Schema):
             return data
         return {key: value for key, value in data.items() if not (isinstance(value, str) and not value.strip())}
 
+    def period(self, data: dict[str, Any], name: str) -> tuple[date, date] | None:
+        """The first and last days a date field stands for, by its precision; None if not given."""
+        value = data.get(name)
+        if value is None:
+            return None
+        precision = data.get(self.fields[name].metadata.get("precision") or "", "Day")
+        if precision == "Year":
+            return date(value.year, 1, 1), date(value.year, 12, 31)
+        if precision == "Month":
+            return value.replace(day=1), value.replace(day=calendar.monthrange(value.year, value.month)[1])
+        return value, value
+
+    def check_order(self, data: dict[str, Any], start: str, end: str) -> None:
+        """Refuse an end that cannot be after its start, naming the end field."""
+        first, last = self.period(data, start), self.period(data, end)
+        if first and last and last[1] < first[0]:
+            raise ValidationError({end: [END_BEFORE_START]})
+
     @validates_schema
     def _dates_are_plausible(self, data: dict[str, Any], **_kwargs: Any) -> None:
         errors: dict[str, list[str]] = {}
         for name, f in self.fields.items():
-            value = data.get(f.attribute or name)
-            if not isinstance(f, fields.Date) or value is None:
+            if not isinstance(f, fields.Date):
                 continue
-            if value > self.today:
+            precision_field = f.metadata.get("precision")
+            precision = data.get(precision_field) if precision_field else None
+            span = self.period(data, name)
+            if span is None:
+                if precision not in (None, "Unknown"):
+                    errors.setdefault(name, []).append(PRECISION_WITHOUT_DATE)
+            elif precision == "Unknown":
+                errors.setdefault(precision_field, []).append(DATE_WITHOUT_PRECISION)
+            elif span[0] > self.today:
                 errors.setdefault(name, []).append(IN_THE_FUTURE)
-            elif self.birth_date and f.metadata.get("after_birth", True) and value < self.birth_date:
+            elif self.birth_date and f.metadata.get("after_birth", True) and span[1] < self.birth_date:
                 errors.setdefault(name, []).append(BEFORE_BIRTH)
         if errors:
             raise ValidationError(errors)
 
-
-def check_order(data: dict[str, Any], start: str, end: str) -> None:
-    """Refuse an end before its start, naming the end field."""
-    if data.get(start) and data.get(end) and data[end] < data[start]:
-        raise ValidationError({end: [END_BEFORE_START]})
+    @post_load
+    def _periods_start_on_their_first_day(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        for name, f in self.fields.items():
+            precision_field = f.metadata.get("precision")
+            if isinstance(f, fields.Date) and precision_field:
+                span = self.period(data, name)
+                data[precision_field] = data.get(precision_field) or ("Day" if span else "Unknown")
+                if span:
+                    data[name] = span[0]
+        return data
 
 
 def code(codelist: CodeList, *, required: bool = False) -> fields.String:
@@ -95,11 +130,12 @@ def text(max_length: int, *, required: bool = False) -> fields.String:
     )
 
 
-def day(*, required: bool = False, after_birth: bool = True) -> fields.Date:
+def day(*, required: bool = False, after_birth: bool = True, precision: str | None = None) -> fields.Date:
+    """A date; ``precision`` names the field that says how precise it is (day, month, year)."""
     return fields.Date(
         required=required,
         error_messages={**_BASIC, "invalid": NOT_A_DATE, "format": NOT_A_DATE},
-        metadata={"after_birth": after_birth},
+        metadata={"after_birth": after_birth, "precision": precision},
     )
 
 

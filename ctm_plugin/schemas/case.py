@@ -26,13 +26,8 @@ class PersonSchema(FormSchema):
     languages = codes(geo.LANGUAGE)
     citizenships = codes(geo.COUNTRY)
     number_of_children = number(0, 30, N_("Enter a number from 0 to 30."))
-    birth_date = day(after_birth=False)
+    birth_date = day(after_birth=False, precision="birth_date_precision")
     birth_date_precision = code(process.DATE_PRECISION)
-
-    @validates_schema
-    def _precision_goes_with_the_date(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if data.get("birth_date") and data.get("birth_date_precision") in (None, "Unknown"):
-            raise ValidationError({"birth_date_precision": [N_("Say how precise the birth date is.")]})
 
 
 class VictimContextSchema(FormSchema):

@@ -99,13 +99,23 @@ def test_valid_forms_load_into_typed_values():
 
 
 def test_an_almost_empty_form_loads_with_empty_lists():
-    assert load(PersonSchema, {"version": "1"}) == {"version": 1, "languages": [], "citizenships": []}
+    assert load(PersonSchema, {"version": "1"}) == {
+        "version": 1,
+        "languages": [],
+        "citizenships": [],
+        "birth_date_precision": "Unknown",
+    }
     assert load(VictimContextSchema, {"version": "1"})["exploitation_types"] == []
 
 
 def test_blank_strings_count_as_absent():
     blank = {"version": "1", "gender": "", "education": "   ", "number_of_children": " ", "birth_date": ""}
-    assert load(PersonSchema, blank) == {"version": 1, "languages": [], "citizenships": []}
+    assert load(PersonSchema, blank) == {
+        "version": 1,
+        "languages": [],
+        "citizenships": [],
+        "birth_date_precision": "Unknown",
+    }
     assert errors_for(OpenCaseSchema, {"opened_on": "  "}) == {"opened_on": [REQUIRED]}
     assert errors_for(ReopenCaseSchema, {"version": "", "reason": "\t"}) == {
         "version": [REQUIRED],
@@ -219,12 +229,18 @@ def test_case_dates_are_not_compared_with_the_birth_date(schema, field):
     assert load(schema, early, birth_date=BIRTH)[field] == date(1980, 1, 1)
 
 
-def test_the_birth_date_needs_its_precision():
-    errors = errors_for(PersonSchema, {"version": "1", "birth_date": "1990-04-02"})
-    assert errors == {"birth_date_precision": ["Say how precise the birth date is."]}
+def test_the_birth_date_and_its_precision_go_together():
+    # A date without a precision is taken to the day; a precision without a date is refused.
+    assert load(PersonSchema, {"version": "1", "birth_date": "1990-04-02"})["birth_date_precision"] == "Day"
     errors = errors_for(PersonSchema, {"version": "1", "birth_date": "1990-04-02", "birth_date_precision": "Unknown"})
-    assert list(errors) == ["birth_date_precision"]
-    assert load(PersonSchema, {"version": "1", "birth_date": "1990-01-01", "birth_date_precision": "Year"})
+    assert errors == {"birth_date_precision": ["Say how precise the date is."]}
+    errors = errors_for(PersonSchema, {"version": "1", "birth_date_precision": "Month"})
+    assert errors == {"birth_date": ["Give the date, or set its precision to unknown."]}
+
+
+def test_a_birth_date_known_to_the_year_is_stored_as_its_first_day():
+    loaded = load(PersonSchema, {"version": "1", "birth_date": "1990-08-17", "birth_date_precision": "Year"})
+    assert (loaded["birth_date"], loaded["birth_date_precision"]) == (date(1990, 1, 1), "Year")
 
 
 def test_an_actual_victim_needs_who_decided():

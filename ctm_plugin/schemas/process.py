@@ -9,7 +9,7 @@ from marshmallow import ValidationError, fields, validates_schema
 from ctm_plugin.codelists import geo, htcds, process
 from ctm_plugin.i18n import N_
 
-from .base import FormSchema, check_order, code, codes, day, decimal, flag, text, version
+from .base import FormSchema, code, codes, day, decimal, text, version
 
 _EVENTS_OF_THIS_CASE = dict.fromkeys(("invalid", "null", "too_large"), N_("Choose events of this case."))
 
@@ -21,9 +21,9 @@ class EventSchema(FormSchema):
     locality = text(120)
     latitude = decimal(-90, 90, N_("Enter a latitude from -90 to 90."))
     longitude = decimal(-180, 180, N_("Enter a longitude from -180 to 180."))
-    start_date = day()
+    start_date = day(precision="start_precision")
     start_precision = code(process.DATE_PRECISION)
-    end_date = day()
+    end_date = day(precision="end_precision")
     end_precision = code(process.DATE_PRECISION)
     transport = code(process.TRANSPORT)
     documents = code(process.DOCUMENTS_USED)
@@ -33,10 +33,7 @@ class EventSchema(FormSchema):
 
     @validates_schema
     def _consistent(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        check_order(data, "start_date", "end_date")
-        for moment in ("start", "end"):
-            if data.get(f"{moment}_precision") not in (None, "Unknown") and not data.get(f"{moment}_date"):
-                raise ValidationError({f"{moment}_date": [N_("Give the date, or set its precision to unknown.")]})
+        self.check_order(data, "start_date", "end_date")
         if data.get("exit_mode") and data.get("type") != "Exit":
             raise ValidationError({"exit_mode": [N_("Only an exit event has a way out.")]})
         if data.get("type") == "Exit" and not data.get("exit_mode"):
@@ -53,7 +50,6 @@ class PerpetratorSchema(FormSchema):
     sex = code(htcds.GENDER)
     nationality = code(geo.COUNTRY)
     relationship_to_victim = code(htcds.RECRUITER_RELATIONSHIP)
-    is_recruiter = flag()
     event_ids = fields.List(
         fields.Integer(strict=False, error_messages=_EVENTS_OF_THIS_CASE),
         load_default=list,

@@ -51,7 +51,6 @@ VALID = {
         "sex": "Masculine",
         "nationality": "MMR",
         "relationship_to_victim": "Family",
-        "is_recruiter": "true",
         "event_ids": ["12", "13"],
         "notes": "Met at the market.",
     },
@@ -63,7 +62,7 @@ def test_valid_forms_load_into_typed_values():
     assert event["version"] == 4 and event["latitude"] == pytest.approx(16.71)
     assert event["start_date"] == date(2025, 3, 1) and event["end_date"] == date(2025, 3, 20)
     perpetrator = load(PerpetratorSchema, VALID[PerpetratorSchema])
-    assert perpetrator["is_recruiter"] is True and perpetrator["event_ids"] == [12, 13]
+    assert perpetrator["event_ids"] == [12, 13]
     assert perpetrator["roles"] == ["RecruiterOrIntermediary", "Transporter"]
 
 
@@ -74,9 +73,14 @@ def test_an_exit_event_loads_with_its_way_out():
 
 def test_blank_strings_count_as_absent():
     blank = {"version": "1", "type": "Recruitment", "country": " ", "latitude": "", "longitude": "", "notes": "  "}
-    assert load(EventSchema, blank) == {"version": 1, "type": "Recruitment"}
-    perpetrator = load(PerpetratorSchema, {"version": "1", "roles": ["Exploiter"], "alias": "", "is_recruiter": ""})
-    assert perpetrator == {"version": 1, "roles": ["Exploiter"], "is_recruiter": False, "event_ids": []}
+    assert load(EventSchema, blank) == {
+        "version": 1,
+        "type": "Recruitment",
+        "start_precision": "Unknown",
+        "end_precision": "Unknown",
+    }
+    perpetrator = load(PerpetratorSchema, {"version": "1", "roles": ["Exploiter"], "alias": ""})
+    assert perpetrator == {"version": 1, "roles": ["Exploiter"], "event_ids": []}
     assert errors_for(EventSchema, {"version": "1", "type": ""}) == {"type": [REQUIRED]}
 
 
@@ -93,7 +97,6 @@ def test_blank_strings_count_as_absent():
         (EventSchema, "transport", ["Truck"], NOT_IN_LIST),
         (EventSchema, "locality", "x" * 121, TOO_LONG),
         (EventSchema, "notes", 12, TOO_LONG),
-        (PerpetratorSchema, "is_recruiter", "perhaps", "Choose yes or no."),
         (PerpetratorSchema, "event_ids", ["first"], EVENTS_OF_THIS_CASE),
         (PerpetratorSchema, "event_ids", "12", EVENTS_OF_THIS_CASE),
         (PerpetratorSchema, "event_ids", None, EVENTS_OF_THIS_CASE),
@@ -158,8 +161,10 @@ def test_event_dates_before_birth_are_refused(field):
 
 
 def test_an_event_cannot_end_before_it_starts():
-    data = {**VALID[EventSchema], "start_date": "2025-03-20", "end_date": "2025-03-19"}
+    data = {**VALID[EventSchema], "start_date": "2025-03-20", "start_precision": "Day", "end_date": "2025-03-19"}
     assert errors_for(EventSchema, data) == {"end_date": [END_BEFORE_START]}
+    # Known only to the month, the start may have been any day of March: the 19th can end it.
+    assert load(EventSchema, {**data, "start_precision": "Month"})["start_date"] == date(2025, 3, 1)
     assert load(EventSchema, {**data, "end_date": "2025-03-20"})["end_date"] == date(2025, 3, 20)
 
 

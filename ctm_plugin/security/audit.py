@@ -10,6 +10,11 @@ from ctm_plugin.domain.audit import AuditEvent
 from mimosa_host.plugin_api import RequestContext
 
 
+def actor(ctx: RequestContext) -> str:
+    """Who acts: the user, or ``system`` for a job or the host itself."""
+    return ctx.user.username if ctx.user else "system"
+
+
 def record(
     session: Session, ctx: RequestContext, action: str, case_id: int | None, field_groups: Iterable[str] = ()
 ) -> None:
@@ -17,7 +22,7 @@ def record(
     session.add(
         AuditEvent(
             mission_code=ctx.mission.code,
-            username=ctx.user.username if ctx.user else "system",
+            username=actor(ctx),
             action=action,
             case_id=case_id,
             field_groups=sorted(set(field_groups)),

@@ -1,7 +1,8 @@
 """The permissions the CTM checks and the role bundles it suggests to administrators.
 
-Identity fields are a group of their own (``ctm.identity.view``): a user may work on
-a case without ever seeing who the person is.
+Identity fields are a group of their own (``ctm.identity.view``): the CT tabs show the
+birth date and perpetrators' aliases only to users who hold it, and never check a date
+against a birth date the user may not see. (The host's frame still shows the name.)
 """
 
 from ctm_plugin.i18n import N_

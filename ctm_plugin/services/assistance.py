@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,18 +11,19 @@ from ctm_plugin.domain.assistance import AssistanceService, Consent, Referral
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.assistance import ConsentSchema, ReferralSchema, ServiceSchema, WithdrawConsentSchema
 from ctm_plugin.security import audit
+from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import CASE_EDIT
 from mimosa_host.plugin_api import RequestContext
 
-from .base import Invalid, NotFound, actor, get_case, load, require, touch, unit_of_work
-from .cases import birth_date_of
+from .base import Invalid, NotFound, get_case, load, require, touch, unit_of_work
+from .cases import birth_date_for
 
 
 def add_service(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
     require(ctx, CASE_EDIT)
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
-        values = load(ServiceSchema(birth_date=birth_date_of(case)), data)
+        values = load(ServiceSchema(birth_date=birth_date_for(ctx, case)), data)
         touch(case, ctx, values.pop("version"))
         service = AssistanceService(mission_code=ctx.mission.code, case_id=case.id, **values)
         session.add(service)
@@ -30,10 +32,14 @@ def add_service(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
         return service.id
 
 
-def consent_in_force(session: sa.orm.Session, case_id: int, purpose: str) -> Consent | None:
+def consent_in_force(session: sa.orm.Session, case_id: int, purpose: str, on: date | None = None) -> Consent | None:
+    """The consent for ``purpose`` in force now, or on the day ``on`` (given by then, not yet withdrawn)."""
+    in_force = Consent.withdrawn_on.is_(None)
+    if on is not None:
+        in_force = sa.and_(Consent.given_on <= on, sa.or_(in_force, Consent.withdrawn_on > on))
     return session.scalar(
         sa.select(Consent)
-        .where(Consent.case_id == case_id, Consent.purpose == purpose, Consent.withdrawn_on.is_(None))
+        .where(Consent.case_id == case_id, Consent.purpose == purpose, in_force)
         .order_by(Consent.given_on.desc(), Consent.id.desc())
         .limit(1)
     )
@@ -43,7 +49,7 @@ def record_consent(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> i
     require(ctx, CASE_EDIT)
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
-        values = load(ConsentSchema(birth_date=birth_date_of(case)), data)
+        values = load(ConsentSchema(birth_date=birth_date_for(ctx, case)), data)
         touch(case, ctx, values.pop("version"))
         if consent_in_force(session, case.id, values["purpose"]) is not None:
             raise Invalid({"purpose": [N_("Consent for this purpose is already in force: withdraw it first.")]})
@@ -61,7 +67,7 @@ def withdraw_consent(ctx: RequestContext, case_id: int, consent_id: int, data: d
         consent = session.get(Consent, consent_id)
         if consent is None or consent.case_id != case.id:
             raise NotFound
-        values = load(WithdrawConsentSchema(birth_date=birth_date_of(case)), data)
+        values = load(WithdrawConsentSchema(birth_date=birth_date_for(ctx, case)), data)
         touch(case, ctx, values["version"])
         if not consent.in_force:
             raise Invalid({"withdrawn_on": [N_("This consent has already been withdrawn.")]})
@@ -72,13 +78,14 @@ def withdraw_consent(ctx: RequestContext, case_id: int, consent_id: int, data: d
 
 
 def refer(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
-    """Record a referral; an outgoing one needs the referral consent in force."""
+    """Record a referral; an outgoing one needs the referral consent in force on its date."""
     require(ctx, CASE_EDIT)
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
-        values = load(ReferralSchema(birth_date=birth_date_of(case)), data)
+        values = load(ReferralSchema(birth_date=birth_date_for(ctx, case)), data)
         touch(case, ctx, values.pop("version"))
-        if values["direction"] == "Outgoing" and consent_in_force(session, case.id, "Referral") is None:
+        consent = consent_in_force(session, case.id, "Referral", on=values["referred_on"])
+        if values["direction"] == "Outgoing" and consent is None:
             raise Invalid({"direction": [N_("An outgoing referral needs the person's consent to referral.")]})
         referral = Referral(mission_code=ctx.mission.code, case_id=case.id, recorded_by=actor(ctx), **values)
         session.add(referral)

@@ -16,6 +16,8 @@ from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.i18n import N_
+from ctm_plugin.schemas.base import FormSchema
+from ctm_plugin.security.audit import actor
 from mimosa_host.plugin_api import RequestContext
 
 
@@ -39,10 +41,6 @@ class Conflict(Exception):
 def require(ctx: RequestContext, permission: str) -> None:
     if not ctx.can(permission):
         raise NotFound
-
-
-def actor(ctx: RequestContext) -> str:
-    return ctx.user.username if ctx.user else "system"
 
 
 @contextmanager
@@ -102,3 +100,10 @@ def case_id_for(ctx: RequestContext, beneficiary_id: str) -> int:
     if case_id is None:
         raise NotFound
     return case_id
+
+
+def assign(target: object, schema: FormSchema, values: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
+    """Set every field of the form: one left blank clears the stored value (lists come as [])."""
+    for name in schema.fields:
+        if name != "version" and name not in skip:
+            setattr(target, name, values.get(name))

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
 from ctm_plugin.domain.models import MissionActivation
 from ctm_plugin.i18n import N_
-from ctm_plugin.schemas.base import FormSchema
 from ctm_plugin.schemas.case import (
     CLOSED_STATUSES,
     CloseCaseSchema,
@@ -24,10 +23,11 @@ from ctm_plugin.schemas.case import (
     VictimContextSchema,
 )
 from ctm_plugin.security import audit
-from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, IDENTITY_VIEW, field_groups
+from ctm_plugin.security.audit import actor
+from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, DETERMINE, IDENTITY_VIEW, field_groups
 from mimosa_host.plugin_api import RequestContext
 
-from .base import Invalid, actor, case_of_beneficiary, get_case, load, require, touch, unit_of_work
+from .base import Invalid, assign, case_of_beneficiary, get_case, load, require, touch, unit_of_work
 
 
 @contextmanager
@@ -48,8 +48,14 @@ def _next_case_number(session: Session, ctx: RequestContext, year: int) -> str:
     activation = session.get(MissionActivation, ctx.mission.code)
     prefix = activation.case_number_prefix if activation else "CT"
     stem = f"{prefix}-{year}-"
-    # The highest number, not a count: a case handed over to another mission leaves a gap.
-    last = session.scalar(sa.select(sa.func.max(Case.case_number)).where(Case.case_number.startswith(stem)))
+    # The highest number, not a count (a case handed over to another mission leaves a gap);
+    # longest first, so that 100000 comes after 99999.
+    last = session.scalar(
+        sa.select(Case.case_number)
+        .where(Case.case_number.startswith(stem))
+        .order_by(sa.func.length(Case.case_number).desc(), Case.case_number.desc())
+        .limit(1)
+    )
     return f"{stem}{int(last.removeprefix(stem)) + 1 if last else 1:05d}"
 
 
@@ -81,18 +87,19 @@ def open_case(ctx: RequestContext, beneficiary_id: str, data: dict[str, Any]) ->
         raise Invalid({"opened_on": [N_("The case could not be opened at this moment; try again.")]}) from None
 
 
-def birth_date_of(case: Case) -> date | None:
-    return case.person.birth_date if case.person else None
+def birth_date_for(ctx: RequestContext, case: Case) -> date | None:
+    """The birth date the forms check dates against, only for a user who may see it.
+
+    Checking it for anyone else would let them find the date out, one refused date at a time.
+    """
+    if not ctx.can(IDENTITY_VIEW) or case.person is None:
+        return None
+    return case.person.birth_date
 
 
 IDENTITY_FIELDS = ("birth_date", "birth_date_precision")
-
-
-def _assign(target: object, schema: FormSchema, values: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
-    """Set every field of the form: one left blank clears the stored value (lists come as [])."""
-    for name in schema.fields:
-        if name != "version" and name not in skip:
-            setattr(target, name, values.get(name))
+TRAFFICKING_STATUS_FIELDS = ("trafficking_status", "status_decided_by")
+NOT_YOURS_TO_DETERMINE = N_("Only a user who records determinations may change the trafficking status.")
 
 
 def update_person(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
@@ -105,7 +112,7 @@ def update_person(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> No
         values.setdefault("birth_date_precision", "Unknown")
         # Without the identity permission the form has no birth date: the stored one stays.
         identity = ctx.can(IDENTITY_VIEW)
-        _assign(case.person, schema, values, skip=() if identity else IDENTITY_FIELDS)
+        assign(case.person, schema, values, skip=() if identity else IDENTITY_FIELDS)
         audit.record(session, ctx, "case.person.edit", case.id, ["person", *(["identity"] if identity else [])])
 
 
@@ -113,10 +120,16 @@ def update_victim(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> No
     require(ctx, CASE_EDIT)
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
-        schema = VictimContextSchema(birth_date=birth_date_of(case))
+        schema = VictimContextSchema(birth_date=birth_date_for(ctx, case))
         values = load(schema, data)
         touch(case, ctx, values["version"])
-        _assign(case.victim, schema, values)
+        # The trafficking status is a determination: only those who may determine change it.
+        decides = ctx.can(DETERMINE)
+        if not decides:
+            changed = [n for n in TRAFFICKING_STATUS_FIELDS if n in data and values.get(n) != getattr(case.victim, n)]
+            if changed:
+                raise Invalid({name: [NOT_YOURS_TO_DETERMINE] for name in changed})
+        assign(case.victim, schema, values, skip=() if decides else TRAFFICKING_STATUS_FIELDS)
         audit.record(session, ctx, "case.victim.edit", case.id, ["victim"])
 
 

@@ -13,15 +13,8 @@ from ctm_plugin.security import audit
 from ctm_plugin.security.permissions import CASE_EDIT, IDENTITY_VIEW
 from mimosa_host.plugin_api import RequestContext
 
-from .base import Invalid, NotFound, get_case, load, require, touch, unit_of_work
-from .cases import birth_date_of
-
-
-def _event_values(case, data: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001 - a Case
-    values = load(EventSchema(birth_date=birth_date_of(case)), data)
-    values.setdefault("start_precision", "Day" if values.get("start_date") else "Unknown")
-    values.setdefault("end_precision", "Day" if values.get("end_date") else "Unknown")
-    return values
+from .base import Invalid, NotFound, assign, get_case, load, require, touch, unit_of_work
+from .cases import birth_date_for
 
 
 def add_event(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
@@ -29,7 +22,7 @@ def add_event(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
     require(ctx, CASE_EDIT)
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
-        values = _event_values(case, data)
+        values = load(EventSchema(birth_date=birth_date_for(ctx, case)), data)
         touch(case, ctx, values.pop("version"))
         last = session.scalar(
             sa.select(sa.func.max(TraffickingEvent.sequence)).where(TraffickingEvent.case_id == case.id)
@@ -48,11 +41,10 @@ def edit_event(ctx: RequestContext, case_id: int, event_id: int, data: dict[str,
         event = session.get(TraffickingEvent, event_id)
         if event is None or event.case_id != case.id:
             raise NotFound
-        values = _event_values(case, data)
-        touch(case, ctx, values.pop("version"))
-        for name in EventSchema().fields:
-            if name != "version":
-                setattr(event, name, values.get(name))
+        schema = EventSchema(birth_date=birth_date_for(ctx, case))
+        values = load(schema, data)
+        touch(case, ctx, values["version"])
+        assign(event, schema, values)
         audit.record(session, ctx, "event.edit", case.id, ["process"])
 
 

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, url_for
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, UndefinedError, select_autoescape
 
 from ctm_plugin import i18n
 from ctm_plugin.codelists import all_lists
 from ctm_plugin.domain import palermo
+from ctm_plugin.security import permissions
 from ctm_plugin.web import dates
 from mimosa_host.plugin_api import current_context
 
@@ -53,7 +54,30 @@ def reason_text(code: str) -> str:
     return i18n._(palermo.REASONS[code]) if code in palermo.REASONS else code
 
 
-templates.globals.update(url_for=url_for, lists=all_lists(), choices_of=choices_of, reason_text=reason_text)
+class Permissions:
+    """The permission constants for templates, so they never spell one out: ``ctx.can(perm.CASE_EDIT)``.
+
+    A misspelt name fails loudly instead of quietly denying (Jinja would make it undefined).
+    """
+
+    def __init__(self, module: object) -> None:
+        for name, value in vars(module).items():
+            if name.isupper() and isinstance(value, str) and value.startswith("ctm."):
+                setattr(self, name, value)
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise UndefinedError(f"no permission constant {name!r} in ctm_plugin.security.permissions")
+
+
+templates.globals.update(
+    url_for=url_for,
+    lists=all_lists(),
+    choices_of=choices_of,
+    reason_text=reason_text,
+    perm=Permissions(permissions),
+)
 templates.filters.update(day=dates.day, moment=dates.moment, recalled=dates.recalled, period=dates.period)
 
 

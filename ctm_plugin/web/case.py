@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import flash, redirect, url_for
 from sqlalchemy.orm import Session
 
 from ctm_plugin import i18n
 from ctm_plugin.domain.case import Case
-from ctm_plugin.domain.screening import Determination
 from ctm_plugin.schemas.case import (
     CLOSED_STATUSES,
     CloseCaseSchema,
@@ -22,6 +20,7 @@ from ctm_plugin.schemas.case import (
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW
 from ctm_plugin.services import cases
 from ctm_plugin.services.base import Invalid
+from ctm_plugin.services.screening import latest_determination
 from ctm_plugin.web import RECORD, page
 from ctm_plugin.web.forms import FormState, form_data
 from ctm_plugin.web.pages import CaseTab, register_tab, show, submit
@@ -29,13 +28,11 @@ from mimosa_host.plugin_api import current_context
 
 
 def _load(session: Session, case: Case) -> dict[str, Any]:
-    decision = session.scalar(
-        sa.select(Determination)
-        .where(Determination.case_id == case.id)
-        .order_by(Determination.decided_at.desc(), Determination.id.desc())
-        .limit(1)
-    )
-    return {"decision": decision, "closed": case.status in CLOSED_STATUSES}
+    return {
+        "decision": latest_determination(session, case.id),
+        "closed": case.status in CLOSED_STATUSES,
+        "closing_statuses": CLOSED_STATUSES,
+    }
 
 
 OVERVIEW = register_tab(

@@ -21,6 +21,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-c
 REQUIRE_ENV = "CTM_REQUIRE_BROWSER"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 GUIDE_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+GUIDE_ENV = "CTM_GUIDE_SCREENSHOTS"
+"""Set to 1 to rewrite the guide's screenshots in docs/screenshots (``make screenshots``)."""
 TIMEOUT_MS = 15_000  # generous: the machine may be busy with other test runs
 
 
@@ -118,16 +120,21 @@ def shot(request: pytest.FixtureRequest) -> Callable[[object, str], Path]:
 
 
 @pytest.fixture
-def guide_shot(request: pytest.FixtureRequest, database_url: str) -> Callable[[object, str], None]:
-    """``guide_shot(page, "name")`` saves ``docs/screenshots/<name>.png`` for the caseworkers' guide.
+def guide_shot(database_url: str) -> Callable[[object, str], Path | None]:
+    """``guide_shot(page, "name")`` takes a screenshot for the caseworkers' guide.
 
-    Taken on the SQLite run only: the pages are the same on PostgreSQL, and one run keeps the
-    committed pictures stable.
+    With ``CTM_GUIDE_SCREENSHOTS=1`` (``make screenshots``) it replaces ``docs/screenshots/<name>.png``;
+    otherwise it goes to ``test-artifacts/screenshots/guide-<name>.png``, so that a test run leaves the
+    committed pictures alone. Taken on the SQLite run only: the pages are the same on PostgreSQL.
     """
+    folder, prefix = (GUIDE_SCREENSHOTS, "") if os.environ.get(GUIDE_ENV) == "1" else (SCREENSHOTS, "guide-")
 
-    def _shot(page, name: str) -> None:  # noqa: ANN001
-        if database_url.startswith("sqlite"):
-            GUIDE_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(GUIDE_SCREENSHOTS / f"{name}.png"), full_page=True)
+    def _shot(page, name: str) -> Path | None:  # noqa: ANN001
+        if not database_url.startswith("sqlite"):
+            return None
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{prefix}{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
 
     return _shot

@@ -117,7 +117,6 @@ def test_caseworker_fills_every_tab(page: Page, new_page, shot, guide_shot) -> N
     form.locator('input[name="roles"][value="Transporter"]').check()
     form.locator('select[name="sex"]').select_option("Masculine")
     form.locator('select[name="nationality"]').select_option("KHM")
-    form.locator('input[name="is_recruiter"]').check()
     form.locator('input[name="event_ids"]').nth(0).check()
     form.locator('input[name="event_ids"]').nth(1).check()
     submit(page, "perpetrator", "Add the perpetrator")

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from jinja2 import UndefinedError
 
 from ctm_plugin.domain.assistance import AssistanceService, Consent, Referral
+from ctm_plugin.domain.case import Case, CaseHandover
 from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
 from ctm_plugin.domain.screening import Determination, Screening
+from ctm_plugin.schemas.case import CLOSED_STATUSES
+from ctm_plugin.security.permissions import CASE_EDIT
 from ctm_plugin.services.base import Conflict
+from ctm_plugin.web import templates
+from ctm_plugin.web.dates import moment
 
 MISSION = "THA"
 REF = "BEN-1000001"
@@ -94,6 +101,41 @@ def test_the_tabs_show_once_a_case_is_open_in_their_order(login):
         assert re.search(rf'data-tab="{tab}"[^>]*>\s*{label}', after)
     screening_page = text(browser.get(f"{BASE}/screening"))
     assert 'data-tab="ctm.screening" aria-current="page"' in screening_page
+
+
+# -- the overview -----------------------------------------------------------------------
+
+
+def test_overview_dates_are_shown_as_on_the_other_tabs(caseworker, demo):
+    at = datetime(2024, 1, 12, 9, 30, tzinfo=UTC)
+    with demo.factory() as s, s.begin():
+        case_id = s.scalar(sa.select(Case.id))
+        s.add(CaseHandover(case_id=case_id, from_mission="KHM", to_mission="THA", at=at, by="hq"))
+    page = text(caseworker.get(f"{BASE}/case"))
+    assert "<dt>Opened on</dt><dd>Jan 10, 2024</dd>" in page
+    assert f"<li>KHM to THA on {moment(at)} by hq</li>" in page
+
+    # The close form lists the closing statuses of the schema, in its order.
+    close = page[page.index('id="close-status"') : page.index("</select>", page.index('id="close-status"'))]
+    assert tuple(re.findall(r'<option value="([^"]*)"', close)) == CLOSED_STATUSES
+    closing = {"status": "ClosedReferred", "closed_on": "2024-03-05", "reason": "Referred to the shelter."}
+    assert post_form(caseworker, "case", "case/close", closing).status_code == 303
+    page = text(caseworker.get(f"{BASE}/case"))
+    assert "<dt>Closed on</dt><dd>Mar 5, 2024</dd>" in page
+    french = text(caseworker.get(f"{BASE}/case", headers={"Accept-Language": "fr"}))
+    assert "10 janv. 2024" in french and "5 mars 2024" in french and "12 janv. 2024" in french
+
+
+def test_templates_name_permissions_by_their_constants():
+    names = templates.list_templates(extensions=["html"])
+    assert "case_overview.html" in names
+    for name in names:
+        source = templates.loader.get_source(templates, name)[0]
+        assert not re.search(r"""can\(\s*['"]""", source), name
+        assert not re.search(r"""['"]ctm\.[a-z_]+\.[a-z_]+['"]""", source), name
+    assert templates.from_string("{{ perm.CASE_EDIT }}").render() == CASE_EDIT
+    with pytest.raises(UndefinedError):  # a misspelt permission fails instead of quietly denying
+        templates.from_string("{{ perm.CASE_EDT }}").render()
 
 
 # -- screening --------------------------------------------------------------------------
@@ -325,7 +367,6 @@ def test_process_adds_perpetrators_linked_to_events(caseworker, demo, login):
         "sex": "Masculine",
         "nationality": "KHM",
         "relationship_to_victim": "Friend",
-        "is_recruiter": "on",
         "event_ids": [str(ids[0]), str(ids[1])],
         "notes": "Met at the market.",
     }

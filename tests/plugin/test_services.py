@@ -297,7 +297,7 @@ def _victim(w: World, case_id: int) -> VictimContext:
 
 def _stored_victim(w: World, case_id: int, _made: dict, _result: Any) -> None:
     victim = _victim(w, case_id)
-    assert (victim.trafficking_status, victim.age_first_trafficked) == ("PossibleVictimOfTrafficking", 16)
+    assert (victim.recruiter_relationship, victim.age_first_trafficked) == ("Family", 16)
     assert victim.exploitation_types == ["ForcedLabour"] and victim.control_methods == ["WithholdsDocuments"]
 
 
@@ -419,7 +419,7 @@ EDITS = {
     "update_victim": Edit(
         run=lambda ctx, case_id, _made, data: cases.update_victim(ctx, case_id, data),
         good=lambda _made: {
-            "trafficking_status": "PossibleVictimOfTrafficking",
+            "recruiter_relationship": "Family",
             "age_first_trafficked": "16",
             "exploitation_types": ["ForcedLabour"],
             "control_methods": ["WithholdsDocuments"],
@@ -697,7 +697,8 @@ def test_determinations_keep_their_history(w: World, case_id: int):
     ]
     assert all(d.decided_at is not None for d in history)
     with mission_session(w.ctx("hq")) as session:
-        assert screening.current_decision(session, case_id) == palermo.NOT_A_VICTIM
+        assert screening.latest_determination(session, case_id).decision == palermo.NOT_A_VICTIM
+    assert _victim(w, case_id).trafficking_status == "NotAVictimOfTrafficking"  # the status follows
 
 
 def test_a_determination_names_a_screening_of_its_own_case(w: World, case_id: int):
@@ -827,11 +828,13 @@ def test_an_outgoing_referral_needs_the_referral_consent_in_force(w: World, case
     withdrawal = {"withdrawn_on": "2026-03-05", "reason": "No longer wishes"}
     _saved(w, case_id, "caseworker", assistance.withdraw_consent, withdrawal, consent_id)
     before = w.snapshot()
+    after_withdrawal = {**REFERRAL, "referred_on": "2026-03-05"}
     with pytest.raises(Invalid) as refused:
-        _refer(w, case_id)
+        _saved(w, case_id, "caseworker", assistance.refer, after_withdrawal)
     assert list(refused.value.errors) == ["direction"]
     assert w.snapshot() == before
-    assert len(w.all(Referral, case_id=case_id)) == 2
+    _refer(w, case_id)  # dated 2026-03-02, while the consent was in force: still recorded
+    assert len(w.all(Referral, case_id=case_id)) == 3
 
 
 def test_a_consent_is_withdrawn_once_after_it_was_given(w: World, case_id: int):

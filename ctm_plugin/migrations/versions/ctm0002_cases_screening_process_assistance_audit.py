@@ -2,7 +2,7 @@
 
 Revision ID: ctm0002
 Revises: ctm0001
-Create Date: 2026-11-28 07:42:03.606050
+Create Date: 2026-11-28 08:37:29.802766
 """
 from alembic import op
 import sqlalchemy as sa
@@ -33,7 +33,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('mission_code', 'case_number', name=op.f('uq_ctm_case_mission_code_case_number'))
     )
     with op.batch_alter_table('ctm_case', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_ctm_case_beneficiary_id'), ['beneficiary_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ctm_case_mission_code'), ['mission_code'], unique=False)
 
     op.create_table('ctm_audit_event',
@@ -120,7 +119,6 @@ def upgrade() -> None:
     sa.Column('sex', sa.String(length=40), nullable=True),
     sa.Column('nationality', sa.String(length=3), nullable=True),
     sa.Column('relationship_to_victim', sa.String(length=20), nullable=True),
-    sa.Column('is_recruiter', sa.Boolean(), nullable=False),
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('mission_code', sa.String(length=8), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['ctm_case.id'], name=op.f('fk_ctm_perpetrator_case_id_ctm_case'), ondelete='CASCADE'),
@@ -251,6 +249,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['perpetrator_id'], ['ctm_perpetrator.id'], name=op.f('fk_ctm_perpetrator_event_perpetrator_id_ctm_perpetrator'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('perpetrator_id', 'event_id', name=op.f('pk_ctm_perpetrator_event'))
     )
+    with op.batch_alter_table('ctm_perpetrator_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ctm_perpetrator_event_event_id'), ['event_id'], unique=False)
+
     with op.batch_alter_table('ctm_mission', schema=None) as batch_op:
         batch_op.add_column(sa.Column('case_number_prefix', sa.String(length=12), server_default='CT', nullable=False))
 
@@ -259,6 +260,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('ctm_mission', schema=None) as batch_op:
         batch_op.drop_column('case_number_prefix')
+
+    with op.batch_alter_table('ctm_perpetrator_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ctm_perpetrator_event_event_id'))
 
     op.drop_table('ctm_perpetrator_event')
     with op.batch_alter_table('ctm_determination', schema=None) as batch_op:
@@ -316,6 +320,5 @@ def downgrade() -> None:
     op.drop_table('ctm_audit_event')
     with op.batch_alter_table('ctm_case', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ctm_case_mission_code'))
-        batch_op.drop_index(batch_op.f('ix_ctm_case_beneficiary_id'))
 
     op.drop_table('ctm_case')
