@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path
 
@@ -18,9 +17,9 @@ import sqlalchemy as sa
 from flask import Flask, g
 
 from benchmarks import case_overview
-from benchmarks.harness import measure, report
+from benchmarks.harness import logged_in, measure, report
 from mimosa_host.context import build_context
-from mimosa_host.demo import password_for, seed
+from mimosa_host.demo import seed
 from mimosa_host.models import Mission, User
 from mimosa_host.plugins import PluginHost
 from mimosa_host.runtime import Runtime
@@ -50,16 +49,8 @@ def bench_dispatch(rt: Runtime, app: Flask) -> None:
 
 
 def bench_page(app: Flask) -> None:
-    client = app.test_client()
+    client = logged_in(app)
     base = "https://localhost"
-    page = client.get("/login", base_url=base).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    client.post(
-        "/login",
-        data={"username": "caseworker", "password": password_for("caseworker"), "csrf_token": token},
-        base_url=base,
-        headers={"Referer": base + "/"},
-    )
 
     def get(url: str):  # noqa: ANN202
         def run() -> None:

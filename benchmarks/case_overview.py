@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import secrets
 import tempfile
 from collections.abc import Iterator
@@ -19,10 +18,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from benchmarks.harness import measure, report
+from benchmarks.harness import logged_in, measure, report
 from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
 from ctm_plugin.domain.screening import Determination
-from mimosa_host.demo import password_for, seed
+from mimosa_host.demo import seed
 from mimosa_host.models import Beneficiary
 from mimosa_host.plugins import PluginHost
 from mimosa_host.runtime import Runtime
@@ -114,20 +113,6 @@ def fill(rt: Runtime, start: int, stop: int) -> None:
         with rt.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM ANALYZE"))
             conn.execute(sa.text("CHECKPOINT"))
-
-
-def logged_in(app):  # noqa: ANN001, ANN201
-    client = app.test_client()
-    base = "https://localhost"
-    page = client.get("/login", base_url=base).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    client.post(
-        "/login",
-        base_url=base,
-        headers={"Referer": base + "/"},
-        data={"username": "caseworker", "password": password_for("caseworker"), "csrf_token": token},
-    )
-    return client
 
 
 def time_pages(app, label: str, count: int):  # noqa: ANN001, ANN201

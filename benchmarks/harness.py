@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from mimosa_host.demo import password_for
 
 
 @dataclass(frozen=True)
@@ -37,3 +40,18 @@ def report(title: str, baseline: Timing, *others: Timing) -> None:
     for timing in others:
         print(timing.row(baseline))
     print()
+
+
+def logged_in(app, username: str = "caseworker"):  # noqa: ANN001, ANN201
+    """A Flask test client logged in as a demo user (HTTPS, so the Secure session cookie travels)."""
+    client = app.test_client()
+    base = "https://localhost"
+    page = client.get("/login", base_url=base).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post(
+        "/login",
+        base_url=base,
+        headers={"Referer": base + "/"},
+        data={"username": username, "password": password_for(username), "csrf_token": token},
+    )
+    return client
