@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
 from ctm_plugin.codelists import CodeList, all_lists, geo, htcds, process
 from ctm_plugin.i18n import translations
-from mimosa_host.plugin_api import MissionRef, RequestContext, bind_context, unbind_context
+from ctm_plugin.testing import in_locale
 
 GEO = {"country", "language"}
 STABLE_CODE = re.compile(r"^[A-Za-z0-9_]+$")
@@ -30,22 +28,6 @@ SAME_WORD = {
     },
     "es": set(),
 }
-
-
-@contextmanager
-def locale(code: str) -> Iterator[None]:
-    """Serve as a request in ``code`` would: the host binds its context, `_` reads its locale."""
-    ctx = RequestContext(
-        mission=MissionRef("THA", "Thailand", "THA"),
-        locale=code,
-        permissions=frozenset(),
-        session_factory=lambda: None,  # type: ignore[arg-type, return-value]
-    )
-    token = bind_context(ctx)
-    try:
-        yield
-    finally:
-        unbind_context(token)
 
 
 def catalog_lists() -> list[CodeList]:
@@ -180,10 +162,10 @@ def test_the_allow_list_holds_only_labels_that_are_the_same_word(lang: str) -> N
 
 def test_labels_follow_the_request_locale() -> None:
     assert htcds.EXPLOITATION_TYPE.label("ForcedLabour") == "Forced labour"
-    with locale("fr"):
+    with in_locale("fr"):
         assert htcds.EXPLOITATION_TYPE.label("ForcedLabour") == "Travail forcé"
         assert dict(htcds.CASE_STATUS.choices())["Closed"] == "Clos"
-    with locale("es"):
+    with in_locale("es"):
         assert htcds.EXPLOITATION_TYPE.label("ForcedLabour") == "Trabajo forzoso"
     assert htcds.EXPLOITATION_TYPE.label("NoSuchCode") == "—"
     assert htcds.EXPLOITATION_TYPE.label(None) == "—"
@@ -201,7 +183,7 @@ def test_countries_are_iso_alpha3_in_english_order() -> None:
 
 
 def test_country_labels_come_from_cldr_in_the_current_language() -> None:
-    with locale("fr"):
+    with in_locale("fr"):
         assert geo.COUNTRY.label("THA") == "Thaïlande"
         assert geo.COUNTRY.label("KHM") == "Cambodge"
         choices = geo.COUNTRY.choices()
@@ -209,7 +191,7 @@ def test_country_labels_come_from_cldr_in_the_current_language() -> None:
         # ordered by the French names, accents ignored: Égypte sorts among the E's
         names = [name for _, name in choices]
         assert names.index("Égypte") < names.index("Espagne") < names.index("États-Unis")
-    with locale("es"):
+    with in_locale("es"):
         assert geo.COUNTRY.label("THA") == "Tailandia"
         assert geo.COUNTRY.label("MMR").startswith("Myanmar")
 
@@ -233,7 +215,7 @@ def test_languages_are_iso_639_2_terminological_codes() -> None:
     assert wanted <= set(geo.LANGUAGE.values)
     assert not {"bur", "rum", "fre"} & set(geo.LANGUAGE.values)  # the bibliographic codes
     assert geo.LANGUAGE.label("khm") == "Khmer"
-    with locale("fr"):
+    with in_locale("fr"):
         labels = {value: geo.LANGUAGE.label(value) for value in wanted}
     assert labels == {
         "khm": "khmer",
@@ -244,5 +226,5 @@ def test_languages_are_iso_639_2_terminological_codes() -> None:
         "fra": "français",
         "spa": "espagnol",
     }
-    with locale("es"):
+    with in_locale("es"):
         assert geo.LANGUAGE.label("spa") == "español"

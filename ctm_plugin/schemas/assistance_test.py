@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from ctm_plugin import i18n
 from ctm_plugin.codelists import process as process_lists
-from ctm_plugin.schemas import assistance, base
+from ctm_plugin.schemas import assistance
 from ctm_plugin.schemas.assistance import ConsentSchema, ReferralSchema, ServiceSchema, WithdrawConsentSchema
 from ctm_plugin.schemas.base import (
     BEFORE_BIRTH,
@@ -21,9 +19,8 @@ from ctm_plugin.schemas.base import (
     REQUIRED,
     TOO_LONG,
 )
-from ctm_plugin.schemas.case_test import BIRTH, TODAY, errors_for, load, messages, msgids_marked_in, produced_messages
+from ctm_plugin.schemas.testing import BIRTH, TODAY, UNKNOWN_FIELD, errors_for, load, refused_messages, untranslated
 
-UNKNOWN_FIELD = "This field is not part of the form."
 NO_CONSENT = "Consent cannot be recorded unless the person consented or assented."
 SCHEMAS = (ServiceSchema, ConsentSchema, WithdrawConsentSchema, ReferralSchema)
 
@@ -105,9 +102,7 @@ def test_blank_strings_count_as_absent():
     ],
 )
 def test_wrong_types_are_refused_naming_the_field(schema, field, value, message):
-    errors = errors_for(schema, {**VALID[schema], field: value})
-    assert list(errors) == [field]
-    assert messages(errors[field]) == {message}
+    assert refused_messages(VALID, schema, field, value) == {message}
 
 
 @pytest.mark.parametrize(
@@ -194,8 +189,6 @@ def test_consent_needs_the_person_to_have_consented():
 
 @pytest.mark.parametrize("locale", ["fr", "es"])
 def test_every_message_the_assistance_forms_can_produce_is_translated(locale):
-    marked = msgids_marked_in(Path(base.__file__)) | msgids_marked_in(Path(assistance.__file__))
-    produced = produced_messages(SCHEMAS, VALID)
+    produced, missing = untranslated(locale, assistance, SCHEMAS, VALID)
     assert NO_CONSENT in produced
-    catalog = i18n.translations(locale)
-    assert {m for m in marked | produced if catalog.gettext(m) == m} == set()
+    assert missing == set()

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import ast
 from datetime import date
-from pathlib import Path
 
 import pytest
-from marshmallow import ValidationError
 
-from ctm_plugin import i18n
-from ctm_plugin.schemas import base
+from ctm_plugin.schemas import case
 from ctm_plugin.schemas.base import (
     IN_THE_FUTURE,
     NOT_A_DATE,
@@ -26,10 +22,8 @@ from ctm_plugin.schemas.case import (
     ReopenCaseSchema,
     VictimContextSchema,
 )
+from ctm_plugin.schemas.testing import BIRTH, TODAY, UNKNOWN_FIELD, errors_for, load, refused_messages, untranslated
 
-TODAY = date(2026, 6, 15)
-BIRTH = date(1990, 4, 2)
-UNKNOWN_FIELD = "This field is not part of the form."
 SCHEMAS = (OpenCaseSchema, PersonSchema, VictimContextSchema, CloseCaseSchema, ReopenCaseSchema)
 
 VALID = {
@@ -60,25 +54,6 @@ VALID = {
     CloseCaseSchema: {"version": "3", "status": "ClosedReferred", "closed_on": "2026-06-01", "reason": "Referred on."},
     ReopenCaseSchema: {"version": "3", "reason": "New information."},
 }
-
-
-def load(schema: type[base.FormSchema], data: dict, birth_date: date | None = BIRTH) -> dict:
-    return schema(birth_date=birth_date, today=TODAY).load(data)
-
-
-def errors_for(schema: type[base.FormSchema], data: dict, birth_date: date | None = BIRTH) -> dict:
-    with pytest.raises(ValidationError) as caught:
-        load(schema, data, birth_date)
-    return caught.value.normalized_messages()
-
-
-def messages(errors: object) -> set[str]:
-    """Every message of an error tree (list fields report theirs per index)."""
-    if isinstance(errors, dict):
-        return {m for value in errors.values() for m in messages(value)}
-    if isinstance(errors, list):
-        return {m for value in errors for m in messages(value)}
-    return {str(errors)}
 
 
 def test_valid_forms_load_into_typed_values():
@@ -150,9 +125,7 @@ def test_blank_strings_count_as_absent():
     ],
 )
 def test_wrong_types_are_refused_naming_the_field(schema, field, value, message):
-    errors = errors_for(schema, {**VALID[schema], field: value})
-    assert list(errors) == [field]
-    assert messages(errors[field]) == {message}
+    assert refused_messages(VALID, schema, field, value) == {message}
 
 
 @pytest.mark.parametrize(
@@ -253,42 +226,9 @@ def test_an_actual_victim_needs_who_decided():
 
 # -- Every message a case form can show is translated ----------------------------------------
 
-WRONG_VALUES = (None, 1, 1.5, True, "x", "z" * 5000, [], ["x"], [1], [None], {"a": 1}, "2999-01-01", "1800-01-01")
-
-
-def msgids_marked_in(path: Path) -> set[str]:
-    """The literal arguments of every ``N_(...)`` call in a module."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    return {
-        node.args[0].value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and getattr(node.func, "id", None) == "N_"
-        and node.args
-        and isinstance(node.args[0], ast.Constant)
-    }
-
-
-def produced_messages(schemas: tuple[type[base.FormSchema], ...], valid: dict) -> set[str]:
-    """What the schemas answer to a wrong value in each field, to an empty form and to a non-form."""
-    produced: set[str] = set()
-    for schema in schemas:
-        attempts = [{}, {"unknown": "x"}, ["not", "a", "form"]]
-        attempts += [{**valid[schema], name: value} for name in schema().fields for value in WRONG_VALUES]
-        for data in attempts:
-            try:
-                load(schema, data)
-            except ValidationError as exc:
-                produced |= messages(exc.messages)
-    return produced
-
 
 @pytest.mark.parametrize("locale", ["fr", "es"])
 def test_every_message_the_case_forms_can_produce_is_translated(locale):
-    from ctm_plugin.schemas import case
-
-    marked = msgids_marked_in(Path(base.__file__)) | msgids_marked_in(Path(case.__file__))
-    produced = produced_messages(SCHEMAS, VALID)
+    produced, missing = untranslated(locale, case, SCHEMAS, VALID)
     assert produced, "the wrong values produced no message at all"
-    catalog = i18n.translations(locale)
-    assert {m for m in marked | produced if catalog.gettext(m) == m} == set()
+    assert missing == set()

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from ctm_plugin import i18n
-from ctm_plugin.schemas import base, process
+from ctm_plugin.schemas import process
 from ctm_plugin.schemas.base import (
     BEFORE_BIRTH,
     END_BEFORE_START,
@@ -20,10 +18,9 @@ from ctm_plugin.schemas.base import (
     REQUIRED,
     TOO_LONG,
 )
-from ctm_plugin.schemas.case_test import BIRTH, TODAY, errors_for, load, messages, msgids_marked_in, produced_messages
 from ctm_plugin.schemas.process import EventSchema, PerpetratorSchema
+from ctm_plugin.schemas.testing import BIRTH, TODAY, UNKNOWN_FIELD, errors_for, load, refused_messages, untranslated
 
-UNKNOWN_FIELD = "This field is not part of the form."
 EVENTS_OF_THIS_CASE = "Choose events of this case."
 SCHEMAS = (EventSchema, PerpetratorSchema)
 
@@ -105,9 +102,7 @@ def test_blank_strings_count_as_absent():
     ],
 )
 def test_wrong_types_are_refused_naming_the_field(schema, field, value, message):
-    errors = errors_for(schema, {**VALID[schema], field: value})
-    assert list(errors) == [field]
-    assert messages(errors[field]) == {message}
+    assert refused_messages(VALID, schema, field, value) == {message}
 
 
 @pytest.mark.parametrize(
@@ -190,8 +185,6 @@ def test_a_perpetrator_needs_a_role():
 
 @pytest.mark.parametrize("locale", ["fr", "es"])
 def test_every_message_the_process_forms_can_produce_is_translated(locale):
-    marked = msgids_marked_in(Path(base.__file__)) | msgids_marked_in(Path(process.__file__))
-    produced = produced_messages(SCHEMAS, VALID)
+    produced, missing = untranslated(locale, process, SCHEMAS, VALID)
     assert EVENTS_OF_THIS_CASE in produced
-    catalog = i18n.translations(locale)
-    assert {m for m in marked | produced if catalog.gettext(m) == m} == set()
+    assert missing == set()

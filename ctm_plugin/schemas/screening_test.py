@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from ctm_plugin import i18n
-from ctm_plugin.schemas import base, screening
+from ctm_plugin.schemas import screening
 from ctm_plugin.schemas.base import (
     BEFORE_BIRTH,
     IN_THE_FUTURE,
@@ -18,10 +16,9 @@ from ctm_plugin.schemas.base import (
     REQUIRED,
     TOO_LONG,
 )
-from ctm_plugin.schemas.case_test import BIRTH, TODAY, errors_for, load, messages, msgids_marked_in, produced_messages
 from ctm_plugin.schemas.screening import DeterminationSchema, ScreeningSchema
+from ctm_plugin.schemas.testing import BIRTH, TODAY, UNKNOWN_FIELD, errors_for, load, refused_messages, untranslated
 
-UNKNOWN_FIELD = "This field is not part of the form."
 SCHEMAS = (ScreeningSchema, DeterminationSchema)
 
 VALID = {
@@ -94,9 +91,7 @@ def test_blank_strings_count_as_absent():
     ],
 )
 def test_wrong_types_are_refused_naming_the_field(schema, field, value, message):
-    errors = errors_for(schema, {**VALID[schema], field: value})
-    assert list(errors) == [field]
-    assert messages(errors[field]) == {message}
+    assert refused_messages(VALID, schema, field, value) == {message}
 
 
 @pytest.mark.parametrize(
@@ -145,8 +140,6 @@ def test_an_interview_before_birth_is_refused():
 
 @pytest.mark.parametrize("locale", ["fr", "es"])
 def test_every_message_the_screening_forms_can_produce_is_translated(locale):
-    marked = msgids_marked_in(Path(base.__file__)) | msgids_marked_in(Path(screening.__file__))
-    produced = produced_messages(SCHEMAS, VALID)
+    produced, missing = untranslated(locale, screening, SCHEMAS, VALID)
     assert NOT_A_NUMBER in produced
-    catalog = i18n.translations(locale)
-    assert {m for m in marked | produced if catalog.gettext(m) == m} == set()
+    assert missing == set()

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
+from ctm_plugin.testing import in_locale
 from ctm_plugin.web.dates import day, moment, period, recalled
-from mimosa_host.plugin_api import MissionRef, RequestContext, bind_context, unbind_context
-
-
-@contextmanager
-def locale(code: str) -> Iterator[None]:
-    ctx = RequestContext(
-        mission=MissionRef("THA", "Thailand", "THA"),
-        locale=code,
-        permissions=frozenset(),
-        session_factory=lambda: None,  # type: ignore[arg-type, return-value]
-    )
-    token = bind_context(ctx)
-    try:
-        yield
-    finally:
-        unbind_context(token)
-
 
 WHEN = date(2023, 3, 5)
 
 
 def test_each_precision_in_english():
-    with locale("en"):
+    with in_locale("en"):
         assert recalled(WHEN, "Day") == "Mar 5, 2023"
         assert recalled(WHEN, "Month") == "3/2023"
         assert recalled(WHEN, "Year") == "2023"
@@ -38,24 +20,24 @@ def test_each_precision_in_english():
 
 
 def test_month_and_year_follow_the_locale():
-    with locale("fr"):
+    with in_locale("fr"):
         assert recalled(WHEN, "Month") == "03/2023"
         assert recalled(WHEN, "Day") == "5 mars 2023"
         assert recalled(None, "Unknown") == "date inconnue"
-    with locale("es"):
+    with in_locale("es"):
         assert recalled(WHEN, "Month") == "3/2023"
         assert recalled(None, "Unknown") == "fecha desconocida"
 
 
 def test_a_period_shows_its_end_when_known():
-    with locale("en"):
+    with in_locale("en"):
         assert period(WHEN, "Month", None, "Unknown") == "3/2023"
         assert period(WHEN, "Month", date(2024, 1, 2), "Day") == "3/2023 to Jan 2, 2024"
         assert period(None, "Unknown", date(2024, 1, 2), "Year") == "date unknown to 2024"
 
 
 def test_days_and_moments():
-    with locale("en"):
+    with in_locale("en"):
         assert day(None) == "—"
         assert day(WHEN) == "Mar 5, 2023"
         assert moment(datetime(2024, 2, 1, 9, 30)) == moment(datetime(2024, 2, 1, 9, 30, tzinfo=UTC))
