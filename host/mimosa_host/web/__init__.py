@@ -328,54 +328,25 @@ def _url_values(funcs: list[Callable[..., None]]) -> Callable[[], None]:
     return run_url_value_preprocessors
 
 
-def _gate_before(app: Flask, plugin: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(func)
-    def gated() -> Any:
-        return app.ensure_sync(func)() if _admitted(plugin) else None
+def _gate(allowed: Callable[[str], bool], otherwise: Callable[..., Any]) -> Callable[..., Callable[..., Any]]:
+    """A wrapper maker: run a plugin's handler when ``allowed(plugin)``, else answer ``otherwise``."""
 
-    return gated
+    def wrap(app: Flask, plugin: str, func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def gated(*args: Any) -> Any:
+            return app.ensure_sync(func)(*args) if allowed(plugin) else otherwise(*args)
 
+        return gated
 
-def _gate_after(app: Flask, plugin: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(func)
-    def gated(response: flask.Response) -> flask.Response:
-        return app.ensure_sync(func)(response) if _admitted(plugin) else response
-
-    return gated
-
-
-def _gate_teardown(app: Flask, plugin: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(func)
-    def gated(exc: BaseException | None) -> None:
-        if _admitted(plugin):
-            app.ensure_sync(func)(exc)
-
-    return gated
-
-
-def _gate_context(app: Flask, plugin: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(func)
-    def gated() -> dict[str, Any]:
-        return app.ensure_sync(func)() if _admitted(plugin) else {}
-
-    return gated
-
-
-def _gate_url_defaults(app: Flask, plugin: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(func)
-    def gated(endpoint: str, values: dict[str, Any]) -> None:
-        if _enabled_here(plugin):
-            func(endpoint, values)
-
-    return gated
+    return wrap
 
 
 _GATES = {  # every registry of _REQUEST_HANDLERS but the URL value preprocessors, moved away first
-    "url_default_functions": _gate_url_defaults,
-    "before_request_funcs": _gate_before,
-    "after_request_funcs": _gate_after,
-    "teardown_request_funcs": _gate_teardown,
-    "template_context_processors": _gate_context,
+    "url_default_functions": _gate(_enabled_here, lambda _endpoint, _values: None),
+    "before_request_funcs": _gate(_admitted, lambda: None),
+    "after_request_funcs": _gate(_admitted, lambda response: response),
+    "teardown_request_funcs": _gate(_admitted, lambda _exc: None),
+    "template_context_processors": _gate(_admitted, lambda: {}),
 }
 
 
