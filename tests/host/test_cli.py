@@ -7,10 +7,6 @@ installed by ``install_plugin`` stands in for a third-party plugin package.
 
 from __future__ import annotations
 
-import importlib
-import sys
-import textwrap
-
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
@@ -110,30 +106,6 @@ def migrated(cli, engine):  # noqa: ANN001, ANN201
         result = cli("missions", "add", code, "--name", name, "--country", code)
         assert result.exit_code == 0, result.output
     return engine
-
-
-@pytest.fixture
-def install_plugin(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
-    """Install a module as a distribution with a ``mimosa.plugins`` entry point next to the CTM."""
-    site = tmp_path / "site"
-    site.mkdir()
-    monkeypatch.syspath_prepend(str(site))
-    modules: list[str] = []
-
-    def _install(name: str, source: str):  # noqa: ANN202
-        module = f"mimosa_test_cli_plugin_{name}"
-        (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
-        dist = site / f"{module}-0.1.dist-info"
-        dist.mkdir()
-        (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n", encoding="utf-8")
-        (dist / "entry_points.txt").write_text(f"[mimosa.plugins]\n{name} = {module}\n", encoding="utf-8")
-        modules.append(module)
-        importlib.invalidate_caches()
-        return lambda: sys.modules[module]
-
-    yield _install
-    for module in modules:
-        sys.modules.pop(module, None)
 
 
 def rows(engine: sa.Engine, model) -> list:  # noqa: ANN001

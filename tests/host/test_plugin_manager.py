@@ -7,10 +7,6 @@ an installed plugin would be, and they count the calls the host makes to them.
 
 from __future__ import annotations
 
-import importlib
-import sys
-import textwrap
-
 import pytest
 
 import ctm_plugin
@@ -129,30 +125,6 @@ def test_blocked_plugin_is_not_loaded_at_all(monkeypatch: pytest.MonkeyPatch) ->
     assert dict(host.call_each("mimosa_roles")) == {}
     with pytest.raises(ValueError, match="blocked"):
         host.register(TabPlugin("ctm"), "ctm")
-
-
-@pytest.fixture
-def install_plugin(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
-    """Install a module as a distribution with a ``mimosa.plugins`` entry point.
-
-    It stands in for a third-party plugin package installed next to the CTM.
-    """
-    modules: list[str] = []
-    monkeypatch.syspath_prepend(str(tmp_path))
-
-    def _install(name: str, source: str) -> None:
-        module = f"mimosa_test_plugin_{name}"
-        (tmp_path / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
-        dist = tmp_path / f"{module}-0.1.dist-info"
-        dist.mkdir()
-        (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n", encoding="utf-8")
-        (dist / "entry_points.txt").write_text(f"[mimosa.plugins]\n{name} = {module}\n", encoding="utf-8")
-        modules.append(module)
-        importlib.invalidate_caches()
-
-    yield _install
-    for module in modules:
-        sys.modules.pop(module, None)
 
 
 def test_a_broken_installed_plugin_is_reported_and_the_others_still_load(install_plugin) -> None:  # noqa: ANN001
