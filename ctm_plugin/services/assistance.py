@@ -15,7 +15,7 @@ from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import CASE_EDIT
 from mimosa_host.plugin_api import RequestContext
 
-from .base import Invalid, NotFound, get_case, load, require, touch, unit_of_work
+from .base import Invalid, NotFound, add_to_case, get_case, load, require, touch, unit_of_work
 from .cases import birth_date_for
 
 
@@ -25,11 +25,8 @@ def add_service(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
         case = get_case(session, case_id)
         values = load(ServiceSchema(birth_date=birth_date_for(ctx, case)), data)
         touch(case, ctx, values.pop("version"))
-        service = AssistanceService(mission_code=ctx.mission.code, case_id=case.id, **values)
-        session.add(service)
-        session.flush()
-        audit.record(session, ctx, "service.add", case.id, ["assistance"])
-        return service.id
+        service = AssistanceService(**values)
+        return add_to_case(session, ctx, case, service, "service.add", "assistance")
 
 
 def consent_in_force(session: sa.orm.Session, case_id: int, purpose: str, on: date | None = None) -> Consent | None:
@@ -53,11 +50,8 @@ def record_consent(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> i
         touch(case, ctx, values.pop("version"))
         if consent_in_force(session, case.id, values["purpose"]) is not None:
             raise Invalid({"purpose": [N_("Consent for this purpose is already in force: withdraw it first.")]})
-        consent = Consent(mission_code=ctx.mission.code, case_id=case.id, recorded_by=actor(ctx), **values)
-        session.add(consent)
-        session.flush()
-        audit.record(session, ctx, "consent.record", case.id, ["consent"])
-        return consent.id
+        consent = Consent(recorded_by=actor(ctx), **values)
+        return add_to_case(session, ctx, case, consent, "consent.record", "consent")
 
 
 def withdraw_consent(ctx: RequestContext, case_id: int, consent_id: int, data: dict[str, Any]) -> None:
@@ -87,8 +81,5 @@ def refer(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
         consent = consent_in_force(session, case.id, "Referral", on=values["referred_on"])
         if values["direction"] == "Outgoing" and consent is None:
             raise Invalid({"direction": [N_("An outgoing referral needs the person's consent to referral.")]})
-        referral = Referral(mission_code=ctx.mission.code, case_id=case.id, recorded_by=actor(ctx), **values)
-        session.add(referral)
-        session.flush()
-        audit.record(session, ctx, "referral.add", case.id, ["referrals"])
-        return referral.id
+        referral = Referral(recorded_by=actor(ctx), **values)
+        return add_to_case(session, ctx, case, referral, "referral.add", "referrals")

@@ -17,6 +17,7 @@ from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.base import FormSchema
+from ctm_plugin.security import audit
 from ctm_plugin.security.audit import actor
 from mimosa_host.plugin_api import RequestContext
 
@@ -107,3 +108,12 @@ def assign(target: object, schema: FormSchema, values: dict[str, Any], skip: tup
     for name in schema.fields:
         if name != "version" and name not in skip:
             setattr(target, name, values.get(name))
+
+
+def add_to_case(session: Session, ctx: RequestContext, case: Case, row: Any, action: str, field_group: str) -> int:
+    """Add ``row`` to ``case`` in the request's mission, audit it, and return its id."""
+    row.mission_code, row.case_id = ctx.mission.code, case.id
+    session.add(row)
+    session.flush()
+    audit.record(session, ctx, action, case.id, [field_group])
+    return row.id

@@ -13,7 +13,7 @@ from ctm_plugin.security import audit
 from ctm_plugin.security.permissions import CASE_EDIT, IDENTITY_VIEW
 from mimosa_host.plugin_api import RequestContext
 
-from .base import Invalid, NotFound, assign, get_case, load, require, touch, unit_of_work
+from .base import Invalid, NotFound, add_to_case, assign, get_case, load, require, touch, unit_of_work
 from .cases import birth_date_for
 
 
@@ -27,11 +27,8 @@ def add_event(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
         last = session.scalar(
             sa.select(sa.func.max(TraffickingEvent.sequence)).where(TraffickingEvent.case_id == case.id)
         )
-        event = TraffickingEvent(mission_code=ctx.mission.code, case_id=case.id, sequence=(last or 0) + 1, **values)
-        session.add(event)
-        session.flush()
-        audit.record(session, ctx, "event.add", case.id, ["process"])
-        return event.id
+        event = TraffickingEvent(sequence=(last or 0) + 1, **values)
+        return add_to_case(session, ctx, case, event, "event.add", "process")
 
 
 def edit_event(ctx: RequestContext, case_id: int, event_id: int, data: dict[str, Any]) -> None:
@@ -68,8 +65,5 @@ def add_perpetrator(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> 
             raise Invalid({"event_ids": [N_("Choose events of this case.")]})
         if not ctx.can(IDENTITY_VIEW):
             values.pop("alias", None)
-        perpetrator = Perpetrator(mission_code=ctx.mission.code, case_id=case.id, events=events, **values)
-        session.add(perpetrator)
-        session.flush()
-        audit.record(session, ctx, "perpetrator.add", case.id, ["perpetrators"])
-        return perpetrator.id
+        perpetrator = Perpetrator(events=events, **values)
+        return add_to_case(session, ctx, case, perpetrator, "perpetrator.add", "perpetrators")

@@ -15,7 +15,7 @@ from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, DETERMINE
 from mimosa_host.plugin_api import RequestContext
 
-from .base import Invalid, get_case, load, require, touch, unit_of_work
+from .base import Invalid, add_to_case, get_case, load, require, touch, unit_of_work
 from .cases import birth_date_for
 
 
@@ -27,17 +27,9 @@ def record_screening(ctx: RequestContext, case_id: int, data: dict[str, Any]) ->
         touch(case, ctx, values.pop("version"))
         result = palermo.recommend(values["acts"], values["means"], values["purposes"], values.get("age_at_act"))
         screening = Screening(
-            mission_code=ctx.mission.code,
-            case_id=case.id,
-            recommendation=result.outcome,
-            reasons=list(result.reasons),
-            recorded_by=actor(ctx),
-            **values,
+            recommendation=result.outcome, reasons=list(result.reasons), recorded_by=actor(ctx), **values
         )
-        session.add(screening)
-        session.flush()
-        audit.record(session, ctx, "screening.record", case.id, ["screening"])
-        return screening.id
+        return add_to_case(session, ctx, case, screening, "screening.record", "screening")
 
 
 # The determination and its HTCDS ``vic_TraffickingStatus``; this organisation decides as "Other"
