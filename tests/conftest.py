@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -139,3 +140,169 @@ def login_to():  # noqa: ANN201
         return Browser(app.test_client()) if username is None else _logged_in(app, username, password)
 
     return _login_to
+
+
+# -- the live host: the web shell and its SOAP services over real HTTP on loopback ----------
+# (tests/browser/conftest.py has its own ``live_server`` for Playwright; this one is for SOAP.)
+
+SOAP_NS = "urn:mimosa:host:v1"
+
+
+class LiveHost:
+    """A running host: ``base_url``, the Flask ``app``, its runtime ``rt``, and the SOAP
+    services' test-only fault switches ``faults``."""
+
+    def __init__(self, base_url: str, app, rt: Runtime) -> None:  # noqa: ANN001 - a Flask app
+        self.base_url = base_url
+        self.app = app
+        self.rt = rt
+
+    @property
+    def faults(self):  # noqa: ANN201 - mimosa_host.soap.faults.FaultSwitches
+        return self.app.extensions["mimosa_soap"].faults
+
+    def soap_url(self, service: str) -> str:
+        return f"{self.base_url}/soap/{service}"
+
+
+@contextmanager
+def serving(rt: Runtime) -> Iterator[LiveHost]:
+    """The host (``create_app``, as ``serve`` makes it) on ``rt``, served on 127.0.0.1 at an ephemeral port."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from mimosa_host.web import create_app
+
+    app = create_app(rt)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-host", daemon=True)
+    thread.start()
+    try:
+        yield LiveHost(f"http://127.0.0.1:{server.server_port}", app, rt)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_host(demo: Runtime) -> Iterator[LiveHost]:
+    """The host on the demo data over real HTTP: a :class:`LiveHost`."""
+    with serving(demo) as host:
+        yield host
+
+
+@pytest.fixture
+def second_live_host(live_host: LiveHost, database_url: str) -> Iterator[LiveHost]:
+    """Another host on ``live_host``'s database, with its own runtime and app: what a restart would bring up."""
+    rt = Runtime.from_url(database_url, host=make_host())
+    try:
+        with serving(rt) as host:
+            yield host
+    finally:
+        rt.engine.dispose()
+
+
+def make_soap_token(username: str, password: str, *, offset=None, timestamp: bool = True):  # noqa: ANN001, ANN201
+    """A zeep WS-Security plugin: zeep's own ``UsernameToken`` with ``PasswordDigest`` and, unless
+    ``timestamp=False``, a fresh ``wsu:Timestamp`` (Created, Expires in 5 min) per message.
+
+    ``offset`` (a timedelta) moves both Created values away from the clock, not Expires.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from zeep.wsse import utils
+    from zeep.wsse.username import UsernameToken
+
+    class Token(UsernameToken):
+        def apply(self, envelope, headers):  # noqa: ANN001, ANN202 - zeep's signature
+            now = datetime.now(UTC)
+            self.created = now + (offset or timedelta())
+            if timestamp:
+                self.timestamp_token = utils.WSU.Timestamp(
+                    utils.WSU.Created(utils.get_timestamp(self.created)),
+                    utils.WSU.Expires(utils.get_timestamp(now + timedelta(minutes=5))),
+                )
+            return super().apply(envelope, headers)
+
+    return Token(username, password, use_digest=True)
+
+
+@pytest.fixture
+def soap_token():  # noqa: ANN201
+    """:func:`make_soap_token`, for a ``soap_client(..., wsse=soap_token(user, password, offset=...))``."""
+    return make_soap_token
+
+
+class SoapClient:
+    """A zeep client of one live service: ``.service.<Operation>(...)`` calls it; ``.message(...)``
+    renders a request (WS-Security header included) as bytes, to send raw or tampered with."""
+
+    def __init__(self, client, service) -> None:  # noqa: ANN001 - zeep Client, ServiceProxy
+        self.client = client
+        self.service = service
+
+    def message(self, operation: str, **kwargs) -> bytes:  # noqa: ANN003
+        from lxml import etree
+
+        return etree.tostring(self.client.create_message(self.service, operation, **kwargs))
+
+
+@pytest.fixture
+def soap_client(live_host: LiveHost):  # noqa: ANN201
+    """``soap_client("MovementService", mission="THA")`` → a :class:`SoapClient` of the live host, built from
+    the host's LOCAL WSDL files, authenticating as the demo API user of ``mission`` (or as ``username`` with
+    ``password``; ``wsse=None`` sends no header, or pass any other zeep wsse plugin), calling ``live_host``
+    or another :class:`LiveHost` given as ``host``."""
+    from pathlib import Path
+
+    import zeep
+    from zeep.transports import Transport
+
+    import mimosa_host.soap
+    from mimosa_host.demo import api_credentials
+
+    wsdl_dir = Path(mimosa_host.soap.__file__).parent / "wsdl"
+    settings = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=False)
+    default = object()
+
+    def make(service: str, mission: str = "THA", username: str = "", password: str = "", wsse=default, host=None):  # noqa: ANN001, ANN202
+        demo_username, demo_password = api_credentials(mission)
+        if wsse is default:
+            wsse = make_soap_token(username or demo_username, password or demo_password)
+        transport = Transport(timeout=10, operation_timeout=10)
+        client = zeep.Client(str(wsdl_dir / f"{service}.wsdl"), settings=settings, transport=transport, wsse=wsse)
+        url = (host or live_host).soap_url(service)
+        return SoapClient(client, client.create_service(f"{{{SOAP_NS}}}{service}Binding", url))
+
+    return make
+
+
+def host_fault(fault) -> tuple[str, str, list[str]]:  # noqa: ANN001 - a zeep Fault, or a raw answer's bytes
+    """(faultcode, HostFault Code, [Field, ...]) of a zeep ``Fault`` or of a raw SOAP answer."""
+    from lxml import etree
+
+    if isinstance(fault, bytes):
+        fault = etree.fromstring(fault).find(".//{http://schemas.xmlsoap.org/soap/envelope/}Fault")
+        faultcode, detail = fault.findtext("faultcode"), fault.find("detail")
+    else:
+        faultcode, detail = fault.code, fault.detail
+    host = detail.find(f"{{{SOAP_NS}}}HostFault")
+    return faultcode, host.findtext(f"{{{SOAP_NS}}}Code"), [f.text for f in host.findall(f"{{{SOAP_NS}}}Field")]
+
+
+@pytest.fixture
+def soap_fault():  # noqa: ANN201
+    """``soap_fault(client.service.GetMovement, MovementId="MOV-…")`` → :func:`host_fault` of the zeep
+    Fault the call raises; ``soap_fault(response.content)`` → that of a raw answer."""
+    import zeep
+
+    def check(what, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if isinstance(what, bytes):
+            return host_fault(what)
+        with pytest.raises(zeep.exceptions.Fault) as raised:
+            what(*args, **kwargs)
+        return host_fault(raised.value)
+
+    return check

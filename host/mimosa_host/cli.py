@@ -6,8 +6,12 @@ file under ``var/``). Each plugin's commands are mounted under its name.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 
 import click
@@ -18,12 +22,37 @@ from . import enablement
 from .accounts import add_user, grant, known_roles, plugin_permissions
 from .context import build_context, system_context
 from .db import transaction
-from .models import Mission, User
+from .models import Mission, User, utcnow
 from .passwords import hash_password
-from .plugin_api import RequestContext
+from .plugin_api import RequestContext, bind_context, unbind_context
 from .plugins import PluginHost
 from .roles import HOST_PERMISSIONS
 from .runtime import DATABASE_ENV, Runtime
+
+
+@dataclass
+class PluginCommandHost:
+    """The :class:`~mimosa_host.plugin_api.CommandHost` a plugin's commands get as click's ``obj``."""
+
+    rt: Runtime
+    plugin: str
+
+    def enabled_missions(self) -> list[str]:
+        with self.rt.factory() as s:
+            return enablement.enabled_missions(s, self.plugin)
+
+    @contextmanager
+    def context(self, mission_code: str) -> Iterator[RequestContext]:
+        with self.rt.factory() as s:
+            mission = s.get(Mission, mission_code)
+            if mission is None or mission_code not in enablement.enabled_missions(s, self.plugin):
+                raise LookupError(mission_code)
+            ctx, _enabled = build_context(s, self.rt.host, self.rt.factory, mission, None, "en", plugin=self.plugin)
+        token = bind_context(ctx)
+        try:
+            yield ctx
+        finally:
+            unbind_context(token)
 
 
 class HostGroup(click.Group):
@@ -35,7 +64,11 @@ class HostGroup(click.Group):
         host.load_entry_points()
         groups = {}
         for plugin, commands in host.call_each("mimosa_cli_commands"):
-            group = click.Group(plugin, help=f"Commands of the {plugin} plugin.")
+            group = click.Group(
+                plugin,
+                help=f"Commands of the {plugin} plugin.",
+                callback=click.pass_context(functools.partial(_plugin_obj, plugin=plugin)),
+            )
             for command in commands or ():
                 group.add_command(command)
             groups[plugin] = group
@@ -46,6 +79,10 @@ class HostGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         return super().get_command(ctx, name) or self._plugin_groups().get(name)
+
+
+def _plugin_obj(ctx: click.Context, plugin: str) -> None:
+    ctx.obj = PluginCommandHost(ctx.find_object(Runtime), plugin)
 
 
 @click.group(cls=HostGroup)
@@ -269,6 +306,55 @@ def missions_add(rt: Runtime, code: str, name: str, country: str) -> None:
     click.echo(f"mission {code} added")
 
 
+@main.group("api-users")
+def api_users() -> None:
+    """The SOAP services' API users and the missions they are bound to."""
+
+
+@api_users.command("add")
+@click.argument("username")
+@click.option("--mission", "mission_codes", multiple=True, required=True, help="A mission it may act in; repeat.")
+@click.password_option(help="Asked for, hidden, when not given. Stored in the clear: see soap/models.py.")
+@pass_runtime
+def api_users_add(rt: Runtime, username: str, mission_codes: tuple[str, ...], password: str) -> None:
+    """Create an API user bound to one or more missions."""
+    from .soap.models import ApiUser
+    from .soap.wssecurity import add_api_user
+
+    _check("username", username, USERNAME, "1 to 80 letters, digits, dots, underscores or hyphens")
+    with transaction(rt.factory) as s:
+        if s.get(ApiUser, username) is not None:
+            raise click.ClickException(f"API user {username!r} exists")
+        for code in mission_codes:
+            if s.get(Mission, code) is None:
+                raise click.ClickException(f"no mission {code!r}")
+        add_api_user(s, username, password, mission_codes)
+    click.echo(f"API user {username} added, bound to {', '.join(sorted(set(mission_codes)))}")
+
+
+@main.group()
+def movements() -> None:
+    """Movements."""
+
+
+@movements.command("advance")
+@click.argument("movement_id")
+@click.argument("status")
+@pass_runtime
+def movements_advance(rt: Runtime, movement_id: str, status: str) -> None:
+    """Move MOVEMENT_ID to STATUS, as the status rules allow; it appears in the change feed."""
+    from .soap.movements import InvalidTransition, transition
+
+    try:
+        with transaction(rt.factory) as s:
+            transition(s, movement_id, status, now=utcnow())
+    except LookupError:
+        raise click.ClickException(f"no movement {movement_id!r}") from None
+    except InvalidTransition as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{movement_id} is {status}")
+
+
 @main.group()
 def demo() -> None:
     """Synthetic demo data."""
@@ -302,11 +388,13 @@ def jobs_run(rt: Runtime) -> None:
 @main.command()
 @click.option("--host", "bind", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, envvar="PORT")
-@click.option("--demo", "demo_mode", is_flag=True, help="Print the demo logins.")
+@click.option("--demo", "demo_mode", is_flag=True, help="Print the demo logins; run the travel desk.")
 @click.option("--jobs/--no-jobs", "run_jobs", default=True, show_default=True)
 @pass_runtime
 def serve(rt: Runtime, bind: str, port: int, demo_mode: bool, run_jobs: bool) -> None:
-    """Serve the web shell (and, by default, run plugin jobs in the background).
+    """Serve the web shell and the SOAP services (and, by default, run plugin jobs in the background).
+
+    With --demo, the travel desk books SOAP-requested movements after a few seconds.
 
     Sessions are signed with MIMOSA_SECRET_KEY; when it is not set, with a random key that
     lasts as long as the process.
@@ -324,6 +412,11 @@ def serve(rt: Runtime, bind: str, port: int, demo_mode: bool, run_jobs: bool) ->
     stop = threading.Event()
     if run_jobs:
         threading.Thread(target=JobRunner(rt).run_forever, args=(stop,), daemon=True, name="jobs").start()
+    if demo_mode:
+        from .soap import travel_desk
+
+        desk = threading.Thread(target=travel_desk.run_forever, args=(rt.factory, stop), daemon=True)
+        desk.start()
     click.echo(f"MiMOSA at http://{bind}:{port}/  ({datetime.now():%H:%M:%S})")
     try:
         run_simple(bind, port, app, threaded=True)

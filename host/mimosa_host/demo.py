@@ -1,4 +1,5 @@
-"""Synthetic demo data: three missions, one user per role, beneficiaries and movements.
+"""Synthetic demo data: three missions, one user per role, one SOAP API user per CTM mission
+(see :func:`api_credentials`), beneficiaries and movements.
 
 Every name, date and document number here is made up from fixed lists with a fixed
 seed; nothing comes from a real person. THA and KHM have the CTM enabled, MDA not.
@@ -7,6 +8,7 @@ seed; nothing comes from a real person. THA and KHM have the CTM enabled, MDA no
 from __future__ import annotations
 
 import functools
+import os
 import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -20,9 +22,13 @@ from .db import transaction
 from .models import Beneficiary, Document, Leg, Mission, Movement, User
 from .passwords import hash_password
 from .runtime import Runtime
+from .soap.models import ApiUser
+from .soap.wssecurity import add_api_user
 
 MISSIONS = (("THA", "Thailand", "THA"), ("KHM", "Cambodia", "KHM"), ("MDA", "Moldova", "MDA"))
 CTM_MISSIONS = ("THA", "KHM")
+SOAP_URL_ENV = "MIMOSA_DEMO_SOAP_URL"
+"""Where the demo's CTM reaches the host's SOAP services (default: this host on $PORT)."""
 PASSWORD = "demo-{username}-2026"  # noqa: S105 - synthetic demo logins, printed at start
 
 # username, display name, roles in each mission (None: all three), HQ administrator
@@ -77,6 +83,12 @@ def password_for(username: str) -> str:
     return PASSWORD.format(username=username)
 
 
+def api_credentials(mission_code: str) -> tuple[str, str]:
+    """The demo's SOAP API user bound to one CTM mission, and its (synthetic) password."""
+    code = mission_code.lower()
+    return f"ctm-{code}", f"demo-soap-{code}-2026"
+
+
 @functools.cache
 def _password_hash(username: str) -> str:
     # Argon2 is slow on purpose; the demo's passwords are fixed, so hash each once per process.
@@ -84,10 +96,11 @@ def _password_hash(username: str) -> str:
 
 
 def _ctm_settings(code: str) -> dict[str, str]:
+    username, password = api_credentials(code)
     return {
-        "soap_base_url": "http://127.0.0.1:8000/",
-        "soap_username": f"ctm-{code.lower()}",
-        "soap_password": f"demo-soap-{code.lower()}-secret",
+        "soap_base_url": os.environ.get(SOAP_URL_ENV) or f"http://127.0.0.1:{os.environ.get('PORT') or 8000}/",
+        "soap_username": username,
+        "soap_password": password,
         "case_number_prefix": f"{code}-CT",
     }
 
@@ -106,6 +119,10 @@ def seed(rt: Runtime) -> None:
             for code in only or [m[0] for m in MISSIONS]:
                 for role in roles:
                     grant(s, user, code, role)
+        for code in CTM_MISSIONS:
+            username, password = api_credentials(code)
+            if s.get(ApiUser, username) is None:
+                add_api_user(s, username, password, [code])
         rng = random.Random(2026)  # noqa: S311 - reproducible synthetic data, not secrets
         for code, _name, _country in MISSIONS:
             if s.scalar(sa.select(sa.func.count()).where(Beneficiary.mission_code == code)):
@@ -180,8 +197,7 @@ def _enable_ctm(rt: Runtime) -> None:
         return
     for code in CTM_MISSIONS:
         with transaction(rt.factory) as s:
-            if "ctm" in enablement.enabled_plugins(s, code):
-                continue
+            # Enabled again each time: the settings follow this run's port (or MIMOSA_DEMO_SOAP_URL).
             ctx = system_context(s, rt.host, rt.factory, s.get(Mission, code), "demo-seed", "Demo seed")
             enablement.enable(s, rt.host, code, "ctm", _ctm_settings(code), ctx)
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
 
@@ -178,6 +179,23 @@ class Page:
     record_ref: str | None = None
     active_tab: str | None = None
     status: int = 200
+
+
+class CommandHost(Protocol):
+    """What a plugin's CLI command finds as click's context object (``click.get_current_context().obj``).
+
+    Under ``mimosa-host <plugin>`` the host provides it; a plugin's own stand-alone script has
+    none, and should say that such a command runs under the host.
+    """
+
+    def enabled_missions(self) -> Sequence[str]:
+        """The codes of the missions where the plugin is enabled."""
+
+    def context(self, mission_code: str) -> AbstractContextManager[RequestContext]:
+        """A context acting for ``mission_code`` with the plugin's own permissions (as its jobs do), bound as current.
+
+        Raises :class:`LookupError` when the mission does not exist or the plugin is not enabled there.
+        """
 
 
 _current_context: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("mimosa_request_context")

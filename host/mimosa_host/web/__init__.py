@@ -22,6 +22,7 @@ from flask import Blueprint, Flask, abort, g, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from .. import codes, i18n
 from ..accounts import granted_roles, user_missions
@@ -32,6 +33,7 @@ from ..plugin_api import Page, bind_context, unbind_context
 from ..plugins import Problem
 from ..roles import VIEW_RECORDS
 from ..runtime import Runtime
+from ..soap.app import SoapApp
 
 IDLE_TIMEOUT = timedelta(minutes=15)
 ABSOLUTE_TIMEOUT = timedelta(hours=8)
@@ -86,6 +88,9 @@ def create_app(rt: Runtime, config: dict[str, Any] | None = None) -> Flask:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(404, lambda e: _error_page(404, i18n.N_("Page not found.")))
     app.register_error_handler(413, lambda e: _error_page(413, i18n.N_("The request is too large.")))
+    # The SOAP services answer /soap/... before Flask sees the request: no session, no CSRF, no cookie.
+    soap = app.extensions["mimosa_soap"] = SoapApp(rt.factory)
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/soap": soap})  # type: ignore[method-assign]
     return app
 
 

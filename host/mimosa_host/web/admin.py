@@ -60,6 +60,8 @@ def form_fields(schema: marshmallow.Schema) -> list[FormField]:
             input_type = "url"
         elif isinstance(f, fields.Email):
             input_type = "email"
+        elif f.metadata.get("multiline"):
+            input_type = "textarea"
         else:
             input_type = "select" if choices else "text"
         result.append(

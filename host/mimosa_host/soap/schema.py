@@ -1,0 +1,82 @@
+"""The contract's files (``wsdl/``): served as they are, and the XSD every request is checked against."""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+import threading
+from pathlib import Path
+
+from lxml import etree
+
+from . import xml
+from .envelope import Fault
+
+WSDL_DIR = Path(__file__).parent / "wsdl"
+XSD_NAME = "mimosa.xsd"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+_ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([^']+)'")
+_MISSING = re.compile(r"Missing child element\(s\)\. Expected is (?:one of )?\( ([^)]*) \)")
+
+
+@functools.cache
+def xsd_bytes() -> bytes:
+    return (WSDL_DIR / XSD_NAME).read_bytes()
+
+
+@functools.cache
+def _wsdl_template(service: str) -> tuple[bytes, bytes]:
+    """The WSDL file split around its placeholder address."""
+    data = (WSDL_DIR / f"{service}.wsdl").read_bytes()
+    placeholder = f'location="http://localhost/soap/{service}"'.encode()
+    assert data.count(placeholder) == 1, f"{service}.wsdl must hold its placeholder address once"
+    before, after = data.split(placeholder)
+    return before, after
+
+
+def wsdl_bytes(service: str, url: str) -> bytes:
+    """The service's WSDL file, byte for byte, but for its ``soap:address`` set to ``url``."""
+    before, after = _wsdl_template(service)
+    return before + f'location="{html.escape(url, quote=True)}"'.encode() + after
+
+
+_per_thread = threading.local()
+
+
+def _schema() -> etree.XMLSchema:
+    """This thread's validator: a validator's error log is its own, and requests run in threads."""
+    schema = getattr(_per_thread, "schema", None)
+    if schema is None:
+        schema = _per_thread.schema = etree.XMLSchema(xml.parse_file(WSDL_DIR / XSD_NAME))
+    return schema
+
+
+def validate(request: etree._Element) -> None:
+    """Check a Body's request element against the XSD; a ``VALIDATION`` fault names what is wrong.
+
+    ``xsi:`` attributes are refused first: the host's schema alone decides what is valid
+    (no ``xsi:schemaLocation`` to fetch, no ``xsi:type`` to swap a type).
+    """
+    for node in request.iter():
+        if any(etree.QName(name).namespace == XSI for name in node.attrib):
+            raise Fault("VALIDATION", "xsi attributes are not allowed", [etree.QName(node).localname])
+    schema = _schema()
+    if schema.validate(request):
+        return
+    raise Fault("VALIDATION", "The request does not match the schema", _fields(schema.error_log))
+
+
+def _fields(errors: etree._ListErrorLog) -> list[str]:
+    """The local names of the offending elements: a missing child names the child expected."""
+    fields: dict[str, None] = {}
+    for error in errors:
+        missing = _MISSING.search(error.message)
+        if missing:
+            names = [etree.QName(name.strip()).localname for name in missing.group(1).split(",")]
+        else:
+            found = _ELEMENT.search(error.message)
+            names = [found.group(1)] if found else []
+        fields.update(dict.fromkeys(names))
+    return list(fields)
