@@ -1,0 +1,1 @@
+"""Adapters to the systems the CTM talks to over the wire."""

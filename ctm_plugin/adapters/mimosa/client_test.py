@@ -1,0 +1,45 @@
+from datetime import datetime
+
+import pytest
+
+from ctm_plugin.adapters.mimosa.client import Connection, HostClient
+from ctm_plugin.adapters.mimosa.errors import HostProtocolError
+from ctm_plugin.adapters.mimosa.testing import answer, envelope, loopback
+from ctm_plugin.security import xml
+
+NOWHERE = Connection("http://127.0.0.1:1/", "ctm-tha", "s3cret-pass")
+
+
+def changes(changed_at: str) -> bytes:
+    return envelope(
+        "<h:GetMovementChangesResponse><h:NextToken>7</h:NextToken><h:MovementChange>"
+        "<h:MovementId>MOV-0000001</h:MovementId><h:Status>BOOKED</h:Status>"
+        f"<h:ChangedAt>{changed_at}</h:ChangedAt></h:MovementChange></h:GetMovementChangesResponse>"
+    )
+
+
+def test_the_password_is_not_in_the_connections_repr() -> None:
+    assert "s3cret-pass" not in repr(NOWHERE)
+
+
+def test_only_the_expected_record_element_is_sent() -> None:
+    record = xml.parse(b'<Beneficiary xmlns="urn:mimosa:host:v1"/>')
+    with pytest.raises(ValueError, match="MovementRequest"):
+        HostClient(NOWHERE).book_movement(record, "ref-1")
+
+
+def test_a_naive_modified_since_is_refused_before_sending() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        HostClient(NOWHERE).find_beneficiaries(modified_since=datetime(2026, 1, 1))
+
+
+def test_change_times_come_back_in_utc() -> None:
+    with loopback(answer(200, changes("2026-11-28T16:30:00+07:00"))) as server:
+        batch = HostClient(Connection(server.base_url, "ctm-tha", "x")).get_movement_changes()
+    assert batch.next_token == "7" and batch.changes[0].client_reference is None
+    assert batch.changes[0].changed_at.isoformat() == "2026-11-28T09:30:00+00:00"
+
+
+def test_a_change_time_without_a_zone_is_a_protocol_error() -> None:
+    with loopback(answer(200, changes("2026-11-28T16:30:00"))) as server, pytest.raises(HostProtocolError):
+        HostClient(Connection(server.base_url, "ctm-tha", "x")).get_movement_changes()

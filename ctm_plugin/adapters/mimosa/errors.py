@@ -1,0 +1,57 @@
+"""How a call to the host fails, in the terms the outbox relay decides on.
+
+- ``HostFault``: the host answered with a business fault; only ``UNAVAILABLE`` is worth retrying.
+- ``HostUnavailable``: no usable answer (unreachable, timed out, cut off, a 5xx without a fault);
+  retryable, and ``ambiguous`` when the host may have acted on the request.
+- ``HostProtocolError``: an answer that is not a SOAP reply we accept (hostile, malformed, the
+  wrong element, a 4xx); not retryable. Its message never quotes the answer.
+"""
+
+from __future__ import annotations
+
+
+class HostError(Exception):
+    """Any failure to get an answer from the host."""
+
+    code: str
+    retryable = False
+
+
+class HostFault(HostError):
+    """A ``soap:Fault`` whose detail is a ``HostFault``.
+
+    ``str()`` is the code and the offending fields only: the host's message may quote data,
+    so it is kept in ``message`` for the caller to show, not to log.
+    """
+
+    def __init__(self, code: str, message: str, fields: tuple[str, ...] = (), http_status: int = 500) -> None:
+        super().__init__(f"{code} ({', '.join(fields)})" if fields else code)
+        self.code = code
+        self.message = message
+        self.fields = fields
+        self.http_status = http_status
+
+    @property
+    def retryable(self) -> bool:  # type: ignore[override]
+        return self.code == "UNAVAILABLE"
+
+
+class HostUnavailable(HostError):
+    """The host could not be reached or gave no usable answer; worth retrying.
+
+    ``ambiguous``: the request may have reached the host and been acted on (read timeout,
+    connection lost after sending, a 5xx other than 503), so ask before sending it again.
+    """
+
+    retryable = True
+
+    def __init__(self, code: str, *, ambiguous: bool) -> None:
+        super().__init__(f"{code} (ambiguous)" if ambiguous else code)
+        self.code = code
+        self.ambiguous = ambiguous
+
+
+class HostProtocolError(HostError):
+    """The host's answer is not one we accept; retrying would get the same."""
+
+    code = "PROTOCOL"
