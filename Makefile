@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml host/pyproject.toml
 demo: $(STAMP)
 	mkdir -p var
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host db upgrade
-	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host demo seed
+	PORT=$(PORT) MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host demo seed
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host serve --port $(PORT) --demo
 
 test: $(STAMP)

@@ -6,6 +6,10 @@
    same page where the CTM is disabled, on SQLite under a temporary folder.
 3. The case-overview tab with 100,000 cases, on SQLite and PostgreSQL
    (:mod:`benchmarks.case_overview`).
+4. The exchanges with the host (:mod:`benchmarks.sync`): mapping a page of host beneficiaries
+   beside zeep's reading of it; pulling 10,000 beneficiaries over HTTP beside the raw pages;
+   relaying 1,000 return bookings through the outbox beside direct SOAP calls, and the time
+   from a booking's commit to BOOKED.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask, g
 
-from benchmarks import case_overview
+from benchmarks import case_overview, sync
 from benchmarks.harness import logged_in, measure, report
 from mimosa_host.context import build_context
 from mimosa_host.demo import seed
@@ -76,6 +80,7 @@ def main() -> None:
         bench_page(app)
         rt.engine.dispose()
     case_overview.main()
+    sync.main()
 
 
 if __name__ == "__main__":

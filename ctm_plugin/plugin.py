@@ -4,8 +4,11 @@ Each concern lives in its own module under :mod:`ctm_plugin.hooks`; this module 
 gathers them so the host registers one plugin object.
 """
 
+from ctm_plugin.hooks.cli import mimosa_cli_commands
 from ctm_plugin.hooks.database import mimosa_database
 from ctm_plugin.hooks.info import mimosa_plugin_info
+from ctm_plugin.hooks.jobs import mimosa_jobs
+from ctm_plugin.hooks.menu import mimosa_menu_items
 from ctm_plugin.hooks.mission import (
     mimosa_mission_disabled,
     mimosa_mission_enabled,
@@ -18,7 +21,10 @@ from ctm_plugin.hooks.web import mimosa_blueprints
 
 __all__ = [
     "mimosa_blueprints",
+    "mimosa_cli_commands",
     "mimosa_database",
+    "mimosa_jobs",
+    "mimosa_menu_items",
     "mimosa_mission_disabled",
     "mimosa_mission_enabled",
     "mimosa_mission_settings_schema",

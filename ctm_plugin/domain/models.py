@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, String
+from sqlalchemy import DateTime, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -44,3 +44,9 @@ class MissionActivation(Base):
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     case_number_prefix: Mapped[str] = mapped_column(String(12), default="CT", server_default="CT")
     """From the mission's settings, kept here so case numbering needs nothing from the host."""
+    soap_base_url: Mapped[str | None] = mapped_column(String(400))
+    soap_username: Mapped[str | None] = mapped_column(String(80))
+    soap_password: Mapped[str | None] = mapped_column(String(200))
+    """The API user's password, as the mission's settings hold it (WS-Security's digest needs it)."""
+    mapping_overrides: Mapped[str | None] = mapped_column(Text)
+    """The mission's TOML overrides of the default mappings, validated when the settings were saved."""

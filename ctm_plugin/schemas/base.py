@@ -24,6 +24,7 @@ NOT_A_NUMBER = N_("Enter a whole number.")
 NOT_A_DECIMAL = N_("Enter a number.")
 NOT_IN_LIST = N_("Choose a value from the list.")
 IN_THE_FUTURE = N_("The date cannot be in the future.")
+IN_THE_PAST = N_("The date cannot be in the past.")
 BEFORE_BIRTH = N_("The date cannot be before the person's birth date.")
 END_BEFORE_START = N_("The end cannot be before the start.")
 TOO_LONG = N_("The text is too long.")
@@ -90,6 +91,9 @@ class FormSchema(Schema):
                     errors.setdefault(name, []).append(PRECISION_WITHOUT_DATE)
             elif precision == "Unknown":
                 errors.setdefault(precision_field, []).append(DATE_WITHOUT_PRECISION)
+            elif f.metadata.get("future"):
+                if span[1] < self.today:
+                    errors.setdefault(name, []).append(IN_THE_PAST)
             elif span[0] > self.today:
                 errors.setdefault(name, []).append(IN_THE_FUTURE)
             elif self.birth_date and f.metadata.get("after_birth", True) and span[1] < self.birth_date:
@@ -130,12 +134,17 @@ def text(max_length: int, *, required: bool = False) -> fields.String:
     )
 
 
-def day(*, required: bool = False, after_birth: bool = True, precision: str | None = None) -> fields.Date:
-    """A date; ``precision`` names the field that says how precise it is (day, month, year)."""
+def day(
+    *, required: bool = False, after_birth: bool = True, precision: str | None = None, future: bool = False
+) -> fields.Date:
+    """A date; ``precision`` names the field that says how precise it is (day, month, year).
+
+    A ``future`` date is one being planned: today or later, instead of today or earlier.
+    """
     return fields.Date(
         required=required,
         error_messages={**_BASIC, "invalid": NOT_A_DATE, "format": NOT_A_DATE},
-        metadata={"after_birth": after_birth, "precision": precision},
+        metadata={"after_birth": after_birth, "precision": precision, "future": future},
     )
 
 

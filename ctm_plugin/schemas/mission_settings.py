@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from ctm_plugin.i18n import N_
+from ctm_plugin.mappings.engine import MappingError, effective_mappings
 
 CASE_PREFIX_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,11}$"
 
@@ -21,6 +22,14 @@ def _encrypted_unless_loopback(url: str) -> None:
         loopback = parts.hostname == "localhost"
     if not loopback:
         raise ValidationError(N_("Use https: only a host on this machine may be reached over plain http."))
+
+
+def _mappings_that_load(text: str) -> None:
+    """A bad override is refused here, so the mappings in force stay in force."""
+    try:
+        effective_mappings(text)
+    except MappingError as error:
+        raise ValidationError([str(problem) for problem in error.problems]) from None
 
 
 class MissionSettingsSchema(Schema):
@@ -63,5 +72,15 @@ class MissionSettingsSchema(Schema):
         metadata={
             "label": N_("Case number prefix"),
             "description": N_("Case numbers in this mission start with it, e.g. CT-2026-00042."),
+        },
+    )
+    mapping_overrides = fields.String(
+        validate=_mappings_that_load,
+        metadata={
+            "label": N_("Mapping overrides"),
+            "description": N_(
+                "TOML: fields of the default mappings this mission maps differently (docs/integrators.md)."
+            ),
+            "multiline": True,
         },
     )

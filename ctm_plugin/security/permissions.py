@@ -15,6 +15,7 @@ DETERMINE = "ctm.screening.determine"
 RETURN_BOOK = "ctm.return.book"
 MAPPING_MANAGE = "ctm.mapping.manage"
 SYNC_VIEW = "ctm.sync.view"
+SYNC_MANAGE = "ctm.sync.manage"
 AUDIT_VIEW = "ctm.audit.view"
 TRENDS_VIEW = "ctm.trends.view"
 EMERGENCY_FUND_APPROVE = "ctm.emergency_fund.approve"
@@ -28,6 +29,7 @@ PERMISSIONS = (
     Permission(RETURN_BOOK, N_("Book voluntary returns")),
     Permission(MAPPING_MANAGE, N_("Configure and test mappings with the host")),
     Permission(SYNC_VIEW, N_("See synchronisation status and failures")),
+    Permission(SYNC_MANAGE, N_("Retry or discard messages to the host")),
     Permission(AUDIT_VIEW, N_("See who viewed and changed cases")),
     Permission(TRENDS_VIEW, N_("See aggregate trends")),
     Permission(EMERGENCY_FUND_APPROVE, N_("Approve emergency-fund assistance")),
@@ -37,7 +39,7 @@ PERMISSIONS = (
 ROLES = (
     Role("ctm.caseworker", N_("CT caseworker"), (CASE_VIEW, CASE_EDIT, IDENTITY_VIEW)),
     Role("ctm.movement_officer", N_("CT movement officer"), (CASE_VIEW, IDENTITY_VIEW, RETURN_BOOK)),
-    Role("ctm.integrator", N_("CT integrator"), (MAPPING_MANAGE, SYNC_VIEW)),
+    Role("ctm.integrator", N_("CT integrator"), (MAPPING_MANAGE, SYNC_VIEW, SYNC_MANAGE)),
     Role("ctm.mission_admin", N_("CT mission administrator"), (AUDIT_VIEW, SYNC_VIEW)),
     Role(
         "ctm.hq_programme_manager",

@@ -62,29 +62,36 @@ def _next_case_number(session: Session, ctx: RequestContext, year: int) -> str:
 def open_case(ctx: RequestContext, beneficiary_id: str, data: dict[str, Any]) -> int:
     """Open the case of a host beneficiary in the request's mission; returns its id."""
     require(ctx, CASE_EDIT)
+    with unit_of_work(ctx) as session:
+        case = new_case(session, ctx, beneficiary_id, data)
+        audit.record(session, ctx, "case.open", case.id)
+        return case.id
+
+
+def new_case(session: Session, ctx: RequestContext, beneficiary_id: str, data: dict[str, Any]) -> Case:
+    """A new, flushed case with an empty person profile and victim context (the caller audits it)."""
     values = load(OpenCaseSchema(), data)
+    if case_of_beneficiary(session, beneficiary_id) is not None:
+        raise Invalid({"opened_on": [N_("This beneficiary already has a case in this mission.")]})
+    case = Case(
+        mission_code=ctx.mission.code,
+        case_number=_next_case_number(session, ctx, values["opened_on"].year),
+        beneficiary_id=beneficiary_id,
+        status="Active",
+        owner=actor(ctx),
+        opened_on=values["opened_on"],
+        updated_by=actor(ctx),
+    )
+    case.person = PersonProfile(mission_code=ctx.mission.code)
+    case.victim = VictimContext(mission_code=ctx.mission.code)
+    session.add(case)
     try:
-        with unit_of_work(ctx) as session:
-            if case_of_beneficiary(session, beneficiary_id) is not None:
-                raise Invalid({"opened_on": [N_("This beneficiary already has a case in this mission.")]})
-            case = Case(
-                mission_code=ctx.mission.code,
-                case_number=_next_case_number(session, ctx, values["opened_on"].year),
-                beneficiary_id=beneficiary_id,
-                status="Active",
-                owner=actor(ctx),
-                opened_on=values["opened_on"],
-                updated_by=actor(ctx),
-            )
-            case.person = PersonProfile(mission_code=ctx.mission.code)
-            case.victim = VictimContext(mission_code=ctx.mission.code)
-            session.add(case)
+        with session.begin_nested():
             session.flush()
-            audit.record(session, ctx, "case.open", case.id)
-            return case.id
     except IntegrityError:
         # Another caseworker opened it, or took the same number, at the same moment.
         raise Invalid({"opened_on": [N_("The case could not be opened at this moment; try again.")]}) from None
+    return case
 
 
 def birth_date_for(ctx: RequestContext, case: Case) -> date | None:

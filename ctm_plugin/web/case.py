@@ -1,10 +1,11 @@
-"""The case overview tab: open a case, the person's profile, the victim context, close and reopen."""
+"""The case overview tab: open a case, the person's profile, the victim context, close and reopen,
+and the host record: how the case stands with the host's beneficiary, and refreshing from it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from sqlalchemy.orm import Session
 
 from ctm_plugin import i18n
@@ -17,21 +18,25 @@ from ctm_plugin.schemas.case import (
     ReopenCaseSchema,
     VictimContextSchema,
 )
+from ctm_plugin.schemas.people import PushSchema
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW
-from ctm_plugin.services import cases
-from ctm_plugin.services.base import Invalid
+from ctm_plugin.services import cases, people
+from ctm_plugin.services.base import Conflict, Invalid, NotFound, case_id_for
 from ctm_plugin.services.screening import latest_determination
 from ctm_plugin.web import RECORD, page
+from ctm_plugin.web.exchanges import HOST_ERRORS, trouble_of
 from ctm_plugin.web.forms import FormState, form_data
 from ctm_plugin.web.pages import CaseTab, register_tab, show, submit
 from mimosa_host.plugin_api import current_context
 
 
 def _load(session: Session, case: Case) -> dict[str, Any]:
+    ctx = current_context()
     return {
         "decision": latest_determination(session, case.id),
         "closed": case.status in CLOSED_STATUSES,
         "closing_statuses": CLOSED_STATUSES,
+        "link": people.link_of(ctx, case.id),
     }
 
 
@@ -84,3 +89,36 @@ def reopen_case(record_ref: str):  # noqa: ANN201
     return submit(
         OVERVIEW, record_ref, "reopen", ReopenCaseSchema, cases.reopen_case, i18n.N_("The case is open again.")
     )
+
+
+@page(RECORD + "/case/push", CASE_EDIT, methods=("POST",))
+def push_to_host(record_ref: str):  # noqa: ANN201
+    """Queue an update of the host's record with the case's person fields (or keep them over a conflict)."""
+    return submit(
+        OVERVIEW, record_ref, "push", PushSchema, people.push, i18n.N_("Queued: the host's record will be updated.")
+    )
+
+
+@page(RECORD + "/case/refresh", CASE_EDIT, methods=("POST",))
+def refresh_from_host(record_ref: str):  # noqa: ANN201
+    """Bring the host's current record into the case; the overview then shows what changed."""
+    ctx = current_context()
+    try:
+        changes = people.refresh(ctx, case_id_for(ctx, record_ref))
+    except NotFound:
+        abort(404)
+    except Invalid as refused:
+        return show(OVERVIEW, record_ref, FormState("refresh", refused.errors), status=422)
+    except Conflict:
+        return show(OVERVIEW, record_ref, FormState("refresh", problem=Conflict.message), status=409)
+    except HOST_ERRORS as failed:
+        trouble = trouble_of(failed)
+        return show(OVERVIEW, record_ref, FormState("refresh"), status=trouble.status, trouble=trouble)
+    if changes:
+        flash(
+            i18n._("Refreshed from the host. Fields changed: %(count)d (see Host record).", count=len(changes)),
+            "success",
+        )
+    else:
+        flash(i18n._("Refreshed from the host: nothing had changed."), "success")
+    return redirect(url_for(OVERVIEW.endpoint, record_type="beneficiary", record_ref=record_ref), 303)

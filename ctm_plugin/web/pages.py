@@ -1,8 +1,9 @@
 """The machinery every CT tab shares: show a tab (auditing the view), and submit one of its forms.
 
 A submit calls one use case; on a refusal the same tab is shown again with the errors next
-to the fields and what the user typed (422), or with the conflict message (409); nothing
-is saved. On success the browser is sent back to the tab (303).
+to the fields and what the user typed (422), with the conflict message (409), or, when the
+host could not be asked, with a message saying so (502/503, as ``trouble``); nothing is
+saved. On success the browser is sent back to the tab (303).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ctm_plugin.domain.case import Case
 from ctm_plugin.services.base import Conflict, Invalid, NotFound, case_id_for
 from ctm_plugin.services.cases import viewing
 from ctm_plugin.web import render
+from ctm_plugin.web.exchanges import HOST_ERRORS, trouble_of
 from ctm_plugin.web.forms import FormState, form_data
 from mimosa_host.plugin_api import Page, RequestContext, current_context
 
@@ -48,7 +50,8 @@ def register_tab(tab: CaseTab) -> CaseTab:
     return tab
 
 
-def show(tab: CaseTab, ref: str, state: FormState | None = None, status: int = 200) -> Page:
+def show(tab: CaseTab, ref: str, state: FormState | None = None, status: int = 200, **extra: Any) -> Page:
+    """The tab of the beneficiary ``ref``; ``extra`` values go to the template (e.g. a host failure)."""
     ctx = current_context()
     try:
         with viewing(ctx, ref, tab.field_group, *tab.more_groups) as (session, case):
@@ -56,7 +59,13 @@ def show(tab: CaseTab, ref: str, state: FormState | None = None, status: int = 2
                 raise NotFound
             data = tab.load(session, case) if case is not None else {}
             body = render(
-                tab.template, case=case, ref=ref, form=state or FormState(), tab=tab, today=date.today(), **data
+                tab.template,
+                case=case,
+                ref=ref,
+                form=state or FormState(),
+                tab=tab,
+                today=date.today(),
+                **{**data, **extra},
             )
     except NotFound:
         abort(404)
@@ -89,5 +98,8 @@ def submit(
         return show(tab, ref, FormState(form, refused.errors, data), status=422)
     except Conflict:
         return show(tab, ref, FormState(form, {}, data, problem=Conflict.message), status=409)
+    except HOST_ERRORS as failed:
+        trouble = trouble_of(failed)
+        return show(tab, ref, FormState(form, {}, data), status=trouble.status, trouble=trouble)
     flash(i18n._(done), "success")
     return redirect(url_for(tab.endpoint, record_type="beneficiary", record_ref=ref), 303)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW
+from ctm_plugin.security.permissions import (
+    CASE_EDIT,
+    CASE_VIEW,
+    MAPPING_MANAGE,
+    RESEARCH_EXTRACT,
+    RETURN_BOOK,
+    SYNC_MANAGE,
+    SYNC_VIEW,
+    TRENDS_VIEW,
+)
 from ctm_plugin.web import bp
 
 SAMPLE_VALUES = {
@@ -13,6 +22,8 @@ SAMPLE_VALUES = {
     "record_ref": "BEN-1000001",
     "event_id": "1",
     "consent_id": "1",
+    "message_id": "1",
+    "case_id": "1",
 }
 
 
@@ -38,6 +49,26 @@ EXPECTED = {
     "ctm.record_consent": ("POST", CASE_EDIT),
     "ctm.withdraw_consent": ("POST", CASE_EDIT),
     "ctm.refer": ("POST", CASE_EDIT),
+    "ctm.returns": ("GET", CASE_VIEW),
+    "ctm.book_return": ("POST", RETURN_BOOK),
+    "ctm.refresh_from_host": ("POST", CASE_EDIT),
+    "ctm.push_to_host": ("POST", CASE_EDIT),
+    # The CT pages of the menu.
+    "ctm.find_person": ("GET", CASE_EDIT),
+    "ctm.search_people": ("POST", CASE_EDIT),
+    "ctm.import_person": ("POST", CASE_EDIT),
+    "ctm.register_person": ("POST", CASE_EDIT),
+    "ctm.registered": ("GET", CASE_EDIT),
+    "ctm.sync": ("GET", SYNC_VIEW),
+    "ctm.retry_message": ("POST", SYNC_MANAGE),
+    "ctm.discard_message": ("POST", SYNC_MANAGE),
+}
+
+# What each user below holds in THA (their roles' CT permissions): their own routes are not for this test.
+HELD = {
+    "integrator": {MAPPING_MANAGE, SYNC_VIEW, SYNC_MANAGE},
+    "researcher": {TRENDS_VIEW, RESEARCH_EXTRACT},
+    "khm.caseworker": set(),
 }
 
 
@@ -81,6 +112,8 @@ def test_users_without_the_permission_in_the_mission_get_404_on_every_ct_route(a
     browser = login(username)
     browser.get("/m/KHM/beneficiaries")  # a page of a mission every one of them can reach, for a CSRF token
     for rule in ct_rules(app):
+        if app.view_functions[rule.endpoint].permission in HELD[username]:
+            continue
         target = url(app, rule)
         response = browser.post(target, {}) if "POST" in rule.methods else browser.get(target)
         assert response.status_code == 404, (username, rule.rule, response.status_code)

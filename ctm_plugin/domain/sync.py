@@ -1,0 +1,107 @@
+"""What the CTM keeps about its exchanges with the host: links, the outbox, the inbox, feed positions.
+
+Every row belongs to one mission, so a mission whose CTM is disabled keeps its queue untouched
+(paused, never dropped) and another mission's relay never sees it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .models import Base, MissionScoped, utcnow
+
+# A linked person's sync status, shown on the case.
+SYNC_PENDING, SYNC_SENT, SYNC_SYNCED, SYNC_FAILED, SYNC_CONFLICT = "pending", "sent", "synced", "failed", "conflict"
+SYNC_STATUSES = (SYNC_PENDING, SYNC_SENT, SYNC_SYNCED, SYNC_FAILED, SYNC_CONFLICT)
+
+# An outbox message's life: pending → sending → done; a lost reply makes it "unknown" (asked
+# about before any re-send); business faults end in "failed", exhausted retries in "dead".
+OUT_PENDING, OUT_SENDING, OUT_UNKNOWN = "pending", "sending", "unknown"
+OUT_DONE, OUT_FAILED, OUT_DEAD, OUT_DISCARDED = "done", "failed", "dead", "discarded"
+OUTBOX_STATUSES = (OUT_PENDING, OUT_SENDING, OUT_UNKNOWN, OUT_DONE, OUT_FAILED, OUT_DEAD, OUT_DISCARDED)
+OUTBOX_OPEN = (OUT_PENDING, OUT_SENDING, OUT_UNKNOWN)
+"""States the relay still works on."""
+
+
+class HostLink(MissionScoped, Base):
+    """How a case's person is tied to the host's ``Beneficiary``, and how the last exchange went."""
+
+    __tablename__ = "ctm_host_link"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), primary_key=True)
+    beneficiary_id: Mapped[str | None] = mapped_column(String(40))
+    """``None`` while a person registered in the CTM first waits to be created in the host."""
+    host_version: Mapped[int | None] = mapped_column(Integer)
+    """The host's ``RecordVersion`` this side last saw: an update must carry it."""
+    mapping_id: Mapped[str] = mapped_column(String(40))
+    mapping_version: Mapped[str] = mapped_column(String(40))
+    sync_status: Mapped[str] = mapped_column(String(12), default=SYNC_PENDING)
+    synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)
+    """The host's message for the last failure, as the host wrote it."""
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """What the last refresh changed: ``{"field", "before", "after"}`` each."""
+    conflict: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """On a ``CONFLICT``: ``{"ours": {...}, "host": {...}, "host_version": n}``; nothing was overwritten."""
+
+
+class OutboxMessage(MissionScoped, Base):
+    """One request to the host, committed with the change that needs it and sent by the relay job.
+
+    ``client_reference`` is made once, before the first send, and never again: the host
+    recognises a repeat and answers with the original result.
+    """
+
+    __tablename__ = "ctm_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    operation: Mapped[str] = mapped_column(String(32))
+    client_reference: Mapped[str] = mapped_column(String(64), unique=True)
+    payload: Mapped[str] = mapped_column(Text)
+    """The request element's XML as the mapping built it: the minimum the host needs, nothing more."""
+    mapping_id: Mapped[str] = mapped_column(String(40))
+    mapping_version: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(12), default=OUT_PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """While ``sending``: after this, a crashed relay's message is taken up again (and asked about first)."""
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    """Two relays claiming the same message: the second one's UPDATE finds the version moved on."""
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AppliedChange(MissionScoped, Base):
+    """The inbox: one row per change from the host already applied, so a repeat applies nothing."""
+
+    __tablename__ = "ctm_inbox"
+    __table_args__ = (UniqueConstraint("mission_code", "feed", "change_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed: Mapped[str] = mapped_column(String(40))
+    change_key: Mapped[str] = mapped_column(String(160))
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FeedPosition(MissionScoped, Base):
+    """Where a mission's reading of a host feed stands (a change token, or a ``ModifiedSince`` time)."""
+
+    __tablename__ = "ctm_feed_position"
+    __table_args__ = (UniqueConstraint("mission_code", "feed"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed: Mapped[str] = mapped_column(String(40))
+    position: Mapped[str | None] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -1,0 +1,21 @@
+"""The CTM's entries in the host's navigation: only what the user may use in the mission."""
+
+from collections.abc import Sequence
+
+from flask import url_for
+
+from ctm_plugin.i18n import N_
+from ctm_plugin.security.permissions import CASE_EDIT, SYNC_VIEW
+from mimosa_host.plugin_api import MenuItem, RequestContext, hookimpl
+
+FIRST_ITEM_ORDER = 50
+
+
+@hookimpl
+def mimosa_menu_items(ctx: RequestContext) -> Sequence[MenuItem]:
+    items = []
+    if ctx.can(CASE_EDIT):
+        items.append(MenuItem("ctm.people", N_("Find a person"), url_for("ctm.find_person"), order=FIRST_ITEM_ORDER))
+    if ctx.can(SYNC_VIEW):
+        items.append(MenuItem("ctm.sync", N_("Synchronisation"), url_for("ctm.sync"), order=FIRST_ITEM_ORDER + 1))
+    return items

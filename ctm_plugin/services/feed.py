@@ -1,0 +1,75 @@
+"""The movement status feed: each change from the host applied exactly once, in order.
+
+The position (the host's change token) and every applied change are written in the same
+transaction as the returns they update, so a crash re-reads at most one batch, and a change
+the host delivers twice finds itself in the inbox and changes nothing.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ctm_plugin.adapters.mimosa.client import HostClient, MovementChange
+from ctm_plugin.domain.returns import ReturnBooking
+from ctm_plugin.domain.sync import AppliedChange, FeedPosition, OutboxMessage
+from ctm_plugin.security import audit
+from mimosa_host.plugin_api import RequestContext
+
+from .base import unit_of_work
+from .host import host_client
+
+MOVEMENT_FEED = "movement_changes"
+BATCH = 500
+
+
+def apply_movement_changes(ctx: RequestContext, client: HostClient | None = None) -> int:
+    """Read the feed from the stored token to its end; returns how many changes were applied."""
+    applied = 0
+    while True:
+        with unit_of_work(ctx) as session:
+            client = client or host_client(session)
+            position = position_of(session, ctx, MOVEMENT_FEED)
+        batch = client.get_movement_changes(since_token=position.position, max_changes=BATCH)
+        with unit_of_work(ctx) as session:
+            position = position_of(session, ctx, MOVEMENT_FEED)
+            for change in batch.changes:
+                applied += _apply_once(session, ctx, change)
+            position.position = batch.next_token
+        if len(batch.changes) < BATCH:
+            return applied
+
+
+def position_of(session: Session, ctx: RequestContext, feed: str) -> FeedPosition:
+    position = session.scalar(sa.select(FeedPosition).where(FeedPosition.feed == feed))
+    if position is None:
+        position = FeedPosition(mission_code=ctx.mission.code, feed=feed)
+        session.add(position)
+    return position
+
+
+def _apply_once(session: Session, ctx: RequestContext, change: MovementChange) -> int:
+    booking = session.scalar(
+        sa.select(ReturnBooking)
+        .join(ReturnBooking.outbox)
+        .where(
+            sa.or_(
+                ReturnBooking.movement_id == change.movement_id,
+                OutboxMessage.client_reference == change.client_reference,
+            )
+        )
+    )
+    if booking is None:
+        return 0  # a movement the CTM did not book
+    key = f"{change.movement_id}|{change.status}|{change.changed_at.isoformat()}"
+    if session.scalar(
+        sa.select(AppliedChange.id).where(AppliedChange.feed == MOVEMENT_FEED, AppliedChange.change_key == key)
+    ):
+        return 0
+    session.add(AppliedChange(mission_code=ctx.mission.code, feed=MOVEMENT_FEED, change_key=key))
+    booking.movement_id = change.movement_id
+    booking.status, booking.status_changed_at = change.status, change.changed_at
+    if change.legs:
+        booking.legs = change.legs
+    audit.record(session, ctx, "return.status", booking.case_id, ["return"])
+    return 1

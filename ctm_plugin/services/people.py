@@ -1,0 +1,392 @@
+"""The person between the CTM and the host: find and import, refresh, register first in the CTM.
+
+The host owns identity (names, documents); the CTM keeps what its mapping brings in (gender,
+birth date and its precision, citizenship, languages) and shows what each refresh changed.
+A person registered in the CTM first is created in the host through the outbox, so a host
+that is down loses nothing; their names travel only in that request.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from lxml import etree
+from sqlalchemy.orm import Session
+
+from ctm_plugin.adapters.mimosa.client import HOST_NS, HostClient
+from ctm_plugin.adapters.mimosa.errors import HostFault
+from ctm_plugin.domain.assistance import Consent
+from ctm_plugin.domain.case import Case, PersonProfile
+from ctm_plugin.domain.models import utcnow
+from ctm_plugin.domain.sync import (
+    OUT_DONE,
+    OUT_FAILED,
+    OUTBOX_OPEN,
+    SYNC_CONFLICT,
+    SYNC_FAILED,
+    SYNC_PENDING,
+    SYNC_SYNCED,
+    HostLink,
+    OutboxMessage,
+)
+from ctm_plugin.i18n import N_
+from ctm_plugin.mappings.engine import Mapping, map_in, map_out
+from ctm_plugin.schemas.people import HostSearchSchema, PushSchema, RegisterPersonSchema
+from ctm_plugin.security import audit
+from ctm_plugin.security.audit import actor
+from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW
+from ctm_plugin.security.xml import parse
+from mimosa_host.plugin_api import RequestContext
+
+from .assistance import consent_in_force
+from .base import Invalid, get_case, load, require, touch, unit_of_work
+from .cases import new_case
+from .feed import position_of
+from .host import host_client, mappings
+from .outbox import OPERATIONS, Operation, new_reference
+
+PERSON_FIELDS = ("gender", "birth_date", "birth_date_precision", "citizenships", "languages")
+"""What the beneficiary mapping brings into the CTM's person profile."""
+SHARED_FIELDS = ("gender", "birth_date", "birth_date_precision", "nationality", "languages")
+"""What the CTM sends to update the host's record: its own knowledge of the person, no more."""
+OUTGOING = ("family_name", "given_name", "middle_name", "gender", "birth_date", "nationality", "languages")
+"""What a person registered in the CTM first is created with in the host."""
+SAVE_BENEFICIARY = "SaveBeneficiary"
+PULL_FEED = "beneficiaries"
+PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class HostPerson:
+    """A search hit, for the caseworker to recognise the person; kept in no table."""
+
+    beneficiary_id: str
+    values: dict[str, Any]
+    case_id: int | None
+
+
+def search(ctx: RequestContext, data: dict[str, Any]) -> list[HostPerson]:
+    """Look the person up in the host's records of this mission (name, birth date, document number)."""
+    require(ctx, CASE_EDIT)
+    criteria = load(HostSearchSchema(), data)
+    with unit_of_work(ctx) as session:
+        client, mapping = host_client(session), mappings(session)["beneficiary"]
+        audit.record(session, ctx, "host.search", None, ["identity"])
+    page = client.find_beneficiaries(mission_code=ctx.mission.code, page_size=50, **criteria)
+    found = [(item.findtext(f"{{{HOST_NS}}}BeneficiaryId"), item) for item in page.items]
+    with unit_of_work(ctx) as session:
+        cases = dict(
+            session.execute(
+                sa.select(Case.beneficiary_id, Case.id).where(Case.beneficiary_id.in_([b for b, _ in found]))
+            ).all()
+        )
+    return [HostPerson(bid, map_in(mapping, item).values, cases.get(bid)) for bid, item in found]
+
+
+def open_from_host(ctx: RequestContext, beneficiary_id: str, data: dict[str, Any]) -> int:
+    """Open the case of a host beneficiary, its person profile filled by the mapping."""
+    require(ctx, CASE_EDIT)
+    with unit_of_work(ctx) as session:
+        client, mapping = host_client(session), mappings(session)["beneficiary"]
+    record = client.get_beneficiary(beneficiary_id)
+    mapped = _mapped(mapping, record)
+    with unit_of_work(ctx) as session:
+        case = new_case(session, ctx, beneficiary_id, data)
+        _apply_person(case.person, mapped)
+        session.add(_link(ctx, case, mapping, beneficiary_id, record))
+        audit.record(session, ctx, "host.import", case.id, ["person", "identity"])
+        return case.id
+
+
+def refresh(ctx: RequestContext, case_id: int) -> list[dict[str, Any]]:
+    """Bring the host's current record into the case; returns (and keeps) what changed."""
+    require(ctx, CASE_EDIT)
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        client = host_client(session)
+        beneficiary_id = case.beneficiary_id
+    record = client.get_beneficiary(beneficiary_id)
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        changes = _refresh_case(
+            session, ctx, case, record, mappings(session)["beneficiary"], session.get(HostLink, case_id)
+        )
+        audit.record(session, ctx, "host.refresh", case_id, ["person", "identity"])
+        return changes
+
+
+def pull(ctx: RequestContext, progress: Any = None) -> int:
+    """Refresh every linked case whose host record changed since the last pull; returns how many.
+
+    ``progress(done, total)`` is told after each page (the CLI draws a bar with it).
+    """
+    with unit_of_work(ctx) as session:
+        client = host_client(session)
+        since = position_of(session, ctx, PULL_FEED).position
+    started, refreshed, page, seen = utcnow(), 0, 1, 0
+    while True:
+        batch = client.find_beneficiaries(
+            mission_code=ctx.mission.code,
+            modified_since=datetime.fromisoformat(since) if since else None,
+            page=page,
+            page_size=PAGE_SIZE,
+        )
+        with unit_of_work(ctx) as session:
+            mapping = mappings(session)["beneficiary"]
+            ids = {item.findtext(f"{{{HOST_NS}}}BeneficiaryId"): item for item in batch.items}
+            cases = session.scalars(
+                sa.select(Case).options(sa.orm.selectinload(Case.person)).where(Case.beneficiary_id.in_(ids))
+            ).all()
+            links = {
+                link.case_id: link
+                for link in session.scalars(sa.select(HostLink).where(HostLink.case_id.in_([c.id for c in cases])))
+            }
+            for case in cases:
+                _refresh_case(session, ctx, case, ids[case.beneficiary_id], mapping, links.get(case.id))
+                refreshed += 1
+            if cases:
+                audit.record(session, ctx, "host.pull", None, ["person"])
+        seen += len(batch.items)
+        if progress:
+            progress(seen, batch.total)
+        if seen >= batch.total or not batch.items:
+            break
+        page += 1
+    with unit_of_work(ctx) as session:
+        # Records changed while this pull ran are read again next time: the host's clock decides.
+        position_of(session, ctx, PULL_FEED).position = started.isoformat()
+    return refreshed
+
+
+def register(ctx: RequestContext, data: dict[str, Any]) -> int:
+    """A person the host does not know yet: open their case and queue their creation in the host."""
+    require(ctx, CASE_EDIT)
+    values = load(RegisterPersonSchema(), data)
+    with unit_of_work(ctx) as session:
+        mapping = mappings(session)["beneficiary"]
+        reference = new_reference()
+        # Until the host has given the person an id, the case stands on the request's reference.
+        case = new_case(session, ctx, f"PENDING-{reference[4:16]}", {"opened_on": values["opened_on"]})
+        person = {name: values.get(name) for name in PERSON_FIELDS if name != "citizenships"}
+        person["citizenships"] = [values["nationality"]] if values.get("nationality") else []
+        _apply_person(case.person, person)
+        session.add(
+            Consent(
+                mission_code=ctx.mission.code,
+                case_id=case.id,
+                purpose="HostSharing",
+                items=["ConsentedToInterview", "InformedOfDataUses"],
+                given_on=values["consent_given_on"],
+                method=values["consent_method"],
+                recorded_by=actor(ctx),
+            )
+        )
+        outgoing = {
+            **{name: values.get(name) for name in OUTGOING},
+            "birth_date_precision": person["birth_date_precision"],
+            "mission_code": ctx.mission.code,
+        }
+        session.add(
+            OutboxMessage(
+                mission_code=ctx.mission.code,
+                case_id=case.id,
+                operation=SAVE_BENEFICIARY,
+                client_reference=reference,
+                payload=etree.tostring(map_out(mapping, outgoing), encoding="unicode"),
+                mapping_id=mapping.id,
+                mapping_version=str(mapping.version),
+                created_by=actor(ctx),
+            )
+        )
+        session.add(
+            HostLink(
+                mission_code=ctx.mission.code,
+                case_id=case.id,
+                mapping_id=mapping.id,
+                mapping_version=str(mapping.version),
+                sync_status=SYNC_PENDING,
+            )
+        )
+        audit.record(session, ctx, "host.register", case.id, ["person", "identity", "consent"])
+        return case.id
+
+
+def push(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
+    """Queue an update of the host's record with what the CTM knows of the person.
+
+    The update carries the host's ``RecordVersion`` this side last saw: if the host's record
+    changed since, the host answers ``CONFLICT`` and the case shows both versions.
+    """
+    require(ctx, CASE_EDIT)
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        touch(case, ctx, load(PushSchema(), data)["version"])
+        link = session.get(HostLink, case.id)
+        if link is None or link.beneficiary_id is None:
+            raise Invalid({"host": [N_("The person is not in the host's records yet.")]})
+        if consent_in_force(session, case.id, "HostSharing") is None:
+            raise Invalid({"host": [N_("The person's consent to sharing with the host is not in force.")]})
+        if session.scalar(
+            sa.select(OutboxMessage.id).where(OutboxMessage.case_id == case.id, OutboxMessage.status.in_(OUTBOX_OPEN))
+        ):
+            raise Invalid({"host": [N_("An earlier change is still on its way to the host.")]})
+        if data.get("keep") == "ours" and link.conflict:
+            link.host_version = link.conflict["host_version"]  # the user saw the host's version and keeps theirs
+        mapping = mappings(session)["beneficiary"]
+        ours = _shared(case.person)
+        update = {"beneficiary_id": link.beneficiary_id, "record_version": link.host_version, "fields": ours}
+        session.add(
+            OutboxMessage(
+                mission_code=ctx.mission.code,
+                case_id=case.id,
+                operation=SAVE_BENEFICIARY,
+                client_reference=new_reference(),
+                payload=json.dumps(update, default=str),
+                mapping_id=mapping.id,
+                mapping_version=str(mapping.version),
+                created_by=actor(ctx),
+            )
+        )
+        link.sync_status, link.error, link.conflict = SYNC_PENDING, None, None
+        audit.record(session, ctx, "host.push", case.id, ["person", "identity"])
+
+
+def _shared(person: PersonProfile) -> dict[str, Any]:
+    values = {name: getattr(person, name) for name in SHARED_FIELDS if name != "nationality"}
+    values["nationality"] = person.citizenships[0] if person.citizenships else None
+    return values
+
+
+def link_of(ctx: RequestContext, case_id: int) -> HostLink | None:
+    """The case's link to the host, for the case page (detached)."""
+    require(ctx, CASE_VIEW)
+    with unit_of_work(ctx) as session:
+        link = session.get(HostLink, case_id)
+        if link is not None:
+            session.expunge(link)
+        return link
+
+
+# -- shared by import, refresh and pull --------------------------------------------------------
+
+
+def _mapped(mapping: Mapping, record: etree._Element) -> dict[str, Any]:
+    result = map_in(mapping, record)
+    if result.errors:
+        raise Invalid({"host": [N_("The host's record does not fit the mission's mapping: ask an integrator.")]})
+    return {name: result.values.get(name) for name in PERSON_FIELDS}
+
+
+def _apply_person(person: PersonProfile, values: dict[str, Any]) -> list[dict[str, Any]]:
+    changes = []
+    for name in PERSON_FIELDS:
+        before, after = getattr(person, name), values.get(name)
+        if name in ("citizenships", "languages"):
+            after = list(after or [])
+        elif name == "birth_date_precision":
+            after = after or "Unknown"
+        if before != after:
+            changes.append({"field": name, "before": _plain(before), "after": _plain(after)})
+            setattr(person, name, after)
+    return changes
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _typed(name: str, value: Any) -> Any:
+    """A value back from the outbox's JSON (dates travel as ISO text)."""
+    return date.fromisoformat(value) if name == "birth_date" and value else value
+
+
+def _version(record: etree._Element) -> int | None:
+    text = record.findtext(f"{{{HOST_NS}}}RecordVersion")
+    return int(text) if text else None
+
+
+def _link(ctx: RequestContext, case: Case, mapping: Mapping, beneficiary_id: str, record: etree._Element) -> HostLink:
+    return HostLink(
+        mission_code=ctx.mission.code,
+        case_id=case.id,
+        beneficiary_id=beneficiary_id,
+        host_version=_version(record),
+        mapping_id=mapping.id,
+        mapping_version=str(mapping.version),
+        sync_status=SYNC_SYNCED,
+        synced_at=utcnow(),
+        changes=[],
+    )
+
+
+def _refresh_case(
+    session: Session,
+    ctx: RequestContext,
+    case: Case,
+    record: etree._Element,
+    mapping: Mapping,
+    link: HostLink | None,
+) -> list[dict[str, Any]]:
+    changes = _apply_person(case.person, _mapped(mapping, record))
+    if link is None:
+        link = _link(ctx, case, mapping, case.beneficiary_id, record)
+        session.add(link)
+    link.host_version, link.mapping_id, link.mapping_version = _version(record), mapping.id, str(mapping.version)
+    link.sync_status, link.synced_at, link.error, link.conflict = SYNC_SYNCED, utcnow(), None, None
+    link.changes = changes
+    return changes
+
+
+# -- the relay's side: creating the person in the host --------------------------------------------
+
+
+def _send(client: HostClient, message: OutboxMessage, in_force: dict[str, Mapping]) -> dict[str, Any]:
+    if message.payload.startswith("{"):
+        return _send_update(client, message, in_force)
+    saved = client.save_beneficiary(parse(message.payload.encode()), message.client_reference)
+    return {"beneficiary_id": saved.beneficiary_id, "record_version": saved.record_version}
+
+
+def _send_update(client: HostClient, message: OutboxMessage, in_force: dict[str, Mapping]) -> dict[str, Any]:
+    """The host's record as it is now, with the CTM's fields over it, at the version the CTM last saw."""
+    update = json.loads(message.payload)
+    mapping = in_force[message.mapping_id]
+    current = map_in(mapping, client.get_beneficiary(update["beneficiary_id"])).values
+    ours = {name: _typed(name, value) for name, value in update["fields"].items()}
+    record = {**current, **ours, "record_version": update["record_version"]}
+    try:
+        saved = client.save_beneficiary(map_out(mapping, record), message.client_reference)
+    except HostFault as fault:
+        if fault.code == "CONFLICT":
+            fault.details = {
+                "ours": {k: _plain(v) for k, v in ours.items()},
+                "host": {k: _plain(current.get(k)) for k in ours},
+                "host_version": current.get("record_version"),
+            }
+        raise
+    return {"beneficiary_id": saved.beneficiary_id, "record_version": saved.record_version}
+
+
+def _apply(session: Session, message: OutboxMessage) -> None:
+    link = session.get(HostLink, message.case_id)
+    if link is None:
+        return
+    if message.status == OUT_DONE:
+        case = session.get(Case, message.case_id)
+        case.beneficiary_id = link.beneficiary_id = message.result["beneficiary_id"]
+        link.host_version, link.sync_status, link.synced_at = message.result["record_version"], SYNC_SYNCED, utcnow()
+        link.error = link.conflict = None
+        message.payload = ""  # what went out now lives in the host; the CTM keeps no copy
+    elif message.status == OUT_FAILED:
+        link.sync_status = SYNC_CONFLICT if message.error_code == "CONFLICT" else SYNC_FAILED
+        link.error = message.error
+        link.conflict = message.result if link.sync_status == SYNC_CONFLICT else None
+    else:
+        link.sync_status, link.error = SYNC_PENDING, None
+
+
+OPERATIONS[SAVE_BENEFICIARY] = Operation(send=_send, apply=_apply)

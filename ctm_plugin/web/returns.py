@@ -1,0 +1,81 @@
+"""The return tab: the case's voluntary returns as the host reports them, and booking one.
+
+Every case viewer sees the returns; only a movement officer (``ctm.return.book``) gets the
+booking form. Until the host has accepted a booking, its outbox message says where it stands.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ctm_plugin import i18n
+from ctm_plugin.domain.case import Case
+from ctm_plugin.schemas.returns import ESCORT_LABELS, ESCORTS, ReturnBookingSchema
+from ctm_plugin.security.permissions import CASE_VIEW, RETURN_BOOK
+from ctm_plugin.services import returns as service
+from ctm_plugin.web import RECORD, dates, page
+from ctm_plugin.web.pages import CaseTab, register_tab, show, submit
+from mimosa_host.plugin_api import RequestContext, current_context
+
+AIRPORTS = ("origin_location", "destination_location")
+
+
+def leg_time(value: Any) -> str:
+    """A leg's departure or arrival as the host gave it (ISO 8601), in the reader's format."""
+    if not value:
+        return "—"
+    try:
+        return dates.moment(datetime.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def _load(_session: Session, case: Case) -> dict[str, Any]:
+    ctx = current_context()
+    citizenships = case.person.citizenships if case.person is not None else []
+    return {
+        "returns": service.returns_of_case(ctx, case.id),
+        "escort_words": {code: i18n._(ESCORT_LABELS[code]) for code in ESCORTS},
+        "leg_time": leg_time,
+        # The form's starting points: from this mission's country, to the person's first citizenship.
+        "default_origin": ctx.mission.country,
+        "default_destination": citizenships[0] if citizenships else None,
+    }
+
+
+RETURN = register_tab(
+    CaseTab(
+        id="ctm.return",
+        label=i18n.N_("Return"),
+        endpoint="ctm.returns",
+        template="returns.html",
+        field_group="return",
+        load=_load,
+    )
+)
+
+
+@page(RECORD + "/return", CASE_VIEW)
+def returns(record_ref: str):  # noqa: ANN201
+    return show(RETURN, record_ref)
+
+
+def _book(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
+    # Airport codes are capitals; accept them typed in lower case.
+    cleaned = {name: value.strip().upper() if name in AIRPORTS else value for name, value in data.items()}
+    return service.book_return(ctx, case_id, cleaned)
+
+
+@page(RECORD + "/return/book", RETURN_BOOK, methods=("POST",))
+def book_return(record_ref: str):  # noqa: ANN201
+    return submit(
+        RETURN,
+        record_ref,
+        "book",
+        ReturnBookingSchema,
+        _book,
+        i18n.N_("The return is booked: it is queued for the host."),
+    )

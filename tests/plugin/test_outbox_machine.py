@@ -1,0 +1,185 @@
+"""A hypothesis state machine drives random sequences of bookings, relay rounds, host faults
+(down, slow, 503, reply lost after commit, a change delivered twice), relay crashes and clock
+jumps against the reference host over HTTP, and checks after every step that no booking is
+lost and none is doubled; at the end a healthy host gets every booking exactly once.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from world import OPENED, World
+
+from ctm_plugin.adapters.mimosa.client import Connection, HostClient
+from ctm_plugin.domain.assistance import Consent
+from ctm_plugin.domain.returns import ReturnBooking
+from ctm_plugin.domain.sync import OUTBOX_OPEN, OutboxMessage
+from ctm_plugin.services import feed, outbox, people, returns
+from mimosa_host.demo import api_credentials
+from mimosa_host.models import movement_beneficiary
+from mimosa_host.soap.travel_desk import book_requested
+
+POOL = [f"BEN-1{n:06d}" for n in range(6, 41)]  # THA demo beneficiaries with no seeded movement
+PER_EXAMPLE = 5
+EXAMPLES = len(POOL) // PER_EXAMPLE
+TIMEOUT = 0.6
+"""The relay's operation timeout here; the host's added latency exceeds it."""
+
+
+def _movements_per_person(w: World, people_: list[str]) -> dict[str, int]:
+    with w.rt.factory() as s:
+        rows = s.execute(
+            sa.select(movement_beneficiary.c.beneficiary_id, sa.func.count())
+            .where(movement_beneficiary.c.beneficiary_id.in_(people_))
+            .group_by(movement_beneficiary.c.beneficiary_id)
+        ).all()
+    return dict(rows)
+
+
+@pytest.mark.parametrize("seed", [0])
+def test_no_booking_is_lost_or_doubled(w: World, connected, seed: int) -> None:  # noqa: ANN001
+    from test_host_sync import booking_form, job_ctx
+
+    ctx = job_ctx(w)
+    pool = iter(POOL)
+
+    def fresh_people() -> dict[str, int]:
+        """The next people of the pool, each with a case opened from the host and return consent."""
+        case_of = {}
+        for person in [next(pool) for _ in range(PER_EXAMPLE)]:
+            case_of[person] = people.open_from_host(w.ctx("caseworker"), person, {"opened_on": OPENED})
+            with w.rt.factory() as s, s.begin():
+                s.add(
+                    Consent(
+                        mission_code="THA",
+                        case_id=case_of[person],
+                        purpose="Return",
+                        items=["ConsentedToInterview"],
+                        given_on=datetime(2026, 2, 3).date(),
+                        method="Written",
+                        recorded_by="caseworker",
+                    )
+                )
+        return case_of
+
+    username, password = api_credentials("THA")
+    healthy = HostClient(Connection(connected.base_url, username, password, operation_timeout=TIMEOUT))
+    down = HostClient(Connection("http://127.0.0.1:9/", username, password, operation_timeout=TIMEOUT))
+    faults = connected.faults
+
+    class Outbox(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.now = datetime.now(UTC)
+            self.rng = random.Random(seed)
+            self.booked: set[str] = set()
+            self.case_of = fresh_people()
+            self.people = sorted(self.case_of)
+
+        def _relay(self, client: HostClient = healthy) -> None:
+            outbox.relay(ctx, client=client, now=lambda: self.now, rng=self.rng)
+
+        @rule(index=st.integers(min_value=0, max_value=PER_EXAMPLE - 1))
+        def book(self, index: int) -> None:
+            person = self.people[index]
+            if person in self.booked:
+                return
+            case_id = self.case_of[person]
+            returns.book_return(w.ctx("movement"), case_id, booking_form(w, case_id))
+            self.booked.add(person)
+
+        @rule()
+        def relay_round(self) -> None:
+            self._relay()
+
+        @rule()
+        def host_down(self) -> None:
+            self._relay(down)
+
+        @rule()
+        def host_slow(self) -> None:
+            faults.latency = TIMEOUT + 0.4
+            try:
+                self._relay()
+            finally:
+                faults.latency = 0
+
+        @rule()
+        def host_503(self) -> None:
+            faults.unavailable = 1
+            self._relay()
+            faults.unavailable = 0
+
+        @rule()
+        def reply_lost_after_commit(self) -> None:
+            faults.drop_reply = 1
+            self._relay()
+            faults.drop_reply = 0
+
+        @rule()
+        def relay_crashes_after_claiming(self) -> None:
+            outbox._claim(ctx, self.now, 1)  # the worker dies here: its lease runs out later
+
+        @rule(minutes=st.integers(min_value=1, max_value=30))
+        def clock_moves_on(self, minutes: int) -> None:
+            self.now += timedelta(minutes=minutes)
+
+        @rule(twice=st.booleans())
+        def travel_desk_and_feed(self, twice: bool) -> None:
+            book_requested(w.rt.factory, datetime.now(UTC), delay=timedelta(0))
+            faults.duplicate_changes = 1 if twice else 0
+            feed.apply_movement_changes(ctx, client=healthy)
+            faults.duplicate_changes = 0
+
+        @invariant()
+        def never_doubled(self) -> None:
+            assert all(count <= 1 for count in _movements_per_person(w, self.people).values())
+
+        @invariant()
+        def never_lost(self) -> None:
+            cases = list(self.case_of.values())
+            with w.rt.factory() as s:
+                bookings = s.scalar(sa.select(sa.func.count()).where(ReturnBooking.case_id.in_(cases)))
+                messages = s.scalars(sa.select(OutboxMessage.status).where(OutboxMessage.case_id.in_(cases))).all()
+            assert bookings == len(self.booked) == len(messages)
+            assert set(messages) <= {*OUTBOX_OPEN, "done"}  # nothing failed, dead or gone here
+
+        def teardown(self) -> None:
+            for _ in range(outbox.MAX_ATTEMPTS):  # a healthy host, time enough: everything arrives
+                self.now += timedelta(hours=1)
+                self._relay()
+            cases = list(self.case_of.values())
+            with w.rt.factory() as s:
+                assert set(s.scalars(sa.select(OutboxMessage.status).where(OutboxMessage.case_id.in_(cases)))) <= {
+                    "done"
+                }
+                booked_ids = set(
+                    s.scalars(sa.select(ReturnBooking.movement_id).where(ReturnBooking.case_id.in_(cases)))
+                )
+                hosted = set(
+                    s.scalars(
+                        sa.select(movement_beneficiary.c.movement_id).where(
+                            movement_beneficiary.c.beneficiary_id.in_(self.people)
+                        )
+                    )
+                )
+            assert booked_ids == hosted
+            assert _movements_per_person(w, self.people) == dict.fromkeys(self.booked, 1)
+
+    run_state_machine_as_test(
+        Outbox,
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=25,
+            deadline=None,
+            derandomize=True,
+            phases=(Phase.explicit, Phase.generate),  # no shrinking: each example takes fresh people
+            suppress_health_check=list(HealthCheck),
+        ),
+    )

@@ -1,0 +1,64 @@
+"""The demo seen through its users (:class:`World`), for the plugin's service tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ctm_plugin.domain.audit import AuditEvent
+from ctm_plugin.domain.case import Case
+from ctm_plugin.domain.models import Base as CtmBase
+from ctm_plugin.services import cases
+from mimosa_host.context import build_context
+from mimosa_host.models import Mission, User
+from mimosa_host.plugin_api import RequestContext
+
+THA_PERSON = "BEN-1000001"
+THA_OTHER_PERSON = "BEN-1000002"
+KHM_PERSON = "BEN-2000001"
+OPENED = "2026-02-03"  # a past date: the case number takes its year
+
+
+class World:
+    """The demo runtime seen through its users, with read-outs that bypass the mission scope."""
+
+    def __init__(self, rt) -> None:  # noqa: ANN001 - a Runtime
+        self.rt = rt
+        self._contexts: dict[tuple[str, str], RequestContext] = {}
+
+    def ctx(self, username: str, mission: str = "THA") -> RequestContext:
+        if (username, mission) not in self._contexts:
+            with self.rt.factory() as s:
+                user = s.scalar(sa.select(User).where(User.username == username))
+                ctx, _enabled = build_context(s, self.rt.host, self.rt.factory, s.get(Mission, mission), user, "en")
+            self._contexts[username, mission] = ctx
+        return self._contexts[username, mission]
+
+    def open(self, person: str = THA_PERSON, username: str = "caseworker", mission: str = "THA") -> int:
+        return cases.open_case(self.ctx(username, mission), person, {"opened_on": OPENED})
+
+    def version(self, case_id: int) -> int:
+        with self.rt.engine.connect() as conn:
+            return conn.scalar(sa.select(Case.version).where(Case.id == case_id))
+
+    def one(self, model: type, **where: Any) -> Any:
+        with self.rt.factory() as s:
+            return s.scalars(sa.select(model).filter_by(**where)).one()
+
+    def all(self, model: type, **where: Any) -> list:
+        with self.rt.factory() as s:
+            return list(s.scalars(sa.select(model).filter_by(**where).order_by(model.id)))
+
+    def snapshot(self) -> dict[str, list[tuple]]:
+        """Every row of every CTM table, to show that a refused use case saved nothing."""
+        with self.rt.engine.connect() as conn:
+            return {
+                table.name: [tuple(row) for row in conn.execute(sa.select(table).order_by(*table.primary_key))]
+                for table in CtmBase.metadata.sorted_tables
+            }
+
+    def audit_rows(self) -> list[dict[str, Any]]:
+        with self.rt.engine.connect() as conn:
+            table = AuditEvent.__table__
+            return [dict(row._mapping) for row in conn.execute(sa.select(table).order_by(table.c.id))]
