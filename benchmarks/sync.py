@@ -47,7 +47,7 @@ from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case, PersonProfile
 from ctm_plugin.domain.models import MissionActivation
 from ctm_plugin.domain.returns import ReturnBooking
-from ctm_plugin.domain.sync import OUT_DONE, FeedPosition, HostLink, OutboxMessage
+from ctm_plugin.domain.sync import BENEFICIARY_FEED, OUT_DONE, FeedPosition, HostLink, OutboxMessage
 from ctm_plugin.hooks.jobs import mimosa_jobs
 from ctm_plugin.mappings.engine import default_mappings, map_in, map_out
 from ctm_plugin.schemas.returns import ReturnBookingSchema
@@ -422,7 +422,7 @@ def bench_pull(rt: Runtime, client: HostClient, backend: str) -> None:
         """As before the first pull: no position, and profiles the host's records will all change."""
         person = PersonProfile.__table__
         with rt.engine.begin() as conn:
-            conn.execute(sa.delete(FeedPosition.__table__).where(FeedPosition.__table__.c.feed == people.PULL_FEED))
+            conn.execute(sa.delete(FeedPosition.__table__).where(FeedPosition.__table__.c.feed == BENEFICIARY_FEED))
             conn.execute(
                 sa.update(person)
                 .where(person.c.case_id.in_(case_ids))

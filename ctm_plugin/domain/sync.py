@@ -27,6 +27,13 @@ OUTBOX_OPEN = (OUT_PENDING, OUT_SENDING, OUT_UNKNOWN)
 """States the relay still works on."""
 
 
+BENEFICIARY_FEED = "beneficiaries"
+"""Host records changed since the last pull (``FindBeneficiaries`` with ``ModifiedSince``)."""
+MOVEMENT_FEED = "movement_changes"
+"""The host's movement change feed (``GetMovementChanges`` from a token)."""
+FEEDS = (BENEFICIARY_FEED, MOVEMENT_FEED)
+
+
 class HostLink(MissionScoped, Base):
     """How a case's person is tied to the host's ``Beneficiary``, and how the last exchange went."""
 

@@ -12,14 +12,13 @@ from sqlalchemy.orm import Session
 
 from ctm_plugin.adapters.mimosa.client import HostClient, MovementChange
 from ctm_plugin.domain.returns import ReturnBooking
-from ctm_plugin.domain.sync import AppliedChange, FeedPosition, OutboxMessage
+from ctm_plugin.domain.sync import MOVEMENT_FEED, AppliedChange, FeedPosition, OutboxMessage
 from ctm_plugin.security import audit
 from mimosa_host.plugin_api import RequestContext
 
 from .base import unit_of_work
 from .host import host_client
 
-MOVEMENT_FEED = "movement_changes"
 BATCH = 500
 
 

@@ -29,6 +29,7 @@ from ctm_plugin.adapters.mimosa.errors import HostFault, HostProtocolError, Host
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.domain.sync import (
+    FEEDS,
     OUT_DEAD,
     OUT_DISCARDED,
     OUT_DONE,
@@ -293,4 +294,5 @@ def feed_positions(ctx: RequestContext) -> dict[str, str | None]:
     """Where the mission's reading of each host feed stands."""
     require(ctx, SYNC_VIEW)
     with unit_of_work(ctx) as session:
-        return dict(session.execute(sa.select(FeedPosition.feed, FeedPosition.position)).all())
+        read = dict(session.execute(sa.select(FeedPosition.feed, FeedPosition.position)).all())
+    return {feed: read.get(feed) for feed in FEEDS}

@@ -23,6 +23,7 @@ from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case, PersonProfile
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.sync import (
+    BENEFICIARY_FEED,
     OUT_DONE,
     OUT_FAILED,
     OUTBOX_OPEN,
@@ -56,7 +57,6 @@ SHARED_FIELDS = ("gender", "birth_date", "birth_date_precision", "nationality", 
 OUTGOING = ("family_name", "given_name", "middle_name", "gender", "birth_date", "nationality", "languages")
 """What a person registered in the CTM first is created with in the host."""
 SAVE_BENEFICIARY = "SaveBeneficiary"
-PULL_FEED = "beneficiaries"
 PAGE_SIZE = 200
 
 
@@ -126,7 +126,7 @@ def pull(ctx: RequestContext, progress: Any = None) -> int:
     """
     with unit_of_work(ctx) as session:
         client = host_client(session)
-        since = position_of(session, ctx, PULL_FEED).position
+        since = position_of(session, ctx, BENEFICIARY_FEED).position
     started, refreshed, page, seen = utcnow(), 0, 1, 0
     while True:
         batch = client.find_beneficiaries(
@@ -158,7 +158,7 @@ def pull(ctx: RequestContext, progress: Any = None) -> int:
         page += 1
     with unit_of_work(ctx) as session:
         # Records changed while this pull ran are read again next time: the host's clock decides.
-        position_of(session, ctx, PULL_FEED).position = started.isoformat()
+        position_of(session, ctx, BENEFICIARY_FEED).position = started.isoformat()
     return refreshed
 
 

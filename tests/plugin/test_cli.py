@@ -1,0 +1,128 @@
+"""``ctm`` as an integrator uses it: mapping tools anywhere, sync and outbox under ``mimosa-host ctm``."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from test_host_sync import booking_form, consent, relay
+from world import OPENED, World
+
+from ctm_plugin.cli import main as ctm
+from ctm_plugin.domain.sync import OutboxMessage
+from ctm_plugin.mappings.engine import DEFAULT_DIR
+from ctm_plugin.services import people, returns
+from mimosa_host.cli import main as host_cli
+
+SAMPLE = Path(__file__).resolve().parents[2] / "ctm_plugin" / "mappings" / "testdata" / "beneficiary.xml"
+BENEFICIARY = DEFAULT_DIR / "beneficiary.toml"
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(ctm, list(args))
+    return result.exit_code, result.output
+
+
+# -- mappings ------------------------------------------------------------------------------------
+
+
+def test_validate_checks_the_defaults_and_names_file_field_and_line_of_a_bad_one(tmp_path: Path):
+    code, output = run("mappings", "validate")
+    assert code == 0 and "the beneficiary mapping, version 1, is valid." in output
+    bad = tmp_path / "bad.toml"
+    bad.write_text(BENEFICIARY.read_text().replace('converter = "date"', 'converter = "daet"', 1))
+    line = next(n for n, text in enumerate(bad.read_text().splitlines(), 1) if "daet" in text)
+    code, output = run("mappings", "validate", str(bad))
+    assert code == 1
+    assert f"{bad}:{line}: fields.birth_date.converter: Unknown converter daet" in output
+
+
+def test_test_maps_a_sample_and_prints_the_record():
+    code, output = run("mappings", "test", str(BENEFICIARY), "--sample", str(SAMPLE))
+    assert code == 0, output
+    assert "birth_date = 1998-01-01" in output and "birth_date_precision = Year" in output
+    assert "gender = Feminine" in output and "languages = [vie, tha]" in output
+
+
+@pytest.fixture
+def listener():  # noqa: ANN201
+    """A loopback socket that counts connections: hostile XML must not make the tools reach out."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    yield server
+    server.close()
+
+
+def test_test_refuses_hostile_samples_without_reaching_anything(tmp_path: Path, listener):  # noqa: ANN001
+    port = listener.getsockname()[1]
+    canary = tmp_path / "canary.txt"
+    canary.write_text("CANARY-42")
+    hostile = {
+        "doctype": f'<!DOCTYPE b [<!ENTITY x SYSTEM "file://{canary}">]><b>&x;</b>',
+        "external-dtd": f'<!DOCTYPE b SYSTEM "http://127.0.0.1:{port}/x.dtd"><b/>',
+        "bomb": '<!DOCTYPE b [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><b>&b;</b>',
+        "oversized": "<b>" + "x" * (2 * 1024 * 1024) + "</b>",
+    }
+    for name, xml in hostile.items():
+        sample = tmp_path / f"{name}.xml"
+        sample.write_text(xml)
+        code, output = run("mappings", "test", str(BENEFICIARY), "--sample", str(sample))
+        assert code == 1 and "The sample was refused" in output, name
+        assert "CANARY-42" not in output
+    with pytest.raises(TimeoutError):
+        listener.accept()
+
+
+def test_diff_says_what_changed_between_two_versions(tmp_path: Path):
+    changed = tmp_path / "beneficiary-v2.toml"
+    text = BENEFICIARY.read_text().replace("version = 1", "version = 2", 1)
+    changed.write_text(text.replace('X = "NonConforming"', 'X = "NonSpecifiedUnknown"', 1))
+    code, output = run("mappings", "diff", str(BENEFICIARY), str(changed))
+    assert code == 1, output
+    assert "version" in output and "gender" in output and "NonConforming" in output
+    assert run("mappings", "diff", str(BENEFICIARY), str(BENEFICIARY)) == (0, "No differences.\n")
+
+
+def test_sync_commands_need_the_host(tmp_path: Path):
+    code, output = run("sync", "status", "--mission", "THA")
+    assert code == 1 and "mimosa-host ctm" in output
+
+
+# -- under mimosa-host: sync and outbox ---------------------------------------------------------
+
+
+@pytest.fixture
+def host(w: World, database_url: str):  # noqa: ANN201
+    def invoke(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(host_cli, ["--database", database_url, "ctm", *args])
+        return result.exit_code, result.output
+
+    return invoke
+
+
+def test_status_and_pull_and_the_outbox_from_the_command_line(w: World, connected, host):  # noqa: ANN001
+    case_id = people.open_from_host(w.ctx("caseworker"), "BEN-1000001", {"opened_on": OPENED})
+    consent(w, case_id)
+    returns.book_return(w.ctx("movement"), case_id, booking_form(w, case_id))
+
+    code, output = host("sync", "status", "--mission", "THA")
+    assert code == 0 and "pending    1" in output and "feed beneficiaries: not read yet" in output
+    code, output = host("sync", "pull", "--mission", "THA")
+    assert code == 0 and "1 case(s) refreshed" in output
+
+    with w.rt.factory() as s, s.begin():  # a booking the host refuses: it fails with the host's message
+        message = s.scalars(sa.select(OutboxMessage)).one()
+        message.payload = message.payload.replace("BEN-1000001", "BEN-9999999")
+    relay(w)
+    code, output = host("outbox", "list", "--mission", "THA", "--status", "failed")
+    assert code == 0 and "BookMovement" in output and "failed" in output and "attempts=1" in output
+    assert host("outbox", "retry", "--mission", "THA", str(message.id))[0] == 0
+    assert w.one(OutboxMessage, id=message.id).status == "pending"
+    assert host("outbox", "discard", "--mission", "THA", str(message.id))[0] == 0
+    code, output = host("outbox", "retry", "--mission", "THA", str(message.id))
+    assert code == 1 and "discarded: nothing to retry" in output
+    code, output = host("sync", "status", "--mission", "MDA")
+    assert code == 1 and "not enabled in a mission 'MDA'" in output
