@@ -176,7 +176,8 @@ def serving(rt: Runtime) -> Iterator[LiveHost]:
 
     app = create_app(rt)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-host", daemon=True)
+    # A short poll interval: shutting the server down waits for it, after every test.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="live-host", daemon=True)
     thread.start()
     try:
         yield LiveHost(f"http://127.0.0.1:{server.server_port}", app, rt)

@@ -22,6 +22,7 @@ from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import HostLink, OutboxMessage
 from ctm_plugin.services import feed, outbox, people, returns
 from ctm_plugin.services.base import Invalid
+from mimosa_host.demo import api_credentials
 from mimosa_host.models import Beneficiary, Movement, movement_beneficiary
 from mimosa_host.soap import movements as host_movements
 
@@ -322,3 +323,68 @@ def test_a_stale_record_version_is_a_conflict_showing_both_versions_and_nothing_
     assert relay(w).done == 1
     with w.rt.factory() as s:
         assert s.get(Beneficiary, THA_PERSON).languages == ["khm"]
+
+
+def test_bad_credentials_fail_the_booking_with_the_hosts_word_and_a_retry_after_the_fix_sends_it_once(
+    w: World, booked: int
+):
+    from ctm_plugin.domain.models import MissionActivation
+
+    with w.rt.factory() as s, s.begin():
+        s.get(MissionActivation, "THA").soap_password = "not-the-password"
+    before = movements_of(w)
+    assert relay(w).failed == 1
+    message = w.one(OutboxMessage, operation="BookMovement")
+    assert (message.status, message.error_code) == ("failed", "UNAUTHORIZED")
+    with w.rt.factory() as s, s.begin():  # the integrator corrects the mission's settings
+        s.get(MissionActivation, "THA").soap_password = api_credentials("THA")[1]
+    outbox.retry(w.ctx("integrator"), message.id)
+    assert relay(w).done == 1
+    assert movements_of(w) == before + 1
+
+
+def test_a_mission_whose_ctm_is_disabled_keeps_its_queue_paused_until_it_is_enabled_again(w: World, booked: int):
+    from mimosa_host import enablement
+    from mimosa_host.context import system_context
+    from mimosa_host.jobs import JobRunner
+    from mimosa_host.models import Mission, PluginEnablement
+
+    with w.rt.factory() as s, s.begin():
+        enablement.disable(
+            s, w.rt.host, "THA", "ctm", system_context(s, w.rt.host, w.rt.factory, s.get(Mission, "THA"))
+        )
+    JobRunner(w.rt).run_due(force=True)
+    assert w.one(OutboxMessage, operation="BookMovement").status == "pending"
+    with w.rt.factory() as s, s.begin():
+        settings = (
+            s.scalars(sa.select(PluginEnablement).filter_by(mission_code="THA", plugin_name="ctm")).one().settings
+        )
+        ctx = system_context(s, w.rt.host, w.rt.factory, s.get(Mission, "THA"))
+        enablement.enable(s, w.rt.host, "THA", "ctm", settings, ctx)
+    JobRunner(w.rt).run_due(force=True)
+    assert w.one(OutboxMessage, operation="BookMovement").status == "done"
+    assert w.one(ReturnBooking, id=booked).status == "REQUESTED"
+
+
+def test_a_bad_mapping_override_is_refused_naming_where_and_the_mapping_in_force_stays(w: World, connected):  # noqa: ANN001
+    from mimosa_host import enablement
+    from mimosa_host.context import system_context
+    from mimosa_host.models import Mission, PluginEnablement
+
+    good = (
+        "[beneficiary]\nversion = 2\n\n[beneficiary.fields.citizenships]\n"
+        'xpath = ["m:Nationality"]\ncardinality = "many"\nconverter = "country_alpha3"\n'
+    )
+    bad = good.replace("country_alpha3", "country_alpha9")
+    with w.rt.factory() as s, s.begin():
+        settings = (
+            s.scalars(sa.select(PluginEnablement).filter_by(mission_code="THA", plugin_name="ctm")).one().settings
+        )
+        ctx = system_context(s, w.rt.host, w.rt.factory, s.get(Mission, "THA"))
+        enablement.enable(s, w.rt.host, "THA", "ctm", {**settings, "mapping_overrides": good}, ctx)
+    with pytest.raises(enablement.EnablementRefused) as refused, w.rt.factory() as s, s.begin():
+        ctx = system_context(s, w.rt.host, w.rt.factory, s.get(Mission, "THA"))
+        enablement.enable(s, w.rt.host, "THA", "ctm", {**settings, "mapping_overrides": bad}, ctx)
+    assert "mapping_overrides:7: beneficiary.fields.citizenships.converter" in str(refused.value.field_errors)
+    case_id = people.open_from_host(w.ctx("caseworker"), THA_PERSON, {"opened_on": OPENED})
+    assert w.one(HostLink, case_id=case_id).mapping_version == "1+m2"  # the good override, still in force
