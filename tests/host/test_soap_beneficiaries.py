@@ -53,9 +53,12 @@ def test_unknown_and_other_missions_records_are_faults(beneficiaries, soap_fault
     assert soap_fault(beneficiaries.GetBeneficiary, BeneficiaryId="BEN-2000001") == khm
     page = {"Page": 1, "PageSize": 10}
     assert soap_fault(beneficiaries.FindBeneficiaries, MissionCode="KHM", **page)[1] == "FORBIDDEN_MISSION"
-    assert soap_fault(beneficiaries.SaveBeneficiary, Beneficiary=new_person(MissionCode="KHM"), ClientReference="k1")[
-        1
-    ] == ("FORBIDDEN_MISSION")
+    elsewhere = new_person(MissionCode="KHM")
+    assert soap_fault(beneficiaries.SaveBeneficiary, Beneficiary=elsewhere, ClientReference="k1") == (
+        "soap:Client",
+        "FORBIDDEN_MISSION",
+        ["MissionCode"],
+    )
 
 
 def test_find_searches_only_the_callers_missions_in_stable_pages(beneficiaries, live_host) -> None:  # noqa: ANN001
@@ -105,7 +108,7 @@ def test_save_creates_then_updates_with_the_current_record_version(beneficiaries
     updated = beneficiaries.SaveBeneficiary(Beneficiary=update, ClientReference="c-2")
     assert (updated.BeneficiaryId, updated.RecordVersion) == (created.BeneficiaryId, 2)
     second = beneficiaries.GetBeneficiary(BeneficiaryId=created.BeneficiaryId)
-    assert second.Name.FamilyName == "Doe" and second.Documents is None or second.Documents.Document == []
+    assert (second.Name.FamilyName, second.Documents.Document) == ("Doe", [])
     assert second.LastModified > first.LastModified
 
     stale = update | {"Name": {"FamilyName": "Stale", "GivenName": "Jane"}}
@@ -122,7 +125,7 @@ def test_save_creates_then_updates_with_the_current_record_version(beneficiaries
 
 def test_a_repeated_client_reference_returns_the_first_answer_and_changes_nothing(
     beneficiaries, live_host, soap_fault, soap_client
-) -> None:  # noqa: ANN001, E501
+) -> None:  # noqa: ANN001
     before = count(live_host.rt, Beneficiary)
     first = beneficiaries.SaveBeneficiary(Beneficiary=new_person(), ClientReference="same")
     again = beneficiaries.SaveBeneficiary(Beneficiary=new_person(), ClientReference="same")

@@ -110,7 +110,7 @@ def test_duplicate_changes_delivers_the_first_change_twice(live_host, soap_clien
 
 def test_an_unexpected_failure_is_a_generic_server_fault(
     live_host, soap_client, soap_fault, monkeypatch, caplog
-) -> None:  # noqa: ANN001, E501
+) -> None:  # noqa: ANN001
     def broken(session, call):  # noqa: ANN001, ANN202
         raise RuntimeError(CANARY)  # the log shows this line, not the value
 

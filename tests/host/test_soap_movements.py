@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
+from itertools import pairwise
 
 import pytest
 import sqlalchemy as sa
@@ -130,9 +131,9 @@ def test_booking_checks_missions_and_beneficiaries(movements, live_host, soap_fa
     assert movements_count(live_host.rt) == before
 
 
-def test_the_status_rules_are_the_contracts() -> None:
+def test_the_status_rules_are_the_contracts_rules() -> None:
     forward = ("REQUESTED", "BOOKED", "CONFIRMED", "DEPARTED", "ARRIVED")
-    expected = {status: {after} for status, after in zip(forward, forward[1:], strict=False)}
+    expected = {status: {after} for status, after in pairwise(forward)}
     for status in forward[: forward.index("DEPARTED")]:
         expected[status].add("CANCELLED")
     expected["CONFIRMED"].add("NO_SHOW")
