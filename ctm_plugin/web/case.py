@@ -60,12 +60,19 @@ def case_overview(record_ref: str):  # noqa: ANN201
 
 @page(RECORD + "/case/open", CASE_EDIT, methods=("POST",))
 def open_case(record_ref: str):  # noqa: ANN201
+    """Open the case filled from the host's record; if the host cannot answer now, open it anyway."""
     data = form_data(OpenCaseSchema)
+    ctx = current_context()
     try:
-        cases.open_case(current_context(), record_ref, data)
+        try:
+            people.open_from_host(ctx, record_ref, data)
+            done = i18n._("The case is open, with what the host's record holds.")
+        except HOST_ERRORS:
+            cases.open_case(ctx, record_ref, data)
+            done = i18n._("The case is open. The host could not be asked for its record: refresh from the host later.")
     except Invalid as refused:
         return show(OVERVIEW, record_ref, FormState("open", refused.errors, data), status=422)
-    flash(i18n._("The case is open."), "success")
+    flash(done, "success")
     return redirect(url_for(OVERVIEW.endpoint, record_type="beneficiary", record_ref=record_ref), 303)
 
 

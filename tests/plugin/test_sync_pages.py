@@ -682,3 +682,26 @@ def test_a_host_fault_is_shown_in_the_hosts_words(login, demo, connected):  # no
     page = text(response)
     assert words("en", exchanges.REFUSED) in page
     assert 'data-value="host-message">Authentication failed</q>' in page
+
+
+def test_opening_from_the_ct_tab_fills_the_case_from_the_host_and_links_it(login, demo, connected):  # noqa: ARG001
+    caseworker = login("caseworker")
+    caseworker.get(f"{BASE}/case")
+    response = caseworker.post(f"{BASE}/case/open", {"opened_on": "2026-02-03"})
+    assert response.status_code == 303
+    page = text(caseworker.get(f"{BASE}/case"))
+    assert "The case is open, with what the host&#39;s record holds." in page
+    assert 'data-value="sync_status" data-status="synced"' in page
+    with demo.factory() as s:
+        link = s.scalars(sa.select(HostLink)).one()
+    assert (link.beneficiary_id, link.mapping_id, link.mapping_version) == (REF, "beneficiary", "1")
+
+
+def test_opening_while_the_host_is_down_opens_the_case_unlinked_and_says_so(login, demo):
+    set_host_address(demo, CLOSED_PORT)
+    caseworker = login("caseworker")
+    caseworker.get(f"{BASE}/case")
+    assert caseworker.post(f"{BASE}/case/open", {"opened_on": "2026-02-03"}).status_code == 303
+    page = text(caseworker.get(f"{BASE}/case"))
+    assert "The host could not be asked for its record: refresh from the host later." in page
+    assert 'data-status="none"' in page
