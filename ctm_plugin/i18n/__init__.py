@@ -41,3 +41,19 @@ def current_locale() -> str:
 def _(message: str, **params: object) -> str:
     text = translations(current_locale()).gettext(message)
     return text % params if params else text
+
+
+class TranslatedError(ValueError):
+    """An error whose ``message`` is a msgid of this domain, shown in the reader's language.
+
+    Its ``params`` may quote the input (a value, a line): show the message, never log it.
+    """
+
+    def __init__(self, msgid: str, **params: object) -> None:
+        super().__init__(msgid % params if params else msgid)
+        self.msgid = msgid
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        return _(self.msgid, **self.params)

@@ -20,7 +20,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from ctm_plugin.codelists import geo
 from ctm_plugin.hooks.extensions import plugin_manager
-from ctm_plugin.i18n import N_, _
+from ctm_plugin.i18n import N_, TranslatedError
 
 Params = Mapping[str, Any]
 
@@ -44,17 +44,8 @@ _DATETIME = re.compile(
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
-class ConversionError(ValueError):
+class ConversionError(TranslatedError):
     """A value that does not convert; the message may quote it: show it, never log it."""
-
-    def __init__(self, msgid: str, **params: object) -> None:
-        super().__init__(msgid % params if params else msgid)
-        self.msgid = msgid
-        self.params = params
-
-    @property
-    def message(self) -> str:
-        return _(self.msgid, **self.params)
 
 
 class RegistryError(RuntimeError):

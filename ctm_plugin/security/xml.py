@@ -16,7 +16,7 @@ import re
 
 from lxml import etree
 
-from ctm_plugin.i18n import N_, _
+from ctm_plugin.i18n import N_, TranslatedError
 
 MAX_BYTES = 2 * 1024 * 1024
 
@@ -44,17 +44,8 @@ XINCLUDE = N_("The XML carries an XInclude element, which is not accepted.")
 NOT_WELL_FORMED = N_("The XML is not well-formed (line %(line)s).")
 
 
-class HostileXML(ValueError):
+class HostileXML(TranslatedError):
     """XML refused before use; ``msgid`` and ``params`` give the reader's message through ``_``."""
-
-    def __init__(self, msgid: str, **params: object) -> None:
-        super().__init__(msgid % params if params else msgid)
-        self.msgid = msgid
-        self.params = params
-
-    @property
-    def message(self) -> str:
-        return _(self.msgid, **self.params)
 
 
 class BadXML(HostileXML):

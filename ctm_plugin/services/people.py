@@ -47,7 +47,7 @@ from .assistance import consent_in_force
 from .base import Invalid, get_case, load, require, touch, unit_of_work
 from .cases import new_case
 from .feed import position_of
-from .host import host_client, mappings
+from .host import host_beneficiary_id, host_client, mappings
 from .outbox import OPERATIONS, Operation, new_reference
 
 PERSON_FIELDS = ("gender", "birth_date", "birth_date_precision", "citizenships", "languages")
@@ -58,6 +58,7 @@ OUTGOING = ("family_name", "given_name", "middle_name", "gender", "birth_date", 
 """What a person registered in the CTM first is created with in the host."""
 SAVE_BENEFICIARY = "SaveBeneficiary"
 PAGE_SIZE = 200
+NOT_IN_HOST = N_("The person is not in the host's records yet.")
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,9 @@ def refresh(ctx: RequestContext, case_id: int) -> list[dict[str, Any]]:
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
         client = host_client(session)
-        beneficiary_id = case.beneficiary_id
+        beneficiary_id = host_beneficiary_id(session, case)
+        if beneficiary_id is None:
+            raise Invalid({"host": [NOT_IN_HOST]})
     record = client.get_beneficiary(beneficiary_id)
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
@@ -226,8 +229,10 @@ def push(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
         case = get_case(session, case_id)
         touch(case, ctx, load(PushSchema(), data)["version"])
         link = session.get(HostLink, case.id)
+        if link is None and host_beneficiary_id(session, case) is not None:
+            raise Invalid({"host": [N_("Refresh from the host first: the case has not read the host's record yet.")]})
         if link is None or link.beneficiary_id is None:
-            raise Invalid({"host": [N_("The person is not in the host's records yet.")]})
+            raise Invalid({"host": [NOT_IN_HOST]})
         if consent_in_force(session, case.id, "HostSharing") is None:
             raise Invalid({"host": [N_("The person's consent to sharing with the host is not in force.")]})
         if session.scalar(

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 from jinja2 import UndefinedError
+from page_parts import error_on, text, version
 
 from ctm_plugin.domain.assistance import AssistanceService, Consent, Referral
 from ctm_plugin.domain.case import Case, CaseHandover
@@ -32,30 +33,6 @@ REF = "BEN-1000001"
 BASE = f"/m/{MISSION}/plugins/ctm/records/beneficiary/{REF}"
 TABS = ("ctm.screening", "ctm.process", "ctm.assistance", "ctm.consent")
 CONFLICT = html.escape(Conflict.message)
-
-
-def text(response) -> str:  # noqa: ANN001
-    return response.get_data(as_text=True)
-
-
-def version(page: str) -> str:
-    match = re.search(r'name="version" value="(\d+)"', page)
-    assert match, "the page has no form with the case version"
-    return match.group(1)
-
-
-def field(page: str, form: str, name: str) -> str:
-    """The markup of one field of one form (from its data-field to the next field)."""
-    start = page.index(f'data-form="{form}"')
-    end = page.find("</form>", start)
-    body = page[start:end]
-    at = body.index(f'data-field="{name}"')
-    following = body.find("data-field=", at + 1)
-    return body[at : following if following != -1 else len(body)]
-
-
-def error_on(page: str, form: str, name: str) -> bool:
-    return 'class="ctm-error"' in field(page, form, name)
 
 
 def count(demo, model) -> int:  # noqa: ANN001

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from markupsafe import Markup, escape
+from page_parts import error_on, field, text, version
 
 from ctm_plugin import i18n
 from ctm_plugin.domain.assistance import Consent
@@ -44,10 +45,6 @@ CLOSED_PORT = "http://127.0.0.1:9/"
 """The discard port: nothing listens there, so the host cannot be reached."""
 
 
-def text(response) -> str:  # noqa: ANN001
-    return response.get_data(as_text=True)
-
-
 def words(locale: str, msgid: str, **params: object) -> str:
     """What a template's ``_()`` shows for ``msgid`` in ``locale``: the catalog's text as is, the values escaped."""
     return str(Markup(i18n.translations(locale).gettext(msgid)) % params)
@@ -57,25 +54,6 @@ def said(locale: str, msgid: str, **params: object) -> str:
     """What the page shows for ``msgid`` translated in Python (a label, a state in words): all of it escaped."""
     translated = i18n.translations(locale).gettext(msgid)
     return str(escape(translated % params if params else translated))
-
-
-def field(page: str, form: str, name: str) -> str:
-    start = page.index(f'data-form="{form}"')
-    end = page.find("</form>", start)
-    body = page[start:end]
-    at = body.index(f'data-field="{name}"')
-    following = body.find("data-field=", at + 1)
-    return body[at : following if following != -1 else len(body)]
-
-
-def error_on(page: str, form: str, name: str) -> bool:
-    return 'class="ctm-error"' in field(page, form, name)
-
-
-def version(page: str) -> str:
-    match = re.search(r'name="version" value="(\d+)"', page)
-    assert match, "the page has no form with the case version"
-    return match.group(1)
 
 
 def context(demo, username: str, mission: str = MISSION) -> RequestContext:  # noqa: ANN001
