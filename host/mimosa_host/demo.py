@@ -210,3 +210,7 @@ def print_logins(echo: Callable[[str], None]) -> None:
             f"  {username:<16} {password_for(username):<28} {display} — {', '.join(roles)} in {where}"
             + (" (HQ administrator)" if hq else "")
         )
+    echo("SOAP API users (WS-Security UsernameToken, digest):")
+    for code in CTM_MISSIONS:
+        username, password = api_credentials(code)
+        echo(f"  {username:<16} {password:<28} bound to {code}")
