@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -100,15 +100,21 @@ def relay(
     client: HostClient | None = None,
     limit: int = BATCH,
 ) -> RelayReport:
-    """Send the mission's due messages, one at a time, in the order they were queued."""
+    """Send the mission's due messages in the order they were queued, each at most once a run.
+
+    One message is claimed at a time, just before it is sent, so that a lease never runs out
+    on a message still waiting its turn here.
+    """
     rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
-    report = RelayReport()
-    for message_id, in_doubt in _claim(ctx, now(), limit):
+    report, tried = RelayReport(), []
+    while len(tried) < limit and (claimed := _claim(ctx, now(), 1, skip=tried)):
+        message_id, in_doubt = claimed[0]
+        tried.append(message_id)
         _deliver(ctx, message_id, in_doubt, now, rng, client, report)
     return report
 
 
-def _claim(ctx: RequestContext, at: datetime, limit: int) -> list[tuple[int, bool]]:
+def _claim(ctx: RequestContext, at: datetime, limit: int, skip: Sequence[int] = ()) -> list[tuple[int, bool]]:
     """Take due messages (and stalled ones, whose relay died) as ``sending`` under a lease.
 
     Each comes with whether the host may already have it (``unknown``, or stalled mid-send).
@@ -120,7 +126,8 @@ def _claim(ctx: RequestContext, at: datetime, limit: int) -> list[tuple[int, boo
             sa.and_(OutboxMessage.status == OUT_SENDING, OutboxMessage.lease_until < at),
         )
         with session.begin():
-            ids = session.scalars(sa.select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)).all()
+            query = sa.select(OutboxMessage.id).where(due, OutboxMessage.id.not_in(skip))
+            ids = session.scalars(query.order_by(OutboxMessage.id).limit(limit)).all()
         for message_id in ids:
             try:
                 with session.begin():
