@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
-from test_case_tabs import BASE, log_in, open_case, submit, unfold
+from steps import BASE, log_in, open_case, submit, unfold
 
 from ctm_plugin.domain.models import MissionActivation
 from mimosa_host.jobs import JobRunner

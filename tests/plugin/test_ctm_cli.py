@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from test_host_sync import booking_form, consent, relay
 from world import OPENED, World
 
 from ctm_plugin.cli import main as ctm
@@ -105,8 +104,8 @@ def host(w: World, database_url: str):  # noqa: ANN201
 
 def test_status_and_pull_and_the_outbox_from_the_command_line(w: World, connected, host):  # noqa: ANN001
     case_id = people.open_from_host(w.ctx("caseworker"), "BEN-1000001", {"opened_on": OPENED})
-    consent(w, case_id)
-    returns.book_return(w.ctx("movement"), case_id, booking_form(w, case_id))
+    w.consent(case_id)
+    returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))
 
     code, output = host("sync", "status", "--mission", "THA")
     assert code == 0 and "pending    1" in output and "feed beneficiaries: not read yet" in output
@@ -116,7 +115,7 @@ def test_status_and_pull_and_the_outbox_from_the_command_line(w: World, connecte
     with w.rt.factory() as s, s.begin():  # a booking the host refuses: it fails with the host's message
         message = s.scalars(sa.select(OutboxMessage)).one()
         message.payload = message.payload.replace("BEN-1000001", "BEN-9999999")
-    relay(w)
+    w.relay()
     code, output = host("outbox", "list", "--mission", "THA", "--status", "failed")
     assert code == 0 and "BookMovement" in output and "failed" in output and "attempts=1" in output
     assert host("outbox", "retry", "--mission", "THA", str(message.id))[0] == 0

@@ -17,7 +17,6 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from world import OPENED, World
 
 from ctm_plugin.adapters.mimosa.client import Connection, HostClient
-from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import OUTBOX_OPEN, OutboxMessage
 from ctm_plugin.services import feed, outbox, people, returns
@@ -44,9 +43,7 @@ def _movements_per_person(w: World, people_: list[str]) -> dict[str, int]:
 
 @pytest.mark.parametrize("seed", [0])
 def test_no_booking_is_lost_or_doubled(w: World, connected, seed: int) -> None:  # noqa: ANN001
-    from test_host_sync import booking_form, job_ctx
-
-    ctx = job_ctx(w)
+    ctx = w.job_ctx()
     pool = iter(POOL)
 
     def fresh_people() -> dict[str, int]:
@@ -54,18 +51,7 @@ def test_no_booking_is_lost_or_doubled(w: World, connected, seed: int) -> None: 
         case_of = {}
         for person in [next(pool) for _ in range(PER_EXAMPLE)]:
             case_of[person] = people.open_from_host(w.ctx("caseworker"), person, {"opened_on": OPENED})
-            with w.rt.factory() as s, s.begin():
-                s.add(
-                    Consent(
-                        mission_code="THA",
-                        case_id=case_of[person],
-                        purpose="Return",
-                        items=["ConsentedToInterview"],
-                        given_on=datetime(2026, 2, 3).date(),
-                        method="Written",
-                        recorded_by="caseworker",
-                    )
-                )
+            w.consent(case_of[person])
         return case_of
 
     username, password = api_credentials("THA")
@@ -91,7 +77,7 @@ def test_no_booking_is_lost_or_doubled(w: World, connected, seed: int) -> None: 
             if person in self.booked:
                 return
             case_id = self.case_of[person]
-            returns.book_return(w.ctx("movement"), case_id, booking_form(w, case_id))
+            returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))
             self.booked.add(person)
 
         @rule()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import random
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
+from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.audit import AuditEvent
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.models import Base as CtmBase
-from ctm_plugin.services import cases
+from ctm_plugin.services import cases, outbox
 from mimosa_host.context import build_context
 from mimosa_host.models import Mission, User
 from mimosa_host.plugin_api import RequestContext
@@ -62,3 +65,45 @@ class World:
         with self.rt.engine.connect() as conn:
             table = AuditEvent.__table__
             return [dict(row._mapping) for row in conn.execute(sa.select(table).order_by(table.c.id))]
+
+    # -- exchanges with the host ---------------------------------------------------------------
+
+    def job_ctx(self, mission: str = "THA") -> RequestContext:
+        """The context the host's job runner gives the CTM's jobs in ``mission``."""
+        with self.rt.factory() as s:
+            return build_context(s, self.rt.host, self.rt.factory, s.get(Mission, mission), None, "en", plugin="ctm")[0]
+
+    def relay(self, **kwargs: Any) -> outbox.RelayReport:
+        return outbox.relay(self.job_ctx(), rng=random.Random(1), **kwargs)
+
+    def consent(self, case_id: int, purpose: str = "Return") -> None:
+        """The person's consent for ``purpose``, as the Consent tab records it."""
+        with self.rt.factory() as s, s.begin():
+            s.add(
+                Consent(
+                    mission_code="THA",
+                    case_id=case_id,
+                    purpose=purpose,
+                    items=["ConsentedToInterview"],
+                    given_on=date(2026, 2, 3),
+                    method="Written",
+                    recorded_by="caseworker",
+                )
+            )
+
+    def booking_form(self, case_id: int) -> dict[str, object]:
+        return {
+            "version": self.version(case_id),
+            "origin_country": "THA",
+            "origin_location": "BKK",
+            "destination_country": "KHM",
+            "destination_location": "PNH",
+            "earliest_departure": departure(),
+            "escort": "OPERATIONAL",
+            "fit_to_travel": "y",
+        }
+
+
+def departure() -> str:
+    """The earliest departure the tests book: a month from today."""
+    return (date.today() + timedelta(days=30)).isoformat()
