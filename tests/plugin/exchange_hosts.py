@@ -1,0 +1,154 @@
+"""The two hosts the exchange tests run against, behind one small interface.
+
+``ReferenceHost`` is ``mimosa_host`` served over HTTP (``LiveHost``); ``ContractExchange`` is the
+contract host of ``tests/contract_host``, written from HOST_CONTRACT.md alone. A test body reads
+and moves host records through these methods only, so it runs unchanged against both:
+``beneficiary(id)``, ``edit_beneficiary(id, **fields)`` (an edit in the host's own pages),
+``movement(id)``, ``movements_for(beneficiary_id)`` and ``advance(movement_id, status)`` (the
+travel desk's hand). Records come back as the contract host's plain dataclasses.
+
+This module is the bridge between the two: it reads the reference host's rows (and the demo's
+data, to seed the contract host), which the contract host itself never does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from contract_host import store
+from contract_host.server import ContractHost
+
+from mimosa_host import models
+from mimosa_host.demo import CTM_MISSIONS, api_credentials
+
+
+def _beneficiary(row: models.Beneficiary) -> store.Beneficiary:
+    return store.Beneficiary(
+        beneficiary_id=row.beneficiary_id,
+        mission_code=row.mission_code,
+        family_name=row.family_name,
+        given_name=row.given_name,
+        middle_name=row.middle_name,
+        sex=row.sex,
+        birth_date=row.birth_date,
+        birth_date_estimated=row.birth_date_estimated,
+        nationality=row.nationality,
+        documents=[store.Document(d.type, d.number, d.issuing_country, d.expires) for d in row.documents],
+        languages=list(row.languages),
+        vulnerabilities=list(row.vulnerabilities),
+        project_code=row.project_code,
+        record_version=row.record_version,
+        last_modified=row.last_modified,
+    )
+
+
+def _movement(row: models.Movement) -> store.Movement:
+    return store.Movement(
+        movement_id=row.movement_id,
+        mission_code=row.mission_code,
+        project_code=row.project_code or "",
+        movement_type=row.movement_type,
+        beneficiary_ids=[b.beneficiary_id for b in row.beneficiaries],
+        origin=(row.origin_country, row.origin_location),
+        destination=(row.destination_country, row.destination_location),
+        earliest_departure=row.earliest_departure,
+        escort=row.escort_type,
+        fit_to_travel=row.fit_to_travel,
+        status=row.status,
+        remarks=row.remarks,
+    )
+
+
+class ReferenceHost:
+    """``mimosa_host`` over HTTP, its rows read and moved through its own database."""
+
+    kind = "reference"
+
+    def __init__(self, live: Any) -> None:  # a tests/conftest.py LiveHost
+        self.live = live
+        self.base_url = live.base_url
+        self.rt = live.rt
+
+    @property
+    def faults(self) -> Any:
+        return self.live.faults
+
+    def beneficiary(self, beneficiary_id: str) -> store.Beneficiary | None:
+        with self.rt.factory() as s:
+            row = s.get(models.Beneficiary, beneficiary_id)
+            return None if row is None else _beneficiary(row)
+
+    def edit_beneficiary(self, beneficiary_id: str, **changes: Any) -> None:
+        with self.rt.factory() as s, s.begin():
+            row = s.get(models.Beneficiary, beneficiary_id)
+            for name, value in changes.items():
+                setattr(row, name, value)
+            row.last_modified = datetime.now(UTC)  # RecordVersion: the mapper's version counter
+
+    def movement(self, movement_id: str) -> store.Movement | None:
+        with self.rt.factory() as s:
+            row = s.get(models.Movement, movement_id)
+            return None if row is None else _movement(row)
+
+    def movements_for(self, beneficiary_id: str) -> list[store.Movement]:
+        with self.rt.factory() as s:
+            rows = s.scalars(
+                sa.select(models.Movement)
+                .join(models.movement_beneficiary)
+                .where(models.movement_beneficiary.c.beneficiary_id == beneficiary_id)
+            )
+            return [_movement(row) for row in rows]
+
+    def advance(self, movement_id: str, status: str) -> None:
+        from mimosa_host.soap import movements
+
+        with self.rt.factory() as s, s.begin():
+            movements.transition(s, movement_id, status, now=datetime.now(UTC))
+
+
+class ContractExchange:
+    """The contract host, seeded with the demo's records and API users."""
+
+    kind = "contract"
+
+    def __init__(self, host: ContractHost) -> None:
+        self.host = host
+        self.base_url = host.base_url
+        self.faults = host.faults
+        self.store = host.store
+
+    def beneficiary(self, beneficiary_id: str) -> store.Beneficiary | None:
+        return self.store.beneficiary(beneficiary_id)
+
+    def edit_beneficiary(self, beneficiary_id: str, **changes: Any) -> None:
+        self.store.edit_beneficiary(beneficiary_id, **changes)
+
+    def movement(self, movement_id: str) -> store.Movement | None:
+        return self.store.movement(movement_id)
+
+    def movements_for(self, beneficiary_id: str) -> list[store.Movement]:
+        return self.store.movements_for(beneficiary_id)
+
+    def advance(self, movement_id: str, status: str) -> None:
+        legs = None
+        if status == "BOOKED":  # the travel desk books a flight
+            movement = self.store.movements[movement_id]
+            departure = datetime.combine(movement.earliest_departure, datetime.min.time(), UTC) + timedelta(hours=8)
+            legs = [
+                store.Leg(1, "Contract Air", "CA101", movement.origin[1], movement.destination[1], departure,
+                          departure + timedelta(hours=3))
+            ]  # fmt: skip
+        self.store.advance(movement_id, status, legs)
+
+
+def seeded_store(rt: Any) -> store.Store:
+    """A contract host's store holding the demo's beneficiaries and its CTM missions' API users."""
+    seeded = store.Store()
+    for mission in CTM_MISSIONS:
+        seeded.add_api_user(*api_credentials(mission), [mission])
+    with rt.factory() as s:
+        for row in s.scalars(sa.select(models.Beneficiary)):
+            seeded.put_beneficiary(_beneficiary(row))
+    return seeded
