@@ -40,7 +40,8 @@ def _beneficiary(row: models.Beneficiary) -> store.Beneficiary:
         vulnerabilities=list(row.vulnerabilities),
         project_code=row.project_code,
         record_version=row.record_version,
-        last_modified=row.last_modified,
+        # SQLite hands back naive datetimes: they are UTC.
+        last_modified=row.last_modified.replace(tzinfo=row.last_modified.tzinfo or UTC),
     )
 
 

@@ -1,5 +1,7 @@
-"""The CTM and the reference host over real HTTP on loopback: import, refresh, pull, register,
-return booking through the outbox, and the status feed, with the host's faults switched on.
+"""The CTM and a host over real HTTP on loopback: import, refresh, pull, register, return booking
+through the outbox, and the status feed, with the host's faults switched on. Every test runs
+against the reference host and the contract host (``exchange_host``), reading host records
+through the same small interface (``exchange_hosts``).
 
 The invariant under every fault: no booking lost, none doubled.
 """
@@ -21,29 +23,16 @@ from ctm_plugin.domain.sync import HostLink, OutboxMessage
 from ctm_plugin.services import feed, outbox, people, returns
 from ctm_plugin.services.base import Invalid
 from mimosa_host.demo import api_credentials
-from mimosa_host.models import Beneficiary, Movement, movement_beneficiary
-from mimosa_host.soap import movements as host_movements
 
 THA_PERSON = "BEN-1000001"
 TODAY = date.today()
 
 
-def host_rows(w: World, model: type, **where: object) -> list:
-    with w.rt.factory() as s:
-        return list(s.scalars(sa.select(model).filter_by(**where)))
-
-
-def movements_of(w: World, person: str = THA_PERSON) -> int:
-    with w.rt.factory() as s:
-        return s.scalar(
-            sa.select(sa.func.count())
-            .select_from(movement_beneficiary)
-            .where(movement_beneficiary.c.beneficiary_id == person)
-        )
+books_a_movement = pytest.mark.books_a_movement
 
 
 @pytest.fixture
-def imported(w: World, connected) -> int:  # noqa: ANN001
+def imported(w: World, exchange_host) -> int:  # noqa: ANN001
     """A THA case opened from the host's record of BEN-1000001."""
     return people.open_from_host(w.ctx("caseworker"), THA_PERSON, {"opened_on": OPENED})
 
@@ -61,8 +50,8 @@ def later(minutes: int = 30):  # noqa: ANN201
 # -- import, refresh, pull ---------------------------------------------------------------------
 
 
-def test_search_finds_the_host_record_and_opening_it_fills_the_person_profile(w: World, connected):  # noqa: ANN001
-    host = host_rows(w, Beneficiary, beneficiary_id=THA_PERSON)[0]
+def test_search_finds_the_host_record_and_opening_it_fills_the_person_profile(w: World, exchange_host):  # noqa: ANN001
+    host = exchange_host.beneficiary(THA_PERSON)
     hits = people.search(
         w.ctx("caseworker"), {"family_name": host.family_name, "birth_date": host.birth_date.isoformat()}
     )
@@ -80,23 +69,20 @@ def test_search_finds_the_host_record_and_opening_it_fills_the_person_profile(w:
     assert [hit.case_id for hit in again if hit.beneficiary_id == THA_PERSON] == [case_id]
 
 
-def test_a_refresh_brings_the_hosts_changes_and_says_what_changed(w: World, imported: int):
-    with w.rt.factory() as s, s.begin():
-        record = s.get(Beneficiary, THA_PERSON)
-        old = record.nationality
-        record.nationality = "LAO" if old != "LAO" else "MMR"
+def test_a_refresh_brings_the_hosts_changes_and_says_what_changed(w: World, imported: int, exchange_host):  # noqa: ANN001
+    old = exchange_host.beneficiary(THA_PERSON).nationality
+    new = "LAO" if old != "LAO" else "MMR"
+    exchange_host.edit_beneficiary(THA_PERSON, nationality=new)
     changes = people.refresh(w.ctx("caseworker"), imported)
-    assert {"field": "citizenships", "before": [old], "after": [record.nationality]} in changes
-    assert w.one(PersonProfile, case_id=imported).citizenships == [record.nationality]
+    assert {"field": "citizenships", "before": [old], "after": [new]} in changes
+    assert w.one(PersonProfile, case_id=imported).citizenships == [new]
     assert w.one(HostLink, case_id=imported).changes == changes
 
 
-def test_the_pull_job_refreshes_only_what_changed_since_the_last_pull(w: World, imported: int):
+def test_the_pull_job_refreshes_only_what_changed_since_the_last_pull(w: World, imported: int, exchange_host):  # noqa: ANN001
     assert people.pull(w.job_ctx()) == 1  # the first pull reads everything once
     assert people.pull(w.job_ctx()) == 0
-    with w.rt.factory() as s, s.begin():  # an edit in the host, as its own pages make one
-        record = s.get(Beneficiary, THA_PERSON)
-        record.languages, record.last_modified = ["eng"], datetime.now(UTC)
+    exchange_host.edit_beneficiary(THA_PERSON, languages=["eng"])  # as the host's own pages make one
     seen = []
     assert people.pull(w.job_ctx(), lambda done, total: seen.append((done, total))) == 1
     assert w.one(PersonProfile, case_id=imported).languages == ["eng"]
@@ -121,13 +107,13 @@ def register_form() -> dict[str, str]:
     }
 
 
-def test_a_person_registered_first_is_created_once_in_the_host_and_the_ctm_keeps_no_names(w: World, connected):  # noqa: ANN001
+def test_a_person_registered_first_is_created_once_in_the_host_and_the_ctm_keeps_no_names(w: World, exchange_host):  # noqa: ANN001
     case_id = people.register(w.ctx("caseworker"), register_form())
     assert w.one(HostLink, case_id=case_id).sync_status == "pending"
     assert w.relay().done == 1
     case = w.one(Case, id=case_id)
-    created = host_rows(w, Beneficiary, beneficiary_id=case.beneficiary_id)
-    assert len(created) == 1 and created[0].family_name == "Synthetic" and created[0].sex == "F"
+    created = exchange_host.beneficiary(case.beneficiary_id)
+    assert created.family_name == "Synthetic" and created.sex == "F"
     assert w.one(HostLink, case_id=case_id).sync_status == "synced"
     message = w.one(OutboxMessage, case_id=case_id)
     assert message.status == "done" and "Synthetic" not in message.payload
@@ -145,16 +131,15 @@ def test_a_return_needs_the_persons_consent_and_nothing_is_saved_without_it(w: W
     assert w.snapshot() == before
 
 
-def test_a_booking_reaches_booked_through_the_relay_and_the_feed(w: World, booked: int):
+@books_a_movement
+def test_a_booking_reaches_booked_through_the_relay_and_the_feed(w: World, booked: int, exchange_host):  # noqa: ANN001
     assert w.relay().done == 1
     booking = w.one(ReturnBooking, id=booked)
     assert booking.status == "REQUESTED" and booking.movement_id
-    with w.rt.factory() as s:
-        movement = s.get(Movement, booking.movement_id)
-        assert [b.beneficiary_id for b in movement.beneficiaries] == [THA_PERSON]
-        assert movement.remarks is None
-    with w.rt.factory() as s, s.begin():
-        host_movements.transition(s, booking.movement_id, "BOOKED", now=datetime.now(UTC))
+    movement = exchange_host.movement(booking.movement_id)
+    assert movement.beneficiary_ids == [THA_PERSON]
+    assert movement.remarks is None
+    exchange_host.advance(booking.movement_id, "BOOKED")
     assert feed.apply_movement_changes(w.job_ctx()) >= 1
     assert w.one(ReturnBooking, id=booked).status == "BOOKED"
     assert feed.apply_movement_changes(w.job_ctx()) == 0
@@ -169,31 +154,33 @@ def test_the_booking_request_carries_only_travel_facts(w: World, booked: int):
     }  # fmt: skip
 
 
-def test_host_down_loses_nothing_and_the_message_waits_for_its_backoff(w: World, booked: int):
+@books_a_movement
+def test_host_down_loses_nothing_and_the_message_waits_for_its_backoff(w: World, booked: int, exchange_host):  # noqa: ANN001
     down = HostClient(Connection("http://127.0.0.1:9/", "ctm-tha", "x"))
-    before = movements_of(w)
+    before = len(exchange_host.movements_for(THA_PERSON))
     report = w.relay(client=down)
     message = w.one(OutboxMessage, operation="BookMovement")
     assert (report.retrying, message.status, message.attempts) == (1, "pending", 1)
     assert w.relay().done == 0  # not due yet
     assert w.relay(now=later()).done == 1
-    assert movements_of(w) == before + 1
+    assert len(exchange_host.movements_for(THA_PERSON)) == before + 1
 
 
-def test_a_reply_lost_after_the_host_committed_is_asked_about_not_sent_again(w: World, booked: int, connected):  # noqa: ANN001
-    before = movements_of(w)
-    connected.faults.drop_reply = 1
+@books_a_movement
+def test_a_reply_lost_after_the_host_committed_is_asked_about_not_sent_again(w: World, booked: int, exchange_host):  # noqa: ANN001
+    before = len(exchange_host.movements_for(THA_PERSON))
+    exchange_host.faults.drop_reply = 1
     assert w.relay().retrying == 1
     assert w.one(OutboxMessage, operation="BookMovement").status == "unknown"
-    assert movements_of(w) == before + 1  # the host booked it before the reply was lost
+    assert len(exchange_host.movements_for(THA_PERSON)) == before + 1  # the host booked it before the reply was lost
     assert w.relay(now=later()).done == 1
-    assert movements_of(w) == before + 1  # asked about, not booked again
+    assert len(exchange_host.movements_for(THA_PERSON)) == before + 1  # asked about, not booked again
     booking = w.one(ReturnBooking, id=booked)
-    assert host_rows(w, Movement, movement_id=booking.movement_id)
+    assert exchange_host.movement(booking.movement_id)
 
 
-def test_503_is_retried_and_a_business_fault_fails_with_the_hosts_message(w: World, booked: int, connected):  # noqa: ANN001
-    connected.faults.unavailable = 1
+def test_503_is_retried_and_a_business_fault_fails_with_the_hosts_message(w: World, booked: int, exchange_host):  # noqa: ANN001
+    exchange_host.faults.unavailable = 1
     assert w.relay().retrying == 1
     with w.rt.factory() as s, s.begin():  # the host no longer knows the person: a business fault
         message = s.scalars(sa.select(OutboxMessage)).one()
@@ -204,6 +191,7 @@ def test_503_is_retried_and_a_business_fault_fails_with_the_hosts_message(w: Wor
     assert message.error_code in ("NOT_FOUND", "VALIDATION") and message.error
 
 
+@books_a_movement
 def test_exhausted_retries_go_dead_and_an_integrator_retry_sends_it_once(w: World, booked: int):
     down = HostClient(Connection("http://127.0.0.1:9/", "ctm-tha", "x"))
     for minutes in range(0, outbox.MAX_ATTEMPTS * 20, 20):
@@ -215,24 +203,23 @@ def test_exhausted_retries_go_dead_and_an_integrator_retry_sends_it_once(w: Worl
     assert w.one(OutboxMessage, operation="BookMovement").status == "done"
 
 
-def test_a_change_delivered_twice_is_applied_once(w: World, booked: int, connected):  # noqa: ANN001
+@books_a_movement
+def test_a_change_delivered_twice_is_applied_once(w: World, booked: int, exchange_host):  # noqa: ANN001
     w.relay()
     booking = w.one(ReturnBooking, id=booked)
-    with w.rt.factory() as s, s.begin():
-        host_movements.transition(s, booking.movement_id, "BOOKED", now=datetime.now(UTC))
-    connected.faults.duplicate_changes = 1
+    exchange_host.advance(booking.movement_id, "BOOKED")
+    exchange_host.faults.duplicate_changes = 1
     feed.apply_movement_changes(w.job_ctx())
     events = [e for e in w.audit_rows() if e["action"] == "return.status"]
     assert w.one(ReturnBooking, id=booked).status == "BOOKED"
     assert len(events) == 2  # REQUESTED, BOOKED: each once
 
 
-def test_no_name_or_credential_reaches_the_log(w: World, booked: int, caplog):  # noqa: ANN001
+def test_no_name_or_credential_reaches_the_log(w: World, booked: int, caplog, exchange_host):  # noqa: ANN001
     caplog.set_level(logging.DEBUG)
     w.relay()
-    with w.rt.factory() as s:
-        host = s.get(Beneficiary, THA_PERSON)
-        secrets = (host.family_name, host.given_name, "demo-soap-tha-2026", host.documents[0].number)
+    host = exchange_host.beneficiary(THA_PERSON)
+    secrets = (host.family_name, host.given_name, "demo-soap-tha-2026", host.documents[0].number)
     text = "\n".join(r.getMessage() for r in caplog.records)
     for secret in secrets:
         assert secret not in text
@@ -245,7 +232,7 @@ def push(w: World, case_id: int, **extra: str) -> None:
     people.push(w.ctx("caseworker"), case_id, {"version": w.version(case_id), **extra})
 
 
-def test_an_update_needs_consent_and_then_reaches_the_host(w: World, imported: int):
+def test_an_update_needs_consent_and_then_reaches_the_host(w: World, imported: int, exchange_host):  # noqa: ANN001
     with pytest.raises(Invalid):
         push(w, imported)
     w.consent(imported, "HostSharing")
@@ -253,16 +240,17 @@ def test_an_update_needs_consent_and_then_reaches_the_host(w: World, imported: i
         s.scalars(sa.select(PersonProfile).where(PersonProfile.case_id == imported)).one().languages = ["khm", "tha"]
     push(w, imported)
     assert w.relay().done == 1
-    with w.rt.factory() as s:
-        assert s.get(Beneficiary, THA_PERSON).languages == ["khm", "tha"]
+    assert exchange_host.beneficiary(THA_PERSON).languages == ["khm", "tha"]
     assert w.one(HostLink, case_id=imported).sync_status == "synced"
 
 
-def test_a_stale_record_version_is_a_conflict_showing_both_versions_and_nothing_is_overwritten(w: World, imported: int):
+def test_a_stale_record_version_is_a_conflict_showing_both_versions_and_nothing_is_overwritten(
+    w: World,
+    imported: int,
+    exchange_host,  # noqa: ANN001
+):
     w.consent(imported, "HostSharing")
-    with w.rt.factory() as s, s.begin():  # someone edits the host record meanwhile
-        record = s.get(Beneficiary, THA_PERSON)
-        record.languages, record.last_modified = ["eng"], datetime.now(UTC)
+    exchange_host.edit_beneficiary(THA_PERSON, languages=["eng"])  # someone edits the host record meanwhile
     with w.rt.factory() as s, s.begin():
         s.scalars(sa.select(PersonProfile).where(PersonProfile.case_id == imported)).one().languages = ["khm"]
     push(w, imported)
@@ -270,22 +258,23 @@ def test_a_stale_record_version_is_a_conflict_showing_both_versions_and_nothing_
     link = w.one(HostLink, case_id=imported)
     assert link.sync_status == "conflict"
     assert link.conflict["ours"]["languages"] == ["khm"] and link.conflict["host"]["languages"] == ["eng"]
-    with w.rt.factory() as s:
-        assert s.get(Beneficiary, THA_PERSON).languages == ["eng"]  # nothing overwritten
+    assert exchange_host.beneficiary(THA_PERSON).languages == ["eng"]  # nothing overwritten
     push(w, imported, keep="ours")  # the user saw both and keeps the case's
     assert w.relay().done == 1
-    with w.rt.factory() as s:
-        assert s.get(Beneficiary, THA_PERSON).languages == ["khm"]
+    assert exchange_host.beneficiary(THA_PERSON).languages == ["khm"]
 
 
+@books_a_movement
 def test_bad_credentials_fail_the_booking_with_the_hosts_word_and_a_retry_after_the_fix_sends_it_once(
-    w: World, booked: int
+    w: World,
+    booked: int,
+    exchange_host,  # noqa: ANN001
 ):
     from ctm_plugin.domain.models import MissionActivation
 
     with w.rt.factory() as s, s.begin():
         s.get(MissionActivation, "THA").soap_password = "not-the-password"
-    before = movements_of(w)
+    before = len(exchange_host.movements_for(THA_PERSON))
     assert w.relay().failed == 1
     message = w.one(OutboxMessage, operation="BookMovement")
     assert (message.status, message.error_code) == ("failed", "UNAUTHORIZED")
@@ -293,9 +282,10 @@ def test_bad_credentials_fail_the_booking_with_the_hosts_word_and_a_retry_after_
         s.get(MissionActivation, "THA").soap_password = api_credentials("THA")[1]
     outbox.retry(w.ctx("integrator"), message.id)
     assert w.relay().done == 1
-    assert movements_of(w) == before + 1
+    assert len(exchange_host.movements_for(THA_PERSON)) == before + 1
 
 
+@books_a_movement
 def test_a_mission_whose_ctm_is_disabled_keeps_its_queue_paused_until_it_is_enabled_again(w: World, booked: int):
     from mimosa_host import enablement
     from mimosa_host.context import system_context
@@ -319,7 +309,7 @@ def test_a_mission_whose_ctm_is_disabled_keeps_its_queue_paused_until_it_is_enab
     assert w.one(ReturnBooking, id=booked).status == "REQUESTED"
 
 
-def test_a_bad_mapping_override_is_refused_naming_where_and_the_mapping_in_force_stays(w: World, connected):  # noqa: ANN001
+def test_a_bad_mapping_override_is_refused_naming_where_and_the_mapping_in_force_stays(w: World, exchange_host):  # noqa: ANN001
     from mimosa_host import enablement
     from mimosa_host.context import system_context
     from mimosa_host.models import Mission, PluginEnablement
