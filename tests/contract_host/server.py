@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -110,7 +111,7 @@ class ContractHost:
         return f"http://127.0.0.1:{self._server.server_port}"
 
     def start(self) -> ContractHost:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = _Server(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
@@ -630,6 +631,13 @@ def _escort(value: str) -> str:
 
 
 # -- HTTP ------------------------------------------------------------------------------------------
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timed out, hung up) is no error of the host's; anything else is shown."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _handler(host: ContractHost) -> type[BaseHTTPRequestHandler]:

@@ -108,6 +108,12 @@ class ReferenceHost:
         with self.rt.factory() as s, s.begin():
             movements.transition(s, movement_id, status, now=datetime.now(UTC))
 
+    def book_requested(self) -> None:
+        """The travel desk books every requested movement now."""
+        from mimosa_host.soap.travel_desk import book_requested
+
+        book_requested(self.rt.factory, datetime.now(UTC), delay=timedelta(0))
+
 
 class ContractExchange:
     """The contract host, seeded with the demo's records and API users."""
@@ -142,6 +148,13 @@ class ContractExchange:
                           departure + timedelta(hours=3))
             ]  # fmt: skip
         self.store.advance(movement_id, status, legs)
+
+    def book_requested(self) -> None:
+        """The travel desk books every requested movement now."""
+        with self.store.lock:
+            waiting = sorted(m.movement_id for m in self.store.movements.values() if m.status == "REQUESTED")
+        for movement_id in waiting:
+            self.advance(movement_id, "BOOKED")
 
 
 def seeded_store(rt: Any) -> store.Store:
