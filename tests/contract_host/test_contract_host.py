@@ -305,3 +305,28 @@ def test_fault_rates_repeat_with_the_seed(host: ContractHost):
 
     first = outcomes()
     assert first == outcomes() and {"ok", "UNAVAILABLE"} == set(first)
+
+
+# -- findings: answers the contract allows and the plugin refuses ---------------------------------
+
+
+def _long_remarks(host: ContractHost, movement_id: str) -> None:
+    with host.store.lock:  # the travel desk writes remarks; the contract sets them no length
+        host.store.movements[movement_id].remarks = "Seat 12A, aisle requested. " * 25
+
+
+def _spaced_flight_number(host: ContractHost, movement_id: str) -> None:
+    departure = datetime(2027, 1, 15, 8, tzinfo=UTC)  # the contract gives FlightNumber no pattern
+    leg = store.Leg(1, "Demo Air", "DA 101", "BKK", "RGN", departure, departure + timedelta(hours=3))
+    host.store.advance(movement_id, "BOOKED", [leg])
+
+
+@pytest.mark.xfail(
+    reason="finding: the plugin checks answers against XSD facets the contract does not state", strict=True
+)
+@pytest.mark.parametrize("change", [_long_remarks, _spaced_flight_number], ids=["remarks-600", "flight-number"])
+def test_the_plugin_reconciles_from_any_lookup_answer_the_contract_allows(host: ContractHost, change):  # noqa: ANN001
+    ctm = client(host)
+    booked = ctm.book_movement(request_of(), "ref-1")
+    change(host, booked.movement_id)
+    assert ctm.find_movement_by_reference("ref-1").findtext(f"{{{NS}}}MovementId") == booked.movement_id
