@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import random
 import sys
 import threading
@@ -98,7 +99,9 @@ class ContractHost:
         self.faults = Faults(seed)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.framing = "chunked"
-        """How answers are delimited: ``chunked`` or ``close`` (no Content-Length either way)."""
+        """How answers are delimited: ``chunked``, ``close`` (no Content-Length either way), or
+        ``mixed``: one way then the other, answer after answer."""
+        self._answers = itertools.count()
         self.envelope_prefix = "S"
         self._nonces: dict[str, datetime] = {}
         self._nonce_lock = threading.Lock()
@@ -675,7 +678,10 @@ def _handler(host: ContractHost) -> type[BaseHTTPRequestHandler]:
         def _send(self, status: int, body: bytes, content_type: str) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
-            if host.framing == "close":
+            framing = host.framing
+            if framing == "mixed":
+                framing = ("chunked", "close")[next(host._answers) % 2]
+            if framing == "close":
                 self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(body)

@@ -131,7 +131,7 @@ def test_the_contract_host_imports_nothing_of_the_reference_host():
 # -- every operation, read by the plugin's client, whatever the answer's framing ----------------
 
 
-@pytest.mark.parametrize("framing", ["chunked", "close"])
+@pytest.mark.parametrize("framing", ["chunked", "close", "mixed"])
 def test_the_plugins_client_reads_every_operations_answer(host: ContractHost, framing: str):
     host.framing = framing
     ctm = client(host)

@@ -54,6 +54,7 @@ def exchange_host(request: pytest.FixtureRequest, demo):  # noqa: ANN001, ANN201
         from contract_host.server import ContractHost
 
         contract = ContractHost(seeded_store(demo)).start()
+        contract.framing = "mixed"  # chunked and close-delimited answers, in turn
         request.addfinalizer(contract.stop)
         host = ContractExchange(contract)
     point_ctm_missions_at(demo, host.base_url)
