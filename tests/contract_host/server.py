@@ -14,6 +14,7 @@ import base64
 import hashlib
 import itertools
 import random
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -31,6 +32,7 @@ WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secex
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 DIGEST = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest"
 MAX_BODY = 2 * 1024 * 1024
+ESCORTS = ("NONE", "OPERATIONAL", "MEDICAL", "CHILD")
 WINDOW = timedelta(minutes=5)
 SERVICES = {
     "BeneficiaryService": ("GetBeneficiary", "FindBeneficiaries", "SaveBeneficiary"),
@@ -94,10 +96,9 @@ def invalid(*fields: str) -> Fault:
 class ContractHost:
     """The services of one :class:`Store`, served on 127.0.0.1 at an ephemeral port once started."""
 
-    def __init__(self, store: Store, seed: int = 0, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, store: Store, seed: int = 0) -> None:
         self.store = store
         self.faults = Faults(seed)
-        self.clock = clock or (lambda: datetime.now(UTC))
         self.framing = "chunked"
         """How answers are delimited: ``chunked``, ``close`` (no Content-Length either way), or
         ``mixed``: one way then the other, answer after answer."""
@@ -188,7 +189,7 @@ class ContractHost:
         secret = self.store.password_of(username)
         if secret is None or password is None or password.get("Type") != DIGEST or not nonce or not created:
             raise refuse()
-        now = self.clock()
+        now = datetime.now(UTC)
         try:
             moments = [_moment(created), _moment(stamp.text or "")]
             raw_nonce = base64.b64decode(nonce, validate=True)
@@ -436,7 +437,15 @@ def _reference(element: etree._Element) -> str:
 
 
 def _date(element: etree._Element) -> date:
-    return date.fromisoformat(_text(element))
+    return _xs_date(_text(element))
+
+
+def _xs_date(text: str) -> date:
+    """An xs:date: YYYY-MM-DD, perhaps with a time zone (which a date keeps no use for)."""
+    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})?", text)
+    if match is None:
+        raise ValueError("not an xs:date")
+    return date.fromisoformat(match.group(1))
 
 
 def _moment_of(element: etree._Element) -> datetime:
@@ -480,24 +489,34 @@ def _bounded(low: int, high: int | None) -> Callable[[etree._Element], int]:
     return read
 
 
-def _code(codes: tuple[str, ...]) -> Callable[[etree._Element], str]:
-    def read(element: etree._Element) -> str:
-        value = _text(element)
+def _choice(codes: tuple[str, ...]) -> Callable[[str], str]:
+    def check(value: str) -> str:
         if value not in codes:
             raise ValueError("not a code")
         return value
 
-    return read
+    return check
 
 
-def _attribute(element: etree._Element, name: str, check: Callable[[str], Any] = str) -> Any:
+def _code(codes: tuple[str, ...]) -> Callable[[etree._Element], str]:
+    return lambda element: _choice(codes)(_text(element))
+
+
+def _attribute(element: etree._Element, name: str, check: Callable[[str], Any]) -> Any:
+    """An attribute's value; a missing or bad one names its element (a Field names elements)."""
     value = element.get(name)
-    if value is None:
-        raise invalid(f"{etree.QName(element).localname}/@{name}")
     try:
+        if value is None:
+            raise ValueError("missing")
         return check(value)
     except ValueError:
-        raise invalid(f"{etree.QName(element).localname}/@{name}") from None
+        raise invalid(etree.QName(element).localname) from None
+
+
+def _nonblank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("blank")
+    return value
 
 
 def _empty(element: etree._Element) -> etree._Element:
@@ -523,10 +542,10 @@ def _read_document(element: etree._Element) -> Document:
     _empty(element)
     expires = element.get("expires")
     return Document(
-        type=_attribute(element, "type", lambda v: v if v in types else int("x")),
-        number=_attribute(element, "number", lambda v: v if v.strip() else int("x")),
+        type=_attribute(element, "type", _choice(types)),
+        number=_attribute(element, "number", _nonblank),
         issuing_country=_attribute(element, "issuingCountry", _pattern_alpha3),
-        expires=None if expires is None else _attribute(element, "expires", date.fromisoformat),
+        expires=None if expires is None else _attribute(element, "expires", _xs_date),
     )
 
 
@@ -599,7 +618,7 @@ def _read_movement(element: etree._Element) -> Movement:
             ("Origin", 1, _place),
             ("Destination", 1, _place),
             ("EarliestDeparture", 1, _date),
-            ("Escort", 1, lambda e: _attribute(_empty(e), "type", _escort)),
+            ("Escort", 1, lambda e: _attribute(_empty(e), "type", _choice(ESCORTS))),
             ("FitToTravel", 1, _boolean),
             ("Legs", 0, lambda e: e),  # may be empty: the travel desk sets the legs
             ("Status", 0, _code(STATUSES)),
@@ -625,12 +644,6 @@ def _read_movement(element: etree._Element) -> Movement:
         fit_to_travel=values[9],
         remarks=values[12],
     )
-
-
-def _escort(value: str) -> str:
-    if value not in ("NONE", "OPERATIONAL", "MEDICAL", "CHILD"):
-        raise ValueError("escort")
-    return value
 
 
 # -- HTTP ------------------------------------------------------------------------------------------

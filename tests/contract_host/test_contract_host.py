@@ -184,6 +184,33 @@ def test_a_movement_request_without_project_code_is_refused_naming_it(host: Cont
     assert host.store.movements == {}
 
 
+def _swap_origin_and_destination(request: etree._Element) -> None:
+    origin = request.find(f"{{{NS}}}Origin")
+    request.remove(origin)
+    request.find(f"{{{NS}}}Destination").addnext(origin)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "field"),
+    [
+        (lambda r: r.remove(r.find(f"{{{NS}}}FitToTravel")), "FitToTravel"),
+        (lambda r: r.find(f"{{{NS}}}Beneficiaries").clear(), "BeneficiaryId"),
+        (lambda r: r.find(f"{{{NS}}}Escort").set("type", "ARMED"), "Escort"),
+        (lambda r: r.find(f"{{{NS}}}EarliestDeparture").__setattr__("text", "15/01/2027"), "EarliestDeparture"),
+        (lambda r: r.append(H.Status("BOOKED")), "Status"),
+        (_swap_origin_and_destination, "Origin"),  # not where the contract puts it
+    ],
+    ids=["missing", "no-beneficiary", "bad-code", "bad-date", "status-in-a-request", "out-of-order"],
+)
+def test_a_request_off_the_contract_is_refused_naming_the_element(host: ContractHost, spoil, field: str):  # noqa: ANN001
+    request = request_of()
+    spoil(request)
+    with pytest.raises(HostFault) as caught:
+        client(host).book_movement(request, "ref-1")
+    assert (caught.value.code, caught.value.fields) == ("VALIDATION", (field,))
+    assert host.store.movements == {}
+
+
 def test_a_reference_is_the_callers_and_a_different_payload_under_it_is_refused(host: ContractHost):
     ctm = client(host)
     first = ctm.book_movement(request_of(), "ref-1")
