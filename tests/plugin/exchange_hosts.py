@@ -158,11 +158,19 @@ class ContractExchange:
 
 
 def seeded_store(rt: Any) -> store.Store:
-    """A contract host's store holding the demo's beneficiaries and its CTM missions' API users."""
+    """A contract host's store holding the demo's beneficiaries and its CTM missions' API users.
+
+    Every other person's documents have no expiry date (BEN-1000001's among them): the contract
+    host then leaves ``expires`` out, as the contract allows.
+    """
     seeded = store.Store()
     for mission in CTM_MISSIONS:
         seeded.add_api_user(*api_credentials(mission), [mission])
     with rt.factory() as s:
         for row in s.scalars(sa.select(models.Beneficiary)):
-            seeded.put_beneficiary(_beneficiary(row))
+            record = _beneficiary(row)
+            if int(record.beneficiary_id[-1]) % 2:
+                for document in record.documents:
+                    document.expires = None
+            seeded.put_beneficiary(record)
     return seeded
