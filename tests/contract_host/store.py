@@ -7,6 +7,7 @@ Operations raise :class:`Refusal` with the contract's fault code; ``server`` tur
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import threading
 from collections.abc import Iterable
@@ -100,7 +101,7 @@ class Change:
 
 
 class Store:
-    """Every record of the contract host; each method holds the lock for its whole run."""
+    """Every record of the contract host; each method holds the lock for its whole run and hands out copies."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -119,7 +120,7 @@ class Store:
 
     def put_beneficiary(self, record: Beneficiary) -> None:
         with self.lock:
-            self.beneficiaries[record.beneficiary_id] = dataclasses.replace(record)
+            self.beneficiaries[record.beneficiary_id] = copy.deepcopy(record)
 
     def edit_beneficiary(self, beneficiary_id: str, **changes: Any) -> Beneficiary:
         """An edit made in the host's own pages: a new RecordVersion and LastModified."""
@@ -129,7 +130,7 @@ class Store:
                 setattr(record, name, value)
             record.record_version += 1
             record.last_modified = datetime.now(UTC)
-            return dataclasses.replace(record)
+            return copy.deepcopy(record)
 
     def advance(self, movement_id: str, status: str, legs: list[Leg] | None = None) -> None:
         """The travel desk's hand: one transition by the status rules (legs added when it books)."""
@@ -146,16 +147,16 @@ class Store:
     def beneficiary(self, beneficiary_id: str) -> Beneficiary | None:
         with self.lock:
             record = self.beneficiaries.get(beneficiary_id)
-            return None if record is None else dataclasses.replace(record)
+            return None if record is None else copy.deepcopy(record)
 
     def movement(self, movement_id: str) -> Movement | None:
         with self.lock:
             found = self.movements.get(movement_id)
-            return None if found is None else dataclasses.replace(found)
+            return None if found is None else copy.deepcopy(found)
 
     def movements_for(self, beneficiary_id: str) -> list[Movement]:
         with self.lock:
-            return [dataclasses.replace(m) for m in self.movements.values() if beneficiary_id in m.beneficiary_ids]
+            return [copy.deepcopy(m) for m in self.movements.values() if beneficiary_id in m.beneficiary_ids]
 
     # -- authentication ------------------------------------------------------------------------
 
@@ -176,7 +177,7 @@ class Store:
             if record is None:
                 raise Refusal("NOT_FOUND", "no such beneficiary", ["BeneficiaryId"])
             self._check_mission(user, record.mission_code)
-            return dataclasses.replace(record)
+            return copy.deepcopy(record)
 
     def find_beneficiaries(self, user: str, query: dict[str, Any], page: int, size: int) -> tuple[int, list]:
         with self.lock:
@@ -186,7 +187,7 @@ class Store:
                 missions = frozenset({query["mission_code"]})
             hits = [b for b in self.beneficiaries.values() if b.mission_code in missions and _matches(b, query)]
             hits.sort(key=lambda b: (b.last_modified, b.beneficiary_id))
-            return len(hits), [dataclasses.replace(b) for b in hits[(page - 1) * size : page * size]]
+            return len(hits), [copy.deepcopy(b) for b in hits[(page - 1) * size : page * size]]
 
     def save_beneficiary(self, user: str, record: Beneficiary, reference: str) -> tuple[str, int]:
         with self.lock:
@@ -244,7 +245,7 @@ class Store:
             if movement is None:
                 raise Refusal("NOT_FOUND", "no such movement", ["MovementId"])
             self._check_mission(user, movement.mission_code)
-            return dataclasses.replace(movement)
+            return copy.deepcopy(movement)
 
     def find_movement_by_reference(self, user: str, reference: str) -> Movement:
         with self.lock:
@@ -262,6 +263,8 @@ class Store:
     def movement_changes(self, user: str, since: int, limit: int) -> tuple[int, list[Change]]:
         """The caller's missions' changes after position ``since``, and the position to ask from next."""
         with self.lock:
+            if since > len(self.changes):
+                raise Refusal("VALIDATION", "not a token this host gave", ["SinceToken"])
             missions, found, position = self.missions_of(user), [], since
             while position < len(self.changes) and len(found) < limit:
                 if self.changes[position].mission_code in missions:
@@ -289,7 +292,7 @@ class Store:
                 movement.client_reference,
                 status,
                 datetime.now(UTC),
-                tuple(dataclasses.replace(leg) for leg in movement.legs),
+                tuple(copy.deepcopy(leg) for leg in movement.legs),
                 movement.mission_code,
             )
         )

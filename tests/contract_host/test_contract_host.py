@@ -158,6 +158,16 @@ def test_the_plugins_client_reads_every_operations_answer(host: ContractHost, fr
     assert (again.next_token, again.changes) == (batch.next_token, [])
 
 
+def test_the_feed_shows_the_callers_missions_only_and_refuses_a_token_it_never_gave(host: ContractHost):
+    client(host).book_movement(request_of(), "ref-1")
+    khm = client(host, "api-khm", "khm-secret")
+    batch = khm.get_movement_changes()
+    assert batch.changes == [] and batch.next_token == "1"  # past THA's change, without showing it
+    with pytest.raises(HostFault) as caught:
+        khm.get_movement_changes("99")
+    assert (caught.value.code, caught.value.fields) == ("VALIDATION", ("SinceToken",))
+
+
 def test_a_save_creates_then_updates_by_record_version_and_a_stale_one_is_a_conflict(host: ContractHost):
     ctm = client(host)
     record = ctm.get_beneficiary("BEN-0000002")
