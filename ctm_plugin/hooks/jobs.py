@@ -1,16 +1,20 @@
 """The CTM's periodic jobs, run by the host once per mission where the CTM is enabled.
 
 Each run's outcome is kept per mission and job (``services.job_outcomes``) for the synchronisation
-page. A mission whose settings name no host is not an error of the job: it ends quietly, its
-outcome saying so. Any other failure with the host is kept and raised again, for the host's log.
+page. A failed exchange with the host (refused credentials, a host that cannot be reached, a record
+the mapping cannot read ...) is the mission's state, not a fault of the code: it is kept there and
+logged in one line of codes, and the job ends. Anything else is raised to the host, which logs it.
 """
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from ctm_plugin.services import feed, job_outcomes, outbox, people
-from ctm_plugin.services.host import PROBLEM_TYPES, NotConnected, problem_of
+from ctm_plugin.services.host import PROBLEM_TYPES, problem_of
 from mimosa_host.plugin_api import Job, RequestContext, hookimpl
+
+log = logging.getLogger(__name__)
 
 
 def _recorded(name: str, run: Callable[[RequestContext], object]) -> Callable[[RequestContext], None]:
@@ -18,10 +22,11 @@ def _recorded(name: str, run: Callable[[RequestContext], object]) -> Callable[[R
         try:
             run(ctx)
         except PROBLEM_TYPES as error:
-            job_outcomes.record(ctx, name, problem_of(error))
-            if isinstance(error, NotConnected):
-                return
-            raise
+            problem = problem_of(error)
+            job_outcomes.record(ctx, name, problem)
+            # The message holds codes and field names only (never a password or a record's value).
+            log.warning("job %s in mission %s: %s", name, ctx.mission.code, problem.message)
+            return
         job_outcomes.record(ctx, name, None)
 
     return job

@@ -7,6 +7,7 @@ Against the live host over HTTP on loopback; a host that is down is a real close
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -132,12 +133,16 @@ def test_the_command_line_and_the_demo_use_the_same_database_by_default(monkeypa
 
 
 @pytest.mark.parametrize("kind", ["UNAUTHORIZED", "UNREACHABLE"])
-def test_failing_jobs_need_attention_until_they_work_again(w: World, connected, login_to, kind: str):  # noqa: ANN001
+def test_failing_jobs_need_attention_until_they_work_again(w: World, connected, login_to, caplog, kind: str):  # noqa: ANN001
     integrator = login_to(connected.app, "integrator")
     assert "Nothing needs attention." in text(integrator.get(SYNC))
     working = settings_of(w.rt)
     reconfigure(w.rt, **wrong(kind, connected))
+    caplog.set_level(logging.WARNING)
     JobRunner(w.rt).run_due(force=True)
+    logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert f"job movement-status in mission THA: {expected(kind)}" in logged
+    assert not any("not-the-password" in line or "Traceback" in line for line in logged)
 
     page = text(integrator.get(SYNC))
     assert "Nothing needs attention." not in page
