@@ -178,7 +178,7 @@ def check_settings(mission_code: str, settings: Settings[str, Any]) -> list[Sett
     if not page.items:
         return [*findings, SettingsFinding(NO_RECORDS, ok=True)]
     mapping = effective_mappings(settings.get("mapping_overrides") or None)["beneficiary"]
-    problems = {}
+    problems: dict[tuple[Any, ...], FieldError] = {}
     for item in page.items:
         for error in map_in(mapping, item).errors:
             problems.setdefault((error.field, error.message, tuple(sorted(error.params.items()))), error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,9 +15,12 @@ from marshmallow import fields, validate
 from .. import enablement, i18n
 from ..accounts import mission_ref
 from ..db import transaction
+from ..logs import exception_summary
 from ..models import PluginEnablement
 from ..roles import MANAGE_PLUGINS
 from . import plugin_catalogs, runtime
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("admin", __name__)
 
@@ -150,17 +154,24 @@ def plugin(name: str):
 
 
 def check_settings(name: str, submitted: dict[str, Any], stored: dict[str, Any]) -> list[FindingText]:
-    """The plugin's findings on the form's values (validated, a blank secret standing for the stored one), unsaved."""
+    """The plugin's findings on the form's values (validated, a blank secret standing for the stored one), unsaved.
+
+    A check that fails is the plugin's fault: the page says so, and the log has its type and frames.
+    """
     rt = runtime()
     clean = enablement.validate_settings(rt.host, name, submitted, stored)
-    findings = rt.host.call_one(
-        name, "mimosa_mission_settings_check", mission=mission_ref(g.mission), settings=clean, ctx=g.ctx
-    )
     catalogs = plugin_catalogs(name)
-    texts = []
-    for finding in findings or ():
-        text = i18n.translate_for(catalogs, finding.message)
-        texts.append(FindingText(text % finding.params if finding.params else text, finding.ok, finding.setting))
+    try:
+        findings = rt.host.call_one(
+            name, "mimosa_mission_settings_check", mission=mission_ref(g.mission), settings=clean, ctx=g.ctx
+        )
+        texts = []
+        for finding in findings or ():
+            text = i18n.translate_for(catalogs, finding.message)
+            texts.append(FindingText(text % finding.params if finding.params else text, finding.ok, finding.setting))
+    except Exception as exc:  # noqa: BLE001 - a plugin's broken check must not break the settings page
+        log.error("the settings check of plugin %s failed: %s", name, exception_summary(exc))
+        return [FindingText(i18n.gettext("The plugin's check failed; the host's log says where."), False, None)]
     return texts
 
 
