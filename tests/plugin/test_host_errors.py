@@ -258,3 +258,16 @@ def test_opening_a_case_on_a_record_the_mapping_cannot_read_names_the_field_and_
     assert [row[3] for row in after.pop("ctm_audit_event")] == ["case.view", "case.view"]  # the page, shown twice
     before.pop("ctm_audit_event")
     assert after == before and not after["ctm_case"]
+
+
+def test_a_refresh_the_mapping_cannot_read_names_the_field_and_changes_nothing(w: World, connected, login_to):  # noqa: ANN001
+    people.open_from_host(w.ctx("caseworker"), THA_PERSON, {"opened_on": OPENED})
+    reconfigure(w.rt, mapping_overrides=UNREADABLE_GENDER)
+    caseworker = login_to(connected.app, "caseworker")
+    overview = f"/m/THA/plugins/ctm/records/beneficiary/{THA_PERSON}/case"
+    page = text(caseworker.get(overview))
+    before = {table: rows for table, rows in w.snapshot().items() if table != "ctm_audit_event"}
+    response = caseworker.post(f"{overview}/refresh", {"version": re.search(r'name="version" value="(\d+)"', page)[1]})
+    assert response.status_code == 422
+    assert re.search(r'data-value="host-message">gender \(m:Sex\): [^<]+</q>', text(response))
+    assert {table: rows for table, rows in w.snapshot().items() if table != "ctm_audit_event"} == before
