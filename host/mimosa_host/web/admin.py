@@ -165,7 +165,7 @@ def check_settings(name: str, submitted: dict[str, Any], stored: dict[str, Any])
         findings = rt.host.call_one(
             name, "mimosa_mission_settings_check", mission=mission_ref(g.mission), settings=clean, ctx=g.ctx
         )
-        texts = []
+        texts: list[FindingText] = []
         for finding in findings or ():
             text = i18n.translate_for(catalogs, finding.message)
             texts.append(FindingText(text % finding.params if finding.params else text, finding.ok, finding.setting))
