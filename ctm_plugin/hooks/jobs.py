@@ -2,8 +2,9 @@
 
 Each run's outcome is kept per mission and job (``services.job_outcomes``) for the synchronisation
 page. A failed exchange with the host (refused credentials, a host that cannot be reached, a record
-the mapping cannot read ...) is the mission's state, not a fault of the code: it is kept there and
-logged in one line of codes, and the job ends. Anything else is raised to the host, which logs it.
+the mapping cannot read ...) is the mission's state, not a fault of the code: it is kept there, logged
+in one line of codes when it starts (not again on every run), and the job ends. Anything else is
+raised to the host, which logs it.
 """
 
 import logging
@@ -23,11 +24,12 @@ def _recorded(name: str, run: Callable[[RequestContext], object]) -> Callable[[R
             run(ctx)
         except PROBLEM_TYPES as error:
             problem = problem_of(error)
-            job_outcomes.record(ctx, name, problem)
-            # The message holds codes and field names only (never a password or a record's value).
-            log.warning("job %s in mission %s: %s", name, ctx.mission.code, problem.message)
+            if job_outcomes.record(ctx, name, problem):
+                # Codes and field names only: never a password, a host's message or a record's value.
+                log.warning("job %s in mission %s: %s", name, ctx.mission.code, problem.message)
             return
-        job_outcomes.record(ctx, name, None)
+        if job_outcomes.record(ctx, name, None):
+            log.info("job %s in mission %s works again", name, ctx.mission.code)
 
     return job
 

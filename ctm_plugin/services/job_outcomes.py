@@ -25,9 +25,13 @@ JOBS = {
 """The CTM's jobs, by name, and what each does in words."""
 
 
-def record(ctx: RequestContext, job: str, problem: HostProblem | None) -> None:
-    """Keep how ``job`` just ended in the mission: well (``None``), or with ``problem``."""
+def record(ctx: RequestContext, job: str, problem: HostProblem | None) -> bool:
+    """Keep how ``job`` just ended in the mission: well (``None``), or with ``problem``.
+
+    True when that changes how it stood (it starts failing, fails otherwise, or works again).
+    """
     now = utcnow()
+    code = problem.code if problem else None
     for _attempt in range(2):  # two runners recording the first outcome at once: the second updates
         try:
             with unit_of_work(ctx) as session:
@@ -35,6 +39,7 @@ def record(ctx: RequestContext, job: str, problem: HostProblem | None) -> None:
                 if outcome is None:
                     outcome = JobOutcome(mission_code=ctx.mission.code, job=job)
                     session.add(outcome)
+                changed = outcome.code != code
                 if problem is None:
                     outcome.code = outcome.kind = outcome.fields = outcome.failing_since = None
                 else:
@@ -43,9 +48,10 @@ def record(ctx: RequestContext, job: str, problem: HostProblem | None) -> None:
                     outcome.code, outcome.kind = problem.code, problem.kind
                     outcome.fields = problem.fields[:200] or None
                 outcome.finished_at = now
-            return
+            return changed
         except sa.exc.IntegrityError:
             continue
+    return False
 
 
 def failing(ctx: RequestContext) -> list[JobOutcome]:
