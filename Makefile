@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-DEMO_DB ?= sqlite:///$(CURDIR)/var/demo.db
+# The database every `mimosa-host` command uses by default (run from here), so the README's commands
+# work on the demo as written.
+DEMO_DB ?= sqlite:///$(CURDIR)/var/mimosa.db
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench screenshots i18n clean

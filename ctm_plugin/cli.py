@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import click
@@ -52,15 +52,23 @@ def mappings_diff(a: Path, b: Path) -> None:
 
 @contextmanager
 def _mission(mission: str) -> Iterator[RequestContext]:
+    """The mission's context for a command, through which every failed exchange with the host
+    becomes one line in the mission's language (:func:`services.host.problem_of`) and exit code 1."""
+    from ctm_plugin.services.host import PROBLEM_TYPES, problem_of
+
     host = click.get_current_context().find_object(object)
     if not hasattr(host, "context"):
         raise click.ClickException("this command needs the host's database: run it as `mimosa-host ctm ...`")
     command_host: CommandHost = host
-    try:
-        with command_host.context(mission) as ctx:
+    with ExitStack() as stack:
+        try:
+            ctx = stack.enter_context(command_host.context(mission))
+        except LookupError:
+            raise click.ClickException(f"the CTM is not enabled in a mission {mission!r}") from None
+        try:
             yield ctx
-    except LookupError:
-        raise click.ClickException(f"the CTM is not enabled in a mission {mission!r}") from None
+        except PROBLEM_TYPES as error:  # translated while the mission's context is still current
+            raise click.ClickException(problem_of(error).message) from None
 
 
 mission_option = click.option("--mission", required=True, help="Mission code, e.g. THA.")

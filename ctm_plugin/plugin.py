@@ -12,6 +12,7 @@ from ctm_plugin.hooks.menu import mimosa_menu_items
 from ctm_plugin.hooks.mission import (
     mimosa_mission_disabled,
     mimosa_mission_enabled,
+    mimosa_mission_settings_check,
     mimosa_mission_settings_schema,
 )
 from ctm_plugin.hooks.permissions import mimosa_permissions, mimosa_roles
@@ -27,6 +28,7 @@ __all__ = [
     "mimosa_menu_items",
     "mimosa_mission_disabled",
     "mimosa_mission_enabled",
+    "mimosa_mission_settings_check",
     "mimosa_mission_settings_schema",
     "mimosa_permissions",
     "mimosa_plugin_info",

@@ -112,3 +112,27 @@ class FeedPosition(MissionScoped, Base):
     feed: Mapped[str] = mapped_column(String(40))
     position: Mapped[str | None] = mapped_column(String(80))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class JobOutcome(MissionScoped, Base):
+    """How a mission's periodic job last ended, for the synchronisation page.
+
+    Only codes are kept (a host's fault code, ``CONNECT_FAILED``, ``MAPPING`` ...; see
+    ``services.host.problem_of``) and the CTM fields a mapping could not read: never a secret,
+    a host's message or a value from a record.
+    """
+
+    __tablename__ = "ctm_job_outcome"
+    __table_args__ = (UniqueConstraint("mission_code", "job"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(40))
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    code: Mapped[str | None] = mapped_column(String(40))
+    """``None`` when the last run succeeded."""
+    kind: Mapped[str | None] = mapped_column(String(40))
+    """Which message tells the problem (a key of ``services.host.PROBLEMS``)."""
+    fields: Mapped[str | None] = mapped_column(String(200))
+    """For a mapping problem: the CTM fields that could not be read."""
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the runs started failing, for as long as they do."""

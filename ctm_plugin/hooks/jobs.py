@@ -1,22 +1,35 @@
 """The CTM's periodic jobs, run by the host once per mission where the CTM is enabled.
 
-A mission whose settings name no host is skipped quietly: there is nothing to send or read.
+Each run's outcome is kept per mission and job (``services.job_outcomes``) for the synchronisation
+page. A failed exchange with the host (refused credentials, a host that cannot be reached, a record
+the mapping cannot read ...) is the mission's state, not a fault of the code: it is kept there, logged
+in one line of codes when it starts (not again on every run), and the job ends. Anything else is
+raised to the host, which logs it.
 """
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from ctm_plugin.services import feed, outbox, people
-from ctm_plugin.services.host import NotConnected
+from ctm_plugin.services import feed, job_outcomes, outbox, people
+from ctm_plugin.services.host import PROBLEM_TYPES, problem_of
 from mimosa_host.plugin_api import Job, RequestContext, hookimpl
 
+log = logging.getLogger(__name__)
 
-def _connected(run: Callable[[RequestContext], object]) -> Callable[[RequestContext], None]:
+
+def _recorded(name: str, run: Callable[[RequestContext], object]) -> Callable[[RequestContext], None]:
     def job(ctx: RequestContext) -> None:
         try:
             run(ctx)
-        except NotConnected:
+        except PROBLEM_TYPES as error:
+            problem = problem_of(error)
+            if job_outcomes.record(ctx, name, problem):
+                # Codes and field names only: never a password, a host's message or a record's value.
+                log.warning("job %s in mission %s: %s", name, ctx.mission.code, problem.message)
             return
+        if job_outcomes.record(ctx, name, None):
+            log.info("job %s in mission %s works again", name, ctx.mission.code)
 
     return job
 
@@ -24,7 +37,11 @@ def _connected(run: Callable[[RequestContext], object]) -> Callable[[RequestCont
 @hookimpl
 def mimosa_jobs() -> Sequence[Job]:
     return (
-        Job("relay-outbox", timedelta(seconds=10), _connected(outbox.relay)),
-        Job("movement-status", timedelta(seconds=15), _connected(feed.apply_movement_changes)),
-        Job("pull-beneficiaries", timedelta(minutes=15), _connected(people.pull)),
+        Job(job_outcomes.RELAY, timedelta(seconds=10), _recorded(job_outcomes.RELAY, outbox.relay)),
+        Job(
+            job_outcomes.MOVEMENT_STATUS,
+            timedelta(seconds=15),
+            _recorded(job_outcomes.MOVEMENT_STATUS, feed.apply_movement_changes),
+        ),
+        Job(job_outcomes.PULL, timedelta(minutes=15), _recorded(job_outcomes.PULL, people.pull)),
     )

@@ -1,5 +1,6 @@
 """The mission settings schema and what enabling or disabling the CTM in a mission does."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from marshmallow import Schema
@@ -7,7 +8,8 @@ from marshmallow import Schema
 from ctm_plugin.domain.models import MissionActivation, utcnow
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
 from ctm_plugin.security.audit import actor
-from mimosa_host.plugin_api import MissionRef, RequestContext, hookimpl
+from ctm_plugin.services.host import check_settings
+from mimosa_host.plugin_api import MissionRef, RequestContext, SettingsFinding, hookimpl
 
 
 @hookimpl
@@ -38,3 +40,9 @@ def mimosa_mission_disabled(mission: MissionRef, ctx: RequestContext) -> None:
         activation = session.get(MissionActivation, mission.code)
         if activation is not None:
             activation.disabled_at = utcnow()
+
+
+@hookimpl
+def mimosa_mission_settings_check(mission: MissionRef, settings: dict[str, Any]) -> Sequence[SettingsFinding]:
+    """ "Test the connection": the host is asked with these settings; nothing is written."""
+    return check_settings(mission.code, settings)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping as Settings
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from ctm_plugin.adapters.mimosa.client import Connection, HostClient
+from ctm_plugin.adapters.mimosa.errors import HostError, HostFault, HostUnavailable
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.models import MissionActivation
 from ctm_plugin.domain.sync import HostLink
-from ctm_plugin.mappings.engine import Mapping, effective_mappings
+from ctm_plugin.i18n import N_, _
+from ctm_plugin.mappings.engine import FieldError, Mapping, effective_mappings, map_in
+from mimosa_host.plugin_api import SettingsFinding
+
+from .base import Invalid
 
 
 class NotConnected(Exception):
@@ -41,3 +50,147 @@ def host_beneficiary_id(session: Session, case: Case) -> str | None:
     """
     link = session.get(HostLink, case.id)
     return link.beneficiary_id if link is not None else case.beneficiary_id
+
+
+# -- what went wrong with the host, in words a person can act on -------------------------------
+
+UNREACHABLE_CODES = frozenset({"CONNECT_FAILED", "CONNECT_TIMEOUT", "TIMEOUT", "CONNECTION_LOST"})
+MAPPING = "MAPPING"
+NOT_CONNECTED = "NOT_CONNECTED"
+
+PROBLEMS = {
+    NOT_CONNECTED: N_("The mission's settings name no host address yet: a mission administrator sets it."),
+    "UNREACHABLE": N_(
+        "The host cannot be reached at the mission's address (%(code)s): check the address, or try again later."
+    ),
+    "UNAVAILABLE": N_("The host is unavailable for now (%(code)s): try again later."),
+    "UNAUTHORIZED": N_(
+        "The host refused the mission's API user name or password (%(code)s): check them in the mission's settings."
+    ),
+    "FORBIDDEN_MISSION": N_(
+        "The host's API user is not bound to this mission (%(code)s): ask the host's administrators to bind it, "
+        "or set this mission's own API user."
+    ),
+    "PROTOCOL": N_(
+        "The host's answer could not be read (%(code)s): check that the address is the host's SOAP base URL."
+    ),
+    "REFUSED": N_("The host refused the request (%(code)s)."),
+    MAPPING: N_(
+        "The host's records hold values the mission's mapping cannot read (%(fields)s): "
+        "ask an integrator to correct the mapping overrides."
+    ),
+}
+"""Msgids by kind of problem; each names the code (or the fields) it stands for."""
+
+
+class MappingMismatch(Invalid):
+    """A host record the mission's mappings cannot read; nothing was saved.
+
+    ``problems`` name each field, the XPath and why (their messages may quote the host's value:
+    show them, never log them).
+    """
+
+    def __init__(self, problems: tuple[FieldError, ...]) -> None:
+        super().__init__({"host": [MISMATCH]})
+        self.problems = problems
+
+    @property
+    def fields(self) -> str:
+        return ", ".join(dict.fromkeys(problem.field for problem in self.problems))
+
+
+MISMATCH = N_("The host's record does not fit the mission's mapping, so nothing was saved. Ask an integrator:")
+
+
+@dataclass(frozen=True)
+class HostProblem:
+    """A failed exchange with the host, as plain data: no secret, no case detail."""
+
+    code: str
+    """The host's fault code, the transport's (``CONNECT_FAILED`` ...), ``PROTOCOL``, ``MAPPING`` or
+    ``NOT_CONNECTED``."""
+    kind: str
+    """A key of :data:`PROBLEMS`."""
+    fields: str = ""
+    """For ``MAPPING``: the CTM fields that could not be read."""
+
+    @property
+    def message(self) -> str:
+        """In the reader's language."""
+        return _(PROBLEMS[self.kind], code=self.code, fields=self.fields)
+
+
+PROBLEM_TYPES = (HostError, NotConnected, MappingMismatch)
+"""What :func:`problem_of` describes: everything a call to the host raises for a person to act on."""
+
+
+def problem_of(error: Exception) -> HostProblem:
+    """The problem ``error`` (one of :data:`PROBLEM_TYPES`) stands for."""
+    if isinstance(error, NotConnected):
+        return HostProblem(NOT_CONNECTED, NOT_CONNECTED)
+    if isinstance(error, MappingMismatch):
+        return HostProblem(MAPPING, MAPPING, error.fields)
+    if isinstance(error, HostFault):
+        kind = error.code if error.code in PROBLEMS else "REFUSED"
+        return HostProblem(error.code, kind)
+    if isinstance(error, HostUnavailable):
+        return HostProblem(error.code, "UNREACHABLE" if error.code in UNREACHABLE_CODES else "UNAVAILABLE")
+    return HostProblem(getattr(error, "code", "PROTOCOL"), "PROTOCOL")
+
+
+# -- "Test the connection" ---------------------------------------------------------------------
+
+CHECK_PAGE = 50
+"""How many of the mission's host records the check reads through the mapping."""
+MAX_MAPPING_FINDINGS = 10
+
+PROBLEM_SETTINGS = {
+    NOT_CONNECTED: "soap_base_url",
+    "UNREACHABLE": "soap_base_url",
+    "PROTOCOL": "soap_base_url",
+    "UNAUTHORIZED": "soap_password",
+    "FORBIDDEN_MISSION": "soap_username",
+}
+"""The setting to look at for each kind of problem."""
+
+ANSWERS = N_("The host answers at this address and accepts the API user for mission %(mission)s.")
+READS_ALL = N_("The mapping reads the %(count)s host records checked.")
+NO_RECORDS = N_("The host holds no record of this mission yet: the mapping could not be tried on one.")
+CANNOT_READ = N_("%(field)s cannot be read from the host's records (%(xpath)s): %(problem)s")
+
+
+def check_settings(mission_code: str, settings: Settings[str, Any]) -> list[SettingsFinding]:
+    """Ask the host with these settings (saved or not) what a mission administrator must correct.
+
+    It reads one page of the mission's beneficiaries and maps each with the mission's mappings:
+    the address, the API user, its missions and the host's codes are each tried for real.
+    Nothing is written.
+    """
+    client = HostClient(Connection(settings["soap_base_url"], settings["soap_username"], settings["soap_password"]))
+    try:
+        page = client.find_beneficiaries(mission_code=mission_code, page_size=CHECK_PAGE)
+    except HostError as error:
+        problem = problem_of(error)
+        return [
+            SettingsFinding(PROBLEMS[problem.kind], {"code": problem.code}, setting=PROBLEM_SETTINGS.get(problem.kind))
+        ]
+    findings = [SettingsFinding(ANSWERS, {"mission": mission_code}, ok=True)]
+    if not page.items:
+        return [*findings, SettingsFinding(NO_RECORDS, ok=True)]
+    mapping = effective_mappings(settings.get("mapping_overrides") or None)["beneficiary"]
+    problems: dict[tuple[Any, ...], FieldError] = {}
+    for item in page.items:
+        for error in map_in(mapping, item).errors:
+            problems.setdefault((error.field, error.message, tuple(sorted(error.params.items()))), error)
+    for error in list(problems.values())[:MAX_MAPPING_FINDINGS]:
+        problem = _(error.message, **error.params)
+        findings.append(
+            SettingsFinding(
+                CANNOT_READ,
+                {"field": error.field, "xpath": error.xpath, "problem": problem},
+                setting="mapping_overrides",
+            )
+        )
+    if not problems:
+        findings.append(SettingsFinding(READS_ALL, {"count": str(len(page.items))}, ok=True))
+    return findings

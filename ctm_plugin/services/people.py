@@ -47,7 +47,7 @@ from .assistance import consent_in_force
 from .base import Invalid, get_case, load, require, touch, unit_of_work
 from .cases import new_case
 from .feed import position_of
-from .host import host_beneficiary_id, host_client, mappings
+from .host import MappingMismatch, host_beneficiary_id, host_client, mappings
 from .outbox import OPERATIONS, Operation, new_reference
 
 PERSON_FIELDS = ("gender", "birth_date", "birth_date_precision", "citizenships", "languages")
@@ -282,7 +282,7 @@ def link_of(ctx: RequestContext, case_id: int) -> HostLink | None:
 def _mapped(mapping: Mapping, record: etree._Element) -> dict[str, Any]:
     result = map_in(mapping, record)
     if result.errors:
-        raise Invalid({"host": [N_("The host's record does not fit the mission's mapping: ask an integrator.")]})
+        raise MappingMismatch(result.errors)
     return {name: result.values.get(name) for name in PERSON_FIELDS}
 
 

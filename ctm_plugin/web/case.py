@@ -22,6 +22,7 @@ from ctm_plugin.schemas.people import PushSchema
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW
 from ctm_plugin.services import cases, people
 from ctm_plugin.services.base import Conflict, Invalid, NotFound, case_id_for
+from ctm_plugin.services.host import MappingMismatch
 from ctm_plugin.services.screening import latest_determination
 from ctm_plugin.web import RECORD, page
 from ctm_plugin.web.exchanges import HOST_ERRORS, trouble_of
@@ -70,6 +71,9 @@ def open_case(record_ref: str):  # noqa: ANN201
         except HOST_ERRORS:
             cases.open_case(ctx, record_ref, data)
             done = i18n._("The case is open. The host could not be asked for its record: refresh from the host later.")
+    except MappingMismatch as mismatch:
+        trouble = trouble_of(mismatch)
+        return show(OVERVIEW, record_ref, FormState("open", {}, data), status=trouble.status, trouble=trouble)
     except Invalid as refused:
         return show(OVERVIEW, record_ref, FormState("open", refused.errors, data), status=422)
     flash(done, "success")
@@ -114,6 +118,9 @@ def refresh_from_host(record_ref: str):  # noqa: ANN201
         changes = people.refresh(ctx, case_id_for(ctx, record_ref))
     except NotFound:
         abort(404)
+    except MappingMismatch as mismatch:
+        trouble = trouble_of(mismatch)
+        return show(OVERVIEW, record_ref, FormState("refresh"), status=trouble.status, trouble=trouble)
     except Invalid as refused:
         return show(OVERVIEW, record_ref, FormState("refresh", refused.errors), status=422)
     except Conflict:

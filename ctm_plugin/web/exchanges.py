@@ -29,7 +29,7 @@ from ctm_plugin.domain.sync import (
     SYNC_SYNCED,
 )
 from ctm_plugin.security.permissions import IDENTITY_VIEW
-from ctm_plugin.services.host import NotConnected
+from ctm_plugin.services.host import MISMATCH, MappingMismatch, NotConnected
 from ctm_plugin.web import dates
 from mimosa_host.plugin_api import current_context
 
@@ -181,10 +181,13 @@ class HostTrouble:
     detail: str | None
     """The host's own message, shown as the host wrote it (escaped), or ``None``."""
     status: int
-    """The page's HTTP status: 503 when the host could not be reached, 502 when it answered badly."""
+    """The page's HTTP status: 503 when the host could not be reached, 502 when it answered badly,
+    422 when its record does not fit the mission's mapping."""
 
 
 def trouble_of(error: Exception) -> HostTrouble:
+    if isinstance(error, MappingMismatch):  # what could not be read: field, XPath, value and why
+        return HostTrouble(MISMATCH, "; ".join(map(str, error.problems)), 422)
     if isinstance(error, NotConnected):
         return HostTrouble(NOT_CONNECTED, None, 503)
     if isinstance(error, HostFault):

@@ -21,6 +21,7 @@ from ctm_plugin.schemas.people import HostSearchSchema, RegisterPersonSchema
 from ctm_plugin.security.permissions import CASE_EDIT
 from ctm_plugin.services import people as service
 from ctm_plugin.services.base import Conflict, Invalid, NotFound
+from ctm_plugin.services.host import MappingMismatch
 from ctm_plugin.web import RECORD, ROW_ID, page, render
 from ctm_plugin.web.exchanges import HOST_ERRORS, PENDING_PREFIX, HostTrouble, trouble_of
 from ctm_plugin.web.forms import FormState, form_data
@@ -69,6 +70,9 @@ def import_person(record_ref: str):  # noqa: ANN201
         service.open_from_host(current_context(), record_ref, data)
     except NotFound:
         abort(404)
+    except MappingMismatch as mismatch:
+        trouble = trouble_of(mismatch)
+        return _find_page(FormState("import", {}, data), trouble=trouble, status=trouble.status)
     except Invalid as refused:
         problems = [message for messages in refused.errors.values() for message in messages]
         return _find_page(

@@ -16,6 +16,7 @@ from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.domain.sync import OUT_DEAD, OUT_FAILED, OUT_UNKNOWN, OUTBOX_OPEN, OUTBOX_STATUSES
 from ctm_plugin.security.permissions import SYNC_MANAGE, SYNC_VIEW
+from ctm_plugin.services import job_outcomes
 from ctm_plugin.services import outbox as service
 from ctm_plugin.services.base import Conflict, NotFound
 from ctm_plugin.web import ROW_ID, page, render
@@ -61,6 +62,8 @@ def _page(problem: str | None = None, status: int = 200) -> Page:
         cases=cases,
         retryable=service.RETRYABLE_BY_HAND,
         discardable=service.DISCARDABLE,
+        failing_jobs=[(job, job_outcomes.problem(job).message) for job in job_outcomes.failing(ctx)],
+        job_names=job_outcomes.JOBS,
     )
     return Page(title=i18n._("Synchronisation"), body=body, status=status)
 

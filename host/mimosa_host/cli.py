@@ -18,10 +18,10 @@ import click
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from . import enablement
+from . import enablement, i18n
 from .accounts import add_user, grant, known_roles, plugin_permissions
 from .context import build_context, system_context
-from .db import transaction
+from .db import HOST_SCRIPT_LOCATION, HOST_VERSION_TABLE, plugin_at_head, revision_state, transaction
 from .models import Mission, User, utcnow
 from .passwords import hash_password
 from .plugin_api import RequestContext, bind_context, unbind_context
@@ -47,7 +47,9 @@ class PluginCommandHost:
             mission = s.get(Mission, mission_code)
             if mission is None or mission_code not in enablement.enabled_missions(s, self.plugin):
                 raise LookupError(mission_code)
-            ctx, _enabled = build_context(s, self.rt.host, self.rt.factory, mission, None, "en", plugin=self.plugin)
+            ctx, _enabled = build_context(
+                s, self.rt.host, self.rt.factory, mission, None, i18n.current_locale(), plugin=self.plugin
+            )
         token = bind_context(ctx)
         try:
             yield ctx
@@ -79,6 +81,41 @@ class HostGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         return super().get_command(ctx, name) or self._plugin_groups().get(name)
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Every command, the plugins' included: a database that cannot be used is one line, not a traceback."""
+        try:
+            return super().invoke(ctx)
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+            if not isinstance(ctx.obj, Runtime):
+                raise
+            raise click.ClickException(_database_problem(ctx.obj, exc)) from None
+
+
+def _all_at_head(rt: Runtime) -> bool:
+    current, heads = revision_state(rt.engine, HOST_SCRIPT_LOCATION, HOST_VERSION_TABLE)
+    plugins = (info for _name, info in rt.host.call_each("mimosa_database") if info is not None)
+    return current == heads and all(plugin_at_head(rt.engine, info) for info in plugins)
+
+
+def _database_problem(rt: Runtime, exc: sa.exc.DBAPIError) -> str:
+    """Why the database failed a command, in one line that says what to do (never the statement or its values)."""
+    where = rt.engine.url.render_as_string(hide_password=True)
+    try:
+        migrated = _all_at_head(rt)
+    except sa.exc.DBAPIError:
+        migrated = None
+    if migrated is False:
+        return i18n.gettext(
+            "The database %(url)s is not migrated to this version: run “mimosa-host db upgrade” first.", url=where
+        )
+    if isinstance(exc, sa.exc.OperationalError):
+        return i18n.gettext(
+            "The database %(url)s cannot be used (%(error)s): check --database or MIMOSA_DATABASE_URL.",
+            url=where,
+            error=type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__,
+        )
+    raise exc
 
 
 def _plugin_obj(ctx: click.Context, plugin: str) -> None:

@@ -116,6 +116,22 @@ class Job:
 
 
 @dataclass(frozen=True)
+class SettingsFinding:
+    """One thing a settings check found (:func:`mimosa_mission_settings_check`).
+
+    ``message`` is a msgid of the plugin's domain, filled with ``params`` after translation;
+    the params are plain text the host shows escaped, as given.
+    """
+
+    message: str
+    params: dict[str, str] = field(default_factory=dict)
+    ok: bool = False
+    """True for what works; False for what must be corrected."""
+    setting: str | None = None
+    """The settings field to look at, if one is to blame."""
+
+
+@dataclass(frozen=True)
 class Translations:
     domain: str
     directory: str
@@ -288,6 +304,17 @@ def mimosa_mission_enabled(mission: MissionRef, settings: dict[str, Any], ctx: R
 
     The host calls this inside the transaction that records the enablement, so a refusal
     leaves nothing behind.
+    """
+
+
+@hookspec(firstresult=True)
+def mimosa_mission_settings_check(
+    mission: MissionRef, settings: dict[str, Any], ctx: RequestContext
+) -> Sequence[SettingsFinding]:
+    """Try ``settings`` for ``mission`` for real (e.g. call the service they name): what works, what not.
+
+    The admin page's "Test the connection" calls it with the form's current values, validated by the
+    plugin's schema (a blank secret stands for the stored one) and not saved. It must write nothing.
     """
 
 

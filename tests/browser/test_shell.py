@@ -202,11 +202,27 @@ def test_admin_enables_and_disables_the_ctm_in_a_mission(page: Page, new_page, s
     expect(admin.locator("form.disable")).to_have_count(0)
     shot(admin, "invalid-settings")
 
-    # Valid settings: the plugin is enabled.
+    # Valid settings, tried first: nothing answers at that address, and nothing is saved.
     field("soap_base_url").locator("input").fill("http://127.0.0.1:9/")
     field("soap_username").locator("input").fill("ctm-mda")
     field("soap_password").locator("input").fill("mda-soap-secret")
     field("case_number_prefix").locator("input").fill("MDA-CT")
+    with admin.expect_navigation():
+        form.get_by_role("button", name=host_text("Test the connection")).click()
+    finding = admin.locator('[data-section="check"] li[data-ok="no"]')
+    expect(finding).to_have_attribute("data-setting", "soap_base_url")
+    expect(finding).to_contain_text(
+        ctm_text(
+            "The host cannot be reached at the mission's address (%(code)s): check the address, or try again later."
+        )
+        % {"code": "CONNECT_FAILED"}
+    )
+    expect(admin.locator("dd.state")).to_contain_text(host_text("Disabled"))
+    expect(field("soap_username").locator("input")).to_have_value("ctm-mda")  # the form keeps what was typed
+    shot(admin, "connection-test")
+
+    # Saved: the plugin is enabled (the password typed again: the test does not keep it).
+    field("soap_password").locator("input").fill("mda-soap-secret")
     with admin.expect_navigation():
         form.get_by_role("button", name=host_text("Enable in this mission")).click()
     expect(admin).to_have_url(re.compile(r"/m/MDA/admin/plugins/ctm$"))

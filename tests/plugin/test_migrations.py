@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -46,3 +48,34 @@ def test_ctm_migrations_go_down_and_up_again_without_touching_host_tables(rt):
     assert host_tables <= remaining and not any(t.startswith("ctm_") for t in remaining)
     db.upgrade(rt.engine, SCRIPT_LOCATION, VERSION_TABLE)
     assert set(CtmBase.metadata.tables) <= set(sa.inspect(rt.engine).get_table_names())
+
+
+def test_ctm0006_adds_job_outcomes_and_keeps_what_ctm0003_held(rt):
+    """Seeded at ctm0003 (a feed position), upgraded: the row is intact and job outcomes can be kept."""
+    cfg = db.alembic_config(rt.engine, SCRIPT_LOCATION, VERSION_TABLE)
+    command.downgrade(cfg, "ctm0003")
+    assert "ctm_job_outcome" not in sa.inspect(rt.engine).get_table_names()
+    with rt.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO ctm_feed_position (id, feed, position, updated_at, mission_code) "
+                "VALUES (1, 'movement_changes', 'token-7', :at, 'THA')"
+            ),
+            {"at": datetime(2026, 12, 1, 8, 0, tzinfo=UTC)},
+        )
+    db.upgrade(rt.engine, SCRIPT_LOCATION, VERSION_TABLE)
+    columns = ("job", "finished_at", "code", "kind", "fields", "failing_since", "mission_code")
+    outcome = sa.table("ctm_job_outcome", *map(sa.column, columns))
+    at = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    with rt.engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT feed, position, mission_code FROM ctm_feed_position")).all() == [
+            ("movement_changes", "token-7", "THA")
+        ]
+        conn.execute(
+            outcome.insert().values(
+                job="pull-beneficiaries", finished_at=at, code="UNAUTHORIZED", kind="UNAUTHORIZED", mission_code="THA"
+            )
+        )
+        with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():  # one outcome per mission and job
+            conn.execute(outcome.insert().values(job="pull-beneficiaries", finished_at=at, mission_code="THA"))
+        assert conn.execute(sa.select(outcome.c.job, outcome.c.code)).all() == [("pull-beneficiaries", "UNAUTHORIZED")]

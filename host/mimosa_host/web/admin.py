@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,10 +13,14 @@ from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from marshmallow import fields, validate
 
 from .. import enablement, i18n
+from ..accounts import mission_ref
 from ..db import transaction
+from ..logs import exception_summary
 from ..models import PluginEnablement
 from ..roles import MANAGE_PLUGINS
 from . import plugin_catalogs, runtime
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("admin", __name__)
 
@@ -114,8 +119,14 @@ def plugin(name: str):
     spec = form_fields(schema) if schema is not None else []
     state = _states().get(name)
     values = dict(state.settings) if state else {}
-    refusal = None
-    if request.method == "POST":
+    refusal, findings = None, None
+    if request.method == "POST" and request.form.get("action") == "check":
+        values = submitted_settings(spec, request.form)
+        try:
+            findings = check_settings(name, values, dict(state.settings) if state else {})
+        except enablement.EnablementRefused as exc:
+            refusal = exc
+    elif request.method == "POST":
         values = submitted_settings(spec, request.form)
         try:
             with transaction(rt.factory) as s:
@@ -135,8 +146,48 @@ def plugin(name: str):
         values={k: v for k, v in values.items() if k not in {f.name for f in spec if f.secret}},
         refusal=refusal,
         refusal_message=refusal_text(name, refusal) if refusal else None,
+        findings=findings,
+        can_check=installed.compatible and offers_check(name),
+        secret_typed=findings is not None and any(f.secret and request.form.get(f.name) for f in spec),
         ptext=lambda message: i18n.translate_for(catalogs, message),
     ), status
+
+
+def check_settings(name: str, submitted: dict[str, Any], stored: dict[str, Any]) -> list[FindingText]:
+    """The plugin's findings on the form's values (validated, a blank secret standing for the stored one), unsaved.
+
+    A check that fails is the plugin's fault: the page says so, and the log has its type and frames.
+    """
+    rt = runtime()
+    clean = enablement.validate_settings(rt.host, name, submitted, stored)
+    catalogs = plugin_catalogs(name)
+    try:
+        findings = rt.host.call_one(
+            name, "mimosa_mission_settings_check", mission=mission_ref(g.mission), settings=clean, ctx=g.ctx
+        )
+        texts: list[FindingText] = []
+        for finding in findings or ():
+            text = i18n.translate_for(catalogs, finding.message)
+            texts.append(FindingText(text % finding.params if finding.params else text, finding.ok, finding.setting))
+    except Exception as exc:  # noqa: BLE001 - a plugin's broken check must not break the settings page
+        log.error("the settings check of plugin %s failed: %s", name, exception_summary(exc))
+        return [FindingText(i18n.gettext("The plugin's check failed; the host's log says where."), False, None)]
+    return texts
+
+
+def offers_check(name: str) -> bool:
+    """Whether the plugin implements ``mimosa_mission_settings_check`` (the page then shows the button)."""
+    hook = runtime().host.pm.hook.mimosa_mission_settings_check
+    return any(impl.plugin_name == name for impl in hook.get_hookimpls())
+
+
+@dataclass(frozen=True)
+class FindingText:
+    """A plugin's :class:`~mimosa_host.plugin_api.SettingsFinding` in the viewer's language."""
+
+    text: str
+    ok: bool
+    setting: str | None
 
 
 def refusal_text(plugin_name: str, refusal: enablement.EnablementRefused) -> str:
