@@ -25,11 +25,8 @@ def mimosa_mission_enabled(mission: MissionRef, settings: dict[str, Any], ctx: R
         elif activation.disabled_at is not None:
             activation.enabled_at, activation.enabled_by, activation.disabled_at = utcnow(), actor(ctx), None
         activation.case_number_prefix = settings["case_number_prefix"]
-        # The relay and the jobs reach the host with these, with nothing asked of the host.
-        activation.soap_base_url = settings["soap_base_url"]
-        activation.soap_username = settings["soap_username"]
-        activation.soap_password = settings["soap_password"]
-        activation.mapping_overrides = settings.get("mapping_overrides") or None
+        # The connection to the host is not copied: pages, jobs and commands get the host's
+        # settings document in their context (services/host.py).
 
 
 @hookimpl

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 from steps import BASE, log_in, open_case, submit, unfold
 
-from ctm_plugin.domain.models import MissionActivation
 from mimosa_host.jobs import JobRunner
+from mimosa_host.models import PluginEnablement
 from mimosa_host.soap.travel_desk import book_requested
 
 pytestmark = pytest.mark.browser
@@ -25,8 +25,8 @@ pytestmark = pytest.mark.browser
 def soap_here(live_server: str, demo):  # noqa: ANN001, ANN201 - the demo's runtime
     """The demo's CTM missions reach the SOAP services of the host the browser talks to."""
     with demo.factory() as s, s.begin():
-        for activation in s.scalars(sa.select(MissionActivation)):
-            activation.soap_base_url = live_server + "/"
+        for state in s.scalars(sa.select(PluginEnablement).filter_by(plugin_name="ctm")):
+            state.settings = {**state.settings, "soap_base_url": live_server + "/"}
     return demo
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from lxml import etree
-from world import OPENED, World
+from world import OPENED, World, set_ctm_settings
 
 from ctm_plugin.adapters.mimosa.client import Connection, HostClient
 from ctm_plugin.domain.case import Case, PersonProfile
@@ -281,16 +281,12 @@ def test_a_stale_record_version_is_a_conflict_showing_both_versions_and_nothing_
 def test_bad_credentials_fail_the_booking_with_the_hosts_word_and_a_retry_after_the_fix_sends_it_once(
     w: World, booked: int
 ):
-    from ctm_plugin.domain.models import MissionActivation
-
-    with w.rt.factory() as s, s.begin():
-        s.get(MissionActivation, "THA").soap_password = "not-the-password"
+    set_ctm_settings(w.rt, soap_password="not-the-password")
     before = movements_of(w)
     assert w.relay().failed == 1
     message = w.one(OutboxMessage, operation="BookMovement")
     assert (message.status, message.error_code) == ("failed", "UNAUTHORIZED")
-    with w.rt.factory() as s, s.begin():  # the integrator corrects the mission's settings
-        s.get(MissionActivation, "THA").soap_password = api_credentials("THA")[1]
+    set_ctm_settings(w.rt, soap_password=api_credentials("THA")[1])  # the mission's settings corrected
     outbox.retry(w.ctx("integrator"), message.id)
     assert w.relay().done == 1
     assert movements_of(w) == before + 1
@@ -320,24 +316,16 @@ def test_a_mission_whose_ctm_is_disabled_keeps_its_queue_paused_until_it_is_enab
 
 
 def test_a_bad_mapping_override_is_refused_naming_where_and_the_mapping_in_force_stays(w: World, connected):  # noqa: ANN001
-    from mimosa_host import enablement
-    from mimosa_host.context import system_context
-    from mimosa_host.models import Mission, PluginEnablement
+    from ctm_plugin.services import host
 
     good = (
         "[beneficiary]\nversion = 2\n\n[beneficiary.fields.citizenships]\n"
         'xpath = ["m:Nationality"]\ncardinality = "many"\nconverter = "country_alpha3"\n'
     )
     bad = good.replace("country_alpha3", "country_alpha9")
-    with w.rt.factory() as s, s.begin():
-        settings = (
-            s.scalars(sa.select(PluginEnablement).filter_by(mission_code="THA", plugin_name="ctm")).one().settings
-        )
-        ctx = system_context(s, w.rt.host, w.rt.factory, s.get(Mission, "THA"))
-        enablement.enable(s, w.rt.host, "THA", "ctm", {**settings, "mapping_overrides": good}, ctx)
-    with pytest.raises(enablement.EnablementRefused) as refused, w.rt.factory() as s, s.begin():
-        ctx = system_context(s, w.rt.host, w.rt.factory, s.get(Mission, "THA"))
-        enablement.enable(s, w.rt.host, "THA", "ctm", {**settings, "mapping_overrides": bad}, ctx)
-    assert "mapping_overrides:7: beneficiary.fields.citizenships.converter" in str(refused.value.field_errors)
+    host.save_overrides(w.ctx("integrator"), good)
+    with pytest.raises(Invalid) as refused:
+        host.save_overrides(w.ctx("integrator"), bad)
+    assert "mapping_overrides:7: beneficiary.fields.citizenships.converter" in str(refused.value.errors["document"])
     case_id = people.open_from_host(w.ctx("caseworker"), THA_PERSON, {"opened_on": OPENED})
     assert w.one(HostLink, case_id=case_id).mapping_version == "1+m2"  # the good override, still in force
