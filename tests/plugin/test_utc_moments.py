@@ -13,13 +13,14 @@ BANGKOK = timezone(timedelta(hours=7))
 
 
 def test_every_ctm_datetime_column_has_the_one_utc_type():
-    moments = [
-        f"{table.name}.{column.name}"
+    moments = {
+        f"{table.name}.{column.name}": isinstance(column.type, UTCDateTime)
         for table in Base.metadata.sorted_tables
         for column in table.columns
-        if isinstance(column.type, sa.DateTime)  # a plain DateTime: SQLite would hand it back naive
-    ]
-    assert moments == []
+        if isinstance(column.type, sa.DateTime | UTCDateTime)
+    }
+    assert "ctm_outbox.next_attempt_at" in moments and "ctm_return.booked_at" in moments
+    assert [name for name, utc in moments.items() if not utc] == []  # a plain DateTime reads back naive on SQLite
 
 
 def test_a_moment_comes_back_aware_in_utc_whatever_zone_it_was_given_in(rt):  # noqa: ANN001
