@@ -114,7 +114,6 @@ class MissionSettingsSchema(Schema):
         },
     )
     project_codes = ProjectCodes(
-        load_default=list,
         metadata={
             "label": N_("Project codes"),
             "description": N_(
@@ -124,7 +123,6 @@ class MissionSettingsSchema(Schema):
         },
     )
     default_project_code = fields.String(
-        load_default=None,
         metadata={
             "label": N_("Default project code"),
             "description": N_("One of the project codes, preselected when a return is booked; blank: the first."),
@@ -141,7 +139,9 @@ class MissionSettingsSchema(Schema):
 
     @post_load
     def _default_is_set(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
-        codes = data.get("project_codes") or []
-        default = (data.get("default_project_code") or "").strip()
-        data["default_project_code"] = default or (codes[0] if codes else None)
+        """With codes, the default is stored (the first unless chosen); without, neither is."""
+        codes = data.pop("project_codes", None)
+        default = (data.pop("default_project_code", None) or "").strip()
+        if codes:
+            data["project_codes"], data["default_project_code"] = codes, default or codes[0]
         return data

@@ -19,7 +19,7 @@ def errors_for(data: dict) -> dict:
 
 
 def test_valid_settings_load_and_the_prefix_has_a_default():
-    assert MissionSettingsSchema().load(VALID) == {**VALID, "project_codes": [], "default_project_code": None}
+    assert MissionSettingsSchema().load(VALID) == VALID
     without_prefix = {k: v for k, v in VALID.items() if k != "case_number_prefix"}
     assert MissionSettingsSchema().load(without_prefix)["case_number_prefix"] == "CT"
 
@@ -78,6 +78,12 @@ def test_project_codes_are_typed_one_a_line_or_with_commas_and_stored_one_a_line
 
 def test_a_mission_without_project_codes_has_no_default():
     assert project_codes(MissionSettingsSchema().dump(MissionSettingsSchema().load(VALID))) == ([], None)
+    assert project_codes(
+        MissionSettingsSchema().dump(MissionSettingsSchema().load({**VALID, "project_codes": " "}))
+    ) == (
+        [],
+        None,
+    )
 
 
 @pytest.mark.parametrize(
