@@ -38,4 +38,3 @@ def test_every_declared_permission_is_checked_or_awaits_its_issue():
 def test_roles_bundle_only_declared_permissions():
     declared = {p.name for p in permissions.PERMISSIONS}
     assert all(set(role.permissions) <= declared for role in permissions.ROLES)
-
