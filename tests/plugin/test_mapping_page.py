@@ -96,7 +96,7 @@ def test_a_bad_override_is_refused_naming_file_field_and_line_and_the_one_in_for
     assert [row[1] for row in saved(demo)] == [1]  # nothing saved: the good one is in force
 
 
-def test_a_document_too_deep_or_not_toml_is_refused_without_a_server_error(login, demo):
+def test_a_document_that_is_not_toml_or_not_a_mapping_is_refused_without_a_server_error(login, demo):
     integrator = login("integrator")
     integrator.get(MAPPINGS)
     for document in ("[beneficiary\nversion = 1", "x = 1", "[movement]\nversion = 0\n"):
