@@ -50,6 +50,8 @@ def test_a_booked_return_reaches_booked_and_shows_in_the_return_tab(
     log_in(officer, "movement")
     officer.goto(f"{BASE}/return")
     form = officer.locator('form[data-form="book"]')
+    expect(form.locator('select[name="project_code"]')).to_have_value("THA-CT-01")  # the mission's default
+    form.locator('select[name="project_code"]').select_option("THA-AVRR-02")
     form.locator('select[name="origin_country"]').select_option("THA")
     form.locator('[name="origin_location"]').fill("bkk")
     form.locator('select[name="destination_country"]').select_option("KHM")
@@ -59,6 +61,7 @@ def test_a_booked_return_reaches_booked_and_shows_in_the_return_tab(
     form.locator('input[name="fit_to_travel"]').check()
     submit(officer, "book", "Book the return")
     expect(officer.locator('[data-value="status"]').first).to_contain_text("Queued: waiting for the host")
+    expect(officer.locator('[data-value="project"]').first).to_have_text("THA-AVRR-02")
 
     runner = JobRunner(soap_here)
     runner.run_due(force=True)  # the relay sends BookMovement; the feed brings REQUESTED
