@@ -1,7 +1,7 @@
 """Mappings in force, and records mapped through them.
 
-The default mappings ship in ``default/``; a mission's ``mapping_overrides`` replace some of
-their fields. A mapping's ``version`` is what synced records are stamped with: the file's
+The default mappings ship in ``default/``; a mission's override document (its newest revision
+on the integrators' mapping page) replaces some of their fields. A mapping's ``version`` is what synced records are stamped with: the file's
 version, followed by ``+m`` and the override document's version when a mission overrides it
 ("1+m3"), so an integrator can tell which files a record went through.
 
@@ -30,6 +30,7 @@ from .schema import NOT_A_CTM_CODE, FieldMapping, check_file, check_overrides, c
 
 DEFAULT_DIR = Path(__file__).parent / "default"
 OVERRIDES = "mapping_overrides"
+"""The name problems in a mission's override document give as their file."""
 
 NOT_FOUND = N_("Required, but none of its XPaths found a value.")
 NO_VALUE = N_("Required, but the record has no value for it.")
