@@ -34,7 +34,7 @@ def bench_dispatch(rt: Runtime, app: Flask) -> None:
     host = rt.host
     with rt.factory() as s:
         user = s.scalar(sa.select(User).where(User.username == "caseworker"))
-        ctx, _enabled = build_context(s, host, rt.factory, s.get(Mission, "THA"), user, "en")
+        ctx, _enabled = build_context(s, host, rt.factory, s.get(Mission, "THA"), user, "en", plugin="ctm")
     kwargs = {"record_type": "beneficiary", "record_ref": "BEN-1000001", "ctx": ctx}
     with app.test_request_context("/m/THA/beneficiaries"):
         g.mission = ctx.mission  # url_for in the CT tab hook fills the mission from here

@@ -45,7 +45,6 @@ from ctm_plugin.adapters.mimosa.reply import response_element
 from ctm_plugin.adapters.mimosa.transport import Reply
 from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case, PersonProfile
-from ctm_plugin.domain.models import MissionActivation
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import BENEFICIARY_FEED, OUT_DONE, FeedPosition, HostLink, OutboxMessage
 from ctm_plugin.hooks.jobs import mimosa_jobs
@@ -56,7 +55,7 @@ from ctm_plugin.services import feed, outbox, people, returns
 from mimosa_host.context import build_context
 from mimosa_host.demo import BENEFICIARIES_PER_MISSION, LANGUAGES, NAMES, NATIONALITY, api_credentials, seed
 from mimosa_host.jobs import JobRunner
-from mimosa_host.models import Beneficiary, Document, Mission, User, utcnow
+from mimosa_host.models import Beneficiary, Document, Mission, PluginEnablement, User, utcnow
 from mimosa_host.plugin_api import RequestContext
 from mimosa_host.plugins import PluginHost
 from mimosa_host.runtime import Runtime
@@ -300,13 +299,14 @@ def job_context(rt: Runtime) -> RequestContext:
 def user_context(rt: Runtime, username: str) -> RequestContext:
     with rt.factory() as s:
         user = s.scalar(sa.select(User).where(User.username == username))
-        return build_context(s, rt.host, rt.factory, s.get(Mission, MISSION), user, "en")[0]
+        return build_context(s, rt.host, rt.factory, s.get(Mission, MISSION), user, "en", plugin="ctm")[0]
 
 
 def connect(rt: Runtime, base_url: str) -> HostClient:
-    """Point THA's activation at the served host; a client as the CTM's own (same API user)."""
+    """Point THA's CTM settings at the served host; a client as the CTM's own (same API user)."""
     with rt.factory() as s, s.begin():
-        s.get(MissionActivation, MISSION).soap_base_url = base_url
+        state = s.scalars(sa.select(PluginEnablement).filter_by(mission_code=MISSION, plugin_name="ctm")).one()
+        state.settings = {**state.settings, "soap_base_url": base_url}
     return HostClient(Connection(base_url, *api_credentials(MISSION)))
 
 
@@ -468,6 +468,7 @@ def booking_form(version: int) -> dict[str, object]:
         "earliest_departure": (date.today() + timedelta(days=30)).isoformat(),
         "escort": "OPERATIONAL",
         "fit_to_travel": "y",
+        "project_code": "THA-CT-01",
     }
 
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base, MissionScoped, utcnow
+from .models import Base, MissionScoped, UTCDateTime, utcnow
 
 
 class AuditEvent(MissionScoped, Base):
     __tablename__ = "ctm_audit_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     username: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(40))
     """A stable code such as ``case.view`` or ``screening.record``."""

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .models import Base, MissionScoped, utcnow
+from .models import Base, MissionScoped, UTCDateTime, utcnow
 
 
 class Case(MissionScoped, Base):
@@ -31,7 +31,7 @@ class Case(MissionScoped, Base):
     opened_on: Mapped[date] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str] = mapped_column(String(80))
 
     person: Mapped[PersonProfile | None] = relationship(back_populates="case", cascade="all, delete-orphan")
@@ -56,7 +56,7 @@ class CaseHandover(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
     from_mission: Mapped[str] = mapped_column(String(8))
     to_mission: Mapped[str] = mapped_column(String(8))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     by: Mapped[str] = mapped_column(String(80))
     reason: Mapped[str | None] = mapped_column(Text)
 

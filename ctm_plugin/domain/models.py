@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, MetaData, String, Text
+from sqlalchemy import DateTime, Dialect, Integer, MetaData, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -18,6 +19,29 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Every CTM moment: stored in UTC, read back aware in UTC, on SQLite as on PostgreSQL.
+
+    SQLite keeps no offset, so a value is turned to UTC before it is stored and marked UTC when
+    it is read; a naive value is refused, since nothing says which clock it came from.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a naive datetime cannot be stored: give it a time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -39,14 +63,30 @@ class MissionActivation(Base):
     __tablename__ = "ctm_mission"
 
     mission_code: Mapped[str] = mapped_column(String(8), primary_key=True)
-    enabled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    enabled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     enabled_by: Mapped[str] = mapped_column(String(80))
-    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     case_number_prefix: Mapped[str] = mapped_column(String(12), default="CT", server_default="CT")
-    """From the mission's settings, kept here so case numbering needs nothing from the host."""
-    soap_base_url: Mapped[str | None] = mapped_column(String(400))
-    soap_username: Mapped[str | None] = mapped_column(String(80))
-    soap_password: Mapped[str | None] = mapped_column(String(200))
-    """The API user's password, as the mission's settings hold it (WS-Security's digest needs it)."""
-    mapping_overrides: Mapped[str | None] = mapped_column(Text)
-    """The mission's TOML overrides of the default mappings, validated when the settings were saved."""
+    """From the mission's settings, kept here so case numbering needs nothing from the host.
+
+    The connection to the host (address, API user, password) is not copied: it is read from the
+    host's settings document, which the context carries (``ctx.settings``)."""
+
+
+class MappingOverride(MissionScoped, Base):
+    """One saved version of a mission's mapping overrides; the newest is the one in force.
+
+    Every save adds a row, so the history of what was in force stays; an empty ``document``
+    means the mission went back to the default mappings.
+    """
+
+    __tablename__ = "ctm_mapping_override"
+    __table_args__ = (UniqueConstraint("mission_code", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    """1, 2, ... within the mission."""
+    document: Mapped[str] = mapped_column(Text)
+    """The TOML override document, validated by the mapping engine before it was saved."""
+    saved_by: Mapped[str] = mapped_column(String(80))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .models import Base, MissionScoped, utcnow
+from .models import Base, MissionScoped, UTCDateTime, utcnow
 from .sync import OutboxMessage
 
 
@@ -24,6 +24,9 @@ class ReturnBooking(MissionScoped, Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
     outbox_id: Mapped[int] = mapped_column(ForeignKey("ctm_outbox.id"), unique=True)
     movement_type: Mapped[str] = mapped_column(String(8), default="AVRR")
+    project_code: Mapped[str | None] = mapped_column(String(40))
+    """The mission's project the return is booked under (the host's ``ProjectCode``); ``None`` only
+    for bookings made before project codes existed."""
     origin_country: Mapped[str] = mapped_column(String(3))
     origin_location: Mapped[str] = mapped_column(String(3))
     destination_country: Mapped[str] = mapped_column(String(3))
@@ -33,9 +36,9 @@ class ReturnBooking(MissionScoped, Base):
     fit_to_travel: Mapped[bool] = mapped_column(Boolean, default=True)
     movement_id: Mapped[str | None] = mapped_column(String(40), index=True)
     status: Mapped[str | None] = mapped_column(String(12))
-    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     legs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     booked_by: Mapped[str] = mapped_column(String(80))
-    booked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    booked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     outbox: Mapped[OutboxMessage] = relationship()

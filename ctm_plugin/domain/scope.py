@@ -23,6 +23,7 @@ def mission_session(ctx: RequestContext) -> Session:
     session = ctx.session_factory()
     code = ctx.mission.code
     session.info["mission_code"] = code
+    session.info["settings"] = ctx.settings  # the host's document, the one copy (services/host.py)
 
     @event.listens_for(session, "do_orm_execute")
     def _only_this_mission(state: ORMExecuteState) -> None:

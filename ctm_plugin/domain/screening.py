@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base, MissionScoped, utcnow
+from .models import Base, MissionScoped, UTCDateTime, utcnow
 
 
 class Screening(MissionScoped, Base):
@@ -31,7 +31,7 @@ class Screening(MissionScoped, Base):
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     """Reason codes of :mod:`ctm_plugin.domain.palermo`, so the text follows the reader's language."""
     recorded_by: Mapped[str] = mapped_column(String(80))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Determination(MissionScoped, Base):
@@ -46,4 +46,4 @@ class Determination(MissionScoped, Base):
     decision: Mapped[str] = mapped_column(String(30))
     reason: Mapped[str] = mapped_column(Text)
     decided_by: Mapped[str] = mapped_column(String(80))
-    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

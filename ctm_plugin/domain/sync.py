@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base, MissionScoped, utcnow
+from .models import Base, MissionScoped, UTCDateTime, utcnow
 
 # A linked person's sync status, shown on the case.
 SYNC_PENDING, SYNC_SENT, SYNC_SYNCED, SYNC_FAILED, SYNC_CONFLICT = "pending", "sent", "synced", "failed", "conflict"
@@ -47,7 +47,7 @@ class HostLink(MissionScoped, Base):
     mapping_id: Mapped[str] = mapped_column(String(40))
     mapping_version: Mapped[str] = mapped_column(String(40))
     sync_status: Mapped[str] = mapped_column(String(12), default=SYNC_PENDING)
-    synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
     """The host's message for the last failure, as the host wrote it."""
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -75,15 +75,15 @@ class OutboxMessage(MissionScoped, Base):
     mapping_version: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(12), default=OUT_PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """While ``sending``: after this, a crashed relay's message is taken up again (and asked about first)."""
     error_code: Mapped[str | None] = mapped_column(String(40))
     error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(80))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
     """Two relays claiming the same message: the second one's UPDATE finds the version moved on."""
 
@@ -99,7 +99,7 @@ class AppliedChange(MissionScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     feed: Mapped[str] = mapped_column(String(40))
     change_key: Mapped[str] = mapped_column(String(160))
-    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class FeedPosition(MissionScoped, Base):
@@ -111,7 +111,7 @@ class FeedPosition(MissionScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     feed: Mapped[str] = mapped_column(String(40))
     position: Mapped[str | None] = mapped_column(String(80))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class JobOutcome(MissionScoped, Base):
@@ -127,12 +127,12 @@ class JobOutcome(MissionScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job: Mapped[str] = mapped_column(String(40))
-    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     code: Mapped[str | None] = mapped_column(String(40))
     """``None`` when the last run succeeded."""
     kind: Mapped[str | None] = mapped_column(String(40))
     """Which message tells the problem (a key of ``services.host.PROBLEMS``)."""
     fields: Mapped[str | None] = mapped_column(String(200))
     """For a mapping problem: the CTM fields that could not be read."""
-    failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When the runs started failing, for as long as they do."""

@@ -8,7 +8,8 @@ from marshmallow import Schema
 from ctm_plugin.domain.models import MissionActivation, utcnow
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
 from ctm_plugin.security.audit import actor
-from ctm_plugin.services.host import check_settings
+from ctm_plugin.domain.scope import mission_session
+from ctm_plugin.services.host import check_settings, mappings
 from mimosa_host.plugin_api import MissionRef, RequestContext, SettingsFinding, hookimpl
 
 
@@ -27,11 +28,8 @@ def mimosa_mission_enabled(mission: MissionRef, settings: dict[str, Any], ctx: R
         elif activation.disabled_at is not None:
             activation.enabled_at, activation.enabled_by, activation.disabled_at = utcnow(), actor(ctx), None
         activation.case_number_prefix = settings["case_number_prefix"]
-        # The relay and the jobs reach the host with these, with nothing asked of the host.
-        activation.soap_base_url = settings["soap_base_url"]
-        activation.soap_username = settings["soap_username"]
-        activation.soap_password = settings["soap_password"]
-        activation.mapping_overrides = settings.get("mapping_overrides") or None
+        # The connection to the host is not copied: pages, jobs and commands get the host's
+        # settings document in their context (services/host.py).
 
 
 @hookimpl
@@ -43,6 +41,10 @@ def mimosa_mission_disabled(mission: MissionRef, ctx: RequestContext) -> None:
 
 
 @hookimpl
-def mimosa_mission_settings_check(mission: MissionRef, settings: dict[str, Any]) -> Sequence[SettingsFinding]:
-    """ "Test the connection": the host is asked with these settings; nothing is written."""
-    return check_settings(mission.code, settings)
+def mimosa_mission_settings_check(
+    mission: MissionRef, settings: dict[str, Any], ctx: RequestContext
+) -> Sequence[SettingsFinding]:
+    """ "Test the connection": the host is asked with these settings and the mapping in force; nothing is written."""
+    with mission_session(ctx) as session:
+        beneficiary = mappings(session)["beneficiary"]
+    return check_settings(mission.code, settings, beneficiary)

@@ -45,7 +45,7 @@ def test_a_diff_names_the_version_and_every_field_added_removed_or_changed():
 def test_a_diff_shows_what_an_override_changes():
     overrides = '[movement]\nversion = 4\n[movement.fields.escort]\nxpath = ["m:Escort/@type"]\ndirection = "both"\n'
     lines = diff(default_mappings()["movement"], effective_mappings(overrides)["movement"])
-    assert lines == ["version: 1 → 1+m4", '~ escort.cardinality: "required" → "optional"']
+    assert lines == ["version: 2 → 2+m4", '~ escort.cardinality: "required" → "optional"']
 
 
 def test_a_changed_default_shows():

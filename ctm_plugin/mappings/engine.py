@@ -1,9 +1,9 @@
 """Mappings in force, and records mapped through them.
 
-The default mappings ship in ``default/``; a mission's ``mapping_overrides`` replace some of
-their fields. A mapping's ``version`` is what synced records are stamped with: the file's
-version, followed by ``+m`` and the override document's version when a mission overrides it
-("1+m3"), so an integrator can tell which files a record went through.
+The default mappings ship in ``default/``; a mission's override document (its newest revision
+on the integrators' mapping page) replaces some of their fields. A mapping's ``version`` is what
+synced records are stamped with: the file's version, followed by ``+m`` and the override
+document's version when a mission overrides it ("1+m3"), so an integrator can tell which files a record went through.
 
 ``map_in`` reads what the mapping's in-fields say from a host element; ``map_out`` builds the
 host element from the out-fields alone, in the XSD's order: a record's other keys never
@@ -30,6 +30,7 @@ from .schema import NOT_A_CTM_CODE, FieldMapping, check_file, check_overrides, c
 
 DEFAULT_DIR = Path(__file__).parent / "default"
 OVERRIDES = "mapping_overrides"
+"""The name problems in a mission's override document give as their file."""
 
 NOT_FOUND = N_("Required, but none of its XPaths found a value.")
 NO_VALUE = N_("Required, but the record has no value for it.")

@@ -59,6 +59,7 @@ SAMPLE = {
 
 BOOKING = {
     "mission_code": "THA",
+    "project_code": "THA-CT-01",
     "movement_type": "AVRR",
     "beneficiary_ids": ["BEN-0000123"],
     "origin_country": "THA",
@@ -249,6 +250,7 @@ def test_a_booking_maps_out_and_validates(schema):
     assert etree.QName(element).localname == "MovementRequest"
     assert local_names(element) == [
         "MissionCode",
+        "ProjectCode",
         "MovementType",
         "Beneficiaries",
         "Origin",
@@ -258,6 +260,12 @@ def test_a_booking_maps_out_and_validates(schema):
         "FitToTravel",
     ]
     assert valid(schema, "BookMovement", element)
+    element.remove(element.find(f"{{{NS}}}ProjectCode"))
+    request = etree.Element(f"{{{NS}}}BookMovement")
+    request.append(element)
+    etree.SubElement(request, f"{{{NS}}}ClientReference").text = "ctm-0001"
+    assert not schema.validate(request)  # the XSD requires ProjectCode, as the contract does
+    assert "ProjectCode" in str(schema.error_log)
 
 
 def test_fields_are_written_in_the_xsd_order_whatever_the_file_order():

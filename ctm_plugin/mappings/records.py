@@ -115,7 +115,7 @@ MOVEMENT = RecordType(
     slots={
         "movement_id": Slot(IN_ONLY, required=True),
         "mission_code": Slot(BOTH, required=True),
-        "project_code": Slot(BOTH),
+        "project_code": Slot(BOTH, required=True),  # the host books under a project (HOST_CONTRACT.md §2)
         "movement_type": Slot(BOTH, required=True),
         "beneficiary_ids": Slot(BOTH, required=True, many=True),
         "origin_country": Slot(BOTH, required=True, codelist=geo.COUNTRY),

@@ -26,7 +26,7 @@ A mapping file (TOML) maps one host record; ``docs/integrators.md`` is the guide
     xpath = ["@number"]       # relative to the element the field selects
     cardinality = "required"
 
-A mission's override document (its ``mapping_overrides`` setting) replaces whole field tables
+A mission's override document (edited on the integrators' mapping page) replaces whole field tables
 of the default mappings, one section per mapping id, with the mission's own version number::
 
     [beneficiary]

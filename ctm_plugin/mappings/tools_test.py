@@ -41,7 +41,7 @@ def test_validate_checks_the_defaults_without_arguments():
     assert code == 0
     assert lines == [
         f"{BENEFICIARY}: the beneficiary mapping, version 1, is valid.",
-        f"{MOVEMENT}: the movement mapping, version 1, is valid.",
+        f"{MOVEMENT}: the movement mapping, version 2, is valid.",
     ]
 
 

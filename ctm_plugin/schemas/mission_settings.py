@@ -1,14 +1,22 @@
-"""A mission's CTM settings: how to reach the host's SOAP services, and case numbering."""
+"""A mission's CTM settings: how to reach the host's SOAP services, case numbering, project codes.
+
+Mapping overrides are not settings: they are edited, versioned, on the integrators' mapping page."""
 
 import ipaddress
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from ctm_plugin.i18n import N_
-from ctm_plugin.mappings.engine import MappingError, effective_mappings
 
 CASE_PREFIX_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,11}$"
+PROJECT_CODE_MAX = 40
+"""The host's ``ProjectCodeType`` (mimosa.xsd) and the column a booking keeps it in."""
+MAX_PROJECT_CODES = 50
 
 
 def _encrypted_unless_loopback(url: str) -> None:
@@ -24,12 +32,43 @@ def _encrypted_unless_loopback(url: str) -> None:
         raise ValidationError(N_("Use https: only a host on this machine may be reached over plain http."))
 
 
-def _mappings_that_load(text: str) -> None:
-    """A bad override is refused here, so the mappings in force stay in force."""
-    try:
-        effective_mappings(text)
-    except MappingError as error:
-        raise ValidationError([str(problem) for problem in error.problems]) from None
+class ProjectCodes(fields.Field):
+    """The mission's project codes, typed one a line (or separated by commas); stored one a line.
+
+    Each is a host ``ProjectCodeType`` (1 to 40 characters) with no control character; a code
+    typed twice counts once, in the order first typed.
+    """
+
+    default_error_messages = {  # noqa: RUF012 - marshmallow's own convention
+        "invalid": N_("Enter the project codes, one a line."),
+        "code": N_("Each project code has 1 to 40 characters, none of them a control character."),
+        "too_many": N_("Enter at most 50 project codes."),
+    }
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else "\n".join(value)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        codes = split_codes(value)
+        if any(len(code) > PROJECT_CODE_MAX or any(unicodedata.category(c)[0] == "C" for c in code) for code in codes):
+            raise self.make_error("code")
+        if len(codes) > MAX_PROJECT_CODES:
+            raise self.make_error("too_many")
+        return codes
+
+
+def split_codes(text: str | None) -> list[str]:
+    """The codes of a project-code list as typed or stored: one a line or comma-separated."""
+    return list(dict.fromkeys(code.strip() for code in re.split(r"[,\n\r]", text or "") if code.strip()))
+
+
+def project_codes(settings: Mapping[str, Any]) -> tuple[list[str], str | None]:
+    """The mission's project codes and its default, from its stored (dumped) settings."""
+    codes = split_codes(settings.get("project_codes"))
+    default = settings.get("default_project_code")
+    return codes, default if default in codes else (codes[0] if codes else None)
 
 
 class MissionSettingsSchema(Schema):
@@ -74,13 +113,35 @@ class MissionSettingsSchema(Schema):
             "description": N_("Case numbers in this mission start with it, e.g. CT-2026-00042."),
         },
     )
-    mapping_overrides = fields.String(
-        validate=_mappings_that_load,
+    project_codes = ProjectCodes(
         metadata={
-            "label": N_("Mapping overrides"),
+            "label": N_("Project codes"),
             "description": N_(
-                "TOML: fields of the default mappings this mission maps differently (docs/integrators.md)."
+                "The host's codes of this mission's projects, one a line: a return is booked under one of them."
             ),
             "multiline": True,
         },
     )
+    default_project_code = fields.String(
+        metadata={
+            "label": N_("Default project code"),
+            "description": N_("One of the project codes, preselected when a return is booked; blank: the first."),
+        },
+    )
+
+    @validates_schema
+    def _default_among_codes(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        default = (data.get("default_project_code") or "").strip()
+        if default and default not in data.get("project_codes", []):
+            raise ValidationError(
+                N_("The default project code must be one of the project codes."), "default_project_code"
+            )
+
+    @post_load
+    def _default_is_set(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        """With codes, the default is stored (the first unless chosen); without, neither is."""
+        codes = data.pop("project_codes", None)
+        default = (data.pop("default_project_code", None) or "").strip()
+        if codes:
+            data["project_codes"], data["default_project_code"] = codes, default or codes[0]
+        return data

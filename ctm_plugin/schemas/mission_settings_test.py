@@ -2,7 +2,7 @@ import pytest
 from marshmallow import ValidationError
 
 from ctm_plugin import i18n
-from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
+from ctm_plugin.schemas.mission_settings import MissionSettingsSchema, project_codes
 
 VALID = {
     "soap_base_url": "https://mimosa.example/",
@@ -60,3 +60,50 @@ def test_every_error_message_is_in_the_ctm_catalog():
     for locale in ("fr", "es"):
         untranslated = {m for m in messages if i18n.translations(locale).gettext(m) == m}
         assert untranslated == set(), locale
+
+
+def test_project_codes_are_typed_one_a_line_or_with_commas_and_stored_one_a_line():
+    schema = MissionSettingsSchema()
+    loaded = schema.load(
+        {**VALID, "project_codes": " THA-CT-01, THA-AVRR 2026\r\nTHA-CT-01\n\n", "default_project_code": ""}
+    )
+    assert loaded["project_codes"] == ["THA-CT-01", "THA-AVRR 2026"]
+    assert loaded["default_project_code"] == "THA-CT-01"  # blank: the first
+    stored = schema.dump(loaded)
+    assert stored["project_codes"] == "THA-CT-01\nTHA-AVRR 2026"
+    assert project_codes(stored) == (["THA-CT-01", "THA-AVRR 2026"], "THA-CT-01")
+    again = schema.load({**VALID, "project_codes": stored["project_codes"], "default_project_code": "THA-AVRR 2026"})
+    assert project_codes(schema.dump(again)) == (["THA-CT-01", "THA-AVRR 2026"], "THA-AVRR 2026")
+
+
+def test_a_mission_without_project_codes_has_no_default():
+    assert project_codes(MissionSettingsSchema().dump(MissionSettingsSchema().load(VALID))) == ([], None)
+    assert project_codes(
+        MissionSettingsSchema().dump(MissionSettingsSchema().load({**VALID, "project_codes": " "}))
+    ) == (
+        [],
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"project_codes": "A" * 41}, "project_codes", "Each project code has 1 to 40 characters"),
+        ({"project_codes": "THA\x07CT"}, "project_codes", "Each project code has 1 to 40 characters"),
+        ({"project_codes": ",".join(f"P{i}" for i in range(51))}, "project_codes", "Enter at most 50 project codes."),
+        ({"project_codes": "THA-CT-01", "default_project_code": "KHM-CT-01"}, "default_project_code", "The default"),
+        ({"default_project_code": "THA-CT-01"}, "default_project_code", "The default project code must be one"),
+    ],
+)
+def test_bad_project_codes_are_refused_naming_the_field(values, field, message):
+    errors = errors_for({**VALID, **values})
+    assert list(errors) == [field]
+    assert errors[field][0].startswith(message)
+    for locale in ("fr", "es"):
+        assert i18n.translations(locale).gettext(errors[field][0]) != errors[field][0], locale
+
+
+def test_mapping_overrides_are_no_setting_any_more():
+    """They are edited on the integrators' mapping page, versioned (services/host.py)."""
+    assert list(errors_for({**VALID, "mapping_overrides": "[movement]"})) == ["mapping_overrides"]

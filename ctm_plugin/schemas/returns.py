@@ -10,6 +10,7 @@ from ctm_plugin.codelists import geo
 from ctm_plugin.i18n import N_
 
 from .base import _BASIC, FormSchema, code, day, flag, version
+from .mission_settings import PROJECT_CODE_MAX
 
 ESCORTS = ("NONE", "OPERATIONAL", "MEDICAL", "CHILD")
 ESCORT_LABELS = {
@@ -29,8 +30,18 @@ def airport(*, required: bool = True) -> fields.String:
     )
 
 
+NOT_A_PROJECT = N_("Choose one of the mission's project codes.")
+
+
 class ReturnBookingSchema(FormSchema):
+    """The booking form; that ``project_code`` is one of the mission's is the service's check."""
+
     version = version()
+    project_code = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=PROJECT_CODE_MAX, error=NOT_A_PROJECT),
+        error_messages={**_BASIC, "invalid": NOT_A_PROJECT},
+    )
     origin_country = code(geo.COUNTRY, required=True)
     origin_location = airport()
     destination_country = code(geo.COUNTRY, required=True)

@@ -1,45 +1,106 @@
-"""Reaching the host for one mission: its connection settings and the mappings in force there."""
+"""Reaching the host for one mission: its connection settings and the mappings in force there.
+
+The connection (address, API user, password) is read from the host's settings document for the
+mission, which the context carries and the mission session holds (``session.info["settings"]``):
+the CTM keeps no copy of it. The mappings are the defaults with the mission's newest saved
+overrides (``ctm_mapping_override``), which holders of ``ctm.mapping.manage`` edit.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping as Settings
+from collections.abc import Mapping as MappingType
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ctm_plugin.adapters.mimosa.client import Connection, HostClient
 from ctm_plugin.adapters.mimosa.errors import HostError, HostFault, HostUnavailable
 from ctm_plugin.domain.case import Case
-from ctm_plugin.domain.models import MissionActivation
+from ctm_plugin.domain.models import MappingOverride
 from ctm_plugin.domain.sync import HostLink
 from ctm_plugin.i18n import N_, _
-from ctm_plugin.mappings.engine import FieldError, Mapping, effective_mappings, map_in
-from mimosa_host.plugin_api import SettingsFinding
+from ctm_plugin.mappings.engine import FieldError, Mapping, MappingError, effective_mappings, map_in
+from ctm_plugin.security import audit
+from ctm_plugin.security.audit import actor
+from ctm_plugin.security.permissions import MAPPING_MANAGE
+from mimosa_host.plugin_api import RequestContext, SettingsFinding
 
-from .base import Invalid
+from .base import Invalid, require, unit_of_work
+
+MAX_OVERRIDES = 200_000
+"""Characters of an override document: far more than any mission needs, bounded all the same."""
+TOO_LONG = N_("The document is too long: at most %(max)s characters.")
+RACED = N_("Someone else saved overrides at the same time. Reload the page and try again.")
 
 
 class NotConnected(Exception):
     """The mission's settings name no host to reach (enabled before the SOAP settings existed)."""
 
 
-def _activation(session: Session) -> MissionActivation:
-    activation = session.get(MissionActivation, session.info["mission_code"])
-    if activation is None or not activation.soap_base_url:
+def _settings(session: Session) -> MappingType[str, Any]:
+    settings = session.info.get("settings") or {}
+    if not settings.get("soap_base_url"):
         raise NotConnected
-    return activation
+    return settings
 
 
 def host_client(session: Session) -> HostClient:
     """A client for the session's mission, with that mission's API user."""
-    activation = _activation(session)
-    return HostClient(Connection(activation.soap_base_url, activation.soap_username, activation.soap_password))
+    settings = _settings(session)
+    return HostClient(Connection(settings["soap_base_url"], settings["soap_username"], settings["soap_password"]))
+
+
+def _newest(session: Session) -> MappingOverride | None:
+    return session.scalar(sa.select(MappingOverride).order_by(MappingOverride.revision.desc()).limit(1))
 
 
 def mappings(session: Session) -> dict[str, Mapping]:
     """The mission's mappings: the defaults with its overrides (validated when they were saved)."""
-    return effective_mappings(_activation(session).mapping_overrides)
+    newest = _newest(session)
+    return effective_mappings(newest.document if newest is not None else None)
+
+
+def override_history(ctx: RequestContext) -> list[MappingOverride]:
+    """The mission's saved overrides, newest (the one in force) first, detached for a page."""
+    require(ctx, MAPPING_MANAGE)
+    with unit_of_work(ctx) as session:
+        rows = list(session.scalars(sa.select(MappingOverride).order_by(MappingOverride.revision.desc())))
+        session.expunge_all()
+        return rows
+
+
+def save_overrides(ctx: RequestContext, document: str) -> MappingOverride:
+    """Put a new override document in force, after the mapping engine has checked it.
+
+    A bad document raises :class:`Invalid` naming the file, field and line of each problem,
+    and the one in force stays; an empty one goes back to the defaults.
+    """
+    require(ctx, MAPPING_MANAGE)
+    document = document.replace("\r\n", "\n").strip()
+    if len(document) > MAX_OVERRIDES:
+        raise Invalid({"document": [_(TOO_LONG, max=MAX_OVERRIDES)]})
+    try:
+        effective_mappings(document)
+    except MappingError as error:
+        raise Invalid({"document": [str(problem) for problem in error.problems]}) from None
+    try:
+        with unit_of_work(ctx) as session:
+            newest = _newest(session)
+            row = MappingOverride(
+                mission_code=ctx.mission.code,
+                revision=(newest.revision if newest is not None else 0) + 1,
+                document=document,
+                saved_by=actor(ctx),
+            )
+            session.add(row)
+            audit.record(session, ctx, "mapping.override", None)
+            session.flush()
+            session.expunge(row)
+    except sa.exc.IntegrityError:  # two saves took the same revision: the second is refused whole
+        raise Invalid({"document": [RACED]}) from None
+    return row
 
 
 def host_beneficiary_id(session: Session, case: Case) -> str | None:
@@ -159,10 +220,11 @@ NO_RECORDS = N_("The host holds no record of this mission yet: the mapping could
 CANNOT_READ = N_("%(field)s cannot be read from the host's records (%(xpath)s): %(problem)s")
 
 
-def check_settings(mission_code: str, settings: Settings[str, Any]) -> list[SettingsFinding]:
+def check_settings(mission_code: str, settings: MappingType[str, Any], mapping: Mapping) -> list[SettingsFinding]:
     """Ask the host with these settings (saved or not) what a mission administrator must correct.
 
-    It reads one page of the mission's beneficiaries and maps each with the mission's mappings:
+    It reads one page of the mission's beneficiaries and maps each with ``mapping`` (the
+    mission's beneficiary mapping in force):
     the address, the API user, its missions and the host's codes are each tried for real.
     Nothing is written.
     """
@@ -177,7 +239,6 @@ def check_settings(mission_code: str, settings: Settings[str, Any]) -> list[Sett
     findings = [SettingsFinding(ANSWERS, {"mission": mission_code}, ok=True)]
     if not page.items:
         return [*findings, SettingsFinding(NO_RECORDS, ok=True)]
-    mapping = effective_mappings(settings.get("mapping_overrides") or None)["beneficiary"]
     problems: dict[tuple[Any, ...], FieldError] = {}
     for item in page.items:
         for error in map_in(mapping, item).errors:
@@ -188,7 +249,7 @@ def check_settings(mission_code: str, settings: Settings[str, Any]) -> list[Sett
             SettingsFinding(
                 CANNOT_READ,
                 {"field": error.field, "xpath": error.xpath, "problem": problem},
-                setting="mapping_overrides",
+                setting=None,
             )
         )
     if not problems:

@@ -144,13 +144,8 @@ def _claim(ctx: RequestContext, at: datetime, limit: int, skip: Sequence[int] = 
 
 def _still_due(message: OutboxMessage, at: datetime) -> bool:
     if message.status == OUT_SENDING:
-        return message.lease_until is not None and _aware(message.lease_until) < at
-    return message.status in (OUT_PENDING, OUT_UNKNOWN) and _aware(message.next_attempt_at) <= at
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes for what was stored as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+        return message.lease_until is not None and message.lease_until < at
+    return message.status in (OUT_PENDING, OUT_UNKNOWN) and message.next_attempt_at <= at
 
 
 def _deliver(

@@ -1,8 +1,9 @@
 """Booking a voluntary return: the booking and its outbox message are one transaction.
 
 What leaves for the host is built by the movement mapping from the booking alone: travel
-facts and the host's ``BeneficiaryId``. Nothing of the case (exploitation, perpetrators,
-health beyond fitness to travel) is within its reach, and ``Remarks`` is never filled.
+facts, the project (one of the mission's project codes) and the host's ``BeneficiaryId``.
+Nothing of the case (exploitation, perpetrators, health beyond fitness to travel) is within its
+reach, and ``Remarks`` is never filled.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import OUT_DEAD, OUT_DISCARDED, OUT_DONE, OUT_FAILED, OutboxMessage
 from ctm_plugin.i18n import N_
 from ctm_plugin.mappings.engine import Mapping, map_out
-from ctm_plugin.schemas.returns import ReturnBookingSchema
+from ctm_plugin.schemas.mission_settings import project_codes
+from ctm_plugin.schemas.returns import NOT_A_PROJECT, ReturnBookingSchema
 from ctm_plugin.security import audit
 from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import CASE_VIEW, RETURN_BOOK
@@ -33,6 +35,7 @@ from .outbox import OPERATIONS, Operation, new_reference
 
 BOOK_MOVEMENT = "BookMovement"
 NOT_IN_HOST = N_("The person is not in the host's records yet: a return cannot be booked.")
+NO_PROJECTS = N_("The mission's CTM settings list no project code: a mission administrator adds them first.")
 ENDED = ("CANCELLED", "ARRIVED", "NO_SHOW")
 """Host statuses after which another return may be booked."""
 
@@ -44,6 +47,7 @@ def book_return(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
         case = get_case(session, case_id)
         values = load(ReturnBookingSchema(), data)
         touch(case, ctx, values.pop("version"))
+        _check_project(ctx, values["project_code"])
         beneficiary_id = host_beneficiary_id(session, case)
         if beneficiary_id is None:
             raise Invalid({"origin_country": [NOT_IN_HOST]})
@@ -75,6 +79,15 @@ def book_return(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
         session.flush()
         audit.record(session, ctx, "return.book", case.id, ["return"])
         return booking.id
+
+
+def _check_project(ctx: RequestContext, code: str) -> None:
+    """The host books under one of the mission's projects, as its CTM settings list them."""
+    codes, _default = project_codes(ctx.settings)
+    if not codes:
+        raise Invalid({"project_code": [NO_PROJECTS]})
+    if code not in codes:
+        raise Invalid({"project_code": [NOT_A_PROJECT]})
 
 
 def _open_return(session: sa.orm.Session, case_id: int) -> ReturnBooking | None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ctm_plugin import i18n
 from ctm_plugin.domain.case import Case
+from ctm_plugin.schemas.mission_settings import project_codes
 from ctm_plugin.schemas.returns import ESCORT_LABELS, ESCORTS, ReturnBookingSchema
 from ctm_plugin.security.permissions import CASE_VIEW, RETURN_BOOK
 from ctm_plugin.services import returns as service
@@ -36,6 +37,7 @@ def leg_time(value: Any) -> str:
 def _load(_session: Session, case: Case) -> dict[str, Any]:
     ctx = current_context()
     citizenships = case.person.citizenships if case.person is not None else []
+    codes, default_project = project_codes(ctx.settings)
     return {
         "returns": service.returns_of_case(ctx, case.id),
         "escort_words": {code: i18n._(ESCORT_LABELS[code]) for code in ESCORTS},
@@ -43,6 +45,9 @@ def _load(_session: Session, case: Case) -> dict[str, Any]:
         # The form's starting points: from this mission's country, to the person's first citizenship.
         "default_origin": ctx.mission.country,
         "default_destination": citizenships[0] if citizenships else None,
+        # The mission's projects, from its CTM settings, with its default preselected.
+        "projects": [(code, code) for code in codes],
+        "default_project": default_project,
     }
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .accounts import granted_roles, known_roles, mission_ref, plugin_permissions, user_ref
 from .db import mission_sessions
-from .enablement import enabled_plugins
+from .enablement import enabled_plugins, plugin_settings
 from .models import Mission, User
 from .plugin_api import RequestContext, UserRef
 from .plugins import PluginHost
@@ -29,7 +29,8 @@ def build_context(
     """The request context for ``user`` in ``mission``, and the plugins enabled there.
 
     With no user, the context acts for the mission with the permissions ``plugin``
-    declares (a job of that plugin), or with none.
+    declares (a job of that plugin), or with none. With ``plugin`` enabled in the mission
+    (its page, job or command), the context carries that plugin's settings for the mission.
     """
     enabled = enabled_plugins(session, mission.code) & set(host.active_names)
     if user is not None:
@@ -45,6 +46,7 @@ def build_context(
         session_factory=mission_sessions(factory, mission.code),
         user=user_ref(user) if user else None,
         csrf_token=csrf_token,
+        settings=plugin_settings(session, mission.code, plugin) if plugin in enabled else {},
     )
     return ctx, enabled
 

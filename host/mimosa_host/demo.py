@@ -102,6 +102,9 @@ def _ctm_settings(code: str) -> dict[str, str]:
         "soap_username": username,
         "soap_password": password,
         "case_number_prefix": f"{code}-CT",
+        # The demo's records are under the first project; a return may be booked under either.
+        "project_codes": f"{code}-CT-01\n{code}-AVRR-02",
+        "default_project_code": f"{code}-CT-01",
     }
 
 

@@ -45,6 +45,12 @@ def _state(session: Session, mission_code: str, plugin_name: str) -> PluginEnabl
     )
 
 
+def plugin_settings(session: Session, mission_code: str, plugin_name: str) -> dict[str, Any]:
+    """The plugin's settings document for the mission (``{}`` when it has none)."""
+    state = _state(session, mission_code, plugin_name)
+    return dict(state.settings) if state is not None and state.settings else {}
+
+
 def enabled_plugins(session: Session, mission_code: str) -> set[str]:
     return set(
         session.scalars(

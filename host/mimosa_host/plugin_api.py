@@ -17,7 +17,7 @@ the plugin is enabled for the request's mission.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -174,6 +174,10 @@ class RequestContext:
     session_factory: Callable[[], sqlalchemy.orm.Session]
     user: UserRef | None = None
     csrf_token: Callable[[], str] = field(default=lambda: "")
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    """The mission's settings document of the plugin being served (its page, job or command;
+    the enable hook gets them as an argument), as its settings schema dumped them; empty in the
+    hooks the host calls for several plugins at once. The host's document is the only copy."""
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 from steps import BASE, log_in, open_case, submit, unfold
 
-from ctm_plugin.domain.models import MissionActivation
 from mimosa_host.jobs import JobRunner
+from mimosa_host.models import PluginEnablement
 from mimosa_host.soap.travel_desk import book_requested
 
 pytestmark = pytest.mark.browser
@@ -25,8 +25,8 @@ pytestmark = pytest.mark.browser
 def soap_here(live_server: str, demo):  # noqa: ANN001, ANN201 - the demo's runtime
     """The demo's CTM missions reach the SOAP services of the host the browser talks to."""
     with demo.factory() as s, s.begin():
-        for activation in s.scalars(sa.select(MissionActivation)):
-            activation.soap_base_url = live_server + "/"
+        for state in s.scalars(sa.select(PluginEnablement).filter_by(plugin_name="ctm")):
+            state.settings = {**state.settings, "soap_base_url": live_server + "/"}
     return demo
 
 
@@ -50,6 +50,8 @@ def test_a_booked_return_reaches_booked_and_shows_in_the_return_tab(
     log_in(officer, "movement")
     officer.goto(f"{BASE}/return")
     form = officer.locator('form[data-form="book"]')
+    expect(form.locator('select[name="project_code"]')).to_have_value("THA-CT-01")  # the mission's default
+    form.locator('select[name="project_code"]').select_option("THA-AVRR-02")
     form.locator('select[name="origin_country"]').select_option("THA")
     form.locator('[name="origin_location"]').fill("bkk")
     form.locator('select[name="destination_country"]').select_option("KHM")
@@ -59,6 +61,7 @@ def test_a_booked_return_reaches_booked_and_shows_in_the_return_tab(
     form.locator('input[name="fit_to_travel"]').check()
     submit(officer, "book", "Book the return")
     expect(officer.locator('[data-value="status"]').first).to_contain_text("Queued: waiting for the host")
+    expect(officer.locator('[data-value="project"]').first).to_have_text("THA-AVRR-02")
 
     runner = JobRunner(soap_here)
     runner.run_due(force=True)  # the relay sends BookMovement; the feed brings REQUESTED

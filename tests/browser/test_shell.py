@@ -138,7 +138,7 @@ def test_caseworker_sees_the_ct_tab_only_where_the_plugin_is_enabled(page: Page,
 
 
 def test_researcher_cannot_open_records(page: Page, shot) -> None:
-    # ctm.researcher gives trends and research extracts only; without host.officer there
+    # ctm.researcher gives trends only (issue 11's pages); without host.officer there
     # is no host.records.view, and without ctm.case.view no CT page: all of them are 404.
     log_in(page, "researcher")
     expect(page.locator("header .who")).to_have_text("Noor Researcher")  # logged in

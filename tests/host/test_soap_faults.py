@@ -19,6 +19,7 @@ SERVICE = "MovementService"
 CANARY = "Jane Roe canary-77ab"
 REQUEST = {
     "MissionCode": "THA",
+    "ProjectCode": "THA-CT-01",
     "MovementType": "AVRR",
     "Beneficiaries": {"BeneficiaryId": ["BEN-1000010"]},
     "Origin": {"country": "THA", "location": "BKK"},

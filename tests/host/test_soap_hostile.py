@@ -32,6 +32,7 @@ PERSON = {
 }
 MOVEMENT = {
     "MissionCode": "THA",
+    "ProjectCode": "THA-CT-01",
     "MovementType": "AVRR",
     "Beneficiaries": {"BeneficiaryId": ["BEN-1000010"]},
     "Origin": {"country": "THA", "location": "BKK"},

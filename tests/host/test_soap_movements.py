@@ -9,6 +9,7 @@ from itertools import pairwise
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from zeep import xsd
 
 from mimosa_host.cli import main
 from mimosa_host.db import transaction
@@ -129,6 +130,19 @@ def test_booking_checks_missions_and_beneficiaries(movements, live_host, soap_fa
     )
     assert soap_fault(movements.GetMovement, MovementId="MOV-2000001")[1] == "FORBIDDEN_MISSION"
     assert movements_count(live_host.rt) == before
+
+
+def test_a_movement_request_without_its_project_code_is_refused(movements, live_host, soap_fault) -> None:  # noqa: ANN001
+    """HOST_CONTRACT.md lists ProjectCode in every MovementRequest: the host books nothing without it."""
+    before = movements_count(live_host.rt)
+    for reference, project in (("no-project", xsd.SkipValue), ("empty-project", ""), ("long-project", "P" * 41)):
+        fault = soap_fault(
+            movements.BookMovement, MovementRequest=request(ProjectCode=project), ClientReference=reference
+        )
+        assert fault[1:] == ("VALIDATION", ["ProjectCode"]), reference
+    assert movements_count(live_host.rt) == before
+    booked = movements.BookMovement(MovementRequest=request(ProjectCode="THA-AVRR-02"), ClientReference="with-project")
+    assert movements.GetMovement(MovementId=booked.MovementId).ProjectCode == "THA-AVRR-02"
 
 
 def test_the_status_rules_are_the_contracts_rules() -> None:

@@ -6,12 +6,6 @@ import pytest
 from exchange_hosts import ContractExchange, ReferenceHost, seeded_store
 from world import World
 
-BOOKS = "books_a_movement"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", f"{BOOKS}: the test needs the host to accept the plugin's BookMovement")
-
 
 @pytest.fixture
 def w(demo) -> World:  # noqa: ANN001 - a Runtime
@@ -48,9 +42,6 @@ def exchange_host(request: pytest.FixtureRequest, demo):  # noqa: ANN001, ANN201
     if request.param == "reference":
         host = ReferenceHost(request.getfixturevalue("live_host"))
     else:
-        if request.node.get_closest_marker(BOOKS):
-            # The contract requires ProjectCode in a MovementRequest; the plugin sends it from h-project on.
-            request.applymarker(pytest.mark.xfail(reason="ProjectCode: waits for h-project", strict=True))
         from contract_host.server import ContractHost
 
         contract = ContractHost(seeded_store(demo)).start()

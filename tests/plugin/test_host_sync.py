@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from lxml import etree
-from world import OPENED, World
+from world import OPENED, World, set_ctm_settings
 
 from ctm_plugin.adapters.mimosa.client import Connection, HostClient
 from ctm_plugin.domain.case import Case, PersonProfile
@@ -26,9 +26,6 @@ from mimosa_host.demo import api_credentials
 
 THA_PERSON = "BEN-1000001"
 TODAY = date.today()
-
-
-books_a_movement = pytest.mark.books_a_movement
 
 
 @pytest.fixture
@@ -131,7 +128,6 @@ def test_a_return_needs_the_persons_consent_and_nothing_is_saved_without_it(w: W
     assert w.snapshot() == before
 
 
-@books_a_movement
 def test_a_booking_reaches_booked_through_the_relay_and_the_feed(w: World, booked: int, exchange_host):  # noqa: ANN001
     assert w.relay().done == 1
     booking = w.one(ReturnBooking, id=booked)
@@ -154,7 +150,6 @@ def test_the_booking_request_carries_only_travel_facts(w: World, booked: int):
     }  # fmt: skip
 
 
-@books_a_movement
 def test_host_down_loses_nothing_and_the_message_waits_for_its_backoff(w: World, booked: int, exchange_host):  # noqa: ANN001
     down = HostClient(Connection("http://127.0.0.1:9/", "ctm-tha", "x"))
     before = len(exchange_host.movements_for(THA_PERSON))
@@ -166,7 +161,6 @@ def test_host_down_loses_nothing_and_the_message_waits_for_its_backoff(w: World,
     assert len(exchange_host.movements_for(THA_PERSON)) == before + 1
 
 
-@books_a_movement
 def test_a_reply_lost_after_the_host_committed_is_asked_about_not_sent_again(w: World, booked: int, exchange_host):  # noqa: ANN001
     before = len(exchange_host.movements_for(THA_PERSON))
     exchange_host.faults.drop_reply = 1
@@ -191,7 +185,6 @@ def test_503_is_retried_and_a_business_fault_fails_with_the_hosts_message(w: Wor
     assert message.error_code in ("NOT_FOUND", "VALIDATION") and message.error
 
 
-@books_a_movement
 def test_exhausted_retries_go_dead_and_an_integrator_retry_sends_it_once(w: World, booked: int):
     down = HostClient(Connection("http://127.0.0.1:9/", "ctm-tha", "x"))
     for minutes in range(0, outbox.MAX_ATTEMPTS * 20, 20):
@@ -203,7 +196,6 @@ def test_exhausted_retries_go_dead_and_an_integrator_retry_sends_it_once(w: Worl
     assert w.one(OutboxMessage, operation="BookMovement").status == "done"
 
 
-@books_a_movement
 def test_a_change_delivered_twice_is_applied_once(w: World, booked: int, exchange_host):  # noqa: ANN001
     w.relay()
     booking = w.one(ReturnBooking, id=booked)
@@ -264,28 +256,22 @@ def test_a_stale_record_version_is_a_conflict_showing_both_versions_and_nothing_
     assert exchange_host.beneficiary(THA_PERSON).languages == ["khm"]
 
 
-@books_a_movement
 def test_bad_credentials_fail_the_booking_with_the_hosts_word_and_a_retry_after_the_fix_sends_it_once(
     w: World,
     booked: int,
     exchange_host,  # noqa: ANN001
 ):
-    from ctm_plugin.domain.models import MissionActivation
-
-    with w.rt.factory() as s, s.begin():
-        s.get(MissionActivation, "THA").soap_password = "not-the-password"
+    set_ctm_settings(w.rt, soap_password="not-the-password")
     before = len(exchange_host.movements_for(THA_PERSON))
     assert w.relay().failed == 1
     message = w.one(OutboxMessage, operation="BookMovement")
     assert (message.status, message.error_code) == ("failed", "UNAUTHORIZED")
-    with w.rt.factory() as s, s.begin():  # the integrator corrects the mission's settings
-        s.get(MissionActivation, "THA").soap_password = api_credentials("THA")[1]
+    set_ctm_settings(w.rt, soap_password=api_credentials("THA")[1])  # the mission's settings corrected
     outbox.retry(w.ctx("integrator"), message.id)
     assert w.relay().done == 1
     assert len(exchange_host.movements_for(THA_PERSON)) == before + 1
 
 
-@books_a_movement
 def test_a_mission_whose_ctm_is_disabled_keeps_its_queue_paused_until_it_is_enabled_again(w: World, booked: int):
     from mimosa_host import enablement
     from mimosa_host.context import system_context
@@ -310,24 +296,16 @@ def test_a_mission_whose_ctm_is_disabled_keeps_its_queue_paused_until_it_is_enab
 
 
 def test_a_bad_mapping_override_is_refused_naming_where_and_the_mapping_in_force_stays(w: World, exchange_host):  # noqa: ANN001
-    from mimosa_host import enablement
-    from mimosa_host.context import system_context
-    from mimosa_host.models import Mission, PluginEnablement
+    from ctm_plugin.services import host
 
     good = (
         "[beneficiary]\nversion = 2\n\n[beneficiary.fields.citizenships]\n"
         'xpath = ["m:Nationality"]\ncardinality = "many"\nconverter = "country_alpha3"\n'
     )
     bad = good.replace("country_alpha3", "country_alpha9")
-    with w.rt.factory() as s, s.begin():
-        settings = (
-            s.scalars(sa.select(PluginEnablement).filter_by(mission_code="THA", plugin_name="ctm")).one().settings
-        )
-        ctx = system_context(s, w.rt.host, w.rt.factory, s.get(Mission, "THA"))
-        enablement.enable(s, w.rt.host, "THA", "ctm", {**settings, "mapping_overrides": good}, ctx)
-    with pytest.raises(enablement.EnablementRefused) as refused, w.rt.factory() as s, s.begin():
-        ctx = system_context(s, w.rt.host, w.rt.factory, s.get(Mission, "THA"))
-        enablement.enable(s, w.rt.host, "THA", "ctm", {**settings, "mapping_overrides": bad}, ctx)
-    assert "mapping_overrides:7: beneficiary.fields.citizenships.converter" in str(refused.value.field_errors)
+    host.save_overrides(w.ctx("integrator"), good)
+    with pytest.raises(Invalid) as refused:
+        host.save_overrides(w.ctx("integrator"), bad)
+    assert "mapping_overrides:7: beneficiary.fields.citizenships.converter" in str(refused.value.errors["document"])
     case_id = people.open_from_host(w.ctx("caseworker"), THA_PERSON, {"opened_on": OPENED})
     assert w.one(HostLink, case_id=case_id).mapping_version == "1+m2"  # the good override, still in force

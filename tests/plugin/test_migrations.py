@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from ctm_plugin.domain.models import Base as CtmBase
 from ctm_plugin.hooks.database import SCRIPT_LOCATION, VERSION_TABLE
@@ -50,10 +51,10 @@ def test_ctm_migrations_go_down_and_up_again_without_touching_host_tables(rt):
     assert set(CtmBase.metadata.tables) <= set(sa.inspect(rt.engine).get_table_names())
 
 
-def test_ctm0006_adds_job_outcomes_and_keeps_what_ctm0003_held(rt):
-    """Seeded at ctm0003 (a feed position), upgraded: the row is intact and job outcomes can be kept."""
+def test_ctm0006_adds_job_outcomes_and_keeps_what_the_previous_head_held(rt):
+    """Seeded at the revision before ctm0006 (a feed position), upgraded: the row is intact and job outcomes can be kept."""
     cfg = db.alembic_config(rt.engine, SCRIPT_LOCATION, VERSION_TABLE)
-    command.downgrade(cfg, "ctm0003")
+    command.downgrade(cfg, ScriptDirectory.from_config(cfg).get_revision("ctm0006").down_revision)
     assert "ctm_job_outcome" not in sa.inspect(rt.engine).get_table_names()
     with rt.engine.begin() as conn:
         conn.execute(

@@ -34,7 +34,6 @@ def _movements_per_person(host, people_: list[str]) -> dict[str, int]:  # noqa: 
     return {person: count for person in people_ if (count := len(host.movements_for(person)))}
 
 
-@pytest.mark.books_a_movement
 @pytest.mark.parametrize("seed", [0])
 def test_no_booking_is_lost_or_doubled(w: World, exchange_host, seed: int) -> None:  # noqa: ANN001
     ctx = w.job_ctx()

@@ -8,7 +8,6 @@ from ctm_plugin.security.permissions import (
     CASE_EDIT,
     CASE_VIEW,
     MAPPING_MANAGE,
-    RESEARCH_EXTRACT,
     RETURN_BOOK,
     SYNC_MANAGE,
     SYNC_VIEW,
@@ -62,12 +61,14 @@ EXPECTED = {
     "ctm.sync": ("GET", SYNC_VIEW),
     "ctm.retry_message": ("POST", SYNC_MANAGE),
     "ctm.discard_message": ("POST", SYNC_MANAGE),
+    "ctm.mappings": ("GET", MAPPING_MANAGE),
+    "ctm.save_overrides": ("POST", MAPPING_MANAGE),
 }
 
 # What each user below holds in THA (their roles' CT permissions): their own routes are not for this test.
 HELD = {
     "integrator": {MAPPING_MANAGE, SYNC_VIEW, SYNC_MANAGE},
-    "researcher": {TRENDS_VIEW, RESEARCH_EXTRACT},
+    "researcher": {TRENDS_VIEW},
     "khm.caseworker": set(),
 }
 

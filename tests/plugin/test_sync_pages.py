@@ -17,15 +17,16 @@ import pytest
 import sqlalchemy as sa
 from markupsafe import Markup, escape
 from page_parts import error_on, field, text, version
+from world import set_ctm_settings
 
 from ctm_plugin import i18n
 from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.audit import AuditEvent
 from ctm_plugin.domain.case import Case
-from ctm_plugin.domain.models import MissionActivation
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.domain.sync import OUTBOX_STATUSES, HostLink, OutboxMessage
+from ctm_plugin.services.returns import NO_PROJECTS
 from ctm_plugin.web import exchanges
 from ctm_plugin.web.exchanges import FAILED_WITH_MESSAGE, HOST_STATUSES, OUTBOX_STATES
 from mimosa_host.context import build_context
@@ -59,13 +60,12 @@ def said(locale: str, msgid: str, **params: object) -> str:
 def context(demo, username: str, mission: str = MISSION) -> RequestContext:  # noqa: ANN001
     with demo.factory() as s:
         user = s.scalar(sa.select(User).where(User.username == username))
-        ctx, _enabled = build_context(s, demo.host, demo.factory, s.get(Mission, mission), user, "en")
+        ctx, _enabled = build_context(s, demo.host, demo.factory, s.get(Mission, mission), user, "en", plugin="ctm")
     return ctx
 
 
 def set_host_address(demo, url: str | None) -> None:  # noqa: ANN001
-    with demo.factory() as s, s.begin():
-        s.get(MissionActivation, MISSION).soap_base_url = url
+    set_ctm_settings(demo, MISSION, soap_base_url=url)
 
 
 def audit_actions(demo) -> list[str]:  # noqa: ANN001
@@ -280,6 +280,8 @@ def test_booking_a_return_queues_it_for_the_host(login, rows, demo):
     page = text(movement.get(f"{BASE}/return"))
     assert "No return has been booked yet." in page
     assert 'value="THA" selected' in field(page, "book", "origin_country")  # the mission's country first
+    projects = field(page, "book", "project_code")  # the mission's projects, its default first
+    assert 'value="THA-CT-01" selected' in projects and 'value="THA-AVRR-02">' in projects
     departure = (date.today() + timedelta(days=14)).isoformat()
     booking = {
         "version": version(page),
@@ -290,15 +292,18 @@ def test_booking_a_return_queues_it_for_the_host(login, rows, demo):
         "earliest_departure": departure,
         "escort": "CHILD",
         "fit_to_travel": "on",
+        "project_code": "THA-AVRR-02",
     }
     response = movement.post(f"{BASE}/return/book", booking)
     assert response.status_code == 303, text(response)
     page = text(movement.get(f"{BASE}/return"))
     assert 'data-outbox="pending">Queued: waiting for the host</span>' in page
     assert "Thailand (BKK)" in page and "Cambodia (PNH)" in page and "Child escort" in page
+    assert 'data-value="project">THA-AVRR-02</dd>' in page
     with demo.factory() as s:
         message = s.scalars(sa.select(OutboxMessage)).one()
     assert message.operation == "BookMovement" and message.status == "pending"
+    assert "ProjectCode>THA-AVRR-02</" in message.payload
     assert "return.book" in audit_actions(demo)
 
 
@@ -313,6 +318,7 @@ def test_booking_form_errors_show_next_to_their_fields(login, rows, demo):
         "destination_location": "PNH",
         "earliest_departure": "1 March",
         "escort": "NONE",
+        "project_code": "THA-CT-01",
     }
     response = movement.post(f"{BASE}/return/book", bad)
     assert response.status_code == 422
@@ -337,6 +343,31 @@ def test_booking_form_errors_show_next_to_their_fields(login, rows, demo):
     with demo.factory() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(ReturnBooking)) == 0
         assert s.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_return_is_booked_only_under_one_of_the_missions_project_codes(login, rows, demo):  # noqa: ARG001
+    movement = login("movement")
+    form = {
+        "version": version(text(movement.get(f"{BASE}/return"))),
+        "origin_country": "THA",
+        "origin_location": "BKK",
+        "destination_country": "KHM",
+        "destination_location": "PNH",
+        "earliest_departure": (date.today() + timedelta(days=14)).isoformat(),
+    }
+    missing = text(movement.post(f"{BASE}/return/book", form))
+    assert "This field is required." in field(missing, "book", "project_code")
+    spanish = {"Accept-Language": "es"}
+    other = movement.post(f"{BASE}/return/book", {**form, "project_code": "KHM-CT-01"}, headers=spanish)
+    assert other.status_code == 422
+    assert words("es", "Choose one of the mission's project codes.") in field(text(other), "book", "project_code")
+    set_ctm_settings(demo, MISSION, project_codes=None, default_project_code=None)  # settings from before codes
+    page = text(movement.get(f"{BASE}/return"))
+    assert 'data-note="no-projects"' in page
+    none = text(movement.post(f"{BASE}/return/book", {**form, "project_code": "THA-CT-01"}))
+    assert words("en", NO_PROJECTS) in field(none, "book", "project_code")
+    with demo.factory() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(ReturnBooking)) == 0
 
 
 def test_a_caseworker_cannot_book(login, rows):  # noqa: ARG001
@@ -651,8 +682,7 @@ def test_refreshing_from_the_host_shows_what_changed(login, demo, connected):  #
 
 
 def test_a_host_fault_is_shown_in_the_hosts_words(login, demo, connected):  # noqa: ARG001
-    with demo.factory() as s, s.begin():
-        s.get(MissionActivation, MISSION).soap_password = "not-the-password"  # noqa: S105
+    set_ctm_settings(demo, MISSION, soap_password="not-the-password")  # noqa: S106
     caseworker = login("caseworker")
     caseworker.get(FIND)
     response = caseworker.post(f"{MISSION_BASE}/people/search", {"family_name": "Sok"})

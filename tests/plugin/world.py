@@ -14,13 +14,24 @@ from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.models import Base as CtmBase
 from ctm_plugin.services import cases, outbox
 from mimosa_host.context import build_context
-from mimosa_host.models import Mission, User
+from mimosa_host.models import Mission, PluginEnablement, User
 from mimosa_host.plugin_api import RequestContext
 
 THA_PERSON = "BEN-1000001"
 THA_OTHER_PERSON = "BEN-1000002"
 KHM_PERSON = "BEN-2000001"
 OPENED = "2026-02-03"  # a past date: the case number takes its year
+
+
+def set_ctm_settings(rt, mission: str = "THA", **changes: Any) -> None:  # noqa: ANN001 - a Runtime
+    """Change the CTM's settings document of ``mission`` in the host, where they live (``None`` removes one).
+
+    Written as stored, past the schema, so a test can also make a document an older release left.
+    """
+    with rt.factory() as s, s.begin():
+        state = s.scalars(sa.select(PluginEnablement).filter_by(mission_code=mission, plugin_name="ctm")).one()
+        settings = {**state.settings, **changes}
+        state.settings = {name: value for name, value in settings.items() if value is not None}
 
 
 class World:
@@ -31,10 +42,13 @@ class World:
         self._contexts: dict[tuple[str, str], RequestContext] = {}
 
     def ctx(self, username: str, mission: str = "THA") -> RequestContext:
+        """The context of ``username``'s request to a CTM page (it carries the CTM's settings then)."""
         if (username, mission) not in self._contexts:
             with self.rt.factory() as s:
                 user = s.scalar(sa.select(User).where(User.username == username))
-                ctx, _enabled = build_context(s, self.rt.host, self.rt.factory, s.get(Mission, mission), user, "en")
+                ctx, _enabled = build_context(
+                    s, self.rt.host, self.rt.factory, s.get(Mission, mission), user, "en", plugin="ctm"
+                )
             self._contexts[username, mission] = ctx
         return self._contexts[username, mission]
 
@@ -101,6 +115,7 @@ class World:
             "earliest_departure": departure(),
             "escort": "OPERATIONAL",
             "fit_to_travel": "y",
+            "project_code": "THA-CT-01",
         }
 
 

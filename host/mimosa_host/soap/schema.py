@@ -18,7 +18,12 @@ XSD_NAME = "mimosa.xsd"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 _ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([^']+)'")
-_MISSING = re.compile(r"Missing child element\(s\)\. Expected is (?:one of )?\( ([^)]*) \)")
+_MISSING = re.compile(
+    r"Missing child element\(s\)\. Expected is (?:one of )?\( ([^)]*) \)"
+    # A required element left out before others: libxml2 says the next one is not expected, and
+    # names the one element it expected there (the missing one).
+    r"|This element is not expected\. Expected is \( ([^),]*) \)"
+)
 
 
 @functools.cache
@@ -74,7 +79,8 @@ def _fields(errors: etree._ListErrorLog) -> list[str]:
     for error in errors:
         missing = _MISSING.search(error.message)
         if missing:
-            names = [etree.QName(name.strip()).localname for name in missing.group(1).split(",")]
+            listed = missing.group(1) or missing.group(2)
+            names = [etree.QName(name.strip()).localname for name in listed.split(",")]
         else:
             found = _ELEMENT.search(error.message)
             names = [found.group(1)] if found else []

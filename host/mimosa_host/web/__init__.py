@@ -135,11 +135,11 @@ def _enter_mission() -> None:
         mission = s.get(Mission, code)
         if mission is None or not granted_roles(s, g.user.id, code):
             abort(404)
-        ctx, enabled = build_context(s, rt.host, rt.factory, mission, g.user, g.locale, generate_csrf)
+        plugin = app_plugin_of(request.blueprint)
+        ctx, enabled = build_context(s, rt.host, rt.factory, mission, g.user, g.locale, generate_csrf, plugin)
     g.mission, g.ctx, g.enabled = mission, ctx, enabled
     g.context_token = bind_context(ctx)
     session["mission"] = code
-    plugin = app_plugin_of(request.blueprint)
     if plugin is None:
         return
     if plugin not in enabled or not _record_admitted(values):
