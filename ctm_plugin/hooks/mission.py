@@ -6,9 +6,9 @@ from typing import Any
 from marshmallow import Schema
 
 from ctm_plugin.domain.models import MissionActivation, utcnow
+from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
 from ctm_plugin.security.audit import actor
-from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.services.host import check_settings, mappings
 from mimosa_host.plugin_api import MissionRef, RequestContext, SettingsFinding, hookimpl
 
