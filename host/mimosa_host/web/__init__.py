@@ -444,9 +444,5 @@ def _frame_context() -> dict[str, Any]:
 
 
 def _menu_items() -> list[tuple[str, Any]]:
-    items = [
-        (plugin_name, item)
-        for plugin_name, result in runtime().host.call_each("mimosa_menu_items", names=g.enabled, ctx=g.ctx)
-        for item in result or ()
-    ]
+    items = runtime().host.call_mission("mimosa_menu_items", g.enabled, ctx=g.ctx)
     return sorted(items, key=lambda pair: (pair[1].order, pair[1].id))

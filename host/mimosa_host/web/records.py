@@ -62,10 +62,9 @@ def record_tabs(record_type: str, ref: str) -> list[tuple[str | None, Tab]]:
     tabs: list[tuple[str | None, Tab]] = [
         (None, Tab(DETAILS_TAB, i18n.N_("Details"), url_for(endpoint, ref=ref), order=0))
     ]
-    for plugin_name, result in runtime().host.call_each(
-        "mimosa_record_tabs", names=g.enabled, record_type=record_type, record_ref=ref, ctx=g.ctx
-    ):
-        tabs.extend((plugin_name, tab) for tab in result or ())
+    tabs.extend(
+        runtime().host.call_mission("mimosa_record_tabs", g.enabled, record_type=record_type, record_ref=ref, ctx=g.ctx)
+    )
     return sorted(tabs, key=lambda pair: (pair[1].order, pair[1].id))
 
 
