@@ -27,6 +27,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from .. import codes, i18n
 from ..accounts import granted_roles, user_missions
 from ..context import build_context
+from ..db import SharedConnection
 from ..logs import exception_summary
 from ..models import Mission, User
 from ..plugin_api import Page, bind_context, unbind_context
@@ -53,6 +54,15 @@ class HostFlask(Flask):
 
 def runtime() -> Runtime:
     return flask.current_app.extensions["mimosa"]
+
+
+def request_db() -> SharedConnection:
+    """The request's one database connection, shared by the host's sessions and the plugins' (see
+    :class:`~mimosa_host.db.SharedConnection`); given back to the pool when the request ends."""
+    shared = g.get("db")
+    if shared is None:
+        shared = g.db = SharedConnection(runtime().engine)
+    return shared
 
 
 def create_app(rt: Runtime, config: dict[str, Any] | None = None) -> Flask:
@@ -84,6 +94,7 @@ def create_app(rt: Runtime, config: dict[str, Any] | None = None) -> Flask:
     app.before_request(_enter_mission)
     app.url_defaults(_default_mission)
     app.teardown_request(_leave_mission)
+    app.teardown_request(_close_db)  # registered last, so it runs after every other teardown
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(404, lambda e: _error_page(404, i18n.N_("Page not found.")))
@@ -111,7 +122,7 @@ def _load_user() -> None:
     stale = now - session.get("seen", 0) > IDLE_TIMEOUT.total_seconds() or (
         now - session.get("since", 0) > ABSOLUTE_TIMEOUT.total_seconds()
     )
-    with runtime().factory() as s:
+    with request_db().session() as s:
         user = s.get(User, uid)
     if stale or user is None or not user.active or user.session_epoch != session.get("epoch"):
         locale = session.get("locale")
@@ -130,12 +141,12 @@ def _enter_mission() -> None:
     code = values.pop("mission")
     if g.user is None:
         abort(flask.redirect(flask.url_for("auth.login", next=request.full_path)))
-    rt = runtime()
-    with rt.factory() as s:
+    rt, db = runtime(), request_db()
+    with db.session() as s:
         mission = s.get(Mission, code)
         if mission is None or not granted_roles(s, g.user.id, code):
             abort(404)
-        ctx, enabled = build_context(s, rt.host, rt.factory, mission, g.user, g.locale, generate_csrf)
+        ctx, enabled = build_context(s, rt.host, db.plugin_session, mission, g.user, g.locale, generate_csrf)
     g.mission, g.ctx, g.enabled = mission, ctx, enabled
     g.context_token = bind_context(ctx)
     session["mission"] = code
@@ -155,7 +166,7 @@ def _record_admitted(values: dict[str, Any]) -> bool:
         return True
     from .records import record_in_mission
 
-    with runtime().factory() as s:
+    with request_db().session() as s:
         return g.ctx.can(VIEW_RECORDS) and record_in_mission(
             s, values.get("record_type"), values.get("record_ref"), g.mission.code
         )
@@ -175,6 +186,12 @@ def _leave_mission(_exc: BaseException | None) -> None:
     token = g.pop("context_token", None)
     if token is not None:
         unbind_context(token)
+
+
+def _close_db(_exc: BaseException | None) -> None:
+    shared = g.pop("db", None)
+    if shared is not None:
+        shared.close()
 
 
 def _security_headers(response: flask.Response) -> flask.Response:
@@ -436,7 +453,7 @@ def _frame_context() -> dict[str, Any]:
     user = getattr(g, "user", None)
     if user is None:
         return {"user": None, "missions": [], "mission": None, "menu": []}
-    with runtime().factory() as s:
+    with request_db().session() as s:
         missions = user_missions(s, user.id)
     mission = getattr(g, "mission", None)
     menu = _menu_items() if mission is not None else []
