@@ -21,6 +21,7 @@ from babel.dates import format_date, format_datetime
 from flask import Blueprint, Flask, abort, g, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
@@ -90,8 +91,7 @@ def create_app(rt: Runtime, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp, url_prefix="/m/<mission>/admin")
     _mount_plugins(app, rt)
 
-    app.before_request(_load_user)
-    app.before_request(_enter_mission)
+    app.before_request(_check_request)
     app.url_defaults(_default_mission)
     app.teardown_request(_leave_mission)
     app.teardown_request(_close_db)  # registered last, so it runs after every other teardown
@@ -112,7 +112,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _load_user() -> None:
+def _check_request() -> None:
+    """Who asks, in which mission, for what: one short host transaction, over before any plugin code runs."""
+    with request_db().session() as s:
+        _load_user(s)
+        _enter_mission(s)
+
+
+def _load_user(s: Session) -> None:
     g.locale = session.get("locale") or request.accept_languages.best_match(i18n.LOCALES) or i18n.DEFAULT_LOCALE
     g.user = None
     uid = session.get("uid")
@@ -122,8 +129,7 @@ def _load_user() -> None:
     stale = now - session.get("seen", 0) > IDLE_TIMEOUT.total_seconds() or (
         now - session.get("since", 0) > ABSOLUTE_TIMEOUT.total_seconds()
     )
-    with request_db().session() as s:
-        user = s.get(User, uid)
+    user = s.get(User, uid)
     if stale or user is None or not user.active or user.session_epoch != session.get("epoch"):
         locale = session.get("locale")
         session.clear()
@@ -134,31 +140,31 @@ def _load_user() -> None:
     g.user = user
 
 
-def _enter_mission() -> None:
+def _enter_mission(s: Session) -> None:
     values = request.view_args
     if not values or "mission" not in values:
         return
     code = values.pop("mission")
     if g.user is None:
         abort(flask.redirect(flask.url_for("auth.login", next=request.full_path)))
-    rt, db = runtime(), request_db()
-    with db.session() as s:
-        mission = s.get(Mission, code)
-        if mission is None or not granted_roles(s, g.user.id, code):
-            abort(404)
-        ctx, enabled = build_context(s, rt.host, db.plugin_session, mission, g.user, g.locale, generate_csrf)
+    mission = s.get(Mission, code)
+    if mission is None or not granted_roles(s, g.user.id, code):
+        abort(404)
+    ctx, enabled = build_context(
+        s, runtime().host, request_db().plugin_session, mission, g.user, g.locale, generate_csrf
+    )
     g.mission, g.ctx, g.enabled = mission, ctx, enabled
     g.context_token = bind_context(ctx)
     session["mission"] = code
     plugin = app_plugin_of(request.blueprint)
     if plugin is None:
         return
-    if plugin not in enabled or not _record_admitted(values):
+    if plugin not in enabled or not _record_admitted(s, values):
         abort(404)
     g.plugin_admitted = plugin  # from here on the plugin's own request handlers run (see _gate_handlers)
 
 
-def _record_admitted(values: dict[str, Any]) -> bool:
+def _record_admitted(s: Session, values: dict[str, Any]) -> bool:
     """For a plugin URL naming a host record (``.../records/<record_type>/<record_ref>/...``): does the
     record exist in the request's mission, and may the user see the host's records?"""
     rule = request.url_rule
@@ -166,10 +172,9 @@ def _record_admitted(values: dict[str, Any]) -> bool:
         return True
     from .records import record_in_mission
 
-    with request_db().session() as s:
-        return g.ctx.can(VIEW_RECORDS) and record_in_mission(
-            s, values.get("record_type"), values.get("record_ref"), g.mission.code
-        )
+    return g.ctx.can(VIEW_RECORDS) and record_in_mission(
+        s, values.get("record_type"), values.get("record_ref"), g.mission.code
+    )
 
 
 def _default_mission(endpoint: str, values: dict[str, Any]) -> None:
