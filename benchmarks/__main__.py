@@ -10,6 +10,8 @@
    beside zeep's reading of it; pulling 10,000 beneficiaries over HTTP beside the raw pages;
    relaying 1,000 return bookings through the outbox beside direct SOAP calls, and the time
    from a booking's commit to BOOKED.
+5. Concurrent users on the CT tab of the demo served over HTTP (:mod:`benchmarks.concurrency`):
+   60 users beside one, with throughput, p50/p95, non-2xx answers and the longest pool wait.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask, g
 
-from benchmarks import case_overview, sync
+from benchmarks import case_overview, concurrency, sync
 from benchmarks.harness import logged_in, measure, report
 from mimosa_host.context import build_context
 from mimosa_host.demo import seed
@@ -81,6 +83,7 @@ def main() -> None:
         rt.engine.dispose()
     case_overview.main()
     sync.main()
+    concurrency.main()
 
 
 if __name__ == "__main__":
