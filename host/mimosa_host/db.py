@@ -31,7 +31,7 @@ DEFAULT_MAX_OVERFLOW = 20
 def pool_settings(url: str) -> dict[str, int]:
     """The connection pool's size and overflow from ``MIMOSA_DB_POOL_SIZE`` / ``MIMOSA_DB_MAX_OVERFLOW``.
 
-    None for an in-memory SQLite database, whose single connection is not pooled that way.
+    Nothing for an in-memory SQLite database, whose single connection is not pooled that way.
     """
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite" and (

@@ -93,8 +93,10 @@ def create_app(rt: Runtime, config: dict[str, Any] | None = None) -> Flask:
 
     app.before_request(_check_request)
     app.url_defaults(_default_mission)
+    # Flask runs teardown functions in reverse order, the plugins' blueprints' first: registered
+    # first, _close_db runs last, once no teardown function may still use the request's sessions.
+    app.teardown_request(_close_db)
     app.teardown_request(_leave_mission)
-    app.teardown_request(_close_db)  # registered last, so it runs after every other teardown
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(404, lambda e: _error_page(404, i18n.N_("Page not found.")))
