@@ -217,13 +217,16 @@ class PluginHost:
         return [(produced.get(id(item), (None,))[0], item) for result in results for item in result or ()]
 
     def call_one(self, plugin_name: str, hook_name: str, **kwargs: Any) -> Any:
-        """Call one active plugin's implementations of a hook through pluggy; ``None`` when it is not active.
+        """The plugin's answer to a hook, called through pluggy with no other plugin taking part.
 
-        pluggy's own answer: the first result of a ``firstresult`` hook, else the list of results.
+        ``None`` when the plugin is not active or answers nothing; of a plugin with several
+        implementations of a hook that is not ``firstresult``, the first answer in pluggy's order.
         """
         if plugin_name not in self.active_names:
             return None
-        return self.hook(hook_name, {plugin_name})(**kwargs)
+        caller = self.hook(hook_name, {plugin_name})
+        outcome = caller(**kwargs)
+        return outcome if _firstresult(caller) else next(iter(outcome), None)
 
     def call_each(self, hook_name: str, names: Iterable[str] | None = None, **kwargs: Any) -> Iterator[tuple[str, Any]]:
         """(plugin name, result) for each active plugin (or each of ``names``) implementing the hook, asked on its own.
