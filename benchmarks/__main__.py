@@ -1,7 +1,7 @@
 """``make bench``: what the plugin machinery costs a request.
 
-1. Per-mission hook dispatch (the host's ``call_each`` over the mission's enabled
-   plugins) beside pluggy's plain hook call, the floor.
+1. Per-mission hook dispatch (the host's ``call_mission``: pluggy's subset hook caller over
+   the mission's enabled plugins, cached per enabled set) beside pluggy's plain hook call, the floor.
 2. A beneficiary page in a mission with the CTM enabled (CT tab computed) beside the
    same page where the CTM is disabled, on SQLite under a temporary folder.
 3. The case-overview tab with 100,000 cases, on SQLite and PostgreSQL
@@ -10,6 +10,8 @@
    beside zeep's reading of it; pulling 10,000 beneficiaries over HTTP beside the raw pages;
    relaying 1,000 return bookings through the outbox beside direct SOAP calls, and the time
    from a booking's commit to BOOKED.
+5. Concurrent users on the CT tab of the demo served over HTTP (:mod:`benchmarks.concurrency`):
+   60 users beside one, with throughput, p50/p95, non-2xx answers and the longest pool wait.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask, g
 
-from benchmarks import case_overview, sync
+from benchmarks import case_overview, concurrency, sync
 from benchmarks.harness import logged_in, measure, report
 from mimosa_host.context import build_context
 from mimosa_host.demo import seed
@@ -40,13 +42,13 @@ def bench_dispatch(rt: Runtime, app: Flask) -> None:
         g.mission = ctx.mission  # url_for in the CT tab hook fills the mission from here
         floor = measure("pluggy hook call, every plugin", lambda: host.pm.hook.mimosa_record_tabs(**kwargs), 5000)
         scoped = measure(
-            "host call_each, plugins enabled in the mission",
-            lambda: list(host.call_each("mimosa_record_tabs", names={"ctm"}, **kwargs)),
+            "host call_mission, plugins enabled in the mission",
+            lambda: host.call_mission("mimosa_record_tabs", {"ctm"}, **kwargs),
             5000,
         )
         none = measure(
-            "host call_each, no plugin enabled in the mission",
-            lambda: list(host.call_each("mimosa_record_tabs", names=set(), **kwargs)),
+            "host call_mission, no plugin enabled in the mission",
+            lambda: host.call_mission("mimosa_record_tabs", set(), **kwargs),
             5000,
         )
     report("Record-tab hook dispatch (1 plugin installed; the CT hook looks the case up)", floor, scoped, none)
@@ -81,6 +83,7 @@ def main() -> None:
         rt.engine.dispose()
     case_overview.main()
     sync.main()
+    concurrency.main()
 
 
 if __name__ == "__main__":

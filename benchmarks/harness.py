@@ -1,12 +1,18 @@
-"""Timing helpers: run a callable many times, report median and 95th percentile."""
+"""Timing helpers: run a callable many times, report median and 95th percentile; a demo login over
+real HTTP, and the time each checkout of a connection pool waited."""
 
 from __future__ import annotations
 
+import http.client
 import re
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
+
+import sqlalchemy as sa
 
 from mimosa_host.demo import password_for
 
@@ -55,3 +61,64 @@ def logged_in(app, username: str = "caseworker"):  # noqa: ANN001, ANN201
         data={"username": username, "password": password_for(username), "csrf_token": token},
     )
     return client
+
+
+def http_get(base_url: str, path: str, cookie: str = "", form: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """(status, body, the session cookie set, if any) of a GET, or of a POST of ``form``, over real HTTP."""
+    parts = urlsplit(base_url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=120)
+    headers = {"Cookie": cookie} if cookie else {}
+    body = None
+    if form is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        body = urlencode(form)
+    try:
+        conn.request("GET" if form is None else "POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+    return response.status, text, (response.getheader("Set-Cookie") or "").split(";", 1)[0]
+
+
+def http_login(base_url: str, username: str = "caseworker") -> str:
+    """Log a demo user in over plain HTTP on loopback; the session cookie as a ``Cookie`` header value.
+
+    The cookie is ``Secure``, which HTTP clients keep only for https: it is carried by hand.
+    """
+    _status, page, cookie = http_get(base_url, "/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {"username": username, "password": password_for(username), "csrf_token": token}
+    status, _body, cookie = http_get(base_url, "/login", cookie, form)
+    assert status == 302 and cookie, status
+    return cookie
+
+
+class PoolWaits:
+    """How long each checkout from ``engine``'s connection pool waited for a connection.
+
+    The pool's ``connect`` is timed from the call until the pool's ``checkout`` event on the same thread.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.waits: list[float] = []
+        self._started = threading.local()
+        pool = engine.pool
+        connect = pool.connect
+
+        def timed_connect():  # noqa: ANN202 - the pool's own return type
+            self._started.at = time.perf_counter()
+            return connect()
+
+        pool.connect = timed_connect  # type: ignore[method-assign]
+        sa.event.listen(pool, "checkout", self._checked_out)
+
+    def _checked_out(self, *_args: object) -> None:
+        started = getattr(self._started, "at", None)
+        if started is not None:
+            self.waits.append(time.perf_counter() - started)  # list.append is atomic under the GIL
+            self._started.at = None
+
+    @property
+    def longest(self) -> float:
+        return max(self.waits, default=0.0)

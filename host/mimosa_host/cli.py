@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from . import enablement, i18n
 from .accounts import add_user, grant, known_roles, plugin_permissions
 from .context import build_context, system_context
-from .db import HOST_SCRIPT_LOCATION, HOST_VERSION_TABLE, plugin_at_head, revision_state, transaction
+from .db import HOST_SCRIPT_LOCATION, HOST_VERSION_TABLE, SharedConnection, plugin_at_head, revision_state, transaction
 from .models import Mission, User, utcnow
 from .passwords import hash_password
 from .plugin_api import RequestContext, bind_context, unbind_context
@@ -43,18 +43,22 @@ class PluginCommandHost:
 
     @contextmanager
     def context(self, mission_code: str) -> Iterator[RequestContext]:
-        with self.rt.factory() as s:
-            mission = s.get(Mission, mission_code)
-            if mission is None or mission_code not in enablement.enabled_missions(s, self.plugin):
-                raise LookupError(mission_code)
-            ctx, _enabled = build_context(
-                s, self.rt.host, self.rt.factory, mission, None, i18n.current_locale(), plugin=self.plugin
-            )
-        token = bind_context(ctx)
+        db = SharedConnection(self.rt.engine)  # one connection for the command's work, as for a request
         try:
-            yield ctx
+            with db.session() as s:
+                mission = s.get(Mission, mission_code)
+                if mission is None or mission_code not in enablement.enabled_missions(s, self.plugin):
+                    raise LookupError(mission_code)
+                ctx, _enabled = build_context(
+                    s, self.rt.host, db.plugin_session, mission, None, i18n.current_locale(), plugin=self.plugin
+                )
+            token = bind_context(ctx)
+            try:
+                yield ctx
+            finally:
+                unbind_context(token)
         finally:
-            unbind_context(token)
+            db.close()
 
 
 class HostGroup(click.Group):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from .accounts import granted_roles, known_roles, mission_ref, plugin_permissions, user_ref
 from .db import mission_sessions
@@ -19,7 +19,7 @@ from .roles import permissions_for
 def build_context(
     session: Session,
     host: PluginHost,
-    factory: sessionmaker[Session],
+    factory: Callable[..., Session],
     mission: Mission,
     user: User | None,
     locale: str,
@@ -31,6 +31,8 @@ def build_context(
     With no user, the context acts for the mission with the permissions ``plugin``
     declares (a job of that plugin), or with none. With ``plugin`` enabled in the mission
     (its page, job or command), the context carries that plugin's settings for the mission.
+    The plugin's sessions come from ``factory``: a request's, job's or command's
+    ``SharedConnection.plugin_session``.
     """
     enabled = enabled_plugins(session, mission.code) & set(host.active_names)
     if user is not None:
@@ -54,7 +56,7 @@ def build_context(
 def system_context(
     session: Session,
     host: PluginHost,
-    factory: sessionmaker[Session],
+    factory: Callable[..., Session],
     mission: Mission,
     username: str = "system",
     display_name: str = "System",

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import functools
+import os
+import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from .plugin_api import DatabaseInfo
 
@@ -19,14 +22,47 @@ HOST_SCRIPT_LOCATION = "mimosa_host:migrations"
 HOST_VERSION_TABLE = "alembic_version"
 
 
+POOL_SIZE_ENV = "MIMOSA_DB_POOL_SIZE"
+MAX_OVERFLOW_ENV = "MIMOSA_DB_MAX_OVERFLOW"
+DEFAULT_POOL_SIZE = 10
+DEFAULT_MAX_OVERFLOW = 20
+
+
+def pool_settings(url: str) -> dict[str, int]:
+    """The connection pool's size and overflow from ``MIMOSA_DB_POOL_SIZE`` / ``MIMOSA_DB_MAX_OVERFLOW``.
+
+    Nothing for an in-memory SQLite database, whose single connection is not pooled that way.
+    """
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and (
+        parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+    ):
+        return {}
+    settings = {}
+    for key, env, default in (
+        ("pool_size", POOL_SIZE_ENV, DEFAULT_POOL_SIZE),
+        ("max_overflow", MAX_OVERFLOW_ENV, DEFAULT_MAX_OVERFLOW),
+    ):
+        raw = os.environ.get(env, "").strip()
+        try:
+            settings[key] = int(raw) if raw else default
+        except ValueError:
+            raise ValueError(f"{env} must be a whole number, not {raw!r}") from None
+        if settings[key] < 0 or (key == "pool_size" and settings[key] == 0):
+            raise ValueError(f"{env} must be at least {1 if key == 'pool_size' else 0}, not {raw!r}")
+    return settings
+
+
 def make_engine(url: str) -> sa.Engine:
     # hide_parameters: a database error's text must not carry the statement's values, which
     # may be case data, into a log or an error page.
-    engine = sa.create_engine(url, hide_parameters=True)
+    engine = sa.create_engine(url, hide_parameters=True, **pool_settings(url))
     if engine.dialect.name == "sqlite":
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001 - DBAPI types
+            # WAL: readers and the writer do not block each other; the busy timeout makes a
+            # writer wait for another's commit instead of failing at once with "database is locked".
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -49,14 +85,90 @@ def mission_sessions(factory: Callable[..., Session], mission_code: str) -> Call
     return functools.partial(factory, info={MISSION_INFO_KEY: mission_code})
 
 
+class HostTransactionOpen(RuntimeError):
+    """A plugin asked for a session while the host held a transaction on the shared connection: a host bug.
+
+    The plugin's session would join that transaction, and its commit would not be its own.
+    """
+
+
+class SharedConnection:
+    """One pooled connection shared by every session of a request (or of a job's run, or of a command).
+
+    A session opened while another holds a transaction joins it on the same connection (a
+    SAVEPOINT, so that its rollback stays its own) instead of asking the pool for a second
+    connection: a request never holds one connection while it waits for another, which under
+    load none would give back. The connection goes back to the pool as soon as no transaction
+    is open on it, and the next session checks one out again.
+
+    The host opens its own sessions with :meth:`session` and hands plugins
+    :meth:`plugin_session`; a plugin's use case commits its own work, so the host holds no
+    transaction while plugin code runs (:class:`HostTransactionOpen` otherwise).
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self._connection: sa.Connection | None = None
+        self._host_sessions: weakref.WeakSet[Session] = weakref.WeakSet()
+        self._closed = False
+
+    def connection(self) -> sa.Connection:
+        if self._closed:
+            raise RuntimeError("the request (or job, or command) this connection served is over")
+        if self._connection is None:
+            self._connection = self.engine.connect()
+        return self._connection
+
+    def session(self, **kwargs: Any) -> Session:
+        """A host session on the shared connection."""
+        session = _SharedSession(self, **kwargs)
+        self._host_sessions.add(session)
+        return session
+
+    def plugin_session(self, **kwargs: Any) -> Session:
+        """A plugin's session on the shared connection; it begins and commits its own transaction."""
+        if any(session.in_transaction() for session in self._host_sessions):
+            raise HostTransactionOpen("a plugin session was asked for inside a host transaction")
+        return _SharedSession(self, **kwargs)
+
+    def _release(self) -> None:
+        if self._connection is not None and not self._connection.in_transaction():
+            self._connection.close()
+            self._connection = None
+
+    def close(self) -> None:
+        """Give the connection back (rolling back whatever is still open) and serve no more sessions."""
+        self._closed = True
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class _SharedSession(Session):
+    """A session whose connection is its :class:`SharedConnection`'s, checked out when first needed."""
+
+    def __init__(self, shared: SharedConnection, **kwargs: Any) -> None:
+        super().__init__(expire_on_commit=False, join_transaction_mode="create_savepoint", **kwargs)
+        self._shared = shared
+        sa.event.listen(self, "after_transaction_end", _release_when_done)
+
+    def get_bind(self, *_args: Any, **_kwargs: Any) -> sa.Connection:  # type: ignore[override]
+        return self._shared.connection()
+
+
+def _release_when_done(session: _SharedSession, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session._shared._release()
+
+
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+def transaction(factory: Callable[[], Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back everything on any error."""
     with factory() as session, session.begin():
         yield session
 
 
-def alembic_config(engine: sa.Engine, script_location: str, version_table: str) -> Config:
+def alembic_config(engine: sa.Engine | sa.Connection, script_location: str, version_table: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", script_location)
     cfg.attributes["engine"] = engine
@@ -76,15 +188,17 @@ def upgrade_plugin(engine: sa.Engine, database: DatabaseInfo, revision: str = "h
     upgrade(engine, database.script_location, database.version_table, revision)
 
 
-def revision_state(engine: sa.Engine, script_location: str, version_table: str) -> tuple[set[str], set[str]]:
-    """(current revisions in the database, head revisions of the scripts)."""
-    heads = set(ScriptDirectory.from_config(alembic_config(engine, script_location, version_table)).get_heads())
-    with engine.connect() as conn:
+def revision_state(
+    bind: sa.Engine | sa.Connection, script_location: str, version_table: str
+) -> tuple[set[str], set[str]]:
+    """(current revisions in the database, head revisions of the scripts); a connection is read as it is."""
+    heads = set(ScriptDirectory.from_config(alembic_config(bind, script_location, version_table)).get_heads())
+    with nullcontext(bind) if isinstance(bind, sa.Connection) else bind.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"version_table": version_table})
         current = set(ctx.get_current_heads())
     return current, heads
 
 
-def plugin_at_head(engine: sa.Engine, database: DatabaseInfo) -> bool:
+def plugin_at_head(engine: sa.Engine | sa.Connection, database: DatabaseInfo) -> bool:
     current, heads = revision_state(engine, database.script_location, database.version_table)
     return current == heads

@@ -11,6 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from .context import build_context
+from .db import SharedConnection
 from .enablement import enabled_missions
 from .logs import exception_summary
 from .models import Mission, utcnow
@@ -51,19 +52,23 @@ class JobRunner:
         return ran
 
     def _run(self, plugin: str, job: Job, code: str) -> None:
-        with self.rt.factory() as s:
-            mission = s.scalar(sa.select(Mission).where(Mission.code == code))
-            # The job acts for the mission with its own plugin's permissions, and no other's.
-            ctx, _enabled = build_context(s, self.rt.host, self.rt.factory, mission, None, "en", plugin=plugin)
-        token = bind_context(ctx)
+        db = SharedConnection(self.rt.engine)  # one connection for the run, as for a request
         try:
-            job.run(ctx)
-        except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the scheduler
-            # The exception's message (and a chained database error's parameters) may hold case
-            # data: log its type and where it was raised, never its text.
-            log.error("job %s.%s failed in mission %s: %s", plugin, job.name, code, exception_summary(exc))
+            with db.session() as s:
+                mission = s.scalar(sa.select(Mission).where(Mission.code == code))
+                # The job acts for the mission with its own plugin's permissions, and no other's.
+                ctx, _enabled = build_context(s, self.rt.host, db.plugin_session, mission, None, "en", plugin=plugin)
+            token = bind_context(ctx)
+            try:
+                job.run(ctx)
+            except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the scheduler
+                # The exception's message (and a chained database error's parameters) may hold case
+                # data: log its type and where it was raised, never its text.
+                log.error("job %s.%s failed in mission %s: %s", plugin, job.name, code, exception_summary(exc))
+            finally:
+                unbind_context(token)
         finally:
-            unbind_context(token)
+            db.close()
 
     def run_forever(self, stop: threading.Event, tick: float = 5.0) -> None:
         """Run due jobs every ``tick`` seconds until ``stop`` is set; a failing round is logged and the loop goes on."""

@@ -8,10 +8,13 @@ or that implements hooks the host does not know, is reported and never called.
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import importlib.metadata
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +62,7 @@ class PluginHost:
         self.pm = pluggy.PluginManager(plugin_api.PROJECT)
         self.pm.add_hookspecs(plugin_api)
         self.installed: dict[str, InstalledPlugin] = {}
+        self._callers: dict[tuple[str, frozenset[str]], pluggy.HookCaller] = {}
         for name in filter(None, (n.strip() for n in os.environ.get(BLOCK_ENV, "").split(","))):
             self.pm.set_blocked(name)
 
@@ -82,6 +86,7 @@ class PluginHost:
         """Register an in-process plugin (tests, built-ins) through the same checks as entry points."""
         if self.pm.is_blocked(name):
             raise ValueError(f"plugin {name!r} is blocked by {BLOCK_ENV}")
+        self._callers.clear()
         try:
             self.pm.register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
@@ -99,6 +104,7 @@ class PluginHost:
         log.warning("plugin %s refused: %s", name, problem)
         if self.pm.get_plugin(name) is not None:
             self.pm.unregister(name=name)
+        self._callers.clear()
 
     def _admit(self, name: str, plugin: object) -> InstalledPlugin:
         problems: list[Problem] = []
@@ -135,15 +141,22 @@ class PluginHost:
         if problems:
             log.warning("plugin %s refused: %s", name, " ".join(map(str, problems)))
             self.pm.unregister(name=name)
+        else:
+            for caller in self.pm.get_hookcallers(plugin) or ():
+                for impl in caller.get_hookimpls():
+                    if impl.plugin is plugin and not (impl.wrapper or impl.hookwrapper):
+                        # pluggy calls ``impl.function``; noting what it returns is how a result
+                        # of a per-mission call keeps the plugin it came from.
+                        impl.function = _attributed(impl.function, name)  # type: ignore[misc]
+        self._callers.clear()
         return entry
 
     def _info(self, name: str, problems: list[Problem]) -> plugin_api.PluginInfo | None:
-        impl = self._impl(name, "mimosa_plugin_info")
-        if impl is None:
+        if self._impl(name, "mimosa_plugin_info") is None:
             problems.append(Problem(N_("It has no mimosa_plugin_info hook.")))
             return None
         try:
-            info = impl.function()
+            info = self._subset("mimosa_plugin_info", {name})()
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not keep the host down
             problems.append(Problem(N_("Its mimosa_plugin_info hook failed: %(error)s"), {"error": repr(exc)}))
             return None
@@ -153,6 +166,11 @@ class PluginHost:
         return info
 
     # -- calling ---------------------------------------------------------------------
+    #
+    # Every call goes through pluggy: a per-mission call is one pluggy call in which the plugins
+    # not enabled in the mission take no part (``PluginManager.subset_hook_caller``), so
+    # ``firstresult``, ``tryfirst``/``trylast``, hook wrappers, tracing and call monitoring behave
+    # as pluggy documents them. A per-plugin call is the same with only that plugin taking part.
 
     @property
     def active_names(self) -> list[str]:
@@ -164,18 +182,98 @@ class PluginHost:
                 return impl
         return None
 
+    def _subset(self, hook_name: str, taking_part: AbstractSet[str]) -> pluggy.HookCaller:
+        removed = [plugin for name, plugin in self.pm.list_name_plugin() if name not in taking_part]
+        return self.pm.subset_hook_caller(hook_name, remove_plugins=removed)
+
+    def hook(self, hook_name: str, plugins: Iterable[str]) -> pluggy.HookCaller:
+        """``hook_name`` as pluggy calls it with only ``plugins`` (those of them that are active) taking part.
+
+        Cached per set of plugins (a mission's enabled set, typically); registering or
+        refusing a plugin empties the cache, since the callers list the plugins they leave out.
+        """
+        key = (hook_name, frozenset(plugins).intersection(self.active_names))
+        caller = self._callers.get(key)
+        if caller is None:
+            caller = self._callers[key] = self._subset(hook_name, key[1])
+        return caller
+
+    def call_mission(self, hook_name: str, enabled: Iterable[str], **kwargs: Any) -> list[tuple[str | None, Any]]:
+        """Call a per-mission hook returning sequences (tabs, menu items) once, through pluggy, with the
+        plugins ``enabled`` in the mission: every item of the results, in pluggy's order.
+
+        Each item comes with the plugin whose implementation returned it (the host translates its
+        labels with that plugin's catalog), also after a hook wrapper filtered or reordered the
+        results; an item a wrapper made itself comes with ``None``.
+        """
+        caller = self.hook(hook_name, enabled)
+        produced: dict[int, tuple[str, object]] = {}
+        token = _produced.set(produced)
+        try:
+            outcome = caller(**kwargs)
+        finally:
+            _produced.reset(token)
+        results = [outcome] if _firstresult(caller) else outcome
+        return [(produced.get(id(item), (None,))[0], item) for result in results for item in result or ()]
+
     def call_one(self, plugin_name: str, hook_name: str, **kwargs: Any) -> Any:
-        """Call one active plugin's implementation of a hook; ``None`` when it has none or is not active."""
+        """The plugin's answer to a hook, called through pluggy with no other plugin taking part.
+
+        ``None`` when the plugin is not active or answers nothing; of a plugin with several
+        implementations of a hook that is not ``firstresult``, the first answer in pluggy's order.
+        """
         if plugin_name not in self.active_names:
             return None
-        impl = self._impl(plugin_name, hook_name)
-        if impl is None:
-            return None
-        return impl.function(*(kwargs[arg] for arg in impl.argnames))
+        caller = self.hook(hook_name, {plugin_name})
+        outcome = caller(**kwargs)
+        return outcome if _firstresult(caller) else next(iter(outcome), None)
 
     def call_each(self, hook_name: str, names: Iterable[str] | None = None, **kwargs: Any) -> Iterator[tuple[str, Any]]:
-        """(plugin name, result) for each active plugin (or each of ``names``) implementing the hook."""
-        wanted = set(self.active_names if names is None else names) & set(self.active_names)
-        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
-            if impl.plugin_name in wanted:
-                yield impl.plugin_name, impl.function(*(kwargs[arg] for arg in impl.argnames))
+        """(plugin name, result) for each active plugin (or each of ``names``) implementing the hook, asked on its own.
+
+        For the hooks the host asks every plugin about its own things (permissions, roles,
+        blueprints, jobs, commands, its database): plugins come in pluggy's calling order, and
+        each plugin's call is a pluggy call in which no other plugin takes part.
+        """
+        wanted = set(self.active_names if names is None else names).intersection(self.active_names)
+        caller = getattr(self.pm.hook, hook_name)
+        in_order = dict.fromkeys(
+            impl.plugin_name
+            for impl in reversed(caller.get_hookimpls())
+            if impl.plugin_name in wanted and not (impl.wrapper or impl.hookwrapper)
+        )
+        for name in in_order:
+            outcome = self.hook(hook_name, {name})(**kwargs)
+            for result in [outcome] if _firstresult(caller) else outcome:
+                if result is not None:
+                    yield name, result
+
+
+_produced: contextvars.ContextVar[dict[int, tuple[str, object]] | None] = contextvars.ContextVar(
+    "mimosa_hook_items", default=None
+)
+"""During :meth:`PluginHost.call_mission`: (plugin, item) by the item's ``id`` (held, so the id stays its own)."""
+
+
+def _firstresult(caller: pluggy.HookCaller) -> bool:
+    return bool(caller.spec and caller.spec.opts.get("firstresult"))
+
+
+def _attributed(function: Callable[..., Any], plugin_name: str) -> Callable[..., Any]:
+    """``function`` (a plugin's hook implementation) noting, during a per-mission call, whose items it returns.
+
+    A generator is read into a tuple first, so that noting its items does not use it up.
+    """
+
+    @functools.wraps(function)
+    def call(*args: object) -> Any:
+        result = function(*args)
+        produced = _produced.get()
+        if produced is not None and result is not None:
+            if isinstance(result, Iterator):
+                result = tuple(result)
+            if isinstance(result, Iterable) and not isinstance(result, str | bytes | dict):
+                produced.update((id(item), (plugin_name, item)) for item in result)
+        return result
+
+    return call

@@ -274,9 +274,12 @@ def _tabs_in_mission(rt, code: str) -> dict[str, list[Tab]]:  # noqa: ANN001
     """What the web layer does for a record page: the mission's enabled plugins, then their tab hooks."""
     with rt.factory() as s:
         ctx, enabled = build_context(s, rt.host, rt.factory, s.get(Mission, code), None, "en")
-    return dict(
-        rt.host.call_each("mimosa_record_tabs", names=enabled, record_type="beneficiary", record_ref="BEN-1", ctx=ctx)
-    )
+    tabs: dict[str, list[Tab]] = {}
+    for plugin, tab in rt.host.call_mission(
+        "mimosa_record_tabs", enabled, record_type="beneficiary", record_ref="BEN-1", ctx=ctx
+    ):
+        tabs.setdefault(plugin, []).append(tab)
+    return tabs
 
 
 def test_record_tabs_reach_only_the_plugins_enabled_in_the_mission(rt) -> None:  # noqa: ANN001
@@ -337,8 +340,8 @@ def test_a_plugin_enabled_in_a_mission_but_refused_by_the_host_is_not_called_the
         assert enablement.enabled_plugins(s, "THA") == {"alpha"}  # the mission's choice is kept ...
         ctx, enabled = build_context(s, upgraded, rt.factory, s.get(Mission, "THA"), None, "en")
     assert enabled == set()  # ... but a refused plugin gets no dispatch
-    tabs = upgraded.call_each("mimosa_record_tabs", names={"alpha"}, record_type="beneficiary", record_ref="B", ctx=ctx)
-    assert dict(tabs) == {}
+    tabs = upgraded.call_mission("mimosa_record_tabs", {"alpha"}, record_type="beneficiary", record_ref="B", ctx=ctx)
+    assert tabs == []
     assert alpha.tab_calls == []
 
 

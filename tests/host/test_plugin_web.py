@@ -20,7 +20,7 @@ from mimosa_host import enablement
 from mimosa_host.context import system_context
 from mimosa_host.db import transaction
 from mimosa_host.models import Mission
-from mimosa_host.plugin_api import Page, PluginInfo, hookimpl
+from mimosa_host.plugin_api import Page, PluginInfo, current_context, hookimpl
 from mimosa_host.web import create_app
 
 THA_BENEFICIARY = "BEN-1000001"
@@ -58,6 +58,9 @@ class CountingPlugin:
 
         @bp.teardown_request
         def teardown(_exc: BaseException | None) -> None:
+            # The request's connection is still there for the plugin's own teardown.
+            with current_context().session_factory() as session:
+                session.execute(sa.text("SELECT 1"))
             calls["teardown_request"] += 1
 
         @bp.context_processor

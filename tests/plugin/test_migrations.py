@@ -52,7 +52,7 @@ def test_ctm_migrations_go_down_and_up_again_without_touching_host_tables(rt):
 
 
 def test_ctm0006_adds_job_outcomes_and_keeps_what_the_previous_head_held(rt):
-    """Seeded at the revision before ctm0006 (a feed position), upgraded: the row is intact and job outcomes can be kept."""
+    """Seeded at the revision before ctm0006 (a feed position), upgraded: the row is intact, job outcomes kept."""
     cfg = db.alembic_config(rt.engine, SCRIPT_LOCATION, VERSION_TABLE)
     command.downgrade(cfg, ScriptDirectory.from_config(cfg).get_revision("ctm0006").down_revision)
     assert "ctm_job_outcome" not in sa.inspect(rt.engine).get_table_names()

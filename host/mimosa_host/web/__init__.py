@@ -21,12 +21,14 @@ from babel.dates import format_date, format_datetime
 from flask import Blueprint, Flask, abort, g, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from .. import codes, i18n
 from ..accounts import granted_roles, user_missions
 from ..context import build_context
+from ..db import SharedConnection
 from ..logs import exception_summary
 from ..models import Mission, User
 from ..plugin_api import Page, bind_context, unbind_context
@@ -55,6 +57,15 @@ def runtime() -> Runtime:
     return flask.current_app.extensions["mimosa"]
 
 
+def request_db() -> SharedConnection:
+    """The request's one database connection, shared by the host's sessions and the plugins' (see
+    :class:`~mimosa_host.db.SharedConnection`); given back to the pool when the request ends."""
+    shared = g.get("db")
+    if shared is None:
+        shared = g.db = SharedConnection(runtime().engine)
+    return shared
+
+
 def create_app(rt: Runtime, config: dict[str, Any] | None = None) -> Flask:
     app = HostFlask(__name__)
     app.config.update(
@@ -80,9 +91,11 @@ def create_app(rt: Runtime, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp, url_prefix="/m/<mission>/admin")
     _mount_plugins(app, rt)
 
-    app.before_request(_load_user)
-    app.before_request(_enter_mission)
+    app.before_request(_check_request)
     app.url_defaults(_default_mission)
+    # Flask runs teardown functions in reverse order, the plugins' blueprints' first: registered
+    # first, _close_db runs last, once no teardown function may still use the request's sessions.
+    app.teardown_request(_close_db)
     app.teardown_request(_leave_mission)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -101,7 +114,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _load_user() -> None:
+def _check_request() -> None:
+    """Who asks, in which mission, for what: one short host transaction, over before any plugin code runs."""
+    with request_db().session() as s:
+        _load_user(s)
+        _enter_mission(s)
+
+
+def _load_user(s: Session) -> None:
     g.locale = session.get("locale") or request.accept_languages.best_match(i18n.LOCALES) or i18n.DEFAULT_LOCALE
     g.user = None
     uid = session.get("uid")
@@ -111,8 +131,7 @@ def _load_user() -> None:
     stale = now - session.get("seen", 0) > IDLE_TIMEOUT.total_seconds() or (
         now - session.get("since", 0) > ABSOLUTE_TIMEOUT.total_seconds()
     )
-    with runtime().factory() as s:
-        user = s.get(User, uid)
+    user = s.get(User, uid)
     if stale or user is None or not user.active or user.session_epoch != session.get("epoch"):
         locale = session.get("locale")
         session.clear()
@@ -123,31 +142,31 @@ def _load_user() -> None:
     g.user = user
 
 
-def _enter_mission() -> None:
+def _enter_mission(s: Session) -> None:
     values = request.view_args
     if not values or "mission" not in values:
         return
     code = values.pop("mission")
     if g.user is None:
         abort(flask.redirect(flask.url_for("auth.login", next=request.full_path)))
-    rt = runtime()
-    with rt.factory() as s:
-        mission = s.get(Mission, code)
-        if mission is None or not granted_roles(s, g.user.id, code):
-            abort(404)
-        plugin = app_plugin_of(request.blueprint)
-        ctx, enabled = build_context(s, rt.host, rt.factory, mission, g.user, g.locale, generate_csrf, plugin)
+    mission = s.get(Mission, code)
+    if mission is None or not granted_roles(s, g.user.id, code):
+        abort(404)
+    plugin = app_plugin_of(request.blueprint)
+    ctx, enabled = build_context(
+        s, runtime().host, request_db().plugin_session, mission, g.user, g.locale, generate_csrf, plugin
+    )
     g.mission, g.ctx, g.enabled = mission, ctx, enabled
     g.context_token = bind_context(ctx)
     session["mission"] = code
     if plugin is None:
         return
-    if plugin not in enabled or not _record_admitted(values):
+    if plugin not in enabled or not _record_admitted(s, values):
         abort(404)
     g.plugin_admitted = plugin  # from here on the plugin's own request handlers run (see _gate_handlers)
 
 
-def _record_admitted(values: dict[str, Any]) -> bool:
+def _record_admitted(s: Session, values: dict[str, Any]) -> bool:
     """For a plugin URL naming a host record (``.../records/<record_type>/<record_ref>/...``): does the
     record exist in the request's mission, and may the user see the host's records?"""
     rule = request.url_rule
@@ -155,10 +174,9 @@ def _record_admitted(values: dict[str, Any]) -> bool:
         return True
     from .records import record_in_mission
 
-    with runtime().factory() as s:
-        return g.ctx.can(VIEW_RECORDS) and record_in_mission(
-            s, values.get("record_type"), values.get("record_ref"), g.mission.code
-        )
+    return g.ctx.can(VIEW_RECORDS) and record_in_mission(
+        s, values.get("record_type"), values.get("record_ref"), g.mission.code
+    )
 
 
 def _default_mission(endpoint: str, values: dict[str, Any]) -> None:
@@ -175,6 +193,12 @@ def _leave_mission(_exc: BaseException | None) -> None:
     token = g.pop("context_token", None)
     if token is not None:
         unbind_context(token)
+
+
+def _close_db(_exc: BaseException | None) -> None:
+    shared = g.pop("db", None)
+    if shared is not None:
+        shared.close()
 
 
 def _security_headers(response: flask.Response) -> flask.Response:
@@ -436,7 +460,7 @@ def _frame_context() -> dict[str, Any]:
     user = getattr(g, "user", None)
     if user is None:
         return {"user": None, "missions": [], "mission": None, "menu": []}
-    with runtime().factory() as s:
+    with request_db().session() as s:
         missions = user_missions(s, user.id)
     mission = getattr(g, "mission", None)
     menu = _menu_items() if mission is not None else []
@@ -444,9 +468,5 @@ def _frame_context() -> dict[str, Any]:
 
 
 def _menu_items() -> list[tuple[str, Any]]:
-    items = [
-        (plugin_name, item)
-        for plugin_name, result in runtime().host.call_each("mimosa_menu_items", names=g.enabled, ctx=g.ctx)
-        for item in result or ()
-    ]
+    items = runtime().host.call_mission("mimosa_menu_items", g.enabled, ctx=g.ctx)
     return sorted(items, key=lambda pair: (pair[1].order, pair[1].id))

@@ -18,7 +18,7 @@ from ..db import transaction
 from ..logs import exception_summary
 from ..models import PluginEnablement
 from ..roles import MANAGE_PLUGINS
-from . import plugin_catalogs, runtime
+from . import plugin_catalogs, request_db, runtime
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def submitted_settings(form_spec: list[FormField], form: Any) -> dict[str, Any]:
 
 
 def _states() -> dict[str, PluginEnablement]:
-    with runtime().factory() as s:
+    with request_db().session() as s:
         rows = s.scalars(sa.select(PluginEnablement).where(PluginEnablement.mission_code == g.mission.code))
         return {row.plugin_name: row for row in rows}
 
@@ -129,7 +129,7 @@ def plugin(name: str):
     elif request.method == "POST":
         values = submitted_settings(spec, request.form)
         try:
-            with transaction(rt.factory) as s:
+            with transaction(request_db().session) as s:
                 enablement.enable(s, rt.host, g.mission.code, name, values, g.ctx)
         except enablement.EnablementRefused as exc:
             refusal = exc
@@ -201,7 +201,7 @@ def refusal_text(plugin_name: str, refusal: enablement.EnablementRefused) -> str
 def disable(name: str):
     rt = runtime()
     try:
-        with transaction(rt.factory) as s:
+        with transaction(request_db().session) as s:
             enablement.disable(s, rt.host, g.mission.code, name, g.ctx)
     except enablement.EnablementRefused as exc:
         flash(refusal_text(name, exc), "error")

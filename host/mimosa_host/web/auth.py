@@ -13,7 +13,7 @@ from ..context import build_context
 from ..db import transaction
 from ..models import User
 from ..roles import VIEW_RECORDS
-from . import _now, runtime
+from . import _now, request_db, runtime
 
 bp = Blueprint("auth", __name__)
 
@@ -37,13 +37,13 @@ def home():
     """To the beneficiary list of the last mission used, or of the first where the user may see records."""
     if g.user is None:
         return redirect(url_for("auth.login"))
-    rt = runtime()
-    with rt.factory() as s:
+    db = request_db()
+    with db.session() as s:
         missions = user_missions(s, g.user.id)
         last = session.get("mission")
         missions.sort(key=lambda m: m.code != last)
         for mission in missions:
-            ctx, _enabled = build_context(s, rt.host, rt.factory, mission, g.user, g.locale)
+            ctx, _enabled = build_context(s, runtime().host, db.plugin_session, mission, g.user, g.locale)
             if ctx.can(VIEW_RECORDS):
                 return redirect(url_for("records.beneficiaries", mission=mission.code))
     message = (
@@ -78,7 +78,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     if g.user is not None:
-        with transaction(runtime().factory) as s:
+        with transaction(request_db().session) as s:
             s.get(User, g.user.id).session_epoch += 1
     locale = session.get("locale")
     session.clear()

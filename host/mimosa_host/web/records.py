@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import flask
 import sqlalchemy as sa
 from flask import Blueprint, abort, g, request, url_for
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from .. import i18n
 from ..models import Beneficiary, Document, Movement
 from ..plugin_api import RECORD_TYPES, Page, Tab
 from ..roles import VIEW_RECORDS
-from . import plugin_html, runtime
+from . import plugin_html, request_db, runtime
 
 bp = Blueprint("records", __name__)
 
@@ -30,13 +33,21 @@ def _require_view() -> None:
         abort(404)
 
 
+# What a record page shows of a record's relations, loaded with it: the page is rendered after
+# its session has ended (see render_record_page).
+_PAGE_LOADS = {
+    "beneficiary": (selectinload(Beneficiary.documents),),
+    "movement": (selectinload(Movement.beneficiaries), selectinload(Movement.legs)),
+}
+
+
 def _find(
-    session: Session, record_type: str | None, ref: str | None, mission_code: str
+    session: Session, record_type: str | None, ref: str | None, mission_code: str, options: Sequence[Any] = ()
 ) -> Beneficiary | Movement | None:
     model = RECORD_MODELS.get(record_type or "")
     if model is None or not ref:
         return None
-    record = session.get(model, ref)
+    record = session.get(model, ref, options=options)
     return record if record is not None and record.mission_code == mission_code else None
 
 
@@ -45,15 +56,16 @@ def record_in_mission(session: Session, record_type: str | None, ref: str | None
     return _find(session, record_type, ref, mission_code) is not None
 
 
-def _load(record_type: str, ref: str | None):  # noqa: ANN202 - one of two models
+def _load(record_type: str, ref: str | None) -> Beneficiary | Movement:
+    """The record with what its page shows, its session ended: plugins' hooks run next, on the
+    request's connection, and commit their own work (the host holds no transaction meanwhile)."""
     if not g.ctx.can(VIEW_RECORDS):
         abort(404)
-    s = runtime().factory()
-    record = _find(s, record_type, ref, g.mission.code)
+    with request_db().session() as s:
+        record = _find(s, record_type, ref, g.mission.code, _PAGE_LOADS.get(record_type, ()))
     if record is None:
-        s.close()
         abort(404)
-    return s, record
+    return record
 
 
 def record_tabs(record_type: str, ref: str) -> list[tuple[str | None, Tab]]:
@@ -62,26 +74,24 @@ def record_tabs(record_type: str, ref: str) -> list[tuple[str | None, Tab]]:
     tabs: list[tuple[str | None, Tab]] = [
         (None, Tab(DETAILS_TAB, i18n.N_("Details"), url_for(endpoint, ref=ref), order=0))
     ]
-    for plugin_name, result in runtime().host.call_each(
-        "mimosa_record_tabs", names=g.enabled, record_type=record_type, record_ref=ref, ctx=g.ctx
-    ):
-        tabs.extend((plugin_name, tab) for tab in result or ())
+    tabs.extend(
+        runtime().host.call_mission("mimosa_record_tabs", g.enabled, record_type=record_type, record_ref=ref, ctx=g.ctx)
+    )
     return sorted(tabs, key=lambda pair: (pair[1].order, pair[1].id))
 
 
 def render_record_page(record_type: str, ref: str | None, page: Page, plugin: str | None) -> str:
-    s, record = _load(record_type, ref)
-    with s:
-        return flask.render_template(
-            "record.html",
-            record_type=record_type,
-            record=record,
-            tabs=record_tabs(record_type, record_id(record)),
-            active_tab=page.active_tab,
-            page=page,
-            body=plugin_html(page),
-            plugin=plugin,
-        )
+    record = _load(record_type, ref)
+    return flask.render_template(
+        "record.html",
+        record_type=record_type,
+        record=record,
+        tabs=record_tabs(record_type, record_id(record)),
+        active_tab=page.active_tab,
+        page=page,
+        body=plugin_html(page),
+        plugin=plugin,
+    )
 
 
 def record_id(record: Beneficiary | Movement) -> str:
@@ -103,7 +113,7 @@ def beneficiaries():
                 Beneficiary.beneficiary_id.in_(sa.select(Document.beneficiary_id).where(Document.number == q)),
             )
         )
-    with runtime().factory() as s:
+    with request_db().session() as s:
         total = s.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
         rows = s.scalars(
             stmt.order_by(Beneficiary.family_name, Beneficiary.given_name, Beneficiary.beneficiary_id)
@@ -122,7 +132,7 @@ def beneficiary(ref: str):
 
 @bp.route("/movements")
 def movements():
-    with runtime().factory() as s:
+    with request_db().session() as s:
         rows = s.scalars(
             sa.select(Movement)
             .where(Movement.mission_code == g.mission.code)
