@@ -93,7 +93,7 @@ def open_from_host(ctx: RequestContext, beneficiary_id: str, data: dict[str, Any
     require(ctx, CASE_EDIT)
     with unit_of_work(ctx) as session:
         client, mapping = host_client(session), mappings(session)["beneficiary"]
-    record = client.get_beneficiary(beneficiary_id)
+    record = client.get_beneficiary(beneficiary_id, ctx.mission.code)
     mapped = _mapped(mapping, record)
     with unit_of_work(ctx) as session:
         case = new_case(session, ctx, beneficiary_id, data)
@@ -112,7 +112,7 @@ def refresh(ctx: RequestContext, case_id: int) -> list[dict[str, Any]]:
         beneficiary_id = host_beneficiary_id(session, case)
         if beneficiary_id is None:
             raise Invalid({"host": [NOT_IN_HOST]})
-    record = client.get_beneficiary(beneficiary_id)
+    record = client.get_beneficiary(beneficiary_id, ctx.mission.code)  # another person's record is refused
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
         changes = _refresh_case(
@@ -360,7 +360,7 @@ def _send_update(client: HostClient, message: OutboxMessage, in_force: dict[str,
     """The host's record as it is now, with the CTM's fields over it, at the version the CTM last saw."""
     update = json.loads(message.payload)
     mapping = in_force[message.mapping_id]
-    current = map_in(mapping, client.get_beneficiary(update["beneficiary_id"])).values
+    current = map_in(mapping, client.get_beneficiary(update["beneficiary_id"], message.mission_code)).values
     ours = {name: _typed(name, value) for name, value in update["fields"].items()}
     record = {**current, **ours, "record_version": update["record_version"]}
     try:

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from lxml import etree
 from sqlalchemy.orm import Session
 
-from ctm_plugin.adapters.mimosa.client import HOST_NS, HostClient
+from ctm_plugin.adapters.mimosa.client import HostClient
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.returns import ReturnBooking
-from ctm_plugin.domain.sync import OUT_DEAD, OUT_DISCARDED, OUT_DONE, OUT_FAILED, OutboxMessage
+from ctm_plugin.domain.sync import OUT_DEAD, OUT_DISCARDED, OUT_DONE, OUT_FAILED, OUT_UNKNOWN, OutboxMessage
 from ctm_plugin.i18n import N_
 from ctm_plugin.mappings.engine import Mapping, map_out
 from ctm_plugin.schemas.returns import ReturnBookingSchema
@@ -33,6 +33,11 @@ from .outbox import OPERATIONS, Operation, new_reference
 
 BOOK_MOVEMENT = "BookMovement"
 NOT_IN_HOST = N_("The person is not in the host's records yet: a return cannot be booked.")
+ALREADY = N_("A return is already booked for this person.")
+ALREADY_IN_DOUBT = N_(
+    "A return booked for this person is in doubt: the host may hold it. The CTM is checking with the host; "
+    "no other return can be booked meanwhile."
+)
 ENDED = ("CANCELLED", "ARRIVED", "NO_SHOW")
 """Host statuses after which another return may be booked."""
 
@@ -49,8 +54,10 @@ def book_return(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
             raise Invalid({"origin_country": [NOT_IN_HOST]})
         if consent_in_force(session, case.id, "Return") is None:
             raise Invalid({"earliest_departure": [N_("The person's consent to a voluntary return is not in force.")]})
-        if _open_return(session, case.id) is not None:
-            raise Invalid({"earliest_departure": [N_("A return is already booked for this person.")]})
+        if (open_return := _open_return(session, case.id)) is not None:
+            raise Invalid(
+                {"earliest_departure": [ALREADY_IN_DOUBT if open_return.outbox.status == OUT_UNKNOWN else ALREADY]}
+            )
         mapping = mappings(session)["movement"]
         record = {
             **values,
@@ -78,7 +85,11 @@ def book_return(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
 
 
 def _open_return(session: sa.orm.Session, case_id: int) -> ReturnBooking | None:
-    """A return still under way: neither ended at the host nor given up on this side."""
+    """A return still under way: neither ended at the host nor given up on this side.
+
+    A booking in doubt (``unknown``) is under way: the host may hold it, and the relay never
+    turns a doubt into a failure by itself.
+    """
     return session.scalar(
         sa.select(ReturnBooking)
         .join(ReturnBooking.outbox)
@@ -115,14 +126,9 @@ def _send(client: HostClient, message: OutboxMessage, _in_force: dict[str, Mappi
 
 
 def _lookup(client: HostClient, message: OutboxMessage) -> dict[str, Any] | None:
-    """After a lost reply: the host's movement for our reference, if it booked one."""
-    movement = client.find_movement_by_reference(message.client_reference)
-    if movement is None:
-        return None
-    return {
-        "movement_id": movement.findtext(f"{{{HOST_NS}}}MovementId"),
-        "status": movement.findtext(f"{{{HOST_NS}}}Status"),
-    }
+    """The host's movement for our reference, if it booked one (and only if it is this booking's)."""
+    movement = client.find_movement_by_reference(message.client_reference, parse(message.payload.encode()))
+    return None if movement is None else {"movement_id": movement.movement_id, "status": movement.status}
 
 
 def _apply(session: Session, message: OutboxMessage) -> None:

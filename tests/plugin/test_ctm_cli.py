@@ -118,10 +118,10 @@ def test_status_and_pull_and_the_outbox_from_the_command_line(w: World, connecte
     w.relay()
     code, output = host("outbox", "list", "--mission", "THA", "--status", "failed")
     assert code == 0 and "BookMovement" in output and "failed" in output and "attempts=1" in output
-    assert host("outbox", "retry", "--mission", "THA", str(message.id))[0] == 0
+    assert host("outbox", "retry", "--mission", "THA", str(message.id), "--yes")[0] == 0
     assert w.one(OutboxMessage, id=message.id).status == "pending"
-    assert host("outbox", "discard", "--mission", "THA", str(message.id))[0] == 0
-    code, output = host("outbox", "retry", "--mission", "THA", str(message.id))
-    assert code == 1 and "discarded: nothing to retry" in output
+    assert host("outbox", "discard", "--mission", "THA", str(message.id), "--yes")[0] == 0
+    code, output = host("outbox", "retry", "--mission", "THA", str(message.id), "--yes")
+    assert code == 1 and f"message {message.id} is discarded: nothing to retry" in output
     code, output = host("sync", "status", "--mission", "MDA")
     assert code == 1 and "not enabled in a mission 'MDA'" in output

@@ -43,3 +43,38 @@ def test_change_times_come_back_in_utc() -> None:
 def test_a_change_time_without_a_zone_is_a_protocol_error() -> None:
     with loopback(answer(200, changes("2026-11-28T16:30:00"))) as server, pytest.raises(HostProtocolError):
         HostClient(Connection(server.base_url, "ctm-tha", "x")).get_movement_changes()
+
+
+def found(movement: str) -> bytes:
+    return envelope(
+        f"<h:FindMovementByReferenceResponse><h:Movement>{movement}</h:Movement></h:FindMovementByReferenceResponse>"
+    )
+
+
+def test_a_lookup_is_read_for_what_reconciliation_needs_whatever_else_it_leaves_out_or_adds() -> None:
+    """No ProjectCode, Origin or EarliestDeparture, an element of the host's own: still the booking."""
+    lax = found(
+        "<h:MovementId>MOV-0000009</h:MovementId><h:MissionCode>THA</h:MissionCode>"
+        "<h:Beneficiaries><h:BeneficiaryId>BEN-1000006</h:BeneficiaryId></h:Beneficiaries>"
+        "<h:Status>REQUESTED</h:Status><h:HostOwnNote>x</h:HostOwnNote>"
+    )
+    with loopback(answer(200, lax)) as server:
+        movement = HostClient(Connection(server.base_url, "ctm-tha", "x")).find_movement_by_reference("ref-1")
+    assert (movement.movement_id, movement.status, movement.beneficiary_ids) == (
+        "MOV-0000009",
+        "REQUESTED",
+        ("BEN-1000006",),
+    )
+
+
+@pytest.mark.parametrize(
+    "movement",
+    [
+        "<h:Status>REQUESTED</h:Status>",  # no MovementId
+        "<h:MovementId>MOV-0000009</h:MovementId><h:Status>LOST</h:Status>",  # no status the contract defines
+        "<h:MovementId> </h:MovementId><h:Status>REQUESTED</h:Status>",
+    ],
+)
+def test_a_lookup_without_what_reconciliation_needs_cannot_be_read(movement: str) -> None:
+    with loopback(answer(200, found(movement))) as server, pytest.raises(HostProtocolError):
+        HostClient(Connection(server.base_url, "ctm-tha", "x")).find_movement_by_reference("ref-1")
