@@ -155,7 +155,7 @@ def confirm_bulk():  # noqa: ANN201
         return _page(status=422, form=FormState("bulk", refused.errors, data))
     ids = service.select(ctx, values["action"], _selection(values))
     rows = service.messages(ctx, ids=ids, limit=len(ids)) if ids else []
-    body = render("sync_confirm.html", action=values["action"], rows=rows, limit=service.BULK_LIMIT)
+    body = render("sync_confirm.html", form=FormState(), action=values["action"], rows=rows, limit=service.BULK_LIMIT)
     return Page(title=i18n._("Synchronisation"), body=body)
 
 
