@@ -448,3 +448,23 @@ def test_bulk_retry_and_discard_take_what_the_filters_select(w: World, connected
     assert len(rest) == 2
     assert outbox.apply_to(integrator, "retry", [*rest, *one]) == {"retried": 2, "skipped": 1}
     assert w.relay().done == 2  # retried: due at once, not after their backoff
+
+
+def test_a_movement_change_naming_one_booking_by_id_and_another_by_reference_is_refused(w: World, booked: int):
+    from ctm_plugin.adapters.mimosa.testing import answer, envelope, loopback
+
+    other_case = people.open_from_host(w.ctx("caseworker"), "BEN-1000006", {"opened_on": OPENED})
+    w.consent(other_case)
+    other = returns.book_return(w.ctx("movement"), other_case, w.booking_form(other_case))
+    assert w.relay().done == 2
+    mine, theirs = w.one(ReturnBooking, id=booked), w.one(ReturnBooking, id=other)
+    reference = w.one(OutboxMessage, id=theirs.outbox_id).client_reference
+    mixed = envelope(
+        "<h:GetMovementChangesResponse><h:NextToken>c999</h:NextToken><h:MovementChange>"
+        f"<h:MovementId>{mine.movement_id}</h:MovementId><h:ClientReference>{reference}</h:ClientReference>"
+        "<h:Status>CANCELLED</h:Status><h:ChangedAt>2026-11-28T09:30:00Z</h:ChangedAt>"
+        "</h:MovementChange></h:GetMovementChangesResponse>"
+    )
+    with loopback(answer(200, mixed)) as server:
+        assert feed.apply_movement_changes(w.job_ctx(), HostClient(Connection(server.base_url, "x", "x"))) == 0
+    assert (w.one(ReturnBooking, id=booked).status, w.one(ReturnBooking, id=other).status) == ("REQUESTED", "REQUESTED")

@@ -3,7 +3,7 @@ from datetime import datetime
 import pytest
 
 from ctm_plugin.adapters.mimosa.client import Connection, HostClient
-from ctm_plugin.adapters.mimosa.errors import HostProtocolError
+from ctm_plugin.adapters.mimosa.errors import HostMismatch, HostProtocolError
 from ctm_plugin.adapters.mimosa.testing import answer, envelope, loopback
 from ctm_plugin.security import xml
 
@@ -78,3 +78,26 @@ def test_a_lookup_is_read_for_what_reconciliation_needs_whatever_else_it_leaves_
 def test_a_lookup_without_what_reconciliation_needs_cannot_be_read(movement: str) -> None:
     with loopback(answer(200, found(movement))) as server, pytest.raises(HostProtocolError):
         HostClient(Connection(server.base_url, "ctm-tha", "x")).find_movement_by_reference("ref-1")
+
+
+def test_a_search_of_one_mission_answered_with_another_missions_record_is_refused() -> None:
+    page = envelope(
+        "<h:FindBeneficiariesResponse><h:TotalCount>1</h:TotalCount><h:Page>1</h:Page><h:Beneficiary>"
+        "<h:BeneficiaryId>BEN-2000001</h:BeneficiaryId><h:MissionCode>KHM</h:MissionCode>"
+        "</h:Beneficiary></h:FindBeneficiariesResponse>"
+    )
+    with loopback(answer(200, page)) as server, pytest.raises(HostMismatch) as caught:
+        HostClient(Connection(server.base_url, "ctm-tha", "x")).find_beneficiaries(mission_code="THA")
+    assert (caught.value.asked, caught.value.got) == ("THA", "KHM")
+
+
+def test_an_update_answered_for_another_beneficiary_is_refused() -> None:
+    saved = envelope(
+        "<h:SaveBeneficiaryResponse><h:BeneficiaryId>BEN-1000002</h:BeneficiaryId>"
+        "<h:RecordVersion>4</h:RecordVersion></h:SaveBeneficiaryResponse>"
+    )
+    record = xml.parse(
+        b'<Beneficiary xmlns="urn:mimosa:host:v1"><BeneficiaryId>BEN-1000001</BeneficiaryId></Beneficiary>'
+    )
+    with loopback(answer(200, saved)) as server, pytest.raises(HostMismatch):
+        HostClient(Connection(server.base_url, "ctm-tha", "x")).save_beneficiary(record, "ref-1")
