@@ -21,7 +21,6 @@
 from __future__ import annotations
 
 import random
-import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -57,6 +56,7 @@ from mimosa_host.plugin_api import RequestContext
 
 from .base import NotFound, require, unit_of_work
 from .host import NotConnected, host_client, mappings
+from .operations import OPERATIONS, Operation
 
 BASE_DELAY = timedelta(seconds=2)
 MAX_DELAY = timedelta(minutes=10)
@@ -65,11 +65,6 @@ MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=2)
 """Longer than one attempt can take (connect + operation timeouts, and a lookup first)."""
 BATCH = 100
-
-
-def new_reference() -> str:
-    """The message's ``ClientReference``: made once, before the first send, never made again."""
-    return f"ctm-{secrets.token_hex(16)}"
 
 
 def backoff(attempts: int, rng: random.Random) -> timedelta:
@@ -88,21 +83,6 @@ class RelayReport:
     dead: int = 0
     outcomes: dict[str, str] = field(default_factory=dict)
     """client reference → the state it was left in."""
-
-
-# Operation name → how to send it and how to apply the host's answer; filled in by the modules
-# that queue those operations (returns, people), so that this one knows no business of its own.
-@dataclass(frozen=True)
-class Operation:
-    send: Callable[[HostClient, OutboxMessage, dict[str, Mapping]], dict]
-    """Send the message with the mission's mappings; returns the result to keep (e.g. the movement's id)."""
-    apply: Callable[[Session, OutboxMessage], None]
-    """Apply a result (``message.result``) or a failure to the records that wait for it."""
-    lookup: Callable[[HostClient, OutboxMessage], dict | None] | None = None
-    """Ask the host whether it already has the reference; ``None`` when it has not."""
-
-
-OPERATIONS: dict[str, Operation] = {}
 
 
 def relay(
@@ -190,6 +170,8 @@ class Outcome:
     error: str | None = None
     """The host's own message, shown to integrators (never logged)."""
     result: dict | None = None
+    mapping_version: str | None = None
+    """Stamped on the message when its payload was mapped at send."""
 
 
 def _attempt(
@@ -204,7 +186,7 @@ def _attempt(
         if found is not None:
             return Outcome(OUT_DONE, result=found)
     try:
-        return Outcome(OUT_DONE, result=operation.send(client, message, in_force))
+        sent = operation.send(client, message, in_force)
     except HostFault as exc:
         if exc.retryable:
             return Outcome(OUT_UNKNOWN if in_doubt else OUT_PENDING, exc.code)
@@ -215,6 +197,7 @@ def _attempt(
         return Outcome(OUT_UNKNOWN if exc.ambiguous or in_doubt else OUT_PENDING, exc.code)
     except HostProtocolError as exc:
         return Outcome(OUT_UNKNOWN, exc.code)  # an answer we cannot read may still mean it is booked
+    return Outcome(OUT_DONE, result=sent.result, mapping_version=sent.mapping_version)
 
 
 def _record(
@@ -233,6 +216,8 @@ def _record(
         message.status = status
         if outcome.result is not None:
             message.result = outcome.result
+        if outcome.mapping_version is not None:
+            message.mapping_version = outcome.mapping_version
         if status in (OUT_DONE, OUT_FAILED, OUT_DEAD):
             OPERATIONS[message.operation].apply(session, message)
         audit.record(session, ctx, f"outbox.{status}", message.case_id, ["sync"])

@@ -468,3 +468,36 @@ def test_a_movement_change_naming_one_booking_by_id_and_another_by_reference_is_
     with loopback(answer(200, mixed)) as server:
         assert feed.apply_movement_changes(w.job_ctx(), HostClient(Connection(server.base_url, "x", "x"))) == 0
     assert (w.one(ReturnBooking, id=booked).status, w.one(ReturnBooking, id=other).status) == ("REQUESTED", "REQUESTED")
+
+
+def test_an_update_is_stamped_with_the_mapping_that_mapped_it_when_it_was_sent(w: World, imported: int):
+    from mimosa_host import enablement
+    from mimosa_host.context import system_context
+    from mimosa_host.models import Mission, PluginEnablement
+
+    w.consent(imported, "HostSharing")
+    push(w, imported)
+    message = w.one(OutboxMessage, case_id=imported)
+    assert (message.payload_kind, message.mapping_version) == ("json", "1")
+    override = (
+        "[beneficiary]\nversion = 2\n\n[beneficiary.fields.citizenships]\n"
+        'xpath = ["m:Nationality"]\ncardinality = "many"\nconverter = "country_alpha3"\n'
+    )
+    with w.rt.factory() as s, s.begin():  # the mapping changes while the update waits in the outbox
+        settings = (
+            s.scalars(sa.select(PluginEnablement).filter_by(mission_code="THA", plugin_name="ctm")).one().settings
+        )
+        ctx = system_context(s, w.rt.host, w.rt.factory, s.get(Mission, "THA"))
+        enablement.enable(s, w.rt.host, "THA", "ctm", {**settings, "mapping_overrides": override}, ctx)
+    assert w.relay().done == 1
+    assert w.one(OutboxMessage, case_id=imported).mapping_version == "1+m2"
+    assert w.one(HostLink, case_id=imported).mapping_version == "1+m2"
+
+
+def test_every_operation_is_known_to_the_relay_whatever_was_imported() -> None:
+    import subprocess
+    import sys
+
+    code = "from ctm_plugin.services import outbox; print(sorted(outbox.OPERATIONS))"
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout  # noqa: S603
+    assert shown.strip() == "['BookMovement', 'SaveBeneficiary']"

@@ -18,6 +18,8 @@ from datetime import UTC, date, datetime
 from lxml import etree
 from zeep import xsd
 
+from ctm_plugin.security import xml
+
 from .call import Connection
 from .errors import HostFault, HostMismatch, HostProtocolError
 from .reply import HOST_NS
@@ -140,7 +142,7 @@ class HostClient:
                 _same("mission", mission_code, _text(item, "MissionCode"))
         return BeneficiaryPage(_int(response, "TotalCount"), _int(response, "Page"), items)
 
-    def save_beneficiary(self, element: etree._Element, client_reference: str) -> SavedBeneficiary:
+    def save_beneficiary(self, element: etree._Element | str, client_reference: str) -> SavedBeneficiary:
         """Create (no ``BeneficiaryId``) or update (with it and ``RecordVersion``) a beneficiary."""
         response = self._call(
             "BeneficiaryService",
@@ -150,13 +152,13 @@ class HostClient:
             ClientReference=client_reference,
         )
         saved = SavedBeneficiary(_text(response, "BeneficiaryId"), _int(response, "RecordVersion"))
-        if (updated := element.findtext(_q("BeneficiaryId"))) is not None:
+        if (updated := _record(element, "Beneficiary").findtext(_q("BeneficiaryId"))) is not None:
             _same("beneficiary", updated, saved.beneficiary_id)
         return saved
 
     # -- MovementService
 
-    def book_movement(self, request_element: etree._Element, client_reference: str) -> BookedMovement:
+    def book_movement(self, request_element: etree._Element | str, client_reference: str) -> BookedMovement:
         response = self._call(
             "MovementService",
             "BookMovement",
@@ -172,7 +174,7 @@ class HostClient:
         return movement
 
     def find_movement_by_reference(
-        self, client_reference: str, request_element: etree._Element | None = None
+        self, client_reference: str, request_element: etree._Element | str | None = None
     ) -> MovementRecord | None:
         """The movement booked with ``client_reference``, or ``None`` if the host has none.
 
@@ -187,11 +189,10 @@ class HostClient:
             raise
         movement = _movement(_child(response, "Movement"))
         if request_element is not None:
+            request = _record(request_element, "MovementRequest")
             if movement.mission_code is not None:
-                _same(
-                    "mission", _text(_record(request_element, "MovementRequest"), "MissionCode"), movement.mission_code
-                )
-            asked = sorted(_movement_beneficiaries(request_element))
+                _same("mission", _text(request, "MissionCode"), movement.mission_code)
+            asked = sorted(_movement_beneficiaries(request))
             if movement.beneficiary_ids and sorted(movement.beneficiary_ids) != asked:
                 raise HostMismatch("beneficiary", " ".join(asked), " ".join(sorted(movement.beneficiary_ids)))
         return movement
@@ -211,7 +212,10 @@ class HostClient:
         return invoke(self.connection, service, operation, payload, **params)
 
 
-def _record(element: etree._Element, name: str) -> etree._Element:
+def _record(element: etree._Element | str, name: str) -> etree._Element:
+    """The request's record: an element, or its text as the outbox keeps it (``records.request_text``)."""
+    if isinstance(element, str):
+        element = xml.parse(element.encode())
     if element.tag != _q(name):
         raise ValueError(f"expected a {_q(name)} element")
     return element

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from lxml import etree
 
+from ctm_plugin.mappings.records import NS as HOST_NS
 from ctm_plugin.security import xml
 
 from .errors import HostFault, HostProtocolError, HostUnavailable
 from .transport import MAX_REPLY_BYTES, Reply
 
-HOST_NS = "urn:mimosa:host:v1"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 _FAULT = f"{{{SOAP_ENV}}}Fault"
 
