@@ -62,6 +62,8 @@ EXPECTED = {
     "ctm.sync": ("GET", SYNC_VIEW),
     "ctm.retry_message": ("POST", SYNC_MANAGE),
     "ctm.discard_message": ("POST", SYNC_MANAGE),
+    "ctm.confirm_bulk": ("POST", SYNC_MANAGE),
+    "ctm.apply_bulk": ("POST", SYNC_MANAGE),
 }
 
 # What each user below holds in THA (their roles' CT permissions): their own routes are not for this test.
