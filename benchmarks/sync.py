@@ -46,7 +46,7 @@ from ctm_plugin.adapters.mimosa.transport import Reply
 from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case, PersonProfile
 from ctm_plugin.domain.returns import ReturnBooking
-from ctm_plugin.domain.sync import BENEFICIARY_FEED, OUT_DONE, FeedPosition, HostLink, OutboxMessage
+from ctm_plugin.domain.sync import BENEFICIARY_FEED, OUT_DONE, FeedPosition, HostLink, OutboxMessage, new_reference
 from ctm_plugin.hooks.jobs import mimosa_jobs
 from ctm_plugin.mappings.engine import default_mappings, map_in, map_out
 from ctm_plugin.schemas.returns import ReturnBookingSchema
@@ -568,7 +568,7 @@ def bench_relay(rt: Runtime, base_url: str, client: HostClient, backend: str) ->
 
     def direct() -> None:
         for element in requests_:
-            assert client.book_movement(element, outbox.new_reference()).status == "REQUESTED"
+            assert client.book_movement(element, new_reference()).status == "REQUESTED"
 
     def once(label: str, seconds: float) -> Rate:
         return Rate(label, BOOKINGS, seconds, seconds, unit="bookings")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -115,48 +116,126 @@ def outbox_group() -> None:
     """Messages waiting for, or given up by, the host."""
 
 
+class Age(click.ParamType):
+    """A duration such as ``90m``, ``6h`` or ``3d``."""
+
+    name = "age"
+    UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201
+        if isinstance(value, timedelta):
+            return value
+        number, unit = value[:-1], value[-1:]
+        if unit not in self.UNITS or not number.isdigit() or not 0 < int(number) <= 100_000:
+            self.fail(f"{value!r} is not a duration such as 90m, 6h or 3d", param, ctx)
+        return timedelta(**{self.UNITS[unit]: int(number)})
+
+
+def _filters(command):  # noqa: ANN001, ANN202
+    """The options that select messages, shared by list, retry and discard."""
+    for option in reversed(
+        (
+            click.option("--status", "statuses", multiple=True, type=click.Choice(OUTBOX_STATUSES)),
+            click.option("--operation", "operations", multiple=True, help="e.g. BookMovement, SaveBeneficiary."),
+            click.option("--older-than", type=Age(), help="Queued at least this long ago: 90m, 6h, 3d."),
+            click.option("--case", "case_number", help="The case number, as the synchronisation page shows it."),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 @outbox_group.command("list")
 @mission_option
-@click.option("--status", "statuses", multiple=True, type=click.Choice(OUTBOX_STATUSES))
-def outbox_list(mission: str, statuses: tuple[str, ...]) -> None:
+@_filters
+def outbox_list(
+    mission: str,
+    statuses: tuple[str, ...],
+    operations: tuple[str, ...],
+    older_than: timedelta | None,
+    case_number: str | None,
+) -> None:
     """The mission's outbox, newest first: no case details, only references and states."""
     from ctm_plugin.services import outbox
 
     with _mission(mission) as ctx:
-        rows = outbox.messages(ctx, statuses or None)
+        if operations or older_than or case_number:
+            ids = outbox.select(ctx, None, outbox.Selection(statuses, operations, older_than, case_number))
+            rows = outbox.messages(ctx, ids=ids, limit=len(ids)) if ids else []
+        else:
+            rows = outbox.messages(ctx, statuses or None)
     for m in rows:
         error = f"  {m.error_code}: {m.error or ''}" if m.error_code else ""
         click.echo(f"{m.id:6} {m.operation:16} {m.status:9} attempts={m.attempts} {m.client_reference}{error}")
 
 
-@outbox_group.command("retry")
-@mission_option
-@click.argument("message_id", type=int)
-def outbox_retry(mission: str, message_id: int) -> None:
-    """Send a failed or dead message again (same reference: the host cannot double it)."""
-    _manage(mission, message_id, "retry")
+def _bulk(action: str, doc: str):  # noqa: ANN202
+    @outbox_group.command(action, help=doc)
+    @mission_option
+    @click.argument("message_ids", nargs=-1, type=click.IntRange(1, 2**31 - 1))
+    @_filters
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def command(
+        mission: str,
+        message_ids: tuple[int, ...],
+        statuses: tuple[str, ...],
+        operations: tuple[str, ...],
+        older_than: timedelta | None,
+        case_number: str | None,
+        yes: bool,
+    ) -> None:
+        _manage(mission, action, message_ids, (statuses, operations, older_than, case_number), yes)
+
+    return command
 
 
-@outbox_group.command("discard")
-@mission_option
-@click.argument("message_id", type=int)
-def outbox_discard(mission: str, message_id: int) -> None:
-    """Give up on a message; it stays listed as discarded."""
-    _manage(mission, message_id, "discard")
-
-
-def _manage(mission: str, message_id: int, action: str) -> None:
+def _manage(mission: str, action: str, message_ids: tuple[int, ...], filters: tuple, yes: bool) -> None:
+    """Act on the messages named, or else on those the filters select, after a confirmation."""
+    from ctm_plugin.adapters.mimosa.errors import HostError
     from ctm_plugin.services import outbox
     from ctm_plugin.services.base import NotFound
+    from ctm_plugin.services.host import NotConnected
 
+    selection = outbox.Selection(*filters)
+    if message_ids and selection != outbox.Selection():
+        raise click.UsageError("name messages or filter them, not both")
     with _mission(mission) as ctx:
-        try:
-            getattr(outbox, action)(ctx, message_id)
-        except NotFound:
-            raise click.ClickException(f"no message {message_id} in {mission}") from None
-        except outbox.Refused as exc:
-            raise click.ClickException(f"message {message_id} is {exc.status}: nothing to {action}") from None
-    click.echo(f"message {message_id}: {action} done")
+        ids = list(message_ids) or outbox.select(ctx, action, selection)
+        if not ids:
+            click.echo("no message matches: nothing to do")
+            return
+        if not yes:
+            click.confirm(f"{action} {len(ids)} message(s) of {mission}?", abort=True)
+        failures = 0
+        for message_id in ids:
+            try:
+                if action == "retry":
+                    outbox.retry(ctx, message_id)
+                    said = ": sent again"
+                else:
+                    adopted = outbox.discard(ctx, message_id) == "done"
+                    said = ": the host holds it, kept as delivered" if adopted else ": discarded"
+            except NotFound:
+                failures, said = failures + 1, f": not in {mission}"
+            except outbox.Refused as exc:
+                failures, said = failures + 1, f" is {exc.status}: nothing to {action}"
+            except (HostError, NotConnected):
+                failures, said = failures + 1, ": the host could not be asked whether it holds it, kept"
+            click.echo(f"message {message_id}{said}")
+    if failures:
+        sys.exit(1)
+
+
+outbox_retry = _bulk(
+    "retry",
+    "Send messages again now, with their own references (the host cannot double one); failed and dead ones "
+    "are queued again, one in doubt is asked about first. Name MESSAGE_IDS or filter.",
+)
+outbox_discard = _bulk(
+    "discard",
+    "Give up on messages; they stay listed as discarded. One the host may hold is asked about first: "
+    "if the host holds it, it is kept as delivered. Name MESSAGE_IDS or filter.",
+)
 
 
 COMMANDS = (mappings, sync, outbox_group)

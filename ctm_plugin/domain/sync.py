@@ -6,6 +6,8 @@ Every row belongs to one mission, so a mission whose CTM is disabled keeps its q
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +27,27 @@ OUT_DONE, OUT_FAILED, OUT_DEAD, OUT_DISCARDED = "done", "failed", "dead", "disca
 OUTBOX_STATUSES = (OUT_PENDING, OUT_SENDING, OUT_UNKNOWN, OUT_DONE, OUT_FAILED, OUT_DEAD, OUT_DISCARDED)
 OUTBOX_OPEN = (OUT_PENDING, OUT_SENDING, OUT_UNKNOWN)
 """States the relay still works on."""
+
+
+PAYLOAD_XML, PAYLOAD_JSON = "xml", "json"
+PAYLOAD_KINDS = (PAYLOAD_XML, PAYLOAD_JSON)
+"""An outbox payload is the request element as the mapping built it when queued (``xml``), or
+the CTM's values, mapped when sent against the host's record as it then is (``json``)."""
+
+
+def new_reference() -> str:
+    """A message's ``ClientReference``: made once, before the first send, never made again."""
+    return f"ctm-{secrets.token_hex(16)}"
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What the relay keeps of a message the host accepted."""
+
+    result: dict[str, Any]
+    """What to keep of the host's answer (e.g. the movement's id)."""
+    mapping_version: str | None = None
+    """The version of the mapping that mapped the payload, when it was mapped at send."""
 
 
 BENEFICIARY_FEED = "beneficiaries"
@@ -70,9 +93,12 @@ class OutboxMessage(MissionScoped, Base):
     operation: Mapped[str] = mapped_column(String(32))
     client_reference: Mapped[str] = mapped_column(String(64), unique=True)
     payload: Mapped[str] = mapped_column(Text)
-    """The request element's XML as the mapping built it: the minimum the host needs, nothing more."""
+    """What the host needs, nothing more: see ``payload_kind``."""
+    payload_kind: Mapped[str] = mapped_column(String(8), default=PAYLOAD_XML, server_default=PAYLOAD_XML)
+    """``xml``: the request element as the mapping built it; ``json``: values mapped when sent."""
     mapping_id: Mapped[str] = mapped_column(String(40))
     mapping_version: Mapped[str] = mapped_column(String(40))
+    """The version of the mapping that built what was (or will be) sent: stamped when the payload is mapped."""
     status: Mapped[str] = mapped_column(String(12), default=OUT_PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

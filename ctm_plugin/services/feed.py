@@ -2,10 +2,13 @@
 
 The position (the host's change token) and every applied change are written in the same
 transaction as the returns they update, so a crash re-reads at most one batch, and a change
-the host delivers twice finds itself in the inbox and changes nothing.
+the host delivers twice finds itself in the inbox and changes nothing. A change must be about
+the booking it names: a movement id and a reference that point at different bookings are refused.
 """
 
 from __future__ import annotations
+
+import logging
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -20,6 +23,7 @@ from .base import unit_of_work
 from .host import host_client
 
 BATCH = 500
+log = logging.getLogger(__name__)
 
 
 def apply_movement_changes(ctx: RequestContext, client: HostClient | None = None) -> int:
@@ -48,18 +52,9 @@ def position_of(session: Session, ctx: RequestContext, feed: str) -> FeedPositio
 
 
 def _apply_once(session: Session, ctx: RequestContext, change: MovementChange) -> int:
-    booking = session.scalar(
-        sa.select(ReturnBooking)
-        .join(ReturnBooking.outbox)
-        .where(
-            sa.or_(
-                ReturnBooking.movement_id == change.movement_id,
-                OutboxMessage.client_reference == change.client_reference,
-            )
-        )
-    )
+    booking = _booking_of(session, change)
     if booking is None:
-        return 0  # a movement the CTM did not book
+        return 0  # a movement the CTM did not book, or a change that contradicts what the CTM knows
     key = f"{change.movement_id}|{change.status}|{change.changed_at.isoformat()}"
     if session.scalar(
         sa.select(AppliedChange.id).where(AppliedChange.feed == MOVEMENT_FEED, AppliedChange.change_key == key)
@@ -72,3 +67,34 @@ def _apply_once(session: Session, ctx: RequestContext, change: MovementChange) -
         booking.legs = change.legs
     audit.record(session, ctx, "return.status", booking.case_id, ["return"])
     return 1
+
+
+def _booking_of(session: Session, change: MovementChange) -> ReturnBooking | None:
+    """The booking the change is about: found by its movement id or our reference, and consistent with both.
+
+    A change whose movement id and reference point at different bookings (or whose reference is
+    another movement's) is about something the CTM did not ask for: it is refused, nothing written.
+    """
+    matches = session.scalars(
+        sa.select(ReturnBooking)
+        .join(ReturnBooking.outbox)
+        .where(
+            sa.or_(
+                ReturnBooking.movement_id == change.movement_id,
+                OutboxMessage.client_reference == change.client_reference,
+            )
+        )
+    ).all()
+    if not matches:
+        return None
+    booking = matches[0]
+    reference = booking.outbox.client_reference
+    consistent = (
+        len(matches) == 1
+        and booking.movement_id in (None, change.movement_id)
+        and change.client_reference in (None, reference)
+    )
+    if not consistent:
+        log.warning("a movement change was refused: its movement and reference belong to different bookings")
+        return None
+    return booking

@@ -2,19 +2,26 @@
 
 - A message is claimed (``sending``, with a lease) in its own short transaction; the host
   is called outside any transaction; the outcome is written in another.
-- ``UNAVAILABLE`` and a host that cannot be reached are retried with capped exponential
-  backoff and full jitter. A reply that may have been lost after the host acted (a read
-  timeout, a dropped connection) leaves the message ``unknown``: before sending it again the
-  relay asks the host whether it has the reference (``FindMovementByReference``); the host's
-  idempotency by ``ClientReference`` answers any repeat with the original result.
-- Business faults go to ``failed`` with the host's message; retries run out into ``dead``.
-  Nothing is ever deleted: integrators retry or discard what is left, and both are audited.
+- ``UNAVAILABLE`` and a host that cannot be reached before the request left are retried with
+  capped exponential backoff and full jitter; these retries run out into ``dead`` (the host
+  never had the request).
+- Whenever the host may hold the request (a read timeout, a dropped connection, an answer
+  that cannot be read or is about something else, a lookup that cannot be read or is refused)
+  the message is ``unknown``, *in doubt*: before sending it again the relay asks the host
+  whether it has the reference (``FindMovementByReference``); the host's idempotency by
+  ``ClientReference`` answers any repeat with the original result. A message in doubt is
+  reconciled with backoff for as long as it takes: it never runs out into ``dead`` or
+  ``failed`` on its own, and its case accepts no other booking meanwhile.
+- Only the host's explicit refusal of the request (a business fault) ends in ``failed``.
+  Nothing is ever deleted: integrators retry or discard what is left, one message or a
+  filtered selection, and every action is audited. Discarding a message the host may hold
+  asks the host first; if it holds it, the message is adopted (``done``) instead.
 """
 
 from __future__ import annotations
 
 import random
-import secrets
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +32,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ctm_plugin.adapters.mimosa.client import HostClient
-from ctm_plugin.adapters.mimosa.errors import HostFault, HostProtocolError, HostUnavailable
+from ctm_plugin.adapters.mimosa.errors import HostError, HostFault, HostProtocolError, HostUnavailable
+from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.domain.sync import (
@@ -37,6 +45,7 @@ from ctm_plugin.domain.sync import (
     OUT_PENDING,
     OUT_SENDING,
     OUT_UNKNOWN,
+    OUTBOX_STATUSES,
     FeedPosition,
     OutboxMessage,
 )
@@ -46,19 +55,16 @@ from ctm_plugin.security.permissions import SYNC_MANAGE, SYNC_VIEW
 from mimosa_host.plugin_api import RequestContext
 
 from .base import NotFound, require, unit_of_work
-from .host import host_client, mappings
+from .host import NotConnected, host_client, mappings
+from .operations import OPERATIONS, Operation
 
 BASE_DELAY = timedelta(seconds=2)
 MAX_DELAY = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
+"""Attempts of a message the host surely never had, before it is ``dead``; one in doubt has no limit."""
 LEASE = timedelta(minutes=2)
 """Longer than one attempt can take (connect + operation timeouts, and a lookup first)."""
 BATCH = 100
-
-
-def new_reference() -> str:
-    """The message's ``ClientReference``: made once, before the first send, never made again."""
-    return f"ctm-{secrets.token_hex(16)}"
 
 
 def backoff(attempts: int, rng: random.Random) -> timedelta:
@@ -71,25 +77,12 @@ def backoff(attempts: int, rng: random.Random) -> timedelta:
 class RelayReport:
     done: int = 0
     retrying: int = 0
+    """Left ``pending`` or ``unknown`` (these also counted in ``in_doubt``)."""
+    in_doubt: int = 0
     failed: int = 0
     dead: int = 0
     outcomes: dict[str, str] = field(default_factory=dict)
     """client reference → the state it was left in."""
-
-
-# Operation name → how to send it and how to apply the host's answer; filled in by the modules
-# that queue those operations (returns, people), so that this one knows no business of its own.
-@dataclass(frozen=True)
-class Operation:
-    send: Callable[[HostClient, OutboxMessage, dict[str, Mapping]], dict]
-    """Send the message with the mission's mappings; returns the result to keep (e.g. the movement's id)."""
-    apply: Callable[[Session, OutboxMessage], None]
-    """Apply a result (``message.result``) or a failure to the records that wait for it."""
-    lookup: Callable[[HostClient, OutboxMessage], dict | None] | None = None
-    """Ask the host whether it already has the reference; ``None`` when it has not."""
-
-
-OPERATIONS: dict[str, Operation] = {}
 
 
 def relay(
@@ -162,67 +155,90 @@ def _deliver(
         operation = OPERATIONS[message.operation]
         client, in_force = client or host_client(session), mappings(session)
         session.expunge(message)  # nothing is held open while the host is called
+    _record(ctx, message_id, _attempt(operation, client, message, in_force, in_doubt), now(), rng, report)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    code: str | None = None
+    error: str | None = None
+    """The host's own message, shown to integrators (never logged)."""
+    result: dict | None = None
+    mapping_version: str | None = None
+    """Stamped on the message when its payload was mapped at send."""
+
+
+def _attempt(
+    operation: Operation, client: HostClient, message: OutboxMessage, in_force: dict[str, Mapping], in_doubt: bool
+) -> Outcome:
+    """One try: ask first if the host may already have it, then send; what became of it."""
+    if in_doubt and operation.lookup is not None:
+        try:
+            found = operation.lookup(client, message)
+        except HostError as exc:  # the lookup could not tell (or was refused): still in doubt
+            return Outcome(OUT_UNKNOWN, exc.code, getattr(exc, "message", None))
+        if found is not None:
+            return Outcome(OUT_DONE, result=found)
     try:
-        result = operation.lookup(client, message) if in_doubt and operation.lookup else None
-        if result is None:
-            result = operation.send(client, message, in_force)
-        outcome, code, error = OUT_DONE, None, None
+        sent = operation.send(client, message, in_force)
+    except HostFault as exc:
+        if exc.retryable:
+            return Outcome(OUT_UNKNOWN if in_doubt else OUT_PENDING, exc.code)
+        # The host read the request and refused it: the only way a message fails by itself.
+        return Outcome(OUT_FAILED, exc.code, exc.message, getattr(exc, "details", None))
     except HostUnavailable as exc:
         # Still in doubt if it was, or if this attempt may have reached the host.
-        outcome, code, error = (OUT_UNKNOWN if exc.ambiguous or in_doubt else OUT_PENDING), exc.code, None
-        result = None
-    except HostFault as exc:
-        retry_state = OUT_UNKNOWN if in_doubt else OUT_PENDING
-        outcome, code, error = (retry_state if exc.retryable else OUT_FAILED), exc.code, exc.message
-        result = getattr(exc, "details", None)  # e.g. a CONFLICT's two versions, for the case page
-    except HostProtocolError:
-        outcome, code, error, result = OUT_FAILED, "PROTOCOL", None, None
-    _record(ctx, message_id, outcome, code, error, result, now(), rng, report)
+        return Outcome(OUT_UNKNOWN if exc.ambiguous or in_doubt else OUT_PENDING, exc.code)
+    except HostProtocolError as exc:
+        return Outcome(OUT_UNKNOWN, exc.code)  # an answer we cannot read may still mean it is booked
+    return Outcome(OUT_DONE, result=sent.result, mapping_version=sent.mapping_version)
 
 
 def _record(
-    ctx: RequestContext,
-    message_id: int,
-    outcome: str,
-    code: str | None,
-    error: str | None,
-    result: dict | None,
-    at: datetime,
-    rng: random.Random,
-    report: RelayReport,
+    ctx: RequestContext, message_id: int, outcome: Outcome, at: datetime, rng: random.Random, report: RelayReport
 ) -> None:
+    status = outcome.status
     with unit_of_work(ctx) as session:
         message = session.get(OutboxMessage, message_id)
         message.attempts += 1
         message.lease_until = None
-        message.error_code, message.error = code, error
-        if outcome in (OUT_PENDING, OUT_UNKNOWN):
-            if message.attempts >= MAX_ATTEMPTS:
-                outcome = OUT_DEAD
-            else:
-                message.next_attempt_at = at + backoff(message.attempts, rng)
-        message.status = outcome
-        if result is not None:
-            message.result = result
-        if outcome in (OUT_DONE, OUT_FAILED, OUT_DEAD):
+        message.error_code, message.error = outcome.code, outcome.error
+        if status == OUT_PENDING and message.attempts >= MAX_ATTEMPTS:
+            status = OUT_DEAD
+        elif status in (OUT_PENDING, OUT_UNKNOWN):
+            message.next_attempt_at = at + backoff(message.attempts, rng)
+        message.status = status
+        if outcome.result is not None:
+            message.result = outcome.result
+        if outcome.mapping_version is not None:
+            message.mapping_version = outcome.mapping_version
+        if status in (OUT_DONE, OUT_FAILED, OUT_DEAD):
             OPERATIONS[message.operation].apply(session, message)
-        audit.record(session, ctx, f"outbox.{outcome}", message.case_id, ["sync"])
-    report.outcomes[message.client_reference] = outcome
-    if outcome == OUT_DONE:
+        audit.record(session, ctx, f"outbox.{status}", message.case_id, ["sync"])
+    report.outcomes[message.client_reference] = status
+    if status == OUT_DONE:
         report.done += 1
-    elif outcome == OUT_FAILED:
+    elif status == OUT_FAILED:
         report.failed += 1
-    elif outcome == OUT_DEAD:
+    elif status == OUT_DEAD:
         report.dead += 1
     else:
         report.retrying += 1
+        report.in_doubt += status == OUT_UNKNOWN
 
 
 # -- what integrators see and do -------------------------------------------------------------
 
 
-def messages(ctx: RequestContext, statuses: tuple[str, ...] | None = None, limit: int = 200) -> list[OutboxMessage]:
-    """The mission's latest outbox messages, newest first (detached rows, without their payloads)."""
+def messages(
+    ctx: RequestContext,
+    statuses: tuple[str, ...] | None = None,
+    limit: int = 200,
+    ids: Sequence[int] | None = None,
+) -> list[OutboxMessage]:
+    """The mission's latest outbox messages (of ``statuses``, or these ``ids``), newest first
+    (detached rows, without their payloads)."""
     require(ctx, SYNC_VIEW)
     with unit_of_work(ctx) as session:
         # The payload stays in the database: a page or a listing has no business with it.
@@ -234,6 +250,8 @@ def messages(ctx: RequestContext, statuses: tuple[str, ...] | None = None, limit
         )
         if statuses:
             query = query.where(OutboxMessage.status.in_(statuses))
+        if ids is not None:
+            query = query.where(OutboxMessage.id.in_(ids))
         rows = session.scalars(query).all()
         audit.record(session, ctx, "outbox.view", None, ["sync"])
         session.flush()
@@ -241,39 +259,72 @@ def messages(ctx: RequestContext, statuses: tuple[str, ...] | None = None, limit
         return list(rows)
 
 
-RETRYABLE_BY_HAND = (OUT_FAILED, OUT_DEAD)
+RETRYABLE_BY_HAND = (OUT_FAILED, OUT_DEAD, OUT_UNKNOWN, OUT_PENDING)
 DISCARDABLE = (OUT_FAILED, OUT_DEAD, OUT_UNKNOWN, OUT_PENDING)
+ASKED_BEFORE_DISCARD = (OUT_UNKNOWN, OUT_DEAD)
+"""States in which the host may hold the message (a dead one may predate the in-doubt rule)."""
+BULK_LIMIT = 500
+"""The most messages one bulk action takes (the rest wait for the next)."""
 
 
 def retry(ctx: RequestContext, message_id: int) -> None:
-    """Send a failed or dead message again, with the same reference (so the host cannot double it).
+    """Send a message again now, with the same reference (so the host cannot double it).
 
-    A dead message may have reached the host before its retries ran out: it is asked about first.
+    A failed one is queued again; one in doubt, or dead (it may have reached the host before
+    the in-doubt rule kept such messages open), is asked about first; a pending one is tried
+    at once instead of after its backoff.
     """
     with _manageable(ctx, message_id, "outbox.retry", RETRYABLE_BY_HAND) as message:
-        message.status = OUT_PENDING if message.status == OUT_FAILED else OUT_UNKNOWN
+        if message.status == OUT_FAILED:
+            message.status = OUT_PENDING
+        elif message.status == OUT_DEAD:
+            message.status = OUT_UNKNOWN
         message.attempts, message.next_attempt_at = 0, utcnow()
 
 
-def discard(ctx: RequestContext, message_id: int) -> None:
-    """Give up on a message that will not be sent; it stays in the outbox, marked discarded."""
-    with _manageable(ctx, message_id, "outbox.discard", DISCARDABLE) as message:
-        message.status = OUT_DISCARDED
+def discard(ctx: RequestContext, message_id: int, client: HostClient | None = None) -> str:
+    """Give up on a message: it stays in the outbox, marked discarded, and is never sent.
+
+    One the host may hold is asked about first (its lookup): if the host has it, the message is
+    adopted as delivered instead, and that is what this returns (``done``, else ``discarded``).
+    A host that cannot be asked raises its ``HostError`` (or ``NotConnected``) and nothing changes.
+    """
+    require(ctx, SYNC_MANAGE)
+    with unit_of_work(ctx) as session:
+        message = _message(session, message_id, DISCARDABLE)
+        lookup = OPERATIONS[message.operation].lookup
+        ask = lookup is not None and message.status in ASKED_BEFORE_DISCARD
+        if ask:
+            client = client or host_client(session)
+            session.expunge(message)
+    found = lookup(client, message) if ask else None
+    action = "outbox.adopt" if found is not None else "outbox.discard"
+    with _manageable(ctx, message_id, action, DISCARDABLE) as message:
+        if found is not None:
+            message.status, message.result = OUT_DONE, found
+        else:
+            message.status = OUT_DISCARDED
+        return message.status
 
 
 @contextmanager
 def _manageable(ctx: RequestContext, message_id: int, action: str, allowed: tuple[str, ...]) -> Iterator[OutboxMessage]:
     require(ctx, SYNC_MANAGE)
     with unit_of_work(ctx) as session:
-        message = session.get(OutboxMessage, message_id)
-        if message is None:
-            raise NotFound
-        if message.status not in allowed:
-            raise Refused(message.status)
+        message = _message(session, message_id, allowed)
         yield message
         message.error_code = message.error = None
         OPERATIONS[message.operation].apply(session, message)
         audit.record(session, ctx, action, message.case_id, ["sync"])
+
+
+def _message(session: Session, message_id: int, allowed: tuple[str, ...]) -> OutboxMessage:
+    message = session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound
+    if message.status not in allowed:
+        raise Refused(message.status)
+    return message
 
 
 class Refused(Exception):
@@ -282,6 +333,64 @@ class Refused(Exception):
     def __init__(self, status: str) -> None:
         super().__init__(status)
         self.status = status
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which messages a bulk action takes: every filter given must match (none: all it applies to)."""
+
+    statuses: tuple[str, ...] = ()
+    operations: tuple[str, ...] = ()
+    older_than: timedelta | None = None
+    """Queued at least this long ago."""
+    case_number: str | None = None
+
+
+ACTIONS = {"retry": RETRYABLE_BY_HAND, "discard": DISCARDABLE}
+"""The bulk actions and the states each applies to."""
+
+
+def select(
+    ctx: RequestContext, action: str | None, selection: Selection, now: Callable[[], datetime] = utcnow
+) -> list[int]:
+    """The ids of the mission's messages that ``selection`` names and ``action`` (if any) applies to,
+    oldest first, at most ``BULK_LIMIT``."""
+    require(ctx, SYNC_VIEW)
+    allowed = ACTIONS[action] if action else OUTBOX_STATUSES
+    statuses = [status for status in selection.statuses if status in allowed] if selection.statuses else allowed
+    query = sa.select(OutboxMessage.id).where(OutboxMessage.status.in_(statuses))
+    if selection.operations:
+        query = query.where(OutboxMessage.operation.in_(selection.operations))
+    if selection.older_than is not None:
+        query = query.where(OutboxMessage.created_at <= now() - selection.older_than)
+    if selection.case_number:
+        query = query.join(Case, Case.id == OutboxMessage.case_id).where(Case.case_number == selection.case_number)
+    with unit_of_work(ctx) as session:
+        return list(session.scalars(query.order_by(OutboxMessage.id).limit(BULK_LIMIT)))
+
+
+def apply_to(ctx: RequestContext, action: str, ids: Sequence[int], client: HostClient | None = None) -> Counter:
+    """Retry or discard each message in turn (each in its own transaction, audited).
+
+    Counts what became of them: ``retried``, ``discarded``, ``adopted`` (the host had it),
+    ``kept`` (the host could not be asked), ``skipped`` (no longer in a state the action applies to).
+    """
+    if action not in ACTIONS:
+        raise ValueError(action)
+    outcomes: Counter = Counter()
+    for message_id in ids:
+        try:
+            if action == "retry":
+                retry(ctx, message_id)
+                outcomes["retried"] += 1
+            else:
+                adopted = discard(ctx, message_id, client) == OUT_DONE
+                outcomes["adopted" if adopted else "discarded"] += 1
+        except (Refused, NotFound):
+            outcomes["skipped"] += 1
+        except (HostError, NotConnected):
+            outcomes["kept"] += 1
+    return outcomes
 
 
 def counts(ctx: RequestContext) -> dict[str, int]:

@@ -14,11 +14,12 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from lxml import etree
 from sqlalchemy.orm import Session
 
-from ctm_plugin.adapters.mimosa.client import HOST_NS, HostClient
+from ctm_plugin.adapters.mimosa import records
+from ctm_plugin.adapters.mimosa.client import HostClient
 from ctm_plugin.adapters.mimosa.errors import HostFault
+from ctm_plugin.adapters.mimosa.records import BeneficiaryRecord
 from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case, PersonProfile
 from ctm_plugin.domain.models import utcnow
@@ -27,20 +28,22 @@ from ctm_plugin.domain.sync import (
     OUT_DONE,
     OUT_FAILED,
     OUTBOX_OPEN,
+    PAYLOAD_JSON,
     SYNC_CONFLICT,
     SYNC_FAILED,
     SYNC_PENDING,
     SYNC_SYNCED,
     HostLink,
     OutboxMessage,
+    Sent,
+    new_reference,
 )
 from ctm_plugin.i18n import N_
-from ctm_plugin.mappings.engine import Mapping, map_in, map_out
+from ctm_plugin.mappings.engine import Mapping
 from ctm_plugin.schemas.people import HostSearchSchema, PushSchema, RegisterPersonSchema
 from ctm_plugin.security import audit
 from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW
-from ctm_plugin.security.xml import parse
 from mimosa_host.plugin_api import RequestContext
 
 from .assistance import consent_in_force
@@ -48,7 +51,6 @@ from .base import Invalid, get_case, load, require, touch, unit_of_work
 from .cases import new_case
 from .feed import position_of
 from .host import MappingMismatch, host_beneficiary_id, host_client, mappings
-from .outbox import OPERATIONS, Operation, new_reference
 
 PERSON_FIELDS = ("gender", "birth_date", "birth_date_precision", "citizenships", "languages")
 """What the beneficiary mapping brings into the CTM's person profile."""
@@ -78,14 +80,16 @@ def search(ctx: RequestContext, data: dict[str, Any]) -> list[HostPerson]:
         client, mapping = host_client(session), mappings(session)["beneficiary"]
         audit.record(session, ctx, "host.search", None, ["identity"])
     page = client.find_beneficiaries(mission_code=ctx.mission.code, page_size=50, **criteria)
-    found = [(item.findtext(f"{{{HOST_NS}}}BeneficiaryId"), item) for item in page.items]
+    found = [records.beneficiary(item, mapping) for item in page.items]
     with unit_of_work(ctx) as session:
         cases = dict(
             session.execute(
-                sa.select(Case.beneficiary_id, Case.id).where(Case.beneficiary_id.in_([b for b, _ in found]))
+                sa.select(Case.beneficiary_id, Case.id).where(
+                    Case.beneficiary_id.in_([r.beneficiary_id for r in found])
+                )
             ).all()
         )
-    return [HostPerson(bid, map_in(mapping, item).values, cases.get(bid)) for bid, item in found]
+    return [HostPerson(r.beneficiary_id, r.values, cases.get(r.beneficiary_id)) for r in found]
 
 
 def open_from_host(ctx: RequestContext, beneficiary_id: str, data: dict[str, Any]) -> int:
@@ -93,8 +97,8 @@ def open_from_host(ctx: RequestContext, beneficiary_id: str, data: dict[str, Any
     require(ctx, CASE_EDIT)
     with unit_of_work(ctx) as session:
         client, mapping = host_client(session), mappings(session)["beneficiary"]
-    record = client.get_beneficiary(beneficiary_id)
-    mapped = _mapped(mapping, record)
+    record = records.beneficiary(client.get_beneficiary(beneficiary_id, ctx.mission.code), mapping)
+    mapped = _mapped(record)
     with unit_of_work(ctx) as session:
         case = new_case(session, ctx, beneficiary_id, data)
         _apply_person(case.person, mapped)
@@ -108,16 +112,15 @@ def refresh(ctx: RequestContext, case_id: int) -> list[dict[str, Any]]:
     require(ctx, CASE_EDIT)
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
-        client = host_client(session)
+        client, mapping = host_client(session), mappings(session)["beneficiary"]
         beneficiary_id = host_beneficiary_id(session, case)
         if beneficiary_id is None:
             raise Invalid({"host": [NOT_IN_HOST]})
-    record = client.get_beneficiary(beneficiary_id)
+    # Another person's record (or mission's) is refused by the client: nothing below runs.
+    record = records.beneficiary(client.get_beneficiary(beneficiary_id, ctx.mission.code), mapping)
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
-        changes = _refresh_case(
-            session, ctx, case, record, mappings(session)["beneficiary"], session.get(HostLink, case_id)
-        )
+        changes = _refresh_case(session, ctx, case, record, mapping, session.get(HostLink, case_id))
         audit.record(session, ctx, "host.refresh", case_id, ["person", "identity"])
         return changes
 
@@ -140,7 +143,7 @@ def pull(ctx: RequestContext, progress: Any = None) -> int:
         )
         with unit_of_work(ctx) as session:
             mapping = mappings(session)["beneficiary"]
-            ids = {item.findtext(f"{{{HOST_NS}}}BeneficiaryId"): item for item in batch.items}
+            ids = {record.beneficiary_id: record for record in (records.beneficiary(i, mapping) for i in batch.items)}
             cases = session.scalars(
                 sa.select(Case).options(sa.orm.selectinload(Case.person)).where(Case.beneficiary_id.in_(ids))
             ).all()
@@ -199,7 +202,7 @@ def register(ctx: RequestContext, data: dict[str, Any]) -> int:
                 case_id=case.id,
                 operation=SAVE_BENEFICIARY,
                 client_reference=reference,
-                payload=etree.tostring(map_out(mapping, outgoing), encoding="unicode"),
+                payload=records.request_text(mapping, outgoing),
                 mapping_id=mapping.id,
                 mapping_version=str(mapping.version),
                 created_by=actor(ctx),
@@ -251,6 +254,7 @@ def push(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
                 operation=SAVE_BENEFICIARY,
                 client_reference=new_reference(),
                 payload=json.dumps(update, default=str),
+                payload_kind=PAYLOAD_JSON,
                 mapping_id=mapping.id,
                 mapping_version=str(mapping.version),
                 created_by=actor(ctx),
@@ -279,11 +283,10 @@ def link_of(ctx: RequestContext, case_id: int) -> HostLink | None:
 # -- shared by import, refresh and pull --------------------------------------------------------
 
 
-def _mapped(mapping: Mapping, record: etree._Element) -> dict[str, Any]:
-    result = map_in(mapping, record)
-    if result.errors:
-        raise MappingMismatch(result.errors)
-    return {name: result.values.get(name) for name in PERSON_FIELDS}
+def _mapped(record: BeneficiaryRecord) -> dict[str, Any]:
+    if record.errors:
+        raise MappingMismatch(record.errors)
+    return {name: record.values.get(name) for name in PERSON_FIELDS}
 
 
 def _apply_person(person: PersonProfile, values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -309,17 +312,14 @@ def _typed(name: str, value: Any) -> Any:
     return date.fromisoformat(value) if name == "birth_date" and value else value
 
 
-def _version(record: etree._Element) -> int | None:
-    text = record.findtext(f"{{{HOST_NS}}}RecordVersion")
-    return int(text) if text else None
-
-
-def _link(ctx: RequestContext, case: Case, mapping: Mapping, beneficiary_id: str, record: etree._Element) -> HostLink:
+def _link(
+    ctx: RequestContext, case: Case, mapping: Mapping, beneficiary_id: str, record: BeneficiaryRecord
+) -> HostLink:
     return HostLink(
         mission_code=ctx.mission.code,
         case_id=case.id,
         beneficiary_id=beneficiary_id,
-        host_version=_version(record),
+        host_version=record.record_version,
         mapping_id=mapping.id,
         mapping_version=str(mapping.version),
         sync_status=SYNC_SYNCED,
@@ -332,15 +332,15 @@ def _refresh_case(
     session: Session,
     ctx: RequestContext,
     case: Case,
-    record: etree._Element,
+    record: BeneficiaryRecord,
     mapping: Mapping,
     link: HostLink | None,
 ) -> list[dict[str, Any]]:
-    changes = _apply_person(case.person, _mapped(mapping, record))
+    changes = _apply_person(case.person, _mapped(record))
     if link is None:
         link = _link(ctx, case, mapping, case.beneficiary_id, record)
         session.add(link)
-    link.host_version, link.mapping_id, link.mapping_version = _version(record), mapping.id, str(mapping.version)
+    link.host_version, link.mapping_id, link.mapping_version = record.record_version, mapping.id, str(mapping.version)
     link.sync_status, link.synced_at, link.error, link.conflict = SYNC_SYNCED, utcnow(), None, None
     link.changes = changes
     return changes
@@ -349,22 +349,26 @@ def _refresh_case(
 # -- the relay's side: creating the person in the host --------------------------------------------
 
 
-def _send(client: HostClient, message: OutboxMessage, in_force: dict[str, Mapping]) -> dict[str, Any]:
-    if message.payload.startswith("{"):
+def send_person(client: HostClient, message: OutboxMessage, in_force: dict[str, Mapping]) -> Sent:
+    """``SaveBeneficiary``: a creation as the mapping built it when queued, or an update mapped now."""
+    if message.payload_kind == PAYLOAD_JSON:
         return _send_update(client, message, in_force)
-    saved = client.save_beneficiary(parse(message.payload.encode()), message.client_reference)
-    return {"beneficiary_id": saved.beneficiary_id, "record_version": saved.record_version}
+    saved = client.save_beneficiary(message.payload, message.client_reference)
+    return Sent({"beneficiary_id": saved.beneficiary_id, "record_version": saved.record_version})
 
 
-def _send_update(client: HostClient, message: OutboxMessage, in_force: dict[str, Mapping]) -> dict[str, Any]:
-    """The host's record as it is now, with the CTM's fields over it, at the version the CTM last saw."""
+def _send_update(client: HostClient, message: OutboxMessage, in_force: dict[str, Mapping]) -> Sent:
+    """The host's record as it is now, with the CTM's fields over it, at the version the CTM last saw,
+    mapped by the mapping in force now (whose version is stamped on the message)."""
     update = json.loads(message.payload)
     mapping = in_force[message.mapping_id]
-    current = map_in(mapping, client.get_beneficiary(update["beneficiary_id"])).values
+    current = records.beneficiary(
+        client.get_beneficiary(update["beneficiary_id"], message.mission_code), mapping
+    ).values
     ours = {name: _typed(name, value) for name, value in update["fields"].items()}
     record = {**current, **ours, "record_version": update["record_version"]}
     try:
-        saved = client.save_beneficiary(map_out(mapping, record), message.client_reference)
+        saved = client.save_beneficiary(records.request_text(mapping, record), message.client_reference)
     except HostFault as fault:
         if fault.code == "CONFLICT":
             fault.details = {
@@ -373,10 +377,10 @@ def _send_update(client: HostClient, message: OutboxMessage, in_force: dict[str,
                 "host_version": current.get("record_version"),
             }
         raise
-    return {"beneficiary_id": saved.beneficiary_id, "record_version": saved.record_version}
+    return Sent({"beneficiary_id": saved.beneficiary_id, "record_version": saved.record_version}, str(mapping.version))
 
 
-def _apply(session: Session, message: OutboxMessage) -> None:
+def apply_person(session: Session, message: OutboxMessage) -> None:
     link = session.get(HostLink, message.case_id)
     if link is None:
         return
@@ -384,6 +388,7 @@ def _apply(session: Session, message: OutboxMessage) -> None:
         case = session.get(Case, message.case_id)
         case.beneficiary_id = link.beneficiary_id = message.result["beneficiary_id"]
         link.host_version, link.sync_status, link.synced_at = message.result["record_version"], SYNC_SYNCED, utcnow()
+        link.mapping_id, link.mapping_version = message.mapping_id, message.mapping_version
         link.error = link.conflict = None
         message.payload = ""  # what went out now lives in the host; the CTM keeps no copy
     elif message.status == OUT_FAILED:
@@ -392,6 +397,3 @@ def _apply(session: Session, message: OutboxMessage) -> None:
         link.conflict = message.result if link.sync_status == SYNC_CONFLICT else None
     else:
         link.sync_status, link.error = SYNC_PENDING, None
-
-
-OPERATIONS[SAVE_BENEFICIARY] = Operation(send=_send, apply=_apply)

@@ -11,31 +11,43 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from lxml import etree
 from sqlalchemy.orm import Session
 
-from ctm_plugin.adapters.mimosa.client import HOST_NS, HostClient
+from ctm_plugin.adapters.mimosa import records
+from ctm_plugin.adapters.mimosa.client import HostClient
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.returns import ReturnBooking
-from ctm_plugin.domain.sync import OUT_DEAD, OUT_DISCARDED, OUT_DONE, OUT_FAILED, OutboxMessage
+from ctm_plugin.domain.sync import (
+    OUT_DEAD,
+    OUT_DISCARDED,
+    OUT_DONE,
+    OUT_FAILED,
+    OUT_UNKNOWN,
+    OutboxMessage,
+    Sent,
+    new_reference,
+)
 from ctm_plugin.i18n import N_
-from ctm_plugin.mappings.engine import Mapping, map_out
+from ctm_plugin.mappings.engine import Mapping
 from ctm_plugin.schemas.mission_settings import project_codes
 from ctm_plugin.schemas.returns import NOT_A_PROJECT, ReturnBookingSchema
 from ctm_plugin.security import audit
 from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import CASE_VIEW, RETURN_BOOK
-from ctm_plugin.security.xml import parse
 from mimosa_host.plugin_api import RequestContext
 
 from .assistance import consent_in_force
 from .base import Invalid, get_case, load, require, touch, unit_of_work
 from .host import host_beneficiary_id, mappings
-from .outbox import OPERATIONS, Operation, new_reference
 
 BOOK_MOVEMENT = "BookMovement"
 NOT_IN_HOST = N_("The person is not in the host's records yet: a return cannot be booked.")
 NO_PROJECTS = N_("The mission's CTM settings list no project code: a mission administrator adds them first.")
+ALREADY = N_("A return is already booked for this person.")
+ALREADY_IN_DOUBT = N_(
+    "A return booked for this person is in doubt: the host may hold it. The CTM is checking with the host; "
+    "no other return can be booked meanwhile."
+)
 ENDED = ("CANCELLED", "ARRIVED", "NO_SHOW")
 """Host statuses after which another return may be booked."""
 
@@ -53,8 +65,10 @@ def book_return(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
             raise Invalid({"origin_country": [NOT_IN_HOST]})
         if consent_in_force(session, case.id, "Return") is None:
             raise Invalid({"earliest_departure": [N_("The person's consent to a voluntary return is not in force.")]})
-        if _open_return(session, case.id) is not None:
-            raise Invalid({"earliest_departure": [N_("A return is already booked for this person.")]})
+        if (open_return := _open_return(session, case.id)) is not None:
+            raise Invalid(
+                {"earliest_departure": [ALREADY_IN_DOUBT if open_return.outbox.status == OUT_UNKNOWN else ALREADY]}
+            )
         mapping = mappings(session)["movement"]
         record = {
             **values,
@@ -67,7 +81,7 @@ def book_return(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
             case_id=case.id,
             operation=BOOK_MOVEMENT,
             client_reference=new_reference(),
-            payload=etree.tostring(map_out(mapping, record), encoding="unicode"),
+            payload=records.request_text(mapping, record),
             mapping_id=mapping.id,
             mapping_version=str(mapping.version),
             created_by=actor(ctx),
@@ -91,7 +105,11 @@ def _check_project(ctx: RequestContext, code: str) -> None:
 
 
 def _open_return(session: sa.orm.Session, case_id: int) -> ReturnBooking | None:
-    """A return still under way: neither ended at the host nor given up on this side."""
+    """A return still under way: neither ended at the host nor given up on this side.
+
+    A booking in doubt (``unknown``) is under way: the host may hold it, and the relay never
+    turns a doubt into a failure by itself.
+    """
     return session.scalar(
         sa.select(ReturnBooking)
         .join(ReturnBooking.outbox)
@@ -122,29 +140,22 @@ def returns_of_case(ctx: RequestContext, case_id: int) -> list[ReturnBooking]:
 # -- the relay's side: sending BookMovement and applying what the host answered ---------------
 
 
-def _send(client: HostClient, message: OutboxMessage, _in_force: dict[str, Mapping]) -> dict[str, Any]:
-    booked = client.book_movement(parse(message.payload.encode()), message.client_reference)
-    return {"movement_id": booked.movement_id, "status": booked.status}
+def send_booking(client: HostClient, message: OutboxMessage, _in_force: dict[str, Mapping]) -> Sent:
+    """``BookMovement`` with the request the mapping built when the return was booked."""
+    booked = client.book_movement(message.payload, message.client_reference)
+    return Sent({"movement_id": booked.movement_id, "status": booked.status})
 
 
-def _lookup(client: HostClient, message: OutboxMessage) -> dict[str, Any] | None:
-    """After a lost reply: the host's movement for our reference, if it booked one."""
-    movement = client.find_movement_by_reference(message.client_reference)
-    if movement is None:
-        return None
-    return {
-        "movement_id": movement.findtext(f"{{{HOST_NS}}}MovementId"),
-        "status": movement.findtext(f"{{{HOST_NS}}}Status"),
-    }
+def find_booking(client: HostClient, message: OutboxMessage) -> dict[str, Any] | None:
+    """The host's movement for our reference, if it booked one (and only if it is this booking's)."""
+    movement = client.find_movement_by_reference(message.client_reference, message.payload)
+    return None if movement is None else {"movement_id": movement.movement_id, "status": movement.status}
 
 
-def _apply(session: Session, message: OutboxMessage) -> None:
+def apply_booking(session: Session, message: OutboxMessage) -> None:
     booking = session.scalar(sa.select(ReturnBooking).where(ReturnBooking.outbox_id == message.id))
     if booking is None or message.status != OUT_DONE or booking.movement_id is not None:
         return  # a failure shows through the outbox row; the feed may have been first with the id
     booking.movement_id = message.result["movement_id"]
     booking.status = booking.status or message.result["status"]
     booking.status_changed_at = booking.status_changed_at or utcnow()
-
-
-OPERATIONS[BOOK_MOVEMENT] = Operation(send=_send, apply=_apply, lookup=_lookup)

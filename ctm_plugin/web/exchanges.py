@@ -7,12 +7,12 @@ it through ``_`` (Jinja would take the host's words for safe markup and format t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from ctm_plugin import i18n
-from ctm_plugin.adapters.mimosa.errors import HostError, HostFault, HostProtocolError, HostUnavailable
+from ctm_plugin.adapters.mimosa.errors import HostError, HostFault, HostMismatch, HostProtocolError, HostUnavailable
 from ctm_plugin.codelists import all_lists
 from ctm_plugin.domain.sync import (
     OUT_DEAD,
@@ -29,7 +29,8 @@ from ctm_plugin.domain.sync import (
     SYNC_SYNCED,
 )
 from ctm_plugin.security.permissions import IDENTITY_VIEW
-from ctm_plugin.services.host import MISMATCH, MappingMismatch, NotConnected
+from ctm_plugin.services.host import MISMATCH as MAPPING_MISMATCH
+from ctm_plugin.services.host import MappingMismatch, NotConnected
 from ctm_plugin.web import dates
 from mimosa_host.plugin_api import current_context
 
@@ -42,7 +43,7 @@ them (``services.people.register``): no host record answers to it, so no page li
 OUTBOX_STATES = {
     OUT_PENDING: N_("Queued: waiting for the host"),
     OUT_SENDING: N_("Sending"),
-    OUT_UNKNOWN: N_("Sent, reply lost: checking with the host"),
+    OUT_UNKNOWN: N_("In doubt: the host may have it; checking with the host"),
     OUT_DONE: N_("Delivered"),
     OUT_FAILED: N_("Failed"),
     OUT_DEAD: N_("Could not be delivered after several attempts"),
@@ -170,6 +171,10 @@ REFUSED = N_("The host refused the request; nothing was changed. The host's mess
 NOT_UNDERSTOOD = N_(
     "The host's answer could not be understood; nothing was changed. Try again later, or ask an integrator."
 )
+MISMATCH = N_(
+    "The host answered about another record than the one asked for (asked for %(asked)s, got %(got)s); "
+    "nothing was changed. Ask an integrator to check the host."
+)
 
 
 @dataclass(frozen=True)
@@ -183,11 +188,13 @@ class HostTrouble:
     status: int
     """The page's HTTP status: 503 when the host could not be reached, 502 when it answered badly,
     422 when its record does not fit the mission's mapping."""
+    params: dict[str, str] = field(default_factory=dict)
+    """Values for the message's placeholders (escaped by the page)."""
 
 
 def trouble_of(error: Exception) -> HostTrouble:
     if isinstance(error, MappingMismatch):  # what could not be read: field, XPath, value and why
-        return HostTrouble(MISMATCH, "; ".join(map(str, error.problems)), 422)
+        return HostTrouble(MAPPING_MISMATCH, "; ".join(map(str, error.problems)), 422)
     if isinstance(error, NotConnected):
         return HostTrouble(NOT_CONNECTED, None, 503)
     if isinstance(error, HostFault):
@@ -196,6 +203,8 @@ def trouble_of(error: Exception) -> HostTrouble:
         return HostTrouble(REFUSED, error.message or error.code, 502)
     if isinstance(error, HostUnavailable):
         return HostTrouble(UNREACHABLE, None, 503)
+    if isinstance(error, HostMismatch):
+        return HostTrouble(MISMATCH, None, 502, {"asked": error.asked, "got": error.got})
     if isinstance(error, HostProtocolError):
         return HostTrouble(NOT_UNDERSTOOD, None, 502)
     return HostTrouble(UNREACHABLE, None, 503)

@@ -50,3 +50,26 @@ def test_importing_every_ctm_module_loads_no_other_host_module():
     )
     loaded = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True).stdout.split()
     assert set(loaded) == {"mimosa_host", ALLOWED}
+
+
+def test_services_handle_no_xml_and_the_host_namespace_is_spelt_once():
+    """XML stays in the adapter (and the mapping engine): services get records and values."""
+    services = {
+        str(path.relative_to(PACKAGE)): [
+            name
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for name in ([node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names])
+            if name and (name.split(".")[0] == "lxml" or name == "ctm_plugin.security.xml")
+        ]
+        for path in sorted((PACKAGE / "services").glob("*.py"))
+    }
+    assert {path: names for path, names in services.items() if names} == {}
+    spelt = [
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if not path.name.endswith("_test.py") and path.name != "testing.py" and "urn:mimosa:host:v1" in path.read_text()
+    ]
+    assert spelt == ["mappings/records.py"]
+    services_text = "".join(path.read_text() for path in (PACKAGE / "services").glob("*.py"))
+    assert "HOST_NS" not in services_text

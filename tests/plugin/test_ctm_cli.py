@@ -95,8 +95,8 @@ def test_sync_commands_need_the_host(tmp_path: Path):
 
 @pytest.fixture
 def host(w: World, database_url: str):  # noqa: ANN201
-    def invoke(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(host_cli, ["--database", database_url, "ctm", *args])
+    def invoke(*args: str, answer: str | None = None) -> tuple[int, str]:
+        result = CliRunner().invoke(host_cli, ["--database", database_url, "ctm", *args], input=answer)
         return result.exit_code, result.output
 
     return invoke
@@ -118,10 +118,35 @@ def test_status_and_pull_and_the_outbox_from_the_command_line(w: World, connecte
     w.relay()
     code, output = host("outbox", "list", "--mission", "THA", "--status", "failed")
     assert code == 0 and "BookMovement" in output and "failed" in output and "attempts=1" in output
-    assert host("outbox", "retry", "--mission", "THA", str(message.id))[0] == 0
+    assert host("outbox", "retry", "--mission", "THA", str(message.id), "--yes")[0] == 0
     assert w.one(OutboxMessage, id=message.id).status == "pending"
-    assert host("outbox", "discard", "--mission", "THA", str(message.id))[0] == 0
-    code, output = host("outbox", "retry", "--mission", "THA", str(message.id))
-    assert code == 1 and "discarded: nothing to retry" in output
+    assert host("outbox", "discard", "--mission", "THA", str(message.id), "--yes")[0] == 0
+    code, output = host("outbox", "retry", "--mission", "THA", str(message.id), "--yes")
+    assert code == 1 and f"message {message.id} is discarded: nothing to retry" in output
     code, output = host("sync", "status", "--mission", "MDA")
     assert code == 1 and "not enabled in a mission 'MDA'" in output
+
+
+def test_outbox_retry_and_discard_take_filters_and_ask_before_acting(w: World, connected, host):  # noqa: ANN001
+    from ctm_plugin.adapters.mimosa.client import Connection, HostClient
+
+    for person in ("BEN-1000006", "BEN-1000007"):
+        case_id = people.open_from_host(w.ctx("caseworker"), person, {"opened_on": OPENED})
+        w.consent(case_id)
+        returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))
+    w.relay(client=HostClient(Connection("http://127.0.0.1:9/", "ctm-tha", "x")))  # both pending, backing off
+
+    code, output = host(
+        "outbox", "retry", "--mission", "THA", "--status", "pending", "--operation", "BookMovement", answer="n\n"
+    )
+    assert code == 1 and "retry 2 message(s) of THA? [y/N]" in output
+    assert {m.attempts for m in w.all(OutboxMessage)} == {1}  # declined: nothing done
+    code, output = host("outbox", "list", "--mission", "THA", "--older-than", "2h")
+    assert code == 0 and output == ""
+    code, output = host("outbox", "discard", "--mission", "THA", "--older-than", "2x", "--yes")
+    assert code == 2 and "not a duration" in output
+    code, output = host("outbox", "retry", "--mission", "THA", "--status", "pending", "--yes")
+    assert code == 0 and output.count(": sent again") == 2
+    assert {m.attempts for m in w.all(OutboxMessage)} == {0}
+    code, output = host("outbox", "discard", "--mission", "THA", "--status", "failed", "--yes")
+    assert code == 0 and "no message matches" in output

@@ -17,7 +17,7 @@ from lxml import etree
 from lxml.builder import ElementMaker
 
 from ctm_plugin.adapters.mimosa.client import HOST_NS, Connection, HostClient
-from ctm_plugin.adapters.mimosa.errors import HostFault, HostProtocolError, HostUnavailable
+from ctm_plugin.adapters.mimosa.errors import HostFault, HostMismatch, HostProtocolError, HostUnavailable
 from ctm_plugin.adapters.mimosa.services import VENDORED, vendored_documents
 from ctm_plugin.adapters.mimosa.testing import answer, closed_port, loopback
 from ctm_plugin.security import xml
@@ -124,9 +124,10 @@ def test_book_find_get_cancel_and_the_change_feed(live_host) -> None:  # noqa: A
     booked = client.book_movement(movement_request(), "ref-book-1")
     assert booked.movement_id.startswith("MOV-0") and booked.status == "REQUESTED"
     movement = client.get_movement(booked.movement_id)
-    assert movement.tag == q("Movement") and movement.findtext(q("Status")) == "REQUESTED"
-    found = client.find_movement_by_reference("ref-book-1")
-    assert found.findtext(q("MovementId")) == booked.movement_id
+    assert (movement.movement_id, movement.status, movement.mission_code) == (booked.movement_id, "REQUESTED", "THA")
+    assert movement.beneficiary_ids == ("BEN-1000006",)
+    found = client.find_movement_by_reference("ref-book-1", movement_request())
+    assert found == movement
     assert client.find_movement_by_reference("ref-never-sent") is None
 
     assert client.cancel_movement(booked.movement_id, "BENEFICIARY_WITHDREW") == "CANCELLED"
@@ -148,6 +149,36 @@ def test_the_change_feed_gives_legs_as_json_ready_dicts(live_host) -> None:  # n
     assert set(legs[0]) == {"sequence", "carrier", "flight_number", "from", "to", "departure", "arrival"}
     assert [leg["sequence"] for leg in legs] == list(range(1, len(legs) + 1))
     assert datetime.fromisoformat(legs[0]["departure"]).utcoffset() == timedelta(0)
+
+
+# -- an answer about something else ------------------------------------------------------------
+
+
+def test_a_beneficiary_answered_with_another_persons_record_is_refused(live_host) -> None:  # noqa: ANN001
+    live_host.faults.beneficiary_answered_as = "BEN-2000001"  # Cambodia's
+    with pytest.raises(HostMismatch) as caught:
+        connect(live_host).get_beneficiary("BEN-1000001", "THA")
+    assert (caught.value.asked, caught.value.got) == ("BEN-1000001", "BEN-2000001")
+    live_host.faults.beneficiary_answered_as = "BEN-1000002"  # the same mission, another person
+    with pytest.raises(HostMismatch):
+        connect(live_host).get_beneficiary("BEN-1000001", "THA")
+
+
+def test_a_lookup_about_another_persons_movement_is_refused(live_host) -> None:  # noqa: ANN001
+    client = connect(live_host)
+    client.book_movement(movement_request("BEN-1000007"), "ref-other-1")
+    with pytest.raises(HostMismatch):
+        client.find_movement_by_reference("ref-other-1", movement_request("BEN-1000008"))
+    assert client.find_movement_by_reference("ref-other-1", movement_request("BEN-1000007")) is not None
+
+
+def test_a_lookup_the_host_answers_unreadably_is_a_protocol_error(live_host) -> None:  # noqa: ANN001
+    client = connect(live_host)
+    client.book_movement(movement_request(), "ref-unreadable-1")
+    live_host.faults.unreadable_lookups = 1
+    with pytest.raises(HostProtocolError):
+        client.find_movement_by_reference("ref-unreadable-1")
+    assert client.find_movement_by_reference("ref-unreadable-1") is not None  # for a while only
 
 
 # -- business faults -------------------------------------------------------------------------
@@ -206,7 +237,7 @@ def test_a_reply_lost_after_the_commit_is_ambiguous_and_found_by_reference(live_
     assert (caught.value.code, caught.value.ambiguous) == (code, True)
     live_host.faults.drop_reply_after = 0.0
     found = connect(live_host).find_movement_by_reference("ref-lost-1")
-    assert found is not None and found.findtext(q("Status")) == "REQUESTED"
+    assert found is not None and found.status == "REQUESTED"
 
 
 def test_unavailable_is_a_retryable_host_fault(live_host) -> None:  # noqa: ANN001

@@ -17,6 +17,7 @@ from lxml import etree
 from world import OPENED, World, set_ctm_settings
 
 from ctm_plugin.adapters.mimosa.client import Connection, HostClient
+from ctm_plugin.adapters.mimosa.errors import HostUnavailable
 from ctm_plugin.domain.case import Case, PersonProfile
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import HostLink, OutboxMessage
@@ -309,3 +310,162 @@ def test_a_bad_mapping_override_is_refused_naming_where_and_the_mapping_in_force
     assert "mapping_overrides:7: beneficiary.fields.citizenships.converter" in str(refused.value.errors["document"])
     case_id = people.open_from_host(w.ctx("caseworker"), THA_PERSON, {"opened_on": OPENED})
     assert w.one(HostLink, case_id=case_id).mapping_version == "1+m2"  # the good override, still in force
+
+
+# -- in doubt: the host may hold the booking -------------------------------------------------------
+
+
+def test_an_answer_that_cannot_be_read_leaves_the_booking_in_doubt_and_the_host_is_asked(w: World, booked: int):
+    from ctm_plugin.adapters.mimosa.testing import answer, envelope, loopback
+
+    before = movements_of(w)
+    garbled = envelope("<h:BookMovementResponse><h:Status>REQUESTED</h:Status></h:BookMovementResponse>")
+    with loopback(answer(200, garbled)) as server:  # no MovementId: nothing the relay can use
+        report = w.relay(client=HostClient(Connection(server.base_url, "ctm-tha", "x")))
+    message = w.one(OutboxMessage, operation="BookMovement")
+    assert (report.in_doubt, message.status, message.error_code) == (1, "unknown", "PROTOCOL")
+    assert w.relay(now=later()).done == 1  # asked: the host had none, so it was sent
+    assert movements_of(w) == before + 1
+
+
+def test_a_booking_in_doubt_is_never_given_up_by_the_relay_and_blocks_another_booking(
+    w: World,
+    booked: int,
+    connected,  # noqa: ANN001
+):
+    before = movements_of(w)
+    connected.faults.drop_reply = 1
+    w.relay()
+    connected.faults.unreadable_lookups = outbox.MAX_ATTEMPTS * 2
+    for round_ in range(1, outbox.MAX_ATTEMPTS * 2 + 1):  # longer than any retry budget
+        assert w.relay(now=later(30 * round_)).in_doubt == 1
+    message = w.one(OutboxMessage, operation="BookMovement")
+    assert (message.status, message.attempts) == ("unknown", outbox.MAX_ATTEMPTS * 2 + 1)
+    with pytest.raises(Invalid) as refused:
+        returns.book_return(w.ctx("movement"), booked_case(w, booked), w.booking_form(booked_case(w, booked)))
+    assert refused.value.errors == {"earliest_departure": [returns.ALREADY_IN_DOUBT]}
+    assert w.relay(now=later(60 * 24)).done == 1  # the host answers readably again
+    assert movements_of(w) == before + 1
+    assert w.one(ReturnBooking, id=booked).movement_id
+
+
+def booked_case(w: World, booking_id: int) -> int:
+    return w.one(ReturnBooking, id=booking_id).case_id
+
+
+def test_a_lookup_the_host_refuses_leaves_the_booking_in_doubt(w: World, booked: int, connected):  # noqa: ANN001
+    from ctm_plugin.domain.models import MissionActivation
+
+    before = movements_of(w)
+    connected.faults.drop_reply = 1
+    w.relay()
+    with w.rt.factory() as s, s.begin():
+        s.get(MissionActivation, "THA").soap_password = "not-the-password"
+    w.relay(now=later())
+    message = w.one(OutboxMessage, operation="BookMovement")
+    assert (message.status, message.error_code) == ("unknown", "UNAUTHORIZED")  # a refused lookup is no refusal
+    with w.rt.factory() as s, s.begin():
+        s.get(MissionActivation, "THA").soap_password = api_credentials("THA")[1]
+    assert w.relay(now=later(60)).done == 1 and movements_of(w) == before + 1
+
+
+def test_discarding_a_booking_in_doubt_the_host_holds_adopts_it(w: World, booked: int, connected):  # noqa: ANN001
+    connected.faults.drop_reply = 1
+    w.relay()
+    message = w.one(OutboxMessage, operation="BookMovement")
+    down = HostClient(Connection("http://127.0.0.1:9/", "ctm-tha", "x"))
+    with pytest.raises(HostUnavailable):  # the host cannot be asked: nothing is discarded
+        outbox.discard(w.ctx("integrator"), message.id, client=down)
+    assert w.one(OutboxMessage, id=message.id).status == "unknown"
+    assert outbox.discard(w.ctx("integrator"), message.id) == "done"
+    booking = w.one(ReturnBooking, id=booked)
+    assert w.one(OutboxMessage, id=message.id).status == "done" and booking.movement_id
+    assert host_rows(w, Movement, movement_id=booking.movement_id)
+    assert "outbox.adopt" in [e["action"] for e in w.audit_rows()]
+
+
+def test_discarding_a_booking_in_doubt_the_host_does_not_hold_frees_the_case(w: World, booked: int):
+    down, before = HostClient(Connection("http://127.0.0.1:9/", "ctm-tha", "x")), movements_of(w)
+    with w.rt.factory() as s, s.begin():  # a relay that died mid-send, long ago
+        s.scalars(sa.select(OutboxMessage)).one().status = "unknown"
+    message = w.one(OutboxMessage, operation="BookMovement")
+    assert outbox.discard(w.ctx("integrator"), message.id) == "discarded"
+    assert movements_of(w) == before
+    case_id = booked_case(w, booked)
+    returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))  # accepted now
+    assert w.relay(client=down).retrying == 1
+
+
+def test_bulk_retry_and_discard_take_what_the_filters_select(w: World, connected):  # noqa: ANN001
+    cases = {}
+    for person in ("BEN-1000006", "BEN-1000007", "BEN-1000008"):
+        cases[person] = people.open_from_host(w.ctx("caseworker"), person, {"opened_on": OPENED})
+        w.consent(cases[person])
+        returns.book_return(w.ctx("movement"), cases[person], w.booking_form(cases[person]))
+    down = HostClient(Connection("http://127.0.0.1:9/", "ctm-tha", "x"))
+    w.relay(client=down)
+    integrator = w.ctx("integrator")
+    assert outbox.select(integrator, "retry", outbox.Selection(statuses=("failed",))) == []
+    assert len(outbox.select(integrator, "retry", outbox.Selection(operations=("BookMovement",)))) == 3
+    assert outbox.select(integrator, "retry", outbox.Selection(older_than=timedelta(hours=1))) == []
+    with w.rt.factory() as s:
+        number = s.get(Case, cases["BEN-1000007"]).case_number
+    one = outbox.select(integrator, "discard", outbox.Selection(case_number=number))
+    assert outbox.apply_to(integrator, "discard", one) == {"discarded": 1}
+    rest = outbox.select(integrator, "retry", outbox.Selection(statuses=("pending",)))
+    assert len(rest) == 2
+    assert outbox.apply_to(integrator, "retry", [*rest, *one]) == {"retried": 2, "skipped": 1}
+    assert w.relay().done == 2  # retried: due at once, not after their backoff
+
+
+def test_a_movement_change_naming_one_booking_by_id_and_another_by_reference_is_refused(w: World, booked: int):
+    from ctm_plugin.adapters.mimosa.testing import answer, envelope, loopback
+
+    other_case = people.open_from_host(w.ctx("caseworker"), "BEN-1000006", {"opened_on": OPENED})
+    w.consent(other_case)
+    other = returns.book_return(w.ctx("movement"), other_case, w.booking_form(other_case))
+    assert w.relay().done == 2
+    mine, theirs = w.one(ReturnBooking, id=booked), w.one(ReturnBooking, id=other)
+    reference = w.one(OutboxMessage, id=theirs.outbox_id).client_reference
+    mixed = envelope(
+        "<h:GetMovementChangesResponse><h:NextToken>c999</h:NextToken><h:MovementChange>"
+        f"<h:MovementId>{mine.movement_id}</h:MovementId><h:ClientReference>{reference}</h:ClientReference>"
+        "<h:Status>CANCELLED</h:Status><h:ChangedAt>2026-11-28T09:30:00Z</h:ChangedAt>"
+        "</h:MovementChange></h:GetMovementChangesResponse>"
+    )
+    with loopback(answer(200, mixed)) as server:
+        assert feed.apply_movement_changes(w.job_ctx(), HostClient(Connection(server.base_url, "x", "x"))) == 0
+    assert (w.one(ReturnBooking, id=booked).status, w.one(ReturnBooking, id=other).status) == ("REQUESTED", "REQUESTED")
+
+
+def test_an_update_is_stamped_with_the_mapping_that_mapped_it_when_it_was_sent(w: World, imported: int):
+    from mimosa_host import enablement
+    from mimosa_host.context import system_context
+    from mimosa_host.models import Mission, PluginEnablement
+
+    w.consent(imported, "HostSharing")
+    push(w, imported)
+    message = w.one(OutboxMessage, case_id=imported)
+    assert (message.payload_kind, message.mapping_version) == ("json", "1")
+    override = (
+        "[beneficiary]\nversion = 2\n\n[beneficiary.fields.citizenships]\n"
+        'xpath = ["m:Nationality"]\ncardinality = "many"\nconverter = "country_alpha3"\n'
+    )
+    with w.rt.factory() as s, s.begin():  # the mapping changes while the update waits in the outbox
+        settings = (
+            s.scalars(sa.select(PluginEnablement).filter_by(mission_code="THA", plugin_name="ctm")).one().settings
+        )
+        ctx = system_context(s, w.rt.host, w.rt.factory, s.get(Mission, "THA"))
+        enablement.enable(s, w.rt.host, "THA", "ctm", {**settings, "mapping_overrides": override}, ctx)
+    assert w.relay().done == 1
+    assert w.one(OutboxMessage, case_id=imported).mapping_version == "1+m2"
+    assert w.one(HostLink, case_id=imported).mapping_version == "1+m2"
+
+
+def test_every_operation_is_known_to_the_relay_whatever_was_imported() -> None:
+    import subprocess
+    import sys
+
+    code = "from ctm_plugin.services import outbox; print(sorted(outbox.OPERATIONS))"
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout  # noqa: S603
+    assert shown.strip() == "['BookMovement', 'SaveBeneficiary']"

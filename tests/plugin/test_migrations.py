@@ -80,3 +80,55 @@ def test_ctm0006_adds_job_outcomes_and_keeps_what_the_previous_head_held(rt):
         with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():  # one outcome per mission and job
             conn.execute(outcome.insert().values(job="pull-beneficiaries", finished_at=at, mission_code="THA"))
         assert conn.execute(sa.select(outcome.c.job, outcome.c.code)).all() == [("pull-beneficiaries", "UNAUTHORIZED")]
+
+
+def test_ctm0005_gives_every_outbox_row_the_kind_of_its_payload(rt):
+    """Rows queued before the column existed: an update's JSON, a creation's XML, a delivered creation."""
+    from datetime import UTC, date, datetime
+
+    cfg = db.alembic_config(rt.engine, SCRIPT_LOCATION, VERSION_TABLE)
+    command.downgrade(cfg, ScriptDirectory.from_config(cfg).get_revision("ctm0005").down_revision)
+    now = datetime.now(UTC)
+    with rt.engine.begin() as conn:
+        tables = sa.MetaData()
+        tables.reflect(conn, only=["ctm_case", "ctm_outbox"])
+        case, outbox = tables.tables["ctm_case"], tables.tables["ctm_outbox"]
+        case_id = conn.execute(
+            case.insert().values(
+                case_number="THA-CT-2026-00001",
+                beneficiary_id="BEN-1000001",
+                status="Open",
+                owner="caseworker",
+                opened_on=date(2026, 2, 3),
+                version=1,
+                updated_at=now,
+                updated_by="caseworker",
+                mission_code="THA",
+            )  # fmt: skip
+        ).inserted_primary_key[0]
+        payloads = {"ctm-json": '{"beneficiary_id": "BEN-1000001"}', "ctm-xml": "<Beneficiary/>", "ctm-sent": ""}
+        for reference, payload in payloads.items():
+            conn.execute(
+                outbox.insert().values(
+                    case_id=case_id,
+                    operation="SaveBeneficiary",
+                    client_reference=reference,
+                    payload=payload,
+                    mapping_id="beneficiary",
+                    mapping_version="1",
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                    created_by="caseworker",
+                    updated_at=now,
+                    version=1,
+                    mission_code="THA",
+                )  # fmt: skip
+            )
+    db.upgrade(rt.engine, SCRIPT_LOCATION, VERSION_TABLE)
+    with rt.engine.connect() as conn:
+        kinds = dict(conn.execute(sa.text("SELECT client_reference, payload_kind FROM ctm_outbox")).all())
+        payload = conn.scalar(sa.text("SELECT payload FROM ctm_outbox WHERE client_reference = 'ctm-json'"))
+    assert kinds == {"ctm-json": "json", "ctm-xml": "xml", "ctm-sent": "xml"}
+    assert payload == payloads["ctm-json"]  # nothing else changed

@@ -63,6 +63,8 @@ EXPECTED = {
     "ctm.discard_message": ("POST", SYNC_MANAGE),
     "ctm.mappings": ("GET", MAPPING_MANAGE),
     "ctm.save_overrides": ("POST", MAPPING_MANAGE),
+    "ctm.confirm_bulk": ("POST", SYNC_MANAGE),
+    "ctm.apply_bulk": ("POST", SYNC_MANAGE),
 }
 
 # What each user below holds in THA (their roles' CT permissions): their own routes are not for this test.

@@ -587,6 +587,14 @@ def test_retry_and_discard_change_the_state_and_are_audited(login, rows, demo):
 
     response = integrator.post(f"{SYNC}/{failed}/retry")
     assert response.status_code == 303 and response.headers["Location"].endswith(SYNC)
+    set_host_address(demo, CLOSED_PORT)  # a dead message may be at the host: it is asked about first
+    response = integrator.post(f"{SYNC}/{dead}/discard")
+    assert response.status_code == 503 and "could not be asked whether it already holds" in text(response)
+    with demo.factory() as s:
+        assert s.get(OutboxMessage, dead).status == "dead"
+    set_host_address(demo, None)
+    with demo.factory() as s, s.begin():  # (one the host never had is discarded without asking)
+        s.get(OutboxMessage, dead).status = "pending"
     response = integrator.post(f"{SYNC}/{dead}/discard")
     assert response.status_code == 303
     with demo.factory() as s:
@@ -713,3 +721,83 @@ def test_opening_while_the_host_is_down_opens_the_case_unlinked_and_says_so(logi
     page = text(caseworker.get(f"{BASE}/case"))
     assert "The host could not be asked for its record: refresh from the host later." in page
     assert 'data-status="none"' in page
+
+
+def person_rows(demo) -> list[tuple]:  # noqa: ANN001
+    """The case's person profile and host link as stored, to show a refusal changed neither."""
+    from ctm_plugin.domain.case import PersonProfile
+
+    with demo.engine.connect() as conn:
+        return [
+            tuple(row)
+            for table in (PersonProfile.__table__, HostLink.__table__)
+            for row in conn.execute(sa.select(table).order_by(*table.primary_key))
+        ]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_refresh_answered_with_another_persons_record_changes_nothing_and_says_why(login, demo, connected, locale):  # noqa: ANN001
+    caseworker = login("caseworker")
+    caseworker.get(FIND)
+    assert caseworker.post(f"{BASE}/case/import", {"opened_on": date.today().isoformat()}).status_code == 303
+    before = person_rows(demo)
+    connected.faults.beneficiary_answered_as = "BEN-2000001"  # Cambodia's person
+    page = text(caseworker.get(f"{BASE}/case", headers={"Accept-Language": locale}))
+    response = caseworker.post(f"{BASE}/case/refresh", {"version": version(page)}, headers={"Accept-Language": locale})
+    assert response.status_code == 502
+    assert words(locale, exchanges.MISMATCH, asked=REF, got="BEN-2000001") in text(response)
+    assert person_rows(demo) == before
+
+
+# -- retrying and discarding many at once ------------------------------------------------------------
+
+
+def test_bulk_retry_names_how_many_before_acting_and_then_acts_on_those(login, rows, demo):
+    failed = [rows.message("failed", error_code="VALIDATION", error="Bad airport") for _ in range(3)]
+    other = rows.message("failed", operation="SaveBeneficiary", error_code="VALIDATION")
+    done = rows.message("done")
+    integrator = login("integrator")
+    page = text(integrator.get(SYNC))
+    assert 'data-section="bulk"' in page
+    confirm = integrator.post(
+        f"{SYNC}/bulk/confirm", {"action": "retry", "status": ["failed"], "operation": ["BookMovement"]}
+    )
+    screen = text(confirm)
+    assert confirm.status_code == 200 and 'data-count="3"' in screen and "Send 3 messages again?" in screen
+    assert set(map(int, re.findall(r'name="message" value="(\d+)"', screen))) == set(failed)
+    with demo.factory() as s:  # nothing done yet
+        assert {s.get(OutboxMessage, m).status for m in failed} == {"failed"}
+    ids = re.findall(r'name="message" value="(\d+)"', screen)
+    response = integrator.post(f"{SYNC}/bulk", {"action": "retry", "message": [*ids, str(done)]})
+    assert response.status_code == 303
+    with demo.factory() as s:
+        assert {s.get(OutboxMessage, m).status for m in failed} == {"pending"}
+        assert (s.get(OutboxMessage, other).status, s.get(OutboxMessage, done).status) == ("failed", "done")
+    page = text(integrator.get(SYNC))
+    assert "Done: 3 sent again, 0 discarded" in page and "1 no longer applicable" in page
+    assert audit_actions(demo).count("outbox.retry") == 3
+
+
+def test_bulk_filters_are_checked_and_an_empty_selection_does_nothing(login, rows):
+    rows.message("failed", error_code="VALIDATION")
+    integrator = login("integrator")
+    integrator.get(SYNC)
+    refused = integrator.post(
+        f"{SYNC}/bulk/confirm", {"action": "discard", "older_than_hours": "0", "status": ["gone"]}
+    )
+    assert refused.status_code == 422
+    page = text(refused)
+    assert error_on(page, "bulk", "older_than_hours") and error_on(page, "bulk", "status")
+    empty = text(integrator.post(f"{SYNC}/bulk/confirm", {"action": "discard", "case": "NO-SUCH-CASE"}))
+    assert 'data-count="0"' in empty and "No message matches" in empty and 'data-action="confirm"' not in empty
+    assert integrator.post(f"{SYNC}/bulk", {"action": "explode"}).status_code == 400
+
+
+def test_only_integrators_who_manage_may_act_on_many(login, rows):
+    message = rows.message("failed", error_code="VALIDATION")
+    assert 'data-section="bulk"' not in text(login("admin").get(SYNC))  # may read the page, not act
+    for username in ("caseworker", "admin"):
+        browser = login(username)
+        browser.get(f"/m/{MISSION}/beneficiaries")
+        assert browser.post(f"{SYNC}/bulk/confirm", {"action": "retry"}).status_code == 404
+        assert browser.post(f"{SYNC}/bulk", {"action": "retry", "message": [str(message)]}).status_code == 404

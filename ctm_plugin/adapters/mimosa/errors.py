@@ -3,8 +3,12 @@
 - ``HostFault``: the host answered with a business fault; only ``UNAVAILABLE`` is worth retrying.
 - ``HostUnavailable``: no usable answer (unreachable, timed out, cut off, a 5xx without a fault);
   retryable, and ``ambiguous`` when the host may have acted on the request.
-- ``HostProtocolError``: an answer that is not a SOAP reply we accept (hostile, malformed, the
-  wrong element, a 4xx); not retryable. Its message never quotes the answer.
+- ``HostProtocolError``: an answer that is not a SOAP reply we can read (hostile, malformed, the
+  wrong element, a 4xx, a value the operation needs missing or unreadable); retrying may get the
+  same, but a booking whose answer could not be read may still be held by the host, so the relay
+  keeps it in doubt. Its message never quotes the answer.
+- ``HostMismatch``: a readable answer about something other than what was asked (another
+  beneficiary, another mission, another movement); nothing of it is used.
 """
 
 from __future__ import annotations
@@ -55,3 +59,17 @@ class HostProtocolError(HostError):
     """The host's answer is not one we accept; retrying would get the same."""
 
     code = "PROTOCOL"
+
+
+class HostMismatch(HostProtocolError):
+    """The answer is about another record than the one asked for; nothing of it may be written.
+
+    ``asked`` and ``got`` name the two (host ids or mission codes, never case details), for the
+    page that says why nothing changed.
+    """
+
+    code = "MISMATCH"
+
+    def __init__(self, what: str, asked: str | None, got: str | None) -> None:
+        super().__init__(f"the answer is about another {what}")
+        self.what, self.asked, self.got = what, asked or "", got or ""

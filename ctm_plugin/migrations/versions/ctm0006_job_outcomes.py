@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'ctm0006'
-down_revision = 'ctm0004'
+down_revision = 'ctm0005'
 branch_labels = None
 depends_on = None
 

@@ -63,6 +63,8 @@ def to_xml(b: Beneficiary) -> etree._Element:
 
 def get_beneficiary(session: Session, call: Call) -> bytes:
     beneficiary = call.caller.load(session, Beneficiary, text(call.request, "BeneficiaryId"), "BeneficiaryId")
+    if call.faults.beneficiary_answered_as:  # a test-only fault: another person's record
+        beneficiary = session.get(Beneficiary, call.faults.beneficiary_answered_as)
     return serialise(E.GetBeneficiaryResponse(to_xml(beneficiary)))
 
 

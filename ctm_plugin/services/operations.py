@@ -1,0 +1,37 @@
+"""The outbox's operations, declared in one place: for each, how the relay sends a message, asks
+the host whether it already has it, and applies the host's answer to the records waiting for it.
+
+The modules that queue a message (returns, people) provide the functions; only this registry
+says which operation they serve, so the relay knows every operation whatever was imported first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from ctm_plugin.adapters.mimosa.client import HostClient
+from ctm_plugin.domain.sync import OutboxMessage, Sent
+from ctm_plugin.mappings.engine import Mapping
+
+from . import people, returns
+
+
+@dataclass(frozen=True)
+class Operation:
+    send: Callable[[HostClient, OutboxMessage, dict[str, Mapping]], Sent]
+    """Send the message with the mission's mappings in force."""
+    apply: Callable[[Session, OutboxMessage], None]
+    """Apply a result (``message.result``) or a failure to the records that wait for it."""
+    lookup: Callable[[HostClient, OutboxMessage], dict | None] | None = None
+    """Ask the host whether it already has the reference; ``None`` when it has not."""
+
+
+OPERATIONS: dict[str, Operation] = {
+    returns.BOOK_MOVEMENT: Operation(
+        send=returns.send_booking, apply=returns.apply_booking, lookup=returns.find_booking
+    ),
+    people.SAVE_BENEFICIARY: Operation(send=people.send_person, apply=people.apply_person),
+}
