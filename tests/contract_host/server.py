@@ -53,7 +53,7 @@ class Faults:
     """Test-only fault switches, each drawn from one seeded ``rng`` so a run repeats itself.
 
     Counts (``unavailable``, ``drop_reply``, ``unreadable_lookups``, ``duplicate_changes``) apply
-    to the next so many requests of their kind; rates (``unavailable_rate``, ``drop_rate``) to each.
+    to the next so many requests of their kind; rates (``unavailable_rate``, ``drop_reply_rate``) to each.
     ``latency``: seconds the host waits before answering.
     """
 
@@ -63,7 +63,7 @@ class Faults:
         self.unavailable = 0
         self.unavailable_rate = 0.0
         self.drop_reply = 0
-        self.drop_rate = 0.0
+        self.drop_reply_rate = 0.0
         self.unreadable_lookups = 0
         self.duplicate_changes = 0
         self.latency = 0.0
@@ -142,7 +142,7 @@ class ContractHost:
             result = getattr(self, f"_{operation}")(user, payload)
         except Refusal as refusal:
             raise Fault(refusal.code, refusal.message, refusal.fields) from None
-        if self.faults.take("drop_reply", "drop_rate"):
+        if self.faults.take("drop_reply", "drop_reply_rate"):
             raise Dropped
         if operation == "FindMovementByReference" and self.faults.take("unreadable_lookups"):
             return self._envelope(result)[:-40]  # cut off mid-element: not XML any more

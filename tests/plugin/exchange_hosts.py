@@ -88,6 +88,24 @@ class ReferenceHost:
                 setattr(row, name, value)
             row.last_modified = datetime.now(UTC)  # RecordVersion: the mapper's version counter
 
+    def add_people(self, people: list[store.Beneficiary]) -> None:
+        """New beneficiaries in the host's records, written straight into its tables."""
+        with self.rt.factory() as s, s.begin():
+            for person in people:
+                s.add(
+                    models.Beneficiary(
+                        beneficiary_id=person.beneficiary_id,
+                        mission_code=person.mission_code,
+                        family_name=person.family_name,
+                        given_name=person.given_name,
+                        sex=person.sex,
+                        birth_date=person.birth_date,
+                        nationality=person.nationality,
+                        languages=person.languages,
+                        project_code=person.project_code,
+                    )
+                )
+
     def movement(self, movement_id: str) -> store.Movement | None:
         with self.rt.factory() as s:
             row = s.get(models.Movement, movement_id)
@@ -131,6 +149,11 @@ class ContractExchange:
 
     def edit_beneficiary(self, beneficiary_id: str, **changes: Any) -> None:
         self.store.edit_beneficiary(beneficiary_id, **changes)
+
+    def add_people(self, people: list[store.Beneficiary]) -> None:
+        """New beneficiaries in the host's records."""
+        for person in people:
+            self.store.put_beneficiary(person)
 
     def movement(self, movement_id: str) -> store.Movement | None:
         return self.store.movement(movement_id)

@@ -27,44 +27,36 @@ ROUNDS = 80
 """Far more relay rounds than 200 messages need at these rates; reaching it means one never settles."""
 
 
-# -- the host's side (the reference host: its own tables) ---------------------------------------
+# -- the host's side (either host, through tests/plugin/exchange_hosts.py) ------------------------
 
 
-def add_people(host, count: int) -> list[str]:  # noqa: ANN001 - a LiveHost
-    """``count`` new THA beneficiaries in the host's records, written straight into its tables."""
-    from mimosa_host.models import Beneficiary
+def add_people(host, count: int) -> list[str]:  # noqa: ANN001 - an exchange host
+    """``count`` new THA beneficiaries in the host's records."""
+    from contract_host.store import Beneficiary
 
     people = [f"BEN-19{n:05d}" for n in range(1, count + 1)]
-    with host.rt.factory() as s, s.begin():
-        for n, person in enumerate(people):
-            s.add(
-                Beneficiary(
-                    beneficiary_id=person,
-                    mission_code="THA",
-                    family_name="Synthetic",
-                    given_name=f"Person {n}",
-                    sex="F",
-                    birth_date=date(1990, 1, 1) + timedelta(days=n),
-                    nationality="KHM",
-                    languages=["khm"],
-                    project_code="THA-CT-01",
-                )
+    host.add_people(
+        [
+            Beneficiary(
+                beneficiary_id=person,
+                mission_code="THA",
+                family_name="Synthetic",
+                given_name=f"Person {n}",
+                sex="F",
+                birth_date=date(1990, 1, 1) + timedelta(days=n),
+                nationality="KHM",
+                languages=["khm"],
+                project_code="THA-CT-01",
             )
+            for n, person in enumerate(people)
+        ]
+    )
     return people
 
 
-def movements_per_person(host, people: list[str]) -> dict[str, list[str]]:  # noqa: ANN001 - a LiveHost
+def movements_per_person(host, people: list[str]) -> dict[str, list[str]]:  # noqa: ANN001 - an exchange host
     """The movement ids the host holds for each of ``people`` (only those with at least one)."""
-    from mimosa_host.models import movement_beneficiary as held
-
-    with host.rt.factory() as s:
-        rows = s.execute(
-            sa.select(held.c.beneficiary_id, held.c.movement_id).where(held.c.beneficiary_id.in_(people))
-        ).all()
-    found: dict[str, list[str]] = {}
-    for person, movement_id in rows:
-        found.setdefault(person, []).append(movement_id)
-    return found
+    return {person: ids for person in people if (ids := [m.movement_id for m in host.movements_for(person)])}
 
 
 # -- the CTM's side -------------------------------------------------------------------------------
@@ -81,10 +73,10 @@ class Clock:
 
 
 @pytest.fixture
-def booked(w: World, connected) -> dict[str, int]:  # noqa: ANN001
+def booked(w: World, exchange_host) -> dict[str, int]:  # noqa: ANN001
     """person → case: a case, the consent to return and a booked return for each of 200 new people."""
     case_of = {}
-    for person in add_people(connected, PEOPLE):
+    for person in add_people(exchange_host, PEOPLE):
         case_of[person] = w.open(person)
         w.consent(case_of[person])
         returns.book_return(w.ctx("movement"), case_of[person], w.booking_form(case_of[person]))
@@ -130,17 +122,17 @@ def chaos(host, seed: int) -> None:  # noqa: ANN001
     host.faults.unavailable_rate = host.faults.drop_reply_rate = 0.3
 
 
-def test_200_bookings_under_503s_and_lost_replies_end_exactly_once(w: World, connected, booked) -> None:  # noqa: ANN001
-    chaos(connected, seed=8)
+def test_200_bookings_under_503s_and_lost_replies_end_exactly_once(w: World, exchange_host, booked) -> None:  # noqa: ANN001
+    chaos(exchange_host, seed=8)
     in_doubt = relay_until_quiet(w, Clock())
     assert in_doubt > 0  # replies were lost: the relay had to reconcile
-    assert_exactly_once(w, connected, booked)
+    assert_exactly_once(w, exchange_host, booked)
 
 
-def test_the_same_while_the_hosts_lookups_cannot_be_read_for_a_while(w: World, connected, booked) -> None:  # noqa: ANN001
-    chaos(connected, seed=9)
-    connected.faults.unreadable_lookups = 120
+def test_the_same_while_the_hosts_lookups_cannot_be_read_for_a_while(w: World, exchange_host, booked) -> None:  # noqa: ANN001
+    chaos(exchange_host, seed=9)
+    exchange_host.faults.unreadable_lookups = 120
     lookups_unreadable = []
-    relay_until_quiet(w, Clock(), lambda: lookups_unreadable.append(connected.faults.unreadable_lookups > 0))
-    assert connected.faults.unreadable_lookups == 0 and lookups_unreadable.count(True) > 1  # it lasted rounds
-    assert_exactly_once(w, connected, booked)
+    relay_until_quiet(w, Clock(), lambda: lookups_unreadable.append(exchange_host.faults.unreadable_lookups > 0))
+    assert exchange_host.faults.unreadable_lookups == 0 and lookups_unreadable.count(True) > 1  # it lasted rounds
+    assert_exactly_once(w, exchange_host, booked)

@@ -315,28 +315,32 @@ def test_a_bad_mapping_override_is_refused_naming_where_and_the_mapping_in_force
 # -- in doubt: the host may hold the booking -------------------------------------------------------
 
 
-def test_an_answer_that_cannot_be_read_leaves_the_booking_in_doubt_and_the_host_is_asked(w: World, booked: int):
+def test_an_answer_that_cannot_be_read_leaves_the_booking_in_doubt_and_the_host_is_asked(
+    w: World,
+    booked: int,
+    exchange_host,  # noqa: ANN001
+):
     from ctm_plugin.adapters.mimosa.testing import answer, envelope, loopback
 
-    before = movements_of(w)
+    before = len(exchange_host.movements_for(THA_PERSON))
     garbled = envelope("<h:BookMovementResponse><h:Status>REQUESTED</h:Status></h:BookMovementResponse>")
     with loopback(answer(200, garbled)) as server:  # no MovementId: nothing the relay can use
         report = w.relay(client=HostClient(Connection(server.base_url, "ctm-tha", "x")))
     message = w.one(OutboxMessage, operation="BookMovement")
     assert (report.in_doubt, message.status, message.error_code) == (1, "unknown", "PROTOCOL")
     assert w.relay(now=later()).done == 1  # asked: the host had none, so it was sent
-    assert movements_of(w) == before + 1
+    assert len(exchange_host.movements_for(THA_PERSON)) == before + 1
 
 
 def test_a_booking_in_doubt_is_never_given_up_by_the_relay_and_blocks_another_booking(
     w: World,
     booked: int,
-    connected,  # noqa: ANN001
+    exchange_host,  # noqa: ANN001
 ):
-    before = movements_of(w)
-    connected.faults.drop_reply = 1
+    before = len(exchange_host.movements_for(THA_PERSON))
+    exchange_host.faults.drop_reply = 1
     w.relay()
-    connected.faults.unreadable_lookups = outbox.MAX_ATTEMPTS * 2
+    exchange_host.faults.unreadable_lookups = outbox.MAX_ATTEMPTS * 2
     for round_ in range(1, outbox.MAX_ATTEMPTS * 2 + 1):  # longer than any retry budget
         assert w.relay(now=later(30 * round_)).in_doubt == 1
     message = w.one(OutboxMessage, operation="BookMovement")
@@ -345,7 +349,7 @@ def test_a_booking_in_doubt_is_never_given_up_by_the_relay_and_blocks_another_bo
         returns.book_return(w.ctx("movement"), booked_case(w, booked), w.booking_form(booked_case(w, booked)))
     assert refused.value.errors == {"earliest_departure": [returns.ALREADY_IN_DOUBT]}
     assert w.relay(now=later(60 * 24)).done == 1  # the host answers readably again
-    assert movements_of(w) == before + 1
+    assert len(exchange_host.movements_for(THA_PERSON)) == before + 1
     assert w.one(ReturnBooking, id=booked).movement_id
 
 
@@ -353,24 +357,20 @@ def booked_case(w: World, booking_id: int) -> int:
     return w.one(ReturnBooking, id=booking_id).case_id
 
 
-def test_a_lookup_the_host_refuses_leaves_the_booking_in_doubt(w: World, booked: int, connected):  # noqa: ANN001
-    from ctm_plugin.domain.models import MissionActivation
-
-    before = movements_of(w)
-    connected.faults.drop_reply = 1
+def test_a_lookup_the_host_refuses_leaves_the_booking_in_doubt(w: World, booked: int, exchange_host):  # noqa: ANN001
+    before = len(exchange_host.movements_for(THA_PERSON))
+    exchange_host.faults.drop_reply = 1
     w.relay()
-    with w.rt.factory() as s, s.begin():
-        s.get(MissionActivation, "THA").soap_password = "not-the-password"
+    set_ctm_settings(w.rt, soap_password="not-the-password")
     w.relay(now=later())
     message = w.one(OutboxMessage, operation="BookMovement")
     assert (message.status, message.error_code) == ("unknown", "UNAUTHORIZED")  # a refused lookup is no refusal
-    with w.rt.factory() as s, s.begin():
-        s.get(MissionActivation, "THA").soap_password = api_credentials("THA")[1]
-    assert w.relay(now=later(60)).done == 1 and movements_of(w) == before + 1
+    set_ctm_settings(w.rt, soap_password=api_credentials("THA")[1])
+    assert w.relay(now=later(60)).done == 1 and len(exchange_host.movements_for(THA_PERSON)) == before + 1
 
 
-def test_discarding_a_booking_in_doubt_the_host_holds_adopts_it(w: World, booked: int, connected):  # noqa: ANN001
-    connected.faults.drop_reply = 1
+def test_discarding_a_booking_in_doubt_the_host_holds_adopts_it(w: World, booked: int, exchange_host):  # noqa: ANN001
+    exchange_host.faults.drop_reply = 1
     w.relay()
     message = w.one(OutboxMessage, operation="BookMovement")
     down = HostClient(Connection("http://127.0.0.1:9/", "ctm-tha", "x"))
@@ -380,23 +380,26 @@ def test_discarding_a_booking_in_doubt_the_host_holds_adopts_it(w: World, booked
     assert outbox.discard(w.ctx("integrator"), message.id) == "done"
     booking = w.one(ReturnBooking, id=booked)
     assert w.one(OutboxMessage, id=message.id).status == "done" and booking.movement_id
-    assert host_rows(w, Movement, movement_id=booking.movement_id)
+    assert exchange_host.movement(booking.movement_id) is not None
     assert "outbox.adopt" in [e["action"] for e in w.audit_rows()]
 
 
-def test_discarding_a_booking_in_doubt_the_host_does_not_hold_frees_the_case(w: World, booked: int):
-    down, before = HostClient(Connection("http://127.0.0.1:9/", "ctm-tha", "x")), movements_of(w)
+def test_discarding_a_booking_in_doubt_the_host_does_not_hold_frees_the_case(w: World, booked: int, exchange_host):  # noqa: ANN001
+    down, before = (
+        HostClient(Connection("http://127.0.0.1:9/", "ctm-tha", "x")),
+        len(exchange_host.movements_for(THA_PERSON)),
+    )
     with w.rt.factory() as s, s.begin():  # a relay that died mid-send, long ago
         s.scalars(sa.select(OutboxMessage)).one().status = "unknown"
     message = w.one(OutboxMessage, operation="BookMovement")
     assert outbox.discard(w.ctx("integrator"), message.id) == "discarded"
-    assert movements_of(w) == before
+    assert len(exchange_host.movements_for(THA_PERSON)) == before
     case_id = booked_case(w, booked)
     returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))  # accepted now
     assert w.relay(client=down).retrying == 1
 
 
-def test_bulk_retry_and_discard_take_what_the_filters_select(w: World, connected):  # noqa: ANN001
+def test_bulk_retry_and_discard_take_what_the_filters_select(w: World, exchange_host):  # noqa: ANN001
     cases = {}
     for person in ("BEN-1000006", "BEN-1000007", "BEN-1000008"):
         cases[person] = people.open_from_host(w.ctx("caseworker"), person, {"opened_on": OPENED})
