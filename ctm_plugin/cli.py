@@ -3,6 +3,7 @@ host's database and run under ``mimosa-host ctm``, which hands them a mission's 
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,7 +64,25 @@ def _mission(mission: str) -> Iterator[RequestContext]:
         raise click.ClickException(f"the CTM is not enabled in a mission {mission!r}") from None
 
 
-mission_option = click.option("--mission", required=True, help="Mission code, e.g. THA.")
+MISSION_CODE = r"[A-Z0-9]{2,8}"
+"""What the host's mission codes are (its ``mission`` column holds 8 characters)."""
+
+
+class MissionCode(click.ParamType):
+    """A mission code, refused as a usage error before any query when it cannot be one."""
+
+    name = "mission"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if not re.fullmatch(MISSION_CODE, text):
+            self.fail(f"{text!r} is not a mission code: 2 to 8 capital letters or digits", param, ctx)
+        return text
+
+
+mission_option = click.option("--mission", required=True, type=MissionCode(), help="Mission code, e.g. THA.")
+MESSAGE_ID = click.IntRange(1, 2**31 - 1)
+"""An outbox message's id: beyond the column's range it names no message, and PostgreSQL would refuse the query."""
 
 
 @click.group("sync")
@@ -123,7 +142,7 @@ def outbox_list(mission: str, statuses: tuple[str, ...]) -> None:
 
 @outbox_group.command("retry")
 @mission_option
-@click.argument("message_id", type=int)
+@click.argument("message_id", type=MESSAGE_ID)
 def outbox_retry(mission: str, message_id: int) -> None:
     """Send a failed or dead message again (same reference: the host cannot double it)."""
     _manage(mission, message_id, "retry")
@@ -131,7 +150,7 @@ def outbox_retry(mission: str, message_id: int) -> None:
 
 @outbox_group.command("discard")
 @mission_option
-@click.argument("message_id", type=int)
+@click.argument("message_id", type=MESSAGE_ID)
 def outbox_discard(mission: str, message_id: int) -> None:
     """Give up on a message; it stays listed as discarded."""
     _manage(mission, message_id, "discard")

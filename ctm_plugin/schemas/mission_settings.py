@@ -7,8 +7,11 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from ctm_plugin.i18n import N_
 from ctm_plugin.mappings.engine import MappingError, effective_mappings
+from ctm_plugin.schemas.base import NOT_IN_IDENTIFIER
 
-CASE_PREFIX_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,11}$"
+CASE_PREFIX_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,11}\Z"
+MAX_OVERRIDES = 65_536
+"""Characters of a mission's override document: the default mappings together are a few kilobytes."""
 
 
 def _encrypted_unless_loopback(url: str) -> None:
@@ -22,6 +25,13 @@ def _encrypted_unless_loopback(url: str) -> None:
         loopback = parts.hostname == "localhost"
     if not loopback:
         raise ValidationError(N_("Use https: only a host on this machine may be reached over plain http."))
+
+
+def _printable(value: str) -> None:
+    """An identifier or a credential goes into every request's WS-Security header: XML cannot carry
+    control characters, and a value no one can type is a mistake, not a password."""
+    if NOT_IN_IDENTIFIER.search(value):
+        raise ValidationError(N_("Remove the control characters from this value."))
 
 
 def _mappings_that_load(text: str) -> None:
@@ -41,7 +51,11 @@ class MissionSettingsSchema(Schema):
         required=True,
         schemes={"http", "https"},
         require_tld=False,
-        validate=_encrypted_unless_loopback,
+        validate=[
+            validate.Length(max=400, error=N_("Enter at most 400 characters.")),
+            _printable,
+            _encrypted_unless_loopback,
+        ],
         metadata={
             "label": N_("Host SOAP base URL"),
             "description": N_("The address the host's SOAP services live under, e.g. https://mimosa.example/"),
@@ -53,13 +67,14 @@ class MissionSettingsSchema(Schema):
     )
     soap_username = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=80, error=N_("Enter between 1 and 80 characters.")),
+        validate=[validate.Length(min=1, max=80, error=N_("Enter between 1 and 80 characters.")), _printable],
         metadata={"label": N_("SOAP API user")},
         error_messages={"required": N_("This field is required.")},
     )
     soap_password = fields.String(
         required=True,
-        validate=validate.Length(min=8, max=200, error=N_("Enter between 8 and 200 characters.")),
+        # The host issued it: any length it chose up to the column's, no rule of the CTM's own.
+        validate=[validate.Length(min=1, max=200, error=N_("Enter between 1 and 200 characters.")), _printable],
         metadata={"label": N_("SOAP API password"), "secret": True},
         error_messages={"required": N_("This field is required.")},
     )
@@ -75,7 +90,10 @@ class MissionSettingsSchema(Schema):
         },
     )
     mapping_overrides = fields.String(
-        validate=_mappings_that_load,
+        validate=[
+            validate.Length(max=MAX_OVERRIDES, error=N_("Enter at most 65,536 characters.")),
+            _mappings_that_load,
+        ],
         metadata={
             "label": N_("Mapping overrides"),
             "description": N_(
