@@ -190,5 +190,13 @@ def flag() -> fields.Boolean:
 
 
 def version() -> fields.Integer:
-    """The case version the form was read at: a stale one means someone else saved meanwhile."""
-    return fields.Integer(required=True, strict=False, error_messages={**_BASIC, "invalid": NOT_A_NUMBER})
+    """The case version the form was read at: a stale one means someone else saved meanwhile.
+
+    Bounded as the column it is compared with, so that no query ever carries a number beyond it.
+    """
+    return fields.Integer(
+        required=True,
+        strict=False,
+        validate=validate.Range(min=1, max=2**31 - 1, error=NOT_A_NUMBER),
+        error_messages={**_BASIC, "invalid": NOT_A_NUMBER, "too_large": NOT_A_NUMBER},
+    )
