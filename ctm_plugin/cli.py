@@ -16,6 +16,18 @@ from ctm_plugin.mappings import tools
 from mimosa_host.plugin_api import CommandHost, RequestContext
 
 
+class FilePath(click.Path):
+    """An existing file; a name no file system can hold (a NUL in it) is a usage error, not a traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, dir_okay=False, path_type=Path)
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
+        if "\x00" in str(value):
+            self.fail(f"{str(value)!r} is not a file name: it holds a NUL character", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def _emit(result: tuple[int, list[str]]) -> None:
     code, lines = result
     for line in lines:
@@ -29,23 +41,23 @@ def mappings() -> None:
 
 
 @mappings.command("validate")
-@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, type=FilePath())
 def mappings_validate(files: tuple[Path, ...]) -> None:
     """Check mapping FILES (the shipped defaults when none are given)."""
     _emit(tools.validate(list(files) or None))
 
 
 @mappings.command("test")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--sample", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Host XML.")
+@click.argument("file", type=FilePath())
+@click.option("--sample", required=True, type=FilePath(), help="Host XML.")
 def mappings_test(file: Path, sample: Path) -> None:
     """Map a sample host record with FILE and print the CTM record, or the errors."""
     _emit(tools.test(file, sample.read_bytes()))
 
 
 @mappings.command("diff")
-@click.argument("a", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("b", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("a", type=FilePath())
+@click.argument("b", type=FilePath())
 def mappings_diff(a: Path, b: Path) -> None:
     """What changes from mapping A to mapping B."""
     _emit(tools.diff(a, b))
