@@ -197,6 +197,6 @@ def version() -> fields.Integer:
     return fields.Integer(
         required=True,
         strict=False,
-        validate=validate.Range(min=1, max=2**31 - 1, error=NOT_A_NUMBER),
+        validate=validate.Range(min=-(2**31), max=2**31 - 1, error=NOT_A_NUMBER),  # else only stale
         error_messages={**_BASIC, "invalid": NOT_A_NUMBER, "too_large": NOT_A_NUMBER},
     )
