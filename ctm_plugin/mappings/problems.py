@@ -18,8 +18,9 @@ TOML_SYNTAX = N_("The file is not valid TOML: %(error)s")
 TOO_DEEP = N_("Tables and lists are nested more than %(max)d deep.")
 
 MAX_DEPTH = 16
-"""How deep tables and lists may nest in a mapping file or override document: a field's parts and a
-converter's code table reach 5. Deeper documents are refused before the TOML parser, which recurses."""
+"""How deep tables and lists may nest in a mapping file or override document: the defaults nest 6
+deep, an override of their deepest field 7. Deeper documents are refused before the TOML parser,
+which recurses."""
 
 
 @dataclass(frozen=True)
