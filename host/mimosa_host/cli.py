@@ -22,7 +22,7 @@ from . import enablement
 from .accounts import add_user, grant, known_roles, plugin_permissions
 from .context import build_context, system_context
 from .db import transaction
-from .inputs import is_identifier
+from .inputs import TEXT_CONTROL, is_identifier
 from .models import Mission, User, utcnow
 from .passwords import hash_password
 from .plugin_api import RequestContext, bind_context, unbind_context
@@ -54,10 +54,6 @@ class PluginCommandHost:
             yield ctx
         finally:
             unbind_context(token)
-
-
-TEXT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-"""What no text may hold; tabs and line breaks may (a TOML setting has them)."""
 
 
 def _shown(arg: str) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
-"""Control characters of any kind, surrogates and non-characters."""
+"""Control characters of any kind, surrogates and non-characters: never in a name, a code or a credential."""
+TEXT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""What no text may hold (XML 1.0 cannot carry it); tabs and line breaks may (a TOML setting has them)."""
 
 
 def is_identifier(value: str, max_length: int) -> bool:

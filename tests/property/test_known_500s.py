@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from property_helpers import snapshot
 
 from ctm_plugin.cli import main as ctm
+from mimosa_host.cli import main as host_cli
 from mimosa_host.models import PluginEnablement, User
 
 NESTED = "x = " + "[" * 5000 + "]" * 5000
@@ -87,3 +88,22 @@ def test_ctm_mappings_validate_names_the_file_and_line_of_a_document_nested_too_
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert result.output.strip() == f"{nested}:3: Tables and lists are nested more than 16 deep."
+
+
+def test_the_command_line_refuses_control_characters_before_any_query(demo, database_url: str) -> None:  # noqa: ANN001
+    before = snapshot(demo.engine)
+    for args in (
+        ["plugins", "disable", "ctm", "--mission", "TH\x00A"],
+        ["users", "grant", "case\x00worker", "ctm.caseworker", "--mission", "MDA"],
+        ["movements", "advance", "MOV-\x00", "BOOKED"],
+        ["ctm", "sync", "status", "--mission", "THA\uffff"],
+        ["ctm", "outbox", "retry", "--mission", "THA", "9" * 60],
+    ):
+        result = CliRunner().invoke(host_cli, ["--database", database_url, *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert isinstance(result.exception, SystemExit), args
+    refused = CliRunner().invoke(
+        host_cli, ["--database", database_url, "api-users", "add", "ctm-x", "--mission", "THA", "--password", "a\x85b"]
+    )
+    assert refused.exit_code == 1 and "none of them control" in refused.output
+    assert snapshot(demo.engine) == before
