@@ -22,7 +22,7 @@ from mimosa_host.models import Base as HostBase
 from mimosa_host.soap.models import ApiNonce
 
 EXAMPLES = settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
