@@ -3,6 +3,7 @@ host's database and run under ``mimosa-host ctm``, which hands them a mission's 
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -14,6 +15,18 @@ import click
 from ctm_plugin.domain.sync import OUTBOX_STATUSES
 from ctm_plugin.mappings import tools
 from mimosa_host.plugin_api import CommandHost, RequestContext
+
+
+class FilePath(click.Path):
+    """An existing file; a name no file system can hold (a NUL in it) is a usage error, not a traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, dir_okay=False, path_type=Path)
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
+        if "\x00" in str(value):
+            self.fail(f"{str(value)!r} is not a file name: it holds a NUL character", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 def _emit(result: tuple[int, list[str]]) -> None:
@@ -29,23 +42,23 @@ def mappings() -> None:
 
 
 @mappings.command("validate")
-@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, type=FilePath())
 def mappings_validate(files: tuple[Path, ...]) -> None:
     """Check mapping FILES (the shipped defaults when none are given)."""
     _emit(tools.validate(list(files) or None))
 
 
 @mappings.command("test")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--sample", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Host XML.")
+@click.argument("file", type=FilePath())
+@click.option("--sample", required=True, type=FilePath(), help="Host XML.")
 def mappings_test(file: Path, sample: Path) -> None:
     """Map a sample host record with FILE and print the CTM record, or the errors."""
     _emit(tools.test(file, sample.read_bytes()))
 
 
 @mappings.command("diff")
-@click.argument("a", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("b", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("a", type=FilePath())
+@click.argument("b", type=FilePath())
 def mappings_diff(a: Path, b: Path) -> None:
     """What changes from mapping A to mapping B."""
     _emit(tools.diff(a, b))
@@ -72,7 +85,25 @@ def _mission(mission: str) -> Iterator[RequestContext]:
             raise click.ClickException(problem_of(error).message) from None
 
 
-mission_option = click.option("--mission", required=True, help="Mission code, e.g. THA.")
+MISSION_CODE = r"[A-Z0-9]{2,8}"
+"""What the host's mission codes are (its ``mission`` column holds 8 characters)."""
+
+
+class MissionCode(click.ParamType):
+    """A mission code, refused as a usage error before any query when it cannot be one."""
+
+    name = "mission"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if not re.fullmatch(MISSION_CODE, text):
+            self.fail(f"{text!r} is not a mission code: 2 to 8 capital letters or digits", param, ctx)
+        return text
+
+
+mission_option = click.option("--mission", required=True, type=MissionCode(), help="Mission code, e.g. THA.")
+MESSAGE_ID = click.IntRange(1, 2**31 - 1)
+"""An outbox message's id: beyond the column's range it names no message, and PostgreSQL would refuse the query."""
 
 
 @click.group("sync")
@@ -172,7 +203,7 @@ def outbox_list(
 def _bulk(action: str, doc: str):  # noqa: ANN202
     @outbox_group.command(action, help=doc)
     @mission_option
-    @click.argument("message_ids", nargs=-1, type=click.IntRange(1, 2**31 - 1))
+    @click.argument("message_ids", nargs=-1, type=MESSAGE_ID)
     @_filters
     @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
     def command(

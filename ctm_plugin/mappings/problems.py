@@ -15,6 +15,12 @@ from typing import Any
 from ctm_plugin.i18n import N_, _
 
 TOML_SYNTAX = N_("The file is not valid TOML: %(error)s")
+TOO_DEEP = N_("Tables and lists are nested more than %(max)d deep.")
+
+MAX_DEPTH = 16
+"""How deep tables and lists may nest in a mapping file or override document: the defaults nest 6
+deep, an override of their deepest field 7. Deeper documents are refused before the TOML parser,
+which recurses."""
 
 
 @dataclass(frozen=True)
@@ -91,9 +97,76 @@ class Source:
 
 
 def read_toml(source: Source) -> dict[str, Any]:
+    """The document's tables; :class:`MappingError` if it is not TOML or nests deeper than :data:`MAX_DEPTH`."""
+    too_deep = _bracket_too_deep(source.text)
+    if too_deep is not None:
+        raise MappingError([Problem(source.name, "", TOO_DEEP, too_deep, {"max": MAX_DEPTH})])
     try:
-        return tomllib.loads(source.text)
+        data = tomllib.loads(source.text)
     except tomllib.TOMLDecodeError as error:
         line = re.search(r"at line (\d+)", str(error))
         problem = Problem(source.name, "", TOML_SYNTAX, int(line.group(1)) if line else None, {"error": str(error)})
         raise MappingError([problem]) from None
+    path = _path_too_deep(data)
+    if path is not None:
+        raise MappingError([source.problem(path, TOO_DEEP, max=MAX_DEPTH)])
+    return data
+
+
+_QUOTES = ('"""', "'''", '"', "'")
+
+
+def _bracket_too_deep(text: str) -> int | None:
+    """The line where ``[`` and ``{`` outside strings and comments first nest deeper than the limit.
+
+    A scan, not a parser: whatever it misreads, the parser refuses after it.
+    """
+    depth, line, i = 0, 1, 0
+    while i < len(text):
+        c = text[i]
+        quote = next((q for q in _QUOTES if text.startswith(q, i)), None)
+        if quote:
+            end = _string_end(text, i + len(quote), quote)
+            line += text.count("\n", i, end)
+            i = end
+            continue
+        if c == "#":
+            i = text.find("\n", i)
+            i = len(text) if i < 0 else i
+            continue
+        if c == "\n":
+            line += 1
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        elif c in "]}":
+            depth = max(depth - 1, 0)
+        i += 1
+    return None
+
+
+def _string_end(text: str, start: int, quote: str) -> int:
+    """Just after the string that opened before ``start``; a one-line string ends at its line's end."""
+    i = start
+    while i < len(text):
+        if text.startswith(quote, i):
+            return i + len(quote)
+        if text[i] == "\n" and len(quote) == 1:
+            return i
+        i += 2 if text[i] == "\\" and quote[0] == '"' else 1
+    return len(text)
+
+
+def _path_too_deep(data: dict[str, Any]) -> tuple[str, ...] | None:
+    """The keys to the first value nested deeper than the limit (dotted keys nest without brackets)."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            return path
+        if isinstance(value, dict):
+            stack += [(item, (*path, str(key))) for key, item in value.items()]
+        elif isinstance(value, list):
+            stack += [(item, (*path, str(n))) for n, item in enumerate(value)]
+    return None

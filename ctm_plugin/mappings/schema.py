@@ -4,7 +4,7 @@ A mapping file (TOML) maps one host record; ``docs/integrators.md`` is the guide
 
     [mapping]
     id = "beneficiary"        # the record mapped: "beneficiary" or "movement" (records.py)
-    version = 3               # a whole number from 1 up, bumped on every change
+    version = 3               # a whole number from 1 to 999999, bumped on every change
     description = "..."       # optional
 
     [fields.gender]           # a CTM field of the record
@@ -57,7 +57,7 @@ UNKNOWN_KEY = N_("Unknown key.")
 REQUIRED_KEY = N_("This key is required.")
 NOT_A_TABLE = N_("Expected a table.")
 NOT_TEXT = N_("Expected text.")
-BAD_VERSION = N_("The version is a whole number from 1 up.")
+BAD_VERSION = N_("The version is a whole number from 1 to 999999.")
 NOT_A_PATH_LIST = N_('Expected a list of XPaths, e.g. ["m:Sex"].')
 BAD_CARDINALITY = N_('Use "required", "optional" or "many".')
 BAD_PART_CARDINALITY = N_('Use "required" or "optional".')
@@ -88,6 +88,9 @@ WRITTEN_TWICE = N_("%(xpath)s is already written by %(other)s.")
 FIELD_KEYS = ("xpath", "cardinality", "direction", "converter", "default", "parts")
 PART_KEYS = ("xpath", "cardinality", "converter", "default")
 DIRECTIONS = {"in": frozenset({IN}), "out": frozenset({OUT}), "both": frozenset({IN, OUT})}
+MAX_VERSION = 999_999
+"""A file's and an override's versions make the version records are stamped with ("3+m2"): both at
+their largest still fit the 40 characters the CTM keeps of it."""
 
 
 # -- the marshmallow schemas ------------------------------------------------------------------
@@ -106,7 +109,7 @@ def _version() -> fields.Integer:
     return fields.Integer(
         required=True,
         strict=True,
-        validate=validate.Range(min=1, error=BAD_VERSION),
+        validate=validate.Range(min=1, max=MAX_VERSION, error=BAD_VERSION),
         error_messages={**_KEY_ERRORS, "invalid": BAD_VERSION},
     )
 

@@ -6,8 +6,8 @@ import pytest
 
 from ctm_plugin.mappings import schema as s
 from ctm_plugin.mappings.converters import converters
-from ctm_plugin.mappings.engine import DEFAULT_DIR, parse_mapping
-from ctm_plugin.mappings.problems import TOML_SYNTAX, MappingError, Problem, locate
+from ctm_plugin.mappings.engine import DEFAULT_DIR, effective_mappings, parse_mapping
+from ctm_plugin.mappings.problems import MAX_DEPTH, TOML_SYNTAX, TOO_DEEP, MappingError, Problem, locate
 
 GOOD = (DEFAULT_DIR / "beneficiary.toml").read_text()
 GENDER = """[fields.gender]
@@ -66,6 +66,8 @@ def test_an_unknown_top_level_key_is_refused():
         ("version = 0", "mapping.version", s.BAD_VERSION),
         ('version = "1"', "mapping.version", s.BAD_VERSION),
         ("version = true", "mapping.version", s.BAD_VERSION),
+        ("version = " + "9" * 60, "mapping.version", s.BAD_VERSION),
+        ("version = 1000000", "mapping.version", s.BAD_VERSION),
         ('owner = "me"', "mapping.owner", s.UNKNOWN_KEY),
     ],
 )
@@ -75,6 +77,38 @@ def test_a_bad_header_is_refused(header, path, message):
     text = text.replace("[mapping]\n", f"[mapping]\n{header}\n")
     problem = only(refused(text))
     assert (problem.path, problem.message, problem.line) == (path, message, line_of(text, header))
+
+
+def test_the_largest_versions_fit_the_stamp_the_ctm_keeps():
+    overrides = "[beneficiary]\nversion = 999999\n"
+    mapping = effective_mappings(overrides)["beneficiary"]
+    assert len(mapping.version) <= 40
+    assert parse_mapping(GOOD.replace("version = 1\n", "version = 999999\n"), "b.toml").version == "999999"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "path"),
+    [
+        ("x = " + "[" * 5000 + "]" * 5000, 1, ""),
+        ('# [[[[\ndescription = "[[[["\nx = ' + "{a = " * 40 + "1" + "}" * 40, 3, ""),
+        ("[beneficiary]\nversion = 1\n" + "a." * 40 + "b = 1\n", 1, "beneficiary" + ".a" * MAX_DEPTH),
+    ],
+)
+def test_a_document_nested_too_deep_is_refused_naming_the_line(text, line, path):
+    for load in (parse_mapping, effective_mappings):
+        with pytest.raises(MappingError) as caught:
+            load(text, "missions/tha.toml")
+        problem = only(caught.value)
+        assert (problem.message, problem.line, problem.path) == (TOO_DEEP, line, path)
+        assert "nested more than 16 deep" in str(problem)
+
+
+def test_brackets_in_strings_and_comments_do_not_count_as_nesting():
+    deep = "[" * (MAX_DEPTH + 1)
+    text = GOOD.replace("[mapping]\n", f"# {deep}\n[mapping]\n").replace(
+        'description = "', f'description = "{deep} ', 1
+    )
+    assert parse_mapping(text, "b.toml").description.startswith(deep)
 
 
 def test_a_missing_header_key_is_refused():

@@ -53,7 +53,7 @@ def test_validate_reports_every_problem_of_every_file(files):
     code, lines = tools.validate([BENEFICIARY, bad, overrides, files("odd.toml", "[beneficiary\n")])
     assert code == 1
     assert lines[0].endswith("is valid.")
-    assert lines[1] == f"{bad}:7: mapping.version: The version is a whole number from 1 up."
+    assert lines[1] == f"{bad}:7: mapping.version: The version is a whole number from 1 to 999999."
     assert lines[2] == f"{overrides}: the beneficiary mapping, version 1+m2, is valid."
     assert lines[3].startswith(f"{files('odd.toml', '[beneficiary')}:1: The file is not valid TOML: ")
 

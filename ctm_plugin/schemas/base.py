@@ -10,6 +10,7 @@ is checked by the period's first and last days, and is stored as the period's fi
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import date
 from typing import Any
 
@@ -30,6 +31,13 @@ END_BEFORE_START = N_("The end cannot be before the start.")
 TOO_LONG = N_("The text is too long.")
 PRECISION_WITHOUT_DATE = N_("Give the date, or set its precision to unknown.")
 DATE_WITHOUT_PRECISION = N_("Say how precise the date is.")
+CONTROL_CHARACTERS = N_("Remove the control characters from this text.")
+
+NOT_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""What XML 1.0 cannot carry (so neither can a request to the host) and PostgreSQL cannot store (NUL):
+never part of a text someone typed. Tabs and line breaks are text."""
+NOT_IN_IDENTIFIER = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+"""Control characters of any kind, surrogates and non-characters: never part of a name, a code or a credential."""
 
 _BASIC = {"required": REQUIRED, "null": REQUIRED}
 _CHOICE = {**_BASIC, "invalid": NOT_IN_LIST, "invalid_utf8": NOT_IN_LIST}
@@ -55,8 +63,16 @@ class FormSchema(Schema):
 
     @pre_load
     def _blank_is_absent(self, data: Any, **_kwargs: Any) -> Any:
+        """Also refuses, before any field reads them, characters no text may hold, naming each field."""
         if not isinstance(data, dict):
             return data
+        unreadable = {
+            str(key): [CONTROL_CHARACTERS]
+            for key, value in data.items()
+            if any(isinstance(item, str) and NOT_IN_TEXT.search(item) for item in _strings(value))
+        }
+        if unreadable:
+            raise ValidationError(unreadable)
         return {key: value for key, value in data.items() if not (isinstance(value, str) and not value.strip())}
 
     def period(self, data: dict[str, Any], name: str) -> tuple[date, date] | None:
@@ -111,6 +127,10 @@ class FormSchema(Schema):
                 if span:
                     data[name] = span[0]
         return data
+
+
+def _strings(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def code(codelist: CodeList, *, required: bool = False) -> fields.String:
@@ -170,5 +190,13 @@ def flag() -> fields.Boolean:
 
 
 def version() -> fields.Integer:
-    """The case version the form was read at: a stale one means someone else saved meanwhile."""
-    return fields.Integer(required=True, strict=False, error_messages={**_BASIC, "invalid": NOT_A_NUMBER})
+    """The case version the form was read at: a stale one means someone else saved meanwhile.
+
+    Bounded as the column it is compared with, so that no query ever carries a number beyond it.
+    """
+    return fields.Integer(
+        required=True,
+        strict=False,
+        validate=validate.Range(min=-(2**31), max=2**31 - 1, error=NOT_A_NUMBER),  # else only stale
+        error_messages={**_BASIC, "invalid": NOT_A_NUMBER, "too_large": NOT_A_NUMBER},
+    )

@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from ctm_plugin.i18n import N_
+from ctm_plugin.schemas.base import NOT_IN_IDENTIFIER
 
-CASE_PREFIX_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,11}$"
+CASE_PREFIX_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,11}\Z"
 PROJECT_CODE_MAX = 40
 """The host's ``ProjectCodeType`` (mimosa.xsd) and the column a booking keeps it in."""
 MAX_PROJECT_CODES = 50
@@ -71,6 +72,13 @@ def project_codes(settings: Mapping[str, Any]) -> tuple[list[str], str | None]:
     return codes, default if default in codes else (codes[0] if codes else None)
 
 
+def _printable(value: str) -> None:
+    """An identifier or a credential goes into every request's WS-Security header: XML cannot carry
+    control characters, and a value no one can type is a mistake, not a password."""
+    if NOT_IN_IDENTIFIER.search(value):
+        raise ValidationError(N_("Remove the control characters from this value."))
+
+
 class MissionSettingsSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -80,7 +88,11 @@ class MissionSettingsSchema(Schema):
         required=True,
         schemes={"http", "https"},
         require_tld=False,
-        validate=_encrypted_unless_loopback,
+        validate=[
+            validate.Length(max=400, error=N_("Enter at most 400 characters.")),
+            _printable,
+            _encrypted_unless_loopback,
+        ],
         metadata={
             "label": N_("Host SOAP base URL"),
             "description": N_("The address the host's SOAP services live under, e.g. https://mimosa.example/"),
@@ -92,13 +104,14 @@ class MissionSettingsSchema(Schema):
     )
     soap_username = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=80, error=N_("Enter between 1 and 80 characters.")),
+        validate=[validate.Length(min=1, max=80, error=N_("Enter between 1 and 80 characters.")), _printable],
         metadata={"label": N_("SOAP API user")},
         error_messages={"required": N_("This field is required.")},
     )
     soap_password = fields.String(
         required=True,
-        validate=validate.Length(min=8, max=200, error=N_("Enter between 8 and 200 characters.")),
+        # The host issued it: any length it chose up to the column's, no rule of the CTM's own.
+        validate=[validate.Length(min=1, max=200, error=N_("Enter between 1 and 200 characters.")), _printable],
         metadata={"label": N_("SOAP API password"), "secret": True},
         error_messages={"required": N_("This field is required.")},
     )

@@ -37,7 +37,19 @@ def test_plain_http_is_accepted_only_on_this_machine(url):
         ("soap_base_url", "http://mimosa.example/", "Use https: only a host on this machine"),
         ("soap_base_url", "http://10.0.0.5/", "Use https: only a host on this machine"),
         ("soap_username", "", "Enter between 1 and 80 characters."),
-        ("soap_password", "short", "Enter between 8 and 200 characters."),
+        ("soap_username", "x" * 81, "Enter between 1 and 80 characters."),
+        ("soap_username", "ctm\x00tha", "Remove the control characters from this value."),
+        ("soap_username", "ctm-tha\uffff", "Remove the control characters from this value."),
+        ("soap_username", "ctm-tha\n", "Remove the control characters from this value."),
+        ("soap_password", "", "Enter between 1 and 200 characters."),
+        ("soap_password", "x" * 201, "Enter between 1 and 200 characters."),
+        ("soap_password", "pass\x7fword", "Remove the control characters from this value."),
+        ("soap_password", "pass\u0085word", "Remove the control characters from this value."),
+        ("soap_base_url", "https://mimosa.example/" + "a" * 400, "Enter at most 400 characters."),
+        ("case_number_prefix", "THA\n", "Use 1 to 12 capital letters"),
+        ("mapping_overrides", "x = " + "[" * 50 + "]" * 50, "mapping_overrides:1: Tables and lists are nested"),
+        ("mapping_overrides", "[beneficiary]\nversion = " + "9" * 60, "mapping_overrides:2: beneficiary.version:"),
+        ("mapping_overrides", "#" * 65_537, "Enter at most 65,536 characters."),
         ("case_number_prefix", "tha ct", "Use 1 to 12 capital letters"),
         ("case_number_prefix", "-THA", "Use 1 to 12 capital letters"),
     ],
@@ -48,6 +60,12 @@ def test_bad_values_are_refused_naming_the_field(field, value, message):
     assert errors[field][0].startswith(message)
 
 
+@pytest.mark.parametrize("password", ["x", "1234", "pässwörd with spaces", "p" * 200])
+def test_the_password_is_whatever_the_host_issued(password):
+    """The contract sets no rule on an API user's password: the CTM adds none but the column's length."""
+    assert MissionSettingsSchema().load({**VALID, "soap_password": password})["soap_password"] == password
+
+
 def test_required_fields_and_unknown_fields_are_named():
     errors = errors_for({"case_number_prefix": "CT", "colour": "blue"})
     assert set(errors) == {"soap_base_url", "soap_username", "soap_password", "colour"}
@@ -55,7 +73,15 @@ def test_required_fields_and_unknown_fields_are_named():
 
 def test_every_error_message_is_in_the_ctm_catalog():
     """The host shows these messages through the CTM's domain: each must exist in fr and es."""
-    errors = errors_for({"soap_base_url": "x", "soap_username": "", "soap_password": "x", "case_number_prefix": "?"})
+    errors = errors_for(
+        {
+            "soap_base_url": "https://x.example/\x00" + "a" * 400,
+            "soap_username": "",
+            "soap_password": "\x00",
+            "case_number_prefix": "?",
+            "mapping_overrides": "#" * 65_537,
+        }
+    )
     messages = {m for msgs in errors.values() for m in msgs}
     for locale in ("fr", "es"):
         untranslated = {m for m in messages if i18n.translations(locale).gettext(m) == m}

@@ -25,7 +25,7 @@ NOT_AN_AIRPORT = N_("Enter a three-letter IATA airport code, e.g. BKK.")
 def airport(*, required: bool = True) -> fields.String:
     return fields.String(
         required=required,
-        validate=validate.Regexp(r"^[A-Z]{3}$", error=NOT_AN_AIRPORT),
+        validate=validate.Regexp(r"^[A-Z]{3}\Z", error=NOT_AN_AIRPORT),
         error_messages={**_BASIC, "invalid": NOT_AN_AIRPORT},
     )
 

@@ -22,6 +22,7 @@ from . import enablement, i18n
 from .accounts import add_user, grant, known_roles, plugin_permissions
 from .context import build_context, system_context
 from .db import HOST_SCRIPT_LOCATION, HOST_VERSION_TABLE, SharedConnection, plugin_at_head, revision_state, transaction
+from .inputs import TEXT_CONTROL, is_identifier
 from .models import Mission, User, utcnow
 from .passwords import hash_password
 from .plugin_api import RequestContext, bind_context, unbind_context
@@ -61,6 +62,12 @@ class PluginCommandHost:
             db.close()
 
 
+def _shown(arg: str) -> str:
+    """The argument, printable and short, to say which one was refused."""
+    text = ascii(arg)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 class HostGroup(click.Group):
     """Adds each loaded plugin's commands as a sub-group named after the plugin."""
 
@@ -79,6 +86,14 @@ class HostGroup(click.Group):
                 group.add_command(command)
             groups[plugin] = group
         return groups
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Refuse, before any command runs, an argument holding what no text may hold (NUL and the
+        other characters XML cannot carry): PostgreSQL would refuse even to compare it."""
+        for arg in args:
+            if TEXT_CONTROL.search(arg):
+                raise click.UsageError(f"the argument {_shown(arg)} holds control characters", ctx)
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self._plugin_groups()})
@@ -154,6 +169,8 @@ MISSION_CODE = re.compile(r"[A-Z0-9]{2,8}")
 COUNTRY = re.compile(r"[A-Z]{3}")
 USERNAME = re.compile(r"[A-Za-z0-9._-]{1,80}")
 NAME_LENGTH = 120
+API_PASSWORD_LENGTH = 200
+"""What a plugin's settings can hold of it (the CTM's ``soap_password``: 200)."""
 
 
 def _check(field: str, value: str, pattern: re.Pattern[str], rule: str) -> None:
@@ -363,6 +380,8 @@ def api_users_add(rt: Runtime, username: str, mission_codes: tuple[str, ...], pa
     from .soap.wssecurity import add_api_user
 
     _check("username", username, USERNAME, "1 to 80 letters, digits, dots, underscores or hyphens")
+    if not password or not is_identifier(password, API_PASSWORD_LENGTH):
+        raise click.ClickException(f"the password must be 1 to {API_PASSWORD_LENGTH} characters, none of them control")
     with transaction(rt.factory) as s:
         if s.get(ApiUser, username) is not None:
             raise click.ClickException(f"API user {username!r} exists")

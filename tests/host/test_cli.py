@@ -187,7 +187,7 @@ def test_plugins_enable_as_a_named_user_records_them(cli, migrated) -> None:  # 
     ("bad", "field"),
     [
         ("soap_base_url=not-an-address", "soap_base_url"),
-        ("soap_password=short", "soap_password"),
+        ("soap_password=with\ta tab", "soap_password"),
         ("case_number_prefix=lower case", "case_number_prefix"),
     ],
 )

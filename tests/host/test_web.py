@@ -202,7 +202,7 @@ def test_settings_errors_are_shown_per_field_and_nothing_is_enabled(login, demo)
         {
             "soap_base_url": "not a url",
             "soap_username": "",
-            "soap_password": "short",
+            "soap_password": "a\u0085b",  # a control character; any length the host issued is fine
             "case_number_prefix": "bad prefix",
         },
     )

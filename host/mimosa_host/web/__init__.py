@@ -29,6 +29,7 @@ from .. import codes, i18n
 from ..accounts import granted_roles, user_missions
 from ..context import build_context
 from ..db import SharedConnection
+from ..inputs import is_identifier
 from ..logs import exception_summary
 from ..models import Mission, User
 from ..plugin_api import Page, bind_context, unbind_context
@@ -91,6 +92,7 @@ def create_app(rt: Runtime, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp, url_prefix="/m/<mission>/admin")
     _mount_plugins(app, rt)
 
+    app.before_request(_refuse_unreadable_path)
     app.before_request(_check_request)
     app.url_defaults(_default_mission)
     # Flask runs teardown functions in reverse order, the plugins' blueprints' first: registered
@@ -112,6 +114,17 @@ def create_app(rt: Runtime, config: dict[str, Any] | None = None) -> Flask:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+MAX_PATH_VALUE = 200
+"""Longer than any mission code, record ID or plugin name a URL may hold."""
+
+
+def _refuse_unreadable_path() -> None:
+    """A URL part that no mission, record or plugin can be named by is 404 before any query reads it."""
+    values = request.view_args or {}
+    if any(isinstance(v, str) and not is_identifier(v, MAX_PATH_VALUE) for v in values.values()):
+        abort(404)
 
 
 def _check_request() -> None:

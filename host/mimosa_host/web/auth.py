@@ -11,11 +11,13 @@ from .. import i18n
 from ..accounts import authenticate, user_missions
 from ..context import build_context
 from ..db import transaction
+from ..inputs import is_identifier
 from ..models import User
 from ..roles import VIEW_RECORDS
 from . import _now, request_db, runtime
 
 bp = Blueprint("auth", __name__)
+USERNAME_LENGTH = 80
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -60,7 +62,9 @@ def login():
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        user = authenticate(runtime().factory, username, password)
+        # A name no account can have is checked as the unknown user "": same answer, same cost.
+        known_shape = is_identifier(username, USERNAME_LENGTH)
+        user = authenticate(runtime().factory, username if known_shape else "", password)
         if user is None:
             error = i18n.N_("Wrong username or password, or too many attempts: wait a moment and try again.")
         else:

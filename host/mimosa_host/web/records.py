@@ -11,6 +11,7 @@ from flask import Blueprint, abort, g, request, url_for
 from sqlalchemy.orm import Session, selectinload
 
 from .. import i18n
+from ..inputs import CONTROL
 from ..models import Beneficiary, Document, Movement
 from ..plugin_api import RECORD_TYPES, Page, Tab
 from ..roles import VIEW_RECORDS
@@ -19,6 +20,8 @@ from . import plugin_html, request_db, runtime
 bp = Blueprint("records", __name__)
 
 PAGE_SIZE = 50
+MAX_QUERY = 120
+"""A search matches names (at most 120 characters), IDs and document numbers: a longer one finds nothing."""
 DETAILS_TAB = "details"
 RECORD_MODELS: dict[str, type[Beneficiary] | type[Movement]] = dict(
     zip(RECORD_TYPES, (Beneficiary, Movement), strict=True)
@@ -98,12 +101,25 @@ def record_id(record: Beneficiary | Movement) -> str:
     return record.beneficiary_id if isinstance(record, Beneficiary) else record.movement_id
 
 
+def search_problem(q: str) -> str | None:
+    """Why a search cannot be run as typed, if it cannot: too long, or holding control characters
+    (PostgreSQL cannot even compare a text holding NUL)."""
+    if len(q) > MAX_QUERY:
+        return i18n.N_("Search: enter at most %(max)d characters.")
+    if CONTROL.search(q):
+        return i18n.N_("Search: remove the control characters.")
+    return None
+
+
 @bp.route("/beneficiaries")
 def beneficiaries():
     q = request.args.get("q", "").strip()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = request.args.get("page", 1, type=int)
+    problem = search_problem(q)
     stmt = sa.select(Beneficiary).where(Beneficiary.mission_code == g.mission.code)
-    if q:
+    if problem:
+        stmt = stmt.where(sa.false())
+    elif q:
         like = f"%{q.lower()}%"
         stmt = stmt.where(
             sa.or_(
@@ -114,15 +130,25 @@ def beneficiaries():
             )
         )
     with request_db().session() as s:
-        total = s.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+        total = s.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+        pages = max((total - 1) // PAGE_SIZE + 1, 1)
+        page = min(max(page, 1), pages)  # past the last page: the last page
         rows = s.scalars(
             stmt.order_by(Beneficiary.family_name, Beneficiary.given_name, Beneficiary.beneficiary_id)
             .limit(PAGE_SIZE)
             .offset((page - 1) * PAGE_SIZE)
         ).all()
-    return flask.render_template(
-        "beneficiaries.html", rows=rows, q=q, page=page, total=total, pages=max((total - 1) // PAGE_SIZE + 1, 1)
+    html = flask.render_template(
+        "beneficiaries.html",
+        rows=rows,
+        q=q,
+        page=page,
+        total=total,
+        pages=pages,
+        problem=problem,
+        max_query=MAX_QUERY,
     )
+    return html, 400 if problem else 200
 
 
 @bp.route("/beneficiaries/<ref>")

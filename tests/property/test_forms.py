@@ -1,0 +1,193 @@
+"""Any value in any field of any form, host's or CT's: never a server error, and a refusal saves nothing.
+
+The CT forms are posted through the host's frame to a case of the demo (opened first, with an
+event, a consent and a booking), on the live host the CTM's missions are connected to, so that
+the forms that talk to the host (search, register, refresh, push, book) reach its SOAP services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
+from property_helpers import EXAMPLES, assert_answered, hostile_text, snapshot
+
+from ctm_plugin.domain.assistance import Consent
+from ctm_plugin.domain.case import Case
+from ctm_plugin.domain.process import TraffickingEvent
+from ctm_plugin.domain.sync import OutboxMessage
+from ctm_plugin.schemas import assistance_test, case_test, process_test, screening_test
+from ctm_plugin.schemas.assistance import ConsentSchema, ReferralSchema, ServiceSchema, WithdrawConsentSchema
+from ctm_plugin.schemas.case import CloseCaseSchema, OpenCaseSchema, PersonSchema, ReopenCaseSchema, VictimContextSchema
+from ctm_plugin.schemas.people import HostSearchSchema, PushSchema, RegisterPersonSchema
+from ctm_plugin.schemas.process import EventSchema, PerpetratorSchema
+from ctm_plugin.schemas.returns import ReturnBookingSchema
+from ctm_plugin.schemas.screening import DeterminationSchema, ScreeningSchema
+
+PERSON = "BEN-1000001"
+OPENED = "2026-02-03"
+
+
+def _departure() -> str:
+    return (date.today() + timedelta(days=30)).isoformat()
+
+
+VALID: dict[type | None, dict[str, Any]] = {
+    **assistance_test.VALID,
+    **case_test.VALID,
+    **process_test.VALID,
+    **screening_test.VALID,
+    ConsentSchema: {**assistance_test.VALID[ConsentSchema], "purpose": "Return", "given_on": OPENED},
+    WithdrawConsentSchema: {**assistance_test.VALID[WithdrawConsentSchema], "withdrawn_on": "2026-03-01"},
+    ReferralSchema: {**assistance_test.VALID[ReferralSchema], "direction": "Incoming"},
+    # Only a user who records determinations may set the status: the caseworker does not.
+    VictimContextSchema: {
+        k: v
+        for k, v in case_test.VALID[VictimContextSchema].items()
+        if k not in ("trafficking_status", "status_decided_by")
+    },
+    OpenCaseSchema: {"opened_on": OPENED},
+    PushSchema: {"version": "1"},
+    HostSearchSchema: {"family_name": "Kaew"},
+    RegisterPersonSchema: {
+        "family_name": "Doe",
+        "given_name": "Jane",
+        "gender": "Feminine",
+        "opened_on": OPENED,
+        "consent_given_on": OPENED,
+        "consent_method": "Written",
+    },
+    ReturnBookingSchema: {
+        "origin_country": "THA",
+        "origin_location": "BKK",
+        "destination_country": "KHM",
+        "destination_location": "PNH",
+        "earliest_departure": _departure(),
+        "escort": "NONE",
+        "fit_to_travel": "y",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Form:
+    endpoint: str
+    user: str
+    schema: type | None
+    """Whose fields are posted (and fuzzed); None for a form with nothing but its CSRF token."""
+
+
+# Every CT form, by page; a route added to tests/plugin/test_routes.py's EXPECTED comes here too.
+FORMS = {
+    "case": [
+        Form("ctm.open_case", "caseworker", OpenCaseSchema),
+        Form("ctm.edit_person", "caseworker", PersonSchema),
+        Form("ctm.edit_victim", "caseworker", VictimContextSchema),
+        Form("ctm.close_case", "caseworker", CloseCaseSchema),
+        Form("ctm.reopen_case", "caseworker", ReopenCaseSchema),
+        Form("ctm.push_to_host", "caseworker", PushSchema),
+        Form("ctm.refresh_from_host", "caseworker", None),
+    ],
+    "screening and process": [
+        Form("ctm.record_screening", "caseworker", ScreeningSchema),
+        Form("ctm.determine", "caseworker", DeterminationSchema),
+        Form("ctm.add_event", "caseworker", EventSchema),
+        Form("ctm.edit_event", "caseworker", EventSchema),
+        Form("ctm.add_perpetrator", "caseworker", PerpetratorSchema),
+    ],
+    "assistance and consent": [
+        Form("ctm.add_service", "caseworker", ServiceSchema),
+        Form("ctm.record_consent", "caseworker", ConsentSchema),
+        Form("ctm.withdraw_consent", "caseworker", WithdrawConsentSchema),
+        Form("ctm.refer", "caseworker", ReferralSchema),
+    ],
+    "people, returns and synchronisation": [
+        Form("ctm.search_people", "caseworker", HostSearchSchema),
+        Form("ctm.import_person", "caseworker", OpenCaseSchema),
+        Form("ctm.register_person", "caseworker", RegisterPersonSchema),
+        Form("ctm.book_return", "movement", ReturnBookingSchema),
+        Form("ctm.retry_message", "integrator", None),
+        Form("ctm.discard_message", "integrator", None),
+    ],
+}
+
+
+class Site:
+    """The live host's app with its demo users logged in, a case open with one of everything."""
+
+    def __init__(self, live, login_to: Callable[..., Any]) -> None:  # noqa: ANN001 - a LiveHost
+        self.app, self.engine = live.app, live.rt.engine
+        self.browsers = {name: login_to(self.app, name) for name in ("caseworker", "movement", "integrator", "admin")}
+        for browser in self.browsers.values():
+            browser.get("/m/THA/beneficiaries")  # the session's CSRF token, valid as long as the session
+        ids = {"record_type": "beneficiary", "record_ref": PERSON, "mission": "THA"}
+        assert self.post("ctm.open_case", "caseworker", VALID[OpenCaseSchema], ids).status_code == 303
+        for endpoint, schema in (("ctm.add_event", EventSchema), ("ctm.record_consent", ConsentSchema)):
+            data = {**VALID[schema], "version": self.version()}
+            response = self.post(endpoint, "caseworker", data, ids)
+            assert response.status_code == 303, response.get_data(as_text=True)
+        data = {**VALID[ReturnBookingSchema], "version": self.version()}
+        assert self.post("ctm.book_return", "movement", data, ids).status_code == 303
+        with self.engine.connect() as conn:
+            ids["event_id"] = conn.scalar(sa.select(sa.func.min(TraffickingEvent.id)))
+            ids["consent_id"] = conn.scalar(sa.select(sa.func.min(Consent.id)))
+            ids["message_id"] = conn.scalar(sa.select(sa.func.min(OutboxMessage.id)))
+            ids["case_id"] = conn.scalar(sa.select(sa.func.min(Case.id)))
+        self.ids = ids
+
+    def base(self, schema: type | None) -> dict[str, Any]:
+        """A valid form, at the case's current version (an accepted example moved it on)."""
+        data = dict(VALID.get(schema, {}))
+        if schema is PerpetratorSchema:
+            data["event_ids"] = [str(self.ids["event_id"])]
+        if schema is not None and "version" in schema().fields:
+            data["version"] = self.version()
+        return data
+
+    def version(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.scalar(sa.select(Case.version).where(Case.beneficiary_id == PERSON)) or 1
+
+    def url(self, endpoint: str, ids: dict[str, Any]) -> str:
+        rule = next(self.app.url_map.iter_rules(endpoint))
+        return self.app.url_map.bind("localhost").build(endpoint, {k: ids[k] for k in rule.arguments})
+
+    def post(self, endpoint: str, user: str, data: dict[str, Any], ids: dict[str, Any] | None = None):  # noqa: ANN201
+        return self.browsers[user].post(self.url(endpoint, ids or self.ids), data)
+
+
+@pytest.fixture
+def site(connected_live_host, login_to) -> Site:  # noqa: ANN001
+    return Site(connected_live_host, login_to)
+
+
+def changes_to(schema: type | None) -> st.SearchStrategy[dict[str, Any]]:
+    """One field of the form (now and then an unknown one) set to hostile text, or to a list of it:
+    the rest of the form stays valid, so that the value goes as deep as it can."""
+    names = [*(schema().fields if schema else ()), "csrf_token"]
+    value = st.one_of(hostile_text(), st.lists(hostile_text(), max_size=3))
+    unknown = st.builds(lambda name, v: {name: v}, st.text(max_size=10), hostile_text())
+    return st.one_of(st.builds(lambda name, v: {name: v}, st.sampled_from(names), value), unknown)
+
+
+@pytest.mark.parametrize("page", list(FORMS))
+def test_any_value_in_any_ct_form_is_answered_and_a_refusal_saves_nothing(site: Site, page: str) -> None:
+    forms = FORMS[page]
+
+    @EXAMPLES
+    @given(form=st.sampled_from(forms), data=st.data())
+    def post_anything(form: Form, data: st.DataObject) -> None:
+        base = site.base(form.schema)
+        changes = data.draw(changes_to(form.schema), label="changes")
+        before = snapshot(site.engine)
+        response = site.post(form.endpoint, form.user, {**base, **changes})
+        body = response.get_data(as_text=True)
+        assert_answered(response.status_code, body, before, lambda: snapshot(site.engine), (form.endpoint, changes))
+
+    post_anything()
