@@ -47,9 +47,6 @@ def test_plain_http_is_accepted_only_on_this_machine(url):
         ("soap_password", "pass\u0085word", "Remove the control characters from this value."),
         ("soap_base_url", "https://mimosa.example/" + "a" * 400, "Enter at most 400 characters."),
         ("case_number_prefix", "THA\n", "Use 1 to 12 capital letters"),
-        ("mapping_overrides", "x = " + "[" * 50 + "]" * 50, "mapping_overrides:1: Tables and lists are nested"),
-        ("mapping_overrides", "[beneficiary]\nversion = " + "9" * 60, "mapping_overrides:2: beneficiary.version:"),
-        ("mapping_overrides", "#" * 65_537, "Enter at most 65,536 characters."),
         ("case_number_prefix", "tha ct", "Use 1 to 12 capital letters"),
         ("case_number_prefix", "-THA", "Use 1 to 12 capital letters"),
     ],
@@ -79,7 +76,6 @@ def test_every_error_message_is_in_the_ctm_catalog():
             "soap_username": "",
             "soap_password": "\x00",
             "case_number_prefix": "?",
-            "mapping_overrides": "#" * 65_537,
         }
     )
     messages = {m for msgs in errors.values() for m in msgs}

@@ -71,6 +71,7 @@ VALID: dict[type | None, dict[str, Any]] = {
         "earliest_departure": _departure(),
         "escort": "NONE",
         "fit_to_travel": "y",
+        "project_code": "THA-CT-01",
     },
 }
 

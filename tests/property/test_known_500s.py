@@ -32,8 +32,6 @@ def test_bad_settings_are_refused_naming_the_field_and_the_mission_keeps_working
         ("soap_username", "ctm\x00tha", "Remove the control characters from this value."),
         ("soap_username", "ctm-tha\uffff", "Remove the control characters from this value."),
         ("soap_password", "secret\x00", "Remove the control characters from this value."),
-        ("mapping_overrides", NESTED, "mapping_overrides:1: Tables and lists are nested more than 16 deep."),
-        ("mapping_overrides", "[beneficiary]\nversion = " + "6" * 60, "The version is a whole number from 1 to"),
     ]:
         before = snapshot(engine)
         response = admin.post("/m/THA/admin/plugins/ctm", {**SETTINGS, field: value})
@@ -47,6 +45,22 @@ def test_bad_settings_are_refused_naming_the_field_and_the_mission_keeps_working
         )
     # The password is whatever the host issued: one character is enough.
     assert admin.post("/m/THA/admin/plugins/ctm", {**SETTINGS, "soap_password": "p"}).status_code == 302
+
+
+def test_bad_mapping_overrides_are_refused_naming_the_line_and_the_mission_keeps_working(app, login) -> None:  # noqa: ANN001
+    engine = app.extensions["mimosa"].engine
+    integrator = login("integrator")
+    page = "/m/THA/plugins/ctm/mappings"
+    integrator.get(page)
+    for document, message in [
+        (NESTED, "mapping_overrides:1: Tables and lists are nested more than 16 deep."),
+        ("[beneficiary]\nversion = " + "6" * 60, "The version is a whole number from 1 to"),
+    ]:
+        before = snapshot(engine)
+        response = integrator.post(page, {"document": document})
+        assert response.status_code == 422, document[:40]
+        assert message in response.get_data(as_text=True), document[:40]
+        assert snapshot(engine) == before
 
 
 def test_the_beneficiary_list_takes_any_page_and_says_what_is_wrong_with_a_search(login) -> None:  # noqa: ANN001

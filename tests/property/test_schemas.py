@@ -45,6 +45,7 @@ VALID: dict[type, dict[str, Any]] = {
         "destination_country": "KHM",
         "destination_location": "PNH",
         "earliest_departure": "2026-07-01",
+        "project_code": "THA-CT-01",
     },
 }
 TODAY = date(2026, 6, 15)
