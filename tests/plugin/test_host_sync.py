@@ -442,9 +442,7 @@ def test_a_movement_change_naming_one_booking_by_id_and_another_by_reference_is_
 
 
 def test_an_update_is_stamped_with_the_mapping_that_mapped_it_when_it_was_sent(w: World, imported: int):
-    from mimosa_host import enablement
-    from mimosa_host.context import system_context
-    from mimosa_host.models import Mission, PluginEnablement
+    from ctm_plugin.services import host
 
     w.consent(imported, "HostSharing")
     push(w, imported)
@@ -454,12 +452,7 @@ def test_an_update_is_stamped_with_the_mapping_that_mapped_it_when_it_was_sent(w
         "[beneficiary]\nversion = 2\n\n[beneficiary.fields.citizenships]\n"
         'xpath = ["m:Nationality"]\ncardinality = "many"\nconverter = "country_alpha3"\n'
     )
-    with w.rt.factory() as s, s.begin():  # the mapping changes while the update waits in the outbox
-        settings = (
-            s.scalars(sa.select(PluginEnablement).filter_by(mission_code="THA", plugin_name="ctm")).one().settings
-        )
-        ctx = system_context(s, w.rt.host, w.rt.factory, s.get(Mission, "THA"))
-        enablement.enable(s, w.rt.host, "THA", "ctm", {**settings, "mapping_overrides": override}, ctx)
+    host.save_overrides(w.ctx("integrator"), override)  # the mapping changes while the update waits in the outbox
     assert w.relay().done == 1
     assert w.one(OutboxMessage, case_id=imported).mapping_version == "1+m2"
     assert w.one(HostLink, case_id=imported).mapping_version == "1+m2"
