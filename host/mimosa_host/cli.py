@@ -82,7 +82,9 @@ class HostGroup(click.Group):
 
 
 def _plugin_obj(ctx: click.Context, plugin: str) -> None:
-    ctx.obj = PluginCommandHost(ctx.find_object(Runtime), plugin)
+    rt = ctx.find_object(Runtime)
+    assert rt is not None  # the root group's callback has set it
+    ctx.obj = PluginCommandHost(rt, plugin)
 
 
 @click.group(cls=HostGroup)

@@ -53,6 +53,7 @@ class JobRunner:
     def _run(self, plugin: str, job: Job, code: str) -> None:
         with self.rt.factory() as s:
             mission = s.scalar(sa.select(Mission).where(Mission.code == code))
+            assert mission is not None  # the code is that of a mission the plugin is enabled in
             # The job acts for the mission with its own plugin's permissions, and no other's.
             ctx, _enabled = build_context(s, self.rt.host, self.rt.factory, mission, None, "en", plugin=plugin)
         token = bind_context(ctx)

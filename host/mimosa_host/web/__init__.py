@@ -317,8 +317,8 @@ def _gate_handlers(app: Flask) -> None:
             plugin = app_plugin_of(key, app) if key is not None else None
             if plugin is not None:
                 registry[key] = [gate(app, plugin, func) for func in funcs]
-    for key, by_code in app.error_handler_spec.items():
-        plugin = app_plugin_of(key, app) if key is not None else None
+    for owner, by_code in app.error_handler_spec.items():
+        plugin = app_plugin_of(owner, app) if owner is not None else None
         if plugin is not None:
             for by_class in by_code.values():
                 for cls, handler in by_class.items():

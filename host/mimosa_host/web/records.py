@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import flask
 import sqlalchemy as sa
 from flask import Blueprint, abort, g, request, url_for
@@ -36,7 +38,7 @@ def _find(
     model = RECORD_MODELS.get(record_type or "")
     if model is None or not ref:
         return None
-    record = session.get(model, ref)
+    record = cast("Beneficiary | Movement | None", session.get(model, ref))  # mypy joins the two models to Base
     return record if record is not None and record.mission_code == mission_code else None
 
 
@@ -104,7 +106,7 @@ def beneficiaries():
             )
         )
     with runtime().factory() as s:
-        total = s.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+        total = s.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
         rows = s.scalars(
             stmt.order_by(Beneficiary.family_name, Beneficiary.given_name, Beneficiary.beneficiary_id)
             .limit(PAGE_SIZE)
