@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -55,7 +56,7 @@ def _mission(mission: str) -> Iterator[RequestContext]:
     host = click.get_current_context().find_object(object)
     if not hasattr(host, "context"):
         raise click.ClickException("this command needs the host's database: run it as `mimosa-host ctm ...`")
-    command_host: CommandHost = host
+    command_host = cast(CommandHost, host)
     try:
         with command_host.context(mission) as ctx:
             yield ctx

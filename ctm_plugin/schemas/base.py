@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
+from marshmallow.types import ErrorMessages
 
 from ctm_plugin.codelists import CodeList
 from ctm_plugin.i18n import N_
@@ -31,8 +32,8 @@ TOO_LONG = N_("The text is too long.")
 PRECISION_WITHOUT_DATE = N_("Give the date, or set its precision to unknown.")
 DATE_WITHOUT_PRECISION = N_("Say how precise the date is.")
 
-_BASIC = {"required": REQUIRED, "null": REQUIRED}
-_CHOICE = {**_BASIC, "invalid": NOT_IN_LIST, "invalid_utf8": NOT_IN_LIST}
+_BASIC: ErrorMessages = {"required": REQUIRED, "null": REQUIRED}
+_CHOICE: ErrorMessages = {**_BASIC, "invalid": NOT_IN_LIST, "invalid_utf8": NOT_IN_LIST}
 """A code, or an item of a multi-select: anything but one of the list's strings reads "choose from the list"."""
 
 
@@ -89,7 +90,7 @@ class FormSchema(Schema):
             if span is None:
                 if precision not in (None, "Unknown"):
                     errors.setdefault(name, []).append(PRECISION_WITHOUT_DATE)
-            elif precision == "Unknown":
+            elif precision_field and precision == "Unknown":
                 errors.setdefault(precision_field, []).append(DATE_WITHOUT_PRECISION)
             elif f.metadata.get("future"):
                 if span[1] < self.today:

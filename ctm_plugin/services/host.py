@@ -25,6 +25,8 @@ def _activation(session: Session) -> MissionActivation:
 def host_client(session: Session) -> HostClient:
     """A client for the session's mission, with that mission's API user."""
     activation = _activation(session)
+    # The three are saved together, and _activation checked the URL.
+    assert activation.soap_base_url and activation.soap_username is not None and activation.soap_password is not None
     return HostClient(Connection(activation.soap_base_url, activation.soap_username, activation.soap_password))
 
 

@@ -106,6 +106,7 @@ def relay(
     on a message still waiting its turn here.
     """
     rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
+    tried: list[int]
     report, tried = RelayReport(), []
     while len(tried) < limit and (claimed := _claim(ctx, now(), 1, skip=tried)):
         message_id, in_doubt = claimed[0]
@@ -163,7 +164,7 @@ def _deliver(
     report: RelayReport,
 ) -> None:
     with mission_session(ctx) as session:
-        message = session.get(OutboxMessage, message_id)
+        message = session.get_one(OutboxMessage, message_id)
         operation = OPERATIONS[message.operation]
         client, in_force = client or host_client(session), mappings(session)
         session.expunge(message)  # nothing is held open while the host is called
@@ -197,7 +198,7 @@ def _record(
     report: RelayReport,
 ) -> None:
     with unit_of_work(ctx) as session:
-        message = session.get(OutboxMessage, message_id)
+        message = session.get_one(OutboxMessage, message_id)
         message.attempts += 1
         message.lease_until = None
         message.error_code, message.error = code, error

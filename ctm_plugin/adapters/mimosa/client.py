@@ -35,6 +35,19 @@ def _q(name: str) -> str:
     return f"{{{HOST_NS}}}{name}"
 
 
+def _child(element: etree._Element, name: str) -> etree._Element:
+    """A child the schema requires: every answer was validated against it, so it is there."""
+    found = element.find(_q(name))
+    if found is None:
+        raise HostProtocolError(f"no {name} in the answer")
+    return found
+
+
+def _text(element: etree._Element, name: str) -> str:
+    """The text of a child the schema requires (see :func:`_child`)."""
+    return _child(element, name).text or ""
+
+
 @dataclass(frozen=True)
 class BeneficiaryPage:
     total: int
@@ -79,7 +92,7 @@ class HostClient:
     # -- BeneficiaryService
 
     def get_beneficiary(self, beneficiary_id: str) -> etree._Element:
-        return self._call("BeneficiaryService", "GetBeneficiary", BeneficiaryId=beneficiary_id).find(_q("Beneficiary"))
+        return _child(self._call("BeneficiaryService", "GetBeneficiary", BeneficiaryId=beneficiary_id), "Beneficiary")
 
     def find_beneficiaries(
         self,
@@ -110,8 +123,8 @@ class HostClient:
             PageSize=page_size,
         )
         return BeneficiaryPage(
-            int(response.findtext(_q("TotalCount"))),
-            int(response.findtext(_q("Page"))),
+            int(_text(response, "TotalCount")),
+            int(_text(response, "Page")),
             response.findall(_q("Beneficiary")),
         )
 
@@ -124,7 +137,7 @@ class HostClient:
             Beneficiary=xsd.SkipValue,
             ClientReference=client_reference,
         )
-        return SavedBeneficiary(response.findtext(_q("BeneficiaryId")), int(response.findtext(_q("RecordVersion"))))
+        return SavedBeneficiary(_text(response, "BeneficiaryId"), int(_text(response, "RecordVersion")))
 
     # -- MovementService
 
@@ -136,10 +149,10 @@ class HostClient:
             MovementRequest=xsd.SkipValue,
             ClientReference=client_reference,
         )
-        return BookedMovement(response.findtext(_q("MovementId")), response.findtext(_q("Status")))
+        return BookedMovement(_text(response, "MovementId"), _text(response, "Status"))
 
     def get_movement(self, movement_id: str) -> etree._Element:
-        return self._call("MovementService", "GetMovement", MovementId=movement_id).find(_q("Movement"))
+        return _child(self._call("MovementService", "GetMovement", MovementId=movement_id), "Movement")
 
     def find_movement_by_reference(self, client_reference: str) -> etree._Element | None:
         """The movement booked with ``client_reference``, or ``None`` if the host has none."""
@@ -154,12 +167,12 @@ class HostClient:
     def cancel_movement(self, movement_id: str, reason: str) -> str:
         """The movement's status after the cancellation."""
         response = self._call("MovementService", "CancelMovement", MovementId=movement_id, Reason=reason)
-        return response.findtext(_q("Status"))
+        return _text(response, "Status")
 
     def get_movement_changes(self, since_token: str | None = None, max_changes: int = 1000) -> ChangeBatch:
         response = self._call("MovementService", "GetMovementChanges", SinceToken=since_token, MaxChanges=max_changes)
         changes = [_change(element) for element in response.iterfind(_q("MovementChange"))]
-        return ChangeBatch(response.findtext(_q("NextToken")), changes)
+        return ChangeBatch(_text(response, "NextToken"), changes)
 
     def _call(
         self, service: str, operation: str, payload: etree._Element | None = None, **params: object
@@ -175,23 +188,23 @@ def _record(element: etree._Element, name: str) -> etree._Element:
 
 def _change(element: etree._Element) -> MovementChange:
     return MovementChange(
-        movement_id=element.findtext(_q("MovementId")),
+        movement_id=_text(element, "MovementId"),
         client_reference=element.findtext(_q("ClientReference")),
-        status=element.findtext(_q("Status")),
-        changed_at=_utc(element.findtext(_q("ChangedAt"))),
+        status=_text(element, "Status"),
+        changed_at=_utc(_text(element, "ChangedAt")),
         legs=[_leg(leg) for leg in element.iterfind(f"{_q('Legs')}/{_q('Leg')}")],
     )
 
 
 def _leg(element: etree._Element) -> dict:
     return {
-        "sequence": int(element.findtext(_q("Sequence"))),
+        "sequence": int(_text(element, "Sequence")),
         "carrier": element.findtext(_q("Carrier")),
         "flight_number": element.findtext(_q("FlightNumber")),
         "from": element.findtext(_q("From")),
         "to": element.findtext(_q("To")),
-        "departure": _utc(element.findtext(_q("Departure"))).isoformat(),
-        "arrival": _utc(element.findtext(_q("Arrival"))).isoformat(),
+        "departure": _utc(_text(element, "Departure")).isoformat(),
+        "arrival": _utc(_text(element, "Arrival")).isoformat(),
     }
 
 
