@@ -29,6 +29,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check ctm_plugin host tests benchmarks
 	$(BIN)/ruff format --check ctm_plugin host tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q tests/test_catalogs.py
 
 bench: $(STAMP)

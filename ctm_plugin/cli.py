@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import click
 
@@ -23,7 +24,7 @@ class FilePath(click.Path):
     def __init__(self) -> None:
         super().__init__(exists=True, dir_okay=False, path_type=Path)
 
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if "\x00" in str(value):
             self.fail(f"{str(value)!r} is not a file name: it holds a NUL character", param, ctx)
         return super().convert(value, param, ctx)
@@ -73,7 +74,7 @@ def _mission(mission: str) -> Iterator[RequestContext]:
     host = click.get_current_context().find_object(object)
     if not hasattr(host, "context"):
         raise click.ClickException("this command needs the host's database: run it as `mimosa-host ctm ...`")
-    command_host: CommandHost = host
+    command_host = cast(CommandHost, host)
     with ExitStack() as stack:
         try:
             ctx = stack.enter_context(command_host.context(mission))

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import pycountry
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
@@ -167,11 +167,14 @@ def _alpha3(value: Any, _params: Params) -> str:
 def _alpha2_in(text: str, _params: Params) -> str:
     country = pycountry.countries.get(alpha_2=text) if len(text) == 2 and text.isupper() else None
     _check(country is not None and country.alpha_3 in geo.COUNTRY, UNKNOWN_COUNTRY, text)
+    assert country is not None  # _check refused it otherwise
     return country.alpha_3
 
 
 def _alpha2_out(value: Any, params: Params) -> str:
-    return pycountry.countries.get(alpha_3=_alpha3(value, params)).alpha_2
+    country = pycountry.countries.get(alpha_3=_alpha3(value, params))
+    assert country is not None  # geo.COUNTRY is made of pycountry's countries
+    return country.alpha_2
 
 
 class LanguageParams(ParamsSchema):
@@ -188,6 +191,7 @@ def _language_in(text: str, _params: Params) -> str:
         return text
     language = pycountry.languages.get(bibliographic=text) if text.islower() else None
     _check(language is not None and language.alpha_3 in geo.LANGUAGE, UNKNOWN_LANGUAGE, text)
+    assert language is not None  # _check refused it otherwise
     return language.alpha_3
 
 
@@ -234,6 +238,7 @@ def _codes_out(value: Any, params: Params) -> str:
         return params["codes_out"][value]
     found = next((host for host, ctm in params["codes"].items() if ctm == value), None)
     _check(found is not None, NO_HOST_CODE, value)
+    assert found is not None  # _check refused it otherwise
     return found
 
 
@@ -266,7 +271,7 @@ def converters() -> dict[str, Converter]:
     """The built-in converters and those of the CTM's plugins, by name."""
     found = dict(BUILT_IN)
     for impl in plugin_manager().hook.ctm_mapping_converters.get_hookimpls():
-        for converter in impl.function():
+        for converter in cast("Iterable[Converter]", impl.function()):  # the hook's specification
             if converter.name in found:
                 raise RegistryError(TAKEN, plugin=impl.plugin_name, name=converter.name)
             found[converter.name] = converter

@@ -24,7 +24,7 @@ from ctm_plugin.codelists import CodeList
 from ctm_plugin.i18n import N_, _
 
 from .converters import ConversionError
-from .problems import MappingError, Source
+from .problems import MappingError, Problem, Source
 from .records import NS, RECORDS, Layout, RecordType
 from .schema import NOT_A_CTM_CODE, FieldMapping, check_file, check_overrides, check_record, check_tables
 
@@ -133,7 +133,7 @@ def effective_mappings(overrides_text: str | None, source_name: str = OVERRIDES)
 def _effective(overrides_text: str, source_name: str) -> dict[str, Mapping]:
     source = Source(source_name, overrides_text)
     found = default_mappings()
-    problems = []
+    problems: list[Problem] = []
     for mapping_id, section in check_overrides(source).items():
         try:
             found[mapping_id] = _override(found[mapping_id], section, source)
@@ -162,6 +162,7 @@ def _override(mapping: Mapping, section: dict[str, Any], source: Source) -> Mapp
 
 def map_in(mapping: Mapping, element: etree._Element) -> MappedRecord:
     """The CTM's values for the mapping's in-fields, read from the host's record ``element``."""
+    errors: list[FieldError]
     values, errors = {}, []
     for field in mapping.fields.values():
         if field.goes_in:
@@ -260,6 +261,7 @@ def _write(
         elif not isinstance(item, abc.Mapping):
             errors.append(FieldError(f"{label}[{n}]", xpath, NOT_AN_ITEM, {}))
         else:
+            assert field.target is not None  # an out-field's xpath is plain: checked when the mapping loads
             element = _descend(node, base, field.target.steps, layout, fresh=True)
             inner = (*base, *field.target.steps)
             for part in field.parts:
@@ -284,6 +286,7 @@ def _put(
         return
     if text is None:
         return
+    assert field.target is not None  # an out-field's xpath is plain: checked when the mapping loads
     element = _descend(node, base, field.target.steps, layout, fresh=fresh)
     if field.target.attribute:
         element.set(field.target.attribute, text)

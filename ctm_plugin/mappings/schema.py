@@ -194,6 +194,7 @@ def check_file(source: Source) -> tuple[dict[str, Any], dict[str, Any]]:
         problems.append(source.problem(("mapping", "id"), UNKNOWN_RECORD, id=header["id"], ids=", ".join(RECORDS)))
     if problems:
         raise MappingError(problems)
+    assert top is not None and header is not None  # either failing to load is a problem
     return header, top["fields_"]
 
 
@@ -326,7 +327,7 @@ def _field(
         converter=converter,
         params=params,
         default=default,
-        parts=tuple(replace(part, direction=direction) for part in parts),
+        parts=tuple(replace(part, direction=direction) for part in parts if part is not None),
         origin=source,
         compiled=compiled,
         owners=tuple(compile_xpath(owner(path)) for path in xpaths) if default is not None else (),
@@ -402,7 +403,7 @@ def _fits_slot(
 def _fits_layout(
     checked: FieldMapping, layout: Layout, source: Source, at: tuple[str, ...], problems: list[Problem]
 ) -> None:
-    targets = [(checked, ())]
+    targets: list[tuple[FieldMapping, tuple[str, ...]]] = [(checked, ())]
     if checked.parts and checked.target:
         targets += [(part, checked.target.steps) for part in checked.parts]
     for mapped, base in targets:
@@ -438,7 +439,7 @@ def check_record(record: RecordType, mapped: Mapping[str, FieldMapping], source:
     for checked in mapped.values():
         if not checked.goes_out or checked.target is None:
             continue
-        targets = [(checked.target, ())]
+        targets: list[tuple[Target, tuple[str, ...]]] = [(checked.target, ())]
         targets += [(part.target, checked.target.steps) for part in checked.parts if part.target]
         for target, base in targets:
             key = (target.element_path(base), target.attribute)

@@ -58,6 +58,7 @@ def test(path: str | Path, sample: bytes) -> Result:
         return 1, list(map(str, error.problems))
     except HostileXML as error:
         return 1, [_(REFUSED, reason=error.message)]
+    lines: list[str]
     code, lines = 0, []
     for mapping in mappings:
         names = (mapping.record.element_in, mapping.record.element_out)
@@ -80,7 +81,7 @@ def diff(a_path: str | Path, b_path: str | Path) -> Result:
         a = {mapping.id: mapping for mapping in _load(a_path)}
         b = {mapping.id: mapping for mapping in _load(b_path)}
     except (OSError, UnicodeDecodeError) as error:
-        return 2, [_(UNREADABLE, file=str(error.filename or ""), error=error.__class__.__name__)]
+        return 2, [_(UNREADABLE, file=str(getattr(error, "filename", None) or ""), error=error.__class__.__name__)]
     except MappingError as error:
         return 2, list(map(str, error.problems))
     if len(a) == len(b) == 1:  # two files of one mapping each: compare them whatever their ids

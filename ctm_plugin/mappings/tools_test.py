@@ -174,3 +174,11 @@ def test_diff_of_a_bad_file_exits_2(files):
     code, lines = tools.diff(BENEFICIARY, files("bad.toml", "[mapping]\nid = 1\n"))
     assert code == 2
     assert any(line.endswith(":2: mapping.id: Expected text.") for line in lines)
+
+
+def test_diff_of_a_file_that_is_not_utf8_exits_2(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"\xff\xfe[mapping]\n")
+    code, lines = tools.diff(BENEFICIARY, bad)
+    assert code == 2
+    assert lines[0].endswith("cannot be read (UnicodeDecodeError).")

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
+from marshmallow.types import ErrorMessages
 
 from ctm_plugin.codelists import CodeList
 from ctm_plugin.i18n import N_
@@ -39,8 +40,8 @@ never part of a text someone typed. Tabs and line breaks are text."""
 NOT_IN_IDENTIFIER = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
 """Control characters of any kind, surrogates and non-characters: never part of a name, a code or a credential."""
 
-_BASIC = {"required": REQUIRED, "null": REQUIRED}
-_CHOICE = {**_BASIC, "invalid": NOT_IN_LIST, "invalid_utf8": NOT_IN_LIST}
+_BASIC: ErrorMessages = {"required": REQUIRED, "null": REQUIRED}
+_CHOICE: ErrorMessages = {**_BASIC, "invalid": NOT_IN_LIST, "invalid_utf8": NOT_IN_LIST}
 """A code, or an item of a multi-select: anything but one of the list's strings reads "choose from the list"."""
 
 
@@ -105,7 +106,7 @@ class FormSchema(Schema):
             if span is None:
                 if precision not in (None, "Unknown"):
                     errors.setdefault(name, []).append(PRECISION_WITHOUT_DATE)
-            elif precision == "Unknown":
+            elif precision_field and precision == "Unknown":
                 errors.setdefault(precision_field, []).append(DATE_WITHOUT_PRECISION)
             elif f.metadata.get("future"):
                 if span[1] < self.today:

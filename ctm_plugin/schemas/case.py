@@ -26,7 +26,7 @@ class PersonSchema(FormSchema):
     languages = codes(geo.LANGUAGE)
     citizenships = codes(geo.COUNTRY)
     number_of_children = number(0, 30, N_("Enter a number from 0 to 30."))
-    birth_date = day(after_birth=False, precision="birth_date_precision")
+    birth_date = day(after_birth=False, precision="birth_date_precision")  # type: ignore[assignment]  # a marshmallow field, not FormSchema.birth_date
     birth_date_precision = code(process.DATE_PRECISION)
 
 

@@ -17,7 +17,7 @@ SEARCH_FIELDS = ("family_name", "given_name", "birth_date", "document_number")
 class HostSearchSchema(FormSchema):
     family_name = text(120)
     given_name = text(120)
-    birth_date = day(after_birth=False)
+    birth_date = day(after_birth=False)  # type: ignore[assignment]  # a marshmallow field, not FormSchema.birth_date
     document_number = text(40)
 
     @validates_schema
@@ -33,7 +33,7 @@ class RegisterPersonSchema(FormSchema):
     given_name = text(120, required=True)
     middle_name = text(120)
     gender = code(htcds.GENDER, required=True)
-    birth_date = day(after_birth=False, precision="birth_date_precision")
+    birth_date = day(after_birth=False, precision="birth_date_precision")  # type: ignore[assignment]  # a marshmallow field, not FormSchema.birth_date
     birth_date_precision = code(process.DATE_PRECISION)
     nationality = code(geo.COUNTRY)
     languages = codes(geo.LANGUAGE)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import ValidationError, fields, validates_schema
+from marshmallow.types import ErrorMessages
 
 from ctm_plugin.codelists import geo, htcds, process
 from ctm_plugin.i18n import N_
 
 from .base import FormSchema, code, codes, day, decimal, text, version
 
-_EVENTS_OF_THIS_CASE = dict.fromkeys(("invalid", "null", "too_large"), N_("Choose events of this case."))
+_EVENTS_OF_THIS_CASE: ErrorMessages = dict.fromkeys(("invalid", "null", "too_large"), N_("Choose events of this case."))
 
 
 class EventSchema(FormSchema):

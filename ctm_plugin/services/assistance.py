@@ -31,7 +31,7 @@ def add_service(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
 
 def consent_in_force(session: sa.orm.Session, case_id: int, purpose: str, on: date | None = None) -> Consent | None:
     """The consent for ``purpose`` in force now, or on the day ``on`` (given by then, not yet withdrawn)."""
-    in_force = Consent.withdrawn_on.is_(None)
+    in_force: sa.ColumnElement[bool] = Consent.withdrawn_on.is_(None)
     if on is not None:
         in_force = sa.and_(Consent.given_on <= on, sa.or_(in_force, Consent.withdrawn_on > on))
     return session.scalar(

@@ -241,14 +241,14 @@ def check_settings(mission_code: str, settings: MappingType[str, Any], mapping: 
         return [*findings, SettingsFinding(NO_RECORDS, ok=True)]
     problems: dict[tuple[Any, ...], FieldError] = {}
     for item in page.items:
-        for error in map_in(mapping, item).errors:
-            problems.setdefault((error.field, error.message, tuple(sorted(error.params.items()))), error)
-    for error in list(problems.values())[:MAX_MAPPING_FINDINGS]:
-        problem = _(error.message, **error.params)
+        for unread in map_in(mapping, item).errors:
+            problems.setdefault((unread.field, unread.message, tuple(sorted(unread.params.items()))), unread)
+    for unread in list(problems.values())[:MAX_MAPPING_FINDINGS]:
+        why = _(unread.message, **unread.params)
         findings.append(
             SettingsFinding(
                 CANNOT_READ,
-                {"field": error.field, "xpath": error.xpath, "problem": problem},
+                {"field": unread.field, "xpath": unread.xpath, "problem": why},
                 setting=None,
             )
         )

@@ -99,6 +99,7 @@ def relay(
     on a message still waiting its turn here.
     """
     rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
+    tried: list[int]
     report, tried = RelayReport(), []
     while len(tried) < limit and (claimed := _claim(ctx, now(), 1, skip=tried)):
         message_id, in_doubt = claimed[0]
@@ -151,7 +152,7 @@ def _deliver(
     report: RelayReport,
 ) -> None:
     with mission_session(ctx) as session:
-        message = session.get(OutboxMessage, message_id)
+        message = session.get_one(OutboxMessage, message_id)
         operation = OPERATIONS[message.operation]
         client, in_force = client or host_client(session), mappings(session)
         session.expunge(message)  # nothing is held open while the host is called
@@ -200,7 +201,7 @@ def _record(
 ) -> None:
     status = outcome.status
     with unit_of_work(ctx) as session:
-        message = session.get(OutboxMessage, message_id)
+        message = session.get_one(OutboxMessage, message_id)
         message.attempts += 1
         message.lease_until = None
         message.error_code, message.error = outcome.code, outcome.error
@@ -297,7 +298,7 @@ def discard(ctx: RequestContext, message_id: int, client: HostClient | None = No
         if ask:
             client = client or host_client(session)
             session.expunge(message)
-    found = lookup(client, message) if ask else None
+    found = lookup(client, message) if lookup is not None and client is not None and ask else None
     action = "outbox.adopt" if found is not None else "outbox.discard"
     with _manageable(ctx, message_id, action, DISCARDABLE) as message:
         if found is not None:

@@ -101,6 +101,7 @@ def open_from_host(ctx: RequestContext, beneficiary_id: str, data: dict[str, Any
     mapped = _mapped(record)
     with unit_of_work(ctx) as session:
         case = new_case(session, ctx, beneficiary_id, data)
+        assert case.person is not None  # new_case gives every case one
         _apply_person(case.person, mapped)
         session.add(_link(ctx, case, mapping, beneficiary_id, record))
         audit.record(session, ctx, "host.import", case.id, ["person", "identity"])
@@ -179,6 +180,7 @@ def register(ctx: RequestContext, data: dict[str, Any]) -> int:
         case = new_case(session, ctx, f"PENDING-{reference[4:16]}", {"opened_on": values["opened_on"]})
         person = {name: values.get(name) for name in PERSON_FIELDS if name != "citizenships"}
         person["citizenships"] = [values["nationality"]] if values.get("nationality") else []
+        assert case.person is not None  # new_case gives every case one
         _apply_person(case.person, person)
         session.add(
             Consent(
@@ -245,6 +247,7 @@ def push(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
         if data.get("keep") == "ours" and link.conflict:
             link.host_version = link.conflict["host_version"]  # the user saw the host's version and keeps theirs
         mapping = mappings(session)["beneficiary"]
+        assert case.person is not None  # new_case gives every case one
         ours = _shared(case.person)
         update = {"beneficiary_id": link.beneficiary_id, "record_version": link.host_version, "fields": ours}
         session.add(
@@ -336,6 +339,7 @@ def _refresh_case(
     mapping: Mapping,
     link: HostLink | None,
 ) -> list[dict[str, Any]]:
+    assert case.person is not None  # new_case gives every case one
     changes = _apply_person(case.person, _mapped(record))
     if link is None:
         link = _link(ctx, case, mapping, case.beneficiary_id, record)
@@ -385,7 +389,8 @@ def apply_person(session: Session, message: OutboxMessage) -> None:
     if link is None:
         return
     if message.status == OUT_DONE:
-        case = session.get(Case, message.case_id)
+        case = session.get_one(Case, message.case_id)
+        assert message.result is not None  # a message is done with the host's answer
         case.beneficiary_id = link.beneficiary_id = message.result["beneficiary_id"]
         link.host_version, link.sync_status, link.synced_at = message.result["record_version"], SYNC_SYNCED, utcnow()
         link.mapping_id, link.mapping_version = message.mapping_id, message.mapping_version

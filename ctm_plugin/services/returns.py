@@ -156,6 +156,7 @@ def apply_booking(session: Session, message: OutboxMessage) -> None:
     booking = session.scalar(sa.select(ReturnBooking).where(ReturnBooking.outbox_id == message.id))
     if booking is None or message.status != OUT_DONE or booking.movement_id is not None:
         return  # a failure shows through the outbox row; the feed may have been first with the id
+    assert message.result is not None  # a message is done with the host's answer
     booking.movement_id = message.result["movement_id"]
     booking.status = booking.status or message.result["status"]
     booking.status_changed_at = booking.status_changed_at or utcnow()

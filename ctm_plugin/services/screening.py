@@ -71,6 +71,7 @@ def determine(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
             )
         )
         # The HTCDS trafficking status follows the decision, so the two never disagree.
+        assert case.victim is not None  # new_case gives every case one
         case.victim.trafficking_status = TRAFFICKING_STATUS[values["decision"]]
         case.victim.status_decided_by = case.victim.status_decided_by or DECIDED_BY_THIS_ORGANISATION
         audit.record(session, ctx, "screening.determine", case.id, ["determination"])

@@ -63,7 +63,7 @@ def _claim(factory: sessionmaker[Session], user: User, now: datetime) -> bool:
             .where(User.id == user.id, User.failed_logins == user.failed_logins)
             .values(failed_logins=User.failed_logins + 1, last_failed_login=now)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ).rowcount  # type: ignore[attr-defined]  # Session.execute is typed Result; an UPDATE's is a CursorResult
     return claimed == 1
 
 

@@ -138,7 +138,9 @@ def _database_problem(rt: Runtime, exc: sa.exc.DBAPIError) -> str:
 
 
 def _plugin_obj(ctx: click.Context, plugin: str) -> None:
-    ctx.obj = PluginCommandHost(ctx.find_object(Runtime), plugin)
+    rt = ctx.find_object(Runtime)
+    assert rt is not None  # the root group's callback has set it
+    ctx.obj = PluginCommandHost(rt, plugin)
 
 
 @click.group(cls=HostGroup)

@@ -152,7 +152,7 @@ class _SharedSession(Session):
         self._shared = shared
         sa.event.listen(self, "after_transaction_end", _release_when_done)
 
-    def get_bind(self, *_args: Any, **_kwargs: Any) -> sa.Connection:  # type: ignore[override]
+    def get_bind(self, *_args: Any, **_kwargs: Any) -> sa.Connection:
         return self._shared.connection()
 
 

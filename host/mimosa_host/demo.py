@@ -164,6 +164,7 @@ def _seed_records(s, rng: random.Random, code: str) -> None:  # noqa: ANN001 - a
         people.append(b)
     s.flush()
     for i, b in enumerate(people[:5], start=1):
+        assert b.nationality is not None  # every demo beneficiary has one
         depart = datetime(2026, 12, 1, 8, tzinfo=UTC) + timedelta(days=7 * i)
         m = Movement(
             movement_id=f"MOV-{prefix}{i:06d}",
@@ -201,7 +202,7 @@ def _enable_ctm(rt: Runtime) -> None:
     for code in CTM_MISSIONS:
         with transaction(rt.factory) as s:
             # Enabled again each time: the settings follow this run's port (or MIMOSA_DEMO_SOAP_URL).
-            ctx = system_context(s, rt.host, rt.factory, s.get(Mission, code), "demo-seed", "Demo seed")
+            ctx = system_context(s, rt.host, rt.factory, s.get_one(Mission, code), "demo-seed", "Demo seed")
             enablement.enable(s, rt.host, code, "ctm", _ctm_settings(code), ctx)
 
 

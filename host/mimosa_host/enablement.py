@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import marshmallow
 import sqlalchemy as sa
@@ -95,6 +95,7 @@ def _check_plugin(host: PluginHost, engine: sa.Engine, plugin_name: str, is_hq_a
             N_("The plugin %(name)s cannot run on this host. %(reason)s"),
             {"name": plugin_name, "reason": " ".join(gettext(p.message, **p.params) for p in installed.problems)},
         )
+    assert installed.info is not None  # a compatible plugin has answered mimosa_plugin_info
     if installed.info.restricted and not is_hq_admin:
         raise EnablementRefused(N_("Only an HQ administrator may enable the plugin %(name)s."), {"name": plugin_name})
     database = host.call_one(plugin_name, "mimosa_database")
@@ -139,7 +140,7 @@ def enable(
     Raises :class:`EnablementRefused`; the caller rolls back, so nothing changes.
     """
     actor = ctx.user
-    _check_plugin(host, session.get_bind(), plugin_name, bool(actor and actor.is_hq_admin))
+    _check_plugin(host, cast(sa.Engine, session.get_bind()), plugin_name, bool(actor and actor.is_hq_admin))
     mission = session.get(Mission, mission_code)
     if mission is None:
         raise EnablementRefused(N_("There is no mission %(code)s."), {"code": mission_code})
@@ -187,7 +188,7 @@ def disable(session: Session, host: PluginHost, mission_code: str, plugin_name: 
     state.changed_by = ctx.user.username if ctx.user else "system"
     state.changed_at = utcnow()
     session.flush()
-    mission = session.get(Mission, mission_code)
+    mission = session.get_one(Mission, mission_code)
     try:
         host.call_one(plugin_name, "mimosa_mission_disabled", mission=mission_ref(mission), ctx=_joined(ctx, session))
     except Refusal as exc:

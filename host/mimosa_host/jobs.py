@@ -55,7 +55,7 @@ class JobRunner:
         db = SharedConnection(self.rt.engine)  # one connection for the run, as for a request
         try:
             with db.session() as s:
-                mission = s.scalar(sa.select(Mission).where(Mission.code == code))
+                mission = s.scalars(sa.select(Mission).where(Mission.code == code)).one()
                 # The job acts for the mission with its own plugin's permissions, and no other's.
                 ctx, _enabled = build_context(s, self.rt.host, db.plugin_session, mission, None, "en", plugin=plugin)
             token = bind_context(ctx)

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class HostError(Exception):
     """Any failure to get an answer from the host."""
@@ -27,6 +29,9 @@ class HostFault(HostError):
     ``str()`` is the code and the offending fields only: the host's message may quote data,
     so it is kept in ``message`` for the caller to show, not to log.
     """
+
+    details: dict[str, Any] | None = None
+    """Set by the caller that handled the fault: what the case page shows (a CONFLICT's two versions)."""
 
     def __init__(self, code: str, message: str, fields: tuple[str, ...] = (), http_status: int = 500) -> None:
         super().__init__(f"{code} ({', '.join(fields)})" if fields else code)

@@ -56,6 +56,6 @@ def _payload(reply: Reply) -> etree._Element | None:
 def _raise_host_fault(fault: etree._Element, status: int) -> None:
     detail = fault.find(f"detail/{{{HOST_NS}}}HostFault")
     code = None if detail is None else detail.findtext(f"{{{HOST_NS}}}Code")
-    if code:
+    if detail is not None and code:
         fields = tuple(field.text or "" for field in detail.iterfind(f"{{{HOST_NS}}}Field"))
         raise HostFault(code, detail.findtext(f"{{{HOST_NS}}}Message") or "", fields, status)

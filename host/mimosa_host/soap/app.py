@@ -82,8 +82,8 @@ class SoapApp:
             return _xml(envelope.fault_envelope(fault), fault.http_status)
         except Exception as exc:  # noqa: BLE001 - answered with a generic fault, logged without its text
             log.error("SOAP %s failed: %s", service, exception_summary(exc))
-            fault = Fault("SERVER_ERROR", "The host could not process the request")
-            return _xml(envelope.fault_envelope(fault), fault.http_status)
+            generic = Fault("SERVER_ERROR", "The host could not process the request")
+            return _xml(envelope.fault_envelope(generic), generic.http_status)
         if self.faults.take("drop_reply"):
             self._drop_connection(request)
         return _xml(envelope.wrap(answer))

@@ -31,6 +31,8 @@ from .messages import (
     parse_bool,
     parse_date,
     parse_datetime,
+    required,
+    required_text,
     serialise,
     text,
 )
@@ -62,9 +64,9 @@ def to_xml(b: Beneficiary) -> etree._Element:
 
 
 def get_beneficiary(session: Session, call: Call) -> bytes:
-    beneficiary = call.caller.load(session, Beneficiary, text(call.request, "BeneficiaryId"), "BeneficiaryId")
+    beneficiary = call.caller.load(session, Beneficiary, required_text(call.request, "BeneficiaryId"), "BeneficiaryId")
     if call.faults.beneficiary_answered_as:  # a test-only fault: another person's record
-        beneficiary = session.get(Beneficiary, call.faults.beneficiary_answered_as)
+        beneficiary = session.get_one(Beneficiary, call.faults.beneficiary_answered_as)
     return serialise(E.GetBeneficiaryResponse(to_xml(beneficiary)))
 
 
@@ -73,7 +75,9 @@ def find_beneficiaries(session: Session, call: Call) -> bytes:
     mission = text(request, "MissionCode")
     if mission is not None:
         call.caller.require(mission, "MissionCode")
-    conditions = [Beneficiary.mission_code.in_([mission] if mission else sorted(call.caller.missions))]
+    conditions: list[sa.ColumnElement[bool]] = [
+        Beneficiary.mission_code.in_([mission] if mission else sorted(call.caller.missions))
+    ]
     filters: dict[str, Callable[[str], sa.ColumnElement[bool]]] = {
         "FamilyName": lambda v: Beneficiary.family_name.istartswith(v, autoescape=True),
         "GivenName": lambda v: Beneficiary.given_name.istartswith(v, autoescape=True),
@@ -85,7 +89,7 @@ def find_beneficiaries(session: Session, call: Call) -> bytes:
     for name, condition in filters.items():
         if (value := text(request, name)) is not None:
             conditions.append(condition(value))
-    page, size = int(text(request, "Page")), int(text(request, "PageSize"))
+    page, size = int(required_text(request, "Page")), int(required_text(request, "PageSize"))
     total = session.scalar(sa.select(sa.func.count()).select_from(Beneficiary).where(*conditions))
     found = session.scalars(
         sa.select(Beneficiary)
@@ -100,8 +104,8 @@ def find_beneficiaries(session: Session, call: Call) -> bytes:
 
 @idempotent
 def save_beneficiary(session: Session, call: Call) -> tuple[etree._Element, str]:
-    data = find(call.request, "Beneficiary")
-    mission = text(data, "MissionCode")
+    data = required(call.request, "Beneficiary")
+    mission = required_text(data, "MissionCode")
     call.caller.require(mission, "MissionCode")
     beneficiary_id, version = text(data, "BeneficiaryId"), text(data, "RecordVersion")
     if beneficiary_id is None:
@@ -130,11 +134,11 @@ def save_beneficiary(session: Session, call: Call) -> tuple[etree._Element, str]
 
 
 def _fill(b: Beneficiary, data: etree._Element, call: Call) -> None:
-    name, birth = find(data, "Name"), find(data, "BirthDate")
-    b.mission_code = text(data, "MissionCode")
-    b.family_name, b.given_name = text(name, "FamilyName"), text(name, "GivenName")
+    name, birth = required(data, "Name"), find(data, "BirthDate")
+    b.mission_code = required_text(data, "MissionCode")
+    b.family_name, b.given_name = required_text(name, "FamilyName"), required_text(name, "GivenName")
     b.middle_name = text(name, "MiddleName")
-    b.sex = text(data, "Sex")
+    b.sex = required_text(data, "Sex")
     b.birth_date = None if birth is None else parse_date(birth.text or "", "BirthDate")
     b.birth_date_estimated = birth is not None and parse_bool(birth.get("estimated", "false"))
     b.nationality = text(data, "Nationality")
@@ -143,12 +147,12 @@ def _fill(b: Beneficiary, data: etree._Element, call: Call) -> None:
             type=d.get("type"),
             number=d.get("number"),
             issuing_country=d.get("issuingCountry"),
-            expires=parse_date(d.get("expires"), "Document") if d.get("expires") else None,
+            expires=parse_date(d.get("expires", ""), "Document") if d.get("expires") else None,
         )
         for d in children(find(data, "Documents"), "Document")
     ]
-    b.languages = [el.text for el in children(find(data, "Languages"), "Language")]
-    b.vulnerabilities = [el.text for el in children(find(data, "Vulnerabilities"), "Code")]
+    b.languages = [el.text or "" for el in children(find(data, "Languages"), "Language")]
+    b.vulnerabilities = [el.text or "" for el in children(find(data, "Vulnerabilities"), "Code")]
     b.project_code = text(data, "ProjectCode")
     b.last_modified = call.now
 

@@ -33,6 +33,18 @@ def text(element: etree._Element, name: str) -> str | None:
     return None if found is None else (found.text or "")
 
 
+def required(element: etree._Element, name: str) -> etree._Element:
+    """A child the XSD requires: the request was validated first, so it is there."""
+    found = element.find(q(name))
+    assert found is not None, name
+    return found
+
+
+def required_text(element: etree._Element, name: str) -> str:
+    """The text of a child the XSD requires (see :func:`required`)."""
+    return required(element, name).text or ""
+
+
 def children(element: etree._Element | None, name: str) -> list[etree._Element]:
     return [] if element is None else element.findall(q(name))
 

@@ -39,6 +39,8 @@ from .messages import (
     parse_bool,
     parse_date,
     parse_datetime,
+    required,
+    required_text,
     serialise,
     text,
 )
@@ -185,13 +187,13 @@ def _change_xml(change: MovementChange, caller: Caller) -> etree._Element:
 def _legs_from(element: etree._Element | None) -> list[Leg]:
     legs = [
         Leg(
-            sequence=int(text(leg, "Sequence")),
+            sequence=int(required_text(leg, "Sequence")),
             carrier=text(leg, "Carrier"),
             flight_number=text(leg, "FlightNumber"),
             from_location=text(leg, "From"),
             to_location=text(leg, "To"),
-            departure=parse_datetime(text(leg, "Departure"), "Departure"),
-            arrival=parse_datetime(text(leg, "Arrival"), "Arrival"),
+            departure=parse_datetime(required_text(leg, "Departure"), "Departure"),
+            arrival=parse_datetime(required_text(leg, "Arrival"), "Arrival"),
         )
         for leg in children(element, "Leg")
     ]
@@ -207,13 +209,13 @@ def _legs_from(element: etree._Element | None) -> list[Leg]:
 
 @idempotent
 def book_movement(session: Session, call: Call) -> tuple[etree._Element, str]:
-    spec = find(call.request, "MovementRequest")
+    spec = required(call.request, "MovementRequest")
     for name in ("MovementId", "Status"):
         if find(spec, name) is not None:
             raise Fault("VALIDATION", f"{name} is set by the host, not in a request", [name])
-    mission = text(spec, "MissionCode")
+    mission = required_text(spec, "MissionCode")
     call.caller.require(mission, "MissionCode")
-    ids = [el.text for el in children(find(spec, "Beneficiaries"), "BeneficiaryId")]
+    ids = [el.text or "" for el in children(find(spec, "Beneficiaries"), "BeneficiaryId")]
     if len(set(ids)) != len(ids):
         raise Fault("VALIDATION", "A beneficiary is listed twice", ["BeneficiaryId"])
     found = session.scalars(sa.select(Beneficiary).where(Beneficiary.beneficiary_id.in_(ids)))
@@ -222,7 +224,7 @@ def book_movement(session: Session, call: Call) -> tuple[etree._Element, str]:
         raise Fault("NOT_FOUND", "No such beneficiary", ["BeneficiaryId"])
     if any(b.mission_code != mission for b in people.values()):
         raise Fault("VALIDATION", "Every beneficiary must belong to the movement's mission", ["BeneficiaryId"])
-    origin, destination = find(spec, "Origin"), find(spec, "Destination")
+    origin, destination = required(spec, "Origin"), required(spec, "Destination")
     movement = Movement(
         mission_code=mission,
         project_code=text(spec, "ProjectCode"),
@@ -231,19 +233,19 @@ def book_movement(session: Session, call: Call) -> tuple[etree._Element, str]:
         origin_location=origin.get("location"),
         destination_country=destination.get("country"),
         destination_location=destination.get("location"),
-        earliest_departure=parse_date(text(spec, "EarliestDeparture"), "EarliestDeparture"),
-        escort_type=find(spec, "Escort").get("type"),
-        fit_to_travel=parse_bool(text(spec, "FitToTravel")),
+        earliest_departure=parse_date(required_text(spec, "EarliestDeparture"), "EarliestDeparture"),
+        escort_type=required(spec, "Escort").get("type"),
+        fit_to_travel=parse_bool(required_text(spec, "FitToTravel")),
         remarks=text(spec, "Remarks"),
         beneficiaries=[people[i] for i in ids],
         legs=_legs_from(find(spec, "Legs")),
     )
-    book(session, movement, call.caller.username, text(call.request, "ClientReference"), call.now)
+    book(session, movement, call.caller.username, required_text(call.request, "ClientReference"), call.now)
     return E.BookMovementResponse(E.MovementId(movement.movement_id), E.Status(movement.status)), movement.movement_id
 
 
 def get_movement(session: Session, call: Call) -> bytes:
-    movement = call.caller.load(session, Movement, text(call.request, "MovementId"), "MovementId")
+    movement = call.caller.load(session, Movement, required_text(call.request, "MovementId"), "MovementId")
     return serialise(E.GetMovementResponse(to_xml(movement)))
 
 
@@ -265,7 +267,7 @@ def find_movement_by_reference(session: Session, call: Call) -> bytes:
 
 
 def cancel_movement(session: Session, call: Call) -> bytes:
-    movement = call.caller.load(session, Movement, text(call.request, "MovementId"), "MovementId")
+    movement = call.caller.load(session, Movement, required_text(call.request, "MovementId"), "MovementId")
     reason = text(call.request, "Reason")
     try:
         change = transition(session, movement.movement_id, "CANCELLED", now=call.now, reason=reason)
@@ -283,7 +285,7 @@ def get_movement_changes(session: Session, call: Call) -> bytes:
         sa.select(MovementChange)
         .where(MovementChange.seq > int(match.group(1)), MovementChange.mission_code.in_(sorted(call.caller.missions)))
         .order_by(MovementChange.seq)
-        .limit(int(text(call.request, "MaxChanges")))
+        .limit(int(required_text(call.request, "MaxChanges")))
     ).all()
     items = [_change_xml(change, call.caller) for change in changes]
     if items and call.faults.take("duplicate_changes"):

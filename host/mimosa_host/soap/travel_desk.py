@@ -74,7 +74,7 @@ def book_requested(factory: sessionmaker[Session], now: datetime, delay: timedel
     for movement_id in waiting:
         try:
             with transaction(factory) as s:
-                transition(s, movement_id, "BOOKED", flights(s.get(Movement, movement_id), now), now=now)
+                transition(s, movement_id, "BOOKED", flights(s.get_one(Movement, movement_id), now), now=now)
         except InvalidTransition:
             continue  # cancelled meanwhile
         booked.append(movement_id)

@@ -132,7 +132,7 @@ def _one(parent: etree._Element | None, tag: str) -> etree._Element:
 def _text(element: etree._Element) -> str:
     value = (element.text or "").strip()
     if not value:
-        raise _Refused(f"empty {element.tag}")
+        raise _Refused(f"empty {element.tag!s}")
     return value
 
 

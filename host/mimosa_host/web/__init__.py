@@ -354,8 +354,8 @@ def _gate_handlers(app: Flask) -> None:
             plugin = app_plugin_of(key, app) if key is not None else None
             if plugin is not None:
                 registry[key] = [gate(app, plugin, func) for func in funcs]
-    for key, by_code in app.error_handler_spec.items():
-        plugin = app_plugin_of(key, app) if key is not None else None
+    for owner, by_code in app.error_handler_spec.items():
+        plugin = app_plugin_of(owner, app) if owner is not None else None
         if plugin is not None:
             for by_class in by_code.values():
                 for cls, handler in by_class.items():
@@ -480,6 +480,6 @@ def _frame_context() -> dict[str, Any]:
     return {"user": user, "missions": missions, "mission": mission, "menu": menu, "ctx": getattr(g, "ctx", None)}
 
 
-def _menu_items() -> list[tuple[str, Any]]:
+def _menu_items() -> list[tuple[str | None, Any]]:
     items = runtime().host.call_mission("mimosa_menu_items", g.enabled, ctx=g.ctx)
     return sorted(items, key=lambda pair: (pair[1].order, pair[1].id))

@@ -83,7 +83,7 @@ def login():
 def logout():
     if g.user is not None:
         with transaction(request_db().session) as s:
-            s.get(User, g.user.id).session_epoch += 1
+            s.get_one(User, g.user.id).session_epoch += 1
     locale = session.get("locale")
     session.clear()
     if locale:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import flask
 import sqlalchemy as sa
@@ -50,7 +50,7 @@ def _find(
     model = RECORD_MODELS.get(record_type or "")
     if model is None or not ref:
         return None
-    record = session.get(model, ref, options=options)
+    record = cast("Beneficiary | Movement | None", session.get(model, ref, options=options))  # mypy joins them to Base
     return record if record is not None and record.mission_code == mission_code else None
 
 
