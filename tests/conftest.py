@@ -25,6 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+import flask
+import jinja2
+import jinja2.bccache
 import pytest
 import sqlalchemy as sa
 from argon2 import profiles
@@ -50,6 +53,24 @@ settings.register_profile(
 _PROFILE = os.environ.get("CTM_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else None)
 if _PROFILE:
     settings.load_profile(_PROFILE)
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """The host's templates compiled once per run: every test makes its own app, hence its own Jinja
+    environment, which would compile them again (a bucket still checks its template's source)."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if (code := self.compiled.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+flask.Flask.jinja_options = {**flask.Flask.jinja_options, "bytecode_cache": _CompiledTemplates()}
 
 
 def _missing(part: str, require_env: str, reason: str) -> None:
