@@ -1,26 +1,76 @@
 """Shared fixtures: a migrated database on each backend, the host app, a logged-in client.
 
 Every database test runs twice: on SQLite (always) and on PostgreSQL when
-``CTM_TEST_DATABASE_URL`` is set; each test gets its own schema there, dropped after.
+``CTM_TEST_DATABASE_URL`` is set. Migrating and seeding are done once per run (per pytest
+process), into template databases; each test gets its own copy: a file copy on SQLite, a
+``CREATE DATABASE … TEMPLATE`` on PostgreSQL (beside the run's database, dropped after).
 CI sets ``CTM_REQUIRE_POSTGRESQL=1`` and ``CTM_REQUIRE_BROWSER=1`` so that a missing
 part fails the run instead of skipping.
+
+Passwords are hashed with Argon2's cheapest parameters here (a stored hash is verified with
+its own): a login costs microseconds instead of a second. ``CI=true`` (or
+``CTM_HYPOTHESIS_PROFILE=ci``) runs the property tests on a fixed set of examples.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import re
 import secrets
+import shutil
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 
+import flask
+import jinja2
+import jinja2.bccache
 import pytest
 import sqlalchemy as sa
+from argon2 import profiles
+from hypothesis import HealthCheck, settings
 
+from mimosa_host import passwords
 from mimosa_host.plugins import PluginHost
 from mimosa_host.runtime import Runtime
 
 PG_ENV = "CTM_TEST_DATABASE_URL"
+
+passwords.use_parameters(profiles.CHEAPEST)
+
+# CI: the same examples on every run (a failure there is reproducible), as many, and no deadline on a busy machine.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+_PROFILE = os.environ.get("CTM_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else None)
+if _PROFILE:
+    settings.load_profile(_PROFILE)
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """The host's templates compiled once per run: every test makes its own app, hence its own Jinja
+    environment, which would compile them again (a bucket still checks its template's source)."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if (code := self.compiled.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+flask.Flask.jinja_options = {**flask.Flask.jinja_options, "bytecode_cache": _CompiledTemplates()}
 
 
 def _missing(part: str, require_env: str, reason: str) -> None:
@@ -29,23 +79,161 @@ def _missing(part: str, require_env: str, reason: str) -> None:
     pytest.skip(f"{part} not available: {reason}")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # noqa: ANN001
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'mimosa.db'}"
-        return
+# -- databases: built once per run, copied per test -------------------------------------------
+
+EMPTY, MIGRATED, SEEDED = "empty", "migrated", "seeded"
+_LEVEL_OF: dict[str, str] = {}
+"""What each live test database was made with (``rt`` and ``demo`` finish the job when asked for late)."""
+
+
+def _level(request: pytest.FixtureRequest) -> str:
+    """What the test's database must hold: the demo data if it uses ``demo``, the tables if it uses ``rt``."""
+    names = request.fixturenames
+    return SEEDED if "demo" in names else MIGRATED if "rt" in names else EMPTY
+
+
+def _build(url: str, level: str) -> None:
+    """Migrate (and seed, for ``SEEDED``) the database at ``url``, then close every connection to it."""
+    from mimosa_host.demo import seed
+
+    runtime = Runtime.from_url(url, host=make_host())
+    try:
+        if level == SEEDED:
+            seed(runtime)
+        else:
+            runtime.upgrade_all()
+        if runtime.engine.dialect.name == "sqlite":  # the copies are of the main file alone
+            with runtime.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        runtime.engine.dispose()
+
+
+class SqliteTemplates:
+    """The run's SQLite template files; a test's database is a copy of one."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.built: dict[str, Path] = {}
+
+    def template(self, level: str) -> Path:
+        if level not in self.built:
+            path = self.folder / f"{level}.db"
+            if level == SEEDED:
+                shutil.copyfile(self.template(MIGRATED), path)
+            _build(f"sqlite:///{path}", level)
+            self.built[level] = path
+        return self.built[level]
+
+    @contextmanager
+    def database(self, level: str, folder: Path) -> Iterator[str]:
+        path = folder / "mimosa.db"
+        if level != EMPTY:
+            shutil.copyfile(self.template(level), path)
+        yield f"sqlite:///{path}"
+
+
+class PostgresTemplates:
+    """The run's template databases beside ``base`` (the run's database); a test's database is made from one.
+
+    Names carry a token of this process, so that runs sharing a server do not meet. A test's
+    database is dropped behind it, in a thread: PostgreSQL's ``DROP DATABASE`` waits for a
+    checkpoint, which a busy server may take seconds to finish, so the drops waiting are made
+    together (one checkpoint serves them all). The run waits for every drop.
+    """
+
+    def __init__(self, base: str) -> None:
+        self.base = sa.make_url(base)
+        self.admin = sa.create_engine(self.base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        self.prefix = f"{(self.base.database or 'ctm')[:40]}_{secrets.token_hex(4)}"
+        self.built: dict[str, str] = {}
+        self.made = 0
+        self.to_drop: queue.Queue[str | None] = queue.Queue()
+        self.left: list[str] = []
+        self.dropper = threading.Thread(target=self._drop_queued, name="drop-test-databases", daemon=True)
+        self.dropper.start()
+
+    def url(self, name: str) -> str:
+        return self.base.set(database=name).render_as_string(hide_password=False)
+
+    def _execute(self, statement: str) -> None:
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(statement)
+
+    def _create(self, template: str | None) -> str:
+        self.made += 1
+        name = f"{self.prefix}_{self.made}"
+        self._execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        return name
+
+    def _drop_queued(self) -> None:
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="drop-test-database") as pool:
+            while True:
+                names = [self.to_drop.get()]
+                while not self.to_drop.empty():
+                    names.append(self.to_drop.get())
+                list(pool.map(self._drop, [name for name in names if name is not None]))
+                if None in names:
+                    return
+
+    def _drop(self, name: str) -> None:
+        try:
+            self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except sa.exc.DBAPIError as exc:  # reported when the run ends; the others are still dropped
+            self.left.append(f"{name}: {exc.orig}")
+
+    def template(self, level: str) -> str:
+        if level not in self.built:
+            name = self._create(self.template(MIGRATED) if level == SEEDED else None)
+            try:
+                _build(self.url(name), level)
+            except BaseException:
+                self.to_drop.put(name)
+                raise
+            self.built[level] = name
+        return self.built[level]
+
+    @contextmanager
+    def database(self, level: str, _folder: Path) -> Iterator[str]:
+        name = self._create(None if level == EMPTY else self.template(level))
+        try:
+            yield self.url(name)
+        finally:
+            self.to_drop.put(name)
+
+    def close(self) -> None:
+        for name in self.built.values():
+            self.to_drop.put(name)
+        self.to_drop.put(None)
+        self.dropper.join()
+        self.admin.dispose()
+        assert not self.left, f"test databases left on the server: {self.left}"
+
+
+@pytest.fixture(scope="session")
+def _sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    return SqliteTemplates(tmp_path_factory.mktemp("templates"))
+
+
+@pytest.fixture(scope="session")
+def _postgresql_templates() -> Iterator[PostgresTemplates]:
     base = os.environ.get(PG_ENV)
     if not base:
         _missing("PostgreSQL", "CTM_REQUIRE_POSTGRESQL", f"{PG_ENV} is not set")
-    schema = f"t_{secrets.token_hex(6)}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    templates = PostgresTemplates(base)
+    yield templates
+    templates.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of this test's own database: empty, migrated when the test uses ``rt``, seeded when ``demo``."""
+    templates = request.getfixturevalue(f"_{request.param}_templates")
+    level = _level(request)
+    with templates.database(level, tmp_path) as url:
+        _LEVEL_OF[url] = level
+        yield url
+        del _LEVEL_OF[url]
 
 
 def make_host() -> PluginHost:
@@ -58,17 +246,19 @@ def make_host() -> PluginHost:
 @pytest.fixture
 def rt(database_url: str) -> Iterator[Runtime]:
     runtime = Runtime.from_url(database_url, host=make_host())
-    runtime.upgrade_all()
+    if _LEVEL_OF[database_url] == EMPTY:  # only when asked for through ``request.getfixturevalue``
+        runtime.upgrade_all()
     yield runtime
     runtime.engine.dispose()
 
 
 @pytest.fixture
-def demo(rt: Runtime) -> Runtime:
+def demo(rt: Runtime, database_url: str) -> Runtime:
     """The runtime with the synthetic demo data: CTM enabled in THA and KHM, not in MDA."""
-    from mimosa_host.demo import seed
+    if _LEVEL_OF[database_url] != SEEDED:
+        from mimosa_host.demo import seed
 
-    seed(rt)
+        seed(rt)
     return rt
 
 

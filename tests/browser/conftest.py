@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -34,21 +33,9 @@ def _missing(part: str, require_env: str, reason: str) -> None:
 
 
 @pytest.fixture
-def live_server(demo) -> Iterator[str]:  # noqa: ANN001 - a Runtime
-    """The host app on the demo data, served on 127.0.0.1 at an ephemeral port; yields its base URL."""
-    from werkzeug.serving import make_server
-
-    from mimosa_host.web import create_app
-
-    server = make_server("127.0.0.1", 0, create_app(demo), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+def live_server(live_host) -> str:  # noqa: ANN001 - tests/conftest.py's LiveHost
+    """The base URL of the host app on the demo data, served on 127.0.0.1 at an ephemeral port."""
+    return live_host.base_url
 
 
 @pytest.fixture(scope="session")

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from argon2 import extract_parameters, profiles
 
 from mimosa_host import accounts, passwords
 from mimosa_host.accounts import add_user, authenticate, grant, known_roles, plugin_permissions
@@ -113,8 +113,9 @@ def run_in_threads(count: int, target) -> list:  # noqa: ANN001
 
 def test_parallel_wrong_passwords_are_each_counted_or_refused_unchecked(account, monkeypatch) -> None:  # noqa: ANN001
     rt, password_hash = account
-    # Slow each verification down a little so that the attempts overlap for certain.
-    recording = RecordingHasher(passwords._hasher, hold=lambda _h, _p: time.sleep(0.05))
+    # Every attempt ends in one verification: holding each until all ten are in theirs makes them overlap for certain.
+    inside = threading.Barrier(10, timeout=30)
+    recording = RecordingHasher(passwords._hasher, hold=lambda _h, _p: inside.wait())
     monkeypatch.setattr(passwords, "_hasher", recording)
 
     results = run_in_threads(10, lambda: authenticate(rt.factory, "dara", WRONG, now=T0))
@@ -196,6 +197,18 @@ def test_every_refusal_costs_one_verification_like_a_real_check(account, hasher)
         s.execute(sa.update(User).where(User.username == "dara").values(active=True))
     assert authenticate(rt.factory, "dara", RIGHT, now=T0) is not None  # the right password
     assert len(hasher.verified) == 5
+
+
+def test_the_host_hashes_with_argon2id_at_its_recommended_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite hashes with Argon2's cheapest parameters (tests/conftest.py); the host's own are argon2-cffi's."""
+    for name in ("_hasher", "_DUMMY_HASH"):
+        monkeypatch.setattr(passwords, name, getattr(passwords, name))  # the suite's, back after the test
+    passwords.use_parameters(passwords.PARAMETERS)
+
+    stored = passwords.hash_password(RIGHT)
+    assert extract_parameters(stored) == profiles.get_default_parameters() and stored.startswith("$argon2id$")
+    assert extract_parameters(passwords._DUMMY_HASH) == extract_parameters(stored)  # an unknown user costs the same
+    assert passwords.verify_password(stored, RIGHT)
 
 
 # -- the rest: growth and cap ---------------------------------------------------------------

@@ -99,8 +99,9 @@ def engine(database_url: str):  # noqa: ANN201
 
 
 @pytest.fixture
-def migrated(cli, engine):  # noqa: ANN001, ANN201
-    """A database at head with missions THA and MDA, made through the CLI."""
+def migrated(cli, engine, rt):  # noqa: ANN001, ANN201
+    """A database at head (``rt`` makes it a copy of the run's migrated one; the CLI finds nothing to do)
+    with missions THA and MDA, made through the CLI."""
     assert cli("db", "upgrade").exit_code == 0
     for code, name in (("THA", "Thailand"), ("MDA", "Moldova")):
         result = cli("missions", "add", code, "--name", name, "--country", code)
