@@ -211,7 +211,7 @@ BAD_SETTINGS = [
     pytest.param({"soap_base_url": "not an address"}, "soap_base_url", "Enter a full http or https address.", id="url"),
     pytest.param({"soap_base_url": "ftp://mimosa.example/"}, "soap_base_url", "Enter a full http", id="scheme"),
     pytest.param({"soap_username": None}, "soap_username", "This field is required.", id="no-username"),
-    pytest.param({"soap_password": "short"}, "soap_password", "Enter between 8 and 200", id="short-password"),
+    pytest.param({"soap_password": "pass\x00word"}, "soap_password", "Remove the control", id="control-password"),
     pytest.param({"case_number_prefix": "ct 1"}, "case_number_prefix", "Use 1 to 12 capital", id="prefix"),
     pytest.param({"colour": "red"}, "colour", "Unknown field.", id="unknown-field"),
 ]
