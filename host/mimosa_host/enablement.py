@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import marshmallow
 import sqlalchemy as sa
@@ -86,7 +86,7 @@ def _joined(ctx: RequestContext, session: Session) -> RequestContext:
     )
 
 
-def _check_plugin(host: PluginHost, engine: sa.Engine, plugin_name: str, is_hq_admin: bool) -> None:
+def _check_plugin(host: PluginHost, engine: sa.Engine | sa.Connection, plugin_name: str, is_hq_admin: bool) -> None:
     installed = host.installed.get(plugin_name)
     if installed is None:
         raise EnablementRefused(N_("There is no plugin named %(name)s."), {"name": plugin_name})
@@ -140,7 +140,9 @@ def enable(
     Raises :class:`EnablementRefused`; the caller rolls back, so nothing changes.
     """
     actor = ctx.user
-    _check_plugin(host, cast(sa.Engine, session.get_bind()), plugin_name, bool(actor and actor.is_hq_admin))
+    # The session's own connection, its transaction begun: a query on a bare connection first would
+    # begin one the session then only joins with a SAVEPOINT, and its commit would commit nothing.
+    _check_plugin(host, session.connection(), plugin_name, bool(actor and actor.is_hq_admin))
     mission = session.get(Mission, mission_code)
     if mission is None:
         raise EnablementRefused(N_("There is no mission %(code)s."), {"code": mission_code})

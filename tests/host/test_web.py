@@ -215,6 +215,29 @@ def test_settings_errors_are_shown_per_field_and_nothing_is_enabled(login, demo)
         assert s.scalar(sa.select(PluginEnablement).where(PluginEnablement.mission_code == "MDA")) is None
 
 
+def test_enabling_and_disabling_on_the_page_is_committed_and_read_back(login, demo):
+    """The page's one transaction is committed whole: the revision check must not leave it a savepoint."""
+    admin = login("admin")
+    admin.get("/m/MDA/admin/plugins/ctm")
+    settings = {
+        "soap_base_url": "http://127.0.0.1:9/",
+        "soap_username": "ctm-mda",
+        "soap_password": "mda-soap-secret",
+        "case_number_prefix": "MDA-CT",
+    }
+    assert admin.post("/m/MDA/admin/plugins/ctm", settings).status_code == 302
+
+    def enabled() -> bool | None:
+        with demo.engine.connect() as conn:  # another connection: only what was committed
+            query = sa.select(PluginEnablement.enabled).filter_by(mission_code="MDA", plugin_name="ctm")
+            return conn.scalar(query)
+
+    assert enabled() is True
+    assert "Enabled" in text(admin.get("/m/MDA/admin/plugins/ctm"))
+    assert admin.post("/m/MDA/admin/plugins/ctm/disable").status_code == 302
+    assert enabled() is False
+
+
 def test_the_stored_secret_is_never_sent_back_to_the_browser(login):
     page = text(login("admin").get("/m/THA/admin/plugins/ctm"))
     assert "demo-soap-tha-secret" not in page
