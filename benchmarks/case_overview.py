@@ -11,7 +11,7 @@ import os
 import random
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
@@ -166,11 +166,16 @@ def postgresql_database() -> Iterator[str | None]:
         admin.dispose()
 
 
-def main() -> None:
+def on_each_backend(run: Callable[[str, str], None]) -> None:
+    """``run(url, backend)`` on SQLite under a temporary folder, then on PostgreSQL when it can be reached."""
     with tempfile.TemporaryDirectory() as folder:
-        bench(f"sqlite:///{Path(folder) / 'bench.db'}", "SQLite")
+        run(f"sqlite:///{Path(folder) / 'bench.db'}", "SQLite")
     with postgresql_database() as url:
         if url is None:
             print(f"PostgreSQL not reachable ({PG_ENV} or {PG_DEFAULT}): skipped\n")
         else:
-            bench(url, "PostgreSQL")
+            run(url, "PostgreSQL")
+
+
+def main() -> None:
+    on_each_backend(bench)

@@ -16,13 +16,11 @@ Bounded: a fixed number of requests, each with a time limit.
 from __future__ import annotations
 
 import statistics
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from benchmarks.case_overview import PG_DEFAULT, PG_ENV, postgresql_database
+from benchmarks.case_overview import on_each_backend
 from benchmarks.harness import PoolWaits, http_get, http_login
 from benchmarks.sync import serving
 from mimosa_host import db
@@ -106,13 +104,7 @@ def bench(url: str, label: str) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        bench(f"sqlite:///{Path(folder) / 'bench.db'}", "SQLite")
-    with postgresql_database() as url:
-        if url is None:
-            print(f"PostgreSQL not reachable ({PG_ENV} or {PG_DEFAULT}): skipped\n")
-        else:
-            bench(url, "PostgreSQL")
+    on_each_backend(bench)
 
 
 if __name__ == "__main__":

@@ -384,15 +384,22 @@ def live_host(demo: Runtime) -> Iterator[LiveHost]:
         yield host
 
 
-@pytest.fixture
-def second_live_host(live_host: LiveHost, database_url: str) -> Iterator[LiveHost]:
-    """Another host on ``live_host``'s database, with its own runtime and app: what a restart would bring up."""
+@contextmanager
+def serving_anew(database_url: str) -> Iterator[LiveHost]:
+    """A host with a runtime (engine, pool) of its own on ``database_url``, served like :func:`serving`."""
     rt = Runtime.from_url(database_url, host=make_host())
     try:
         with serving(rt) as host:
             yield host
     finally:
         rt.engine.dispose()
+
+
+@pytest.fixture
+def second_live_host(live_host: LiveHost, database_url: str) -> Iterator[LiveHost]:
+    """Another host on ``live_host``'s database, with its own runtime and app: what a restart would bring up."""
+    with serving_anew(database_url) as host:
+        yield host
 
 
 def make_soap_token(username: str, password: str, *, offset=None, timestamp: bool = True):  # noqa: ANN001, ANN201

@@ -15,13 +15,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ctm_plugin.adapters.mimosa import records
 from ctm_plugin.adapters.mimosa.client import Connection, HostClient
 from ctm_plugin.adapters.mimosa.errors import HostError, HostFault, HostUnavailable
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.models import MappingOverride
 from ctm_plugin.domain.sync import HostLink
 from ctm_plugin.i18n import N_, _
-from ctm_plugin.mappings.engine import FieldError, Mapping, MappingError, effective_mappings, map_in
+from ctm_plugin.mappings.engine import FieldError, Mapping, MappingError, effective_mappings
 from ctm_plugin.security import audit
 from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import MAPPING_MANAGE
@@ -29,7 +30,7 @@ from mimosa_host.plugin_api import RequestContext, SettingsFinding
 
 from .base import Invalid, require, unit_of_work
 
-MAX_OVERRIDES = 200_000
+MAX_OVERRIDES = 65_536
 """Characters of an override document: far more than any mission needs, bounded all the same."""
 TOO_LONG = N_("The document is too long: at most %(max)s characters.")
 RACED = N_("Someone else saved overrides at the same time. Reload the page and try again.")
@@ -241,7 +242,7 @@ def check_settings(mission_code: str, settings: MappingType[str, Any], mapping: 
         return [*findings, SettingsFinding(NO_RECORDS, ok=True)]
     problems: dict[tuple[Any, ...], FieldError] = {}
     for item in page.items:
-        for unread in map_in(mapping, item).errors:
+        for unread in records.beneficiary(item, mapping).errors:
             problems.setdefault((unread.field, unread.message, tuple(sorted(unread.params.items()))), unread)
     for unread in list(problems.values())[:MAX_MAPPING_FINDINGS]:
         why = _(unread.message, **unread.params)

@@ -294,11 +294,12 @@ def discard(ctx: RequestContext, message_id: int, client: HostClient | None = No
     with unit_of_work(ctx) as session:
         message = _message(session, message_id, DISCARDABLE)
         lookup = OPERATIONS[message.operation].lookup
-        ask = lookup is not None and message.status in ASKED_BEFORE_DISCARD
-        if ask:
+        if lookup is None or message.status not in ASKED_BEFORE_DISCARD:
+            lookup = None  # nothing to ask the host
+        else:
             client = client or host_client(session)
             session.expunge(message)
-    found = lookup(client, message) if lookup is not None and client is not None and ask else None
+    found = lookup(client, message) if lookup is not None and client is not None else None
     action = "outbox.adopt" if found is not None else "outbox.discard"
     with _manageable(ctx, message_id, action, DISCARDABLE) as message:
         if found is not None:

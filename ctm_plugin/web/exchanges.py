@@ -171,7 +171,7 @@ REFUSED = N_("The host refused the request; nothing was changed. The host's mess
 NOT_UNDERSTOOD = N_(
     "The host's answer could not be understood; nothing was changed. Try again later, or ask an integrator."
 )
-MISMATCH = N_(
+ANSWER_MISMATCH = N_(
     "The host answered about another record than the one asked for (asked for %(asked)s, got %(got)s); "
     "nothing was changed. Ask an integrator to check the host."
 )
@@ -204,7 +204,7 @@ def trouble_of(error: Exception) -> HostTrouble:
     if isinstance(error, HostUnavailable):
         return HostTrouble(UNREACHABLE, None, 503)
     if isinstance(error, HostMismatch):
-        return HostTrouble(MISMATCH, None, 502, {"asked": error.asked, "got": error.got})
+        return HostTrouble(ANSWER_MISMATCH, None, 502, {"asked": error.asked, "got": error.got})
     if isinstance(error, HostProtocolError):
         return HostTrouble(NOT_UNDERSTOOD, None, 502)
     return HostTrouble(UNREACHABLE, None, 503)

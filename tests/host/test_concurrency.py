@@ -20,7 +20,7 @@ from benchmarks.harness import PoolWaits, http_get, http_login
 from ctm_plugin.domain.audit import AuditEvent
 from mimosa_host import db
 from mimosa_host.runtime import Runtime
-from tests.conftest import LiveHost, make_host, serving
+from tests.conftest import LiveHost, serving_anew
 
 POOL_SIZE, USERS, ROUNDS = 2, 6, 4
 BENEFICIARY = "/m/THA/beneficiaries/BEN-1000001"
@@ -32,12 +32,8 @@ def small_pool_host(demo: Runtime, database_url: str, monkeypatch: pytest.Monkey
     """The demo served over HTTP on loopback by a host whose pool holds two connections and no overflow."""
     monkeypatch.setenv(db.POOL_SIZE_ENV, str(POOL_SIZE))
     monkeypatch.setenv(db.MAX_OVERFLOW_ENV, "0")
-    rt = Runtime.from_url(database_url, host=make_host())
-    try:
-        with serving(rt) as live:
-            yield live
-    finally:
-        rt.engine.dispose()
+    with serving_anew(database_url) as live:  # its engine reads the pool's size from the settings above
+        yield live
 
 
 def test_three_times_more_concurrent_requests_than_pool_connections_are_all_served(small_pool_host: LiveHost) -> None:

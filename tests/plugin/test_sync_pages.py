@@ -745,7 +745,7 @@ def test_a_refresh_answered_with_another_persons_record_changes_nothing_and_says
     page = text(caseworker.get(f"{BASE}/case", headers={"Accept-Language": locale}))
     response = caseworker.post(f"{BASE}/case/refresh", {"version": version(page)}, headers={"Accept-Language": locale})
     assert response.status_code == 502
-    assert words(locale, exchanges.MISMATCH, asked=REF, got="BEN-2000001") in text(response)
+    assert words(locale, exchanges.ANSWER_MISMATCH, asked=REF, got="BEN-2000001") in text(response)
     assert person_rows(demo) == before
 
 
