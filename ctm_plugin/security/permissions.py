@@ -19,8 +19,18 @@ SYNC_MANAGE = "ctm.sync.manage"
 AUDIT_VIEW = "ctm.audit.view"
 TRENDS_VIEW = "ctm.trends.view"
 EMERGENCY_FUND_APPROVE = "ctm.emergency_fund.approve"
+CHILD_PROTECTION = "ctm.child_protection"
+HANDOVER_ACCEPT = "ctm.handover.accept"
+APPROVE_RISK = "ctm.return.approve_risk"
 
-AWAITED = {AUDIT_VIEW: 8, TRENDS_VIEW: 11, EMERGENCY_FUND_APPROVE: 7}
+AWAITED = {
+    AUDIT_VIEW: 8,
+    TRENDS_VIEW: 11,
+    EMERGENCY_FUND_APPROVE: 7,
+    CHILD_PROTECTION: 6,
+    HANDOVER_ACCEPT: 6,
+    APPROVE_RISK: 6,
+}
 """Declared before any code checks them: each with the issue that brings its pages (DESIGN.md's
 table of permissions, in its numbering). Every other declared permission is checked by the code,
 and a test keeps both true."""
@@ -37,17 +47,25 @@ PERMISSIONS = (
     Permission(AUDIT_VIEW, N_("See who viewed and changed cases")),
     Permission(TRENDS_VIEW, N_("See aggregate trends")),
     Permission(EMERGENCY_FUND_APPROVE, N_("Approve emergency-fund assistance")),
+    Permission(CHILD_PROTECTION, N_("Record best-interests determinations and accept children's hand-overs")),
+    Permission(HANDOVER_ACCEPT, N_("Accept or decline hand-overs from other missions")),
+    Permission(APPROVE_RISK, N_("Approve or refuse high-risk returns")),
 )
 
 ROLES = (
-    Role("ctm.caseworker", N_("CT caseworker"), (CASE_VIEW, CASE_EDIT, IDENTITY_VIEW)),
+    Role("ctm.caseworker", N_("CT caseworker"), (CASE_VIEW, CASE_EDIT, IDENTITY_VIEW, HANDOVER_ACCEPT)),
+    Role(
+        "ctm.child_protection_officer",
+        N_("CT child-protection officer"),
+        (CASE_VIEW, CASE_EDIT, IDENTITY_VIEW, HANDOVER_ACCEPT, CHILD_PROTECTION),
+    ),
     Role("ctm.movement_officer", N_("CT movement officer"), (CASE_VIEW, IDENTITY_VIEW, RETURN_BOOK)),
     Role("ctm.integrator", N_("CT integrator"), (MAPPING_MANAGE, SYNC_VIEW, SYNC_MANAGE)),
     Role("ctm.mission_admin", N_("CT mission administrator"), (AUDIT_VIEW, SYNC_VIEW)),
     Role(
         "ctm.hq_programme_manager",
         N_("CT HQ programme manager"),
-        (CASE_VIEW, DETERMINE, EMERGENCY_FUND_APPROVE, TRENDS_VIEW),
+        (CASE_VIEW, DETERMINE, EMERGENCY_FUND_APPROVE, TRENDS_VIEW, APPROVE_RISK),
     ),
     Role("ctm.researcher", N_("CT researcher"), (TRENDS_VIEW,)),
     Role("ctm.auditor", N_("CT auditor"), (CASE_VIEW, AUDIT_VIEW)),
