@@ -140,6 +140,7 @@ CONSENT_PURPOSE = labelled(
         ("Research", N_("Research use of non-identifying data")),
         ("LawEnforcement", N_("Sharing with law enforcement")),
         ("HostSharing", N_("Sharing with the MiMOSA host")),
+        ("HandOver", N_("Hand-over to the mission of origin")),
     ],
 )
 
