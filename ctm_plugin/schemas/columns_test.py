@@ -40,11 +40,13 @@ STORED = [
     (process.EventSchema, TraffickingEvent, {}),
     (process.PerpetratorSchema, Perpetrator, {"event_ids": None}),
     (returns.ReturnBookingSchema, ReturnBooking, {}),
-    # The connection and the project codes live only in the host's settings document (JSON).
+    # The connection, the project codes and the time zone live only in the host's settings document (JSON).
     (
         MissionSettingsSchema,
         MissionActivation,
-        dict.fromkeys(("soap_base_url", "soap_username", "soap_password", "project_codes", "default_project_code")),
+        dict.fromkeys(
+            ("soap_base_url", "soap_username", "soap_password", "project_codes", "default_project_code", "time_zone")
+        ),
     ),
 ]
 

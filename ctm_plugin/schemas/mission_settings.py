@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from ctm_plugin.domain.mission_time import TIME_ZONES
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.base import NOT_IN_IDENTIFIER
 
@@ -139,6 +140,15 @@ class MissionSettingsSchema(Schema):
         metadata={
             "label": N_("Default project code"),
             "description": N_("One of the project codes, preselected when a return is booked; blank: the first."),
+        },
+    )
+
+    time_zone = fields.String(
+        load_default="UTC",
+        validate=validate.OneOf(TIME_ZONES, error=N_("Choose a time zone from the list.")),
+        metadata={
+            "label": N_("Time zone"),
+            "description": N_("Dates and times of this mission's cases are shown, and judged, in it."),
         },
     )
 

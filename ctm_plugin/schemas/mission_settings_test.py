@@ -9,6 +9,7 @@ VALID = {
     "soap_username": "ctm-tha",
     "soap_password": "long-enough",
     "case_number_prefix": "THA-CT",
+    "time_zone": "Asia/Bangkok",
 }
 
 
@@ -132,3 +133,8 @@ def test_bad_project_codes_are_refused_naming_the_field(values, field, message):
 def test_mapping_overrides_are_no_setting_any_more():
     """They are edited on the integrators' mapping page, versioned (services/host.py)."""
     assert list(errors_for({**VALID, "mapping_overrides": "[movement]"})) == ["mapping_overrides"]
+
+
+def test_the_time_zone_is_one_of_the_iana_names_and_utc_by_default():
+    assert MissionSettingsSchema().load({k: v for k, v in VALID.items() if k != "time_zone"})["time_zone"] == "UTC"
+    assert errors_for({**VALID, "time_zone": "Bangkok"}) == {"time_zone": ["Choose a time zone from the list."]}

@@ -95,6 +95,9 @@ def _password_hash(username: str) -> str:
     return hash_password(password_for(username))
 
 
+TIME_ZONES = {"THA": "Asia/Bangkok", "KHM": "Asia/Phnom_Penh", "MDA": "Europe/Chisinau"}
+
+
 def _ctm_settings(code: str) -> dict[str, str]:
     username, password = api_credentials(code)
     return {
@@ -105,6 +108,7 @@ def _ctm_settings(code: str) -> dict[str, str]:
         # The demo's records are under the first project; a return may be booked under either.
         "project_codes": f"{code}-CT-01\n{code}-AVRR-02",
         "default_project_code": f"{code}-CT-01",
+        "time_zone": TIME_ZONES[code],
     }
 
 

@@ -167,6 +167,7 @@ def test_plugins_enable_stores_the_settings(cli, migrated) -> None:  # noqa: ANN
         "soap_username": "ctm-tha",
         "soap_password": "correct horse battery",
         "case_number_prefix": "THA-CT",
+        "time_zone": "UTC",
     }
     with migrated.connect() as conn:
         assert conn.execute(sa.text("SELECT mission_code, enabled_by FROM ctm_mission")).all() == [("THA", "system")]

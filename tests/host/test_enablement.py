@@ -32,6 +32,7 @@ SETTINGS = {
     "soap_username": "ctm-tha",
     "soap_password": "correct horse battery",
     "case_number_prefix": "THA-CT",
+    "time_zone": "Asia/Bangkok",
 }
 
 
