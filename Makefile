@@ -23,8 +23,11 @@ demo: $(STAMP)
 	PORT=$(PORT) MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host demo seed
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host serve --port $(PORT) --demo
 
+# The suite runs on every core (pytest-xdist): each worker builds its own template databases and
+# its own Chromium. TEST_WORKERS=0 runs it in this process (e.g. to use a debugger).
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check ctm_plugin host tests benchmarks
