@@ -60,7 +60,9 @@ ITEMS = (
         N_("The person's consent to a voluntary return is not in force."),
         True,
     ),
-    Item("consent_handover", N_("Consent to the hand-over"), N_("The person's consent to the hand-over is not in force.")),
+    Item(
+        "consent_handover", N_("Consent to the hand-over"), N_("The person's consent to the hand-over is not in force.")
+    ),
 )
 ITEM_CODES = tuple(item.code for item in ITEMS)
 ALWAYS = frozenset({"consent_return"})

@@ -181,9 +181,7 @@ class MissionSettingsSchema(Schema):
     return_requires_risk = _requires("risk", N_("Return checklist: risk assessment"))
     return_requires_family_tracing = _requires("family_tracing", N_("Return checklist: family tracing"))
     return_requires_family_assessment = _requires("family_assessment", N_("Return checklist: family assessment"))
-    return_requires_consent_handover = _requires(
-        "consent_handover", N_("Return checklist: consent to the hand-over")
-    )
+    return_requires_consent_handover = _requires("consent_handover", N_("Return checklist: consent to the hand-over"))
 
     @validates_schema
     def _default_among_codes(self, data: dict[str, Any], **_kwargs: Any) -> None:

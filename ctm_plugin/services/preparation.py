@@ -2,7 +2,8 @@
 and the check a booking passes (every missing item named, nothing saved).
 
 The preparation edited is the one of the return not yet booked; booking attaches it to the
-booking, so the next return (after one ended) starts a new one.
+booking. The next return (after one ended) starts a new preparation from the last one's checklist,
+without its decisions: a best-interests determination and HQ's approval are given for one return.
 """
 
 from __future__ import annotations
@@ -55,10 +56,27 @@ class Checklist:
     missing: list[str]
 
 
+CARRIED = tuple(name for name in ChecklistSchema().fields if name != "version")
+"""What a new preparation takes over from the last return's: the checklist, not the decisions."""
+
+
 def being_prepared(session: Session, case_id: int) -> ReturnPreparation | None:
-    """The preparation of the return not booked yet, if one was started."""
-    return session.scalar(
-        sa.select(ReturnPreparation).where(ReturnPreparation.case_id == case_id, ReturnPreparation.return_id.is_(None))
+    """The preparation of the return not booked yet; a new one (not added to the session) that
+    starts from the last booked return's checklist; or ``None`` if no return was ever prepared."""
+    rows = session.scalars(
+        sa.select(ReturnPreparation)
+        .where(ReturnPreparation.case_id == case_id)
+        .order_by(ReturnPreparation.return_id.is_not(None), ReturnPreparation.id.desc())
+        .limit(1)
+    ).all()
+    if not rows or rows[0].return_id is None:
+        return rows[0] if rows else None
+    last = rows[0]
+    return ReturnPreparation(
+        mission_code=last.mission_code,
+        case_id=case_id,
+        updated_by=last.updated_by,
+        **{name: getattr(last, name) for name in CARRIED},
     )
 
 
@@ -109,10 +127,8 @@ def _edit(
     schema.birth_date, schema.today = birth_date_for(ctx, case), mission_today(ctx.settings)
     values = load(schema, data)
     touch(case, ctx, values.pop("version"))
-    prep = being_prepared(session, case.id)
-    if prep is None:
-        prep = ReturnPreparation(mission_code=ctx.mission.code, case_id=case.id)
-        session.add(prep)
+    prep = being_prepared(session, case.id) or ReturnPreparation(mission_code=ctx.mission.code, case_id=case.id)
+    session.add(prep)
     prep.updated_by = actor(ctx)
     prep.updated_at = utcnow()
     return case, prep, values

@@ -93,8 +93,9 @@ def book_return(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
         )
         session.add(booking)
         session.flush()
-        if prepared.preparation is not None:
-            prepared.preparation.return_id = booking.id  # the next return starts a new preparation
+        if prepared.preparation is not None:  # the preparation is the booking's now; the next return starts anew
+            prepared.preparation.return_id = booking.id
+            session.add(prepared.preparation)
         audit.record(session, ctx, "return.book", case.id, ["return"])
         return booking.id
 
