@@ -143,7 +143,11 @@ def test_a_high_risk_return_waits_for_hq_and_a_refusal_blocks_it(w: World, case_
     assert refused.value.errors == {"risk_decision": [preparation.NOT_HIGH_RISK]}
 
 
-def test_a_childs_return_needs_the_childrens_items_and_only_child_protection_records_the_bid(w: World, case_id: int):
+def test_a_childs_return_needs_the_childrens_items_and_only_child_protection_records_the_bid(
+    w: World,
+    case_id: int,
+    exchange_host,  # noqa: ANN001
+):
     on_departure = date.fromisoformat(departure())
     born(w, case_id, on_departure.replace(year=on_departure.year - 18) + timedelta(days=1))  # 18 the day after
     save(w, case_id)
