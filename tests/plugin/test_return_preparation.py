@@ -183,22 +183,6 @@ def test_a_bid_against_the_return_blocks_it(w: World, case_id: int):
     assert refused_booking(w, case_id) == [rules.BID_AGAINST]
 
 
-@pytest.mark.parametrize(
-    ("birth", "precision", "signs", "child"),
-    [
-        (date(2008, 6, 1), "Day", False, True),  # 17 on 2026-05-31
-        (date(2008, 5, 31), "Day", False, False),  # 18 that day
-        (date(2008, 1, 1), "Year", False, True),  # born some day of 2008: perhaps still 17
-        (date(2008, 5, 1), "Month", False, False),  # born in May 2008: 18 by the 31st
-        (None, None, True, True),  # age unknown, signs of minority: presumed a child
-        (None, None, False, False),
-        (date(2008, 6, 1), "Unknown", True, True),
-    ],
-)
-def test_who_is_a_child_on_the_departure(birth, precision, signs, child):  # noqa: ANN001
-    assert rules.is_child(birth, precision, signs, date(2026, 5, 31)) is child
-
-
 def test_the_travel_document_is_an_identity_field(w: World, case_id: int, login):  # noqa: ANN001
     save(w, case_id)
     # HQ (no ctm.identity.view) sees the risk and the travel, never the document; a caseworker sees it.
