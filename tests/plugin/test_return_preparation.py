@@ -239,3 +239,30 @@ def test_dates_are_judged_on_the_missions_calendar(w: World, case_id: int, monke
     tomorrow = (server_today + timedelta(days=1)).isoformat()
     save(w, case_id, planned_departure=tomorrow)
     assert w.one(ReturnPreparation, case_id=case_id).planned_departure.isoformat() == tomorrow
+
+
+def test_only_child_protection_gets_the_bid_form_and_only_hq_the_decision_form(w: World, case_id: int, login):  # noqa: ANN001
+    born(w, case_id, date.today() - timedelta(days=365 * 12))
+    save(w, case_id, risk_level="HIGH", risk_reason="Threats from the recruiter's family.")
+    tab = f"/m/THA/plugins/ctm/records/beneficiary/{THA_PERSON}/return"
+    bid = {"version": str(w.version(case_id)), "bid_outcome": "RETURN", "bid_on": OPENED, "bid_reason": "Aunt."}
+
+    caseworker = login("caseworker")
+    page = text(caseworker.get(tab))
+    assert 'data-note="child"' in page and 'data-form="checklist"' in page
+    assert 'data-form="best_interests"' not in page and 'data-form="risk_decision"' not in page
+    assert caseworker.post(f"{tab}/best-interests", bid).status_code == 404
+    assert w.one(ReturnPreparation, case_id=case_id).bid_outcome is None
+
+    protector = login("childprotection")
+    assert 'data-form="best_interests"' in text(protector.get(tab))
+    assert protector.post(f"{tab}/best-interests", bid).status_code == 303
+
+    hq = login("hq")
+    page = text(hq.get(tab))
+    assert 'data-form="risk_decision"' in page and 'data-form="checklist"' not in page
+    decision = {"version": str(w.version(case_id)), "risk_decision": "REFUSED", "risk_decision_reason": "Unsafe."}
+    assert hq.post(f"{tab}/risk-decision", decision).status_code == 303
+    page = text(caseworker.get(tab))
+    assert "HQ refused this high-risk return." in page and 'data-value="risk_decision"' in page
+    assert {"return.best_interests", "return.risk_decision"} <= {e["action"] for e in w.audit_rows()}
