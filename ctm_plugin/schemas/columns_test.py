@@ -16,10 +16,11 @@ from marshmallow import Schema, fields, validate
 from ctm_plugin.domain.assistance import AssistanceService, Consent, Referral
 from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
 from ctm_plugin.domain.models import MissionActivation
+from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.screening import Determination, Screening
-from ctm_plugin.schemas import assistance, case, process, returns, screening
+from ctm_plugin.schemas import assistance, case, preparation, process, returns, screening
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
 
 INT32 = (-(2**31), 2**31 - 1)
@@ -40,12 +41,24 @@ STORED = [
     (process.EventSchema, TraffickingEvent, {}),
     (process.PerpetratorSchema, Perpetrator, {"event_ids": None}),
     (returns.ReturnBookingSchema, ReturnBooking, {}),
-    # The connection, the project codes and the time zone live only in the host's settings document (JSON).
+    (preparation.ChecklistSchema, ReturnPreparation, {}),
+    (preparation.BestInterestsSchema, ReturnPreparation, {}),
+    (preparation.RiskDecisionSchema, ReturnPreparation, {}),
+    # The connection, the project codes, the time zone and the return checklist live only in the host's
+    # settings document (JSON).
     (
         MissionSettingsSchema,
         MissionActivation,
         dict.fromkeys(
-            ("soap_base_url", "soap_username", "soap_password", "project_codes", "default_project_code", "time_zone")
+            (
+                "soap_base_url",
+                "soap_username",
+                "soap_password",
+                "project_codes",
+                "default_project_code",
+                "time_zone",
+                *(name for name in MissionSettingsSchema().fields if name.startswith("return_requires_")),
+            )
         ),
     ),
 ]

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from ctm_plugin.domain.mission_time import TIME_ZONES
+from ctm_plugin.domain.preparation import ALWAYS, ITEMS
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.base import NOT_IN_IDENTIFIER
 
@@ -71,6 +72,26 @@ def project_codes(settings: Mapping[str, Any]) -> tuple[list[str], str | None]:
     codes = split_codes(settings.get("project_codes"))
     default = settings.get("default_project_code")
     return codes, default if default in codes else (codes[0] if codes else None)
+
+
+def _requires(code: str, label: str) -> fields.Boolean:
+    """Whether the mission requires one item of the return checklist before a booking."""
+    default = next(item.default for item in ITEMS if item.code == code)
+    return fields.Boolean(
+        load_default=default,
+        metadata={"label": label, "description": N_("Required before a return is booked.")},
+        error_messages={"invalid": N_("Choose yes or no.")},
+    )
+
+
+def required_items(settings: Mapping[str, Any]) -> frozenset[str]:
+    """The checklist items the mission requires before a return is booked, from its stored settings.
+
+    A document saved before the checklist existed requires the default set; the consent to return
+    is always required, and the children's items always apply to a child.
+    """
+    chosen = {item.code for item in ITEMS if settings.get(f"return_requires_{item.code}", item.default)}
+    return frozenset(chosen | ALWAYS)
 
 
 def _printable(value: str) -> None:
@@ -151,6 +172,16 @@ class MissionSettingsSchema(Schema):
             "description": N_("Dates and times of this mission's cases are shown, and judged, in it."),
         },
     )
+
+    # The return checklist (the consent to return and a child's items are always required).
+    return_requires_counselling = _requires("counselling", N_("Return checklist: pre-departure counselling"))
+    return_requires_travel_document = _requires("travel_document", N_("Return checklist: travel document"))
+    return_requires_fitness = _requires("fitness", N_("Return checklist: fitness to travel"))
+    return_requires_escort = _requires("escort", N_("Return checklist: escort need"))
+    return_requires_risk = _requires("risk", N_("Return checklist: risk assessment"))
+    return_requires_family_tracing = _requires("family_tracing", N_("Return checklist: family tracing"))
+    return_requires_family_assessment = _requires("family_assessment", N_("Return checklist: family assessment"))
+    return_requires_consent_handover = _requires("consent_handover", N_("Return checklist: consent to the hand-over"))
 
     @validates_schema
     def _default_among_codes(self, data: dict[str, Any], **_kwargs: Any) -> None:

@@ -2,7 +2,7 @@ import pytest
 from marshmallow import ValidationError
 
 from ctm_plugin import i18n
-from ctm_plugin.schemas.mission_settings import MissionSettingsSchema, project_codes
+from ctm_plugin.schemas.mission_settings import MissionSettingsSchema, project_codes, required_items
 
 VALID = {
     "soap_base_url": "https://mimosa.example/",
@@ -13,6 +13,16 @@ VALID = {
 }
 
 
+CHECKLIST_DEFAULTS = {
+    "return_requires_counselling": True,
+    "return_requires_travel_document": True,
+    "return_requires_fitness": True,
+    "return_requires_escort": False,
+    "return_requires_risk": True,
+    "return_requires_family_tracing": False,
+    "return_requires_family_assessment": False,
+    "return_requires_consent_handover": False,
+}
 LOCAL_HTTP_ONLY = "Use https: only a host on this machine may be reached over plain http."
 PREFIX_RULE = "Use 1 to 12 capital letters, digits or hyphens, starting with a letter or digit."
 
@@ -24,14 +34,15 @@ def errors_for(data: dict) -> dict:
 
 
 def test_valid_settings_load_and_the_prefix_has_a_default():
-    assert MissionSettingsSchema().load(VALID) == VALID
+    assert MissionSettingsSchema().load(VALID) == {**VALID, **CHECKLIST_DEFAULTS}
     without_prefix = {k: v for k, v in VALID.items() if k != "case_number_prefix"}
     assert MissionSettingsSchema().load(without_prefix)["case_number_prefix"] == "CT"
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8000/", "http://localhost:8000/", "http://[::1]:8000/"])
 def test_plain_http_is_accepted_only_on_this_machine(url):
-    assert MissionSettingsSchema().load({**VALID, "soap_base_url": url}) == {**VALID, "soap_base_url": url}
+    loaded = MissionSettingsSchema().load({**VALID, "soap_base_url": url})
+    assert loaded == {**VALID, **CHECKLIST_DEFAULTS, "soap_base_url": url}
 
 
 @pytest.mark.parametrize(
@@ -138,3 +149,14 @@ def test_mapping_overrides_are_no_setting_any_more():
 def test_the_time_zone_is_one_of_the_iana_names_and_utc_by_default():
     assert MissionSettingsSchema().load({k: v for k, v in VALID.items() if k != "time_zone"})["time_zone"] == "UTC"
     assert errors_for({**VALID, "time_zone": "Bangkok"}) == {"time_zone": ["Choose a time zone from the list."]}
+
+
+def test_the_return_checklist_is_the_missions_choice_with_the_consent_to_return_always_required():
+    defaults = {"counselling", "travel_document", "fitness", "risk", "consent_return"}
+    assert required_items({}) == defaults  # a document saved before the checklist existed
+    chosen = MissionSettingsSchema().load(
+        {**VALID, "return_requires_counselling": False, "return_requires_consent_handover": "on"}
+    )
+    assert required_items(chosen) == (defaults - {"counselling"}) | {"consent_handover"}
+    nothing = {name: False for name in CHECKLIST_DEFAULTS}
+    assert required_items(MissionSettingsSchema().load({**VALID, **nothing})) == {"consent_return"}

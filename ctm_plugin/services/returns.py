@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ctm_plugin.adapters.mimosa import records
 from ctm_plugin.adapters.mimosa.client import HostClient
+from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import (
@@ -36,9 +37,9 @@ from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import CASE_VIEW, RETURN_BOOK
 from mimosa_host.plugin_api import RequestContext
 
-from .assistance import consent_in_force
 from .base import Invalid, get_case, load, require, touch, unit_of_work
 from .host import host_beneficiary_id, mappings
+from .preparation import ready_to_book
 
 BOOK_MOVEMENT = "BookMovement"
 NOT_IN_HOST = N_("The person is not in the host's records yet: a return cannot be booked.")
@@ -57,18 +58,19 @@ def book_return(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
     require(ctx, RETURN_BOOK)
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
-        values = load(ReturnBookingSchema(), data)
+        values = load(ReturnBookingSchema(today=mission_today(ctx.settings)), data)
         touch(case, ctx, values.pop("version"))
         _check_project(ctx, values["project_code"])
         beneficiary_id = host_beneficiary_id(session, case)
         if beneficiary_id is None:
             raise Invalid({"origin_country": [NOT_IN_HOST]})
-        if consent_in_force(session, case.id, "Return") is None:
-            raise Invalid({"earliest_departure": [N_("The person's consent to a voluntary return is not in force.")]})
         if (open_return := _open_return(session, case.id)) is not None:
             raise Invalid(
                 {"earliest_departure": [ALREADY_IN_DOUBT if open_return.outbox.status == OUT_UNKNOWN else ALREADY]}
             )
+        prepared = ready_to_book(ctx, session, case, values["earliest_departure"])
+        if prepared.child:
+            values["escort"] = "CHILD"  # the host learns that a child travels, with an escort
         mapping = mappings(session)["movement"]
         record = {
             **values,
@@ -91,6 +93,9 @@ def book_return(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
         )
         session.add(booking)
         session.flush()
+        if prepared.preparation is not None:  # the preparation is the booking's now; the next return starts anew
+            prepared.preparation.return_id = booking.id
+            session.add(prepared.preparation)
         audit.record(session, ctx, "return.book", case.id, ["return"])
         return booking.id
 
@@ -120,6 +125,13 @@ def _open_return(session: sa.orm.Session, case_id: int) -> ReturnBooking | None:
         )
         .limit(1)
     )
+
+
+def return_under_way(ctx: RequestContext, case_id: int) -> bool:
+    """Whether a return of the case is under way (no other may be booked, nor prepared meanwhile)."""
+    require(ctx, CASE_VIEW)
+    with unit_of_work(ctx) as session:
+        return _open_return(session, get_case(session, case_id).id) is not None
 
 
 def returns_of_case(ctx: RequestContext, case_id: int) -> list[ReturnBooking]:

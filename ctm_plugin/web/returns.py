@@ -35,6 +35,8 @@ def leg_time(value: Any) -> str:
 
 
 def _load(_session: Session, case: Case) -> dict[str, Any]:
+    from ctm_plugin.web.preparation import checklist_values  # its routes need this tab: imported once both exist
+
     ctx = current_context()
     citizenships = case.person.citizenships if case.person is not None else []
     codes, default_project = project_codes(ctx.settings)
@@ -48,6 +50,7 @@ def _load(_session: Session, case: Case) -> dict[str, Any]:
         # The mission's projects, from its CTM settings, with its default preselected.
         "projects": [(code, code) for code in codes],
         "default_project": default_project,
+        **checklist_values(ctx, case),
     }
 
 

@@ -41,6 +41,13 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...] | None, bool]
     ("researcher", "Noor Researcher", ("ctm.researcher",), None, False),
     ("auditor", "Sam Auditor", ("host.officer", "ctm.auditor"), None, False),
     ("khm.caseworker", "Sophea KHM Caseworker", ("host.officer", "ctm.caseworker"), ("KHM",), False),
+    (
+        "childprotection",
+        "Kiri Child Protection Officer",
+        ("host.officer", "ctm.child_protection_officer"),
+        ("THA", "KHM"),
+        False,
+    ),
 )
 
 # Made-up names per region: (given names, family names).

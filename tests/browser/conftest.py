@@ -72,11 +72,13 @@ def chromium() -> Iterator[object]:
 
 @pytest.fixture
 def new_page(chromium, live_server) -> Iterator[Callable[[], object]]:  # noqa: ANN001
-    """``new_page()`` → a page in a fresh browser context (its own cookies): a second user, say."""
+    """``new_page()`` → a page in a fresh browser context (its own cookies): a second user, say.
+
+    ``new_page(locale="fr-FR", width=390)``: a phone's width in another language."""
     contexts = []
 
-    def _new_page():  # noqa: ANN202 - a playwright Page
-        context = chromium.new_context(base_url=live_server, locale="en-US", viewport={"width": 1280, "height": 800})
+    def _new_page(locale: str = "en-US", width: int = 1280):  # noqa: ANN202 - a playwright Page
+        context = chromium.new_context(base_url=live_server, locale=locale, viewport={"width": width, "height": 800})
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()

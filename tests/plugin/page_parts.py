@@ -27,3 +27,10 @@ def field(page: str, form: str, name: str) -> str:
 
 def error_on(page: str, form: str, name: str) -> bool:
     return 'class="ctm-error"' in field(page, form, name)
+
+
+def problem(page: str, form: str, kind: str) -> str:
+    """The markup of what a form says about itself as a whole (its ``data-problem``, e.g. ``checklist``)."""
+    start = page.index(f'data-form="{form}"')
+    at = page.index(f'data-problem="{kind}"', start, page.find("</form>", start))
+    return page[at : page.index("</div>", at)]

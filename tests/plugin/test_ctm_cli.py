@@ -104,7 +104,7 @@ def host(w: World, database_url: str):  # noqa: ANN201
 
 def test_status_and_pull_and_the_outbox_from_the_command_line(w: World, connected, host):  # noqa: ANN001
     case_id = people.open_from_host(w.ctx("caseworker"), "BEN-1000001", {"opened_on": OPENED})
-    w.consent(case_id)
+    w.prepare(case_id)
     returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))
 
     code, output = host("sync", "status", "--mission", "THA")
@@ -132,7 +132,7 @@ def test_outbox_retry_and_discard_take_filters_and_ask_before_acting(w: World, c
 
     for person in ("BEN-1000006", "BEN-1000007"):
         case_id = people.open_from_host(w.ctx("caseworker"), person, {"opened_on": OPENED})
-        w.consent(case_id)
+        w.prepare(case_id)
         returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))
     w.relay(client=HostClient(Connection("http://127.0.0.1:9/", "ctm-tha", "x")))  # both pending, backing off
 

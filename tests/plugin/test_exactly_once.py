@@ -78,7 +78,7 @@ def booked(w: World, exchange_host) -> dict[str, int]:  # noqa: ANN001
     case_of = {}
     for person in add_people(exchange_host, PEOPLE):
         case_of[person] = w.open(person)
-        w.consent(case_of[person])
+        w.prepare(case_of[person])
         returns.book_return(w.ctx("movement"), case_of[person], w.booking_form(case_of[person]))
     return case_of
 

@@ -37,7 +37,7 @@ def imported(w: World, exchange_host) -> int:  # noqa: ANN001
 
 @pytest.fixture
 def booked(w: World, imported: int) -> int:
-    w.consent(imported)
+    w.prepare(imported)
     return returns.book_return(w.ctx("movement"), imported, w.booking_form(imported))
 
 
@@ -125,7 +125,7 @@ def test_a_return_needs_the_persons_consent_and_nothing_is_saved_without_it(w: W
     before = w.snapshot()
     with pytest.raises(Invalid) as refused:
         returns.book_return(w.ctx("movement"), imported, w.booking_form(imported))
-    assert "earliest_departure" in refused.value.errors
+    assert "The person's consent to a voluntary return is not in force." in refused.value.errors["checklist"]
     assert w.snapshot() == before
 
 
@@ -403,7 +403,7 @@ def test_bulk_retry_and_discard_take_what_the_filters_select(w: World, exchange_
     cases = {}
     for person in ("BEN-1000006", "BEN-1000007", "BEN-1000008"):
         cases[person] = people.open_from_host(w.ctx("caseworker"), person, {"opened_on": OPENED})
-        w.consent(cases[person])
+        w.prepare(cases[person])
         returns.book_return(w.ctx("movement"), cases[person], w.booking_form(cases[person]))
     down = HostClient(Connection("http://127.0.0.1:9/", "ctm-tha", "x"))
     w.relay(client=down)
@@ -425,7 +425,7 @@ def test_a_movement_change_naming_one_booking_by_id_and_another_by_reference_is_
     from ctm_plugin.adapters.mimosa.testing import answer, envelope, loopback
 
     other_case = people.open_from_host(w.ctx("caseworker"), "BEN-1000006", {"opened_on": OPENED})
-    w.consent(other_case)
+    w.prepare(other_case)
     other = returns.book_return(w.ctx("movement"), other_case, w.booking_form(other_case))
     assert w.relay().done == 2
     mine, theirs = w.one(ReturnBooking, id=booked), w.one(ReturnBooking, id=other)

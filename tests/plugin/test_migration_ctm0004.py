@@ -30,7 +30,7 @@ def columns(rt, table: str) -> set[str]:  # noqa: ANN001
 
 def test_ctm0004_moves_overrides_drops_the_connection_copy_and_keeps_old_returns(w: World, login):
     case_id = w.open()
-    w.consent(case_id)
+    w.prepare(case_id)
     booking_id = returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))
     host.save_overrides(w.ctx("integrator"), "")
     host.save_overrides(w.ctx("integrator"), OVERRIDES)

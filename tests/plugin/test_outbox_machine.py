@@ -48,7 +48,7 @@ def test_no_booking_is_lost_or_doubled(w: World, exchange_host, seed: int) -> No
         case_of = {}
         for person in [next(pool) for _ in range(PER_EXAMPLE)]:
             case_of[person] = people.open_from_host(w.ctx("caseworker"), person, {"opened_on": OPENED})
-            w.consent(case_of[person])
+            w.prepare(case_of[person])
         return case_of
 
     username, password = api_credentials("THA")

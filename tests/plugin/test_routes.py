@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from ctm_plugin.security.permissions import (
+    APPROVE_RISK,
     CASE_EDIT,
     CASE_VIEW,
+    CHILD_PROTECTION,
     MAPPING_MANAGE,
     RETURN_BOOK,
     SYNC_MANAGE,
@@ -50,6 +52,9 @@ EXPECTED = {
     "ctm.refer": ("POST", CASE_EDIT),
     "ctm.returns": ("GET", CASE_VIEW),
     "ctm.book_return": ("POST", RETURN_BOOK),
+    "ctm.save_checklist": ("POST", CASE_EDIT),
+    "ctm.record_best_interests": ("POST", CHILD_PROTECTION),
+    "ctm.decide_risk": ("POST", APPROVE_RISK),
     "ctm.refresh_from_host": ("POST", CASE_EDIT),
     "ctm.push_to_host": ("POST", CASE_EDIT),
     # The CT pages of the menu.

@@ -16,13 +16,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from markupsafe import Markup, escape
-from page_parts import error_on, field, text, version
+from page_parts import error_on, field, problem, text, version
 from world import set_ctm_settings
 
 from ctm_plugin import i18n
 from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.audit import AuditEvent
 from ctm_plugin.domain.case import Case
+from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.domain.sync import OUTBOX_STATUSES, HostLink, OutboxMessage
@@ -142,6 +143,25 @@ class Rows:
                     mapping_id=values.pop("mapping_id", "beneficiary"),
                     mapping_version=values.pop("mapping_version", "3"),
                     **values,
+                )
+            )
+
+    def prepared(self) -> None:
+        """The return's checklist complete, as the mission's default settings require it."""
+        self.consent_to_return()
+        with mission_session(self.ctx) as s, s.begin():
+            s.add(
+                ReturnPreparation(
+                    mission_code=MISSION,
+                    case_id=self.case_id,
+                    counselled_on=date(2024, 1, 11),
+                    document_kind="PASSPORT",
+                    document_number="SYN7654321",
+                    document_expiry=date.today() + timedelta(days=400),
+                    fit_to_travel=True,
+                    risk_level="LOW",
+                    risk_reason="No threat known.",
+                    updated_by="caseworker",
                 )
             )
 
@@ -275,7 +295,7 @@ def test_returns_show_the_host_status_and_the_legs(login, rows, locale):
 
 def test_booking_a_return_queues_it_for_the_host(login, rows, demo):
     rows.link(beneficiary_id=REF, sync_status="synced", synced_at=datetime(2024, 1, 10, tzinfo=UTC))
-    rows.consent_to_return()
+    rows.prepared()
     movement = login("movement")
     page = text(movement.get(f"{BASE}/return"))
     assert "No return has been booked yet." in page
@@ -337,7 +357,7 @@ def test_booking_form_errors_show_next_to_their_fields(login, rows, demo):
     good = {**bad, "origin_country": "THA", "origin_location": "BKK", "earliest_departure": "2099-01-01"}
     response = movement.post(f"{BASE}/return/book", good)
     assert response.status_code == 422
-    assert "consent to a voluntary return is not in force." in field(text(response), "book", "earliest_departure")
+    assert "consent to a voluntary return is not in force." in problem(text(response), "book", "checklist")
     stale = movement.post(f"{BASE}/return/book", {**good, "version": str(int(good["version"]) - 1)})
     assert stale.status_code == 409
     with demo.factory() as s:

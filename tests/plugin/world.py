@@ -105,6 +105,26 @@ class World:
                 )
             )
 
+    def prepare(self, case_id: int, **changes: object) -> None:
+        """A caseworker completes the mission's default checklist (``changes`` on top), with the
+        person's consent to return recorded first."""
+        from ctm_plugin.services import preparation
+
+        self.consent(case_id)
+        preparation.save_checklist(self.ctx("caseworker"), case_id, {**self.checklist_form(case_id), **changes})
+
+    def checklist_form(self, case_id: int) -> dict[str, object]:
+        return {
+            "version": self.version(case_id),
+            "counselled_on": "2026-02-03",
+            "document_kind": "PASSPORT",
+            "document_number": "SYN1234567",
+            "document_expiry": (date.today() + timedelta(days=400)).isoformat(),
+            "fit_to_travel": True,
+            "risk_level": "LOW",
+            "risk_reason": "Family waiting, no threat known.",
+        }
+
     def booking_form(self, case_id: int) -> dict[str, object]:
         return {
             "version": self.version(case_id),

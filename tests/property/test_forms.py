@@ -26,6 +26,7 @@ from ctm_plugin.schemas import assistance_test, case_test, process_test, screeni
 from ctm_plugin.schemas.assistance import ConsentSchema, ReferralSchema, ServiceSchema, WithdrawConsentSchema
 from ctm_plugin.schemas.case import CloseCaseSchema, OpenCaseSchema, PersonSchema, ReopenCaseSchema, VictimContextSchema
 from ctm_plugin.schemas.people import HostSearchSchema, PushSchema, RegisterPersonSchema
+from ctm_plugin.schemas.preparation import BestInterestsSchema, ChecklistSchema, RiskDecisionSchema
 from ctm_plugin.schemas.process import EventSchema, PerpetratorSchema
 from ctm_plugin.schemas.returns import ReturnBookingSchema
 from ctm_plugin.schemas.screening import DeterminationSchema, ScreeningSchema
@@ -73,6 +74,24 @@ VALID: dict[type | None, dict[str, Any]] = {
         "fit_to_travel": "y",
         "project_code": "THA-CT-01",
     },
+    # High risk: HQ's decision form has a return to decide on (the site approves one before booking).
+    ChecklistSchema: {
+        "planned_departure": _departure(),
+        "destination_country": "KHM",
+        "counselled_on": OPENED,
+        "document_kind": "PASSPORT",
+        "document_number": "SYN1234567",
+        "document_expiry": (date.today() + timedelta(days=400)).isoformat(),
+        "fit_to_travel": "y",
+        "escort": "NONE",
+        "escort_name": "Synthetic Escort",
+        "risk_level": "HIGH",
+        "risk_reason": "Threats from the recruiter's family.",
+        "family_traced": "y",
+        "family_assessment": "POSITIVE",
+    },
+    BestInterestsSchema: {"bid_outcome": "RETURN", "bid_on": OPENED, "bid_reason": "The mother is able to care."},
+    RiskDecisionSchema: {"risk_decision": "APPROVED", "risk_decision_reason": "Police protection on arrival."},
 }
 
 
@@ -108,6 +127,11 @@ FORMS = {
         Form("ctm.withdraw_consent", "caseworker", WithdrawConsentSchema),
         Form("ctm.refer", "caseworker", ReferralSchema),
     ],
+    "return preparation": [
+        Form("ctm.save_checklist", "caseworker", ChecklistSchema),
+        Form("ctm.record_best_interests", "childprotection", BestInterestsSchema),
+        Form("ctm.decide_risk", "hq", RiskDecisionSchema),
+    ],
     "people, returns and synchronisation": [
         Form("ctm.search_people", "caseworker", HostSearchSchema),
         Form("ctm.import_person", "caseworker", OpenCaseSchema),
@@ -124,14 +148,22 @@ class Site:
 
     def __init__(self, live, login_to: Callable[..., Any]) -> None:  # noqa: ANN001 - a LiveHost
         self.app, self.engine = live.app, live.rt.engine
-        self.browsers = {name: login_to(self.app, name) for name in ("caseworker", "movement", "integrator", "admin")}
+        self.browsers = {
+            name: login_to(self.app, name)
+            for name in ("caseworker", "movement", "integrator", "admin", "hq", "childprotection")
+        }
         for browser in self.browsers.values():
             browser.get("/m/THA/beneficiaries")  # the session's CSRF token, valid as long as the session
         ids = {"record_type": "beneficiary", "record_ref": PERSON, "mission": "THA"}
         assert self.post("ctm.open_case", "caseworker", VALID[OpenCaseSchema], ids).status_code == 303
-        for endpoint, schema in (("ctm.add_event", EventSchema), ("ctm.record_consent", ConsentSchema)):
+        for endpoint, user, schema in (
+            ("ctm.add_event", "caseworker", EventSchema),
+            ("ctm.record_consent", "caseworker", ConsentSchema),
+            ("ctm.save_checklist", "caseworker", ChecklistSchema),
+            ("ctm.decide_risk", "hq", RiskDecisionSchema),
+        ):
             data = {**VALID[schema], "version": self.version()}
-            response = self.post(endpoint, "caseworker", data, ids)
+            response = self.post(endpoint, user, data, ids)
             assert response.status_code == 303, response.get_data(as_text=True)
         data = {**VALID[ReturnBookingSchema], "version": self.version()}
         assert self.post("ctm.book_return", "movement", data, ids).status_code == 303

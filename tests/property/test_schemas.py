@@ -16,7 +16,14 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 from property_helpers import hostile_text
 
-from ctm_plugin.schemas import assistance_test, case_test, mission_settings_test, process_test, screening_test
+from ctm_plugin.schemas import (
+    assistance_test,
+    case_test,
+    mission_settings_test,
+    preparation_test,
+    process_test,
+    screening_test,
+)
 from ctm_plugin.schemas.base import NOT_IN_TEXT
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
 from ctm_plugin.schemas.people import HostSearchSchema, PushSchema, RegisterPersonSchema
@@ -27,6 +34,7 @@ VALID: dict[type, dict[str, Any]] = {
     **case_test.VALID,
     **process_test.VALID,
     **screening_test.VALID,
+    **preparation_test.VALID,
     MissionSettingsSchema: mission_settings_test.VALID,
     HostSearchSchema: {"family_name": "Kaew"},
     PushSchema: {"version": "1"},
