@@ -519,3 +519,14 @@ def test_the_session_key_comes_from_the_environment_when_set(rt, monkeypatch: py
     monkeypatch.delenv(SECRET_KEY_ENV)
     first, second = create_app(rt).config["SECRET_KEY"], create_app(rt).config["SECRET_KEY"]
     assert first != second and len(first) == 64
+
+
+def test_a_setting_added_since_enabling_shows_what_applies_and_saving_unchanged_keeps_it(login, demo):
+    """THA's settings saved before the return checklist existed: the page shows its defaults ticked."""
+    with transaction(demo.factory) as s:
+        row = s.scalar(sa.select(PluginEnablement).filter_by(mission_code="THA", plugin_name="ctm"))
+        row.settings = {k: v for k, v in row.settings.items() if not k.startswith("return_requires_")}
+    admin = login("admin")
+    page = text(admin.get("/m/THA/admin/plugins/ctm"))
+    assert re.search(r'name="return_requires_counselling" checked', page)
+    assert not re.search(r'name="return_requires_escort" checked', page)

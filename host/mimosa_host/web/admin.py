@@ -83,6 +83,17 @@ def form_fields(schema: marshmallow.Schema) -> list[FormField]:
     return result
 
 
+def shown_settings(schema: marshmallow.Schema, stored: dict[str, Any]) -> dict[str, Any]:
+    """The stored settings, and each field they lack at its ``load_default``: a setting added after
+    the mission was enabled shows what the plugin applies, and saving the page unchanged keeps it."""
+    defaults = {
+        name: f.load_default() if callable(f.load_default) else f.load_default
+        for name, f in schema.fields.items()
+        if not f.dump_only and f.load_default is not marshmallow.missing
+    }
+    return {**defaults, **stored}
+
+
 def submitted_settings(form_spec: list[FormField], form: Any) -> dict[str, Any]:
     """Form values as the schema expects them: unchecked boxes are False, blank inputs absent."""
     data: dict[str, Any] = {}
@@ -118,7 +129,7 @@ def plugin(name: str):
     schema = rt.host.call_one(name, "mimosa_mission_settings_schema") if installed.compatible else None
     spec = form_fields(schema) if schema is not None else []
     state = _states().get(name)
-    values = dict(state.settings) if state else {}
+    values = shown_settings(schema, state.settings if state else {}) if schema is not None else {}
     refusal, findings = None, None
     if request.method == "POST" and request.form.get("action") == "check":
         values = submitted_settings(spec, request.form)
