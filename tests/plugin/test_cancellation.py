@@ -108,6 +108,18 @@ def test_a_lost_reply_is_asked_about_and_a_movement_already_cancelled_counts_as_
     assert cancelled_once(exchange_host, movement_id) and the_cancellation(w).status == "done"
 
 
+def test_discarding_a_cancellation_in_doubt_the_host_carried_out_adopts_it(
+    w: World, booked: int, exchange_host  # noqa: ANN001
+) -> None:
+    w.relay()
+    cancel(w, booked)
+    exchange_host.faults.drop_reply = 1
+    w.relay()
+    assert the_cancellation(w).status == "unknown"
+    assert outbox.discard(w.ctx("integrator"), the_cancellation(w).id) == "done"  # asked first: it is cancelled
+    assert w.one(ReturnBooking, id=booked).status == "CANCELLED"
+
+
 def test_invalid_state_with_the_movement_already_cancelled_is_done_not_failed(
     w: World, booked: int, exchange_host  # noqa: ANN001
 ) -> None:

@@ -21,6 +21,7 @@ SAMPLE_VALUES = {
     "record_ref": "BEN-1000001",
     "event_id": "1",
     "consent_id": "1",
+    "return_id": "1",
     "message_id": "1",
     "case_id": "1",
 }
@@ -50,6 +51,7 @@ EXPECTED = {
     "ctm.refer": ("POST", CASE_EDIT),
     "ctm.returns": ("GET", CASE_VIEW),
     "ctm.book_return": ("POST", RETURN_BOOK),
+    "ctm.cancel_return": ("POST", RETURN_BOOK),
     "ctm.refresh_from_host": ("POST", CASE_EDIT),
     "ctm.push_to_host": ("POST", CASE_EDIT),
     # The CT pages of the menu.
