@@ -100,7 +100,9 @@ def cancel_return(ctx: RequestContext, case_id: int, return_id: int, data: dict[
             case_id=case.id,
             operation=CANCEL_MOVEMENT,
             client_reference=new_reference(),  # the CTM's own key: the contract takes none for a cancellation
-            payload=json.dumps({"return_id": booking.id, "movement_id": booking.movement_id, "reason": values["reason"]}),
+            payload=json.dumps(
+                {"return_id": booking.id, "movement_id": booking.movement_id, "reason": values["reason"]}
+            ),
             payload_kind=PAYLOAD_JSON,
             mapping_id=booking.outbox.mapping_id,  # nothing is mapped: the movement's mapping, as booked
             mapping_version=booking.outbox.mapping_version,

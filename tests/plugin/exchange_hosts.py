@@ -5,7 +5,8 @@ contract host of ``tests/contract_host``, written from HOST_CONTRACT.md alone. A
 and moves host records through these methods only, so it runs unchanged against both:
 ``beneficiary(id)``, ``edit_beneficiary(id, **fields)`` (an edit in the host's own pages),
 ``movement(id)``, ``movements_for(beneficiary_id)``, ``transitions(movement_id)`` (the statuses of
-its change feed, in order) and ``advance(movement_id, status)`` (the travel desk's hand). Records come back as the contract host's plain dataclasses.
+its change feed, in order) and ``advance(movement_id, status)`` (the travel desk's hand). Records
+come back as the contract host's plain dataclasses.
 
 This module is the bridge between the two: it reads the reference host's rows (and the demo's
 data, to seed the contract host), which the contract host itself never does.

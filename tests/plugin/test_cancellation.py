@@ -59,7 +59,9 @@ def cancelled_once(host, movement_id: str) -> bool:  # noqa: ANN001 - an exchang
 
 
 def test_a_cancellation_reaches_the_host_once_and_the_return_reads_cancelled(
-    w: World, booked: int, exchange_host  # noqa: ANN001
+    w: World,
+    booked: int,
+    exchange_host,  # noqa: ANN001
 ) -> None:
     assert w.relay().done == 1
     movement_id = w.one(ReturnBooking, id=booked).movement_id
@@ -74,7 +76,9 @@ def test_a_cancellation_reaches_the_host_once_and_the_return_reads_cancelled(
 
 
 def test_a_cancellation_waits_for_a_booking_in_doubt_then_goes_once(
-    w: World, booked: int, exchange_host  # noqa: ANN001
+    w: World,
+    booked: int,
+    exchange_host,  # noqa: ANN001
 ) -> None:
     seeded = {m.movement_id for m in exchange_host.movements_for(THA_PERSON)}
     exchange_host.faults.drop_reply = 1
@@ -96,7 +100,9 @@ def test_a_cancellation_waits_for_a_booking_in_doubt_then_goes_once(
 
 
 def test_a_lost_reply_is_asked_about_and_a_movement_already_cancelled_counts_as_done(
-    w: World, booked: int, exchange_host  # noqa: ANN001
+    w: World,
+    booked: int,
+    exchange_host,  # noqa: ANN001
 ) -> None:
     w.relay()
     movement_id = w.one(ReturnBooking, id=booked).movement_id
@@ -109,7 +115,9 @@ def test_a_lost_reply_is_asked_about_and_a_movement_already_cancelled_counts_as_
 
 
 def test_discarding_a_cancellation_in_doubt_the_host_carried_out_adopts_it(
-    w: World, booked: int, exchange_host  # noqa: ANN001
+    w: World,
+    booked: int,
+    exchange_host,  # noqa: ANN001
 ) -> None:
     w.relay()
     cancel(w, booked)
@@ -121,7 +129,9 @@ def test_discarding_a_cancellation_in_doubt_the_host_carried_out_adopts_it(
 
 
 def test_invalid_state_with_the_movement_already_cancelled_is_done_not_failed(
-    w: World, booked: int, exchange_host  # noqa: ANN001
+    w: World,
+    booked: int,
+    exchange_host,  # noqa: ANN001
 ) -> None:
     w.relay()
     movement_id = w.one(ReturnBooking, id=booked).movement_id
@@ -133,7 +143,9 @@ def test_invalid_state_with_the_movement_already_cancelled_is_done_not_failed(
 
 
 def test_a_departed_movement_is_the_hosts_refusal_kept_and_not_retried(
-    w: World, booked: int, exchange_host  # noqa: ANN001
+    w: World,
+    booked: int,
+    exchange_host,  # noqa: ANN001
 ) -> None:
     w.relay()
     movement_id = w.one(ReturnBooking, id=booked).movement_id
@@ -153,7 +165,9 @@ def test_a_departed_movement_is_the_hosts_refusal_kept_and_not_retried(
 
 @pytest.mark.parametrize("in_flight", [False, True], ids=["booked-first", "cancelled-while-booking"])
 def test_cancellations_reach_the_host_once_under_dropped_replies(
-    w: World, exchange_host, in_flight: bool  # noqa: ANN001
+    w: World,
+    exchange_host,
+    in_flight: bool,  # noqa: ANN001
 ) -> None:
     """A cancellation reaches the host once under dropped replies (30% 503, 30% replies lost after
     commit), whether it was asked after the booking went or while the booking was still on its way."""
@@ -229,7 +243,9 @@ def test_a_booking_the_host_never_got_cannot_be_cancelled_and_a_waiting_cancella
 
 
 def test_a_new_return_may_be_booked_once_one_is_cancelled_or_a_no_show_never_two_live(
-    w: World, case: int, exchange_host  # noqa: ANN001
+    w: World,
+    case: int,
+    exchange_host,  # noqa: ANN001
 ) -> None:
     first = returns.book_return(w.ctx("movement"), case, w.booking_form(case))
     w.relay()
@@ -255,4 +271,3 @@ def test_a_cancellation_is_audited_with_who_asked(w: World, booked: int) -> None
     cancel(w, booked)
     (event,) = [e for e in w.all(AuditEvent) if e.action == "return.cancel"]
     assert (event.username, event.field_groups) == ("movement", ["return"])
-
