@@ -19,6 +19,7 @@ from ctm_plugin.domain.models import MissionActivation
 from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.screening import Determination, Screening
+from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.schemas import assistance, case, process, returns, screening
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
 
@@ -40,6 +41,8 @@ STORED = [
     (process.EventSchema, TraffickingEvent, {}),
     (process.PerpetratorSchema, Perpetrator, {"event_ids": None}),
     (returns.ReturnBookingSchema, ReturnBooking, {}),
+    # The reason (one of the contract's five codes) travels in the cancellation's outbox payload (JSON).
+    (returns.CancelReturnSchema, OutboxMessage, {"reason": None}),
     # The connection, the project codes and the time zone live only in the host's settings document (JSON).
     (
         MissionSettingsSchema,

@@ -2,7 +2,8 @@
 
 A caseworker opens the case and records the person's consent to return; a movement officer
 books the return; the host's job runner relays it (REQUESTED), the host's travel desk books a
-flight, the status feed brings BOOKED back, and the Return tab shows it with its legs.
+flight, the status feed brings BOOKED back, and the Return tab shows it with its legs. A return
+cancelled with a reason reads Cancelled once the relay has sent it, in Spanish on a phone too.
 """
 
 from __future__ import annotations
@@ -30,14 +31,8 @@ def soap_here(live_server: str, demo):  # noqa: ANN001, ANN201 - the demo's runt
     return demo
 
 
-def test_a_booked_return_reaches_booked_and_shows_in_the_return_tab(
-    page: Page,
-    new_page,
-    soap_here,
-    shot,
-    guide_shot,  # noqa: ANN001
-) -> None:
-    open_case(page)
+def consent_to_return(page: Page) -> None:
+    """The caseworker records the person's consent to a voluntary return."""
     page.locator('nav.tabs a[data-tab="ctm.consent"]').click()
     unfold(page, "consent")
     form = page.locator('form[data-form="consent"]')
@@ -46,12 +41,13 @@ def test_a_booked_return_reaches_booked_and_shows_in_the_return_tab(
     form.locator('input[name="items"][value="ConsentedToInterview"]').check()
     submit(page, "consent", "Record the consent")
 
-    officer = new_page()
-    log_in(officer, "movement")
+
+def book(officer: Page, project: str = "THA-CT-01") -> None:
+    """The movement officer books a return from Bangkok to Phnom Penh on the Return tab."""
     officer.goto(f"{BASE}/return")
     form = officer.locator('form[data-form="book"]')
     expect(form.locator('select[name="project_code"]')).to_have_value("THA-CT-01")  # the mission's default
-    form.locator('select[name="project_code"]').select_option("THA-AVRR-02")
+    form.locator('select[name="project_code"]').select_option(project)
     form.locator('select[name="origin_country"]').select_option("THA")
     form.locator('[name="origin_location"]').fill("bkk")
     form.locator('select[name="destination_country"]').select_option("KHM")
@@ -61,6 +57,21 @@ def test_a_booked_return_reaches_booked_and_shows_in_the_return_tab(
     form.locator('input[name="fit_to_travel"]').check()
     submit(officer, "book", "Book the return")
     expect(officer.locator('[data-value="status"]').first).to_contain_text("Queued: waiting for the host")
+
+
+def test_a_booked_return_reaches_booked_and_shows_in_the_return_tab(
+    page: Page,
+    new_page,
+    soap_here,
+    shot,
+    guide_shot,  # noqa: ANN001
+) -> None:
+    open_case(page)
+    consent_to_return(page)
+
+    officer = new_page()
+    log_in(officer, "movement")
+    book(officer, "THA-AVRR-02")
     expect(officer.locator('[data-value="project"]').first).to_have_text("THA-AVRR-02")
 
     runner = JobRunner(soap_here)
@@ -80,3 +91,47 @@ def test_a_booked_return_reaches_booked_and_shows_in_the_return_tab(
     page.locator('nav.tabs a[data-tab="ctm.return"]').click()
     expect(page.locator('[data-value="status"]').first).to_have_text("Booked")
     expect(page.locator('form[data-form="book"]')).to_have_count(0)
+
+
+def test_a_return_is_cancelled_with_a_reason_and_reads_cancelled_also_on_a_phone_in_spanish(
+    page: Page,
+    new_page,
+    soap_here,
+    shot,
+    chromium,
+    live_server: str,  # noqa: ANN001
+) -> None:
+    open_case(page)
+    consent_to_return(page)
+    officer = new_page()
+    log_in(officer, "movement")
+    book(officer)
+    runner = JobRunner(soap_here)
+    runner.run_due(force=True)  # BookMovement goes; the host answers REQUESTED
+    officer.reload()
+    expect(officer.locator('[data-value="status"]').first).to_have_text("Requested")
+
+    form_name = officer.locator('form[data-form^="cancel-"]').get_attribute("data-form")
+    unfold(officer, form_name)
+    officer.locator(f'form[data-form="{form_name}"] select[name="reason"]').select_option("BENEFICIARY_WITHDREW")
+    submit(officer, form_name, "Yes, cancel the return")
+    expect(officer.locator("[data-cancellation]")).to_contain_text("Cancellation asked (The person withdrew)")
+    expect(officer.locator('form[data-form^="cancel-"]')).to_have_count(0)  # one cancellation at a time
+
+    runner.run_due(force=True)  # CancelMovement goes; the feed brings CANCELLED
+    officer.reload()
+    expect(officer.locator('[data-value="status"]').first).to_have_text("Cancelled")
+    expect(officer.locator('[data-cancellation="done"]')).to_contain_text("Cancelled at the host")
+    shot(officer, "cancelled")
+
+    phone = chromium.new_context(base_url=live_server, locale="es-ES", viewport={"width": 390, "height": 844})
+    try:
+        spanish = phone.new_page()
+        log_in(spanish, "movement")
+        spanish.goto(f"{BASE}/return")
+        expect(spanish.locator('[data-value="status"]').first).to_have_text("Cancelado")
+        expect(spanish.locator('[data-cancellation="done"]')).to_contain_text("La persona desistió")
+        assert spanish.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+        shot(spanish, "cancelled-390-es")
+    finally:
+        phone.close()

@@ -14,11 +14,14 @@ import sqlalchemy as sa
 from test_exactly_once import Clock, add_people, chaos, relay_until_quiet
 from world import World
 
+from ctm_plugin.adapters.mimosa.client import Connection, HostClient
+from ctm_plugin.adapters.mimosa.errors import HostFault
 from ctm_plugin.domain.audit import AuditEvent
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.services import cancellations, feed, outbox, returns
 from ctm_plugin.services.base import Invalid, NotFound
+from mimosa_host.demo import api_credentials
 
 THA_PERSON = "BEN-1000001"
 CANCELLATIONS = 24
@@ -192,6 +195,28 @@ def test_cancellations_reach_the_host_once_under_dropped_replies(
         (movement,) = exchange_host.movements_for(person)
         assert exchange_host.transitions(movement.movement_id).count("CANCELLED") == 1
         assert movement.status == "CANCELLED"
+
+
+def test_both_hosts_answer_cancel_movement_as_the_contract_says(w: World, booked: int, exchange_host) -> None:  # noqa: ANN001
+    w.relay()
+    movement_id = w.one(ReturnBooking, id=booked).movement_id
+    tha = HostClient(Connection(exchange_host.base_url, *api_credentials("THA")))
+    khm = HostClient(Connection(exchange_host.base_url, *api_credentials("KHM")))
+    refusals = [
+        (lambda: tha.cancel_movement(movement_id, "ELOPED"), "VALIDATION"),  # not one of the contract's reasons
+        (lambda: tha.cancel_movement("MOV-0000000", "OTHER"), "NOT_FOUND"),
+        (lambda: khm.cancel_movement(movement_id, "OTHER"), "FORBIDDEN_MISSION"),  # another mission's movement
+    ]
+    for call, code in refusals:
+        with pytest.raises(HostFault) as refused:
+            call()
+        assert (refused.value.code, refused.value.retryable) == (code, False)
+    assert exchange_host.transitions(movement_id) == ["REQUESTED"]  # nothing refused changed anything
+    assert tha.cancel_movement(movement_id, "OTHER") == "CANCELLED"
+    with pytest.raises(HostFault) as refused:
+        tha.cancel_movement(movement_id, "OTHER")
+    assert refused.value.code == "INVALID_STATE"
+    assert exchange_host.transitions(movement_id) == ["REQUESTED", "CANCELLED"]
 
 
 # -- what may be cancelled, and booking again ----------------------------------------------------
