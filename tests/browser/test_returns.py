@@ -98,6 +98,7 @@ def test_a_return_is_cancelled_with_a_reason_and_reads_cancelled_also_on_a_phone
     new_page,
     soap_here,
     shot,
+    guide_shot,
     chromium,
     live_server: str,  # noqa: ANN001
 ) -> None:
@@ -123,6 +124,7 @@ def test_a_return_is_cancelled_with_a_reason_and_reads_cancelled_also_on_a_phone
     expect(officer.locator('[data-value="status"]').first).to_have_text("Cancelled")
     expect(officer.locator('[data-cancellation="done"]')).to_contain_text("Cancelled at the host")
     shot(officer, "cancelled")
+    guide_shot(officer, "return-cancelled")
 
     phone = chromium.new_context(base_url=live_server, locale="es-ES", viewport={"width": 390, "height": 844})
     try:
