@@ -912,3 +912,21 @@ def test_a_caseworker_sees_the_cancellation_but_cannot_cancel(login, rows):  # n
     assert 'data-cancellation="pending"' in card_of(page, booking) and "data-form" not in card_of(page, booking)
     response = caseworker.post(f"{BASE}/return/{booking}/cancel", {"version": "1", "reason": "OTHER"})
     assert response.status_code == 404
+
+
+def test_bulk_retry_of_cancellations_selects_them_by_operation(login, rows, demo):  # noqa: ANN001
+    booking = rows.booking("CONFIRMED", movement_id="MOV-1")
+    refused = cancellation(rows, booking, "failed", error_code="INVALID_STATE", result={"status": "DEPARTED"})
+    rows.message("failed", error_code="VALIDATION")  # a booking: not selected
+    integrator = login("integrator")
+    assert 'value="CancelMovement"' in field(text(integrator.get(SYNC)), "bulk", "operation")
+    screen = text(
+        integrator.post(
+            f"{SYNC}/bulk/confirm", {"action": "retry", "status": ["failed"], "operation": ["CancelMovement"]}
+        )
+    )
+    assert re.findall(r'name="message" value="(\d+)"', screen) == [str(refused)] and "Cancel a return" in screen
+    assert integrator.post(f"{SYNC}/bulk", {"action": "retry", "message": [str(refused)]}).status_code == 303
+    with demo.factory() as s:
+        assert s.get(OutboxMessage, refused).status == "pending"
+    assert "return.cancel.pending" in audit_actions(demo)  # the case's trail says the cancellation goes again
