@@ -50,6 +50,13 @@ def cancel(w: World, booking_id: int, reason: str = "BENEFICIARY_WITHDREW", user
     )
 
 
+def sent_then_cancelled(w: World, booking_id: int) -> str:
+    """The booking relayed to the host, then its cancellation asked; the host's movement id."""
+    w.relay()
+    cancel(w, booking_id)
+    return w.one(ReturnBooking, id=booking_id).movement_id
+
+
 def the_cancellation(w: World) -> OutboxMessage:
     return w.one(OutboxMessage, operation="CancelMovement")
 
@@ -102,33 +109,33 @@ def test_a_cancellation_waits_for_a_booking_in_doubt_then_goes_once(
     assert w.one(ReturnBooking, id=booked).movement_id == movement.movement_id
 
 
+@pytest.fixture
+def lost_reply(w: World, booked: int, exchange_host) -> str:  # noqa: ANN001
+    """A cancellation the host carried out, whose reply was lost: in doubt. The movement's id."""
+    movement_id = sent_then_cancelled(w, booked)
+    exchange_host.faults.drop_reply = 1
+    assert w.relay().in_doubt == 1
+    assert cancelled_once(exchange_host, movement_id) and the_cancellation(w).status == "unknown"
+    return movement_id
+
+
 def test_a_lost_reply_is_asked_about_and_a_movement_already_cancelled_counts_as_done(
     w: World,
-    booked: int,
+    lost_reply: str,
     exchange_host,  # noqa: ANN001
 ) -> None:
-    w.relay()
-    movement_id = w.one(ReturnBooking, id=booked).movement_id
-    cancel(w, booked)
-    exchange_host.faults.drop_reply = 1
-    assert w.relay().in_doubt == 1  # the host cancelled it; the reply was lost
-    assert cancelled_once(exchange_host, movement_id)
-    assert w.relay(now=later()).done == 1  # asked (GetMovement): already cancelled
-    assert cancelled_once(exchange_host, movement_id) and the_cancellation(w).status == "done"
+    assert w.relay(now=later()).done == 1  # asked (GetMovement): already cancelled, not sent again
+    assert cancelled_once(exchange_host, lost_reply) and the_cancellation(w).status == "done"
 
 
 def test_discarding_a_cancellation_in_doubt_the_host_carried_out_adopts_it(
     w: World,
     booked: int,
+    lost_reply: str,
     exchange_host,  # noqa: ANN001
 ) -> None:
-    w.relay()
-    cancel(w, booked)
-    exchange_host.faults.drop_reply = 1
-    w.relay()
-    assert the_cancellation(w).status == "unknown"
     assert outbox.discard(w.ctx("integrator"), the_cancellation(w).id) == "done"  # asked first: it is cancelled
-    assert w.one(ReturnBooking, id=booked).status == "CANCELLED"
+    assert w.one(ReturnBooking, id=booked).status == "CANCELLED" and cancelled_once(exchange_host, lost_reply)
 
 
 def test_invalid_state_with_the_movement_already_cancelled_is_done_not_failed(
@@ -136,9 +143,7 @@ def test_invalid_state_with_the_movement_already_cancelled_is_done_not_failed(
     booked: int,
     exchange_host,  # noqa: ANN001
 ) -> None:
-    w.relay()
-    movement_id = w.one(ReturnBooking, id=booked).movement_id
-    cancel(w, booked)
+    movement_id = sent_then_cancelled(w, booked)
     exchange_host.advance(movement_id, "CANCELLED")  # cancelled at the host's own desk meanwhile
     assert w.relay().done == 1  # CancelMovement answers INVALID_STATE; the host's movement says cancelled
     assert cancelled_once(exchange_host, movement_id)
@@ -150,9 +155,7 @@ def test_a_departed_movement_is_the_hosts_refusal_kept_and_not_retried(
     booked: int,
     exchange_host,  # noqa: ANN001
 ) -> None:
-    w.relay()
-    movement_id = w.one(ReturnBooking, id=booked).movement_id
-    cancel(w, booked)
+    movement_id = sent_then_cancelled(w, booked)
     for status in ("BOOKED", "CONFIRMED", "DEPARTED"):  # the CTM has not read the feed yet
         exchange_host.advance(movement_id, status)
     assert w.relay().failed == 1

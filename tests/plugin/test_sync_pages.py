@@ -103,7 +103,7 @@ class Rows:
                 case_id=self.case_id,
                 operation=operation,
                 client_reference=f"ctm-test-{self.serial:04d}",
-                payload="<MovementRequest/>",
+                payload=values.pop("payload", "<MovementRequest/>"),
                 mapping_id="movement",
                 mapping_version="1",
                 status=status,
@@ -811,24 +811,8 @@ def test_only_integrators_who_manage_may_act_on_many(login, rows):
 
 def cancellation(rows: Rows, booking: int, status: str, movement_id: str | None = "MOV-1", **values: object) -> int:
     """A cancellation message of ``booking`` in ``status``, as the Return tab asked for it."""
-    rows.serial += 1
-    with mission_session(rows.ctx) as s, s.begin():
-        row = OutboxMessage(
-            mission_code=MISSION,
-            case_id=rows.case_id,
-            operation="CancelMovement",
-            client_reference=f"ctm-cancel-{rows.serial:04d}",
-            payload=json.dumps({"return_id": booking, "movement_id": movement_id, "reason": "SECURITY"}),
-            payload_kind="json",
-            mapping_id="movement",
-            mapping_version="1",
-            status=status,
-            created_by="movement",
-            **values,
-        )
-        s.add(row)
-        s.flush()
-        return row.id
+    payload = json.dumps({"return_id": booking, "movement_id": movement_id, "reason": "SECURITY"})
+    return rows.message(status, "CancelMovement", payload=payload, payload_kind="json", **values)
 
 
 def card_of(page: str, booking: int) -> str:
