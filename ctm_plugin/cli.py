@@ -168,7 +168,9 @@ def _filters(command):  # noqa: ANN001, ANN202
     for option in reversed(
         (
             click.option("--status", "statuses", multiple=True, type=click.Choice(OUTBOX_STATUSES)),
-            click.option("--operation", "operations", multiple=True, help="e.g. BookMovement, SaveBeneficiary."),
+            click.option(
+                "--operation", "operations", multiple=True, help="BookMovement, CancelMovement or SaveBeneficiary."
+            ),
             click.option("--older-than", type=Age(), help="Queued at least this long ago: 90m, 6h, 3d."),
             click.option("--case", "case_number", help="The case number, as the synchronisation page shows it."),
         )

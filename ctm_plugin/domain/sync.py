@@ -50,6 +50,15 @@ class Sent:
     """The version of the mapping that mapped the payload, when it was mapped at send."""
 
 
+@dataclass(frozen=True)
+class Hold:
+    """Why the relay does not send a message on this attempt: it waits (until ``until``; not counted as
+    an attempt), or, without ``until``, it can never be sent and fails with ``code``."""
+
+    code: str
+    until: datetime | None = None
+
+
 BENEFICIARY_FEED = "beneficiaries"
 """Host records changed since the last pull (``FindBeneficiaries`` with ``ModifiedSince``)."""
 MOVEMENT_FEED = "movement_changes"

@@ -20,6 +20,7 @@ from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.screening import Determination, Screening
+from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.schemas import assistance, case, preparation, process, returns, screening
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
 
@@ -44,6 +45,8 @@ STORED = [
     (preparation.ChecklistSchema, ReturnPreparation, {}),
     (preparation.BestInterestsSchema, ReturnPreparation, {}),
     (preparation.RiskDecisionSchema, ReturnPreparation, {}),
+    # The reason (one of the contract's five codes) travels in the cancellation's outbox payload (JSON).
+    (returns.CancelReturnSchema, OutboxMessage, {"reason": None}),
     # The connection, the project codes, the time zone and the return checklist live only in the host's
     # settings document (JSON).
     (

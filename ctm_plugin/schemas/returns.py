@@ -62,3 +62,24 @@ class ReturnBookingSchema(FormSchema):
                 if isinstance(data.get(name), str):
                     data[name] = data[name].strip().upper()
         return data
+
+
+CANCEL_REASONS = {
+    "BENEFICIARY_WITHDREW": N_("The person withdrew"),
+    "NOT_FIT_TO_TRAVEL": N_("Not fit to travel"),
+    "DOCUMENTS": N_("Travel documents"),
+    "SECURITY": N_("Security"),
+    "OTHER": N_("Other reason"),
+}
+"""The host's ``CancelMovement`` reasons (HOST_CONTRACT.md), in the contract's order."""
+
+
+class CancelReturnSchema(FormSchema):
+    """Cancelling a return: one of the contract's reasons, nothing else goes to the host."""
+
+    version = version()
+    reason = fields.String(
+        required=True,
+        validate=validate.OneOf(tuple(CANCEL_REASONS), error=N_("Choose a value from the list.")),
+        error_messages={**_BASIC, "invalid": N_("Choose a value from the list.")},
+    )

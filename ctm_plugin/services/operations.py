@@ -1,7 +1,8 @@
 """The outbox's operations, declared in one place: for each, how the relay sends a message, asks
-the host whether it already has it, and applies the host's answer to the records waiting for it.
+the host whether it already has it, and applies the host's answer to the records waiting for it;
+for some, what must be true before it may be sent at all (a cancellation waits for its movement).
 
-The modules that queue a message (returns, people) provide the functions; only this registry
+The modules that queue a message (returns, cancellations, people) provide the functions; only this registry
 says which operation they serve, so the relay knows every operation whatever was imported first.
 """
 
@@ -13,10 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from ctm_plugin.adapters.mimosa.client import HostClient
-from ctm_plugin.domain.sync import OutboxMessage, Sent
+from ctm_plugin.domain.sync import Hold, OutboxMessage, Sent
 from ctm_plugin.mappings.engine import Mapping
 
-from . import people, returns
+from . import cancellations, people, returns
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,12 @@ class Operation:
     apply: Callable[[Session, OutboxMessage], None]
     """Apply a result (``message.result``) or a failure to the records that wait for it."""
     lookup: Callable[[HostClient, OutboxMessage], dict | None] | None = None
-    """Ask the host whether it already has the reference; ``None`` when it has not."""
+    """Ask the host whether it already acted on the message (has the reference, holds the
+    cancellation): what it holds, or ``None`` when it has not."""
+    prepare: Callable[[Session, OutboxMessage], Hold | None] | None = None
+    """Before each send, in a transaction: complete the message from the records, or hold it."""
+    audited_as: tuple[str, str] | None = None
+    """The case's audit action (``.<state>`` appended) and field group of each outcome."""
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -34,4 +40,11 @@ OPERATIONS: dict[str, Operation] = {
         send=returns.send_booking, apply=returns.apply_booking, lookup=returns.find_booking
     ),
     people.SAVE_BENEFICIARY: Operation(send=people.send_person, apply=people.apply_person),
+    cancellations.CANCEL_MOVEMENT: Operation(
+        send=cancellations.send_cancellation,
+        apply=cancellations.apply_cancellation,
+        lookup=cancellations.find_cancellation,
+        prepare=cancellations.prepare_cancellation,
+        audited_as=("return.cancel", "return"),
+    ),
 }

@@ -12,6 +12,9 @@
   ``ClientReference`` answers any repeat with the original result. A message in doubt is
   reconciled with backoff for as long as it takes: it never runs out into ``dead`` or
   ``failed`` on its own, and its case accepts no other booking meanwhile.
+- An operation may hold a message back before it is sent (a cancellation waits for its
+  booking's ``MovementId``): held, it is not an attempt and waits ``pending``; one that can
+  never be sent (the booking never reached the host) fails.
 - Only the host's explicit refusal of the request (a business fault) ends in ``failed``.
   Nothing is ever deleted: integrators retry or discard what is left, one message or a
   filtered selection, and every action is audited. Discarding a message the host may hold
@@ -151,12 +154,20 @@ def _deliver(
     client: HostClient | None,
     report: RelayReport,
 ) -> None:
-    with mission_session(ctx) as session:
+    with mission_session(ctx) as session, session.begin():  # commits what ``prepare`` completed
         message = session.get_one(OutboxMessage, message_id)
         operation = OPERATIONS[message.operation]
+        hold = operation.prepare(session, message) if operation.prepare is not None else None
         client, in_force = client or host_client(session), mappings(session)
+        session.flush()
         session.expunge(message)  # nothing is held open while the host is called
-    _record(ctx, message_id, _attempt(operation, client, message, in_force, in_doubt), now(), rng, report)
+    if hold is None:
+        outcome = _attempt(operation, client, message, in_force, in_doubt)
+    elif hold.until is None:
+        outcome = Outcome(OUT_FAILED, hold.code)
+    else:
+        outcome = Outcome(OUT_PENDING, waits_until=hold.until)  # held back: it never left
+    _record(ctx, message_id, outcome, now(), rng, report)
 
 
 @dataclass(frozen=True)
@@ -168,6 +179,8 @@ class Outcome:
     result: dict | None = None
     mapping_version: str | None = None
     """Stamped on the message when its payload was mapped at send."""
+    waits_until: datetime | None = None
+    """Held back, not sent (not an attempt): when to look at it again."""
 
 
 def _attempt(
@@ -202,20 +215,23 @@ def _record(
     status = outcome.status
     with unit_of_work(ctx) as session:
         message = session.get_one(OutboxMessage, message_id)
-        message.attempts += 1
         message.lease_until = None
         message.error_code, message.error = outcome.code, outcome.error
-        if status == OUT_PENDING and message.attempts >= MAX_ATTEMPTS:
-            status = OUT_DEAD
-        elif status in (OUT_PENDING, OUT_UNKNOWN):
-            message.next_attempt_at = at + backoff(message.attempts, rng)
+        if outcome.waits_until is not None:
+            message.next_attempt_at = max(outcome.waits_until, at + BASE_DELAY)
+        else:
+            message.attempts += 1
+            if status == OUT_PENDING and message.attempts >= MAX_ATTEMPTS:
+                status = OUT_DEAD
+            elif status in (OUT_PENDING, OUT_UNKNOWN):
+                message.next_attempt_at = at + backoff(message.attempts, rng)
         message.status = status
         if outcome.result is not None:
             message.result = outcome.result
         if outcome.mapping_version is not None:
             message.mapping_version = outcome.mapping_version
         if status in (OUT_DONE, OUT_FAILED, OUT_DEAD):
-            OPERATIONS[message.operation].apply(session, message)
+            _settle(session, ctx, message)
         audit.record(session, ctx, f"outbox.{status}", message.case_id, ["sync"])
     report.outcomes[message.client_reference] = status
     if status == OUT_DONE:
@@ -316,8 +332,17 @@ def _manageable(ctx: RequestContext, message_id: int, action: str, allowed: tupl
         message = _message(session, message_id, allowed)
         yield message
         message.error_code = message.error = None
-        OPERATIONS[message.operation].apply(session, message)
+        _settle(session, ctx, message)
         audit.record(session, ctx, action, message.case_id, ["sync"])
+
+
+def _settle(session: Session, ctx: RequestContext, message: OutboxMessage) -> None:
+    """Apply the message's new state to the records waiting for it, audited as its operation says."""
+    operation = OPERATIONS[message.operation]
+    operation.apply(session, message)
+    if operation.audited_as is not None:
+        action, field_group = operation.audited_as
+        audit.record(session, ctx, f"{action}.{message.status}", message.case_id, [field_group])
 
 
 def _message(session: Session, message_id: int, allowed: tuple[str, ...]) -> OutboxMessage:

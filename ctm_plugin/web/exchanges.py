@@ -77,6 +77,7 @@ SYNC_STATUSES = {
 OPERATIONS = {
     "BookMovement": N_("Book a return"),
     "SaveBeneficiary": N_("Create the person in the host"),
+    "CancelMovement": N_("Cancel a return"),
 }
 
 FIELD_LABELS = {

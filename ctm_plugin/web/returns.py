@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 from ctm_plugin import i18n
 from ctm_plugin.domain.case import Case
 from ctm_plugin.schemas.mission_settings import project_codes
-from ctm_plugin.schemas.returns import ESCORT_LABELS, ESCORTS, ReturnBookingSchema
+from ctm_plugin.schemas.returns import CANCEL_REASONS, ESCORT_LABELS, ESCORTS, CancelReturnSchema, ReturnBookingSchema
 from ctm_plugin.security.permissions import CASE_VIEW, RETURN_BOOK
+from ctm_plugin.services import cancellations
 from ctm_plugin.services import returns as service
-from ctm_plugin.web import RECORD, dates, page
+from ctm_plugin.web import RECORD, ROW_ID, dates, page
 from ctm_plugin.web.pages import CaseTab, register_tab, show, submit
 from mimosa_host.plugin_api import RequestContext, current_context
 
@@ -40,8 +41,10 @@ def _load(_session: Session, case: Case) -> dict[str, Any]:
     ctx = current_context()
     citizenships = case.person.citizenships if case.person is not None else []
     codes, default_project = project_codes(ctx.settings)
+    returns = service.returns_of_case(ctx, case.id)
+    cancelled = cancellations.cancellations_of_case(ctx, case.id)
     return {
-        "returns": service.returns_of_case(ctx, case.id),
+        "returns": returns,
         "escort_words": {code: i18n._(ESCORT_LABELS[code]) for code in ESCORTS},
         "leg_time": leg_time,
         # The form's starting points: from this mission's country, to the person's first citizenship.
@@ -51,6 +54,10 @@ def _load(_session: Session, case: Case) -> dict[str, Any]:
         "projects": [(code, code) for code in codes],
         "default_project": default_project,
         **checklist_values(ctx, case),
+        # Each return's latest cancellation, and why one cannot be asked for now (None: it can).
+        "cancellations": cancelled,
+        "cancel_refusals": {r.id: cancellations.refusal(r, cancelled.get(r.id)) for r in returns},
+        "cancel_words": {code: i18n._(label) for code, label in CANCEL_REASONS.items()},
     }
 
 
@@ -86,4 +93,16 @@ def book_return(record_ref: str):  # noqa: ANN201
         ReturnBookingSchema,
         _book,
         i18n.N_("The return is booked: it is queued for the host."),
+    )
+
+
+@page(RECORD + f"/return/<{ROW_ID}:return_id>/cancel", RETURN_BOOK, methods=("POST",))
+def cancel_return(record_ref: str, return_id: int):  # noqa: ANN201
+    return submit(
+        RETURN,
+        record_ref,
+        f"cancel-{return_id}",
+        CancelReturnSchema,
+        lambda ctx, case_id, data: cancellations.cancel_return(ctx, case_id, return_id, data),
+        i18n.N_("The cancellation is queued for the host."),
     )

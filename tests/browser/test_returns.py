@@ -5,7 +5,9 @@ checklist; a movement officer books the return; the host's job runner relays it 
 host's travel desk books a flight, the status feed brings BOOKED back, and the Return tab shows it
 with its legs. A child's return is refused until the children's safeguards are recorded (one of
 them by the child-protection officer), then reaches the host with a child escort: in English, and
-in French on a 390-pixel phone.
+in French on a 390-pixel phone. A movement officer on a phone (390 px, Spanish) cancels a return
+with a reason after confirming; once the relay has sent it the return reads Cancelled, there and on
+a desktop in English.
 """
 
 from __future__ import annotations
@@ -53,14 +55,8 @@ def fill_checklist(page: Page, **extra: str) -> None:
             field.fill(value)
 
 
-def test_a_booked_return_reaches_booked_and_shows_in_the_return_tab(
-    page: Page,
-    new_page,
-    soap_here,
-    shot,
-    guide_shot,  # noqa: ANN001
-) -> None:
-    open_case(page)
+def prepare_an_adults_return(page: Page) -> None:
+    """The caseworker records the consent to return and completes the checklist's default items."""
     page.locator('nav.tabs a[data-tab="ctm.consent"]').click()
     unfold(page, "consent")
     form = page.locator('form[data-form="consent"]')
@@ -72,6 +68,17 @@ def test_a_booked_return_reaches_booked_and_shows_in_the_return_tab(
     fill_checklist(page)
     submit(page, "checklist", "Save the checklist")
     expect(page.locator('[data-note="ready"]')).to_be_visible()
+
+
+def test_a_booked_return_reaches_booked_and_shows_in_the_return_tab(
+    page: Page,
+    new_page,
+    soap_here,
+    shot,
+    guide_shot,  # noqa: ANN001
+) -> None:
+    open_case(page)
+    prepare_an_adults_return(page)
 
     officer = new_page()
     log_in(officer, "movement")
@@ -203,3 +210,49 @@ def test_a_childs_return_is_refused_until_the_safeguards_then_goes_with_a_child_
     expect(officer.locator('[data-value="status"]').first).to_have_attribute("data-status", "REQUESTED")
     assert not wider_than_the_window(officer)
     shot(officer, "child-booked")
+
+
+def test_a_return_is_cancelled_with_a_reason_on_a_phone_in_spanish_and_reads_cancelled(
+    page: Page,
+    new_page,
+    soap_here,
+    shot,
+    guide_shot,
+    chromium,
+    live_server: str,  # noqa: ANN001
+) -> None:
+    open_case(page)
+    prepare_an_adults_return(page)
+    officer = new_page()
+    log_in(officer, "movement")
+    officer.goto(f"{BASE}/return")
+    book(officer)
+    runner = JobRunner(soap_here)
+    runner.run_due(force=True)  # BookMovement goes; the host answers REQUESTED
+
+    phone = chromium.new_context(base_url=live_server, locale="es-ES", viewport={"width": 390, "height": 844})
+    try:
+        spanish = phone.new_page()
+        log_in(spanish, "movement")
+        spanish.goto(f"{BASE}/return")
+        expect(spanish.locator('[data-value="status"]').first).to_have_text("Solicitado")
+        form_name = spanish.locator('form[data-form^="cancel-"]').get_attribute("data-form")
+        unfold(spanish, form_name)
+        spanish.locator(f'form[data-form="{form_name}"] select[name="reason"]').select_option("BENEFICIARY_WITHDREW")
+        assert spanish.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+        shot(spanish, "confirm-390-es")
+        submit(spanish, form_name, "Sí, cancelar el retorno")
+        expect(spanish.locator("[data-cancellation]")).to_contain_text("Cancelación solicitada (La persona desistió)")
+        expect(spanish.locator('form[data-form^="cancel-"]')).to_have_count(0)  # one cancellation at a time
+
+        runner.run_due(force=True)  # CancelMovement goes; the feed brings CANCELLED
+        spanish.reload()
+        expect(spanish.locator('[data-value="status"]').first).to_have_text("Cancelado")
+        assert spanish.evaluate("document.documentElement.scrollWidth") <= 390
+        shot(spanish, "cancelled-390-es")
+    finally:
+        phone.close()
+    officer.reload()
+    expect(officer.locator('[data-value="status"]').first).to_have_text("Cancelled")
+    expect(officer.locator('[data-cancellation="done"]')).to_contain_text("Cancelled at the host (The person withdrew)")
+    guide_shot(officer, "return-cancelled")

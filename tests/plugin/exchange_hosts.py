@@ -4,8 +4,9 @@
 contract host of ``tests/contract_host``, written from HOST_CONTRACT.md alone. A test body reads
 and moves host records through these methods only, so it runs unchanged against both:
 ``beneficiary(id)``, ``edit_beneficiary(id, **fields)`` (an edit in the host's own pages),
-``movement(id)``, ``movements_for(beneficiary_id)`` and ``advance(movement_id, status)`` (the
-travel desk's hand). Records come back as the contract host's plain dataclasses.
+``movement(id)``, ``movements_for(beneficiary_id)``, ``transitions(movement_id)`` (the statuses of
+its change feed, in order) and ``advance(movement_id, status)`` (the travel desk's hand). Records
+come back as the contract host's plain dataclasses.
 
 This module is the bridge between the two: it reads the reference host's rows (and the demo's
 data, to seed the contract host), which the contract host itself never does.
@@ -22,6 +23,7 @@ from contract_host.server import ContractHost
 
 from mimosa_host import models
 from mimosa_host.demo import CTM_MISSIONS, api_credentials
+from mimosa_host.soap import models as soap_models
 
 
 def _beneficiary(row: models.Beneficiary) -> store.Beneficiary:
@@ -120,6 +122,13 @@ class ReferenceHost:
             )
             return [_movement(row) for row in rows]
 
+    def transitions(self, movement_id: str) -> list[str]:
+        with self.rt.factory() as s:
+            changes = sa.select(soap_models.MovementChange.status).where(
+                soap_models.MovementChange.movement_id == movement_id
+            )
+            return list(s.scalars(changes.order_by(soap_models.MovementChange.seq)))
+
     def advance(self, movement_id: str, status: str) -> None:
         from mimosa_host.soap import movements
 
@@ -160,6 +169,10 @@ class ContractExchange:
 
     def movements_for(self, beneficiary_id: str) -> list[store.Movement]:
         return self.store.movements_for(beneficiary_id)
+
+    def transitions(self, movement_id: str) -> list[str]:
+        with self.store.lock:
+            return [change.status for change in self.store.changes if change.movement_id == movement_id]
 
     def advance(self, movement_id: str, status: str) -> None:
         legs = None

@@ -150,3 +150,20 @@ def test_outbox_retry_and_discard_take_filters_and_ask_before_acting(w: World, c
     assert {m.attempts for m in w.all(OutboxMessage)} == {0}
     code, output = host("outbox", "discard", "--mission", "THA", "--status", "failed", "--yes")
     assert code == 0 and "no message matches" in output
+
+
+def test_the_outbox_commands_show_and_act_on_cancellations(w: World, connected, host):  # noqa: ANN001
+    from ctm_plugin.services import cancellations
+
+    case_id = people.open_from_host(w.ctx("caseworker"), "BEN-1000001", {"opened_on": OPENED})
+    w.prepare(case_id)
+    booking = returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))
+    form = {"version": w.version(case_id), "reason": "DOCUMENTS"}
+    message_id = cancellations.cancel_return(w.ctx("movement"), case_id, booking, form)
+    code, output = host("outbox", "list", "--mission", "THA", "--operation", "CancelMovement")
+    assert code == 0 and output.split()[:3] == [str(message_id), "CancelMovement", "pending"]
+    code, output = host("outbox", "discard", "--mission", "THA", "--operation", "CancelMovement", "--yes")
+    assert code == 0 and f"message {message_id}: discarded" in output
+    assert w.one(OutboxMessage, id=message_id).status == "discarded"
+    code, output = host("outbox", "retry", "--mission", "THA", "--operation", "CancelMovement", "--yes")
+    assert code == 0 and "no message matches" in output  # a discarded cancellation stays discarded

@@ -464,4 +464,4 @@ def test_every_operation_is_known_to_the_relay_whatever_was_imported() -> None:
 
     code = "from ctm_plugin.services import outbox; print(sorted(outbox.OPERATIONS))"
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout  # noqa: S603
-    assert shown.strip() == "['BookMovement', 'SaveBeneficiary']"
+    assert shown.strip() == "['BookMovement', 'CancelMovement', 'SaveBeneficiary']"

@@ -1,9 +1,10 @@
-"""A hypothesis state machine drives random sequences of bookings, relay rounds, host faults
-(down, slow, 503, reply lost after commit, lookups it answers unreadably, a change delivered
-twice), relay crashes and clock jumps against each host over HTTP (the reference host and the
-contract host), and checks after every step that no booking is lost and none is doubled, and
-that a booking in doubt is never given up by the relay itself; at the end a healthy host gets
-every booking exactly once.
+"""A hypothesis state machine drives random sequences of bookings, cancellations, relay rounds,
+host faults (down, slow, 503, reply lost after commit, lookups it answers unreadably, a change
+delivered twice), relay crashes and clock jumps against each host over HTTP (the reference host
+and the contract host), and checks after every step that no booking is lost and none is doubled,
+that no movement is cancelled twice, and that a message in doubt is never given up by the relay
+itself; at the end a healthy host has every booking exactly once, and every cancelled one
+cancelled exactly once.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from world import OPENED, World
 from ctm_plugin.adapters.mimosa.client import Connection, HostClient
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import OUTBOX_OPEN, OutboxMessage
-from ctm_plugin.services import feed, outbox, people, returns
+from ctm_plugin.services import cancellations, feed, outbox, people, returns
 from mimosa_host.demo import api_credentials
 
 POOL = [f"BEN-1{n:06d}" for n in range(6, 41)]  # THA demo beneficiaries with no seeded movement
@@ -62,6 +63,7 @@ def test_no_booking_is_lost_or_doubled(w: World, exchange_host, seed: int) -> No
             self.now = datetime.now(UTC)
             self.rng = random.Random(seed)
             self.booked: set[str] = set()
+            self.cancelled: set[str] = set()
             self.case_of = fresh_people()
             self.people = sorted(self.case_of)
 
@@ -76,6 +78,17 @@ def test_no_booking_is_lost_or_doubled(w: World, exchange_host, seed: int) -> No
             case_id = self.case_of[person]
             returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))
             self.booked.add(person)
+
+        @rule(index=st.integers(min_value=0, max_value=PER_EXAMPLE - 1))
+        def cancel(self, index: int) -> None:
+            person = self.people[index]
+            if person not in self.booked or person in self.cancelled:
+                return
+            case_id = self.case_of[person]
+            booking = w.one(ReturnBooking, case_id=case_id)
+            form = {"version": w.version(case_id), "reason": "BENEFICIARY_WITHDREW"}
+            cancellations.cancel_return(w.ctx("movement"), case_id, booking.id, form)
+            self.cancelled.add(person)
 
         @rule()
         def relay_round(self) -> None:
@@ -135,14 +148,24 @@ def test_no_booking_is_lost_or_doubled(w: World, exchange_host, seed: int) -> No
             assert all(count <= 1 for count in _movements_per_person(exchange_host, self.people).values())
 
         @invariant()
+        def never_cancelled_twice(self) -> None:
+            for person in self.cancelled:
+                for movement in exchange_host.movements_for(person):
+                    assert exchange_host.transitions(movement.movement_id).count("CANCELLED") <= 1
+
+        @invariant()
         def never_lost(self) -> None:
             cases = list(self.case_of.values())
             with w.rt.factory() as s:
                 bookings = s.scalar(sa.select(sa.func.count()).where(ReturnBooking.case_id.in_(cases)))
-                messages = s.scalars(sa.select(OutboxMessage.status).where(OutboxMessage.case_id.in_(cases))).all()
-            assert bookings == len(self.booked) == len(messages)
+                messages = s.execute(
+                    sa.select(OutboxMessage.operation, OutboxMessage.status).where(OutboxMessage.case_id.in_(cases))
+                ).all()
+            operations = [operation for operation, _status in messages]
+            assert bookings == len(self.booked) == operations.count(returns.BOOK_MOVEMENT)
+            assert operations.count(cancellations.CANCEL_MOVEMENT) == len(self.cancelled)
             # Nothing failed, dead or gone here: the host never refused, and a doubt is never given up.
-            assert set(messages) <= {*OUTBOX_OPEN, "done"}
+            assert {status for _operation, status in messages} <= {*OUTBOX_OPEN, "done"}
 
         def teardown(self) -> None:
             for _ in range(outbox.MAX_ATTEMPTS):  # a healthy host, time enough: everything arrives
@@ -159,6 +182,9 @@ def test_no_booking_is_lost_or_doubled(w: World, exchange_host, seed: int) -> No
             hosted = {m.movement_id for person in self.people for m in exchange_host.movements_for(person)}
             assert booked_ids == hosted
             assert _movements_per_person(exchange_host, self.people) == dict.fromkeys(self.booked, 1)
+            for person in self.cancelled:
+                (movement,) = exchange_host.movements_for(person)
+                assert exchange_host.transitions(movement.movement_id).count("CANCELLED") == 1
 
     # Under the CI profile (derandomize) each seed is its own fixed set of examples; elsewhere they are new each run.
     machine = hypothesis.seed(seed)(Outbox) if settings.default.derandomize else Outbox

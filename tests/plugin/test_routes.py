@@ -23,6 +23,7 @@ SAMPLE_VALUES = {
     "record_ref": "BEN-1000001",
     "event_id": "1",
     "consent_id": "1",
+    "return_id": "1",
     "message_id": "1",
     "case_id": "1",
 }
@@ -55,6 +56,7 @@ EXPECTED = {
     "ctm.save_checklist": ("POST", CASE_EDIT),
     "ctm.record_best_interests": ("POST", CHILD_PROTECTION),
     "ctm.decide_risk": ("POST", APPROVE_RISK),
+    "ctm.cancel_return": ("POST", RETURN_BOOK),
     "ctm.refresh_from_host": ("POST", CASE_EDIT),
     "ctm.push_to_host": ("POST", CASE_EDIT),
     # The CT pages of the menu.

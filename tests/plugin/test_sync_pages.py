@@ -1,5 +1,6 @@
-"""The CT pages about the host: the return tab, the host record on the case overview, finding and
-registering a person, and the integrators' synchronisation page, with the Flask test client.
+"""The CT pages about the host: the return tab (booking and cancelling), the host record on the case
+overview, finding and registering a person, and the integrators' synchronisation page, with the
+Flask test client.
 
 Rows the relay and the change feed would write (outbox messages, returns with the host's
 statuses, host links) are written here directly, through a mission session, so each state
@@ -10,6 +11,7 @@ PostgreSQL when configured.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -27,6 +29,7 @@ from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.domain.sync import OUTBOX_STATUSES, HostLink, OutboxMessage
+from ctm_plugin.schemas.returns import CANCEL_REASONS
 from ctm_plugin.services.returns import NO_PROJECTS
 from ctm_plugin.web import exchanges
 from ctm_plugin.web.exchanges import FAILED_WITH_MESSAGE, HOST_STATUSES, OUTBOX_STATES
@@ -101,7 +104,7 @@ class Rows:
                 case_id=self.case_id,
                 operation=operation,
                 client_reference=f"ctm-test-{self.serial:04d}",
-                payload="<MovementRequest/>",
+                payload=values.pop("payload", "<MovementRequest/>"),
                 mapping_id="movement",
                 mapping_version="1",
                 status=status,
@@ -821,3 +824,113 @@ def test_only_integrators_who_manage_may_act_on_many(login, rows):
         browser.get(f"/m/{MISSION}/beneficiaries")
         assert browser.post(f"{SYNC}/bulk/confirm", {"action": "retry"}).status_code == 404
         assert browser.post(f"{SYNC}/bulk", {"action": "retry", "message": [str(message)]}).status_code == 404
+
+
+# -- cancelling a return ---------------------------------------------------------------------
+
+
+def cancellation(rows: Rows, booking: int, status: str, movement_id: str | None = "MOV-1", **values: object) -> int:
+    """A cancellation message of ``booking`` in ``status``, as the Return tab asked for it."""
+    payload = json.dumps({"return_id": booking, "movement_id": movement_id, "reason": "SECURITY"})
+    return rows.message(status, "CancelMovement", payload=payload, payload_kind="json", **values)
+
+
+def card_of(page: str, booking: int) -> str:
+    card = page[page.index(f'data-return="{booking}"') :]
+    return card[: card.index("</article>")]
+
+
+def test_a_movement_officer_cancels_a_return_after_confirming_with_a_reason(login, rows, demo):  # noqa: ANN001
+    booking = rows.booking("BOOKED", movement_id="MOV-1")
+    movement = login("movement")
+    page = text(movement.get(f"{BASE}/return"))
+    form = f"cancel-{booking}"
+    reasons = field(page, form, "reason")
+    assert all(f'value="{code}"' in reasons for code in CANCEL_REASONS)
+    target = f"{BASE}/return/{booking}/cancel"
+    refused = movement.post(target, {"version": version(page), "reason": ""})
+    assert refused.status_code == 422 and error_on(text(refused), form, "reason")
+    with demo.factory() as s:
+        assert s.scalar(sa.select(sa.func.count()).where(OutboxMessage.operation == "CancelMovement")) == 0
+    response = movement.post(target, {"version": version(page), "reason": "NOT_FIT_TO_TRAVEL"})
+    assert response.status_code == 303, text(response)
+    card = card_of(text(movement.get(f"{BASE}/return")), booking)
+    assert 'data-cancellation="pending"' in card and "Not fit to travel" in card
+    assert f'data-form="{form}"' not in card  # one cancellation at a time
+    assert "return.cancel" in audit_actions(demo)
+    sync = text(login("integrator").get(SYNC))
+    assert "Cancel a return" in sync and "ctm-cancel" not in sync  # listed under its own reference
+
+
+def test_a_cancellation_refused_after_the_page_was_read_says_why(login, rows, demo):  # noqa: ANN001
+    booking = rows.booking("BOOKED", movement_id="MOV-1")
+    movement = login("movement")
+    page = text(movement.get(f"{BASE}/return"))
+    with mission_session(rows.ctx) as s, s.begin():  # the feed brings DEPARTED meanwhile
+        s.get(ReturnBooking, booking).status = "DEPARTED"
+    response = movement.post(f"{BASE}/return/{booking}/cancel", {"version": version(page), "reason": "OTHER"})
+    assert response.status_code == 422
+    assert "it can no longer be cancelled" in card_of(text(response), booking)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_return_tab_shows_each_cancellation_as_it_stands(login, rows, locale):  # noqa: ANN001
+    waiting = rows.booking(None, outbox="unknown")
+    cancellation(rows, waiting, "pending", movement_id=None)
+    done = rows.booking("CANCELLED", movement_id="MOV-2")
+    cancellation(rows, done, "done", movement_id="MOV-2")
+    refused = rows.booking("BOOKED", movement_id="MOV-3")
+    cancellation(
+        rows, refused, "failed", movement_id="MOV-3", error_code="INVALID_STATE", result={"status": "DEPARTED"}
+    )
+    no_show = rows.booking("NO_SHOW", movement_id="MOV-4")
+    page = text(login("movement").get(f"{BASE}/return", headers={"Accept-Language": locale}))
+    card = card_of(page, waiting)
+    assert 'data-cancellation="pending"' in card
+    assert (
+        words(
+            locale,
+            "Cancellation asked (%(reason)s): it waits until the host has confirmed the booking "
+            "and given its movement, then goes to the host.",
+            reason=said(locale, "Security"),
+        )
+        in card
+    )
+    card = card_of(page, done)
+    assert f'data-status="CANCELLED">{said(locale, HOST_STATUSES["CANCELLED"])}</span>' in card
+    assert 'data-cancellation="done"' in card and "data-form" not in card
+    card = card_of(page, refused)
+    assert words(locale, "The host refused the cancellation: the movement is %(status)s.",
+                 status=said(locale, "Departed")) in card  # fmt: skip
+    assert f'data-form="cancel-{refused}"' in card  # the feed has not said DEPARTED yet: it may be asked again
+    card = card_of(page, no_show)
+    assert f'data-status="NO_SHOW">{said(locale, HOST_STATUSES["NO_SHOW"])}</span>' in card
+    assert "data-form" not in card
+
+
+def test_a_caseworker_sees_the_cancellation_but_cannot_cancel(login, rows):  # noqa: ANN001
+    booking = rows.booking("BOOKED", movement_id="MOV-1")
+    cancellation(rows, booking, "pending")
+    caseworker = login("caseworker")
+    page = text(caseworker.get(f"{BASE}/return"))
+    assert 'data-cancellation="pending"' in card_of(page, booking) and "data-form" not in card_of(page, booking)
+    response = caseworker.post(f"{BASE}/return/{booking}/cancel", {"version": "1", "reason": "OTHER"})
+    assert response.status_code == 404
+
+
+def test_bulk_retry_of_cancellations_selects_them_by_operation(login, rows, demo):  # noqa: ANN001
+    booking = rows.booking("CONFIRMED", movement_id="MOV-1")
+    refused = cancellation(rows, booking, "failed", error_code="INVALID_STATE", result={"status": "DEPARTED"})
+    rows.message("failed", error_code="VALIDATION")  # a booking: not selected
+    integrator = login("integrator")
+    assert 'value="CancelMovement"' in field(text(integrator.get(SYNC)), "bulk", "operation")
+    screen = text(
+        integrator.post(
+            f"{SYNC}/bulk/confirm", {"action": "retry", "status": ["failed"], "operation": ["CancelMovement"]}
+        )
+    )
+    assert re.findall(r'name="message" value="(\d+)"', screen) == [str(refused)] and "Cancel a return" in screen
+    assert integrator.post(f"{SYNC}/bulk", {"action": "retry", "message": [str(refused)]}).status_code == 303
+    with demo.factory() as s:
+        assert s.get(OutboxMessage, refused).status == "pending"
+    assert "return.cancel.pending" in audit_actions(demo)  # the case's trail says the cancellation goes again

@@ -21,6 +21,7 @@ from property_helpers import EXAMPLES, assert_answered, hostile_text, snapshot
 from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.process import TraffickingEvent
+from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.schemas import assistance_test, case_test, process_test, screening_test
 from ctm_plugin.schemas.assistance import ConsentSchema, ReferralSchema, ServiceSchema, WithdrawConsentSchema
@@ -28,7 +29,7 @@ from ctm_plugin.schemas.case import CloseCaseSchema, OpenCaseSchema, PersonSchem
 from ctm_plugin.schemas.people import HostSearchSchema, PushSchema, RegisterPersonSchema
 from ctm_plugin.schemas.preparation import BestInterestsSchema, ChecklistSchema, RiskDecisionSchema
 from ctm_plugin.schemas.process import EventSchema, PerpetratorSchema
-from ctm_plugin.schemas.returns import ReturnBookingSchema
+from ctm_plugin.schemas.returns import CancelReturnSchema, ReturnBookingSchema
 from ctm_plugin.schemas.screening import DeterminationSchema, ScreeningSchema
 
 PERSON = "BEN-1000001"
@@ -92,6 +93,7 @@ VALID: dict[type | None, dict[str, Any]] = {
     },
     BestInterestsSchema: {"bid_outcome": "RETURN", "bid_on": OPENED, "bid_reason": "The mother is able to care."},
     RiskDecisionSchema: {"risk_decision": "APPROVED", "risk_decision_reason": "Police protection on arrival."},
+    CancelReturnSchema: {"reason": "BENEFICIARY_WITHDREW"},
 }
 
 
@@ -137,6 +139,7 @@ FORMS = {
         Form("ctm.import_person", "caseworker", OpenCaseSchema),
         Form("ctm.register_person", "caseworker", RegisterPersonSchema),
         Form("ctm.book_return", "movement", ReturnBookingSchema),
+        Form("ctm.cancel_return", "movement", CancelReturnSchema),
         Form("ctm.retry_message", "integrator", None),
         Form("ctm.discard_message", "integrator", None),
     ],
@@ -172,6 +175,7 @@ class Site:
             ids["consent_id"] = conn.scalar(sa.select(sa.func.min(Consent.id)))
             ids["message_id"] = conn.scalar(sa.select(sa.func.min(OutboxMessage.id)))
             ids["case_id"] = conn.scalar(sa.select(sa.func.min(Case.id)))
+            ids["return_id"] = conn.scalar(sa.select(sa.func.min(ReturnBooking.id)))
         self.ids = ids
 
     def base(self, schema: type | None) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from ctm_plugin.schemas import (
 from ctm_plugin.schemas.base import NOT_IN_TEXT
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
 from ctm_plugin.schemas.people import HostSearchSchema, PushSchema, RegisterPersonSchema
-from ctm_plugin.schemas.returns import ReturnBookingSchema
+from ctm_plugin.schemas.returns import CancelReturnSchema, ReturnBookingSchema
 
 VALID: dict[type, dict[str, Any]] = {
     **assistance_test.VALID,
@@ -55,6 +55,7 @@ VALID: dict[type, dict[str, Any]] = {
         "earliest_departure": "2026-07-01",
         "project_code": "THA-CT-01",
     },
+    CancelReturnSchema: {"version": "1", "reason": "SECURITY"},
 }
 TODAY = date(2026, 6, 15)
 INT32 = range(-(2**31), 2**31)
