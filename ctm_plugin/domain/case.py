@@ -33,8 +33,6 @@ class Case(MissionScoped, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str] = mapped_column(String(80))
-    handed_over_to: Mapped[str | None] = mapped_column(String(8))
-    """The mission that accepted this case's hand-over: the case is then read-only but for closing it."""
 
     person: Mapped[PersonProfile | None] = relationship(back_populates="case", cascade="all, delete-orphan")
     victim: Mapped[VictimContext | None] = relationship(back_populates="case", cascade="all, delete-orphan")

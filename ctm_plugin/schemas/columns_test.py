@@ -15,12 +15,24 @@ from marshmallow import Schema, fields, validate
 
 from ctm_plugin.domain.assistance import AssistanceService, Consent, Referral
 from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
+from ctm_plugin.domain.handover import Handover, ReceptionTask
 from ctm_plugin.domain.models import MissionActivation
 from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.screening import Determination, Screening
-from ctm_plugin.schemas import assistance, case, process, returns, screening
+from ctm_plugin.schemas import assistance, case, handover, process, returns, screening
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
+
+PROPOSED_INTO_RECORD = (
+    "family_name",
+    "given_name",
+    "signs_of_minority",
+    "medical_needs",
+    "shelter_needs",
+    "security_needs",
+    "contact",
+)
+"""Fields of the proposal that go into the hand-over's record (JSON), bounded by the schema alone."""
 
 INT32 = (-(2**31), 2**31 - 1)
 
@@ -40,14 +52,27 @@ STORED = [
     (process.EventSchema, TraffickingEvent, {}),
     (process.PerpetratorSchema, Perpetrator, {"event_ids": None}),
     (returns.ReturnBookingSchema, ReturnBooking, {}),
-    # The connection, the project codes and the time zone live only in the host's settings document (JSON).
+    # The connection, the project codes, the time zone and the reception deadline live only in the host's
+    # settings document (JSON).
     (
         MissionSettingsSchema,
         MissionActivation,
         dict.fromkeys(
-            ("soap_base_url", "soap_username", "soap_password", "project_codes", "default_project_code", "time_zone")
+            (
+                "soap_base_url",
+                "soap_username",
+                "soap_password",
+                "project_codes",
+                "default_project_code",
+                "time_zone",
+                "reception_deadline_hours",
+            )
         ),
     ),
+    (handover.ProposeHandoverSchema, Handover, {name: None for name in PROPOSED_INTO_RECORD}),
+    (handover.AcceptHandoverSchema, Case, {}),
+    (handover.DeclineHandoverSchema, Handover, {"reason": "decline_reason"}),
+    (handover.ReceptionSchema, ReceptionTask, {}),
 ]
 
 

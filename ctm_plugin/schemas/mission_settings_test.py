@@ -2,7 +2,7 @@ import pytest
 from marshmallow import ValidationError
 
 from ctm_plugin import i18n
-from ctm_plugin.schemas.mission_settings import MissionSettingsSchema, project_codes
+from ctm_plugin.schemas.mission_settings import MissionSettingsSchema, project_codes, reception_deadline_hours
 
 VALID = {
     "soap_base_url": "https://mimosa.example/",
@@ -10,6 +10,7 @@ VALID = {
     "soap_password": "long-enough",
     "case_number_prefix": "THA-CT",
     "time_zone": "Asia/Bangkok",
+    "reception_deadline_hours": 48,
 }
 
 
@@ -138,3 +139,14 @@ def test_mapping_overrides_are_no_setting_any_more():
 def test_the_time_zone_is_one_of_the_iana_names_and_utc_by_default():
     assert MissionSettingsSchema().load({k: v for k, v in VALID.items() if k != "time_zone"})["time_zone"] == "UTC"
     assert errors_for({**VALID, "time_zone": "Bangkok"}) == {"time_zone": ["Choose a time zone from the list."]}
+
+
+def test_the_reception_deadline_is_a_whole_number_of_hours_72_by_default():
+    loaded = MissionSettingsSchema().load({k: v for k, v in VALID.items() if k != "reception_deadline_hours"})
+    assert loaded["reception_deadline_hours"] == 72
+    assert reception_deadline_hours({}) == 72  # settings saved before the deadline existed
+    assert reception_deadline_hours({"reception_deadline_hours": 24}) == 24
+    for wrong in ("0", "721", "three", "1e9"):
+        assert errors_for({**VALID, "reception_deadline_hours": wrong}) == {
+            "reception_deadline_hours": ["Enter a whole number of hours from 1 to 720."]
+        }

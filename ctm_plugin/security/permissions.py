@@ -27,8 +27,6 @@ AWAITED = {
     AUDIT_VIEW: 8,
     TRENDS_VIEW: 11,
     EMERGENCY_FUND_APPROVE: 7,
-    CHILD_PROTECTION: 6,
-    HANDOVER_ACCEPT: 6,
     APPROVE_RISK: 6,
 }
 """Declared before any code checks them: each with the issue that brings its pages (DESIGN.md's

@@ -145,7 +145,7 @@ def close_case(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
         values = load(CloseCaseSchema(), data)
-        touch(case, ctx, values["version"])
+        touch(case, ctx, values["version"], closing=True)
         if case.status in CLOSED_STATUSES:
             raise Invalid({"status": [N_("The case is already closed.")]})
         if values["closed_on"] < case.opened_on:

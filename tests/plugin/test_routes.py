@@ -7,6 +7,7 @@ import pytest
 from ctm_plugin.security.permissions import (
     CASE_EDIT,
     CASE_VIEW,
+    HANDOVER_ACCEPT,
     MAPPING_MANAGE,
     RETURN_BOOK,
     SYNC_MANAGE,
@@ -23,6 +24,7 @@ SAMPLE_VALUES = {
     "consent_id": "1",
     "message_id": "1",
     "case_id": "1",
+    "handover_id": "1",
 }
 
 
@@ -50,6 +52,8 @@ EXPECTED = {
     "ctm.refer": ("POST", CASE_EDIT),
     "ctm.returns": ("GET", CASE_VIEW),
     "ctm.book_return": ("POST", RETURN_BOOK),
+    "ctm.handover": ("GET", CASE_VIEW),
+    "ctm.propose_handover": ("POST", CASE_EDIT),
     "ctm.refresh_from_host": ("POST", CASE_EDIT),
     "ctm.push_to_host": ("POST", CASE_EDIT),
     # The CT pages of the menu.
@@ -58,6 +62,11 @@ EXPECTED = {
     "ctm.import_person": ("POST", CASE_EDIT),
     "ctm.register_person": ("POST", CASE_EDIT),
     "ctm.registered": ("GET", CASE_EDIT),
+    "ctm.inbox": ("GET", HANDOVER_ACCEPT),
+    "ctm.received": ("GET", HANDOVER_ACCEPT),
+    "ctm.accept_handover": ("POST", HANDOVER_ACCEPT),
+    "ctm.decline_handover": ("POST", HANDOVER_ACCEPT),
+    "ctm.record_reception": ("POST", HANDOVER_ACCEPT),
     "ctm.sync": ("GET", SYNC_VIEW),
     "ctm.retry_message": ("POST", SYNC_MANAGE),
     "ctm.discard_message": ("POST", SYNC_MANAGE),

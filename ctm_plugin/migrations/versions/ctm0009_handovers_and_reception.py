@@ -1,4 +1,4 @@
-"""hand-overs between missions, their history, reception tasks; a case's handed_over_to
+"""hand-overs between missions, their history, reception tasks
 
 Revision ID: ctm0009
 Revises: ctm0006
@@ -15,9 +15,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('ctm_case', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('handed_over_to', sa.String(length=8), nullable=True))
-
     op.create_table('ctm_handover',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -92,5 +89,3 @@ def downgrade() -> None:
     op.drop_table('ctm_reception')
     op.drop_table('ctm_handover_event')
     op.drop_table('ctm_handover')
-    with op.batch_alter_table('ctm_case', schema=None) as batch_op:
-        batch_op.drop_column('handed_over_to')
