@@ -164,7 +164,9 @@ class MissionSettingsSchema(Schema):
         },
         metadata={
             "label": N_("Reception deadline (hours)"),
-            "description": N_("A person handed over to this mission is to be received within it of their arrival."),
+            "description": N_(
+                "People handed over to this mission are to be received within this many hours of their arrival."
+            ),
         },
     )
 

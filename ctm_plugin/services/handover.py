@@ -346,7 +346,9 @@ def _open_task(session: Session, ctx: RequestContext, handover: Handover) -> int
     try:
         with session.begin_nested():
             session.add(
-                ReceptionTask(mission_code=ctx.mission.code, handover_id=handover.id, case_id=handover.receiving_case_id)
+                ReceptionTask(
+                    mission_code=ctx.mission.code, handover_id=handover.id, case_id=handover.receiving_case_id
+                )
             )
             session.flush()
     except IntegrityError:

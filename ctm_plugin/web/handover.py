@@ -46,8 +46,12 @@ def step_words(code: str) -> str:
     return i18n._(STEP_WORDS[code]) if code in STEP_WORDS else code
 
 
+def escort_words(code: str) -> str:
+    return i18n._(ESCORT_LABELS[code]) if code in ESCORT_LABELS else code
+
+
 def _words() -> dict[str, Any]:
-    return {"step_words": step_words, "escort_words": lambda code: i18n._(ESCORT_LABELS.get(code, code))}
+    return {"step_words": step_words, "escort_words": escort_words}
 
 
 def _load(session: Session, case: Case) -> dict[str, Any]:

@@ -179,7 +179,9 @@ def test_the_record_never_carries_the_cases_exploitation_perpetrators_or_screeni
         case_id,
         {"version": w.version(case_id), "type": "Exploitation", "notes": SECRET_EXPLOITATION},
     )
-    process.add_perpetrator(tha, case_id, {"version": w.version(case_id), "alias": SECRET_ALIAS, "roles": ["Transporter"]})
+    process.add_perpetrator(
+        tha, case_id, {"version": w.version(case_id), "alias": SECRET_ALIAS, "roles": ["Transporter"]}
+    )
     screening.record_screening(
         tha,
         case_id,
@@ -226,7 +228,9 @@ def test_arrival_before_acceptance_shows_pending_and_the_task_opens_at_acceptanc
     assert (task.mission_code, task.handover_id) == ("KHM", proposed)
 
 
-def test_arrival_after_acceptance_opens_one_task_on_khms_side_and_its_reception_is_recorded(w: World, connected, proposed: int):  # noqa: ANN001
+def test_arrival_after_acceptance_opens_one_task_on_khms_side_and_its_reception_is_recorded(
+    w: World, connected, proposed: int
+):  # noqa: ANN001
     khm = w.ctx("khm.caseworker", "KHM")
     handover.accept(khm, proposed, accept_form(w, proposed))
     arrive(w, connected, w.one(Handover, id=proposed).case_id, twice=True)
@@ -277,7 +281,9 @@ def test_a_hand_over_is_seen_by_its_two_missions_and_by_no_third(w: World, propo
         assert session.get(Case, khm_case) is None  # KHM's case stays KHM's
     with mission_session(w.ctx("caseworker", "MDA")) as session:
         session.add(
-            HandoverEvent(handover_id=proposed, from_mission="THA", to_mission="KHM", what="x", by="x", by_mission="MDA")
+            HandoverEvent(
+                handover_id=proposed, from_mission="THA", to_mission="KHM", what="x", by="x", by_mission="MDA"
+            )
         )
         with pytest.raises(MissionScopeViolation):
             session.flush()
@@ -297,4 +303,7 @@ def test_urls_of_the_other_mission_answer_404(w: World, proposed: int, login):  
     assert w.one(Case, id=khm_case).mission_code == "KHM"
     movement = login("movement")
     assert movement.get(f"/m/KHM/plugins/ctm/handovers/{proposed}").status_code == 404  # no ctm.handover.accept
-    assert movement.post(f"/m/KHM/plugins/ctm/handovers/{proposed}/decline", {"version": "2", "reason": "x"}).status_code == 404
+    assert (
+        movement.post(f"/m/KHM/plugins/ctm/handovers/{proposed}/decline", {"version": "2", "reason": "x"}).status_code
+        == 404
+    )

@@ -52,7 +52,9 @@ def test_thas_tab_follows_the_hand_over_khm_accepts_it_and_thas_case_says_it_is_
     refused = khm.post(f"{KHM_INBOX}/{row.id}/accept", {"version": str(row.version), "opened_on": "next week"})
     assert refused.status_code == 422 and error_on(text(refused), "accept", "opened_on")
     today = datetime.now(UTC).date().isoformat()
-    assert khm.post(f"{KHM_INBOX}/{row.id}/accept", {"version": str(row.version), "opened_on": today}).status_code == 303
+    assert (
+        khm.post(f"{KHM_INBOX}/{row.id}/accept", {"version": str(row.version), "opened_on": today}).status_code == 303
+    )
     received = text(khm.get(f"{KHM_INBOX}/{row.id}"))
     khm_case = w.one(Case, mission_code="KHM")
     assert khm_case.case_number in received and "not arrived yet" in received

@@ -20,18 +20,18 @@ from property_helpers import EXAMPLES, assert_answered, hostile_text, snapshot
 
 from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case
+from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.process import TraffickingEvent
 from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.schemas import assistance_test, case_test, process_test, screening_test
 from ctm_plugin.schemas.assistance import ConsentSchema, ReferralSchema, ServiceSchema, WithdrawConsentSchema
-from ctm_plugin.domain.handover import Handover
+from ctm_plugin.schemas.case import CloseCaseSchema, OpenCaseSchema, PersonSchema, ReopenCaseSchema, VictimContextSchema
 from ctm_plugin.schemas.handover import (
     AcceptHandoverSchema,
     DeclineHandoverSchema,
     ProposeHandoverSchema,
     ReceptionSchema,
 )
-from ctm_plugin.schemas.case import CloseCaseSchema, OpenCaseSchema, PersonSchema, ReopenCaseSchema, VictimContextSchema
 from ctm_plugin.schemas.people import HostSearchSchema, PushSchema, RegisterPersonSchema
 from ctm_plugin.schemas.process import EventSchema, PerpetratorSchema
 from ctm_plugin.schemas.returns import ReturnBookingSchema
@@ -149,10 +149,10 @@ class Site:
         ids = {"record_type": "beneficiary", "record_ref": PERSON, "mission": "THA"}
         assert self.post("ctm.open_case", "caseworker", VALID[OpenCaseSchema], ids).status_code == 303
         handing_over = {**VALID[ConsentSchema], "purpose": "HandOver"}
-        for endpoint, schema, form in (
-            ("ctm.add_event", EventSchema, VALID[EventSchema]),
-            ("ctm.record_consent", ConsentSchema, VALID[ConsentSchema]),
-            ("ctm.record_consent", ConsentSchema, handing_over),
+        for endpoint, form in (
+            ("ctm.add_event", VALID[EventSchema]),
+            ("ctm.record_consent", VALID[ConsentSchema]),
+            ("ctm.record_consent", handing_over),
         ):
             data = {**form, "version": self.version()}
             response = self.post(endpoint, "caseworker", data, ids)
