@@ -21,6 +21,7 @@ demo: $(STAMP)
 	mkdir -p var
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host db upgrade
 	PORT=$(PORT) MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host demo seed
+	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo handover
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host serve --port $(PORT) --demo
 
 test: $(STAMP)

@@ -115,6 +115,12 @@ def handed_over_to(case: Case) -> str | None:
     )
 
 
+def version_of(ctx: RequestContext, case_id: int) -> int:
+    """The case's version now, for a form filled by code (the demo's story)."""
+    with mission_session(ctx) as session:
+        return get_case(session, case_id).version
+
+
 def case_id_for(ctx: RequestContext, beneficiary_id: str) -> int:
     """The id of the beneficiary's case in the request's mission; :class:`NotFound` if none."""
     with mission_session(ctx) as session:
