@@ -67,6 +67,14 @@ ENDED_RETURNS = ("CANCELLED", "NO_SHOW")
 """Returns a hand-over cannot follow."""
 
 
+class MovedOn(Conflict):
+    """The hand-over is no longer where the page showed it (decided, or its reception recorded): nothing saved."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def receiving_missions(ctx: RequestContext, destination_country: str) -> list[MissionRef]:
     """The missions where the CTM is enabled in the return's destination country (not this one)."""
     return [m for m in ctx.plugin_missions if m.country == destination_country and m.code != ctx.mission.code]
@@ -301,7 +309,7 @@ def decline(ctx: RequestContext, handover_id: int, data: dict[str, Any]) -> None
 
 def _decidable(handover: Handover, version: int) -> None:
     if handover.state != PROPOSED:
-        raise Invalid({"version": [NOT_PROPOSED]})
+        raise MovedOn(NOT_PROPOSED)
     if handover.version != version:
         raise Conflict
 
@@ -364,9 +372,9 @@ def record_reception(ctx: RequestContext, handover_id: int, data: dict[str, Any]
         handover = _received(session, ctx, handover_id)
         task = session.scalar(sa.select(ReceptionTask).where(ReceptionTask.handover_id == handover.id))
         if task is None:
-            raise Invalid({"arrived_on": [NO_RECEPTION_YET]})
+            raise MovedOn(NO_RECEPTION_YET)
         if task.recorded_at is not None:
-            raise Invalid({"arrived_on": [ALREADY_RECEIVED]})
+            raise MovedOn(ALREADY_RECEIVED)
         values = load(ReceptionSchema(today=mission_today(ctx.settings)), data)
         for name, value in values.items():
             setattr(task, name, value)

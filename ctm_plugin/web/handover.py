@@ -8,6 +8,7 @@ hand-over on its case's tab).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, url_for
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from ctm_plugin import i18n
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.handover import OPEN_STATES
-from ctm_plugin.domain.mission_time import mission_today
+from ctm_plugin.domain.mission_time import in_mission_time, mission_today
 from ctm_plugin.schemas.handover import (
     AcceptHandoverSchema,
     DeclineHandoverSchema,
@@ -27,7 +28,7 @@ from ctm_plugin.schemas.returns import ESCORT_LABELS
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, HANDOVER_ACCEPT
 from ctm_plugin.services import handover as service
 from ctm_plugin.services.base import Conflict, Invalid, NotFound
-from ctm_plugin.web import RECORD, ROW_ID, page, render
+from ctm_plugin.web import RECORD, ROW_ID, dates, page, render
 from ctm_plugin.web.forms import FormState, form_data
 from ctm_plugin.web.pages import CaseTab, register_tab, show, submit
 from mimosa_host.plugin_api import Page, current_context
@@ -50,8 +51,13 @@ def escort_words(code: str) -> str:
     return i18n._(ESCORT_LABELS[code]) if code in ESCORT_LABELS else code
 
 
+def record_day(value: str | None) -> str | None:
+    """A date of the hand-over record (kept as ISO text) in the reader's format."""
+    return dates.day(date.fromisoformat(value)) if value else None
+
+
 def _words() -> dict[str, Any]:
-    return {"step_words": step_words, "escort_words": escort_words}
+    return {"step_words": step_words, "escort_words": escort_words, "record_day": record_day}
 
 
 def _load(session: Session, case: Case) -> dict[str, Any]:
@@ -112,11 +118,13 @@ def _received_page(handover_id: int, state: FormState | None = None, status: int
         seen = service.received(ctx, handover_id)
     except NotFound:
         abort(404)
+    arrived = seen.handover.arrived_at
     body = render(
         "handover_received.html",
         seen=seen,
         form=state or FormState(),
         today=mission_today(ctx.settings),
+        arrived_on=in_mission_time(arrived, ctx.settings).date().isoformat() if arrived else None,
         **_words(),
     )
     return Page(title=i18n._("Hand-over"), body=body, status=status)

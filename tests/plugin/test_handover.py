@@ -16,7 +16,7 @@ from ctm_plugin.domain.process import Perpetrator
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.scope import MissionScopeViolation, mission_session
 from ctm_plugin.services import cases, feed, handover, process, returns, screening
-from ctm_plugin.services.base import Conflict, HandedOver, Invalid, NotFound
+from ctm_plugin.services.base import HandedOver, Invalid, NotFound
 
 SECRET_EXPLOITATION = "Held in a synthetic fishing-boat compound"
 SECRET_ALIAS = "Synthetic-Alias-Kraken"
@@ -131,11 +131,11 @@ def test_accepting_needs_the_permission_and_a_second_acceptance_is_refused(w: Wo
     stale = accept_form(w, proposed)
     handover.accept(khm, proposed, stale)
     after = w.snapshot()
-    with pytest.raises(Invalid) as refused:
+    with pytest.raises(handover.MovedOn) as refused:
         handover.accept(khm, proposed, accept_form(w, proposed))
-    assert refused.value.errors == {"version": [handover.NOT_PROPOSED]}
-    with pytest.raises((Invalid, Conflict)):
-        handover.decline(khm, proposed, {**stale, "reason": "Too late"})
+    assert refused.value.message == handover.NOT_PROPOSED
+    with pytest.raises(handover.MovedOn):
+        handover.decline(khm, proposed, {"version": stale["version"], "reason": "Too late"})
     assert w.snapshot() == after
 
 
@@ -251,8 +251,9 @@ def test_arrival_after_acceptance_opens_one_task_on_khms_side_and_its_reception_
     handover.record_reception(khm, proposed, reception)
     task = w.one(ReceptionTask, handover_id=proposed)
     assert (task.arrival_place, task.recorded_by) == ("PNH airport", "khm.caseworker")
-    with pytest.raises(Invalid):
+    with pytest.raises(handover.MovedOn) as refused:
         handover.record_reception(khm, proposed, reception)
+    assert refused.value.message == handover.ALREADY_RECEIVED
 
 
 def test_a_reception_not_recorded_within_the_deadline_is_overdue(w: World, proposed: int):
