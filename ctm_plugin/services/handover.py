@@ -33,7 +33,6 @@ from ctm_plugin.domain.handover import (
 from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.returns import ReturnBooking
-from ctm_plugin.domain.sync import OUT_DEAD, OUT_DISCARDED, OUT_FAILED, OutboxMessage
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.handover import (
     AcceptHandoverSchema,
@@ -50,6 +49,7 @@ from mimosa_host.plugin_api import MissionRef, RequestContext
 from .assistance import consent_in_force
 from .base import Conflict, Invalid, NotFound, get_case, load, require, touch, unit_of_work
 from .cases import new_case
+from .returns import going
 
 NO_RETURN = N_("Book the person's return first: a hand-over follows a return.")
 NOT_ENABLED_THERE = N_(
@@ -64,7 +64,7 @@ CHILD_NEEDS_PROTECTION = N_("A child's hand-over is accepted only by a user with
 ALREADY_RECEIVED = N_("The reception is already recorded.")
 NO_RECEPTION_YET = N_("The person has not arrived yet: the reception is recorded after the arrival.")
 ENDED_RETURNS = ("CANCELLED", "NO_SHOW")
-"""Returns a hand-over cannot follow."""
+"""Returns a hand-over cannot follow (an arrived one it still follows)."""
 
 
 class MovedOn(Conflict):
@@ -85,11 +85,7 @@ def return_to_hand_over(session: Session, case_id: int) -> ReturnBooking | None:
     return session.scalar(
         sa.select(ReturnBooking)
         .join(ReturnBooking.outbox)
-        .where(
-            ReturnBooking.case_id == case_id,
-            sa.or_(ReturnBooking.status.is_(None), ReturnBooking.status.not_in(ENDED_RETURNS)),
-            OutboxMessage.status.not_in((OUT_FAILED, OUT_DEAD, OUT_DISCARDED)),
-        )
+        .where(ReturnBooking.case_id == case_id, going(ended=ENDED_RETURNS))
         .order_by(ReturnBooking.booked_at.desc(), ReturnBooking.id.desc())
         .limit(1)
     )

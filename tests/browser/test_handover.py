@@ -27,22 +27,12 @@ from steps import (
 
 from ctm_plugin.domain.case import Case
 from mimosa_host.jobs import JobRunner
-from mimosa_host.models import PluginEnablement
 from mimosa_host.soap import movements
 from mimosa_host.soap.travel_desk import book_requested
 
 pytestmark = pytest.mark.browser
 
 SECRET = "Synthetic exploitation note, THA only"
-
-
-@pytest.fixture
-def soap_here(live_server: str, demo):  # noqa: ANN001, ANN201 - the demo's runtime
-    """The demo's CTM missions reach the SOAP services of the host the browser talks to."""
-    with demo.factory() as s, s.begin():
-        for state in s.scalars(sa.select(PluginEnablement).filter_by(plugin_name="ctm")):
-            state.settings = {**state.settings, "soap_base_url": live_server + "/"}
-    return demo
 
 
 def arrive(rt) -> None:  # noqa: ANN001 - a Runtime

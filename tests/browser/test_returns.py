@@ -10,24 +10,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 from steps import BASE, log_in, open_case, submit, unfold
 
 from mimosa_host.jobs import JobRunner
-from mimosa_host.models import PluginEnablement
 from mimosa_host.soap.travel_desk import book_requested
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def soap_here(live_server: str, demo):  # noqa: ANN001, ANN201 - the demo's runtime
-    """The demo's CTM missions reach the SOAP services of the host the browser talks to."""
-    with demo.factory() as s, s.begin():
-        for state in s.scalars(sa.select(PluginEnablement).filter_by(plugin_name="ctm")):
-            state.settings = {**state.settings, "soap_base_url": live_server + "/"}
-    return demo
 
 
 def test_a_booked_return_reaches_booked_and_shows_in_the_return_tab(
