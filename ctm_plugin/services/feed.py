@@ -66,8 +66,7 @@ def _apply_once(session: Session, ctx: RequestContext, change: MovementChange) -
     booking.status, booking.status_changed_at = change.status, change.changed_at
     if change.legs:
         booking.legs = change.legs
-    if change.status == "ARRIVED":
-        handover.record_arrival(session, ctx, booking)
+    handover.follow_return(session, ctx, booking)
     audit.record(session, ctx, "return.status", booking.case_id, ["return"])
     return 1
 

@@ -313,16 +313,18 @@ def _decidable(handover: Handover, version: int) -> None:
 # -- arrival and reception --------------------------------------------------------------------
 
 
-def record_arrival(session: Session, ctx: RequestContext, booking: ReturnBooking) -> None:
-    """The feed reported the return ``ARRIVED``: the hand-over that follows it records when (once)."""
+def follow_return(session: Session, ctx: RequestContext, booking: ReturnBooking) -> None:
+    """The feed changed the return: its open hand-over's record takes the movement and flights as they
+    now are, and records the arrival (once) when the return ``ARRIVED``."""
     for handover in session.scalars(
-        sa.select(Handover).where(
-            Handover.return_id == booking.id, Handover.state.in_(OPEN_STATES), Handover.arrived_at.is_(None)
-        )
+        sa.select(Handover).where(Handover.return_id == booking.id, Handover.state.in_(OPEN_STATES))
     ):
-        handover.arrived_at = booking.status_changed_at or utcnow()
-        _event(session, ctx, handover, "arrived")
-        audit.record(session, ctx, "handover.arrival", handover.case_id, ["handover"])
+        travel = {**handover.record["travel"], "movement_id": booking.movement_id, "legs": list(booking.legs or [])}
+        handover.record = {**handover.record, "travel": travel}
+        if booking.status == "ARRIVED" and handover.arrived_at is None:
+            handover.arrived_at = booking.status_changed_at or utcnow()
+            _event(session, ctx, handover, "arrived")
+            audit.record(session, ctx, "handover.arrival", handover.case_id, ["handover"])
 
 
 def open_reception_tasks(ctx: RequestContext) -> int:

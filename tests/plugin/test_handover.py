@@ -219,6 +219,9 @@ def test_arrival_before_acceptance_shows_pending_and_the_task_opens_at_acceptanc
     arrive(w, connected, w.one(Handover, id=proposed).case_id, twice=True)
     row = w.one(Handover, id=proposed)
     assert row.arrived_at is not None and row.state == "proposed"
+    booking = w.one(ReturnBooking, id=row.return_id)
+    assert row.record["travel"]["movement_id"] == booking.movement_id  # the record follows the feed
+    assert row.record["travel"]["legs"] == booking.legs
     assert [e.what for e in w.all(HandoverEvent, handover_id=proposed)] == ["proposed", "arrived"]
     assert w.all(ReceptionTask) == []
     khm = w.ctx("khm.caseworker", "KHM")
