@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
+from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.models import MissionActivation
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.case import (
@@ -70,7 +71,7 @@ def open_case(ctx: RequestContext, beneficiary_id: str, data: dict[str, Any]) ->
 
 def new_case(session: Session, ctx: RequestContext, beneficiary_id: str, data: dict[str, Any]) -> Case:
     """A new, flushed case with an empty person profile and victim context (the caller audits it)."""
-    values = load(OpenCaseSchema(), data)
+    values = load(OpenCaseSchema(today=mission_today(ctx.settings)), data)  # "in the future" on the mission's calendar
     if case_of_beneficiary(session, beneficiary_id) is not None:
         raise Invalid({"opened_on": [N_("This beneficiary already has a case in this mission.")]})
     case = Case(

@@ -311,3 +311,16 @@ def test_urls_of_the_other_mission_answer_404(w: World, proposed: int, login):  
         movement.post(f"/m/KHM/plugins/ctm/handovers/{proposed}/decline", {"version": "2", "reason": "x"}).status_code
         == 404
     )
+
+
+def test_the_receiving_case_opens_on_the_receiving_missions_today(w: World, proposed: int, monkeypatch):  # noqa: ANN001
+    """Phnom Penh may be a day ahead of the server: its "today" is no date in the future."""
+    from ctm_plugin.domain import mission_time
+
+    ahead = datetime.now(UTC) + timedelta(days=1)
+    monkeypatch.setattr(mission_time, "utcnow", lambda: ahead)
+    khm = w.ctx("khm.caseworker", "KHM")
+    khm_today = mission_time.mission_today(khm.settings)
+    assert khm_today > date.today()
+    case_id = handover.accept(khm, proposed, {"version": 1, "opened_on": khm_today.isoformat()})
+    assert w.one(Case, id=case_id).opened_on == khm_today
