@@ -33,6 +33,7 @@ SETTINGS = {
     "soap_password": "correct horse battery",
     "case_number_prefix": "THA-CT",
     "time_zone": "Asia/Bangkok",
+    "reception_deadline_hours": 48,
 }
 
 
