@@ -21,6 +21,7 @@ demo: $(STAMP)
 	mkdir -p var
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host db upgrade
 	PORT=$(PORT) MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host demo seed
+	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo handover
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host serve --port $(PORT) --demo
 
 # The suite runs on every core (pytest-xdist): each worker builds its own template databases and
@@ -42,7 +43,8 @@ bench: $(STAMP)
 # SQLite; without CTM_GUIDE_SCREENSHOTS=1 the test writes them under test-artifacts/ instead.
 screenshots: $(STAMP)
 	CTM_GUIDE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_case_tabs.py tests/browser/test_returns.py \
-		-k "(every_tab or booked_return or cancelled_with_a_reason_on_a_phone) and sqlite"
+		tests/browser/test_handing_over.py \
+		-k "(every_tab or booked_return or cancelled_with_a_reason_on_a_phone or khm_accepts) and sqlite"
 
 # Re-extract the .pot files, create any missing catalog (pybabel init), merge the .pot into
 # every catalog (pybabel update), compile the .mo files. Idempotent: a second run changes no

@@ -272,7 +272,27 @@ outbox_discard = _bulk(
 )
 
 
-COMMANDS = (mappings, sync, outbox_group)
+@click.group("demo")
+def demo() -> None:
+    """Synthetic demo data of the CTM (after the host's `demo seed`)."""
+
+
+@demo.command("handover")
+def demo_handover() -> None:
+    """A THA case handed over to KHM: proposed in THA, accepted in KHM. Safe to repeat."""
+    from ctm_plugin import demo as story
+
+    with _mission("THA") as ctx:
+        proposed = story.propose(ctx)
+    if proposed is None:
+        click.echo("the demo's hand-over is there already")
+        return
+    with _mission("KHM") as ctx:
+        case_id = story.accept(ctx, proposed)
+    click.echo(f"hand-over {proposed} from THA accepted in KHM (case {case_id})")
+
+
+COMMANDS = (mappings, sync, outbox_group, demo)
 
 
 @click.group()

@@ -54,6 +54,13 @@ class MissionScoped:
     mission_code: Mapped[str] = mapped_column(String(8), index=True)
 
 
+class BetweenMissions:
+    """A row two missions share (a hand-over): a mission session sees and writes it from either side only."""
+
+    from_mission: Mapped[str] = mapped_column(String(8), index=True)
+    to_mission: Mapped[str] = mapped_column(String(8), index=True)
+
+
 class MissionActivation(Base):
     """The CTM's own record of a mission it serves: when it was enabled and disabled, by whom.
 

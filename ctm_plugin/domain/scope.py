@@ -1,17 +1,21 @@
 """Mission-scoped sessions: every ORM query sees only the request's mission, every write stays in it.
 
+The one exception is deliberate and narrow: a row between two missions (a hand-over, its history)
+is read and written by either of its two missions, and by no other.
+
 Bulk ``update()``/``delete()`` statements would bypass the flush check, so they are refused;
 raw SQL on the CTM's tables has no place in a mission session either.
 """
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from mimosa_host.plugin_api import RequestContext
 
-from .models import MissionScoped
+from .models import BetweenMissions, MissionScoped
 
 
 class MissionScopeViolation(RuntimeError):
@@ -31,7 +35,12 @@ def mission_session(ctx: RequestContext) -> Session:
             raise MissionScopeViolation("bulk UPDATE or DELETE in a mission session")
         if state.is_select and not state.is_column_load and not state.is_relationship_load:
             state.statement = state.statement.options(
-                with_loader_criteria(MissionScoped, lambda cls: cls.mission_code == code, include_aliases=True)
+                with_loader_criteria(MissionScoped, lambda cls: cls.mission_code == code, include_aliases=True),
+                with_loader_criteria(
+                    BetweenMissions,
+                    lambda cls: sa.or_(cls.from_mission == code, cls.to_mission == code),
+                    include_aliases=True,
+                ),
             )
 
     @event.listens_for(session, "before_flush")
@@ -39,5 +48,7 @@ def mission_session(ctx: RequestContext) -> Session:
         for obj in (*session.new, *session.dirty, *session.deleted):
             if isinstance(obj, MissionScoped) and obj.mission_code != code:
                 raise MissionScopeViolation(f"{type(obj).__name__} of another mission in a {code} session")
+            if isinstance(obj, BetweenMissions) and code not in (obj.from_mission, obj.to_mission):
+                raise MissionScopeViolation(f"{type(obj).__name__} between two other missions in a {code} session")
 
     return session

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from ctm_plugin.services import feed, job_outcomes, outbox, people
+from ctm_plugin.services import feed, handover, job_outcomes, outbox, people
 from ctm_plugin.services.host import PROBLEM_TYPES, problem_of
 from mimosa_host.plugin_api import Job, RequestContext, hookimpl
 
@@ -44,4 +44,13 @@ def mimosa_jobs() -> Sequence[Job]:
             _recorded(job_outcomes.MOVEMENT_STATUS, feed.apply_movement_changes),
         ),
         Job(job_outcomes.PULL, timedelta(minutes=15), _recorded(job_outcomes.PULL, people.pull)),
+        # No host in it: the mission's own reception tasks for people handed over to it who arrived.
+        Job(RECEPTION, timedelta(seconds=30), _open_reception_tasks),
     )
+
+
+RECEPTION = "reception-tasks"
+
+
+def _open_reception_tasks(ctx: RequestContext) -> None:
+    handover.open_reception_tasks(ctx)

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from flask import url_for
 
 from ctm_plugin.i18n import N_
-from ctm_plugin.security.permissions import CASE_EDIT, MAPPING_MANAGE, SYNC_VIEW
+from ctm_plugin.security.permissions import CASE_EDIT, HANDOVER_ACCEPT, MAPPING_MANAGE, SYNC_VIEW
 from mimosa_host.plugin_api import MenuItem, RequestContext, hookimpl
 
 FIRST_ITEM_ORDER = 50
@@ -16,6 +16,8 @@ def mimosa_menu_items(ctx: RequestContext) -> Sequence[MenuItem]:
     items = []
     if ctx.can(CASE_EDIT):
         items.append(MenuItem("ctm.people", N_("Find a person"), url_for("ctm.find_person"), order=FIRST_ITEM_ORDER))
+    if ctx.can(HANDOVER_ACCEPT):
+        items.append(MenuItem("ctm.handovers", N_("Hand-overs"), url_for("ctm.inbox"), order=FIRST_ITEM_ORDER + 3))
     if ctx.can(SYNC_VIEW):
         items.append(MenuItem("ctm.sync", N_("Synchronisation"), url_for("ctm.sync"), order=FIRST_ITEM_ORDER + 1))
     if ctx.can(MAPPING_MANAGE):

@@ -15,14 +15,26 @@ from marshmallow import Schema, fields, validate
 
 from ctm_plugin.domain.assistance import AssistanceService, Consent, Referral
 from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
+from ctm_plugin.domain.handover import Handover, ReceptionTask
 from ctm_plugin.domain.models import MissionActivation
 from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.screening import Determination, Screening
 from ctm_plugin.domain.sync import OutboxMessage
-from ctm_plugin.schemas import assistance, case, preparation, process, returns, screening
+from ctm_plugin.schemas import assistance, case, handover, preparation, process, returns, screening
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
+
+PROPOSED_INTO_RECORD = (
+    "family_name",
+    "given_name",
+    "signs_of_minority",
+    "medical_needs",
+    "shelter_needs",
+    "security_needs",
+    "contact",
+)
+"""Fields of the proposal that go into the hand-over's record (JSON), bounded by the schema alone."""
 
 INT32 = (-(2**31), 2**31 - 1)
 
@@ -47,8 +59,8 @@ STORED = [
     (preparation.RiskDecisionSchema, ReturnPreparation, {}),
     # The reason (one of the contract's five codes) travels in the cancellation's outbox payload (JSON).
     (returns.CancelReturnSchema, OutboxMessage, {"reason": None}),
-    # The connection, the project codes, the time zone and the return checklist live only in the host's
-    # settings document (JSON).
+    # The connection, the project codes, the time zone, the return checklist and the reception deadline live only
+    # in the host's settings document (JSON).
     (
         MissionSettingsSchema,
         MissionActivation,
@@ -61,9 +73,14 @@ STORED = [
                 "default_project_code",
                 "time_zone",
                 *(name for name in MissionSettingsSchema().fields if name.startswith("return_requires_")),
+                "reception_deadline_hours",
             )
         ),
     ),
+    (handover.ProposeHandoverSchema, Handover, {name: None for name in PROPOSED_INTO_RECORD}),
+    (handover.AcceptHandoverSchema, Case, {}),
+    (handover.DeclineHandoverSchema, Handover, {"reason": "decline_reason"}),
+    (handover.ReceptionSchema, ReceptionTask, {}),
 ]
 
 

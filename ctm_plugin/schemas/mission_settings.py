@@ -20,6 +20,8 @@ CASE_PREFIX_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,11}\Z"
 PROJECT_CODE_MAX = 40
 """The host's ``ProjectCodeType`` (mimosa.xsd) and the column a booking keeps it in."""
 MAX_PROJECT_CODES = 50
+RECEPTION_DEADLINE_HOURS = 72
+"""Hours after an arrival within which the receiving mission records the reception, unless its settings say."""
 
 
 def _encrypted_unless_loopback(url: str) -> None:
@@ -182,6 +184,21 @@ class MissionSettingsSchema(Schema):
     return_requires_family_tracing = _requires("family_tracing", N_("Return checklist: family tracing"))
     return_requires_family_assessment = _requires("family_assessment", N_("Return checklist: family assessment"))
     return_requires_consent_handover = _requires("consent_handover", N_("Return checklist: consent to the hand-over"))
+    reception_deadline_hours = fields.Integer(
+        load_default=RECEPTION_DEADLINE_HOURS,
+        strict=False,
+        validate=validate.Range(min=1, max=720, error=N_("Enter a whole number of hours from 1 to 720.")),
+        error_messages={
+            "invalid": N_("Enter a whole number of hours from 1 to 720."),
+            "too_large": N_("Enter a whole number of hours from 1 to 720."),
+        },
+        metadata={
+            "label": N_("Reception deadline (hours)"),
+            "description": N_(
+                "People handed over to this mission are to be received within this many hours of their arrival."
+            ),
+        },
+    )
 
     @validates_schema
     def _default_among_codes(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -199,3 +216,9 @@ class MissionSettingsSchema(Schema):
         if codes:
             data["project_codes"], data["default_project_code"] = codes, default or codes[0]
         return data
+
+
+def reception_deadline_hours(settings: Mapping[str, Any]) -> int:
+    """The mission's reception deadline; the default for settings saved before it existed."""
+    value = settings.get("reception_deadline_hours")
+    return value if isinstance(value, int) and 1 <= value <= 720 else RECEPTION_DEADLINE_HOURS

@@ -2,7 +2,12 @@ import pytest
 from marshmallow import ValidationError
 
 from ctm_plugin import i18n
-from ctm_plugin.schemas.mission_settings import MissionSettingsSchema, project_codes, required_items
+from ctm_plugin.schemas.mission_settings import (
+    MissionSettingsSchema,
+    project_codes,
+    reception_deadline_hours,
+    required_items,
+)
 
 VALID = {
     "soap_base_url": "https://mimosa.example/",
@@ -10,6 +15,7 @@ VALID = {
     "soap_password": "long-enough",
     "case_number_prefix": "THA-CT",
     "time_zone": "Asia/Bangkok",
+    "reception_deadline_hours": 48,
 }
 
 
@@ -160,3 +166,14 @@ def test_the_return_checklist_is_the_missions_choice_with_the_consent_to_return_
     assert required_items(chosen) == (defaults - {"counselling"}) | {"consent_handover"}
     nothing = {name: False for name in CHECKLIST_DEFAULTS}
     assert required_items(MissionSettingsSchema().load({**VALID, **nothing})) == {"consent_return"}
+
+
+def test_the_reception_deadline_is_a_whole_number_of_hours_72_by_default():
+    loaded = MissionSettingsSchema().load({k: v for k, v in VALID.items() if k != "reception_deadline_hours"})
+    assert loaded["reception_deadline_hours"] == 72
+    assert reception_deadline_hours({}) == 72  # settings saved before the deadline existed
+    assert reception_deadline_hours({"reception_deadline_hours": 24}) == 24
+    for wrong in ("0", "721", "three", "1e9"):
+        assert errors_for({**VALID, "reception_deadline_hours": wrong}) == {
+            "reception_deadline_hours": ["Enter a whole number of hours from 1 to 720."]
+        }

@@ -27,7 +27,6 @@ AWAITED = {
     AUDIT_VIEW: 8,
     TRENDS_VIEW: 11,
     EMERGENCY_FUND_APPROVE: 7,
-    HANDOVER_ACCEPT: 6,
 }
 """Declared before any code checks them: each with the issue that brings its pages (DESIGN.md's
 table of permissions, in its numbering). Every other declared permission is checked by the code,

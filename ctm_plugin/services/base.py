@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ctm_plugin.domain.case import Case
+from ctm_plugin.domain.handover import ACCEPTED, Handover
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.i18n import N_
@@ -37,6 +38,12 @@ class Conflict(Exception):
     """Someone else saved the case since this form was read; nothing saved."""
 
     message = N_("Someone else saved this case while you were editing it. Reload the page to see their changes.")
+
+
+class HandedOver(Conflict):
+    """The case was handed over to another mission: it is read-only, but for closing it; nothing saved."""
+
+    message = N_("This case was handed over to another mission: it is read-only, and can only be closed.")
 
 
 def require(ctx: RequestContext, permission: str) -> None:
@@ -83,15 +90,35 @@ def get_case(session: Session, case_id: int) -> Case:
     return case
 
 
-def touch(case: Case, ctx: RequestContext, expected_version: int) -> None:
+def touch(case: Case, ctx: RequestContext, expected_version: int, *, closing: bool = False) -> None:
     """Check the form's version and mark the case changed, so its version moves on.
 
-    The UPDATE carries the version it read; a save that raced past this check still fails.
+    The UPDATE carries the version it read; a save that raced past this check still fails. A
+    case handed over to another mission takes no change but its closing.
     """
     if case.version != expected_version:
         raise Conflict
+    if not closing and handed_over_to(case) is not None:
+        raise HandedOver
     case.updated_by = actor(ctx)
     case.updated_at = utcnow()
+
+
+def handed_over_to(case: Case) -> str | None:
+    """The mission that accepted the case's hand-over, if one did (the hand-over row says so, both sides see it)."""
+    session = sa.orm.object_session(case)
+    assert session is not None  # a case a use case loaded
+    return session.scalar(
+        sa.select(Handover.to_mission).where(
+            Handover.case_id == case.id, Handover.from_mission == case.mission_code, Handover.state == ACCEPTED
+        )
+    )
+
+
+def version_of(ctx: RequestContext, case_id: int) -> int:
+    """The case's version now, for a form filled by code (the demo's story)."""
+    with mission_session(ctx) as session:
+        return get_case(session, case_id).version
 
 
 def case_id_for(ctx: RequestContext, beneficiary_id: str) -> int:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
+from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.models import MissionActivation
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.case import (
@@ -70,7 +71,7 @@ def open_case(ctx: RequestContext, beneficiary_id: str, data: dict[str, Any]) ->
 
 def new_case(session: Session, ctx: RequestContext, beneficiary_id: str, data: dict[str, Any]) -> Case:
     """A new, flushed case with an empty person profile and victim context (the caller audits it)."""
-    values = load(OpenCaseSchema(), data)
+    values = load(OpenCaseSchema(today=mission_today(ctx.settings)), data)  # "in the future" on the mission's calendar
     if case_of_beneficiary(session, beneficiary_id) is not None:
         raise Invalid({"opened_on": [N_("This beneficiary already has a case in this mission.")]})
     case = Case(
@@ -145,7 +146,7 @@ def close_case(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
         values = load(CloseCaseSchema(), data)
-        touch(case, ctx, values["version"])
+        touch(case, ctx, values["version"], closing=True)
         if case.status in CLOSED_STATUSES:
             raise Invalid({"status": [N_("The case is already closed.")]})
         if values["closed_on"] < case.opened_on:

@@ -19,6 +19,7 @@ from ctm_plugin.domain.sync import MOVEMENT_FEED, AppliedChange, FeedPosition, O
 from ctm_plugin.security import audit
 from mimosa_host.plugin_api import RequestContext
 
+from . import handover
 from .base import unit_of_work
 from .host import host_client
 
@@ -65,6 +66,7 @@ def _apply_once(session: Session, ctx: RequestContext, change: MovementChange) -
     booking.status, booking.status_changed_at = change.status, change.changed_at
     if change.legs:
         booking.legs = change.legs
+    handover.follow_return(session, ctx, booking)
     audit.record(session, ctx, "return.status", booking.case_id, ["return"])
     return 1
 

@@ -116,14 +116,16 @@ def _open_return(session: sa.orm.Session, case_id: int) -> ReturnBooking | None:
     turns a doubt into a failure by itself.
     """
     return session.scalar(
-        sa.select(ReturnBooking)
-        .join(ReturnBooking.outbox)
-        .where(
-            ReturnBooking.case_id == case_id,
-            sa.or_(ReturnBooking.status.is_(None), ReturnBooking.status.not_in(ENDED)),
-            OutboxMessage.status.not_in((OUT_FAILED, OUT_DEAD, OUT_DISCARDED)),
-        )
-        .limit(1)
+        sa.select(ReturnBooking).join(ReturnBooking.outbox).where(ReturnBooking.case_id == case_id, going()).limit(1)
+    )
+
+
+def going(ended: tuple[str, ...] = ENDED) -> sa.ColumnElement[bool]:
+    """A return (joined with its outbox message) neither ended at the host, by one of ``ended``, nor
+    given up on this side."""
+    return sa.and_(
+        sa.or_(ReturnBooking.status.is_(None), ReturnBooking.status.not_in(ended)),
+        OutboxMessage.status.not_in((OUT_FAILED, OUT_DEAD, OUT_DISCARDED)),
     )
 
 

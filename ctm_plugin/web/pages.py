@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ctm_plugin import i18n
 from ctm_plugin.domain.case import Case
-from ctm_plugin.services.base import Conflict, Invalid, NotFound, case_id_for
+from ctm_plugin.services.base import Conflict, Invalid, NotFound, case_id_for, handed_over_to
 from ctm_plugin.services.cases import viewing
 from ctm_plugin.web import render
 from ctm_plugin.web.exchanges import HOST_ERRORS, trouble_of
@@ -58,6 +58,7 @@ def show(tab: CaseTab, ref: str, state: FormState | None = None, status: int = 2
             if case is None and tab.needs_case:
                 raise NotFound
             data = tab.load(session, case) if case is not None else {}
+            handed_over = handed_over_to(case) if case is not None else None
             body = render(
                 tab.template,
                 case=case,
@@ -67,6 +68,8 @@ def show(tab: CaseTab, ref: str, state: FormState | None = None, status: int = 2
                 today=date.today(),
                 **{**data, **extra},
             )
+            if handed_over is not None:  # every tab says the case is read-only, above its own content
+                body = render("_handed_over.html", mission=handed_over) + body
     except NotFound:
         abort(404)
     return Page(
@@ -96,8 +99,8 @@ def submit(
         abort(404)
     except Invalid as refused:
         return show(tab, ref, FormState(form, refused.errors, data), status=422)
-    except Conflict:
-        return show(tab, ref, FormState(form, {}, data, problem=Conflict.message), status=409)
+    except Conflict as refused:  # someone else saved meanwhile, or the case was handed over
+        return show(tab, ref, FormState(form, {}, data, problem=refused.message), status=409)
     except HOST_ERRORS as failed:
         trouble = trouble_of(failed)
         return show(tab, ref, FormState(form, {}, data), status=trouble.status, trouble=trouble)

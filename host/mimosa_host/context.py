@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from .accounts import granted_roles, known_roles, mission_ref, plugin_permissions, user_ref
 from .db import mission_sessions
-from .enablement import enabled_plugins, plugin_settings
+from .enablement import enabled_plugins, plugin_missions, plugin_settings
 from .models import Mission, User
 from .plugin_api import RequestContext, UserRef
 from .plugins import PluginHost
@@ -30,7 +30,8 @@ def build_context(
 
     With no user, the context acts for the mission with the permissions ``plugin``
     declares (a job of that plugin), or with none. With ``plugin`` enabled in the mission
-    (its page, job or command), the context carries that plugin's settings for the mission.
+    (its page, job or command), the context carries that plugin's settings for the mission and
+    the missions where it is enabled.
     The plugin's sessions come from ``factory``: a request's, job's or command's
     ``SharedConnection.plugin_session``.
     """
@@ -49,6 +50,7 @@ def build_context(
         user=user_ref(user) if user else None,
         csrf_token=csrf_token,
         settings=plugin_settings(session, mission.code, plugin) if plugin in enabled else {},
+        plugin_missions=plugin_missions(session, plugin) if plugin in enabled else (),
     )
     return ctx, enabled
 

@@ -14,7 +14,7 @@ from . import db
 from .accounts import mission_ref
 from .i18n import N_, gettext
 from .models import Mission, PluginEnablement, utcnow
-from .plugin_api import Refusal, RequestContext
+from .plugin_api import MissionRef, Refusal, RequestContext
 from .plugins import PluginHost
 
 
@@ -67,6 +67,19 @@ def enabled_missions(session: Session, plugin_name: str) -> list[str]:
             sa.select(PluginEnablement.mission_code)
             .where(PluginEnablement.plugin_name == plugin_name, PluginEnablement.enabled.is_(True))
             .order_by(PluginEnablement.mission_code)
+        )
+    )
+
+
+def plugin_missions(session: Session, plugin_name: str) -> tuple[MissionRef, ...]:
+    """The missions where ``plugin_name`` is enabled, with their names and countries, by code."""
+    return tuple(
+        mission_ref(mission)
+        for mission in session.scalars(
+            sa.select(Mission)
+            .join(PluginEnablement, PluginEnablement.mission_code == Mission.code)
+            .where(PluginEnablement.plugin_name == plugin_name, PluginEnablement.enabled.is_(True))
+            .order_by(Mission.code)
         )
     )
 

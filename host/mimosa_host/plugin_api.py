@@ -178,6 +178,9 @@ class RequestContext:
     """The mission's settings document of the plugin being served (its page, job or command;
     the enable hook gets them as an argument), as its settings schema dumped them; empty in the
     hooks the host calls for several plugins at once. The host's document is the only copy."""
+    plugin_missions: tuple[MissionRef, ...] = ()
+    """The missions where the plugin being served is enabled, with their countries, by code (its
+    pages, jobs and commands, as ``settings``); empty in the hooks the host calls for several plugins."""
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions

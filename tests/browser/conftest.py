@@ -38,6 +38,19 @@ def live_server(live_host) -> str:  # noqa: ANN001 - tests/conftest.py's LiveHos
     return live_host.base_url
 
 
+@pytest.fixture
+def soap_here(live_server: str, demo):  # noqa: ANN001, ANN201 - the demo's runtime
+    """The demo's CTM missions reach the SOAP services of the host the browser talks to."""
+    import sqlalchemy as sa
+
+    from mimosa_host.models import PluginEnablement
+
+    with demo.factory() as s, s.begin():
+        for state in s.scalars(sa.select(PluginEnablement).filter_by(plugin_name="ctm")):
+            state.settings = {**state.settings, "soap_base_url": live_server + "/"}
+    return demo
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[object]:
     """One headless Chromium for the whole session (a ``playwright.sync_api.Browser``)."""

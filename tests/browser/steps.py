@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from playwright.sync_api import Page, expect
 
 from mimosa_host.demo import password_for
@@ -39,3 +41,89 @@ def unfold(page: Page, form: str) -> None:
     details = page.locator("details", has=page.locator(f'form[data-form="{form}"]'))
     if details.get_attribute("open") is None:
         details.locator("summary").click()
+
+
+def record_consent(page: Page, purpose: str) -> None:
+    """On the case's Consent tab: the person's written consent for ``purpose`` (e.g. Return, HandOver)."""
+    page.goto(f"{BASE}/consent")
+    unfold(page, "consent")
+    form = page.locator('form[data-form="consent"]')
+    form.locator('select[name="purpose"]').select_option(purpose)
+    form.locator('select[name="method"]').select_option("Written")
+    form.locator('input[name="items"][value="ConsentedToInterview"]').check()
+    submit(page, "consent", "Record the consent")
+
+
+def fill_checklist(page: Page, **extra: str) -> None:
+    """The mission's default items: counselling, a travel document, fitness, a low risk."""
+    unfold(page, "checklist")
+    form = page.locator('form[data-form="checklist"]')
+    form.locator('[name="counselled_on"]').fill(date.today().isoformat())
+    form.locator('select[name="document_kind"]').select_option("PASSPORT")
+    form.locator('[name="document_number"]').fill("SYN1234567")
+    form.locator('[name="document_expiry"]').fill((date.today() + timedelta(days=400)).isoformat())
+    form.locator('input[name="fit_to_travel"]').check()
+    form.locator('select[name="risk_level"]').select_option("LOW")
+    form.locator('[name="risk_reason"]').fill("Family waiting; no threat known.")
+    for name, value in extra.items():
+        field = form.locator(f'[name="{name}"]')
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+
+
+def complete_checklist(page: Page) -> None:
+    """As the caseworker, on the Return tab: the checklist's default items done, the return ready to book."""
+    page.goto(f"{BASE}/return")
+    fill_checklist(page)
+    submit(page, "checklist", "Save the checklist")
+    expect(page.locator('[data-note="ready"]')).to_be_visible()
+
+
+def book_return(page: Page, departure: str, destination: str = "KHM", airport: str = "PNH") -> None:
+    """As a movement officer, on the Return tab: a return from Bangkok to ``destination``."""
+    page.goto(f"{BASE}/return")
+    form = page.locator('form[data-form="book"]')
+    form.locator('select[name="origin_country"]').select_option("THA")
+    form.locator('[name="origin_location"]').fill("BKK")
+    form.locator('select[name="destination_country"]').select_option(destination)
+    form.locator('[name="destination_location"]').fill(airport)
+    form.locator('[name="earliest_departure"]').fill(departure)
+    form.locator('select[name="escort"]').select_option("OPERATIONAL")
+    form.locator('input[name="fit_to_travel"]').check()
+    submit(page, "book", "Book the return")
+
+
+def propose_handover(page: Page, to_mission: str = "KHM") -> None:
+    """As the destination mission's caseworker, on the Hand-over tab: the minimal hand-over record."""
+    page.goto(f"{BASE}/handover")
+    unfold(page, "propose")
+    form = page.locator('form[data-form="propose"]')
+    form.locator('select[name="to_mission"]').select_option(to_mission)
+    form.locator('[name="contact"]').fill("THA caseworker, +66 2 000 0000")
+    form.locator('[name="family_name"]').fill("Synthetic")
+    form.locator('[name="given_name"]').fill("Returnee")
+    form.locator('[name="shelter_needs"]').fill("A shelter place while the family is traced")
+    submit(page, "propose", "Propose the hand-over")
+
+
+def open_received_handover(page: Page, mission: str = "KHM") -> None:
+    """As the mission of origin's caseworker: the inbox from the menu, then its newest hand-over."""
+    page.goto(f"/m/{mission}/beneficiaries")
+    page.locator('[data-menu="ctm.handovers"]').click()
+    page.locator("table[data-table='inbox'] tbody tr[data-handover] a").first.click()
+    expect(page.locator('[data-section="record"]')).to_be_visible()
+
+
+def accept_handover(page: Page) -> None:
+    submit(page, "accept", "Accept and open a case")
+
+
+def record_reception(page: Page, arrived_on: str) -> None:
+    form = page.locator('form[data-form="reception"]')
+    form.locator('[name="arrived_on"]').fill(arrived_on)
+    form.locator('[name="arrival_place"]').fill("PNH airport")
+    form.locator('[name="received_by"]').fill("KHM reception officer")
+    form.locator('[name="family_contact"]').fill("Mother called on arrival")
+    submit(page, "reception", "Record the reception")

@@ -17,57 +17,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
-from steps import BASE, log_in, open_case, submit, unfold
+from steps import BASE, complete_checklist, fill_checklist, log_in, open_case, record_consent, submit, unfold
 
 from ctm_plugin.domain.returns import ReturnBooking
 from mimosa_host.jobs import JobRunner
-from mimosa_host.models import Movement, PluginEnablement
+from mimosa_host.models import Movement
 from mimosa_host.soap.travel_desk import book_requested
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def soap_here(live_server: str, demo):  # noqa: ANN001, ANN201 - the demo's runtime
-    """The demo's CTM missions reach the SOAP services of the host the browser talks to."""
-    with demo.factory() as s, s.begin():
-        for state in s.scalars(sa.select(PluginEnablement).filter_by(plugin_name="ctm")):
-            state.settings = {**state.settings, "soap_base_url": live_server + "/"}
-    return demo
-
-
-def fill_checklist(page: Page, **extra: str) -> None:
-    """The mission's default items: counselling, a travel document, fitness, a low risk."""
-    unfold(page, "checklist")
-    form = page.locator('form[data-form="checklist"]')
-    form.locator('[name="counselled_on"]').fill(date.today().isoformat())
-    form.locator('select[name="document_kind"]').select_option("PASSPORT")
-    form.locator('[name="document_number"]').fill("SYN1234567")
-    form.locator('[name="document_expiry"]').fill((date.today() + timedelta(days=400)).isoformat())
-    form.locator('input[name="fit_to_travel"]').check()
-    form.locator('select[name="risk_level"]').select_option("LOW")
-    form.locator('[name="risk_reason"]').fill("Family waiting; no threat known.")
-    for name, value in extra.items():
-        field = form.locator(f'[name="{name}"]')
-        if field.evaluate("e => e.tagName") == "SELECT":
-            field.select_option(value)
-        else:
-            field.fill(value)
-
-
-def prepare_an_adults_return(page: Page) -> None:
-    """The caseworker records the consent to return and completes the checklist's default items."""
-    page.locator('nav.tabs a[data-tab="ctm.consent"]').click()
-    unfold(page, "consent")
-    form = page.locator('form[data-form="consent"]')
-    form.locator('select[name="purpose"]').select_option("Return")
-    form.locator('select[name="method"]').select_option("Written")
-    form.locator('input[name="items"][value="ConsentedToInterview"]').check()
-    submit(page, "consent", "Record the consent")
-    page.locator('nav.tabs a[data-tab="ctm.return"]').click()
-    fill_checklist(page)
-    submit(page, "checklist", "Save the checklist")
-    expect(page.locator('[data-note="ready"]')).to_be_visible()
 
 
 def test_a_booked_return_reaches_booked_and_shows_in_the_return_tab(
@@ -78,7 +35,8 @@ def test_a_booked_return_reaches_booked_and_shows_in_the_return_tab(
     guide_shot,  # noqa: ANN001
 ) -> None:
     open_case(page)
-    prepare_an_adults_return(page)
+    record_consent(page, "Return")
+    complete_checklist(page)
 
     officer = new_page()
     log_in(officer, "movement")
@@ -222,7 +180,8 @@ def test_a_return_is_cancelled_with_a_reason_on_a_phone_in_spanish_and_reads_can
     live_server: str,  # noqa: ANN001
 ) -> None:
     open_case(page)
-    prepare_an_adults_return(page)
+    record_consent(page, "Return")
+    complete_checklist(page)
     officer = new_page()
     log_in(officer, "movement")
     officer.goto(f"{BASE}/return")

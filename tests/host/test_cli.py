@@ -170,6 +170,7 @@ def test_plugins_enable_stores_the_settings(cli, migrated) -> None:  # noqa: ANN
         "case_number_prefix": "THA-CT",
         "time_zone": "UTC",
         **CHECKLIST_DEFAULTS,  # the plugin's schema fills in its defaults
+        "reception_deadline_hours": 72,
     }
     with migrated.connect() as conn:
         assert conn.execute(sa.text("SELECT mission_code, enabled_by FROM ctm_mission")).all() == [("THA", "system")]
@@ -344,6 +345,7 @@ def test_jobs_run_runs_each_job_once_where_its_plugin_is_enabled(cli, migrated) 
         "ran ctm.relay-outbox in THA",
         "ran ctm.movement-status in THA",
         "ran ctm.pull-beneficiaries in THA",
+        "ran ctm.reception-tasks in THA",
     ]
 
 

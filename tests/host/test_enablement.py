@@ -35,6 +35,7 @@ SETTINGS = {
     "case_number_prefix": "THA-CT",
     "time_zone": "Asia/Bangkok",
     **CHECKLIST_DEFAULTS,  # as the CTM's schema stores them when not given
+    "reception_deadline_hours": 48,
 }
 
 
@@ -427,3 +428,20 @@ def test_the_sessions_a_plugin_gets_are_bound_to_the_mission(host_rt) -> None:  
         ctx = context(host_rt, s, "MDA")
     with ctx.session_factory() as session:
         assert session.info["mission_code"] == "MDA"
+
+
+def test_a_plugins_context_lists_the_missions_where_it_is_enabled_with_their_countries(demo) -> None:  # noqa: ANN001
+    with demo.factory() as s:
+        tha = s.get(Mission, "THA")
+        served, _ = build_context(s, demo.host, demo.factory, tha, None, "en", plugin="ctm")
+        several, _ = build_context(s, demo.host, demo.factory, tha, None, "en")
+        s.get_one(PluginEnablement, _ctm_in(s, "KHM")).enabled = False
+        s.flush()
+        after, _ = build_context(s, demo.host, demo.factory, tha, None, "en", plugin="ctm")
+    assert [(m.code, m.country) for m in served.plugin_missions] == [("KHM", "KHM"), ("THA", "THA")]
+    assert several.plugin_missions == ()  # a hook for several plugins: no plugin is served
+    assert [m.code for m in after.plugin_missions] == ["THA"]  # MDA never enabled it, KHM no longer does
+
+
+def _ctm_in(s, code: str) -> int:  # noqa: ANN001
+    return s.scalar(sa.select(PluginEnablement.id).filter_by(mission_code=code, plugin_name="ctm"))

@@ -167,3 +167,17 @@ def test_the_outbox_commands_show_and_act_on_cancellations(w: World, connected, 
     assert w.one(OutboxMessage, id=message_id).status == "discarded"
     code, output = host("outbox", "retry", "--mission", "THA", "--operation", "CancelMovement", "--yes")
     assert code == 0 and "no message matches" in output  # a discarded cancellation stays discarded
+
+
+def test_the_demos_hand_over_is_proposed_in_tha_and_accepted_in_khm_once(w: World, host):  # noqa: ANN001
+    from ctm_plugin.domain.case import Case
+    from ctm_plugin.domain.handover import Handover
+
+    code, output = host("demo", "handover")
+    assert code == 0 and "accepted in KHM" in output, output
+    row = w.one(Handover)
+    assert (row.from_mission, row.to_mission, row.state) == ("THA", "KHM", "accepted")
+    assert w.one(Case, id=row.receiving_case_id).mission_code == "KHM"
+    assert row.proposed_by == row.decided_by == "demo-seed"
+    code, output = host("demo", "handover")
+    assert code == 0 and "there already" in output and len(w.all(Handover)) == 1

@@ -9,6 +9,7 @@ from ctm_plugin.security.permissions import (
     CASE_EDIT,
     CASE_VIEW,
     CHILD_PROTECTION,
+    HANDOVER_ACCEPT,
     MAPPING_MANAGE,
     RETURN_BOOK,
     SYNC_MANAGE,
@@ -26,6 +27,7 @@ SAMPLE_VALUES = {
     "return_id": "1",
     "message_id": "1",
     "case_id": "1",
+    "handover_id": "1",
 }
 
 
@@ -57,6 +59,8 @@ EXPECTED = {
     "ctm.record_best_interests": ("POST", CHILD_PROTECTION),
     "ctm.decide_risk": ("POST", APPROVE_RISK),
     "ctm.cancel_return": ("POST", RETURN_BOOK),
+    "ctm.handover": ("GET", CASE_VIEW),
+    "ctm.propose_handover": ("POST", CASE_EDIT),
     "ctm.refresh_from_host": ("POST", CASE_EDIT),
     "ctm.push_to_host": ("POST", CASE_EDIT),
     # The CT pages of the menu.
@@ -65,6 +69,11 @@ EXPECTED = {
     "ctm.import_person": ("POST", CASE_EDIT),
     "ctm.register_person": ("POST", CASE_EDIT),
     "ctm.registered": ("GET", CASE_EDIT),
+    "ctm.inbox": ("GET", HANDOVER_ACCEPT),
+    "ctm.received": ("GET", HANDOVER_ACCEPT),
+    "ctm.accept_handover": ("POST", HANDOVER_ACCEPT),
+    "ctm.decline_handover": ("POST", HANDOVER_ACCEPT),
+    "ctm.record_reception": ("POST", HANDOVER_ACCEPT),
     "ctm.sync": ("GET", SYNC_VIEW),
     "ctm.retry_message": ("POST", SYNC_MANAGE),
     "ctm.discard_message": ("POST", SYNC_MANAGE),

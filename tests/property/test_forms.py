@@ -20,12 +20,19 @@ from property_helpers import EXAMPLES, assert_answered, hostile_text, snapshot
 
 from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case
+from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.process import TraffickingEvent
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.schemas import assistance_test, case_test, process_test, screening_test
 from ctm_plugin.schemas.assistance import ConsentSchema, ReferralSchema, ServiceSchema, WithdrawConsentSchema
 from ctm_plugin.schemas.case import CloseCaseSchema, OpenCaseSchema, PersonSchema, ReopenCaseSchema, VictimContextSchema
+from ctm_plugin.schemas.handover import (
+    AcceptHandoverSchema,
+    DeclineHandoverSchema,
+    ProposeHandoverSchema,
+    ReceptionSchema,
+)
 from ctm_plugin.schemas.people import HostSearchSchema, PushSchema, RegisterPersonSchema
 from ctm_plugin.schemas.preparation import BestInterestsSchema, ChecklistSchema, RiskDecisionSchema
 from ctm_plugin.schemas.process import EventSchema, PerpetratorSchema
@@ -65,6 +72,10 @@ VALID: dict[type | None, dict[str, Any]] = {
         "consent_given_on": OPENED,
         "consent_method": "Written",
     },
+    ProposeHandoverSchema: {"to_mission": "KHM", "family_name": "Doe", "given_name": "Jane", "contact": "THA, +66 0"},
+    AcceptHandoverSchema: {"version": "1", "opened_on": OPENED},
+    DeclineHandoverSchema: {"version": "1", "reason": "Not yet"},
+    ReceptionSchema: {"arrived_on": OPENED, "arrival_place": "PNH", "received_by": "Officer"},
     ReturnBookingSchema: {
         "origin_country": "THA",
         "origin_location": "BKK",
@@ -103,6 +114,7 @@ class Form:
     user: str
     schema: type | None
     """Whose fields are posted (and fuzzed); None for a form with nothing but its CSRF token."""
+    mission: str = "THA"
 
 
 # Every CT form, by page; a route added to tests/plugin/test_routes.py's EXPECTED comes here too.
@@ -143,6 +155,13 @@ FORMS = {
         Form("ctm.retry_message", "integrator", None),
         Form("ctm.discard_message", "integrator", None),
     ],
+    # Proposed in THA (the site proposes one first), decided and received in KHM.
+    "hand-over": [
+        Form("ctm.propose_handover", "caseworker", ProposeHandoverSchema),
+        Form("ctm.accept_handover", "caseworker", AcceptHandoverSchema, "KHM"),
+        Form("ctm.decline_handover", "caseworker", DeclineHandoverSchema, "KHM"),
+        Form("ctm.record_reception", "caseworker", ReceptionSchema, "KHM"),
+    ],
 }
 
 
@@ -159,23 +178,28 @@ class Site:
             browser.get("/m/THA/beneficiaries")  # the session's CSRF token, valid as long as the session
         ids = {"record_type": "beneficiary", "record_ref": PERSON, "mission": "THA"}
         assert self.post("ctm.open_case", "caseworker", VALID[OpenCaseSchema], ids).status_code == 303
-        for endpoint, user, schema in (
-            ("ctm.add_event", "caseworker", EventSchema),
-            ("ctm.record_consent", "caseworker", ConsentSchema),
-            ("ctm.save_checklist", "caseworker", ChecklistSchema),
-            ("ctm.decide_risk", "hq", RiskDecisionSchema),
+        handing_over = {**VALID[ConsentSchema], "purpose": "HandOver"}
+        for endpoint, user, form in (
+            ("ctm.add_event", "caseworker", VALID[EventSchema]),
+            ("ctm.record_consent", "caseworker", VALID[ConsentSchema]),
+            ("ctm.record_consent", "caseworker", handing_over),
+            ("ctm.save_checklist", "caseworker", VALID[ChecklistSchema]),
+            ("ctm.decide_risk", "hq", VALID[RiskDecisionSchema]),
         ):
-            data = {**VALID[schema], "version": self.version()}
+            data = {**form, "version": self.version()}
             response = self.post(endpoint, user, data, ids)
             assert response.status_code == 303, response.get_data(as_text=True)
         data = {**VALID[ReturnBookingSchema], "version": self.version()}
         assert self.post("ctm.book_return", "movement", data, ids).status_code == 303
+        data = {**VALID[ProposeHandoverSchema], "version": self.version()}
+        assert self.post("ctm.propose_handover", "caseworker", data, ids).status_code == 303
         with self.engine.connect() as conn:
             ids["event_id"] = conn.scalar(sa.select(sa.func.min(TraffickingEvent.id)))
             ids["consent_id"] = conn.scalar(sa.select(sa.func.min(Consent.id)))
             ids["message_id"] = conn.scalar(sa.select(sa.func.min(OutboxMessage.id)))
             ids["case_id"] = conn.scalar(sa.select(sa.func.min(Case.id)))
             ids["return_id"] = conn.scalar(sa.select(sa.func.min(ReturnBooking.id)))
+            ids["handover_id"] = conn.scalar(sa.select(sa.func.min(Handover.id)))
         self.ids = ids
 
     def base(self, schema: type | None) -> dict[str, Any]:
@@ -183,7 +207,10 @@ class Site:
         data = dict(VALID.get(schema, {}))
         if schema is PerpetratorSchema:
             data["event_ids"] = [str(self.ids["event_id"])]
-        if schema is not None and "version" in schema().fields:
+        if schema in (AcceptHandoverSchema, DeclineHandoverSchema):
+            with self.engine.connect() as conn:  # the hand-over's own version, not the case's
+                data["version"] = conn.scalar(sa.select(Handover.version))
+        elif schema is not None and "version" in schema().fields:
             data["version"] = self.version()
         return data
 
@@ -223,7 +250,7 @@ def test_any_value_in_any_ct_form_is_answered_and_a_refusal_saves_nothing(site: 
         base = site.base(form.schema)
         changes = data.draw(changes_to(form.schema), label="changes")
         before = snapshot(site.engine)
-        response = site.post(form.endpoint, form.user, {**base, **changes})
+        response = site.post(form.endpoint, form.user, {**base, **changes}, {**site.ids, "mission": form.mission})
         body = response.get_data(as_text=True)
         assert_answered(response.status_code, body, before, lambda: snapshot(site.engine), (form.endpoint, changes))
 

@@ -25,6 +25,12 @@ from ctm_plugin.schemas import (
     screening_test,
 )
 from ctm_plugin.schemas.base import NOT_IN_TEXT
+from ctm_plugin.schemas.handover import (
+    AcceptHandoverSchema,
+    DeclineHandoverSchema,
+    ProposeHandoverSchema,
+    ReceptionSchema,
+)
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
 from ctm_plugin.schemas.people import HostSearchSchema, PushSchema, RegisterPersonSchema
 from ctm_plugin.schemas.returns import CancelReturnSchema, ReturnBookingSchema
@@ -46,6 +52,16 @@ VALID: dict[type, dict[str, Any]] = {
         "consent_given_on": "2026-02-03",
         "consent_method": "Written",
     },
+    ProposeHandoverSchema: {
+        "version": "1",
+        "to_mission": "KHM",
+        "family_name": "Doe",
+        "given_name": "Jane",
+        "contact": "THA, +66 0",
+    },
+    AcceptHandoverSchema: {"version": "1", "opened_on": "2026-02-03"},
+    DeclineHandoverSchema: {"version": "1", "reason": "Not yet"},
+    ReceptionSchema: {"arrived_on": "2026-02-03", "arrival_place": "PNH", "received_by": "Officer"},
     ReturnBookingSchema: {
         "version": "1",
         "origin_country": "THA",

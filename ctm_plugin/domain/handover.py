@@ -1,0 +1,131 @@
+"""The hand-over between missions: two cases, one per mission, joined by a hand-over record.
+
+The destination mission (where the person was identified) proposes; the mission of origin
+accepts (its own case opens, filled from the record) or declines. Hand-over rows and their
+history carry both missions and are the only CTM rows two missions see; everything else stays
+in its mission. The record is an allow-list: nothing of the exploitation, the perpetrators or the
+screening can enter it (:data:`RECORD_FIELDS`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .models import Base, BetweenMissions, MissionScoped, UTCDateTime, utcnow
+
+PROPOSED, ACCEPTED, DECLINED = "proposed", "accepted", "declined"
+STATES = (PROPOSED, ACCEPTED, DECLINED)
+OPEN_STATES = (PROPOSED, ACCEPTED)
+"""A case has at most one hand-over in these states; after a decline another may be proposed."""
+
+RECORD_FIELDS = (
+    "family_name",
+    "given_name",
+    "sex",
+    "birth_date",
+    "languages",
+    "travel",
+    "medical_needs",
+    "shelter_needs",
+    "security_needs",
+    "escort",
+    "contact",
+)
+"""Everything a hand-over record may hold, and all the mission of origin learns of the case."""
+TRAVEL_FIELDS = (
+    "origin_country",
+    "origin_location",
+    "destination_country",
+    "destination_location",
+    "earliest_departure",
+    "movement_id",
+    "legs",
+)
+"""What the record holds of the return's travel."""
+
+ADULT_AGE = 18
+
+
+def allowed(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` cut down to the allow-list: a field not named there never reaches the other mission."""
+    kept = {name: record.get(name) for name in RECORD_FIELDS}
+    kept["travel"] = {name: (record.get("travel") or {}).get(name) for name in TRAVEL_FIELDS}
+    return kept
+
+
+def age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def is_child(birth_date: date | None, departure: date, signs_of_minority: bool) -> bool:
+    """Under 18 on the return's departure; with no birth date, a child when there are signs of minority."""
+    if birth_date is None:
+        return signs_of_minority
+    return age_on(birth_date, departure) < ADULT_AGE
+
+
+class Handover(BetweenMissions, Base):
+    """One proposed hand-over of a case from ``from_mission`` to ``to_mission``, and where it stands."""
+
+    __tablename__ = "ctm_handover"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    """The proposing mission's case: an id only that mission can open."""
+    return_id: Mapped[int] = mapped_column(ForeignKey("ctm_return.id", ondelete="CASCADE"), index=True)
+    """The return booking the hand-over follows; its arrival (the host's feed) is the hand-over's."""
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The minimal hand-over record (:data:`RECORD_FIELDS`), as proposed."""
+    child: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A child's hand-over: only the receiving mission's child-protection user accepts it."""
+    state: Mapped[str] = mapped_column(String(12), default=PROPOSED)
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    proposed_by: Mapped[str] = mapped_column(String(80))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    receiving_case_id: Mapped[int | None] = mapped_column(ForeignKey("ctm_case.id"))
+    """The receiving mission's own case, opened at acceptance: an id only that mission can open."""
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the host's feed reported the return ``ARRIVED``."""
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class HandoverEvent(BetweenMissions, Base):
+    """One step of a hand-over, seen by both missions: who did what, when, from which mission."""
+
+    __tablename__ = "ctm_handover_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handover_id: Mapped[int] = mapped_column(ForeignKey("ctm_handover.id", ondelete="CASCADE"), index=True)
+    what: Mapped[str] = mapped_column(String(20))
+    """``proposed``, ``accepted``, ``declined``, ``arrived``, ``received``."""
+    by: Mapped[str] = mapped_column(String(80))
+    by_mission: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ReceptionTask(MissionScoped, Base):
+    """The receiving mission's reception of the person on arrival: one per hand-over."""
+
+    __tablename__ = "ctm_reception"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handover_id: Mapped[int] = mapped_column(ForeignKey("ctm_handover.id", ondelete="CASCADE"), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    arrived_on: Mapped[date | None] = mapped_column(Date)
+    arrival_place: Mapped[str | None] = mapped_column(String(120))
+    received_by: Mapped[str | None] = mapped_column(String(120))
+    immediate_needs: Mapped[str | None] = mapped_column(Text)
+    shelter_placement: Mapped[str | None] = mapped_column(Text)
+    family_contact: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str | None] = mapped_column(String(80))
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

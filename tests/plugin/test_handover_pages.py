@@ -1,0 +1,97 @@
+"""The hand-over as its users meet it: THA's Hand-over tab (propose, follow), KHM's inbox (accept or
+decline, then the reception), the read-only THA case, the menu. SQLite, and PostgreSQL when configured."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from page_parts import error_on, text, version
+from test_handover import propose_form, returning
+from world import World
+
+from ctm_plugin.domain.case import Case
+from ctm_plugin.domain.handover import Handover
+from ctm_plugin.services import handover
+from ctm_plugin.services.base import HandedOver
+
+REF = "BEN-1000001"
+THA_CASE = f"/m/THA/plugins/ctm/records/beneficiary/{REF}"
+KHM_INBOX = "/m/KHM/plugins/ctm/handovers"
+
+
+def propose_on_the_tab(w: World, login, **changes: object):  # noqa: ANN001, ANN201
+    returning(w)
+    browser = login("caseworker")
+    page = text(browser.get(f"{THA_CASE}/handover"))
+    assert 'data-form="propose"' in page and "Cambodia (KHM)" in page
+    form = {k: str(v) for k, v in propose_form(w, w.one(Case, beneficiary_id=REF).id, **changes).items()}
+    return browser, browser.post(f"{THA_CASE}/handover/propose", {**form, "version": version(page)})
+
+
+def test_a_proposal_with_a_field_missing_is_shown_again_with_the_error_and_nothing_saved(w: World, login):  # noqa: ANN001
+    _browser, response = propose_on_the_tab(w, login, contact="")
+    assert response.status_code == 422
+    assert error_on(text(response), "propose", "contact")
+    assert w.all(Handover) == []
+
+
+def test_thas_tab_follows_the_hand_over_khm_accepts_it_and_thas_case_says_it_is_read_only(w: World, login):  # noqa: ANN001
+    tha, response = propose_on_the_tab(w, login)
+    assert response.status_code == 303
+    page = text(tha.get(f"{THA_CASE}/handover"))
+    assert 'data-state="proposed"' in page and 'data-form="propose"' not in page
+
+    khm = login("khm.caseworker")
+    inbox = text(khm.get(KHM_INBOX))
+    [row] = w.all(Handover)
+    assert "Synthetic, Returnee" in inbox and f'data-handover="{row.id}"' in inbox
+    received = text(khm.get(f"{KHM_INBOX}/{row.id}"))
+    assert 'data-form="accept"' in received and 'data-form="decline"' in received
+    refused = khm.post(f"{KHM_INBOX}/{row.id}/accept", {"version": str(row.version), "opened_on": "next week"})
+    assert refused.status_code == 422 and error_on(text(refused), "accept", "opened_on")
+    today = datetime.now(UTC).date().isoformat()
+    assert (
+        khm.post(f"{KHM_INBOX}/{row.id}/accept", {"version": str(row.version), "opened_on": today}).status_code == 303
+    )
+    received = text(khm.get(f"{KHM_INBOX}/{row.id}"))
+    khm_case = w.one(Case, mission_code="KHM")
+    assert khm_case.case_number in received and "not arrived yet" in received
+    again = khm.post(f"{KHM_INBOX}/{row.id}/decline", {"version": str(row.version), "reason": "x"})
+    assert again.status_code == 409  # decided already: said at the top of the page, nothing saved
+    assert 'data-problem="page"' in text(again) and html.escape(handover.NOT_PROPOSED) in text(again)
+
+    page = text(tha.get(f"{THA_CASE}/case"))
+    assert 'data-value="handed-over"' in page and "KHM" in page
+    edit = tha.post(f"{THA_CASE}/case/person", {"version": version(page), "gender": "Feminine"})
+    assert edit.status_code == 409 and html.escape(HandedOver.message) in text(edit)
+
+
+def test_thas_tab_shows_arrived_hand_over_pending(w: World, login):  # noqa: ANN001
+    tha, _response = propose_on_the_tab(w, login)
+    with w.rt.factory() as s, s.begin():
+        s.scalars(sa.select(Handover)).one().arrived_at = datetime.now(UTC)
+    assert "Arrived, hand-over pending" in text(tha.get(f"{THA_CASE}/handover"))
+
+
+def test_the_inbox_is_in_the_menu_of_those_who_accept_hand_overs(login):  # noqa: ANN001
+    assert 'data-menu="ctm.handovers"' in text(login("khm.caseworker").get("/m/KHM/beneficiaries"))
+    assert 'data-menu="ctm.handovers"' not in text(login("movement").get("/m/KHM/beneficiaries"))
+
+
+def test_a_recorded_reception_shows_on_khms_page(w: World, login):  # noqa: ANN001
+    case_id = returning(w)
+    proposed = handover.propose(w.ctx("caseworker"), case_id, propose_form(w, case_id))
+    handover.accept(w.ctx("khm.caseworker", "KHM"), proposed, {"version": 1, "opened_on": "2026-03-01"})
+    with w.rt.factory() as s, s.begin():
+        s.get_one(Handover, proposed).arrived_at = datetime.now(UTC)
+    khm = login("khm.caseworker")
+    page = text(khm.get(f"{KHM_INBOX}/{proposed}"))  # reading it opens the task
+    assert 'data-form="reception"' in page
+    response = khm.post(
+        f"{KHM_INBOX}/{proposed}/reception",
+        {"arrived_on": datetime.now(UTC).date().isoformat(), "arrival_place": "PNH", "received_by": "Synthetic"},
+    )
+    assert response.status_code == 303
+    assert 'data-value="reception"' in text(khm.get(f"{KHM_INBOX}/{proposed}"))
