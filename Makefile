@@ -44,7 +44,7 @@ bench: $(STAMP)
 screenshots: $(STAMP)
 	CTM_GUIDE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_case_tabs.py tests/browser/test_returns.py \
 		tests/browser/test_handing_over.py \
-		-k "(every_tab or booked_return or cancelled_with_a_reason_on_a_phone or khm_accepts) and sqlite"
+		-k "(every_tab or booked_return or cancelled_with_a_reason_on_a_phone or khm_accepts or childs_return) and sqlite"
 
 # Re-extract the .pot files, create any missing catalog (pybabel init), merge the .pot into
 # every catalog (pybabel update), compile the .mo files. Idempotent: a second run changes no

@@ -78,7 +78,9 @@ templates.globals.update(
     reason_text=reason_text,
     perm=Permissions(permissions),
 )
-templates.filters.update(day=dates.day, moment=dates.moment, recalled=dates.recalled, period=dates.period)
+templates.filters.update(
+    day=dates.day, moment=dates.moment, host_moment=dates.host_moment, recalled=dates.recalled, period=dates.period
+)
 
 
 def render(template: str, **values: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from ctm_plugin.testing import in_locale
-from ctm_plugin.web.dates import day, moment, period, recalled
+from ctm_plugin.web.dates import day, host_moment, moment, period, recalled
 
 WHEN = date(2023, 3, 5)
 
@@ -42,3 +42,11 @@ def test_days_and_moments():
         assert day(WHEN) == "Mar 5, 2023"
         assert moment(datetime(2024, 2, 1, 9, 30)) == moment(datetime(2024, 2, 1, 9, 30, tzinfo=UTC))
         assert moment(datetime(2024, 2, 1, 9, 30, tzinfo=UTC)).endswith(" UTC")
+
+
+def test_moments_are_shown_on_the_missions_clock():
+    """09:30 UTC is 16:30 in Bangkok; a flight's time from the host reads the same way."""
+    with in_locale("en", "Asia/Bangkok"):
+        assert moment(datetime(2024, 2, 1, 9, 30, tzinfo=UTC)) == "Feb 1, 2024, 4:30:00\u202fPM UTC+07"
+        assert host_moment("2024-02-01T09:30:00+00:00") == "Feb 1, 2024, 4:30:00\u202fPM UTC+07"
+        assert host_moment("not a time") == "not a time"

@@ -6,7 +6,6 @@ booking form. Until the host has accepted a booking, its outbox message says whe
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,21 +17,11 @@ from ctm_plugin.schemas.returns import CANCEL_REASONS, ESCORT_LABELS, ESCORTS, C
 from ctm_plugin.security.permissions import CASE_VIEW, RETURN_BOOK
 from ctm_plugin.services import cancellations
 from ctm_plugin.services import returns as service
-from ctm_plugin.web import RECORD, ROW_ID, dates, page
+from ctm_plugin.web import RECORD, ROW_ID, page
 from ctm_plugin.web.pages import CaseTab, register_tab, show, submit
 from mimosa_host.plugin_api import RequestContext, current_context
 
 AIRPORTS = ("origin_location", "destination_location")
-
-
-def leg_time(value: Any) -> str:
-    """A leg's departure or arrival as the host gave it (ISO 8601), in the reader's format."""
-    if not value:
-        return "—"
-    try:
-        return dates.moment(datetime.fromisoformat(str(value)))
-    except ValueError:
-        return str(value)
 
 
 def _load(_session: Session, case: Case) -> dict[str, Any]:
@@ -46,7 +35,6 @@ def _load(_session: Session, case: Case) -> dict[str, Any]:
     return {
         "returns": returns,
         "escort_words": {code: i18n._(ESCORT_LABELS[code]) for code in ESCORTS},
-        "leg_time": leg_time,
         # The form's starting points: from this mission's country, to the person's first citizenship.
         "default_origin": ctx.mission.country,
         "default_destination": citizenships[0] if citizenships else None,

@@ -100,6 +100,7 @@ def test_a_childs_return_is_refused_until_the_safeguards_then_goes_with_a_child_
     new_page,  # noqa: ANN001
     soap_here,  # noqa: ANN001
     shot,  # noqa: ANN001
+    guide_shot,  # noqa: ANN001
     locale: str,
     width: int,
 ) -> None:
@@ -141,6 +142,8 @@ def test_a_childs_return_is_refused_until_the_safeguards_then_goes_with_a_child_
     )
     assert not wider_than_the_window(officer)
     shot(officer, "child-refused")
+    if not french:
+        guide_shot(officer, "return-child-refused")
 
     protector = new_page(locale, width)
     log_in(protector, "childprotection")
