@@ -81,10 +81,16 @@ def complete_checklist(page: Page) -> None:
     expect(page.locator('[data-note="ready"]')).to_be_visible()
 
 
-def book_return(page: Page, departure: str, destination: str = "KHM", airport: str = "PNH") -> None:
-    """As a movement officer, on the Return tab: a return from Bangkok to ``destination``."""
+def book_return(
+    page: Page, departure: str, destination: str = "KHM", airport: str = "PNH", project: str | None = None
+) -> None:
+    """As a movement officer, on the Return tab: a return from Bangkok to ``destination`` (under
+    ``project``, else the mission's default project)."""
     page.goto(f"{BASE}/return")
     form = page.locator('form[data-form="book"]')
+    if project:
+        expect(form.locator('select[name="project_code"]')).to_have_value("THA-CT-01")  # the mission's default
+        form.locator('select[name="project_code"]').select_option(project)
     form.locator('select[name="origin_country"]').select_option("THA")
     form.locator('[name="origin_location"]').fill("BKK")
     form.locator('select[name="destination_country"]').select_option(destination)

@@ -17,7 +17,17 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
-from steps import BASE, complete_checklist, fill_checklist, log_in, open_case, record_consent, submit, unfold
+from steps import (
+    BASE,
+    book_return,
+    complete_checklist,
+    fill_checklist,
+    log_in,
+    open_case,
+    record_consent,
+    submit,
+    unfold,
+)
 
 from ctm_plugin.domain.returns import ReturnBooking
 from mimosa_host.jobs import JobRunner
@@ -40,18 +50,7 @@ def test_a_booked_return_reaches_booked_and_shows_in_the_return_tab(
 
     officer = new_page()
     log_in(officer, "movement")
-    officer.goto(f"{BASE}/return")
-    form = officer.locator('form[data-form="book"]')
-    expect(form.locator('select[name="project_code"]')).to_have_value("THA-CT-01")  # the mission's default
-    form.locator('select[name="project_code"]').select_option("THA-AVRR-02")
-    form.locator('select[name="origin_country"]').select_option("THA")
-    form.locator('[name="origin_location"]').fill("bkk")
-    form.locator('select[name="destination_country"]').select_option("KHM")
-    form.locator('[name="destination_location"]').fill("PNH")
-    form.locator('[name="earliest_departure"]').fill((date.today() + timedelta(days=20)).isoformat())
-    form.locator('select[name="escort"]').select_option("OPERATIONAL")
-    form.locator('input[name="fit_to_travel"]').check()
-    submit(officer, "book", "Book the return")
+    book_return(officer, (date.today() + timedelta(days=20)).isoformat(), project="THA-AVRR-02")
     expect(officer.locator('[data-value="status"]').first).to_contain_text("Queued: waiting for the host")
     expect(officer.locator('[data-value="project"]').first).to_have_text("THA-AVRR-02")
 
