@@ -31,6 +31,7 @@ from ctm_plugin.services.base import Conflict, Invalid, NotFound
 from ctm_plugin.web import RECORD, ROW_ID, dates, page, render
 from ctm_plugin.web.forms import FormState, form_data
 from ctm_plugin.web.pages import CaseTab, register_tab, show, submit
+from ctm_plugin.web.returns import leg_time
 from mimosa_host.plugin_api import Page, current_context
 
 STEP_WORDS = {
@@ -57,7 +58,7 @@ def record_day(value: str | None) -> str | None:
 
 
 def _words() -> dict[str, Any]:
-    return {"step_words": step_words, "escort_words": escort_words, "record_day": record_day}
+    return {"step_words": step_words, "escort_words": escort_words, "record_day": record_day, "leg_time": leg_time}
 
 
 def _load(session: Session, case: Case) -> dict[str, Any]:

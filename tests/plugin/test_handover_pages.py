@@ -4,6 +4,7 @@ decline, then the reception), the read-only THA case, the menu. SQLite, and Post
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -95,3 +96,17 @@ def test_a_recorded_reception_shows_on_khms_page(w: World, login):  # noqa: ANN0
     )
     assert response.status_code == 303
     assert 'data-value="reception"' in text(khm.get(f"{KHM_INBOX}/{proposed}"))
+
+
+def test_the_flights_of_the_record_read_in_the_readers_format_not_as_the_hosts_iso_text(w: World, login):  # noqa: ANN001
+    case_id = returning(w)
+    proposed = handover.propose(w.ctx("caseworker"), case_id, propose_form(w, case_id))
+    leg = {"sequence": 1, "carrier": "Demo Air", "flight_number": "DA1", "from": "BKK", "to": "PNH"}
+    with w.rt.factory() as s, s.begin():
+        row = s.get_one(Handover, proposed)
+        travel = {**row.record["travel"], "legs": [{**leg, "departure": "2026-12-23T08:00:00+00:00"}]}
+        row.record = {**row.record, "travel": travel}
+    khm, tha = login("khm.caseworker"), login("caseworker")
+    for page in (text(khm.get(f"{KHM_INBOX}/{proposed}")), text(tha.get(f"{THA_CASE}/handover"))):
+        [shown] = re.findall(r'data-value="leg">([^<]*)<', page)
+        assert shown.startswith("Demo Air DA1 BKK → PNH Dec 23, 2026"), shown
