@@ -14,6 +14,7 @@ from world import World
 
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.handover import Handover
+from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.services import handover
 from ctm_plugin.services.base import HandedOver
 
@@ -52,7 +53,7 @@ def test_thas_tab_follows_the_hand_over_khm_accepts_it_and_thas_case_says_it_is_
     assert 'data-form="accept"' in received and 'data-form="decline"' in received
     refused = khm.post(f"{KHM_INBOX}/{row.id}/accept", {"version": str(row.version), "opened_on": "next week"})
     assert refused.status_code == 422 and error_on(text(refused), "accept", "opened_on")
-    today = datetime.now(UTC).date().isoformat()
+    today = mission_today(w.ctx("khm.caseworker", "KHM").settings).isoformat()
     assert (
         khm.post(f"{KHM_INBOX}/{row.id}/accept", {"version": str(row.version), "opened_on": today}).status_code == 303
     )
@@ -84,7 +85,8 @@ def test_the_inbox_is_in_the_menu_of_those_who_accept_hand_overs(login):  # noqa
 def test_a_recorded_reception_shows_on_khms_page(w: World, login):  # noqa: ANN001
     case_id = returning(w)
     proposed = handover.propose(w.ctx("caseworker"), case_id, propose_form(w, case_id))
-    handover.accept(w.ctx("khm.caseworker", "KHM"), proposed, {"version": 1, "opened_on": "2026-03-01"})
+    today = mission_today(w.ctx("khm.caseworker", "KHM").settings).isoformat()
+    handover.accept(w.ctx("khm.caseworker", "KHM"), proposed, {"version": 1, "opened_on": today})
     with w.rt.factory() as s, s.begin():
         s.get_one(Handover, proposed).arrived_at = datetime.now(UTC)
     khm = login("khm.caseworker")
@@ -110,3 +112,14 @@ def test_the_flights_of_the_record_read_in_the_readers_format_not_as_the_hosts_i
     for page in (text(khm.get(f"{KHM_INBOX}/{proposed}")), text(tha.get(f"{THA_CASE}/handover"))):
         [shown] = re.findall(r'data-value="leg">([^<]*)<', page)
         assert shown.startswith("Demo Air DA1 BKK → PNH Dec 23, 2026"), shown
+
+
+def test_a_case_opened_before_the_hand_over_was_proposed_is_refused_on_the_field(w: World, login):  # noqa: ANN001
+    _tha, _response = propose_on_the_tab(w, login)
+    [row] = w.all(Handover)
+    khm = login("khm.caseworker")
+    assert 'data-form="accept"' in text(khm.get(f"{KHM_INBOX}/{row.id}"))
+    refused = khm.post(f"{KHM_INBOX}/{row.id}/accept", {"version": str(row.version), "opened_on": "1990-01-01"})
+    assert refused.status_code == 422 and error_on(text(refused), "accept", "opened_on")
+    assert html.escape(handover.OPENED_BEFORE_PROPOSAL) in text(refused)
+    assert w.all(Case, mission_code="KHM") == [] and w.one(Handover, id=row.id).state == "proposed"
