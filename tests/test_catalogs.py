@@ -230,3 +230,18 @@ def test_host_falls_back_to_its_catalog_after_the_plugins() -> None:
 
     assert i18n.translate_for([(CATALOG_DIR, DOMAIN)], "CT caseworker", locale="es") == "Gestor de casos LCT"
     assert i18n.translate_for([(CATALOG_DIR, DOMAIN)], "Log in", locale="fr") == i18n.gettext("Log in", locale="fr")
+
+
+HAND_OVER = {"fr": "transfert", "es": "traspaso"}
+"""The one word each language uses for a hand-over, so the tab, the checklist and the consent agree."""
+
+
+@pytest.mark.parametrize("locale", TRANSLATED)
+def test_a_hand_over_has_one_name_in_each_language(locale: str) -> None:
+    catalog = read_catalog(DOMAINS["ctm_plugin"].po(locale), locale)
+    other = [
+        m.id
+        for m in catalog
+        if "hand-over" in str(m.id).lower() and not all(HAND_OVER[locale] in text.lower() for text in _forms(m))
+    ]
+    assert not other, f"{locale}: hand-over not called {HAND_OVER[locale]!r} in {other}"

@@ -30,7 +30,7 @@ from ctm_plugin.domain.handover import (
     allowed,
     is_child,
 )
-from ctm_plugin.domain.mission_time import mission_today
+from ctm_plugin.domain.mission_time import in_mission_time, mission_today
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.i18n import N_
@@ -63,6 +63,7 @@ NOT_PROPOSED = N_("This hand-over is no longer waiting for a decision.")
 CHILD_NEEDS_PROTECTION = N_("A child's hand-over is accepted only by a user with the child-protection permission.")
 ALREADY_RECEIVED = N_("The reception is already recorded.")
 NO_RECEPTION_YET = N_("The person has not arrived yet: the reception is recorded after the arrival.")
+OPENED_BEFORE_PROPOSAL = N_("The case cannot open before the hand-over was proposed.")
 ENDED_RETURNS = ("CANCELLED", "NO_SHOW")
 """Returns a hand-over cannot follow (an arrived one it still follows)."""
 
@@ -267,6 +268,8 @@ def accept(ctx: RequestContext, handover_id: int, data: dict[str, Any]) -> int:
         handover = _received(session, ctx, handover_id)
         values = load(AcceptHandoverSchema(today=mission_today(ctx.settings)), data)
         _decidable(handover, values["version"])
+        if values["opened_on"] < in_mission_time(handover.proposed_at, ctx.settings).date():
+            raise Invalid({"opened_on": [OPENED_BEFORE_PROPOSAL]})
         if handover.child and not ctx.can(CHILD_PROTECTION):
             raise Invalid({"opened_on": [CHILD_NEEDS_PROTECTION]})
         record = handover.record

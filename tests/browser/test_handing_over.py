@@ -106,7 +106,7 @@ def test_tha_proposes_khm_accepts_after_the_arrival_and_records_the_reception(
     assert response is not None and response.status == 404
 
 
-def test_the_received_hand_over_fits_a_phone_in_french(page: Page, soap_here, shot) -> None:  # noqa: ANN001
+def test_the_hand_over_fits_a_phone_on_both_sides(page: Page, soap_here, shot) -> None:  # noqa: ANN001
     open_case(page)
     record_consent(page, "HandOver")
     record_consent(page, "Return")
@@ -114,7 +114,12 @@ def test_the_received_hand_over_fits_a_phone_in_french(page: Page, soap_here, sh
     log_in(page, "movement")
     book_return(page, (date.today() + timedelta(days=20)).isoformat())
     log_in(page, "caseworker")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{BASE}/handover")
+    unfold(page, "propose")  # a long checkbox label wraps
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     propose_handover(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the record and its history
     log_in(page, "khm.caseworker")
     page.goto("/m/KHM/beneficiaries")
     page.locator("form.locale").get_by_role("button", name="Français").click()

@@ -12,6 +12,7 @@ from world import World
 
 from ctm_plugin.domain.case import Case, PersonProfile
 from ctm_plugin.domain.handover import Handover, HandoverEvent, ReceptionTask
+from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.process import Perpetrator
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.scope import MissionScopeViolation, mission_session
@@ -47,7 +48,8 @@ def returning(w: World, destination: str = "KHM") -> int:
 
 
 def accept_form(w: World, handover_id: int) -> dict[str, object]:
-    return {"version": w.one(Handover, id=handover_id).version, "opened_on": date.today().isoformat()}
+    khm_today = mission_today(w.ctx("khm.caseworker", "KHM").settings)  # the case opens on KHM's calendar
+    return {"version": w.one(Handover, id=handover_id).version, "opened_on": khm_today.isoformat()}
 
 
 @pytest.fixture

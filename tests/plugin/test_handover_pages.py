@@ -4,6 +4,7 @@ decline, then the reception), the read-only THA case, the menu. SQLite, and Post
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -13,6 +14,9 @@ from world import World
 
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.handover import Handover
+from ctm_plugin.domain.mission_time import mission_today
+from ctm_plugin.domain.returns import ReturnBooking
+from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.services import handover
 from ctm_plugin.services.base import HandedOver
 
@@ -51,7 +55,7 @@ def test_thas_tab_follows_the_hand_over_khm_accepts_it_and_thas_case_says_it_is_
     assert 'data-form="accept"' in received and 'data-form="decline"' in received
     refused = khm.post(f"{KHM_INBOX}/{row.id}/accept", {"version": str(row.version), "opened_on": "next week"})
     assert refused.status_code == 422 and error_on(text(refused), "accept", "opened_on")
-    today = datetime.now(UTC).date().isoformat()
+    today = mission_today(w.ctx("khm.caseworker", "KHM").settings).isoformat()
     assert (
         khm.post(f"{KHM_INBOX}/{row.id}/accept", {"version": str(row.version), "opened_on": today}).status_code == 303
     )
@@ -70,9 +74,14 @@ def test_thas_tab_follows_the_hand_over_khm_accepts_it_and_thas_case_says_it_is_
 
 def test_thas_tab_shows_arrived_hand_over_pending(w: World, login):  # noqa: ANN001
     tha, _response = propose_on_the_tab(w, login)
-    with w.rt.factory() as s, s.begin():
-        s.scalars(sa.select(Handover)).one().arrived_at = datetime.now(UTC)
-    assert "Arrived, hand-over pending" in text(tha.get(f"{THA_CASE}/handover"))
+    job = w.job_ctx()
+    with mission_session(job) as s, s.begin():  # the feed's step when the host reports ARRIVED
+        booking = s.scalars(sa.select(ReturnBooking)).one()
+        booking.status, booking.status_changed_at = "ARRIVED", datetime.now(UTC)
+        handover.follow_return(s, job, booking)
+    page = text(tha.get(f"{THA_CASE}/handover"))
+    assert "Arrived, hand-over pending" in page
+    assert "the CTM (automatic)" in page and ">system<" not in page  # who recorded the arrival, in words
 
 
 def test_the_inbox_is_in_the_menu_of_those_who_accept_hand_overs(login):  # noqa: ANN001
@@ -83,7 +92,8 @@ def test_the_inbox_is_in_the_menu_of_those_who_accept_hand_overs(login):  # noqa
 def test_a_recorded_reception_shows_on_khms_page(w: World, login):  # noqa: ANN001
     case_id = returning(w)
     proposed = handover.propose(w.ctx("caseworker"), case_id, propose_form(w, case_id))
-    handover.accept(w.ctx("khm.caseworker", "KHM"), proposed, {"version": 1, "opened_on": "2026-03-01"})
+    today = mission_today(w.ctx("khm.caseworker", "KHM").settings).isoformat()
+    handover.accept(w.ctx("khm.caseworker", "KHM"), proposed, {"version": 1, "opened_on": today})
     with w.rt.factory() as s, s.begin():
         s.get_one(Handover, proposed).arrived_at = datetime.now(UTC)
     khm = login("khm.caseworker")
@@ -95,3 +105,28 @@ def test_a_recorded_reception_shows_on_khms_page(w: World, login):  # noqa: ANN0
     )
     assert response.status_code == 303
     assert 'data-value="reception"' in text(khm.get(f"{KHM_INBOX}/{proposed}"))
+
+
+def test_the_flights_of_the_record_read_in_the_readers_format_not_as_the_hosts_iso_text(w: World, login):  # noqa: ANN001
+    case_id = returning(w)
+    proposed = handover.propose(w.ctx("caseworker"), case_id, propose_form(w, case_id))
+    leg = {"sequence": 1, "carrier": "Demo Air", "flight_number": "DA1", "from": "BKK", "to": "PNH"}
+    with w.rt.factory() as s, s.begin():
+        row = s.get_one(Handover, proposed)
+        travel = {**row.record["travel"], "legs": [{**leg, "departure": "2026-12-23T08:00:00+00:00"}]}
+        row.record = {**row.record, "travel": travel}
+    khm, tha = login("khm.caseworker"), login("caseworker")
+    for page in (text(khm.get(f"{KHM_INBOX}/{proposed}")), text(tha.get(f"{THA_CASE}/handover"))):
+        [shown] = re.findall(r'data-value="leg">([^<]*)<', page)
+        assert shown.startswith("Demo Air DA1 BKK → PNH Dec 23, 2026"), shown
+
+
+def test_a_case_opened_before_the_hand_over_was_proposed_is_refused_on_the_field(w: World, login):  # noqa: ANN001
+    _tha, _response = propose_on_the_tab(w, login)
+    [row] = w.all(Handover)
+    khm = login("khm.caseworker")
+    assert 'data-form="accept"' in text(khm.get(f"{KHM_INBOX}/{row.id}"))
+    refused = khm.post(f"{KHM_INBOX}/{row.id}/accept", {"version": str(row.version), "opened_on": "1990-01-01"})
+    assert refused.status_code == 422 and error_on(text(refused), "accept", "opened_on")
+    assert html.escape(handover.OPENED_BEFORE_PROPOSAL) in text(refused)
+    assert w.all(Case, mission_code="KHM") == [] and w.one(Handover, id=row.id).state == "proposed"
