@@ -68,6 +68,11 @@ def is_child(birth_date: date | None, departure: date, signs_of_minority: bool) 
     return age_on(birth_date, departure) < ADULT_AGE
 
 
+ON_NO_RECORD = "HANDOVER-"
+"""What the case a mission opens on accepting a hand-over stands on (with the hand-over's id) until it is
+linked to the person's record in that mission's host."""
+
+
 class Handover(BetweenMissions, Base):
     """One proposed hand-over of a case from ``from_mission`` to ``to_mission``, and where it stands."""
 

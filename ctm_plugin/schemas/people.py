@@ -47,3 +47,14 @@ class PushSchema(FormSchema):
 
     version = version()
     keep = fields.String(validate=validate.OneOf(["ours"], error=N_("Choose a value from the list.")))
+
+
+class LinkToHostSchema(FormSchema):
+    """A host beneficiary of this mission (found with Find a person), for a case that stands on no host record."""
+
+    version = version()
+    beneficiary_id = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^BEN-[0-9]{7,16}\Z", error=N_("Enter the host's beneficiary ID, e.g. BEN-0000123.")),
+        error_messages={"required": N_("This field is required.")},
+    )

@@ -22,6 +22,7 @@ from ctm_plugin.domain.case import Case, PersonProfile
 from ctm_plugin.domain.handover import (
     ACCEPTED,
     DECLINED,
+    ON_NO_RECORD,
     OPEN_STATES,
     PROPOSED,
     Handover,
@@ -273,7 +274,7 @@ def accept(ctx: RequestContext, handover_id: int, data: dict[str, Any]) -> int:
         if handover.child and not ctx.can(CHILD_PROTECTION):
             raise Invalid({"opened_on": [CHILD_NEEDS_PROTECTION]})
         record = handover.record
-        case = new_case(session, ctx, f"HANDOVER-{handover.id}", {"opened_on": values["opened_on"].isoformat()})
+        case = new_case(session, ctx, f"{ON_NO_RECORD}{handover.id}", {"opened_on": values["opened_on"].isoformat()})
         assert case.person is not None  # new_case gives every case one
         case.person.gender = record.get("sex")
         case.person.birth_date = _day(record.get("birth_date"))

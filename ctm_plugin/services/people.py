@@ -22,6 +22,7 @@ from ctm_plugin.adapters.mimosa.errors import HostFault
 from ctm_plugin.adapters.mimosa.records import BeneficiaryRecord
 from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case, PersonProfile
+from ctm_plugin.domain.handover import ON_NO_RECORD
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.sync import (
     BENEFICIARY_FEED,
@@ -40,14 +41,14 @@ from ctm_plugin.domain.sync import (
 )
 from ctm_plugin.i18n import N_
 from ctm_plugin.mappings.engine import Mapping
-from ctm_plugin.schemas.people import HostSearchSchema, PushSchema, RegisterPersonSchema
+from ctm_plugin.schemas.people import HostSearchSchema, LinkToHostSchema, PushSchema, RegisterPersonSchema
 from ctm_plugin.security import audit
 from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW
 from mimosa_host.plugin_api import RequestContext
 
 from .assistance import consent_in_force
-from .base import Invalid, get_case, load, require, touch, unit_of_work
+from .base import Conflict, Invalid, get_case, load, require, touch, unit_of_work
 from .cases import new_case
 from .feed import position_of
 from .host import MappingMismatch, host_beneficiary_id, host_client, mappings
@@ -61,6 +62,16 @@ OUTGOING = ("family_name", "given_name", "middle_name", "gender", "birth_date", 
 SAVE_BENEFICIARY = "SaveBeneficiary"
 PAGE_SIZE = 200
 NOT_IN_HOST = N_("The person is not in the host's records yet.")
+
+
+class LinkedAlready(Conflict):
+    """The case stands on a host record already (linked since the form was read, or from the start)."""
+
+    message = N_("This case is linked to the host's record already.")
+
+
+NO_SUCH_BENEFICIARY = N_("The host has no beneficiary with this ID in this mission.")
+ANOTHER_CASE = N_("Another case of this mission is linked to this beneficiary.")
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,35 @@ def open_from_host(ctx: RequestContext, beneficiary_id: str, data: dict[str, Any
         session.add(_link(ctx, case, mapping, beneficiary_id, record))
         audit.record(session, ctx, "host.import", case.id, ["person", "identity"])
         return case.id
+
+
+def link_to_host(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> str:
+    """A case received from another mission joins its person's record in this mission's host: from then on
+    its tabs open from the beneficiary, and the host's record fills the person's profile. Returns the id."""
+    require(ctx, CASE_EDIT)
+    values = load(LinkToHostSchema(), data)
+    beneficiary_id = values["beneficiary_id"]
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        if not case.beneficiary_id.startswith(ON_NO_RECORD) or session.get(HostLink, case.id) is not None:
+            raise LinkedAlready
+        client, mapping = host_client(session), mappings(session)["beneficiary"]
+    try:
+        reply = client.get_beneficiary(beneficiary_id, ctx.mission.code)
+    except HostFault as fault:
+        if fault.code in ("NOT_FOUND", "FORBIDDEN_MISSION"):
+            raise Invalid({"beneficiary_id": [NO_SUCH_BENEFICIARY]}) from None
+        raise
+    record = records.beneficiary(reply, mapping)
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        touch(case, ctx, values["version"])
+        if session.scalar(sa.select(Case.id).where(Case.beneficiary_id == beneficiary_id)) is not None:
+            raise Invalid({"beneficiary_id": [ANOTHER_CASE]})
+        case.beneficiary_id = beneficiary_id
+        _refresh_case(session, ctx, case, record, mapping, None)
+        audit.record(session, ctx, "host.link", case.id, ["person", "identity"])
+    return beneficiary_id
 
 
 def refresh(ctx: RequestContext, case_id: int) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ctm_plugin import i18n
 from ctm_plugin.domain.case import Case
-from ctm_plugin.domain.handover import OPEN_STATES
+from ctm_plugin.domain.handover import ON_NO_RECORD, OPEN_STATES
 from ctm_plugin.domain.mission_time import in_mission_time, mission_today
 from ctm_plugin.schemas.handover import (
     AcceptHandoverSchema,
@@ -24,11 +24,14 @@ from ctm_plugin.schemas.handover import (
     ProposeHandoverSchema,
     ReceptionSchema,
 )
+from ctm_plugin.schemas.people import LinkToHostSchema
 from ctm_plugin.schemas.returns import ESCORT_LABELS
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, HANDOVER_ACCEPT
 from ctm_plugin.services import handover as service
+from ctm_plugin.services import people
 from ctm_plugin.services.base import Conflict, Invalid, NotFound
 from ctm_plugin.web import RECORD, ROW_ID, dates, page, render
+from ctm_plugin.web.exchanges import HOST_ERRORS, trouble_of
 from ctm_plugin.web.forms import FormState, form_data
 from ctm_plugin.web.pages import CaseTab, register_tab, show, submit
 from mimosa_host.plugin_api import Page, current_context
@@ -125,6 +128,7 @@ def _received_page(handover_id: int, state: FormState | None = None, status: int
         form=state or FormState(),
         today=mission_today(ctx.settings),
         arrived_on=in_mission_time(arrived, ctx.settings).date().isoformat() if arrived else None,
+        on_no_record=ON_NO_RECORD,
         **_words(),
     )
     return Page(title=i18n._("Hand-over"), body=body, status=status)
@@ -165,6 +169,29 @@ def decline_handover(handover_id: int):  # noqa: ANN201
     return _decide(
         handover_id, "decline", DeclineHandoverSchema, service.decline, i18n.N_("The hand-over is declined.")
     )
+
+
+@page(f"/handovers/<{ROW_ID}:handover_id>/link", HANDOVER_ACCEPT, methods=("POST",))
+def link_received_case(handover_id: int):  # noqa: ANN201
+    """The case this mission opened on accepting joins the person's record in its host; its tabs open from there."""
+    data = form_data(LinkToHostSchema)
+    ctx = current_context()
+    try:
+        case = service.received(ctx, handover_id).case
+        if case is None:
+            abort(404)
+        beneficiary_id = people.link_to_host(ctx, case.id, data)
+    except NotFound:
+        abort(404)
+    except Invalid as refused:
+        return _received_page(handover_id, FormState("link", refused.errors, data), status=422)
+    except Conflict as refused:
+        return _received_page(handover_id, FormState("link", {}, data, problem=refused.message), status=409)
+    except HOST_ERRORS as failed:
+        trouble = trouble_of(failed)
+        return _received_page(handover_id, FormState("link", {}, data, problem=trouble.message), status=trouble.status)
+    flash(i18n._("The case is linked to the host's record."), "success")
+    return redirect(url_for("ctm.case_overview", record_type="beneficiary", record_ref=beneficiary_id), 303)
 
 
 @page(f"/handovers/<{ROW_ID}:handover_id>/reception", HANDOVER_ACCEPT, methods=("POST",))

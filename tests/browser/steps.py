@@ -133,3 +133,9 @@ def record_reception(page: Page, arrived_on: str) -> None:
     form.locator('[name="received_by"]').fill("KHM reception officer")
     form.locator('[name="family_contact"]').fill("Mother called on arrival")
     submit(page, "reception", "Record the reception")
+
+
+def link_received_case(page: Page, beneficiary_id: str) -> None:
+    """On the received hand-over's page: the new case joins the person's record in this mission's host."""
+    page.locator('form[data-form="link"] [name="beneficiary_id"]').fill(beneficiary_id)
+    submit(page, "link", "Link the case")

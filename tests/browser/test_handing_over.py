@@ -16,6 +16,7 @@ from steps import (
     accept_handover,
     book_return,
     complete_checklist,
+    link_received_case,
     log_in,
     open_case,
     open_received_handover,
@@ -94,6 +95,10 @@ def test_tha_proposes_khm_accepts_after_the_arrival_and_records_the_reception(
     with soap_here.factory() as s:
         tha_case = s.scalars(sa.select(Case).where(Case.mission_code == "THA")).one()
     assert SECRET not in body and tha_case.case_number not in body  # the record only, nothing of THA's case
+    handover_url = re.sub(r"^https?://[^/]+", "", khm.url)
+    link_received_case(khm, "BEN-2000001")  # KHM's case joins the person's record in KHM's host
+    expect(khm.locator('nav.tabs a[data-tab="ctm.consent"]')).to_be_visible()  # its CT tabs, KHM's own
+    khm_case_url = re.sub(r"^https?://[^/]+", "", khm.url)
 
     # THA: the hand-over is accepted, its case read-only; KHM's new records stay out of THA's reach.
     page.goto(f"{BASE}/handover")
@@ -101,9 +106,9 @@ def test_tha_proposes_khm_accepts_after_the_arrival_and_records_the_reception(
     expect(page.locator('[data-step="received"]')).to_be_visible()  # the history of both sides
     page.goto(f"{BASE}/case")
     expect(page.locator('[data-value="handed-over"]')).to_be_visible()
-    handover_url = re.sub(r"^https?://[^/]+", "", khm.url)
-    response = page.goto(handover_url.replace("/m/KHM/", "/m/THA/"))
-    assert response is not None and response.status == 404
+    for khm_url in (handover_url, khm_case_url):
+        response = page.goto(khm_url.replace("/m/KHM/", "/m/THA/"))
+        assert response is not None and response.status == 404, khm_url
 
 
 def test_the_hand_over_fits_a_phone_on_both_sides(page: Page, soap_here, shot) -> None:  # noqa: ANN001

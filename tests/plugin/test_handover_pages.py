@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from page_parts import error_on, text, version
+from page_parts import error_on, field, text, version
 from test_handover import propose_form, returning
 from world import World
 
@@ -130,3 +130,39 @@ def test_a_case_opened_before_the_hand_over_was_proposed_is_refused_on_the_field
     assert refused.status_code == 422 and error_on(text(refused), "accept", "opened_on")
     assert html.escape(handover.OPENED_BEFORE_PROPOSAL) in text(refused)
     assert w.all(Case, mission_code="KHM") == [] and w.one(Handover, id=row.id).state == "proposed"
+
+
+def test_khm_links_its_new_case_to_the_persons_host_record_and_then_opens_its_tabs(w: World, login, connected):  # noqa: ANN001, ARG001
+    case_id = returning(w)
+    proposed = handover.propose(w.ctx("caseworker"), case_id, propose_form(w, case_id))
+    today = mission_today(w.ctx("khm.caseworker", "KHM").settings).isoformat()
+    handover.accept(w.ctx("khm.caseworker", "KHM"), proposed, {"version": 1, "opened_on": today})
+    khm = login("khm.caseworker")
+    page = text(khm.get(f"{KHM_INBOX}/{proposed}"))
+    assert 'data-form="link"' in page and 'data-link="case"' not in page  # no host record yet: no tabs
+
+    read = version(page)  # the link form's, the first on the page
+
+    def link(beneficiary_id: str):  # noqa: ANN202
+        form = {"version": read, "beneficiary_id": beneficiary_id}
+        return khm.post(f"{KHM_INBOX}/{proposed}/link", form)
+
+    for wrong, message in [
+        ("", "This field is required."),
+        ("BEN-12", "Enter the host's beneficiary ID, e.g. BEN-0000123."),
+        ("BEN-1000001", "The host has no beneficiary with this ID in this mission."),  # THA's, not KHM's
+        ("BEN-2999999", "The host has no beneficiary with this ID in this mission."),
+    ]:
+        refused = link(wrong)
+        assert refused.status_code == 422 and message in field(text(refused), "link", "beneficiary_id"), wrong
+    assert w.one(Case, mission_code="KHM").beneficiary_id == f"HANDOVER-{proposed}"  # nothing changed
+
+    linked = link("BEN-2000001")
+    assert linked.status_code == 303
+    assert linked.headers["Location"].endswith("/m/KHM/plugins/ctm/records/beneficiary/BEN-2000001/case")
+    assert khm.get("/m/KHM/plugins/ctm/records/beneficiary/BEN-2000001/case").status_code == 200
+    page = text(khm.get(f"{KHM_INBOX}/{proposed}"))
+    assert 'data-form="link"' not in page and 'data-link="case"' in page
+    again = link("BEN-2000002")
+    assert again.status_code == 409 and "This case is linked to the host's record already." in text(again)
+    assert w.one(Case, mission_code="KHM").beneficiary_id == "BEN-2000001"

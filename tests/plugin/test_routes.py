@@ -74,6 +74,7 @@ EXPECTED = {
     "ctm.accept_handover": ("POST", HANDOVER_ACCEPT),
     "ctm.decline_handover": ("POST", HANDOVER_ACCEPT),
     "ctm.record_reception": ("POST", HANDOVER_ACCEPT),
+    "ctm.link_received_case": ("POST", HANDOVER_ACCEPT),
     "ctm.sync": ("GET", SYNC_VIEW),
     "ctm.retry_message": ("POST", SYNC_MANAGE),
     "ctm.discard_message": ("POST", SYNC_MANAGE),

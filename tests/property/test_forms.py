@@ -33,7 +33,7 @@ from ctm_plugin.schemas.handover import (
     ProposeHandoverSchema,
     ReceptionSchema,
 )
-from ctm_plugin.schemas.people import HostSearchSchema, PushSchema, RegisterPersonSchema
+from ctm_plugin.schemas.people import HostSearchSchema, LinkToHostSchema, PushSchema, RegisterPersonSchema
 from ctm_plugin.schemas.preparation import BestInterestsSchema, ChecklistSchema, RiskDecisionSchema
 from ctm_plugin.schemas.process import EventSchema, PerpetratorSchema
 from ctm_plugin.schemas.returns import CancelReturnSchema, ReturnBookingSchema
@@ -105,6 +105,7 @@ VALID: dict[type | None, dict[str, Any]] = {
     BestInterestsSchema: {"bid_outcome": "RETURN", "bid_on": OPENED, "bid_reason": "The mother is able to care."},
     RiskDecisionSchema: {"risk_decision": "APPROVED", "risk_decision_reason": "Police protection on arrival."},
     CancelReturnSchema: {"reason": "BENEFICIARY_WITHDREW"},
+    LinkToHostSchema: {"beneficiary_id": "BEN-2000001"},
 }
 
 
@@ -161,6 +162,7 @@ FORMS = {
         Form("ctm.accept_handover", "caseworker", AcceptHandoverSchema, "KHM"),
         Form("ctm.decline_handover", "caseworker", DeclineHandoverSchema, "KHM"),
         Form("ctm.record_reception", "caseworker", ReceptionSchema, "KHM"),
+        Form("ctm.link_received_case", "caseworker", LinkToHostSchema, "KHM"),
     ],
 }
 
@@ -210,6 +212,9 @@ class Site:
         if schema in (AcceptHandoverSchema, DeclineHandoverSchema):
             with self.engine.connect() as conn:  # the hand-over's own version, not the case's
                 data["version"] = conn.scalar(sa.select(Handover.version))
+        elif schema is LinkToHostSchema:  # KHM's case, once an accepted example opened it
+            with self.engine.connect() as conn:
+                data["version"] = conn.scalar(sa.select(Case.version).where(Case.mission_code == "KHM")) or 1
         elif schema is not None and "version" in schema().fields:
             data["version"] = self.version()
         return data

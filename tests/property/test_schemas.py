@@ -32,7 +32,7 @@ from ctm_plugin.schemas.handover import (
     ReceptionSchema,
 )
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
-from ctm_plugin.schemas.people import HostSearchSchema, PushSchema, RegisterPersonSchema
+from ctm_plugin.schemas.people import HostSearchSchema, LinkToHostSchema, PushSchema, RegisterPersonSchema
 from ctm_plugin.schemas.returns import CancelReturnSchema, ReturnBookingSchema
 
 VALID: dict[type, dict[str, Any]] = {
@@ -44,6 +44,7 @@ VALID: dict[type, dict[str, Any]] = {
     MissionSettingsSchema: mission_settings_test.VALID,
     HostSearchSchema: {"family_name": "Kaew"},
     PushSchema: {"version": "1"},
+    LinkToHostSchema: {"version": "1", "beneficiary_id": "BEN-2000001"},
     RegisterPersonSchema: {
         "family_name": "Doe",
         "given_name": "Jane",
