@@ -25,6 +25,7 @@ from ctm_plugin.domain.screening import Determination, Screening
 from ctm_plugin.schemas.case import CLOSED_STATUSES
 from ctm_plugin.security.permissions import CASE_EDIT
 from ctm_plugin.services.base import Conflict
+from ctm_plugin.testing import in_locale
 from ctm_plugin.web import templates
 from ctm_plugin.web.dates import moment
 
@@ -90,7 +91,9 @@ def test_overview_dates_are_shown_as_on_the_other_tabs(caseworker, demo):
         s.add(CaseHandover(case_id=case_id, from_mission="KHM", to_mission="THA", at=at, by="hq"))
     page = text(caseworker.get(f"{BASE}/case"))
     assert "<dt>Opened on</dt><dd>Jan 10, 2024</dd>" in page
-    assert f"<li>KHM to THA on {moment(at)} by hq</li>" in page
+    with in_locale("en", "Asia/Bangkok"):  # THA's clock in the demo: 09:30 UTC is 16:30 there
+        assert f"<li>KHM to THA on {moment(at)} by hq</li>" in page
+    assert "Jan 12, 2024, 4:30:00\u202fPM UTC+07 by hq" in page
 
     # The close form lists the closing statuses of the schema, in its order.
     close = page[page.index('id="close-status"') : page.index("</select>", page.index('id="close-status"'))]
