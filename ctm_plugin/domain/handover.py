@@ -47,25 +47,12 @@ TRAVEL_FIELDS = (
 )
 """What the record holds of the return's travel."""
 
-ADULT_AGE = 18
-
 
 def allowed(record: dict[str, Any]) -> dict[str, Any]:
     """``record`` cut down to the allow-list: a field not named there never reaches the other mission."""
     kept = {name: record.get(name) for name in RECORD_FIELDS}
     kept["travel"] = {name: (record.get("travel") or {}).get(name) for name in TRAVEL_FIELDS}
     return kept
-
-
-def age_on(birth_date: date, day: date) -> int:
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
-
-
-def is_child(birth_date: date | None, departure: date, signs_of_minority: bool) -> bool:
-    """Under 18 on the return's departure; with no birth date, a child when there are signs of minority."""
-    if birth_date is None:
-        return signs_of_minority
-    return age_on(birth_date, departure) < ADULT_AGE
 
 
 ON_NO_RECORD = "HANDOVER-"

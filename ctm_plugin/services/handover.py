@@ -29,10 +29,10 @@ from ctm_plugin.domain.handover import (
     HandoverEvent,
     ReceptionTask,
     allowed,
-    is_child,
 )
 from ctm_plugin.domain.mission_time import in_mission_time, mission_today
 from ctm_plugin.domain.models import utcnow
+from ctm_plugin.domain.preparation import is_child
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.handover import (
@@ -162,7 +162,10 @@ def propose(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
             return_id=booking.id,
             record=_record_of(values, person, booking),
             child=is_child(
-                person.birth_date if person else None, booking.earliest_departure, values["signs_of_minority"]
+                person.birth_date if person else None,
+                person.birth_date_precision if person else None,
+                values["signs_of_minority"],
+                booking.earliest_departure,
             ),
             state=PROPOSED,
             proposed_by=actor(ctx),

@@ -13,6 +13,7 @@ from world import World
 from ctm_plugin.domain.case import Case, PersonProfile
 from ctm_plugin.domain.handover import Handover, HandoverEvent, ReceptionTask
 from ctm_plugin.domain.mission_time import mission_today
+from ctm_plugin.domain.preparation import is_child
 from ctm_plugin.domain.process import Perpetrator
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.scope import MissionScopeViolation, mission_session
@@ -156,7 +157,8 @@ def test_a_declined_hand_over_says_why_on_both_sides_and_another_may_be_proposed
 def test_a_childs_hand_over_needs_the_receiving_missions_child_protection_user(w: World):
     case_id = returning(w)
     with w.rt.factory() as s, s.begin():
-        s.get_one(PersonProfile, case_id).birth_date = date.today() - timedelta(days=365 * 15)
+        person = s.get_one(PersonProfile, case_id)  # as the Case tab records it: a date and its precision
+        person.birth_date, person.birth_date_precision = date.today() - timedelta(days=365 * 15), "Day"
     proposed = handover.propose(w.ctx("caseworker"), case_id, propose_form(w, case_id))
     assert w.one(Handover, id=proposed).child
     before = w.snapshot()
@@ -167,10 +169,11 @@ def test_a_childs_hand_over_needs_the_receiving_missions_child_protection_user(w
 
 
 def test_unknown_age_with_signs_of_minority_is_a_child_and_without_them_an_adult(w: World):
-    assert handover.is_child(None, date(2026, 5, 1), signs_of_minority=True)
-    assert not handover.is_child(None, date(2026, 5, 1), signs_of_minority=False)
-    assert handover.is_child(date(2008, 5, 2), date(2026, 5, 1), signs_of_minority=False)  # 17 the day before
-    assert not handover.is_child(date(2008, 5, 1), date(2026, 5, 1), signs_of_minority=True)  # 18 that day
+    # The checklist's rule (domain/preparation.py), read on the return's earliest departure.
+    assert is_child(None, None, True, date(2026, 5, 1))
+    assert not is_child(None, None, False, date(2026, 5, 1))
+    assert is_child(date(2008, 5, 2), "Day", False, date(2026, 5, 1))  # 17 the day before
+    assert not is_child(date(2008, 5, 1), "Day", True, date(2026, 5, 1))  # 18 that day
 
 
 def test_the_record_never_carries_the_cases_exploitation_perpetrators_or_screening(w: World, login):  # noqa: ANN001
