@@ -27,6 +27,8 @@ OUT_DONE, OUT_FAILED, OUT_DEAD, OUT_DISCARDED = "done", "failed", "dead", "disca
 OUTBOX_STATUSES = (OUT_PENDING, OUT_SENDING, OUT_UNKNOWN, OUT_DONE, OUT_FAILED, OUT_DEAD, OUT_DISCARDED)
 OUTBOX_OPEN = (OUT_PENDING, OUT_SENDING, OUT_UNKNOWN)
 """States the relay still works on."""
+OUTBOX_GIVEN_UP = (OUT_FAILED, OUT_DEAD, OUT_DISCARDED)
+"""States in which this side has given a message up: what it asked for will not happen through it."""
 
 
 PAYLOAD_XML, PAYLOAD_JSON = "xml", "json"

@@ -28,11 +28,10 @@ from ctm_plugin.adapters.mimosa.errors import HostFault
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import (
-    OUT_DEAD,
-    OUT_DISCARDED,
     OUT_DONE,
     OUT_FAILED,
     OUT_SENDING,
+    OUTBOX_GIVEN_UP,
     OUTBOX_OPEN,
     PAYLOAD_JSON,
     Hold,
@@ -55,7 +54,6 @@ CANCEL_MOVEMENT = "CancelMovement"
 CANCELLED = "CANCELLED"
 TOO_LATE = ("DEPARTED", *ENDED)
 """Host statuses of a return that can no longer be cancelled."""
-GONE = (OUT_FAILED, OUT_DEAD, OUT_DISCARDED)
 """A message in one of these states is not on its way to the host."""
 NOT_BOOKED = "NOT_BOOKED"
 AWAITING_MOVEMENT = "AWAITING_MOVEMENT"
@@ -116,11 +114,11 @@ def cancel_return(ctx: RequestContext, case_id: int, return_id: int, data: dict[
 
 def refusal(booking: ReturnBooking, latest: Cancellation | None) -> str | None:
     """Why the return cannot be cancelled now (a msgid), or ``None`` when it can."""
-    if booking.outbox.status in GONE:
+    if booking.outbox.status in OUTBOX_GIVEN_UP:
         return NEVER_BOOKED
     if booking.status in TOO_LATE:
         return NO_LONGER
-    if latest is not None and latest.status not in GONE:
+    if latest is not None and latest.status not in OUTBOX_GIVEN_UP:
         return UNDER_WAY
     return None
 
@@ -166,7 +164,7 @@ def prepare_cancellation(session: Session, message: OutboxMessage) -> Hold | Non
     if values["movement_id"] is not None:
         return None
     booking = session.get(ReturnBooking, values["return_id"])
-    if booking is None or booking.outbox.status in GONE:
+    if booking is None or booking.outbox.status in OUTBOX_GIVEN_UP:
         return Hold(NOT_BOOKED)
     if booking.movement_id is not None:
         message.payload = json.dumps({**values, "movement_id": booking.movement_id})

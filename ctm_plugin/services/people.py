@@ -48,7 +48,7 @@ from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW
 from mimosa_host.plugin_api import RequestContext
 
 from .assistance import consent_in_force
-from .base import Conflict, Invalid, get_case, load, require, touch, unit_of_work
+from .base import Conflict, Invalid, case_of_beneficiary, get_case, load, require, touch, unit_of_work
 from .cases import new_case
 from .feed import position_of
 from .host import MappingMismatch, host_beneficiary_id, host_client, mappings
@@ -140,7 +140,7 @@ def link_to_host(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> str
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
         touch(case, ctx, values["version"])
-        if session.scalar(sa.select(Case.id).where(Case.beneficiary_id == beneficiary_id)) is not None:
+        if case_of_beneficiary(session, beneficiary_id) is not None:
             raise Invalid({"beneficiary_id": [ANOTHER_CASE]})
         case.beneficiary_id = beneficiary_id
         _refresh_case(session, ctx, case, record, mapping, None)

@@ -130,7 +130,6 @@ def _edit(
     prep = being_prepared(session, case.id) or ReturnPreparation(mission_code=ctx.mission.code, case_id=case.id)
     session.add(prep)
     prep.updated_by = actor(ctx)
-    prep.updated_at = utcnow()
     return case, prep, values
 
 

@@ -19,11 +19,9 @@ from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import (
-    OUT_DEAD,
-    OUT_DISCARDED,
     OUT_DONE,
-    OUT_FAILED,
     OUT_UNKNOWN,
+    OUTBOX_GIVEN_UP,
     OutboxMessage,
     Sent,
     new_reference,
@@ -125,7 +123,7 @@ def going(ended: tuple[str, ...] = ENDED) -> sa.ColumnElement[bool]:
     given up on this side."""
     return sa.and_(
         sa.or_(ReturnBooking.status.is_(None), ReturnBooking.status.not_in(ended)),
-        OutboxMessage.status.not_in((OUT_FAILED, OUT_DEAD, OUT_DISCARDED)),
+        OutboxMessage.status.not_in(OUTBOX_GIVEN_UP),
     )
 
 
