@@ -31,10 +31,10 @@ from ctm_plugin.services import handover as service
 from ctm_plugin.services import people
 from ctm_plugin.services.base import Conflict, Invalid, NotFound
 from ctm_plugin.web import RECORD, ROW_ID, dates, page, render
-from ctm_plugin.web.exchanges import HOST_ERRORS, trouble_of
+from ctm_plugin.web.exchanges import HOST_ERRORS, HostTrouble, trouble_of
 from ctm_plugin.web.forms import FormState, form_data
 from ctm_plugin.web.pages import CaseTab, register_tab, show, submit
-from mimosa_host.plugin_api import Page, current_context
+from mimosa_host.plugin_api import Page, RequestContext, current_context
 
 STEP_WORDS = {
     "proposed": i18n.N_("Proposed"),
@@ -115,7 +115,9 @@ def inbox():  # noqa: ANN201
     return Page(title=i18n._("Hand-overs to this mission"), body=body)
 
 
-def _received_page(handover_id: int, state: FormState | None = None, status: int = 200) -> Page:
+def _received_page(
+    handover_id: int, state: FormState | None = None, status: int = 200, trouble: HostTrouble | None = None
+) -> Page:
     ctx = current_context()
     try:
         seen = service.received(ctx, handover_id)
@@ -129,6 +131,7 @@ def _received_page(handover_id: int, state: FormState | None = None, status: int
         today=mission_today(ctx.settings),
         arrived_on=in_mission_time(arrived, ctx.settings).date().isoformat() if arrived else None,
         on_no_record=ON_NO_RECORD,
+        trouble=trouble,
         **_words(),
     )
     return Page(title=i18n._("Hand-over"), body=body, status=status)
@@ -139,18 +142,23 @@ def received(handover_id: int):  # noqa: ANN201
     return _received_page(handover_id)
 
 
-def _decide(handover_id: int, form: str, schema: type, use_case: Any, done: str) -> Any:
+def _decide(handover_id: int, form: str, schema: type, use_case: Any, done: str, then: Any = None) -> Any:
+    """Run ``use_case(ctx, handover_id, data)`` for the posted form; on success flash ``done`` and go to
+    ``then(result)`` (the hand-over's page unless given)."""
     data = form_data(schema)
     try:
-        use_case(current_context(), handover_id, data)
+        result = use_case(current_context(), handover_id, data)
     except NotFound:
         abort(404)
     except Invalid as refused:
         return _received_page(handover_id, FormState(form, refused.errors, data), status=422)
     except Conflict as refused:
         return _received_page(handover_id, FormState(form, {}, data, problem=refused.message), status=409)
+    except HOST_ERRORS as failed:
+        trouble = trouble_of(failed)
+        return _received_page(handover_id, FormState(form, {}, data), status=trouble.status, trouble=trouble)
     flash(i18n._(done), "success")
-    return redirect(url_for("ctm.received", handover_id=handover_id), 303)
+    return redirect(then(result) if then else url_for("ctm.received", handover_id=handover_id), 303)
 
 
 @page(f"/handovers/<{ROW_ID}:handover_id>/accept", HANDOVER_ACCEPT, methods=("POST",))
@@ -171,27 +179,24 @@ def decline_handover(handover_id: int):  # noqa: ANN201
     )
 
 
+def _link_received_case(ctx: RequestContext, handover_id: int, data: dict[str, Any]) -> str:
+    case = service.received(ctx, handover_id).case
+    if case is None:
+        raise NotFound
+    return people.link_to_host(ctx, case.id, data)
+
+
 @page(f"/handovers/<{ROW_ID}:handover_id>/link", HANDOVER_ACCEPT, methods=("POST",))
 def link_received_case(handover_id: int):  # noqa: ANN201
     """The case this mission opened on accepting joins the person's record in its host; its tabs open from there."""
-    data = form_data(LinkToHostSchema)
-    ctx = current_context()
-    try:
-        case = service.received(ctx, handover_id).case
-        if case is None:
-            abort(404)
-        beneficiary_id = people.link_to_host(ctx, case.id, data)
-    except NotFound:
-        abort(404)
-    except Invalid as refused:
-        return _received_page(handover_id, FormState("link", refused.errors, data), status=422)
-    except Conflict as refused:
-        return _received_page(handover_id, FormState("link", {}, data, problem=refused.message), status=409)
-    except HOST_ERRORS as failed:
-        trouble = trouble_of(failed)
-        return _received_page(handover_id, FormState("link", {}, data, problem=trouble.message), status=trouble.status)
-    flash(i18n._("The case is linked to the host's record."), "success")
-    return redirect(url_for("ctm.case_overview", record_type="beneficiary", record_ref=beneficiary_id), 303)
+    return _decide(
+        handover_id,
+        "link",
+        LinkToHostSchema,
+        _link_received_case,
+        i18n.N_("The case is linked to the host's record."),
+        then=lambda beneficiary_id: url_for("ctm.case_overview", record_type="beneficiary", record_ref=beneficiary_id),
+    )
 
 
 @page(f"/handovers/<{ROW_ID}:handover_id>/reception", HANDOVER_ACCEPT, methods=("POST",))

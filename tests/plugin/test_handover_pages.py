@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from page_parts import error_on, field, text, version
 from test_handover import propose_form, returning
-from world import World
+from world import World, set_ctm_settings
 
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.handover import Handover
@@ -166,3 +166,18 @@ def test_khm_links_its_new_case_to_the_persons_host_record_and_then_opens_its_ta
     again = link("BEN-2000002")
     assert again.status_code == 409 and "This case is linked to the host's record already." in text(again)
     assert w.one(Case, mission_code="KHM").beneficiary_id == "BEN-2000001"
+
+
+def test_linking_while_the_host_cannot_be_reached_says_so_on_the_form_and_changes_nothing(w: World, login):  # noqa: ANN001
+    case_id = returning(w)
+    proposed = handover.propose(w.ctx("caseworker"), case_id, propose_form(w, case_id))
+    today = mission_today(w.ctx("khm.caseworker", "KHM").settings).isoformat()
+    handover.accept(w.ctx("khm.caseworker", "KHM"), proposed, {"version": 1, "opened_on": today})
+    set_ctm_settings(w.rt, "KHM", soap_base_url="http://127.0.0.1:9/")  # the discard port: nothing listens there
+    khm = login("khm.caseworker")
+    page = text(khm.get(f"{KHM_INBOX}/{proposed}"))
+    response = khm.post(f"{KHM_INBOX}/{proposed}/link", {"version": version(page), "beneficiary_id": "BEN-2000001"})
+    assert response.status_code == 503
+    form = text(response)[text(response).index('data-form="link"') :]
+    assert "The host cannot be reached now; nothing was changed." in form[: form.index("</form>")]
+    assert w.one(Case, mission_code="KHM").beneficiary_id == f"HANDOVER-{proposed}"
