@@ -19,6 +19,7 @@ from ctm_plugin.adapters.mimosa.errors import HostFault
 from ctm_plugin.domain.audit import AuditEvent
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import OutboxMessage
+from ctm_plugin.schemas.base import NOT_IN_LIST
 from ctm_plugin.services import cancellations, feed, outbox, returns
 from ctm_plugin.services.base import Invalid, NotFound
 from mimosa_host.demo import api_credentials
@@ -229,7 +230,8 @@ def test_what_cannot_be_cancelled_is_refused_with_the_reason_and_nothing_is_save
     before = w.snapshot()
     with pytest.raises(Invalid) as refused:
         cancel(w, booked, "ELOPED")
-    assert "reason" in refused.value.errors
+    assert refused.value.errors == {"reason": [NOT_IN_LIST]}  # not one of the contract's reasons
+    assert w.snapshot() == before
     with w.rt.factory() as s, s.begin():
         s.get(ReturnBooking, booked).status = "DEPARTED"
     before = w.snapshot()
