@@ -21,6 +21,7 @@ from property_helpers import EXAMPLES, assert_answered, hostile_text, snapshot
 from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.handover import Handover
+from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.process import TraffickingEvent
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import OutboxMessage
@@ -38,6 +39,7 @@ from ctm_plugin.schemas.preparation import BestInterestsSchema, ChecklistSchema,
 from ctm_plugin.schemas.process import EventSchema, PerpetratorSchema
 from ctm_plugin.schemas.returns import CancelReturnSchema, ReturnBookingSchema
 from ctm_plugin.schemas.screening import DeterminationSchema, ScreeningSchema
+from mimosa_host.demo import TIME_ZONES
 
 PERSON = "BEN-1000001"
 OPENED = "2026-02-03"
@@ -209,6 +211,9 @@ class Site:
         data = dict(VALID.get(schema, {}))
         if schema is PerpetratorSchema:
             data["event_ids"] = [str(self.ids["event_id"])]
+        if schema in (AcceptHandoverSchema, ReceptionSchema):  # on KHM's calendar, not before the proposal
+            khm_today = mission_today({"time_zone": TIME_ZONES["KHM"]}).isoformat()
+            data["opened_on" if schema is AcceptHandoverSchema else "arrived_on"] = khm_today
         if schema in (AcceptHandoverSchema, DeclineHandoverSchema):
             with self.engine.connect() as conn:  # the hand-over's own version, not the case's
                 data["version"] = conn.scalar(sa.select(Handover.version))
