@@ -139,3 +139,8 @@ def link_received_case(page: Page, beneficiary_id: str) -> None:
     """On the received hand-over's page: the new case joins the person's record in this mission's host."""
     page.locator('form[data-form="link"] [name="beneficiary_id"]').fill(beneficiary_id)
     submit(page, "link", "Link the case")
+
+
+def fits_the_window(page: Page) -> bool:
+    """Nothing on the page is wider than the window (a phone's 390 px, say): no sideways scrolling."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

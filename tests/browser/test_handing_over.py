@@ -16,6 +16,7 @@ from steps import (
     accept_handover,
     book_return,
     complete_checklist,
+    fits_the_window,
     link_received_case,
     log_in,
     open_case,
@@ -122,9 +123,9 @@ def test_the_hand_over_fits_a_phone_on_both_sides(page: Page, soap_here, shot) -
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{BASE}/handover")
     unfold(page, "propose")  # a long checkbox label wraps
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert fits_the_window(page)
     propose_handover(page)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the record and its history
+    assert fits_the_window(page)  # the record and its history
     log_in(page, "khm.caseworker")
     page.goto("/m/KHM/beneficiaries")
     page.locator("form.locale").get_by_role("button", name="Français").click()
@@ -132,5 +133,5 @@ def test_the_hand_over_fits_a_phone_on_both_sides(page: Page, soap_here, shot) -
     page.set_viewport_size({"width": 390, "height": 844})
     open_received_handover(page)
     expect(page.locator('form[data-form="accept"] button')).to_have_text("Accepter et ouvrir un dossier")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert fits_the_window(page)
     shot(page, "fr-390")
