@@ -18,6 +18,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_l
 from marshmallow.types import ErrorMessages
 
 from ctm_plugin.codelists import CodeList
+from ctm_plugin.domain import money
 from ctm_plugin.i18n import N_
 
 REQUIRED = N_("This field is required.")
@@ -33,6 +34,15 @@ TOO_LONG = N_("The text is too long.")
 PRECISION_WITHOUT_DATE = N_("Give the date, or set its precision to unknown.")
 DATE_WITHOUT_PRECISION = N_("Say how precise the date is.")
 CONTROL_CHARACTERS = N_("Remove the control characters from this text.")
+NOT_AN_AMOUNT = N_("Enter an amount, e.g. 1250.50.")
+AMOUNT_RANGE = N_("Enter an amount greater than zero and below 1,000,000,000.")
+TOO_MANY_DECIMALS = {
+    0: N_("This currency has no decimals: enter a whole amount."),
+    2: N_("This currency has at most 2 decimals."),
+    3: N_("This currency has at most 3 decimals."),
+    4: N_("This currency has at most 4 decimals."),
+}
+UNKNOWN_CURRENCY = N_("Choose a currency from the list.")
 
 NOT_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 """What XML 1.0 cannot carry (so neither can a request to the host) and PostgreSQL cannot store (NUL):
@@ -184,6 +194,37 @@ def decimal(minimum: float, maximum: float, error: str) -> fields.Float:
         validate=validate.Range(min=minimum, max=maximum, error=error),
         error_messages={**_BASIC, "invalid": NOT_A_DECIMAL, "special": NOT_A_DECIMAL},
     )
+
+
+def amount(*, required: bool = False) -> fields.Decimal:
+    """An amount of money: a ``Decimal`` above zero and below :data:`money.MAX_AMOUNT`.
+
+    Its decimals depend on its currency: a schema with both calls :func:`check_money`.
+    """
+    return fields.Decimal(
+        required=required,
+        allow_nan=False,
+        validate=validate.Range(
+            min=0, max=money.MAX_AMOUNT, min_inclusive=False, max_inclusive=False, error=AMOUNT_RANGE
+        ),
+        error_messages={**_BASIC, "invalid": NOT_AN_AMOUNT, "special": NOT_AN_AMOUNT},
+    )
+
+
+def currency(*, required: bool = False) -> fields.String:
+    """An ISO 4217 code among :func:`money.currencies`."""
+    return fields.String(
+        required=required,
+        validate=validate.OneOf(money.currencies(), error=UNKNOWN_CURRENCY),
+        error_messages={**_BASIC, "invalid": UNKNOWN_CURRENCY, "invalid_utf8": UNKNOWN_CURRENCY},
+    )
+
+
+def check_money(data: dict[str, Any], amount_field: str, currency_field: str) -> None:
+    """Refuse, naming the amount, more decimals than the amount's currency has (call from a ``validates_schema``)."""
+    value, code = data.get(amount_field), data.get(currency_field)
+    if value is not None and code is not None and not money.fits(value, code):
+        raise ValidationError({amount_field: [TOO_MANY_DECIMALS[money.decimals(code)]]})
 
 
 def flag() -> fields.Boolean:

@@ -59,24 +59,8 @@ STORED = [
     (preparation.RiskDecisionSchema, ReturnPreparation, {}),
     # The reason (one of the contract's five codes) travels in the cancellation's outbox payload (JSON).
     (returns.CancelReturnSchema, OutboxMessage, {"reason": None}),
-    # The connection, the project codes, the time zone, the return checklist and the reception deadline live only
-    # in the host's settings document (JSON).
-    (
-        MissionSettingsSchema,
-        MissionActivation,
-        dict.fromkeys(
-            (
-                "soap_base_url",
-                "soap_username",
-                "soap_password",
-                "project_codes",
-                "default_project_code",
-                "time_zone",
-                *(name for name in MissionSettingsSchema().fields if name.startswith("return_requires_")),
-                "reception_deadline_hours",
-            )
-        ),
-    ),
+    # Every setting lives only in the host's settings document (JSON).
+    (MissionSettingsSchema, MissionActivation, dict.fromkeys(MissionSettingsSchema().fields)),
     (handover.ProposeHandoverSchema, Handover, {name: None for name in PROPOSED_INTO_RECORD}),
     (handover.AcceptHandoverSchema, Case, {}),
     (handover.DeclineHandoverSchema, Handover, {"reason": "decline_reason"}),

@@ -6,11 +6,13 @@ import ipaddress
 import re
 import unicodedata
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from ctm_plugin.codelists.reintegration import PROVIDER_KIND
 from ctm_plugin.domain.mission_time import TIME_ZONES
 from ctm_plugin.domain.preparation import ALWAYS, ITEMS
 from ctm_plugin.i18n import N_
@@ -74,6 +76,88 @@ def project_codes(settings: Mapping[str, Any]) -> tuple[list[str], str | None]:
     codes = split_codes(settings.get("project_codes"))
     default = settings.get("default_project_code")
     return codes, default if default in codes else (codes[0] if codes else None)
+
+
+class Lines(fields.Field):
+    """A list typed one item a line, each ``key: value``; stored one a line, as typed but trimmed.
+
+    ``keys`` (when given) are the keys allowed; an item typed twice counts once.
+    """
+
+    default_error_messages = {  # noqa: RUF012 - marshmallow's own convention
+        "invalid": N_("Write one item a line, as key: value."),
+        "too_many": N_("Enter at most 200 lines."),
+        "too_long": N_("Each line has at most 120 characters after its key."),
+    }
+
+    def __init__(self, *, keys: tuple[str, ...] = (), line_error: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.keys = keys
+        if line_error:
+            self.error_messages = {**self.error_messages, "invalid": line_error}
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else "\n".join(value)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        items = []
+        for line in (raw.strip() for raw in value.splitlines()):
+            if not line:
+                continue
+            key, colon, rest = (part.strip() for part in line.partition(":"))
+            if not colon or not key or not rest or (self.keys and key not in self.keys):
+                raise self.make_error("invalid")
+            if NOT_IN_IDENTIFIER.search(line):
+                raise self.make_error("invalid")
+            if len(rest) > 120 or len(key) > PROJECT_CODE_MAX:
+                raise self.make_error("too_long")
+            items.append(f"{key}: {rest}")
+        items = list(dict.fromkeys(items))
+        if len(items) > 200:
+            raise self.make_error("too_many")
+        return items
+
+
+def pairs(settings: Mapping[str, Any], name: str) -> list[tuple[str, str]]:
+    """A :class:`Lines` setting's (key, value) pairs, from the stored settings."""
+    lines = settings.get(name)
+    if isinstance(lines, str):
+        lines = lines.splitlines()
+    return [(key.strip(), rest.strip()) for key, _, rest in (line.partition(":") for line in lines or ())]
+
+
+class Months(fields.Field):
+    """Whole months after the arrival, typed separated by commas; stored as a sorted list of numbers."""
+
+    default_error_messages = {  # noqa: RUF012 - marshmallow's own convention
+        "invalid": N_("Enter whole numbers of months from 1 to 120, separated by commas, e.g. 3, 6, 12."),
+    }
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else ", ".join(str(month) for month in value)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[int]:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        parts = [part.strip() for part in re.split(r"[,;\s]+", value) if part.strip()]
+        if (
+            not parts
+            or len(parts) > 12
+            or not all(part.isascii() and part.isdigit() and len(part) < 4 for part in parts)
+        ):
+            raise self.make_error("invalid")
+        months = sorted({int(part) for part in parts})
+        if months[0] < 1 or months[-1] > 120:
+            raise self.make_error("invalid")
+        return months
+
+
+MONITORING_MONTHS = (3, 6, 12)
+SCORE_FALL = Decimal("0.1")
+RISK_ALERT_THRESHOLD = 3
+EMERGENCY_FUND_MAX_REQUEST = Decimal("5000")
 
 
 def _requires(code: str, label: str) -> fields.Boolean:
@@ -200,6 +284,88 @@ class MissionSettingsSchema(Schema):
         },
     )
 
+    # Reintegration and monitoring (in the mission that holds the case after a hand-over).
+    reintegration_providers = Lines(
+        keys=PROVIDER_KIND.values,
+        line_error=N_("Write one provider a line, as kind: name, the kind one of NGO, Government, IOM, Other."),
+        metadata={
+            "label": N_("Reintegration providers"),
+            "description": N_(
+                "The organisations that deliver reintegration assistance in this mission, one a line, e.g. "
+                "NGO: Hope Foundation."
+            ),
+            "multiline": True,
+        },
+    )
+    project_donors = Lines(
+        line_error=N_("Write one project a line, as project code: donor."),
+        metadata={
+            "label": N_("Donors of the projects"),
+            "description": N_("The donor of each project code, one a line, e.g. THA-CT-01: Example Donor."),
+            "multiline": True,
+        },
+    )
+    monitoring_months = Months(
+        load_default=lambda: list(MONITORING_MONTHS),
+        metadata={
+            "label": N_("Monitoring visits (months after arrival)"),
+            "description": N_("When reintegration monitoring visits are due, e.g. 3, 6, 12."),
+        },
+    )
+    score_fall = fields.Decimal(
+        load_default=SCORE_FALL,
+        as_string=True,
+        allow_nan=False,
+        validate=validate.Range(min=Decimal("0.01"), max=1, error=N_("Enter a number from 0.01 to 1.")),
+        error_messages={
+            "invalid": N_("Enter a number from 0.01 to 1."),
+            "special": N_("Enter a number from 0.01 to 1."),
+        },
+        metadata={
+            "label": N_("Fall in a sustainability score that is flagged"),
+            "description": N_("A drop of at least this much in any dimension between two surveys is flagged."),
+        },
+    )
+    risk_alert_threshold = fields.Integer(
+        load_default=RISK_ALERT_THRESHOLD,
+        strict=False,
+        validate=validate.Range(min=1, max=20, error=N_("Enter a whole number from 1 to 20.")),
+        error_messages={
+            "invalid": N_("Enter a whole number from 1 to 20."),
+            "too_large": N_("Enter a whole number from 1 to 20."),
+        },
+        metadata={
+            "label": N_("Re-trafficking risk alert threshold"),
+            "description": N_("A case whose last visit found this many risk indicators is listed for the supervisor."),
+        },
+    )
+    emergency_fund_max_request = fields.Decimal(
+        load_default=EMERGENCY_FUND_MAX_REQUEST,
+        as_string=True,
+        allow_nan=False,
+        validate=validate.Range(
+            min=0,
+            max=1_000_000_000,
+            min_inclusive=False,
+            max_inclusive=False,
+            error=N_("Enter an amount greater than zero and below 1,000,000,000."),
+        ),
+        error_messages={
+            "invalid": N_("Enter an amount, e.g. 1250.50."),
+            "special": N_("Enter an amount, e.g. 1250.50."),
+        },
+        metadata={
+            "label": N_("Largest emergency-fund request"),
+            "description": N_("In the fund's currency: a request for more is refused."),
+        },
+    )
+
+    @validates_schema
+    def _donors_of_known_projects(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        codes = data.get("project_codes") or []
+        if any(code not in codes for code, _donor in pairs(data, "project_donors")):
+            raise ValidationError(N_("Each project code here must be one of the project codes."), "project_donors")
+
     @validates_schema
     def _default_among_codes(self, data: dict[str, Any], **_kwargs: Any) -> None:
         default = (data.get("default_project_code") or "").strip()
@@ -222,3 +388,41 @@ def reception_deadline_hours(settings: Mapping[str, Any]) -> int:
     """The mission's reception deadline; the default for settings saved before it existed."""
     value = settings.get("reception_deadline_hours")
     return value if isinstance(value, int) and 1 <= value <= 720 else RECEPTION_DEADLINE_HOURS
+
+
+def _stored(settings: Mapping[str, Any], name: str) -> Any:
+    """A stored setting read back through its field; its default when absent (saved before it existed) or wrong."""
+    f = MissionSettingsSchema().fields[name]
+    value = settings.get(name)
+    if value is not None:
+        try:
+            return f.deserialize(value)
+        except ValidationError:
+            pass
+    return f.load_default() if callable(f.load_default) else f.load_default
+
+
+def providers(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The mission's reintegration providers as (kind, name), in the order typed."""
+    return pairs(settings, "reintegration_providers")
+
+
+def donor_of(settings: Mapping[str, Any], project_code: str | None) -> str | None:
+    """The donor the mission names for a project code, if it names one."""
+    return dict(pairs(settings, "project_donors")).get(project_code or "")
+
+
+def monitoring_months(settings: Mapping[str, Any]) -> list[int]:
+    return list(_stored(settings, "monitoring_months"))
+
+
+def score_fall(settings: Mapping[str, Any]) -> Decimal:
+    return Decimal(_stored(settings, "score_fall"))
+
+
+def risk_alert_threshold(settings: Mapping[str, Any]) -> int:
+    return int(_stored(settings, "risk_alert_threshold"))
+
+
+def emergency_fund_max_request(settings: Mapping[str, Any]) -> Decimal:
+    return Decimal(_stored(settings, "emergency_fund_max_request"))

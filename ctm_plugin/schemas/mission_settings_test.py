@@ -1,12 +1,20 @@
+from decimal import Decimal
+
 import pytest
 from marshmallow import ValidationError
 
 from ctm_plugin import i18n
 from ctm_plugin.schemas.mission_settings import (
     MissionSettingsSchema,
+    donor_of,
+    emergency_fund_max_request,
+    monitoring_months,
     project_codes,
+    providers,
     reception_deadline_hours,
     required_items,
+    risk_alert_threshold,
+    score_fall,
 )
 
 VALID = {
@@ -29,6 +37,21 @@ CHECKLIST_DEFAULTS = {
     "return_requires_family_assessment": False,
     "return_requires_consent_handover": False,
 }
+REINTEGRATION_DEFAULTS = {
+    "monitoring_months": [3, 6, 12],
+    "score_fall": Decimal("0.1"),
+    "risk_alert_threshold": 3,
+    "emergency_fund_max_request": Decimal("5000"),
+}
+STORED_DEFAULTS = {
+    **CHECKLIST_DEFAULTS,
+    "monitoring_months": "3, 6, 12",
+    "score_fall": "0.1",
+    "risk_alert_threshold": 3,
+    "emergency_fund_max_request": "5000",
+}
+"""What the host stores for the settings a form left out: the defaults, as the schema dumps them."""
+MONTHS_RULE = "Enter whole numbers of months from 1 to 120, separated by commas, e.g. 3, 6, 12."
 LOCAL_HTTP_ONLY = "Use https: only a host on this machine may be reached over plain http."
 PREFIX_RULE = "Use 1 to 12 capital letters, digits or hyphens, starting with a letter or digit."
 
@@ -40,7 +63,7 @@ def errors_for(data: dict) -> dict:
 
 
 def test_valid_settings_load_and_the_prefix_has_a_default():
-    assert MissionSettingsSchema().load(VALID) == {**VALID, **CHECKLIST_DEFAULTS}
+    assert MissionSettingsSchema().load(VALID) == {**VALID, **CHECKLIST_DEFAULTS, **REINTEGRATION_DEFAULTS}
     without_prefix = {k: v for k, v in VALID.items() if k != "case_number_prefix"}
     assert MissionSettingsSchema().load(without_prefix)["case_number_prefix"] == "CT"
 
@@ -48,7 +71,7 @@ def test_valid_settings_load_and_the_prefix_has_a_default():
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8000/", "http://localhost:8000/", "http://[::1]:8000/"])
 def test_plain_http_is_accepted_only_on_this_machine(url):
     loaded = MissionSettingsSchema().load({**VALID, "soap_base_url": url})
-    assert loaded == {**VALID, **CHECKLIST_DEFAULTS, "soap_base_url": url}
+    assert loaded == {**VALID, **CHECKLIST_DEFAULTS, **REINTEGRATION_DEFAULTS, "soap_base_url": url}
 
 
 @pytest.mark.parametrize(
@@ -177,3 +200,67 @@ def test_the_reception_deadline_is_a_whole_number_of_hours_72_by_default():
         assert errors_for({**VALID, "reception_deadline_hours": wrong}) == {
             "reception_deadline_hours": ["Enter a whole number of hours from 1 to 720."]
         }
+
+
+def test_reintegration_settings_load_and_read_back_from_the_stored_document():
+    loaded = MissionSettingsSchema().load(
+        {
+            **VALID,
+            "project_codes": "THA-CT-01\nTHA-AVRR-02",
+            "project_donors": "THA-CT-01: Example Donor\n\n",
+            "reintegration_providers": " NGO: Hope Foundation \nGovernment:Department of Social Welfare",
+            "monitoring_months": "12, 3 ,6, 6",
+            "score_fall": "0.15",
+            "risk_alert_threshold": "4",
+        }
+    )
+    stored = MissionSettingsSchema().dump(loaded)
+    assert stored["reintegration_providers"] == "NGO: Hope Foundation\nGovernment: Department of Social Welfare"
+    assert providers(stored) == [("NGO", "Hope Foundation"), ("Government", "Department of Social Welfare")]
+    assert donor_of(stored, "THA-CT-01") == "Example Donor"
+    assert donor_of(stored, "THA-AVRR-02") is None
+    assert monitoring_months(stored) == [3, 6, 12]
+    assert score_fall(stored) == Decimal("0.15")
+    assert risk_alert_threshold(stored) == 4
+
+
+def test_a_document_saved_before_reintegration_reads_the_defaults():
+    assert (monitoring_months({}), score_fall({}), risk_alert_threshold({})) == ([3, 6, 12], Decimal("0.1"), 3)
+    assert emergency_fund_max_request({}) == Decimal("5000")
+    assert providers({}) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "reintegration_providers",
+            "Charity: Hope",
+            "Write one provider a line, as kind: name, the kind one of NGO, Government, IOM, Other.",
+        ),
+        (
+            "reintegration_providers",
+            "Hope Foundation",
+            "Write one provider a line, as kind: name, the kind one of NGO, Government, IOM, Other.",
+        ),
+        ("reintegration_providers", "NGO: " + "x" * 121, "Each line has at most 120 characters after its key."),
+        ("project_donors", "UNKNOWN-01: Donor", "Each project code here must be one of the project codes."),
+        (
+            "monitoring_months",
+            "0, 6",
+            "Enter whole numbers of months from 1 to 120, separated by commas, e.g. 3, 6, 12.",
+        ),
+        (
+            "monitoring_months",
+            "3.5",
+            "Enter whole numbers of months from 1 to 120, separated by commas, e.g. 3, 6, 12.",
+        ),
+        ("monitoring_months", "٣", "Enter whole numbers of months from 1 to 120, separated by commas, e.g. 3, 6, 12."),
+        ("score_fall", "0", "Enter a number from 0.01 to 1."),
+        ("score_fall", "NaN", "Enter a number from 0.01 to 1."),
+        ("risk_alert_threshold", "21", "Enter a whole number from 1 to 20."),
+        ("emergency_fund_max_request", "-1", "Enter an amount greater than zero and below 1,000,000,000."),
+    ],
+)
+def test_wrong_reintegration_settings_are_refused_on_their_field(field: str, value: str, message: str):
+    assert errors_for({**VALID, field: value}) == {field: [message]}

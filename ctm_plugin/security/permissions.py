@@ -22,11 +22,17 @@ EMERGENCY_FUND_APPROVE = "ctm.emergency_fund.approve"
 CHILD_PROTECTION = "ctm.child_protection"
 HANDOVER_ACCEPT = "ctm.handover.accept"
 APPROVE_RISK = "ctm.return.approve_risk"
+DISBURSEMENT_APPROVE = "ctm.disbursement.approve"
+CASE_SUPERVISE = "ctm.case.supervise"
+EMERGENCY_FUND_REQUEST = "ctm.emergency_fund.request"
 
 AWAITED = {
     AUDIT_VIEW: 8,
     TRENDS_VIEW: 11,
     EMERGENCY_FUND_APPROVE: 7,
+    EMERGENCY_FUND_REQUEST: 7,
+    DISBURSEMENT_APPROVE: 7,
+    CASE_SUPERVISE: 7,
 }
 """Declared before any code checks them: each with the issue that brings its pages (DESIGN.md's
 table of permissions, in its numbering). Every other declared permission is checked by the code,
@@ -47,10 +53,22 @@ PERMISSIONS = (
     Permission(CHILD_PROTECTION, N_("Record best-interests determinations and accept children's hand-overs")),
     Permission(HANDOVER_ACCEPT, N_("Accept or decline hand-overs from other missions")),
     Permission(APPROVE_RISK, N_("Approve or refuse high-risk returns")),
+    Permission(DISBURSEMENT_APPROVE, N_("Approve disbursements of reintegration budgets")),
+    Permission(CASE_SUPERVISE, N_("Supervise cases: see re-trafficking risk alerts")),
+    Permission(EMERGENCY_FUND_REQUEST, N_("Request assistance from the global emergency fund")),
 )
 
 ROLES = (
-    Role("ctm.caseworker", N_("CT caseworker"), (CASE_VIEW, CASE_EDIT, IDENTITY_VIEW, HANDOVER_ACCEPT)),
+    Role(
+        "ctm.caseworker",
+        N_("CT caseworker"),
+        (CASE_VIEW, CASE_EDIT, IDENTITY_VIEW, HANDOVER_ACCEPT, EMERGENCY_FUND_REQUEST),
+    ),
+    Role(
+        "ctm.supervisor",
+        N_("CT supervisor"),
+        (CASE_VIEW, CASE_EDIT, IDENTITY_VIEW, DISBURSEMENT_APPROVE, CASE_SUPERVISE, EMERGENCY_FUND_REQUEST),
+    ),
     Role(
         "ctm.child_protection_officer",
         N_("CT child-protection officer"),

@@ -41,6 +41,7 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...] | None, bool]
     ("researcher", "Noor Researcher", ("ctm.researcher",), None, False),
     ("auditor", "Sam Auditor", ("host.officer", "ctm.auditor"), None, False),
     ("khm.caseworker", "Sophea KHM Caseworker", ("host.officer", "ctm.caseworker"), ("KHM",), False),
+    ("supervisor", "Vichea Supervisor", ("host.officer", "ctm.supervisor"), ("THA", "KHM"), False),
     (
         "childprotection",
         "Kiri Child Protection Officer",
@@ -116,6 +117,11 @@ def _ctm_settings(code: str) -> dict[str, str]:
         "project_codes": f"{code}-CT-01\n{code}-AVRR-02",
         "default_project_code": f"{code}-CT-01",
         "time_zone": TIME_ZONES[code],
+        # Synthetic organisations and donors: reintegration assistance and its ledger name them.
+        "reintegration_providers": (
+            f"NGO: {code} Hope Foundation\nGovernment: {code} Department of Social Welfare\nIOM: IOM {code}"
+        ),
+        "project_donors": f"{code}-CT-01: Example Donor A\n{code}-AVRR-02: Example Donor B",
     }
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 import mimosa_host
-from ctm_plugin.schemas.mission_settings_test import CHECKLIST_DEFAULTS
+from ctm_plugin.schemas.mission_settings_test import STORED_DEFAULTS
 from mimosa_host import demo as demo_data
 from mimosa_host.accounts import authenticate
 from mimosa_host.cli import main
@@ -169,7 +169,7 @@ def test_plugins_enable_stores_the_settings(cli, migrated) -> None:  # noqa: ANN
         "soap_password": "correct horse battery",
         "case_number_prefix": "THA-CT",
         "time_zone": "UTC",
-        **CHECKLIST_DEFAULTS,  # the plugin's schema fills in its defaults
+        **STORED_DEFAULTS,  # the plugin's schema fills in its defaults
         "reception_deadline_hours": 72,
     }
     with migrated.connect() as conn:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from ctm_plugin.domain.models import MissionActivation
-from ctm_plugin.schemas.mission_settings_test import CHECKLIST_DEFAULTS
+from ctm_plugin.schemas.mission_settings_test import STORED_DEFAULTS
 from mimosa_host import db, enablement
 from mimosa_host.context import build_context
 from mimosa_host.db import transaction
@@ -34,7 +34,7 @@ SETTINGS = {
     "soap_password": "correct horse battery",
     "case_number_prefix": "THA-CT",
     "time_zone": "Asia/Bangkok",
-    **CHECKLIST_DEFAULTS,  # as the CTM's schema stores them when not given
+    **STORED_DEFAULTS,  # as the CTM's schema stores them when not given
     "reception_deadline_hours": 48,
 }
 

@@ -525,8 +525,15 @@ def test_a_setting_added_since_enabling_shows_what_applies_and_saving_unchanged_
     """THA's settings saved before the return checklist existed: the page shows its defaults ticked."""
     with transaction(demo.factory) as s:
         row = s.scalar(sa.select(PluginEnablement).filter_by(mission_code="THA", plugin_name="ctm"))
-        row.settings = {k: v for k, v in row.settings.items() if not k.startswith("return_requires_")}
+        row.settings = {
+            k: v
+            for k, v in row.settings.items()
+            if not k.startswith("return_requires_") and k not in ("monitoring_months", "score_fall")
+        }
     admin = login("admin")
     page = text(admin.get("/m/THA/admin/plugins/ctm"))
     assert re.search(r'name="return_requires_counselling" checked', page)
     assert not re.search(r'name="return_requires_escort" checked', page)
+    # A list and a decimal show as the form takes them back, and a decimal's input takes a fraction.
+    assert 'name="monitoring_months" value="3, 6, 12"' in page
+    assert 'name="score_fall" value="0.1" step="any"' in page

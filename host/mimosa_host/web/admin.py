@@ -42,6 +42,8 @@ class FormField:
     description: str
     choices: tuple[str, ...] = ()
     secret: bool = False
+    step: str = ""
+    """A number input's step: ``any`` for decimals (the browser refuses a fraction otherwise)."""
 
 
 def form_fields(schema: marshmallow.Schema) -> list[FormField]:
@@ -78,16 +80,17 @@ def form_fields(schema: marshmallow.Schema) -> list[FormField]:
                 description=f.metadata.get("description", ""),
                 choices=choices,
                 secret=name in secrets,
+                step="any" if isinstance(f, (fields.Float, fields.Decimal)) else "",
             )
         )
     return result
 
 
 def shown_settings(schema: marshmallow.Schema, stored: dict[str, Any]) -> dict[str, Any]:
-    """The stored settings, and each field they lack at its ``load_default``: a setting added after
-    the mission was enabled shows what the plugin applies, and saving the page unchanged keeps it."""
+    """The stored settings, and each field they lack at its ``load_default`` as the schema dumps it: a setting
+    added after the mission was enabled shows what the plugin applies, and saving the page unchanged keeps it."""
     defaults = {
-        name: f.load_default() if callable(f.load_default) else f.load_default
+        name: f.serialize(name, {name: f.load_default() if callable(f.load_default) else f.load_default})
         for name, f in schema.fields.items()
         if not f.dump_only and f.load_default is not marshmallow.missing
     }

@@ -1,0 +1,62 @@
+"""Amounts and currencies as every money form reads them: the field is named, nothing is guessed."""
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from marshmallow import ValidationError, validates_schema
+
+from ctm_plugin.schemas.base import FormSchema, amount, check_money, currency
+
+
+class PaymentForm(FormSchema):
+    amount = amount(required=True)
+    currency = currency(required=True)
+
+    @validates_schema
+    def _decimals(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        check_money(data, "amount", "currency")
+
+
+def errors(data: dict) -> dict:
+    with pytest.raises(ValidationError) as caught:
+        PaymentForm().load(data)
+    return caught.value.normalized_messages()
+
+
+def test_an_amount_is_a_decimal_in_its_currency() -> None:
+    assert PaymentForm().load({"amount": "1250.50", "currency": "USD"}) == {
+        "amount": Decimal("1250.50"),
+        "currency": "USD",
+    }
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "message"),
+    [
+        ("10.5", "JPY", "This currency has no decimals: enter a whole amount."),
+        ("10.555", "USD", "This currency has at most 2 decimals."),
+        ("1.2345", "KWD", "This currency has at most 3 decimals."),
+    ],
+)
+def test_more_decimals_than_the_currency_has_are_refused_on_the_amount(
+    amount: str, currency: str, message: str
+) -> None:
+    assert errors({"amount": amount, "currency": currency}) == {"amount": [message]}
+
+
+@pytest.mark.parametrize("value", ["-5", "0", "1000000000", "1e12"])
+def test_negative_zero_and_absurd_amounts_are_refused(value: str) -> None:
+    assert errors({"amount": value, "currency": "USD"}) == {
+        "amount": ["Enter an amount greater than zero and below 1,000,000,000."]
+    }
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "ten", "1,5"])
+def test_what_is_not_a_number_is_refused(value: str) -> None:
+    assert errors({"amount": value, "currency": "USD"}) == {"amount": ["Enter an amount, e.g. 1250.50."]}
+
+
+@pytest.mark.parametrize("value", ["usd", "ABC", "XAU", "US"])
+def test_unknown_currencies_are_refused(value: str) -> None:
+    assert errors({"amount": "10", "currency": value}) == {"currency": ["Choose a currency from the list."]}
