@@ -11,7 +11,7 @@ from .accounts import granted_roles, known_roles, mission_ref, plugin_permission
 from .db import mission_sessions
 from .enablement import enabled_plugins, plugin_missions, plugin_settings
 from .models import Mission, User
-from .plugin_api import RequestContext, UserRef
+from .plugin_api import MissionRef, RequestContext, UserRef
 from .plugins import PluginHost
 from .roles import permissions_for
 
@@ -25,6 +25,7 @@ def build_context(
     locale: str,
     csrf_token: Callable[[], str] = lambda: "",
     plugin: str | None = None,
+    host_sessions: Callable[[], Session] | None = None,
 ) -> tuple[RequestContext, set[str]]:
     """The request context for ``user`` in ``mission``, and the plugins enabled there.
 
@@ -34,6 +35,11 @@ def build_context(
     the missions where it is enabled.
     The plugin's sessions come from ``factory``: a request's, job's or command's
     ``SharedConnection.plugin_session``.
+
+    A user's context on the plugin's own page also reaches the user's other missions where the
+    plugin is enabled (``missions_with``, ``in_mission``): the host reads their grants through
+    ``host_sessions`` (the request's ``SharedConnection.session``; ``factory`` when not given), when
+    the plugin first asks.
     """
     enabled = enabled_plugins(session, mission.code) & set(host.active_names)
     if user is not None:
@@ -52,7 +58,67 @@ def build_context(
         settings=plugin_settings(session, mission.code, plugin) if plugin in enabled else {},
         plugin_missions=plugin_missions(session, plugin) if plugin in enabled else (),
     )
+    if user is not None and plugin is not None and plugin in enabled:
+        scope = UserScope(host, host_sessions or factory, factory, user.id, locale, csrf_token, plugin, ctx)
+        ctx = dataclasses.replace(ctx, scope=scope)
+        scope.contexts[mission.code] = ctx
     return ctx, enabled
+
+
+class UserScope:
+    """One user's contexts in the missions where a plugin is enabled, built when the plugin first asks.
+
+    Each is built as the user's request to that mission would be (its permissions, its settings), with
+    sessions from the same ``factory``: on a request's shared connection, they join its transaction.
+    """
+
+    def __init__(
+        self,
+        host: PluginHost,
+        host_sessions: Callable[[], Session],
+        factory: Callable[..., Session],
+        user_id: int,
+        locale: str,
+        csrf_token: Callable[[], str],
+        plugin: str,
+        first: RequestContext,
+    ) -> None:
+        self.host, self.host_sessions, self.factory = host, host_sessions, factory
+        self.user_id, self.locale, self.csrf_token, self.plugin = user_id, locale, csrf_token, plugin
+        self.missions = first.plugin_missions
+        self.contexts: dict[str, RequestContext | None] = {}
+
+    def context(self, mission_code: str) -> RequestContext:
+        if mission_code not in self.contexts:
+            self.contexts[mission_code] = self._build(mission_code)
+        ctx = self.contexts[mission_code]
+        if ctx is None:
+            raise LookupError(mission_code)
+        return ctx
+
+    def _build(self, mission_code: str) -> RequestContext | None:
+        if mission_code not in {m.code for m in self.missions}:
+            return None
+        with self.host_sessions() as s:
+            mission, user = s.get(Mission, mission_code), s.get(User, self.user_id)
+            if mission is None or user is None or not user.active or not granted_roles(s, user.id, mission_code):
+                return None
+            ctx, enabled = build_context(
+                s, self.host, self.factory, mission, user, self.locale, self.csrf_token, self.plugin
+            )
+        if self.plugin not in enabled:
+            return None
+        return dataclasses.replace(ctx, scope=self)
+
+    def missions_with(self, permission: str) -> tuple[MissionRef, ...]:
+        found = []
+        for mission in self.missions:
+            try:
+                if self.context(mission.code).can(permission):
+                    found.append(mission)
+            except LookupError:
+                continue
+        return tuple(found)
 
 
 def system_context(

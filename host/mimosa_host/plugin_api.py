@@ -182,8 +182,47 @@ class RequestContext:
     """The missions where the plugin being served is enabled, with their countries, by code (its
     pages, jobs and commands, as ``settings``); empty in the hooks the host calls for several plugins."""
 
+    scope: MissionScope | None = field(default=None, compare=False, repr=False)
+    """Host side: how :meth:`missions_with` and :meth:`in_mission` reach the user's other missions
+    (a user's request to the plugin's own page, with ``plugin_missions``); ``None`` elsewhere."""
+
     def can(self, permission: str) -> bool:
         return permission in self.permissions
+
+    def missions_with(self, permission: str) -> tuple[MissionRef, ...]:
+        """The missions where the plugin being served is enabled and the same user holds ``permission``, by code.
+
+        A user's **HQ scope** for that permission: an HQ page reads mission by mission through it, each
+        through :meth:`in_mission`'s session, never through an unscoped query. Without a user's scope (a
+        job, a command, the hooks the host calls for several plugins) it is this mission alone, if
+        :meth:`can` says so.
+        """
+        if self.scope is None:
+            return (self.mission,) if self.can(permission) else ()
+        return self.scope.missions_with(permission)
+
+    def in_mission(self, mission_code: str) -> RequestContext:
+        """The same user's context in another mission of ``plugin_missions``: that mission's permissions,
+        settings and a session factory bound to it.
+
+        Sessions opened through it meanwhile share the request's connection: one opened while another
+        holds a transaction joins it as a SAVEPOINT, so a use case that writes in two missions' scopes
+        commits once. Raises :class:`LookupError` when the user holds no role there or the plugin is not
+        enabled there (and, without a user's scope, for any mission but this one).
+        """
+        if mission_code == self.mission.code:
+            return self
+        if self.scope is None:
+            raise LookupError(mission_code)
+        return self.scope.context(mission_code)
+
+
+class MissionScope(Protocol):
+    """Host side of :meth:`RequestContext.missions_with` and :meth:`RequestContext.in_mission`."""
+
+    def missions_with(self, permission: str) -> tuple[MissionRef, ...]: ...
+
+    def context(self, mission_code: str) -> RequestContext: ...
 
 
 @dataclass(frozen=True)

@@ -167,7 +167,15 @@ def _enter_mission(s: Session) -> None:
         abort(404)
     plugin = app_plugin_of(request.blueprint)
     ctx, enabled = build_context(
-        s, runtime().host, request_db().plugin_session, mission, g.user, g.locale, generate_csrf, plugin
+        s,
+        runtime().host,
+        request_db().plugin_session,
+        mission,
+        g.user,
+        g.locale,
+        generate_csrf,
+        plugin,
+        host_sessions=request_db().session,
     )
     g.mission, g.ctx, g.enabled = mission, ctx, enabled
     g.context_token = bind_context(ctx)

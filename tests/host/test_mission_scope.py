@@ -1,0 +1,117 @@
+"""A user's HQ scope: ``ctx.missions_with(permission)`` and ``ctx.in_mission(code)`` (plugin_api.RequestContext).
+
+The demo: the CTM is enabled in THA and KHM, not in MDA; ``hq`` holds the HQ programme manager's role in
+all three, ``khm.caseworker`` a caseworker's role in KHM only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+
+import pytest
+import sqlalchemy as sa
+
+from mimosa_host.context import build_context
+from mimosa_host.db import SharedConnection
+from mimosa_host.models import Mission, User
+from mimosa_host.plugin_api import RequestContext
+
+APPROVE = "ctm.emergency_fund.approve"
+REQUEST = "ctm.emergency_fund.request"
+
+
+@contextmanager
+def request_of(rt, username: str, mission: str = "THA", plugin: str | None = "ctm") -> Iterator[RequestContext]:  # noqa: ANN001
+    """The context a user's request to a CTM page gets: one shared connection, host reads on it too."""
+    db = SharedConnection(rt.engine)
+    try:
+        with db.session() as s:
+            user = s.scalar(sa.select(User).where(User.username == username))
+            ctx, _enabled = build_context(
+                s, rt.host, db.plugin_session, s.get(Mission, mission), user, "en", plugin=plugin, host_sessions=db.session
+            )
+        yield ctx
+    finally:
+        db.close()
+
+
+def _codes(missions) -> list[str]:  # noqa: ANN001
+    return [m.code for m in missions]
+
+
+def test_missions_with_a_permission_are_those_where_the_plugin_is_enabled_and_the_user_holds_it(demo) -> None:  # noqa: ANN001
+    with request_of(demo, "hq") as ctx:
+        assert _codes(ctx.missions_with(APPROVE)) == ["KHM", "THA"]  # not MDA: the CTM is not enabled there
+        assert ctx.missions_with("ctm.no_such_permission") == ()
+    with request_of(demo, "khm.caseworker", "KHM") as ctx:
+        assert _codes(ctx.missions_with(REQUEST)) == ["KHM"]
+        assert ctx.missions_with(APPROVE) == ()
+    with request_of(demo, "caseworker") as ctx:
+        assert _codes(ctx.missions_with(REQUEST)) == ["KHM", "THA"]
+
+
+def test_in_mission_is_the_same_user_with_that_missions_permissions_settings_and_sessions(demo) -> None:  # noqa: ANN001
+    with request_of(demo, "hq") as ctx:
+        khm = ctx.in_mission("KHM")
+        assert khm.mission.code == "KHM" and khm.user == ctx.user
+        assert khm.can(APPROVE)
+        assert khm.settings["case_number_prefix"] != ctx.settings["case_number_prefix"]
+        with khm.session_factory() as session:
+            assert session.info["mission_code"] == "KHM"
+        assert ctx.in_mission("THA") is ctx
+        assert khm.in_mission("THA").mission.code == "THA"
+
+
+def test_in_mission_refuses_a_mission_without_the_plugin_or_without_a_role(demo) -> None:  # noqa: ANN001
+    with request_of(demo, "hq") as ctx:
+        with pytest.raises(LookupError):
+            ctx.in_mission("MDA")  # a role there, but the CTM is not enabled
+        with pytest.raises(LookupError):
+            ctx.in_mission("NOPE")
+    with request_of(demo, "khm.caseworker", "KHM") as ctx, pytest.raises(LookupError):
+        ctx.in_mission("THA")  # the CTM is enabled there, but the user holds no role
+
+
+def test_without_a_users_scope_it_is_the_mission_alone(demo) -> None:  # noqa: ANN001
+    with request_of(demo, "hq", plugin=None) as ctx:  # a hook the host calls for several plugins
+        assert _codes(ctx.missions_with(APPROVE)) == ["THA"]
+        assert ctx.in_mission("THA") is ctx
+        with pytest.raises(LookupError):
+            ctx.in_mission("KHM")
+
+
+def _overrides(rt, document: str) -> list[str]:  # noqa: ANN001
+    with rt.engine.connect() as conn:
+        return list(
+            conn.scalars(
+                sa.text("SELECT mission_code FROM ctm_mapping_override WHERE document = :d ORDER BY mission_code"),
+                {"d": document},
+            )
+        )
+
+
+def _write(session, mission: str, document: str) -> None:  # noqa: ANN001
+    session.execute(
+        sa.text(
+            "INSERT INTO ctm_mapping_override (mission_code, revision, document, saved_by, saved_at)"
+            " VALUES (:m, 999, :d, 'hq', CURRENT_TIMESTAMP)"
+        ),
+        {"m": mission, "d": document},
+    )
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_use_case_writing_in_two_missions_scopes_commits_once(demo, fails: bool) -> None:  # noqa: ANN001
+    document = f"# both or neither {fails}"
+    with request_of(demo, "hq") as ctx:
+        with pytest.raises(RuntimeError) if fails else nullcontext():
+            with ctx.session_factory() as outer, outer.begin():
+                _write(outer, "THA", document)
+                with ctx.in_mission("KHM").session_factory() as inner, inner.begin():  # a SAVEPOINT of the same
+                    assert inner.connection().connection.dbapi_connection is outer.connection().connection.dbapi_connection
+                    _write(inner, "KHM", document)
+                assert _overrides(demo, document) == []  # nothing visible outside before the one commit
+                if fails:
+                    raise RuntimeError("the use case fails after both writes")
+    assert _overrides(demo, document) == ([] if fails else ["KHM", "THA"])
