@@ -61,6 +61,11 @@ class BetweenMissions:
     to_mission: Mapped[str] = mapped_column(String(8), index=True)
 
 
+class HqScoped:
+    """A row of HQ's, of no mission (the emergency fund): no mission session reads or writes it; only an
+    HQ session (domain/scope.py ``hq_session``), opened for a user holding the fund's approval, does."""
+
+
 class MissionActivation(Base):
     """The CTM's own record of a mission it serves: when it was enabled and disabled, by whom.
 

@@ -3,6 +3,10 @@
 The one exception is deliberate and narrow: a row between two missions (a hand-over, its history)
 is read and written by either of its two missions, and by no other.
 
+HQ's rows (the emergency fund: :class:`HqScoped`, no mission) are in no mission's scope: a mission
+session neither reads nor writes them. An HQ session (:func:`hq_session`) reads and writes them and
+nothing else; an HQ use case reads a mission's rows through that mission's own session.
+
 Bulk ``update()``/``delete()`` statements would bypass the flush check, so they are refused;
 raw SQL on the CTM's tables has no place in a mission session either.
 """
@@ -15,7 +19,10 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from mimosa_host.plugin_api import RequestContext
 
-from .models import BetweenMissions, MissionScoped
+from .models import BetweenMissions, HqScoped, MissionScoped
+
+SCOPE_KEY = "ctm_scope"
+"""``Session.info`` key: ``"mission"`` or ``"hq"``."""
 
 
 class MissionScopeViolation(RuntimeError):
@@ -28,6 +35,7 @@ def mission_session(ctx: RequestContext) -> Session:
     code = ctx.mission.code
     session.info["mission_code"] = code
     session.info["settings"] = ctx.settings  # the host's document, the one copy (services/host.py)
+    session.info[SCOPE_KEY] = "mission"
 
     @event.listens_for(session, "do_orm_execute")
     def _only_this_mission(state: ORMExecuteState) -> None:
@@ -41,6 +49,7 @@ def mission_session(ctx: RequestContext) -> Session:
                     lambda cls: sa.or_(cls.from_mission == code, cls.to_mission == code),
                     include_aliases=True,
                 ),
+                with_loader_criteria(HqScoped, lambda cls: sa.false(), include_aliases=True),
             )
 
     @event.listens_for(session, "before_flush")
@@ -50,5 +59,37 @@ def mission_session(ctx: RequestContext) -> Session:
                 raise MissionScopeViolation(f"{type(obj).__name__} of another mission in a {code} session")
             if isinstance(obj, BetweenMissions) and code not in (obj.from_mission, obj.to_mission):
                 raise MissionScopeViolation(f"{type(obj).__name__} between two other missions in a {code} session")
+            if isinstance(obj, HqScoped):
+                raise MissionScopeViolation(f"{type(obj).__name__} of HQ in a {code} session")
+
+    return session
+
+
+def hq_session(ctx: RequestContext, permission: str) -> Session:
+    """A session that can only read and write HQ's rows (no mission's), for a user holding ``permission``.
+
+    The caller checks the permission first (a page answers 404); this refuses again, as a programming
+    error, if it was not checked.
+    """
+    if not ctx.can(permission):
+        raise MissionScopeViolation(f"an HQ session without {permission}")
+    session = ctx.session_factory()
+    session.info[SCOPE_KEY] = "hq"
+
+    @event.listens_for(session, "do_orm_execute")
+    def _only_hq(state: ORMExecuteState) -> None:
+        if state.is_update or state.is_delete:
+            raise MissionScopeViolation("bulk UPDATE or DELETE in an HQ session")
+        if state.is_select and not state.is_column_load and not state.is_relationship_load:
+            state.statement = state.statement.options(
+                with_loader_criteria(MissionScoped, lambda cls: sa.false(), include_aliases=True),
+                with_loader_criteria(BetweenMissions, lambda cls: sa.false(), include_aliases=True),
+            )
+
+    @event.listens_for(session, "before_flush")
+    def _only_hq_rows(session: Session, _flush_context: object, _instances: object) -> None:
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            if not isinstance(obj, HqScoped):
+                raise MissionScopeViolation(f"{type(obj).__name__} of a mission in an HQ session")
 
     return session

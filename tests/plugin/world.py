@@ -14,6 +14,7 @@ from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.models import Base as CtmBase
 from ctm_plugin.services import cases, outbox
 from mimosa_host.context import build_context
+from mimosa_host.db import SharedConnection
 from mimosa_host.models import Mission, PluginEnablement, User
 from mimosa_host.plugin_api import RequestContext
 
@@ -51,6 +52,24 @@ class World:
                 )
             self._contexts[username, mission] = ctx
         return self._contexts[username, mission]
+
+    def request_ctx(self, username: str, mission: str = "THA") -> RequestContext:
+        """A fresh context as a request to a CTM page gets it: its own shared connection (sessions opened
+        while another holds a transaction join it), the user's other missions reached through it."""
+        shared = SharedConnection(self.rt.engine)
+        with shared.session() as s:
+            user = s.scalar(sa.select(User).where(User.username == username))
+            ctx, _enabled = build_context(
+                s,
+                self.rt.host,
+                shared.plugin_session,
+                s.get(Mission, mission),
+                user,
+                "en",
+                plugin="ctm",
+                host_sessions=shared.session,
+            )
+        return ctx
 
     def open(self, person: str = THA_PERSON, username: str = "caseworker", mission: str = "THA") -> int:
         return cases.open_case(self.ctx(username, mission), person, {"opened_on": OPENED})

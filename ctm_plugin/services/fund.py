@@ -1,0 +1,401 @@
+"""Use cases of the global emergency fund.
+
+A mission's caseworker requests assistance for a case (a :class:`FundRequest`, the mission's row). HQ (the
+fund's approvers) sees the requests of every mission of its HQ scope (``ctx.missions_with``), read mission by
+mission through each mission's own session, as a minimal record (no identity field); it tops the fund up
+and decides: approve, approve less, or reject with a reason. The fund (its currency, balance and entries) is
+HQ's, of no mission, read and written only through an HQ session.
+
+An approval takes its amount from the fund's balance with one entry; the fund's row carries a version, so
+that of two decisions that read the same balance, the second to commit is refused (:class:`FundChanged`)
+and nothing of it is saved: the fund is never overdrawn. Paying an approved request is the case's ledger's
+business: the request stays ``approved`` with its amount (:func:`decide_request`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from ctm_plugin.domain import money
+from ctm_plugin.domain.case import Case
+from ctm_plugin.domain.fund import (
+    APPROVAL,
+    APPROVED,
+    FUND_ID,
+    REJECTED,
+    REQUESTED,
+    STATES,
+    TOP_UP,
+    Fund,
+    FundEntry,
+    FundRequest,
+)
+from ctm_plugin.domain.models import utcnow
+from ctm_plugin.domain.scope import hq_session, mission_session
+from ctm_plugin.i18n import N_
+from ctm_plugin.schemas.base import TOO_MANY_DECIMALS
+from ctm_plugin.schemas.fund import (
+    APPROVE,
+    APPROVE_LESS,
+    REJECT,
+    DecisionSchema,
+    FundCurrencySchema,
+    FundRequestSchema,
+    TopUpSchema,
+)
+from ctm_plugin.schemas.mission_settings import emergency_fund_max_request
+from ctm_plugin.security import audit
+from ctm_plugin.security.audit import actor
+from ctm_plugin.security.permissions import CASE_VIEW, EMERGENCY_FUND_APPROVE, EMERGENCY_FUND_REQUEST
+from mimosa_host.plugin_api import MissionRef, RequestContext
+
+from .base import Conflict, Invalid, NotFound, add_to_case, get_case, load, require, touch, unit_of_work
+
+FIELD_GROUP = "fund"
+OVER_THE_MAX = N_("This is more than the largest request the fund takes: ask HQ, or request less.")
+OVERDRAWN = N_("The fund's balance cannot cover this: top the fund up first, or approve less.")
+MORE_THAN_REQUESTED = N_("Approve no more than was requested.")
+RATE_NEEDED = N_("The request is in another currency than the fund's: give the exchange rate used.")
+NO_RATE = N_("The request is in the fund's currency: leave the rate blank.")
+RATE_TOO_SMALL = N_("At this rate the amount is nothing in the fund's currency.")
+CURRENCY_FIXED = N_("The fund's currency can only change while the fund holds no entries.")
+
+
+class FundChanged(Conflict):
+    """Another decision or a top-up changed the fund's balance since this one read it; nothing saved."""
+
+    message = N_(
+        "The fund's balance changed while you were deciding (another decision or a top-up): nothing was saved. "
+        "Reload the page and decide again."
+    )
+
+
+class AlreadyDecided(Conflict):
+    message = N_("This request was decided meanwhile: nothing was saved. Reload the page to see the decision.")
+
+
+# -- what a mission may know of the fund ----------------------------------------------------------------
+
+
+def fund_currency(ctx: RequestContext) -> str:
+    """The fund's currency: the one fact of the fund a mission reads (its request form says it, and the
+    largest request is in it). Read alone, through a plain session: no mission session reads HQ's rows."""
+    with ctx.session_factory() as session:
+        return session.scalar(sa.select(Fund.currency).where(Fund.id == FUND_ID)) or "USD"
+
+
+# -- the mission's side -----------------------------------------------------------------------------------
+
+
+def request_assistance(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
+    """A mission's request to the fund for one of its cases; refused above the largest request (in the fund's
+    currency). Returns the request's id."""
+    require(ctx, EMERGENCY_FUND_REQUEST)
+    values = load(FundRequestSchema(), data)
+    if values["currency"] == fund_currency(ctx) and values["amount"] > emergency_fund_max_request(ctx.settings):
+        raise Invalid({"amount": [OVER_THE_MAX]})
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        touch(case, ctx, values.pop("version"))
+        request = FundRequest(requested_by=actor(ctx), state=REQUESTED, **values)
+        return add_to_case(session, ctx, case, request, "fund.request", "assistance")
+
+
+def requests_of_case(session: Session, case_id: int) -> list[FundRequest]:
+    """The case's requests and their decisions, newest first (in the case's mission session)."""
+    return list(
+        session.scalars(
+            sa.select(FundRequest).where(FundRequest.case_id == case_id).order_by(FundRequest.requested_at.desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class MissionRequest:
+    request: FundRequest
+    case_number: str
+    beneficiary_id: str
+
+
+def mission_requests(ctx: RequestContext) -> list[MissionRequest]:
+    """The mission's own requests to the fund, newest first, with their cases."""
+    require(ctx, EMERGENCY_FUND_REQUEST)
+    require(ctx, CASE_VIEW)
+    with unit_of_work(ctx) as session:
+        rows = session.execute(
+            sa.select(FundRequest, Case.case_number, Case.beneficiary_id)
+            .join(Case, Case.id == FundRequest.case_id)
+            .order_by(FundRequest.requested_at.desc(), FundRequest.id.desc())
+        ).all()
+        audit.record(session, ctx, "fund.requests.view", None, [FIELD_GROUP])
+        return [MissionRequest(r, number, ref) for r, number, ref in rows]
+
+
+# -- HQ's side --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HqRequest:
+    """The minimal record HQ sees of a request: no identity field, not even the host's record."""
+
+    mission: MissionRef
+    id: int
+    case_number: str
+    kind: str
+    amount: Decimal
+    currency: str
+    justification: str
+    state: str
+    requested_at: datetime
+    requested_by: str
+    version: int
+    age_days: int
+    approved_amount: Decimal | None
+    exchange_rate: Decimal | None
+    fund_amount: Decimal | None
+    fund_currency: str | None
+    reason: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+def hq_missions(ctx: RequestContext) -> tuple[MissionRef, ...]:
+    """HQ's scope for the fund: the missions where the user holds the fund's approval; 404 with none here."""
+    require(ctx, EMERGENCY_FUND_APPROVE)
+    return ctx.missions_with(EMERGENCY_FUND_APPROVE)
+
+
+def hq_requests(ctx: RequestContext, state: str | None = None, today: date | None = None) -> list[HqRequest]:
+    """The requests of every mission of HQ's scope (of one state, if given), oldest first: read mission by
+    mission, each through that mission's own session, and each mission's view audited there."""
+    today = today or utcnow().date()
+    found: list[HqRequest] = []
+    for mission in hq_missions(ctx):
+        mctx = ctx.in_mission(mission.code)
+        with unit_of_work(mctx) as session:
+            query = sa.select(FundRequest, Case.case_number).join(Case, Case.id == FundRequest.case_id)
+            if state in STATES:
+                query = query.where(FundRequest.state == state)
+            rows = session.execute(query).all()
+            for request, number in rows:
+                audit.record(session, mctx, "fund.request.view", request.case_id, [FIELD_GROUP])
+                found.append(_minimal(mission, request, number, today))
+    return sorted(found, key=lambda r: (r.requested_at, r.mission.code, r.id))
+
+
+def hq_request(ctx: RequestContext, mission_code: str, request_id: int) -> HqRequest:
+    """One request of HQ's scope, as :func:`hq_requests` shows it; :class:`NotFound` otherwise."""
+    mission, mctx = _mission_of_scope(ctx, mission_code)
+    with unit_of_work(mctx) as session:
+        row = session.execute(
+            sa.select(FundRequest, Case.case_number)
+            .join(Case, Case.id == FundRequest.case_id)
+            .where(FundRequest.id == request_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFound
+        audit.record(session, mctx, "fund.request.view", row[0].case_id, [FIELD_GROUP])
+        return _minimal(mission, row[0], row[1], utcnow().date())
+
+
+def _minimal(mission: MissionRef, r: FundRequest, case_number: str, today: date) -> HqRequest:
+    return HqRequest(
+        mission=mission,
+        id=r.id,
+        case_number=case_number,
+        kind=r.kind,
+        amount=r.amount,
+        currency=r.currency,
+        justification=r.justification,
+        state=r.state,
+        requested_at=r.requested_at,
+        requested_by=r.requested_by,
+        version=r.version,
+        age_days=max(0, (today - r.requested_at.date()).days),
+        approved_amount=r.approved_amount,
+        exchange_rate=r.exchange_rate,
+        fund_amount=r.fund_amount,
+        fund_currency=r.fund_currency,
+        reason=r.reason,
+        decided_by=r.decided_by,
+        decided_at=r.decided_at,
+    )
+
+
+def _mission_of_scope(ctx: RequestContext, mission_code: str) -> tuple[MissionRef, RequestContext]:
+    for mission in hq_missions(ctx):
+        if mission.code == mission_code:
+            return mission, ctx.in_mission(mission_code)
+    raise NotFound
+
+
+@dataclass(frozen=True)
+class FundState:
+    currency: str
+    balance: Decimal
+    version: int
+    entries: list[FundEntry]
+
+
+def fund_state(ctx: RequestContext) -> FundState:
+    """The fund's currency, balance and entries (newest first), for HQ."""
+    require(ctx, EMERGENCY_FUND_APPROVE)
+    with hq_session(ctx, EMERGENCY_FUND_APPROVE) as hq:
+        fund = hq.get_one(Fund, FUND_ID)
+        entries = list(hq.scalars(sa.select(FundEntry).order_by(FundEntry.id.desc())))
+        return FundState(fund.currency, fund.balance, fund.version, entries)
+
+
+@contextmanager
+def _hq_transaction(ctx: RequestContext) -> Iterator[Session]:
+    """One HQ transaction; a fund changed meanwhile by another transaction surfaces as :class:`FundChanged`.
+
+    On SQLite the second writer may find the database changed under its read (``database is locked``):
+    the same race, the same refusal.
+    """
+    require(ctx, EMERGENCY_FUND_APPROVE)
+    try:
+        with hq_session(ctx, EMERGENCY_FUND_APPROVE) as hq, hq.begin():
+            yield hq
+    except StaleDataError:
+        raise FundChanged from None
+    except sa.exc.OperationalError as exc:
+        if isinstance(exc.orig, sqlite3.OperationalError) and "locked" in str(exc.orig):
+            raise FundChanged from None
+        raise
+
+
+def _audit_here(ctx: RequestContext, action: str) -> None:
+    """An HQ action on the fund itself, audited in the mission HQ acts from (it joins HQ's transaction)."""
+    with unit_of_work(ctx) as session:
+        audit.record(session, ctx, action, None, [FIELD_GROUP])
+
+
+def top_up(ctx: RequestContext, data: dict[str, Any]) -> int:
+    """Money into the fund (in its currency) from a donor under a project; returns the entry's id."""
+    require(ctx, EMERGENCY_FUND_APPROVE)
+    values = load(TopUpSchema(), data)
+    with _hq_transaction(ctx) as hq:
+        fund = hq.get_one(Fund, FUND_ID)
+        if not money.fits(values["amount"], fund.currency):
+            raise Invalid({"amount": [TOO_MANY_DECIMALS[money.decimals(fund.currency)]]})
+        if fund.balance + values["amount"] >= money.MAX_AMOUNT:
+            raise Invalid({"amount": [N_("The fund cannot hold that much: check the amount.")]})
+        entry = _enter(hq, ctx, fund, TOP_UP, values["amount"], on_date=values["on_date"], **_donor(values))
+        _audit_here(ctx, "fund.top_up")
+        return entry.id
+
+
+def _donor(values: dict[str, Any]) -> dict[str, Any]:
+    return {"donor": values["donor"], "project_code": values["project_code"], "reference": values.get("reference")}
+
+
+def _enter(hq: Session, ctx: RequestContext, fund: Fund, kind: str, amount: Decimal, **more: Any) -> FundEntry:
+    """Move the fund's balance by ``amount`` with its entry; the fund's version moves on with it."""
+    fund.balance += amount
+    fund.changed_by, fund.changed_at = actor(ctx), utcnow()
+    entry = FundEntry(
+        kind=kind, amount=amount, currency=fund.currency, balance_after=fund.balance, recorded_by=actor(ctx), **more
+    )
+    hq.add(entry)
+    hq.flush()
+    return entry
+
+
+def set_currency(ctx: RequestContext, data: dict[str, Any]) -> None:
+    """Change the fund's currency: only while the fund holds no entries."""
+    require(ctx, EMERGENCY_FUND_APPROVE)
+    values = load(FundCurrencySchema(), data)
+    with _hq_transaction(ctx) as hq:
+        fund = hq.get_one(Fund, FUND_ID)
+        if hq.scalar(sa.select(sa.func.count(FundEntry.id))):
+            raise Invalid({"currency": [CURRENCY_FIXED]})
+        fund.currency = values["currency"]
+        fund.changed_by, fund.changed_at = actor(ctx), utcnow()
+        _audit_here(ctx, "fund.currency")
+
+
+def decide_request(ctx: RequestContext, mission_code: str, request_id: int, data: dict[str, Any]) -> str:
+    """HQ's decision on a mission's request: approve (the amount requested), approve less, or reject with a
+    reason. Returns the request's new state.
+
+    An approval records the amount approved in the request's currency and, in the fund's currency, the
+    amount taken from the fund (at the exchange rate given when the currencies differ), with one fund entry.
+    Everything is read before anything is written, and written in one transaction: the request in its
+    mission's session, the fund in HQ's. A balance that cannot cover the approval is refused (naming the
+    field); a balance changed meanwhile refuses the decision (:class:`FundChanged`). Nothing is saved then.
+
+    The approved request stays ``approved``; paying it is the case's ledger's business (to be called here).
+    """
+    _mission, mctx = _mission_of_scope(ctx, mission_code)
+    values = load(DecisionSchema(), data)
+    decision = values["decision"]
+    with _hq_transaction(ctx) as hq:
+        fund = hq.get_one(Fund, FUND_ID)  # the balance this decision is taken on
+        with mission_session(mctx) as session, session.begin():
+            request = session.get(FundRequest, request_id)
+            if request is None:
+                raise NotFound
+            if request.version != values["version"] or request.state != REQUESTED:
+                raise AlreadyDecided
+            approved, rate, taken = _approval(request, fund, decision, values)
+            request.state = REJECTED if decision == REJECT else APPROVED
+            request.approved_amount, request.exchange_rate = approved, rate
+            request.fund_amount, request.fund_currency = taken, (fund.currency if taken is not None else None)
+            request.reason = values.get("reason")
+            request.decided_by, request.decided_at = actor(ctx), utcnow()
+            audit.record(session, mctx, f"fund.request.{request.state}", request.case_id, [FIELD_GROUP])
+        if taken is not None:
+            _enter(
+                hq,
+                ctx,
+                fund,
+                APPROVAL,
+                -taken,
+                on_date=utcnow().date(),
+                request_mission=mission_code,
+                request_id=request_id,
+            )
+        return request.state
+
+
+def _approval(
+    request: FundRequest, fund: Fund, decision: str, values: dict[str, Any]
+) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """(amount approved in the request's currency, exchange rate, amount taken from the fund), or refused."""
+    rate = values.get("exchange_rate")
+    if decision == REJECT:
+        return None, None, None
+    approved = request.amount if decision == APPROVE else values["amount"]
+    errors: dict[str, list[str]] = {}
+    if decision == APPROVE_LESS:
+        if approved > request.amount:
+            errors["amount"] = [MORE_THAN_REQUESTED]
+        elif not money.fits(approved, request.currency):
+            errors["amount"] = [TOO_MANY_DECIMALS[money.decimals(request.currency)]]
+    if request.currency == fund.currency:
+        if rate is not None and rate != 1:
+            errors["exchange_rate"] = [NO_RATE]
+        rate, taken = None, approved
+    elif rate is None:
+        errors["exchange_rate"] = [RATE_NEEDED]
+        taken = Decimal(0)
+    else:
+        taken = (approved * rate).quantize(Decimal(1).scaleb(-money.decimals(fund.currency)), ROUND_HALF_UP)
+        if taken <= 0:
+            errors["exchange_rate"] = [RATE_TOO_SMALL]
+    if not errors and taken > fund.balance:
+        errors["amount" if decision == APPROVE_LESS else "decision"] = [OVERDRAWN]
+    if errors:
+        raise Invalid(errors)
+    return approved, rate, taken
