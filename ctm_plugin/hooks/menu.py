@@ -5,7 +5,14 @@ from collections.abc import Sequence
 from flask import url_for
 
 from ctm_plugin.i18n import N_
-from ctm_plugin.security.permissions import CASE_EDIT, HANDOVER_ACCEPT, MAPPING_MANAGE, SYNC_VIEW
+from ctm_plugin.security.permissions import (
+    CASE_EDIT,
+    EMERGENCY_FUND_APPROVE,
+    EMERGENCY_FUND_REQUEST,
+    HANDOVER_ACCEPT,
+    MAPPING_MANAGE,
+    SYNC_VIEW,
+)
 from mimosa_host.plugin_api import MenuItem, RequestContext, hookimpl
 
 FIRST_ITEM_ORDER = 50
@@ -22,4 +29,10 @@ def mimosa_menu_items(ctx: RequestContext) -> Sequence[MenuItem]:
         items.append(MenuItem("ctm.sync", N_("Synchronisation"), url_for("ctm.sync"), order=FIRST_ITEM_ORDER + 1))
     if ctx.can(MAPPING_MANAGE):
         items.append(MenuItem("ctm.mappings", N_("Mappings"), url_for("ctm.mappings"), order=FIRST_ITEM_ORDER + 2))
+    if ctx.can(EMERGENCY_FUND_APPROVE):
+        items.append(MenuItem("ctm.fund", N_("Emergency fund"), url_for("ctm.fund_page"), order=FIRST_ITEM_ORDER + 5))
+    if ctx.can(EMERGENCY_FUND_REQUEST):
+        items.append(
+            MenuItem("ctm.fund_requests", N_("Emergency fund requests"), url_for("ctm.mission_fund_requests"), order=FIRST_ITEM_ORDER + 4)
+        )
     return items

@@ -9,6 +9,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ctm_plugin.codelists import reintegration
 from ctm_plugin.codelists import labelled
+from ctm_plugin.domain.fund import APPROVED, REJECTED, REQUESTED
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.base import (
     _BASIC,
@@ -30,6 +31,11 @@ REJECT = "reject"
 DECISION = labelled(
     "fund_decision",
     [(APPROVE, N_("Approve the amount requested")), (APPROVE_LESS, N_("Approve less")), (REJECT, N_("Reject"))],
+)
+
+STATE = labelled(
+    "fund_request_state",
+    [(REQUESTED, N_("Requested")), (APPROVED, N_("Approved")), (REJECTED, N_("Rejected"))],
 )
 
 RATE_RANGE = N_("Enter a rate greater than zero and below 1,000,000.")

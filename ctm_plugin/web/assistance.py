@@ -11,17 +11,27 @@ from ctm_plugin import i18n
 from ctm_plugin.domain.assistance import AssistanceService
 from ctm_plugin.domain.case import Case
 from ctm_plugin.schemas.assistance import ServiceSchema
-from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW
+from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, EMERGENCY_FUND_REQUEST
 from ctm_plugin.services import assistance as service
+from ctm_plugin.services import fund
 from ctm_plugin.web import RECORD, page
 from ctm_plugin.web.pages import CaseTab, register_tab, show, submit
+from mimosa_host.plugin_api import current_context
 
 
 def _load(session: Session, case: Case) -> dict[str, Any]:
+    from ctm_plugin.web.fund import fund_words  # here: the fund's pages import this tab
+
     services = session.scalars(
         sa.select(AssistanceService).where(AssistanceService.case_id == case.id).order_by(AssistanceService.id)
     ).all()
-    return {"services": services}
+    ctx = current_context()
+    return {
+        "services": services,
+        "fund_requests": fund.requests_of_case(session, case.id),
+        "fund_currency": fund.fund_currency(ctx) if ctx.can(EMERGENCY_FUND_REQUEST) else None,
+        **fund_words(),
+    }
 
 
 ASSISTANCE = register_tab(

@@ -9,6 +9,8 @@ from ctm_plugin.security.permissions import (
     CASE_EDIT,
     CASE_VIEW,
     CHILD_PROTECTION,
+    EMERGENCY_FUND_APPROVE,
+    EMERGENCY_FUND_REQUEST,
     HANDOVER_ACCEPT,
     MAPPING_MANAGE,
     RETURN_BOOK,
@@ -28,6 +30,8 @@ SAMPLE_VALUES = {
     "message_id": "1",
     "case_id": "1",
     "handover_id": "1",
+    "request_id": "1",
+    "request_mission": "THA",
 }
 
 
@@ -82,6 +86,13 @@ EXPECTED = {
     "ctm.save_overrides": ("POST", MAPPING_MANAGE),
     "ctm.confirm_bulk": ("POST", SYNC_MANAGE),
     "ctm.apply_bulk": ("POST", SYNC_MANAGE),
+    "ctm.request_fund": ("POST", EMERGENCY_FUND_REQUEST),
+    "ctm.mission_fund_requests": ("GET", EMERGENCY_FUND_REQUEST),
+    "ctm.fund_page": ("GET", EMERGENCY_FUND_APPROVE),
+    "ctm.fund_top_up": ("POST", EMERGENCY_FUND_APPROVE),
+    "ctm.set_fund_currency": ("POST", EMERGENCY_FUND_APPROVE),
+    "ctm.fund_request": ("GET", EMERGENCY_FUND_APPROVE),
+    "ctm.decide_fund_request": ("POST", EMERGENCY_FUND_APPROVE),
 }
 
 # What each user below holds in THA (their roles' CT permissions): their own routes are not for this test.
