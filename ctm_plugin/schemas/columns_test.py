@@ -15,6 +15,7 @@ from marshmallow import Schema, fields, validate
 
 from ctm_plugin.domain.assistance import AssistanceService, Consent, Referral
 from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
+from ctm_plugin.domain.fund import Fund, FundEntry, FundRequest
 from ctm_plugin.domain.handover import Handover, ReceptionTask
 from ctm_plugin.domain.models import MissionActivation
 from ctm_plugin.domain.preparation import ReturnPreparation
@@ -22,7 +23,7 @@ from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.screening import Determination, Screening
 from ctm_plugin.domain.sync import OutboxMessage
-from ctm_plugin.schemas import assistance, case, handover, preparation, process, returns, screening
+from ctm_plugin.schemas import assistance, case, fund, handover, preparation, process, returns, screening
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
 
 PROPOSED_INTO_RECORD = (
@@ -65,6 +66,10 @@ STORED = [
     (handover.AcceptHandoverSchema, Case, {}),
     (handover.DeclineHandoverSchema, Handover, {"reason": "decline_reason"}),
     (handover.ReceptionSchema, ReceptionTask, {}),
+    (fund.FundRequestSchema, FundRequest, {}),
+    (fund.TopUpSchema, FundEntry, {}),
+    (fund.DecisionSchema, FundRequest, {"decision": "state", "amount": "approved_amount"}),
+    (fund.FundCurrencySchema, Fund, {}),
 ]
 
 

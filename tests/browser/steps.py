@@ -144,3 +144,82 @@ def link_received_case(page: Page, beneficiary_id: str) -> None:
 def fits_the_window(page: Page) -> bool:
     """Nothing on the page is wider than the window (a phone's 390 px, say): no sideways scrolling."""
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+# -- the emergency fund (any language: forms are found by their data-form, not by their buttons' words) --------
+
+FUND = "/m/THA/plugins/ctm/fund"
+
+
+def send(page: Page, form: str) -> None:
+    """Submit ``form`` by its own button, whatever the page's language, and land on the page it leads to."""
+    with page.expect_navigation() as navigation:
+        page.locator(f'form[data-form="{form}"] button[type="submit"]').click()
+    assert navigation.value.status == 200, navigation.value.status  # after the 303
+    expect(page.locator("main .flash.success")).to_be_visible()
+
+
+def send_refused(page: Page, form: str, field: str) -> None:
+    """Submit ``form`` expecting a refusal: the page comes back with the error next to ``field``."""
+    with page.expect_navigation() as navigation:
+        page.locator(f'form[data-form="{form}"] button[type="submit"]').click()
+    assert navigation.value.status == 422, navigation.value.status
+    expect(page.locator(f'form[data-form="{form}"] [data-field="{field}"] .ctm-error')).to_be_visible()
+
+
+def open_case_here(page: Page) -> None:
+    """As the (logged-in) caseworker, in any language: THA's case of :data:`REF`."""
+    page.goto(f"{BASE}/case")
+    send(page, "open")
+
+
+def top_up_fund(page: Page, amount: str, donor: str = "ECHO", project: str = "GEF-2026", reference: str = "") -> None:
+    """As HQ, on the Emergency fund page: money in from a donor under a project, dated today."""
+    page.goto(FUND)
+    form = page.locator('form[data-form="top_up"]')
+    form.locator('[name="amount"]').fill(amount)
+    form.locator('[name="on_date"]').fill(date.today().isoformat())
+    form.locator('[name="donor"]').fill(donor)
+    form.locator('[name="project_code"]').fill(project)
+    form.locator('[name="reference"]').fill(reference)
+    send(page, "top_up")
+
+
+def fill_fund_request(page: Page, amount: str, kind: str = "Medical", currency: str | None = None) -> None:
+    """As a caseworker, on the case's Assistance tab: the emergency-assistance request, not yet sent."""
+    if not page.url.endswith(f"{BASE}/assistance"):
+        page.goto(f"{BASE}/assistance")
+    form = page.locator('form[data-form="fund"]')
+    form.locator('select[name="kind"]').select_option(kind)
+    form.locator('[name="amount"]').fill(amount)
+    if currency:
+        form.locator('select[name="currency"]').select_option(currency)
+    form.locator('[name="justification"]').fill("Surgery after the return; no other source of funding.")
+
+
+def request_emergency_assistance(page: Page, amount: str, kind: str = "Medical", currency: str | None = None) -> None:
+    fill_fund_request(page, amount, kind, currency)
+    send(page, "fund")
+
+
+def open_fund_request(page: Page, state: str = "requested") -> None:
+    """As HQ: the Emergency fund page from the menu, then the oldest request in ``state``."""
+    page.goto("/m/THA/beneficiaries")
+    page.locator('[data-menu="ctm.fund"]').click()
+    page.locator(f"table[data-table='fund-requests'] tbody tr[data-state='{state}'] a").first.click()
+    expect(page.locator('form[data-form="decision"]')).to_be_visible()
+
+
+def decide_fund_request(page: Page, decision: str = "approve", amount: str = "", reason: str = "") -> None:
+    """On a request's page, as HQ: approve, approve less (``amount``) or reject, with a reason."""
+    form = page.locator('form[data-form="decision"]')
+    form.locator('select[name="decision"]').select_option(decision)
+    form.locator('[name="amount"]').fill(amount)
+    form.locator('[name="reason"]').fill(reason)
+    send(page, "decision")
+
+
+def fund_balance(page: Page) -> str:
+    """The balance the Emergency fund page shows, as written in the page's language."""
+    page.goto(FUND)
+    return page.locator('[data-fund] [data-value="balance"]').inner_text()

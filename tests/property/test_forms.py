@@ -20,6 +20,7 @@ from property_helpers import EXAMPLES, assert_answered, hostile_text, snapshot
 
 from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case
+from ctm_plugin.domain.fund import FundRequest
 from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.process import TraffickingEvent
@@ -27,6 +28,7 @@ from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.schemas import assistance_test, case_test, process_test, screening_test
 from ctm_plugin.schemas.assistance import ConsentSchema, ReferralSchema, ServiceSchema, WithdrawConsentSchema
+from ctm_plugin.schemas.fund import DecisionSchema, FundCurrencySchema, FundRequestSchema, TopUpSchema
 from ctm_plugin.schemas.case import CloseCaseSchema, OpenCaseSchema, PersonSchema, ReopenCaseSchema, VictimContextSchema
 from ctm_plugin.schemas.handover import (
     AcceptHandoverSchema,
@@ -108,6 +110,10 @@ VALID: dict[type | None, dict[str, Any]] = {
     RiskDecisionSchema: {"risk_decision": "APPROVED", "risk_decision_reason": "Police protection on arrival."},
     CancelReturnSchema: {"reason": "BENEFICIARY_WITHDREW"},
     LinkToHostSchema: {"beneficiary_id": "BEN-2000001"},
+    FundRequestSchema: {"kind": "Medical", "amount": "120.50", "currency": "USD", "justification": "Surgery."},
+    TopUpSchema: {"amount": "1000", "donor": "ECHO", "project_code": "GEF-1", "on_date": OPENED},
+    DecisionSchema: {"decision": "approve_less", "amount": "10", "reason": "Part is covered."},
+    FundCurrencySchema: {"currency": "EUR"},
 }
 
 
@@ -166,6 +172,13 @@ FORMS = {
         Form("ctm.record_reception", "caseworker", ReceptionSchema, "KHM"),
         Form("ctm.link_received_case", "caseworker", LinkToHostSchema, "KHM"),
     ],
+    # Requested in THA (the site requests once first), topped up and decided by HQ.
+    "emergency fund": [
+        Form("ctm.request_fund", "caseworker", FundRequestSchema),
+        Form("ctm.fund_top_up", "hq", TopUpSchema),
+        Form("ctm.set_fund_currency", "hq", FundCurrencySchema),
+        Form("ctm.decide_fund_request", "hq", DecisionSchema),
+    ],
 }
 
 
@@ -189,6 +202,7 @@ class Site:
             ("ctm.record_consent", "caseworker", handing_over),
             ("ctm.save_checklist", "caseworker", VALID[ChecklistSchema]),
             ("ctm.decide_risk", "hq", VALID[RiskDecisionSchema]),
+            ("ctm.request_fund", "caseworker", VALID[FundRequestSchema]),
         ):
             data = {**form, "version": self.version()}
             response = self.post(endpoint, user, data, ids)
@@ -204,6 +218,7 @@ class Site:
             ids["case_id"] = conn.scalar(sa.select(sa.func.min(Case.id)))
             ids["return_id"] = conn.scalar(sa.select(sa.func.min(ReturnBooking.id)))
             ids["handover_id"] = conn.scalar(sa.select(sa.func.min(Handover.id)))
+            ids["request_id"], ids["request_mission"] = conn.scalar(sa.select(sa.func.min(FundRequest.id))), "THA"
         self.ids = ids
 
     def base(self, schema: type | None) -> dict[str, Any]:
@@ -217,6 +232,9 @@ class Site:
         if schema in (AcceptHandoverSchema, DeclineHandoverSchema):
             with self.engine.connect() as conn:  # the hand-over's own version, not the case's
                 data["version"] = conn.scalar(sa.select(Handover.version))
+        elif schema is DecisionSchema:  # the request's own version
+            with self.engine.connect() as conn:
+                data["version"] = conn.scalar(sa.select(FundRequest.version).where(FundRequest.id == self.ids["request_id"]))
         elif schema is LinkToHostSchema:  # KHM's case, once an accepted example opened it
             with self.engine.connect() as conn:
                 data["version"] = conn.scalar(sa.select(Case.version).where(Case.mission_code == "KHM")) or 1
