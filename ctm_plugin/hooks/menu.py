@@ -33,6 +33,11 @@ def mimosa_menu_items(ctx: RequestContext) -> Sequence[MenuItem]:
         items.append(MenuItem("ctm.fund", N_("Emergency fund"), url_for("ctm.fund_page"), order=FIRST_ITEM_ORDER + 5))
     if ctx.can(EMERGENCY_FUND_REQUEST):
         items.append(
-            MenuItem("ctm.fund_requests", N_("Emergency fund requests"), url_for("ctm.mission_fund_requests"), order=FIRST_ITEM_ORDER + 4)
+            MenuItem(
+                "ctm.fund_requests",
+                N_("Emergency fund requests"),
+                url_for("ctm.mission_fund_requests"),
+                order=FIRST_ITEM_ORDER + 4,
+            )
         )
     return items

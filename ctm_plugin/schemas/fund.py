@@ -7,8 +7,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from ctm_plugin.codelists import reintegration
-from ctm_plugin.codelists import labelled
+from ctm_plugin.codelists import labelled, reintegration
 from ctm_plugin.domain.fund import APPROVED, REJECTED, REQUESTED
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.base import (

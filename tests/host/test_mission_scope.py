@@ -29,7 +29,14 @@ def request_of(rt, username: str, mission: str = "THA", plugin: str | None = "ct
         with db.session() as s:
             user = s.scalar(sa.select(User).where(User.username == username))
             ctx, _enabled = build_context(
-                s, rt.host, db.plugin_session, s.get(Mission, mission), user, "en", plugin=plugin, host_sessions=db.session
+                s,
+                rt.host,
+                db.plugin_session,
+                s.get(Mission, mission),
+                user,
+                "en",
+                plugin=plugin,
+                host_sessions=db.session,
             )
         yield ctx
     finally:
@@ -104,14 +111,17 @@ def _write(session, mission: str, document: str) -> None:  # noqa: ANN001
 @pytest.mark.parametrize("fails", [False, True])
 def test_a_use_case_writing_in_two_missions_scopes_commits_once(demo, fails: bool) -> None:  # noqa: ANN001
     document = f"# both or neither {fails}"
-    with request_of(demo, "hq") as ctx:
-        with pytest.raises(RuntimeError) if fails else nullcontext():
-            with ctx.session_factory() as outer, outer.begin():
-                _write(outer, "THA", document)
-                with ctx.in_mission("KHM").session_factory() as inner, inner.begin():  # a SAVEPOINT of the same
-                    assert inner.connection().connection.dbapi_connection is outer.connection().connection.dbapi_connection
-                    _write(inner, "KHM", document)
-                assert _overrides(demo, document) == []  # nothing visible outside before the one commit
-                if fails:
-                    raise RuntimeError("the use case fails after both writes")
+    with (
+        request_of(demo, "hq") as ctx,
+        pytest.raises(RuntimeError) if fails else nullcontext(),
+        ctx.session_factory() as outer,
+        outer.begin(),
+    ):
+        _write(outer, "THA", document)
+        with ctx.in_mission("KHM").session_factory() as inner, inner.begin():  # a SAVEPOINT of the same
+            assert inner.connection().connection.dbapi_connection is outer.connection().connection.dbapi_connection
+            _write(inner, "KHM", document)
+        assert _overrides(demo, document) == []  # nothing visible outside before the one commit
+        if fails:
+            raise RuntimeError("the use case fails after both writes")
     assert _overrides(demo, document) == ([] if fails else ["KHM", "THA"])

@@ -182,14 +182,14 @@ def test_non_hq_users_find_nothing(w: World, tha_case: int):
     request_id = request(w, tha_case)
     for username in ("caseworker", "supervisor", "admin"):
         ctx = w.request_ctx(username)
-        for call in (
-            lambda: fund.hq_requests(ctx),
-            lambda: fund.fund_state(ctx),
-            lambda: fund.top_up(ctx, top_up_form()),
-            lambda: fund.decide_request(ctx, "THA", request_id, {"decision": "approve", "version": "1"}),
+        for call, args in (
+            (fund.hq_requests, ()),
+            (fund.fund_state, ()),
+            (fund.top_up, (top_up_form(),)),
+            (fund.decide_request, ("THA", request_id, {"decision": "approve", "version": "1"})),
         ):
             with pytest.raises(NotFound):
-                call()
+                call(ctx, *args)
     with pytest.raises(NotFound):  # a mission outside HQ's scope
         fund.decide_request(w.request_ctx("hq"), "MDA", request_id, {"decision": "approve", "version": "1"})
 
@@ -212,7 +212,11 @@ def test_top_ups_and_an_approval_keep_the_balance_and_the_entries_in_step(w: Wor
         "hq",
     )
     [approval] = [e for e in w.all(FundEntry) if e.kind == "approval"]
-    assert (approval.request_mission, approval.request_id, approval.balance_after) == ("THA", request_id, Decimal("299.75"))
+    assert (approval.request_mission, approval.request_id, approval.balance_after) == (
+        "THA",
+        request_id,
+        Decimal("299.75"),
+    )
     actions = [e["action"] for e in w.audit_rows()]
     assert "fund.top_up" in actions and "fund.request.approved" in actions
 
@@ -241,14 +245,26 @@ def test_a_request_in_another_currency_records_the_rate_and_the_funds_amount(w: 
 
 BAD_DECISIONS = [
     ({"decision": "approve_less", "amount": "1500", "reason": "r"}, "amount", fund.MORE_THAN_REQUESTED),
-    ({"decision": "approve_less", "amount": "100.001", "reason": "r"}, "amount", "This currency has at most 2 decimals."),
-    ({"decision": "approve_less", "amount": "-3", "reason": "r"}, "amount", "Enter an amount greater than zero and below 1,000,000,000."),
+    (
+        {"decision": "approve_less", "amount": "100.001", "reason": "r"},
+        "amount",
+        "This currency has at most 2 decimals.",
+    ),
+    (
+        {"decision": "approve_less", "amount": "-3", "reason": "r"},
+        "amount",
+        "Enter an amount greater than zero and below 1,000,000,000.",
+    ),
     ({"decision": "approve_less", "reason": "r"}, "amount", "Give the amount approved."),
     ({"decision": "approve_less", "amount": "100"}, "reason", "This field is required."),
     ({"decision": "reject"}, "reason", "This field is required."),
     ({"decision": "maybe"}, "decision", "Choose a value from the list."),
     ({"decision": "approve", "exchange_rate": "1.1"}, "exchange_rate", fund.NO_RATE),
-    ({"decision": "approve", "exchange_rate": "-1"}, "exchange_rate", "Enter a rate greater than zero and below 1,000,000."),
+    (
+        {"decision": "approve", "exchange_rate": "-1"},
+        "exchange_rate",
+        "Enter a rate greater than zero and below 1,000,000.",
+    ),
 ]
 
 
@@ -306,8 +322,12 @@ def test_the_funds_currency_changes_only_while_it_holds_no_entries(w: World):
 
 @pytest.mark.parametrize(
     ("changes", "field"),
-    [({"amount": "10.001"}, "amount"), ({"donor": ""}, "donor"), ({"on_date": "2026-13-01"}, "on_date"),
-     ({"amount": "999999999"}, "amount")],
+    [
+        ({"amount": "10.001"}, "amount"),
+        ({"donor": ""}, "donor"),
+        ({"on_date": "2026-13-01"}, "on_date"),
+        ({"amount": "999999999"}, "amount"),
+    ],
 )
 def test_a_bad_top_up_is_refused_and_nothing_is_saved(w: World, changes: dict[str, str], field: str):
     fund.top_up(w.request_ctx("hq"), top_up_form(amount="5"))

@@ -28,7 +28,12 @@ def test_a_request_from_the_tab_is_decided_by_hq_and_seen_by_the_mission(w: Worl
 
     hq = login("hq")
     assert "No request here." not in text(hq.get(FUND))  # the page, and the session's CSRF token
-    assert hq.post(f"{FUND}/top-ups", {"amount": "1000", "donor": "ECHO", "project_code": "GEF-1", "on_date": "2026-11-02"}).status_code == 303
+    assert (
+        hq.post(
+            f"{FUND}/top-ups", {"amount": "1000", "donor": "ECHO", "project_code": "GEF-1", "on_date": "2026-11-02"}
+        ).status_code
+        == 303
+    )
     [row] = w.all(FundRequest)
     page = text(hq.get(FUND))
     assert f'data-fund-request="THA-{row.id}"' in page and "Surgery after the return." in page

@@ -43,9 +43,18 @@ def test_ctm0011_adds_the_fund_and_keeps_the_cases(w: World):
     request_id = fund.request_assistance(
         w.ctx("caseworker"),
         case_id,
-        {"version": str(w.version(case_id)), "kind": "Return", "amount": "50", "currency": "USD", "justification": "Bus."},
+        {
+            "version": str(w.version(case_id)),
+            "kind": "Return",
+            "amount": "50",
+            "currency": "USD",
+            "justification": "Bus.",
+        },
     )
-    assert fund.decide_request(w.request_ctx("hq"), "THA", request_id, {"decision": "approve", "version": "1"}) == "approved"
+    assert (
+        fund.decide_request(w.request_ctx("hq"), "THA", request_id, {"decision": "approve", "version": "1"})
+        == "approved"
+    )
 
     command.downgrade(cfg, _down_revision())
     assert not NEW_TABLES & set(sa.inspect(w.rt.engine).get_table_names())

@@ -28,8 +28,8 @@ from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.schemas import assistance_test, case_test, process_test, screening_test
 from ctm_plugin.schemas.assistance import ConsentSchema, ReferralSchema, ServiceSchema, WithdrawConsentSchema
-from ctm_plugin.schemas.fund import DecisionSchema, FundCurrencySchema, FundRequestSchema, TopUpSchema
 from ctm_plugin.schemas.case import CloseCaseSchema, OpenCaseSchema, PersonSchema, ReopenCaseSchema, VictimContextSchema
+from ctm_plugin.schemas.fund import DecisionSchema, FundCurrencySchema, FundRequestSchema, TopUpSchema
 from ctm_plugin.schemas.handover import (
     AcceptHandoverSchema,
     DeclineHandoverSchema,
@@ -234,7 +234,9 @@ class Site:
                 data["version"] = conn.scalar(sa.select(Handover.version))
         elif schema is DecisionSchema:  # the request's own version
             with self.engine.connect() as conn:
-                data["version"] = conn.scalar(sa.select(FundRequest.version).where(FundRequest.id == self.ids["request_id"]))
+                data["version"] = conn.scalar(
+                    sa.select(FundRequest.version).where(FundRequest.id == self.ids["request_id"])
+                )
         elif schema is LinkToHostSchema:  # KHM's case, once an accepted example opened it
             with self.engine.connect() as conn:
                 data["version"] = conn.scalar(sa.select(Case.version).where(Case.mission_code == "KHM")) or 1
