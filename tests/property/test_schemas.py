@@ -19,6 +19,7 @@ from property_helpers import hostile_text
 from ctm_plugin.schemas import (
     assistance_test,
     case_test,
+    fund_test,
     mission_settings_test,
     preparation_test,
     process_test,
@@ -73,6 +74,7 @@ VALID: dict[type, dict[str, Any]] = {
         "project_code": "THA-CT-01",
     },
     CancelReturnSchema: {"version": "1", "reason": "SECURITY"},
+    **fund_test.VALID,
 }
 TODAY = date(2026, 6, 15)
 INT32 = range(-(2**31), 2**31)
