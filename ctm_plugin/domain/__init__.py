@@ -4,4 +4,4 @@ Importing this package registers every table on :data:`models.Base.metadata`, wh
 Alembic environment and the ``mimosa_database`` hook hand on.
 """
 
-from . import assistance, audit, case, handover, preparation, process, returns, screening, sync  # noqa: F401 - registers the tables
+from . import assistance, audit, case, handover, monitoring, preparation, process, returns, screening, sync  # noqa: F401 - registers the tables

@@ -32,7 +32,6 @@ AWAITED = {
     EMERGENCY_FUND_APPROVE: 7,
     EMERGENCY_FUND_REQUEST: 7,
     DISBURSEMENT_APPROVE: 7,
-    CASE_SUPERVISE: 7,
 }
 """Declared before any code checks them: each with the issue that brings its pages (DESIGN.md's
 table of permissions, in its numbering). Every other declared permission is checked by the code,

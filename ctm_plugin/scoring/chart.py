@@ -1,0 +1,83 @@
+"""The sustainability scores over time as an SVG line chart, rendered on the server by pygal.
+
+The page inlines the SVG: it carries no script (pygal's tooltips need one, and pygal links its
+scripts from a CDN by default: ``js=[]``, and its inline configuration script is removed), no
+external reference (its comments naming pygal's site and the SVG namespaces, which HTML does not
+need for an inline ``<svg>``, are removed), and a title and description for screen readers
+(``role="img"``). The table beside it carries the same numbers for everyone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pygal
+from lxml import etree
+from pygal.style import Style
+
+_NAMESPACES = re.compile(r'\s+xmlns(?::\w+)?="[^"]*"')
+
+STYLE = Style(
+    background="transparent",
+    plot_background="transparent",
+    foreground="#222",
+    foreground_strong="#111",
+    foreground_subtle="#666",
+    colors=("#1f5fa8", "#b35806", "#2d7d46", "#6a3d9a"),
+    font_family="system-ui, sans-serif",
+    title_font_size=16,
+    label_font_size=13,
+    major_label_font_size=13,
+    legend_font_size=13,
+)
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    values: Sequence[Decimal]
+
+
+def scores_chart(title: str, description: str, dates: Sequence[str], series: Sequence[Series]) -> str:
+    """An inline ``<svg>``: one line per series (a dimension, the overall score) over ``dates``, 0 to 1."""
+    chart = pygal.Line(
+        js=[],
+        disable_xml_declaration=True,
+        style=STYLE,
+        title=title,
+        range=(0, 1),
+        include_x_axis=True,
+        show_dots=True,
+        dots_size=4,
+        legend_at_bottom=True,
+        legend_at_bottom_columns=len(series),
+        truncate_legend=-1,
+        width=720,
+        height=360,
+        tooltip_border_radius=0,
+        explicit_size=False,
+        x_label_rotation=0,
+        value_formatter=lambda value: f"{value:.2f}",
+    )
+    chart.x_labels = list(dates)
+    for line in series:
+        chart.add(line.label, [float(value) for value in line.values])
+    tree = chart.render_tree()
+    for node in tree.xpath("//*[local-name()='script'] | //comment()"):
+        node.getparent().remove(node)
+    tree.set("role", "img")
+    tree.set("aria-labelledby", "scores-chart-title scores-chart-desc")
+    for node in tree.xpath("./*[local-name()='title']"):
+        tree.remove(node)
+    svg = "{http://www.w3.org/2000/svg}"
+    head = etree.Element(svg + "title", id="scores-chart-title")
+    head.text = title
+    desc = etree.Element(svg + "desc", id="scores-chart-desc")
+    desc.text = description
+    tree.insert(0, desc)
+    tree.insert(0, head)
+    text = etree.tostring(tree, encoding="unicode")
+    return _NAMESPACES.sub("", text)
