@@ -16,13 +16,14 @@ from marshmallow import Schema, fields, validate
 from ctm_plugin.domain.assistance import AssistanceService, Consent, Referral
 from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
 from ctm_plugin.domain.handover import Handover, ReceptionTask
+from ctm_plugin.domain.monitoring import MonitoringStart, MonitoringVisit
 from ctm_plugin.domain.models import MissionActivation
 from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.screening import Determination, Screening
 from ctm_plugin.domain.sync import OutboxMessage
-from ctm_plugin.schemas import assistance, case, handover, preparation, process, returns, screening
+from ctm_plugin.schemas import assistance, case, handover, monitoring, preparation, process, returns, screening
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
 
 PROPOSED_INTO_RECORD = (
@@ -65,6 +66,8 @@ STORED = [
     (handover.AcceptHandoverSchema, Case, {}),
     (handover.DeclineHandoverSchema, Handover, {"reason": "decline_reason"}),
     (handover.ReceptionSchema, ReceptionTask, {}),
+    (monitoring.MonitoringStartSchema, MonitoringStart, {}),
+    (monitoring.VisitSchema, MonitoringVisit, {}),
 ]
 
 
@@ -120,7 +123,7 @@ def test_every_schema_field_of_a_form_is_checked() -> None:
     checked = {schema for schema, _model, _renamed in STORED}
     forms = {
         obj
-        for module in (assistance, case, process, returns, screening)
+        for module in (assistance, case, monitoring, process, returns, screening)
         for obj in vars(module).values()
         if isinstance(obj, type) and issubclass(obj, Schema) and obj.__module__ == module.__name__
     }

@@ -7,6 +7,7 @@ import pytest
 from ctm_plugin.security.permissions import (
     APPROVE_RISK,
     CASE_EDIT,
+    CASE_SUPERVISE,
     CASE_VIEW,
     CHILD_PROTECTION,
     HANDOVER_ACCEPT,
@@ -82,6 +83,12 @@ EXPECTED = {
     "ctm.save_overrides": ("POST", MAPPING_MANAGE),
     "ctm.confirm_bulk": ("POST", SYNC_MANAGE),
     "ctm.apply_bulk": ("POST", SYNC_MANAGE),
+    "ctm.monitoring": ("GET", CASE_VIEW),
+    "ctm.set_monitoring_start": ("POST", CASE_EDIT),
+    "ctm.record_visit": ("POST", CASE_EDIT),
+    "ctm.monitoring_alerts": ("GET", CASE_SUPERVISE),
+    "ctm.scoring_model": ("GET", MAPPING_MANAGE),
+    "ctm.save_scoring_model": ("POST", MAPPING_MANAGE),
 }
 
 # What each user below holds in THA (their roles' CT permissions): their own routes are not for this test.

@@ -28,6 +28,8 @@ from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.schemas import assistance_test, case_test, process_test, screening_test
 from ctm_plugin.schemas.assistance import ConsentSchema, ReferralSchema, ServiceSchema, WithdrawConsentSchema
 from ctm_plugin.schemas.case import CloseCaseSchema, OpenCaseSchema, PersonSchema, ReopenCaseSchema, VictimContextSchema
+from ctm_plugin.schemas.monitoring import MonitoringStartSchema, VisitSchema
+from ctm_plugin.scoring.model_test import SURVEYS
 from ctm_plugin.schemas.handover import (
     AcceptHandoverSchema,
     DeclineHandoverSchema,
@@ -108,6 +110,16 @@ VALID: dict[type | None, dict[str, Any]] = {
     RiskDecisionSchema: {"risk_decision": "APPROVED", "risk_decision_reason": "Police protection on arrival."},
     CancelReturnSchema: {"reason": "BENEFICIARY_WITHDREW"},
     LinkToHostSchema: {"beneficiary_id": "BEN-2000001"},
+    MonitoringStartSchema: {"start_on": OPENED},
+    # A reached visit with the survey's answers (posted as answer_<indicator>, beside the schema's fields).
+    VisitSchema: {
+        "visited_on": OPENED,
+        "schedule_month": "3",
+        "mode": "InPerson",
+        "outcome": "Reached",
+        "risks": ["Debt"],
+        **{f"answer_{indicator}": option for indicator, option in SURVEYS[0].items()},
+    },
 }
 
 
@@ -157,6 +169,10 @@ FORMS = {
         Form("ctm.cancel_return", "movement", CancelReturnSchema),
         Form("ctm.retry_message", "integrator", None),
         Form("ctm.discard_message", "integrator", None),
+    ],
+    "monitoring": [
+        Form("ctm.set_monitoring_start", "caseworker", MonitoringStartSchema),
+        Form("ctm.record_visit", "caseworker", VisitSchema),
     ],
     # Proposed in THA (the site proposes one first), decided and received in KHM.
     "hand-over": [
