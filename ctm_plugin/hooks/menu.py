@@ -23,7 +23,9 @@ def mimosa_menu_items(ctx: RequestContext) -> Sequence[MenuItem]:
     if ctx.can(MAPPING_MANAGE):
         items.append(MenuItem("ctm.mappings", N_("Mappings"), url_for("ctm.mappings"), order=FIRST_ITEM_ORDER + 2))
     if ctx.can(MAPPING_MANAGE):
-        items.append(MenuItem("ctm.scoring", N_("Scoring model"), url_for("ctm.scoring_model"), order=FIRST_ITEM_ORDER + 2))
+        items.append(
+            MenuItem("ctm.scoring", N_("Scoring model"), url_for("ctm.scoring_model"), order=FIRST_ITEM_ORDER + 2)
+        )
     if ctx.can(CASE_SUPERVISE):
         alerts = url_for("ctm.monitoring_alerts")
         items.append(MenuItem("ctm.alerts", N_("Monitoring alerts"), alerts, order=FIRST_ITEM_ORDER + 4))

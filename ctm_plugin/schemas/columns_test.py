@@ -16,8 +16,8 @@ from marshmallow import Schema, fields, validate
 from ctm_plugin.domain.assistance import AssistanceService, Consent, Referral
 from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
 from ctm_plugin.domain.handover import Handover, ReceptionTask
-from ctm_plugin.domain.monitoring import MonitoringStart, MonitoringVisit
 from ctm_plugin.domain.models import MissionActivation
+from ctm_plugin.domain.monitoring import MonitoringStart, MonitoringVisit
 from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
 from ctm_plugin.domain.returns import ReturnBooking

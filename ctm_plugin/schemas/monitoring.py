@@ -15,7 +15,7 @@ from ctm_plugin.codelists.reintegration import RETRAFFICKING_RISK, VISIT_MODE
 from ctm_plugin.domain.monitoring import MISSED, OUTCOMES
 from ctm_plugin.i18n import N_
 
-from .base import _CHOICE, FormSchema, code, codes, day, number, text, version
+from .base import _CHOICE, NOT_IN_LIST, FormSchema, code, codes, day, number, text, version
 
 ANSWER = "answer_"
 """The prefix of a survey answer's form field: ``answer_income``."""
@@ -39,7 +39,7 @@ class VisitSchema(FormSchema):
     schedule_month = number(1, MAX_MONTH, NOT_A_MONTH)
     mode = code(VISIT_MODE, required=True)
     outcome = fields.String(
-        required=True, validate=validate.OneOf(tuple(OUTCOMES), error=_CHOICE["invalid"]), error_messages=_CHOICE
+        required=True, validate=validate.OneOf(tuple(OUTCOMES), error=NOT_IN_LIST), error_messages=_CHOICE
     )
     missed_reason = text(REASON_LENGTH)
     risks = codes(RETRAFFICKING_RISK)
@@ -49,4 +49,3 @@ class VisitSchema(FormSchema):
     def _missed_has_its_reason(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if data.get("outcome") == MISSED and not data.get("missed_reason"):
             raise ValidationError({"missed_reason": [MISSED_NEEDS_REASON]})
-

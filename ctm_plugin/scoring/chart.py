@@ -5,6 +5,10 @@ scripts from a CDN by default: ``js=[]``, and its inline configuration script is
 external reference (its comments naming pygal's site and the SVG namespaces, which HTML does not
 need for an inline ``<svg>``, are removed), and a title and description for screen readers
 (``role="img"``). The table beside it carries the same numbers for everyone.
+
+Its look comes from the CTM's stylesheet (``web/static/ctm.css``, ``.ctm-chart``): the host's
+Content-Security-Policy allows no inline style, so pygal's ``<style>`` and ``style`` attributes are
+removed with its tooltips. The series are coloured in order: ``.serie-0`` to ``.serie-3``.
 """
 
 from __future__ import annotations
@@ -16,29 +20,15 @@ from decimal import Decimal
 
 import pygal
 from lxml import etree
-from pygal.style import Style
 
 _NAMESPACES = re.compile(r'\s+xmlns(?::\w+)?="[^"]*"')
-
-STYLE = Style(
-    background="transparent",
-    plot_background="transparent",
-    foreground="#222",
-    foreground_strong="#111",
-    foreground_subtle="#666",
-    colors=("#1f5fa8", "#b35806", "#2d7d46", "#6a3d9a"),
-    font_family="system-ui, sans-serif",
-    title_font_size=16,
-    label_font_size=13,
-    major_label_font_size=13,
-    legend_font_size=13,
-)
 
 
 @dataclass(frozen=True)
 class Series:
     label: str
-    values: Sequence[Decimal]
+    values: Sequence[Decimal | None]
+    """``None`` where a survey has no score for the series (an older model without its dimension)."""
 
 
 def scores_chart(title: str, description: str, dates: Sequence[str], series: Sequence[Series]) -> str:
@@ -46,7 +36,6 @@ def scores_chart(title: str, description: str, dates: Sequence[str], series: Seq
     chart = pygal.Line(
         js=[],
         disable_xml_declaration=True,
-        style=STYLE,
         title=title,
         range=(0, 1),
         include_x_axis=True,
@@ -56,18 +45,21 @@ def scores_chart(title: str, description: str, dates: Sequence[str], series: Seq
         legend_at_bottom_columns=len(series),
         truncate_legend=-1,
         width=720,
+        margin_right=48,
         height=360,
-        tooltip_border_radius=0,
         explicit_size=False,
         x_label_rotation=0,
         value_formatter=lambda value: f"{value:.2f}",
     )
     chart.x_labels = list(dates)
     for line in series:
-        chart.add(line.label, [float(value) for value in line.values])
+        chart.add(line.label, [None if value is None else float(value) for value in line.values])
     tree = chart.render_tree()
-    for node in tree.xpath("//*[local-name()='script'] | //comment()"):
+    unwanted = "//*[local-name()='defs'] | //*[contains(@class, 'tooltip-overlay')] | //comment()"
+    for node in tree.xpath(unwanted):
         node.getparent().remove(node)
+    for node in tree.xpath("//*[@style]"):
+        del node.attrib["style"]
     tree.set("role", "img")
     tree.set("aria-labelledby", "scores-chart-title scores-chart-desc")
     for node in tree.xpath("./*[local-name()='title']"):

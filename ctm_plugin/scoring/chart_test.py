@@ -14,9 +14,12 @@ def test_the_chart_is_plain_svg_with_a_title_and_description_and_nothing_externa
         "Scores over time",
         "Three surveys.",
         ["2026-01-05", "2026-04-05", "2026-07-05"],
-        [Series("Economic", [Decimal("0.50"), Decimal("0.80"), Decimal("0.08")]), Series("Overall", [Decimal("0.72")] * 3)],
+        [
+            Series("Economic", [Decimal("0.50"), Decimal("0.80"), Decimal("0.08")]),
+            Series("Overall", [Decimal("0.72")] * 3),
+        ],
     )
-    assert "<script" not in svg.lower()
+    assert "<script" not in svg.lower() and "<style" not in svg and "style=" not in svg
     assert "http" not in svg.lower() and "href" not in svg.lower() and "<!--" not in svg
     root = etree.fromstring(svg.encode())
     assert root.tag == "svg" and root.get("role") == "img"

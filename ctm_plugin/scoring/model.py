@@ -95,7 +95,7 @@ class ScoringModelError(MappingError):
 
 # -- the marshmallow schemas ------------------------------------------------------------------
 
-_KEY_ERRORS = {"required": REQUIRED_KEY, "null": REQUIRED_KEY}
+_KEY_ERRORS: dict[str, Any] = {"required": REQUIRED_KEY, "null": REQUIRED_KEY}
 
 
 class _Number(fields.Field):
@@ -318,7 +318,9 @@ def parse_model(text: str, source_name: str = "<scoring model>") -> ScoringModel
 
     if not problems:
         if _total([d.weight for d in dimensions]) != "1":
-            problems.append(source.problem(("dimensions",), DIMENSION_WEIGHTS, total=_total([d.weight for d in dimensions])))
+            problems.append(
+                source.problem(("dimensions",), DIMENSION_WEIGHTS, total=_total([d.weight for d in dimensions]))
+            )
         for dimension in dimensions:
             weights = [i.weight for i in indicators if i.dimension == dimension.id]
             if not weights:

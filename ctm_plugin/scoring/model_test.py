@@ -143,18 +143,64 @@ FR_INCOME = 'fr = "La personne a-t-elle une source de revenus ?", '
             {"language": "es"},
         ),
         # an unknown dimension, for an indicator and for a dimension table
-        (('dimension = "economic"\nweight = 0.25', 'dimension = "cultural"\nweight = 0.25'), "indicators.income.dimension", s.UNKNOWN_DIMENSION, {"dimension": "cultural", "dimensions": "economic, social, psychosocial"}),
-        (("# -- economic", '[dimensions.cultural]\nweight = 0\nlabel = { en = "C", fr = "C", es = "C" }\n# --'), "dimensions.cultural", s.UNKNOWN_DIMENSION, {"dimension": "cultural", "dimensions": "economic, social, psychosocial"}),
+        (
+            ('dimension = "economic"\nweight = 0.25', 'dimension = "cultural"\nweight = 0.25'),
+            "indicators.income.dimension",
+            s.UNKNOWN_DIMENSION,
+            {"dimension": "cultural", "dimensions": "economic, social, psychosocial"},
+        ),
+        (
+            ("# -- economic", '[dimensions.cultural]\nweight = 0\nlabel = { en = "C", fr = "C", es = "C" }\n# --'),
+            "dimensions.cultural",
+            s.UNKNOWN_DIMENSION,
+            {"dimension": "cultural", "dimensions": "economic, social, psychosocial"},
+        ),
         # weights that do not add up
-        (("weight = 0.25\nquestion = { en = \"Does the person have", "weight = 0.3\nquestion = { en = \"Does the person have"), "dimensions.economic", s.INDICATOR_WEIGHTS, {"dimension": "economic", "total": "1.05"}),
-        (("[dimensions.economic]\nweight = 0.4", "[dimensions.economic]\nweight = 0.5"), "dimensions", s.DIMENSION_WEIGHTS, {"total": "1.1"}),
+        (
+            (
+                'weight = 0.25\nquestion = { en = "Does the person have',
+                'weight = 0.3\nquestion = { en = "Does the person have',
+            ),
+            "dimensions.economic",
+            s.INDICATOR_WEIGHTS,
+            {"dimension": "economic", "total": "1.05"},
+        ),
+        (
+            ("[dimensions.economic]\nweight = 0.4", "[dimensions.economic]\nweight = 0.5"),
+            "dimensions",
+            s.DIMENSION_WEIGHTS,
+            {"total": "1.1"},
+        ),
         # an option's value outside 0..1
-        (('{ id = "regular", value = 1,', '{ id = "regular", value = 1.5,'), "indicators.income.options.2.value", s.BAD_VALUE, {}),
-        (('{ id = "none", value = 0, label = { en = "No income"', '{ id = "none", value = -0.1, label = { en = "No income"'), "indicators.income.options.0.value", s.BAD_VALUE, {}),
+        (
+            ('{ id = "regular", value = 1,', '{ id = "regular", value = 1.5,'),
+            "indicators.income.options.2.value",
+            s.BAD_VALUE,
+            {},
+        ),
+        (
+            (
+                '{ id = "none", value = 0, label = { en = "No income"',
+                '{ id = "none", value = -0.1, label = { en = "No income"',
+            ),
+            "indicators.income.options.0.value",
+            s.BAD_VALUE,
+            {},
+        ),
         # a duplicate option id
-        (('{ id = "irregular", value = 0.5', '{ id = "none", value = 0.5'), "indicators.income.options.1.id", s.DUPLICATE_OPTION, {"id": "none"}),
+        (
+            ('{ id = "irregular", value = 0.5', '{ id = "none", value = 0.5'),
+            "indicators.income.options.1.id",
+            s.DUPLICATE_OPTION,
+            {"id": "none"},
+        ),
         # a weight given as text, a bad version, an unknown key
-        (("[dimensions.economic]\nweight = 0.4", '[dimensions.economic]\nweight = "0.4"'), "dimensions.economic.weight", s.NOT_A_NUMBER, {}),
+        (
+            ("[dimensions.economic]\nweight = 0.4", '[dimensions.economic]\nweight = "0.4"'),
+            "dimensions.economic.weight",
+            s.NOT_A_NUMBER,
+            {},
+        ),
         (("version = 1", "version = 0"), "model.version", s.BAD_VERSION, {}),
         (('key = "iom-rss"', 'key = "iom-rss"\nowner = "me"'), "model.owner", s.UNKNOWN_KEY, {}),
     ],
@@ -190,4 +236,9 @@ def test_a_dimension_without_indicators_and_a_model_without_dimensions_are_refus
     text = text.replace("[dimensions.economic]\nweight = 0.4", "[dimensions.economic]\nweight = 0.4")
     problems = refused(text)
     assert [(p.path, p.message) for p in problems] == [("dimensions.psychosocial", s.EMPTY_DIMENSION)]
-    assert refused('[model]\nkey = "x"\nversion = 1\ntitle = { en = "a", fr = "b", es = "c" }\n[dimensions]\n[indicators]\n')[0].message == s.NO_DIMENSION
+    assert (
+        refused(
+            '[model]\nkey = "x"\nversion = 1\ntitle = { en = "a", fr = "b", es = "c" }\n[dimensions]\n[indicators]\n'
+        )[0].message
+        == s.NO_DIMENSION
+    )

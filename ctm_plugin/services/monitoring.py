@@ -41,7 +41,6 @@ from ctm_plugin.mappings.problems import MappingError
 from ctm_plugin.schemas.mission_settings import monitoring_months, risk_alert_threshold, score_fall
 from ctm_plugin.schemas.monitoring import ANSWER, MonitoringStartSchema, VisitSchema
 from ctm_plugin.scoring.model import (
-    MAX_DOCUMENT,
     ScoringModel,
     check_answers,
     compute_scores,
@@ -63,7 +62,8 @@ BEFORE_START = N_("The visit cannot be before the day the monitoring schedule st
 NOT_SCHEDULED = N_("Choose a scheduled visit from the list.")
 MISSED_NO_SURVEY = N_("A missed visit has no survey: clear the answers, or record the visit as reached.")
 SAME_VERSION = N_(
-    "Version %(version)s of the model %(key)s is already in use with other content: give the changed model a new version."
+    "Version %(version)s of the model %(key)s is already in use with other content:"
+    " give the changed model a new version."
 )
 RACED = N_("Someone else saved a scoring model at the same time. Reload the page and try again.")
 HAS_ARRIVAL = N_("The schedule starts from the person's arrival: no start date is needed.")

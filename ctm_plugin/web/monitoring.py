@@ -23,7 +23,7 @@ from ctm_plugin.scoring.model import default_text, in_language
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_SUPERVISE, CASE_VIEW, MAPPING_MANAGE
 from ctm_plugin.services import monitoring as service
 from ctm_plugin.services.base import Invalid
-from ctm_plugin.web import RECORD, page, render
+from ctm_plugin.web import RECORD, dates, page, render
 from ctm_plugin.web.forms import FormState
 from ctm_plugin.web.pages import CaseTab, register_tab, show, submit
 from mimosa_host.plugin_api import Page, current_context
@@ -33,20 +33,18 @@ def chart_of(seen: service.Monitoring) -> str | None:
     """The scores over time as an inline SVG, or ``None`` before the first survey."""
     if not seen.surveys:
         return None
-    dates = [row.on.isoformat() for row in seen.surveys]
-    series = [
-        Series(label, [row.scores.get(key, 0) for row in seen.surveys]) for key, label in seen.dimensions
-    ]
+    days = [dates.day(row.on) for row in seen.surveys]
+    series = [Series(label, [row.scores.get(key) for row in seen.surveys]) for key, label in seen.dimensions]
     series.append(Series(i18n._("Overall"), [row.overall for row in seen.surveys]))
     title = i18n._("Sustainability scores over time")
     description = i18n._(
         "Scores from 0 to 1 of %(count)s surveys, from %(first)s to %(last)s, per dimension and overall."
         " The table below gives every score.",
         count=len(seen.surveys),
-        first=dates[0],
-        last=dates[-1],
+        first=days[0],
+        last=days[-1],
     )
-    return scores_chart(title, description, dates, series)
+    return scores_chart(title, description, days, series)
 
 
 def _load(session: Session, case: Case) -> dict[str, Any]:

@@ -55,6 +55,7 @@ def test_khm_records_three_surveys_and_sees_the_chart_the_scores_and_the_fall(
     chart = page.locator('figure[data-value="chart"] svg')
     expect(chart).to_be_visible()
     expect(chart).to_have_attribute("role", "img")
+    expect(chart.locator(".background").first).to_have_css("fill", "rgb(255, 255, 255)")  # styled by ctm.css
     assert page.locator('figure[data-value="chart"] script').count() == 0
     expect(page.locator('[data-value="fall"]')).to_be_visible()
     last = page.locator('table[data-table="scores"] tbody tr').last

@@ -38,7 +38,9 @@ def visit_form(w: World, case_id: int, on: str, month: int | None = None, answer
 def three_surveys(w: World, case_id: int, user: str = "caseworker", mission: str = "THA") -> None:
     """The three known surveys (ctm_plugin/scoring/model_test.py) at the 3- and 6-month visits and one outside."""
     ctx = w.ctx(user, mission)
-    for (on, month), answers in zip(((days_ago(200), 3), (days_ago(100), 6), (days_ago(10), None)), SURVEYS, strict=True):
+    for (on, month), answers in zip(
+        ((days_ago(200), 3), (days_ago(100), 6), (days_ago(10), None)), SURVEYS, strict=True
+    ):
         monitoring.record_visit(ctx, case_id, visit_form(w, case_id, on, month, answers))
 
 
@@ -79,13 +81,21 @@ def test_the_schedule_counts_from_the_start_date_and_shows_what_is_done_missed_o
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"visited_on": (date.today() + timedelta(days=2)).isoformat()}, "visited_on", "The date cannot be in the future."),
+        (
+            {"visited_on": (date.today() + timedelta(days=2)).isoformat()},
+            "visited_on",
+            "The date cannot be in the future.",
+        ),
         ({"visited_on": days_ago(400)}, "visited_on", monitoring.BEFORE_START),
         ({"mode": "Pigeon"}, "mode", "Choose a value from the list."),
         ({"outcome": "Missed"}, "missed_reason", "Say why the visit was missed."),
         ({"schedule_month": "4"}, "schedule_month", monitoring.NOT_SCHEDULED),
         ({"risks": ["Debt", "Aliens"]}, "risks", "Choose a value from the list."),
-        ({"answer_income": "rich"}, "answer_income", "Choose one of the answers to Does the person have a source of income?."),
+        (
+            {"answer_income": "rich"},
+            "answer_income",
+            "Choose one of the answers to Does the person have a source of income?.",
+        ),
         ({"answer_work": ""}, "answer_work", UNANSWERED),
         ({"outcome": "Missed", "missed_reason": "Away"}, "outcome", monitoring.MISSED_NO_SURVEY),
     ],
@@ -131,7 +141,9 @@ def test_a_fall_alone_lists_the_case(w: World, case_id: int):
 
 def test_khm_never_sees_thas_visits(w: World, case_id: int):
     three_surveys(w, case_id)
-    monitoring.record_visit(w.ctx("caseworker"), case_id, visit_form(w, case_id, days_ago(1), risks=["Debt", "Threats", "NoIncome"]))
+    monitoring.record_visit(
+        w.ctx("caseworker"), case_id, visit_form(w, case_id, days_ago(1), risks=["Debt", "Threats", "NoIncome"])
+    )
     with pytest.raises(NotFound):
         monitoring.monitoring_of_case(w.ctx("khm.caseworker", "KHM"), case_id)
     with pytest.raises(NotFound):
@@ -159,9 +171,7 @@ OWN = (
 )
 
 
-def test_a_missions_own_model_is_checked_saved_and_used_and_earlier_surveys_keep_their_scores(
-    w: World, case_id: int
-):
+def test_a_missions_own_model_is_checked_saved_and_used_and_earlier_surveys_keep_their_scores(w: World, case_id: int):
     ctx = w.ctx("caseworker")
     monitoring.record_visit(ctx, case_id, visit_form(w, case_id, days_ago(200), 3, SURVEYS[0]))
     saved = monitoring.save_model(w.ctx("integrator"), OWN)

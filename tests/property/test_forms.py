@@ -28,19 +28,19 @@ from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.schemas import assistance_test, case_test, process_test, screening_test
 from ctm_plugin.schemas.assistance import ConsentSchema, ReferralSchema, ServiceSchema, WithdrawConsentSchema
 from ctm_plugin.schemas.case import CloseCaseSchema, OpenCaseSchema, PersonSchema, ReopenCaseSchema, VictimContextSchema
-from ctm_plugin.schemas.monitoring import MonitoringStartSchema, VisitSchema
-from ctm_plugin.scoring.model_test import SURVEYS
 from ctm_plugin.schemas.handover import (
     AcceptHandoverSchema,
     DeclineHandoverSchema,
     ProposeHandoverSchema,
     ReceptionSchema,
 )
+from ctm_plugin.schemas.monitoring import MonitoringStartSchema, VisitSchema
 from ctm_plugin.schemas.people import HostSearchSchema, LinkToHostSchema, PushSchema, RegisterPersonSchema
 from ctm_plugin.schemas.preparation import BestInterestsSchema, ChecklistSchema, RiskDecisionSchema
 from ctm_plugin.schemas.process import EventSchema, PerpetratorSchema
 from ctm_plugin.schemas.returns import CancelReturnSchema, ReturnBookingSchema
 from ctm_plugin.schemas.screening import DeterminationSchema, ScreeningSchema
+from ctm_plugin.scoring.model_test import SURVEYS
 from mimosa_host.demo import TIME_ZONES
 
 PERSON = "BEN-1000001"
