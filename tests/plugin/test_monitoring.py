@@ -3,9 +3,10 @@ own scoring model: through the services (both backends) and their pages."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from world import KHM_PERSON, THA_PERSON, World
 
 from ctm_plugin.domain.monitoring import MonitoringVisit, ScoringModelRevision
@@ -246,3 +247,35 @@ def test_the_alerts_page_lists_the_case_number_and_counts_and_links_to_the_tab(w
     )
     body = login("supervisor").get("/m/THA/plugins/ctm/monitoring/alerts").get_data(as_text=True)
     assert 'data-value="risk_count">3' in body and TAB in body
+
+
+# -- what the schedule starts from --------------------------------------------------------------
+
+
+def test_the_schedule_starts_from_the_receptions_arrival_then_the_returns_arrival(w: World):
+    from test_handover import accept_form, propose_form, returning
+
+    from ctm_plugin.domain.handover import ReceptionTask
+    from ctm_plugin.domain.returns import ReturnBooking
+    from ctm_plugin.services import handover
+
+    tha_case = returning(w)
+    arrived_at = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)  # 2 March in Bangkok and Phnom Penh
+    with w.rt.factory() as s, s.begin():
+        booking = s.scalars(sa.select(ReturnBooking).where(ReturnBooking.case_id == tha_case)).one()
+        booking.status, booking.status_changed_at = "ARRIVED", arrived_at
+    seen = monitoring.monitoring_of_case(w.ctx("caseworker"), tha_case)
+    assert (seen.anchor, seen.anchor_kind) == (date(2026, 3, 2), "return")
+    assert [s.due_on for s in seen.schedule] == [date(2026, 6, 2), date(2026, 9, 2), date(2027, 3, 2)]
+    with pytest.raises(Invalid) as refused:  # no start date where the arrival says it
+        monitoring.set_start(w.ctx("caseworker"), tha_case, {"version": w.version(tha_case), "start_on": days_ago(5)})
+    assert refused.value.errors == {"start_on": [monitoring.HAS_ARRIVAL]}
+
+    proposed = handover.propose(w.ctx("caseworker"), tha_case, propose_form(w, tha_case))
+    khm_case = handover.accept(w.ctx("khm.caseworker", "KHM"), proposed, accept_form(w, proposed))
+    with w.rt.factory() as s, s.begin():  # the reception task the arrival opened, as the Hand-overs page records it
+        task = s.scalars(sa.select(ReceptionTask).where(ReceptionTask.handover_id == proposed)).one()
+        assert task.case_id == khm_case
+        task.arrived_on = date(2026, 3, 3)
+    seen = monitoring.monitoring_of_case(w.ctx("khm.caseworker", "KHM"), khm_case)
+    assert (seen.anchor, seen.anchor_kind) == (date(2026, 3, 3), "reception")
