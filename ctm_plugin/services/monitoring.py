@@ -6,7 +6,7 @@ plugin. Each survey keeps the model's key and version, its answers and its score
 it was recorded, so a later model changes no earlier score.
 
 For a demo or another slice, three surveys are three calls of :func:`record_visit` with
-``answers_form(model, {...})`` merged into the visit's form (see ``tests/plugin/test_monitoring.py``).
+``answers_form({indicator id: option id})`` merged into the visit's form (see ``tests/plugin/test_monitoring.py``).
 """
 
 from __future__ import annotations
@@ -200,7 +200,7 @@ def set_start(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
 # -- visits -----------------------------------------------------------------------------------
 
 
-def answers_form(model: ScoringModel, answers: Mapping[str, str]) -> dict[str, str]:
+def answers_form(answers: Mapping[str, str]) -> dict[str, str]:
     """A survey's answers (indicator id → option id) as the visit form posts them."""
     return {ANSWER + indicator_id: option_id for indicator_id, option_id in answers.items()}
 

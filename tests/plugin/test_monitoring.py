@@ -32,7 +32,7 @@ def visit_form(w: World, case_id: int, on: str, month: int | None = None, answer
     if month:
         form["schedule_month"] = str(month)
     if answers:
-        form.update(monitoring.answers_form(monitoring.default_model(), answers))
+        form.update(monitoring.answers_form(answers))
     return {**form, **changes}
 
 
@@ -279,3 +279,17 @@ def test_the_schedule_starts_from_the_receptions_arrival_then_the_returns_arriva
         task.arrived_on = date(2026, 3, 3)
     seen = monitoring.monitoring_of_case(w.ctx("khm.caseworker", "KHM"), khm_case)
     assert (seen.anchor, seen.anchor_kind) == (date(2026, 3, 3), "reception")
+
+
+def test_the_scoring_model_page_shows_a_refusal_next_to_the_document_and_saves_a_good_model(w: World, login):  # noqa: ANN001
+    integrator = login("integrator")
+    integrator.get("/m/THA/plugins/ctm/scoring-model")
+    bad = OWN.replace(', fr = "Économique"', "")
+    response = integrator.post("/m/THA/plugins/ctm/scoring-model", {"document": bad})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="err-model-document"' in body
+    assert "dimensions.economic.label: The label has no fr text" in body
+    assert w.all(ScoringModelRevision) == []
+    response = integrator.post("/m/THA/plugins/ctm/scoring-model", {"document": OWN})
+    assert response.status_code == 303
+    assert "tha-rss" in integrator.get("/m/THA/plugins/ctm/scoring-model").get_data(as_text=True)
