@@ -4,4 +4,16 @@ Importing this package registers every table on :data:`models.Base.metadata`, wh
 Alembic environment and the ``mimosa_database`` hook hand on.
 """
 
-from . import assistance, audit, case, fund, handover, preparation, process, returns, screening, sync  # noqa: F401 - registers the tables
+from . import (  # noqa: F401 - registers the tables
+    assistance,
+    audit,
+    case,
+    fund,
+    handover,
+    monitoring,
+    preparation,
+    process,
+    returns,
+    screening,
+    sync,
+)

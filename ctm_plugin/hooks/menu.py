@@ -7,6 +7,7 @@ from flask import url_for
 from ctm_plugin.i18n import N_
 from ctm_plugin.security.permissions import (
     CASE_EDIT,
+    CASE_SUPERVISE,
     EMERGENCY_FUND_APPROVE,
     EMERGENCY_FUND_REQUEST,
     HANDOVER_ACCEPT,
@@ -40,4 +41,11 @@ def mimosa_menu_items(ctx: RequestContext) -> Sequence[MenuItem]:
                 order=FIRST_ITEM_ORDER + 4,
             )
         )
+    if ctx.can(MAPPING_MANAGE):
+        items.append(
+            MenuItem("ctm.scoring", N_("Scoring model"), url_for("ctm.scoring_model"), order=FIRST_ITEM_ORDER + 2)
+        )
+    if ctx.can(CASE_SUPERVISE):
+        alerts = url_for("ctm.monitoring_alerts")
+        items.append(MenuItem("ctm.alerts", N_("Monitoring alerts"), alerts, order=FIRST_ITEM_ORDER + 6))
     return items

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -96,13 +96,15 @@ class Source:
         return replace(self, prefix=(*self.prefix, *keys))
 
 
-def read_toml(source: Source) -> dict[str, Any]:
-    """The document's tables; :class:`MappingError` if it is not TOML or nests deeper than :data:`MAX_DEPTH`."""
+def read_toml(source: Source, parse_float: Callable[[str], Any] = float) -> dict[str, Any]:
+    """The document's tables; :class:`MappingError` if it is not TOML or nests deeper than :data:`MAX_DEPTH`.
+
+    ``parse_float`` reads TOML's floats (``Decimal`` keeps a scoring model's weights exact)."""
     too_deep = _bracket_too_deep(source.text)
     if too_deep is not None:
         raise MappingError([Problem(source.name, "", TOO_DEEP, too_deep, {"max": MAX_DEPTH})])
     try:
-        data = tomllib.loads(source.text)
+        data = tomllib.loads(source.text, parse_float=parse_float)
     except tomllib.TOMLDecodeError as error:
         line = re.search(r"at line (\d+)", str(error))
         problem = Problem(source.name, "", TOML_SYNTAX, int(line.group(1)) if line else None, {"error": str(error)})

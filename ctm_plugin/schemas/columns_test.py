@@ -18,12 +18,13 @@ from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
 from ctm_plugin.domain.fund import Fund, FundEntry, FundRequest
 from ctm_plugin.domain.handover import Handover, ReceptionTask
 from ctm_plugin.domain.models import MissionActivation
+from ctm_plugin.domain.monitoring import MonitoringStart, MonitoringVisit
 from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.screening import Determination, Screening
 from ctm_plugin.domain.sync import OutboxMessage
-from ctm_plugin.schemas import assistance, case, fund, handover, preparation, process, returns, screening
+from ctm_plugin.schemas import assistance, case, fund, handover, monitoring, preparation, process, returns, screening
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
 
 PROPOSED_INTO_RECORD = (
@@ -70,6 +71,8 @@ STORED = [
     (fund.TopUpSchema, FundEntry, {}),
     (fund.DecisionSchema, FundRequest, {"decision": "state", "amount": "approved_amount"}),
     (fund.FundCurrencySchema, Fund, {}),
+    (monitoring.MonitoringStartSchema, MonitoringStart, {}),
+    (monitoring.VisitSchema, MonitoringVisit, {}),
 ]
 
 
@@ -125,7 +128,7 @@ def test_every_schema_field_of_a_form_is_checked() -> None:
     checked = {schema for schema, _model, _renamed in STORED}
     forms = {
         obj
-        for module in (assistance, case, process, returns, screening)
+        for module in (assistance, case, monitoring, process, returns, screening)
         for obj in vars(module).values()
         if isinstance(obj, type) and issubclass(obj, Schema) and obj.__module__ == module.__name__
     }

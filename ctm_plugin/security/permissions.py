@@ -30,7 +30,6 @@ AWAITED = {
     AUDIT_VIEW: 8,
     TRENDS_VIEW: 11,
     DISBURSEMENT_APPROVE: 7,
-    CASE_SUPERVISE: 7,
 }
 """Declared before any code checks them: each with the issue that brings its pages (DESIGN.md's
 table of permissions, in its numbering). Every other declared permission is checked by the code,

@@ -151,26 +151,10 @@ def fits_the_window(page: Page) -> bool:
 FUND = "/m/THA/plugins/ctm/fund"
 
 
-def send(page: Page, form: str) -> None:
-    """Submit ``form`` by its own button, whatever the page's language, and land on the page it leads to."""
-    with page.expect_navigation() as navigation:
-        page.locator(f'form[data-form="{form}"] button[type="submit"]').click()
-    assert navigation.value.status == 200, navigation.value.status  # after the 303
-    expect(page.locator("main .flash.success")).to_be_visible()
-
-
 def send_refused(page: Page, form: str, field: str) -> None:
     """Submit ``form`` expecting a refusal: the page comes back with the error next to ``field``."""
-    with page.expect_navigation() as navigation:
-        page.locator(f'form[data-form="{form}"] button[type="submit"]').click()
-    assert navigation.value.status == 422, navigation.value.status
+    send(page, form, ok=False)
     expect(page.locator(f'form[data-form="{form}"] [data-field="{field}"] .ctm-error')).to_be_visible()
-
-
-def open_case_here(page: Page) -> None:
-    """As the (logged-in) caseworker, in any language: THA's case of :data:`REF`."""
-    page.goto(f"{BASE}/case")
-    send(page, "open")
 
 
 def top_up_fund(page: Page, amount: str, donor: str = "ECHO", project: str = "GEF-2026", reference: str = "") -> None:
@@ -223,3 +207,74 @@ def fund_balance(page: Page) -> str:
     """The balance the Emergency fund page shows, as written in the page's language."""
     page.goto(FUND)
     return page.locator('[data-fund] [data-value="balance"]').inner_text()
+
+
+# -- monitoring ---------------------------------------------------------------------------------
+
+KHM_REF = "BEN-2000001"
+
+
+def case_url(mission: str = "KHM", ref: str = KHM_REF, tab: str = "monitoring") -> str:
+    return f"/m/{mission}/plugins/ctm/records/beneficiary/{ref}/{tab}"
+
+
+def send(page: Page, form: str, ok: bool = True) -> None:
+    """Submit ``form`` whatever the page's language: a success is flashed; a refusal (``ok=False``) answers 422."""
+    with page.expect_navigation() as navigation:
+        page.locator(f'form[data-form="{form}"] button[type="submit"]').click()
+    assert navigation.value.status == (200 if ok else 422), navigation.value.status
+    if ok:
+        expect(page.locator("main .flash.success")).to_be_visible()
+
+
+def open_case_in(page: Page, mission: str = "KHM", ref: str = KHM_REF) -> None:
+    """As the logged-in caseworker, the Case tab of ``ref`` in ``mission``: open its CT case (today)."""
+    page.goto(case_url(mission, ref, "case"))
+    send(page, "open")
+
+
+def set_monitoring_start(page: Page, day: str, mission: str = "KHM", ref: str = KHM_REF) -> None:
+    """On the Monitoring tab: the date the schedule starts from, for a case with no arrival recorded."""
+    page.goto(case_url(mission, ref))
+    unfold(page, "start")
+    page.locator('form[data-form="start"] [name="start_on"]').fill(day)
+    send(page, "start")
+
+
+def record_visit(
+    page: Page,
+    day: str,
+    answers: dict[str, str] | None = None,
+    *,
+    month: int | None = None,
+    mode: str = "InPerson",
+    outcome: str = "Reached",
+    missed_reason: str | None = None,
+    risks: tuple[str, ...] = (),
+    notes: str | None = None,
+    ok: bool = True,
+) -> None:
+    """On the open Monitoring tab: a visit on ``day`` (ISO), with the survey's ``answers`` (indicator id →
+    option id) ticked as radio buttons; ``ok=False`` expects it refused (the tab comes back with the errors)."""
+    unfold(page, "visit")
+    form = page.locator('form[data-form="visit"]')
+    form.locator('[name="visited_on"]').fill(day)
+    if month is not None:
+        form.locator('select[name="schedule_month"]').select_option(str(month))
+    form.locator('select[name="mode"]').select_option(mode)
+    form.locator('select[name="outcome"]').select_option(outcome)
+    if missed_reason:
+        form.locator('[name="missed_reason"]').fill(missed_reason)
+    for risk in risks:
+        form.locator(f'input[name="risks"][value="{risk}"]').check()
+    if notes:
+        form.locator('[name="notes"]').fill(notes)
+    for indicator, option in (answers or {}).items():
+        form.locator(f'input[name="answer_{indicator}"][value="{option}"]').check()
+    send(page, "visit", ok)
+
+
+def read_scores(page: Page) -> list[tuple[str, ...]]:
+    """The scores table of the Monitoring tab, oldest survey first: each dimension's score, then the overall."""
+    rows = page.locator('table[data-table="scores"] tbody tr')
+    return [tuple(rows.nth(n).locator("[data-score]").all_inner_texts()) for n in range(rows.count())]

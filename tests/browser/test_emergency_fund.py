@@ -11,12 +11,13 @@ from playwright.sync_api import Page, expect
 from steps import (
     BASE,
     FUND,
+    REF,
     decide_fund_request,
     fill_fund_request,
     fits_the_window,
     fund_balance,
     log_in,
-    open_case_here,
+    open_case_in,
     open_fund_request,
     request_emergency_assistance,
     send_refused,
@@ -46,7 +47,7 @@ def test_hq_tops_up_a_caseworker_requests_and_hq_approves_from_the_fund(
 
     caseworker: Page = new_page(locale, width)
     log_in(caseworker, "caseworker")
-    open_case_here(caseworker)
+    open_case_in(caseworker, "THA", REF)
     fill_fund_request(caseworker, "250.505")  # more decimals than US dollars have
     send_refused(caseworker, "fund", "amount")
     assert fits_the_window(caseworker)

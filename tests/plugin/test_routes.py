@@ -7,6 +7,7 @@ import pytest
 from ctm_plugin.security.permissions import (
     APPROVE_RISK,
     CASE_EDIT,
+    CASE_SUPERVISE,
     CASE_VIEW,
     CHILD_PROTECTION,
     EMERGENCY_FUND_APPROVE,
@@ -93,6 +94,12 @@ EXPECTED = {
     "ctm.set_fund_currency": ("POST", EMERGENCY_FUND_APPROVE),
     "ctm.fund_request": ("GET", EMERGENCY_FUND_APPROVE),
     "ctm.decide_fund_request": ("POST", EMERGENCY_FUND_APPROVE),
+    "ctm.monitoring": ("GET", CASE_VIEW),
+    "ctm.set_monitoring_start": ("POST", CASE_EDIT),
+    "ctm.record_visit": ("POST", CASE_EDIT),
+    "ctm.monitoring_alerts": ("GET", CASE_SUPERVISE),
+    "ctm.scoring_model": ("GET", MAPPING_MANAGE),
+    "ctm.save_scoring_model": ("POST", MAPPING_MANAGE),
 }
 
 # What each user below holds in THA (their roles' CT permissions): their own routes are not for this test.

@@ -36,11 +36,13 @@ from ctm_plugin.schemas.handover import (
     ProposeHandoverSchema,
     ReceptionSchema,
 )
+from ctm_plugin.schemas.monitoring import MonitoringStartSchema, VisitSchema
 from ctm_plugin.schemas.people import HostSearchSchema, LinkToHostSchema, PushSchema, RegisterPersonSchema
 from ctm_plugin.schemas.preparation import BestInterestsSchema, ChecklistSchema, RiskDecisionSchema
 from ctm_plugin.schemas.process import EventSchema, PerpetratorSchema
 from ctm_plugin.schemas.returns import CancelReturnSchema, ReturnBookingSchema
 from ctm_plugin.schemas.screening import DeterminationSchema, ScreeningSchema
+from ctm_plugin.scoring.model_test import SURVEYS
 from mimosa_host.demo import TIME_ZONES
 
 PERSON = "BEN-1000001"
@@ -114,6 +116,16 @@ VALID: dict[type | None, dict[str, Any]] = {
     TopUpSchema: {"amount": "1000", "donor": "ECHO", "project_code": "GEF-1", "on_date": OPENED},
     DecisionSchema: {"decision": "approve_less", "amount": "10", "reason": "Part is covered."},
     FundCurrencySchema: {"currency": "EUR"},
+    MonitoringStartSchema: {"start_on": OPENED},
+    # A reached visit with the survey's answers (posted as answer_<indicator>, beside the schema's fields).
+    VisitSchema: {
+        "visited_on": OPENED,
+        "schedule_month": "3",
+        "mode": "InPerson",
+        "outcome": "Reached",
+        "risks": ["Debt"],
+        **{f"answer_{indicator}": option for indicator, option in SURVEYS[0].items()},
+    },
 }
 
 
@@ -163,6 +175,10 @@ FORMS = {
         Form("ctm.cancel_return", "movement", CancelReturnSchema),
         Form("ctm.retry_message", "integrator", None),
         Form("ctm.discard_message", "integrator", None),
+    ],
+    "monitoring": [
+        Form("ctm.set_monitoring_start", "caseworker", MonitoringStartSchema),
+        Form("ctm.record_visit", "caseworker", VisitSchema),
     ],
     # Proposed in THA (the site proposes one first), decided and received in KHM.
     "hand-over": [
