@@ -5,3 +5,4 @@ Alembic environment and the ``mimosa_database`` hook hand on.
 """
 
 from . import assistance, audit, case, handover, preparation, process, returns, screening, sync  # noqa: F401 - registers the tables
+from . import reintegration  # noqa: F401, E402, I001 - the plan and its ledger
