@@ -19,10 +19,11 @@ from ctm_plugin.domain.handover import Handover, ReceptionTask
 from ctm_plugin.domain.models import MissionActivation
 from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
+from ctm_plugin.domain.reintegration import Disbursement, LedgerEntry, PlanElement, ReintegrationPlan
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.screening import Determination, Screening
 from ctm_plugin.domain.sync import OutboxMessage
-from ctm_plugin.schemas import assistance, case, handover, preparation, process, returns, screening
+from ctm_plugin.schemas import assistance, case, handover, preparation, process, reintegration, returns, screening
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
 
 PROPOSED_INTO_RECORD = (
@@ -65,6 +66,15 @@ STORED = [
     (handover.AcceptHandoverSchema, Case, {}),
     (handover.DeclineHandoverSchema, Handover, {"reason": "decline_reason"}),
     (handover.ReceptionSchema, ReceptionTask, {}),
+    (reintegration.AgreePlanSchema, ReintegrationPlan, {}),
+    # The provider is one of the mission's (settings), split into provider_kind and provider_name.
+    (reintegration.ElementSchema, PlanElement, {"provider": None}),
+    (reintegration.DisbursementSchema, Disbursement, {}),
+    # The decision lands in the state; the override flag in whether an override reason is kept.
+    (reintegration.DecisionSchema, Disbursement, {"decision": None, "override": None}),
+    (reintegration.PaymentSchema, LedgerEntry, {}),
+    (reintegration.ReversalSchema, LedgerEntry, {}),
+    (reintegration.PeriodSchema, LedgerEntry, {"from_on": None, "to_on": None}),  # a report's period, not stored
 ]
 
 
@@ -120,7 +130,7 @@ def test_every_schema_field_of_a_form_is_checked() -> None:
     checked = {schema for schema, _model, _renamed in STORED}
     forms = {
         obj
-        for module in (assistance, case, process, returns, screening)
+        for module in (assistance, case, process, reintegration, returns, screening)
         for obj in vars(module).values()
         if isinstance(obj, type) and issubclass(obj, Schema) and obj.__module__ == module.__name__
     }
