@@ -5,7 +5,14 @@ from collections.abc import Sequence
 from flask import url_for
 
 from ctm_plugin.i18n import N_
-from ctm_plugin.security.permissions import CASE_EDIT, HANDOVER_ACCEPT, MAPPING_MANAGE, SYNC_VIEW
+from ctm_plugin.security.permissions import (
+    CASE_EDIT,
+    CASE_VIEW,
+    DISBURSEMENT_APPROVE,
+    HANDOVER_ACCEPT,
+    MAPPING_MANAGE,
+    SYNC_VIEW,
+)
 from mimosa_host.plugin_api import MenuItem, RequestContext, hookimpl
 
 FIRST_ITEM_ORDER = 50
@@ -22,4 +29,13 @@ def mimosa_menu_items(ctx: RequestContext) -> Sequence[MenuItem]:
         items.append(MenuItem("ctm.sync", N_("Synchronisation"), url_for("ctm.sync"), order=FIRST_ITEM_ORDER + 1))
     if ctx.can(MAPPING_MANAGE):
         items.append(MenuItem("ctm.mappings", N_("Mappings"), url_for("ctm.mappings"), order=FIRST_ITEM_ORDER + 2))
+    if ctx.can(DISBURSEMENT_APPROVE) and ctx.can(CASE_VIEW):
+        items.append(
+            MenuItem(
+                "ctm.disbursements",
+                N_("Disbursements to approve"),
+                url_for("ctm.pending_disbursements"),
+                order=FIRST_ITEM_ORDER + 4,
+            )
+        )
     return items

@@ -31,7 +31,6 @@ AWAITED = {
     TRENDS_VIEW: 11,
     EMERGENCY_FUND_APPROVE: 7,
     EMERGENCY_FUND_REQUEST: 7,
-    DISBURSEMENT_APPROVE: 7,
     CASE_SUPERVISE: 7,
 }
 """Declared before any code checks them: each with the issue that brings its pages (DESIGN.md's

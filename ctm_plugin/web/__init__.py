@@ -108,6 +108,7 @@ def page(rule: str, permission: str, methods: tuple[str, ...] = ("GET",)) -> Cal
 # The tabs, in the order of the tab bar; then the CT pages of the menu.
 from ctm_plugin.web import case, screening, process, assistance, consent, returns, handover  # noqa: E402, F401, I001 - registers the routes
 from ctm_plugin.web import preparation  # noqa: E402, F401, I001 - the Return tab's checklist
+from ctm_plugin.web import reintegration  # noqa: E402, F401, I001 - the Reintegration tab and the supervisor's pages
 from ctm_plugin.web import people, sync, mappings  # noqa: E402, F401, I001 - registers the routes
 from ctm_plugin.web.exchanges import WORDS  # noqa: E402
 

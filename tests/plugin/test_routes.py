@@ -9,6 +9,7 @@ from ctm_plugin.security.permissions import (
     CASE_EDIT,
     CASE_VIEW,
     CHILD_PROTECTION,
+    DISBURSEMENT_APPROVE,
     HANDOVER_ACCEPT,
     MAPPING_MANAGE,
     RETURN_BOOK,
@@ -28,6 +29,9 @@ SAMPLE_VALUES = {
     "message_id": "1",
     "case_id": "1",
     "handover_id": "1",
+    "element_id": "1",
+    "disbursement_id": "1",
+    "entry_id": "1",
 }
 
 
@@ -82,6 +86,17 @@ EXPECTED = {
     "ctm.save_overrides": ("POST", MAPPING_MANAGE),
     "ctm.confirm_bulk": ("POST", SYNC_MANAGE),
     "ctm.apply_bulk": ("POST", SYNC_MANAGE),
+    "ctm.reintegration": ("GET", CASE_VIEW),
+    "ctm.agree_plan": ("POST", CASE_EDIT),
+    "ctm.add_plan_element": ("POST", CASE_EDIT),
+    "ctm.change_plan_element": ("POST", CASE_EDIT),
+    "ctm.request_disbursement": ("POST", CASE_EDIT),
+    "ctm.decide_disbursement": ("POST", DISBURSEMENT_APPROVE),
+    "ctm.record_payment": ("POST", CASE_EDIT),
+    "ctm.reverse_entry": ("POST", DISBURSEMENT_APPROVE),
+    "ctm.pending_disbursements": ("GET", DISBURSEMENT_APPROVE),
+    "ctm.donor_report": ("GET", DISBURSEMENT_APPROVE),
+    "ctm.donor_report_csv": ("GET", DISBURSEMENT_APPROVE),
 }
 
 # What each user below holds in THA (their roles' CT permissions): their own routes are not for this test.
