@@ -23,6 +23,7 @@ from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.process import TraffickingEvent
+from ctm_plugin.domain.reintegration import Disbursement, LedgerEntry, PlanElement
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.schemas import assistance_test, case_test, process_test, screening_test
@@ -37,6 +38,14 @@ from ctm_plugin.schemas.handover import (
 from ctm_plugin.schemas.people import HostSearchSchema, LinkToHostSchema, PushSchema, RegisterPersonSchema
 from ctm_plugin.schemas.preparation import BestInterestsSchema, ChecklistSchema, RiskDecisionSchema
 from ctm_plugin.schemas.process import EventSchema, PerpetratorSchema
+from ctm_plugin.schemas.reintegration import (
+    AgreePlanSchema,
+    DecisionSchema,
+    DisbursementSchema,
+    ElementSchema,
+    PaymentSchema,
+    ReversalSchema,
+)
 from ctm_plugin.schemas.returns import CancelReturnSchema, ReturnBookingSchema
 from ctm_plugin.schemas.screening import DeterminationSchema, ScreeningSchema
 from mimosa_host.demo import TIME_ZONES
@@ -108,6 +117,21 @@ VALID: dict[type | None, dict[str, Any]] = {
     RiskDecisionSchema: {"risk_decision": "APPROVED", "risk_decision_reason": "Police protection on arrival."},
     CancelReturnSchema: {"reason": "BENEFICIARY_WITHDREW"},
     LinkToHostSchema: {"beneficiary_id": "BEN-2000001"},
+    AgreePlanSchema: {"agreed_on": OPENED},
+    ElementSchema: {
+        "type": "Medical",
+        "objective": "Dental care.",
+        "provider": "NGO: THA Hope Foundation",
+        "start_on": OPENED,
+        "end_on": "2026-12-31",
+        "budget": "1000",
+        "currency": "THB",
+        "status": "Planned",
+    },
+    DisbursementSchema: {"amount": "250.50", "project_code": "THA-CT-01", "payee": "Provider", "purpose": "Fees."},
+    DecisionSchema: {"decision": "approve"},
+    PaymentSchema: {"paid_on": OPENED, "payment_method": "Cash", "receipt_reference": "R-1", "payee": "Person"},
+    ReversalSchema: {"reason": "Entered twice."},
 }
 
 
@@ -166,6 +190,16 @@ FORMS = {
         Form("ctm.record_reception", "caseworker", ReceptionSchema, "KHM"),
         Form("ctm.link_received_case", "caseworker", LinkToHostSchema, "KHM"),
     ],
+    # The site adds an element and a disbursement the supervisor approved (THA: the case is still there).
+    "reintegration": [
+        Form("ctm.agree_plan", "caseworker", AgreePlanSchema),
+        Form("ctm.add_plan_element", "caseworker", ElementSchema),
+        Form("ctm.change_plan_element", "caseworker", ElementSchema),
+        Form("ctm.request_disbursement", "caseworker", DisbursementSchema),
+        Form("ctm.decide_disbursement", "supervisor", DecisionSchema),
+        Form("ctm.record_payment", "caseworker", PaymentSchema),
+        Form("ctm.reverse_entry", "supervisor", ReversalSchema),
+    ],
 }
 
 
@@ -176,7 +210,7 @@ class Site:
         self.app, self.engine = live.app, live.rt.engine
         self.browsers = {
             name: login_to(self.app, name)
-            for name in ("caseworker", "movement", "integrator", "admin", "hq", "childprotection")
+            for name in ("caseworker", "movement", "integrator", "admin", "hq", "childprotection", "supervisor")
         }
         for browser in self.browsers.values():
             browser.get("/m/THA/beneficiaries")  # the session's CSRF token, valid as long as the session
@@ -197,6 +231,16 @@ class Site:
         assert self.post("ctm.book_return", "movement", data, ids).status_code == 303
         data = {**VALID[ProposeHandoverSchema], "version": self.version()}
         assert self.post("ctm.propose_handover", "caseworker", data, ids).status_code == 303
+        data = {**VALID[ElementSchema], "version": self.version()}
+        assert self.post("ctm.add_plan_element", "caseworker", data, ids).status_code == 303
+        with self.engine.connect() as conn:
+            ids["element_id"] = conn.scalar(sa.select(sa.func.min(PlanElement.id)))
+        data = {**VALID[DisbursementSchema], "version": self.version()}
+        assert self.post("ctm.request_disbursement", "caseworker", data, ids).status_code == 303
+        with self.engine.connect() as conn:
+            ids["disbursement_id"] = conn.scalar(sa.select(sa.func.min(Disbursement.id)))
+        data = {**VALID[DecisionSchema], "version": self.version()}
+        assert self.post("ctm.decide_disbursement", "supervisor", data, ids).status_code == 303
         with self.engine.connect() as conn:
             ids["event_id"] = conn.scalar(sa.select(sa.func.min(TraffickingEvent.id)))
             ids["consent_id"] = conn.scalar(sa.select(sa.func.min(Consent.id)))
@@ -204,6 +248,7 @@ class Site:
             ids["case_id"] = conn.scalar(sa.select(sa.func.min(Case.id)))
             ids["return_id"] = conn.scalar(sa.select(sa.func.min(ReturnBooking.id)))
             ids["handover_id"] = conn.scalar(sa.select(sa.func.min(Handover.id)))
+            ids["entry_id"] = conn.scalar(sa.select(sa.func.min(LedgerEntry.id)))
         self.ids = ids
 
     def base(self, schema: type | None) -> dict[str, Any]:
