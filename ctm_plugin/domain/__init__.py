@@ -4,5 +4,15 @@ Importing this package registers every table on :data:`models.Base.metadata`, wh
 Alembic environment and the ``mimosa_database`` hook hand on.
 """
 
-from . import assistance, audit, case, handover, preparation, process, returns, screening, sync  # noqa: F401 - registers the tables
-from . import reintegration  # noqa: F401, E402, I001 - the plan and its ledger
+from . import (  # noqa: F401 - registers the tables
+    assistance,
+    audit,
+    case,
+    handover,
+    preparation,
+    process,
+    reintegration,  # noqa: F401, E402, I001 - the plan and its ledger
+    returns,
+    screening,
+    sync,
+)

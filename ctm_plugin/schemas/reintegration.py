@@ -107,4 +107,3 @@ class PeriodSchema(FormSchema):
     @validates_schema
     def _order(self, data: dict[str, Any], **_kwargs: Any) -> None:
         self.check_order(data, "from_on", "to_on")
-

@@ -120,9 +120,7 @@ def plan_view(session: Session, case: Case) -> PlanView:
 
     plan = session.scalar(sa.select(ReintegrationPlan).where(ReintegrationPlan.case_id == case.id))
     elements, entries = rows(PlanElement), rows(LedgerEntry)
-    return PlanView(
-        plan, elements, rows(PlanRevision)[::-1], rows(Disbursement), entries, totals(elements, entries)
-    )
+    return PlanView(plan, elements, rows(PlanRevision)[::-1], rows(Disbursement), entries, totals(elements, entries))
 
 
 # -- the plan --------------------------------------------------------------------------------
@@ -173,6 +171,8 @@ def _revise(
 def _text(value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")  # 500.0000 as stored and 500 as typed are the same
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
@@ -257,10 +257,9 @@ def change_element(ctx: RequestContext, case_id: int, element_id: int, data: dic
             setattr(element, name, value)
         element.status_reason = values.get("status_reason")
         after = {f: _text(getattr(element, f)) for f in ELEMENT_FIELDS}
-        if after["budget"] is not None and before["budget"] is not None:
-            if Decimal(after["budget"]) == Decimal(before["budget"]):
-                after["budget"] = before["budget"]
-        changes = [{"field": f, "before": before[f], "after": after[f]} for f in ELEMENT_FIELDS if before[f] != after[f]]
+        changes = [
+            {"field": f, "before": before[f], "after": after[f]} for f in ELEMENT_FIELDS if before[f] != after[f]
+        ]
         _revise(session, ctx, _plan(session, ctx, case), "element.change", element.id, changes)
         audit.record(session, ctx, "plan.element.change", case.id, [GROUP])
 
@@ -630,4 +629,3 @@ def donor_report_csv(ctx: RequestContext, data: dict[str, Any]) -> str:
         cells = [r.project_code, r.donor or "", r.currency, *amounts]
         writer.writerow([neutral(c) for c in cells])
     return out.getvalue()
-

@@ -71,7 +71,9 @@ def _load(session: Session, case: Case) -> dict[str, Any]:
     codes, default_code = project_codes(ctx.settings)
     return {
         "view": service.plan_view(session, case),
-        "providers": [(f"{kind}: {name}", f"{name} ({i18n._(_kind_label(kind))})") for kind, name in providers(ctx.settings)],
+        "providers": [
+            (f"{kind}: {name}", f"{name} ({i18n._(_kind_label(kind))})") for kind, name in providers(ctx.settings)
+        ],
         "project_codes": [(code, code) for code in codes],
         "default_project_code": default_code,
         "payees": [(code, i18n._(label)) for code, label in PAYEES.items()],
@@ -113,14 +115,24 @@ def reintegration(record_ref: str):  # noqa: ANN201
 @page(RECORD + "/reintegration/agreement", CASE_EDIT, methods=("POST",))
 def agree_plan(record_ref: str):  # noqa: ANN201
     return submit(
-        REINTEGRATION, record_ref, "agree", AgreePlanSchema, service.agree_plan, i18n.N_("The plan's agreement is recorded.")
+        REINTEGRATION,
+        record_ref,
+        "agree",
+        AgreePlanSchema,
+        service.agree_plan,
+        i18n.N_("The plan's agreement is recorded."),
     )
 
 
 @page(RECORD + "/reintegration/elements", CASE_EDIT, methods=("POST",))
 def add_plan_element(record_ref: str):  # noqa: ANN201
     return submit(
-        REINTEGRATION, record_ref, "element", ElementSchema, service.add_element, i18n.N_("The element is added to the plan.")
+        REINTEGRATION,
+        record_ref,
+        "element",
+        ElementSchema,
+        service.add_element,
+        i18n.N_("The element is added to the plan."),
     )
 
 
@@ -148,7 +160,11 @@ def request_disbursement(record_ref: str, element_id: int):  # noqa: ANN201
     )
 
 
-@page(RECORD + f"/reintegration/disbursements/<{ROW_ID}:disbursement_id>/decision", DISBURSEMENT_APPROVE, methods=("POST",))
+@page(
+    RECORD + f"/reintegration/disbursements/<{ROW_ID}:disbursement_id>/decision",
+    DISBURSEMENT_APPROVE,
+    methods=("POST",),
+)
 def decide_disbursement(record_ref: str, disbursement_id: int):  # noqa: ANN201
     return submit(
         REINTEGRATION,

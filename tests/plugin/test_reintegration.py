@@ -86,7 +86,9 @@ def agreed(w: World, case_id: int) -> list[int]:
     ids = [
         service.add_element(ctx, case_id, element_form(w, case_id)),
         service.add_element(
-            ctx, case_id, element_form(w, case_id, type="Medical", budget="400000", currency="KHR", provider="IOM: IOM KHM")
+            ctx,
+            case_id,
+            element_form(w, case_id, type="Medical", budget="400000", currency="KHR", provider="IOM: IOM KHM"),
         ),
         service.add_element(ctx, case_id, element_form(w, case_id, type="Housing", budget="300")),
     ]
@@ -136,7 +138,10 @@ def test_a_change_after_the_agreement_keeps_who_when_and_what_changed(w: World, 
     cancel = element_form(w, case_id, status="Cancelled", status_reason="Found a job instead.", budget="500")
     service.change_element(khm(w, "supervisor"), case_id, training, cancel)
     revisions = w.all(PlanRevision, case_id=case_id)
-    assert [(r.revision, r.what, r.by) for r in revisions] == [(1, "agreed", "khm.caseworker"), (2, "element.change", "supervisor")]
+    assert [(r.revision, r.what, r.by) for r in revisions] == [
+        (1, "agreed", "khm.caseworker"),
+        (2, "element.change", "supervisor"),
+    ]
     assert revisions[1].changes == [
         {"field": "status", "before": "Planned", "after": "Cancelled"},
         {"field": "status_reason", "before": None, "after": "Found a job instead."},
@@ -254,7 +259,9 @@ def test_a_rejection_needs_its_reason_and_writes_no_ledger_entry(w: World, case_
     with pytest.raises(Invalid) as refused:
         service.decide_disbursement(khm(w, "supervisor"), case_id, d, decision(w, case_id, decision="reject"))
     assert refused.value.errors == {"reason": ["Say why the request is rejected."]}
-    service.decide_disbursement(khm(w, "supervisor"), case_id, d, decision(w, case_id, decision="reject", reason="No quote."))
+    service.decide_disbursement(
+        khm(w, "supervisor"), case_id, d, decision(w, case_id, decision="reject", reason="No quote.")
+    )
     assert (w.one(Disbursement, id=d).state, w.all(LedgerEntry, case_id=case_id)) == ("rejected", [])
     with pytest.raises(Invalid):
         service.record_payment(khm(w), case_id, d, payment_form(w, case_id))
@@ -274,7 +281,12 @@ def test_a_mistake_is_corrected_by_a_reversal_never_by_an_edit(w: World, case_id
         service.reverse_entry(khm(w), case_id, payment, {"version": w.version(case_id), **reason})
     reversal = service.reverse_entry(khm(w, "supervisor"), case_id, payment, {"version": w.version(case_id), **reason})
     row = w.one(LedgerEntry, id=reversal)
-    assert (row.kind, row.reverses_id, row.amount, row.reason) == ("reversal", payment, Decimal("200"), reason["reason"])
+    assert (row.kind, row.reverses_id, row.amount, row.reason) == (
+        "reversal",
+        payment,
+        Decimal("200"),
+        reason["reason"],
+    )
     assert w.one(Disbursement, id=d).state == "approved"  # to be paid again, rightly
     with pytest.raises(Invalid):
         service.reverse_entry(khm(w, "supervisor"), case_id, payment, {"version": w.version(case_id), **reason})
@@ -327,7 +339,12 @@ def test_the_emergency_fund_records_an_approved_disbursement_that_the_mission_th
     row = w.one(Disbursement, id=d)
     assert (row.element_id, row.emergency_request_id, row.state, row.decided_by) == (None, 7, "approved", "hq")
     approval = w.one(LedgerEntry, disbursement_id=d)
-    assert (approval.kind, approval.amount, approval.by, approval.donor) == ("approval", Decimal("120.50"), "hq", "Example Donor A")
+    assert (approval.kind, approval.amount, approval.by, approval.donor) == (
+        "approval",
+        Decimal("120.50"),
+        "hq",
+        "Example Donor A",
+    )
     service.record_payment(khm(w), case_id, d, payment_form(w, case_id, payee="Person"))
     assert w.one(Disbursement, id=d).state == "paid"
     before = w.snapshot()
@@ -359,7 +376,12 @@ def test_the_supervisor_sees_the_missions_pending_requests_without_identity(w: W
 
 def test_the_donors_report_per_project_donor_and_currency_and_its_csv_neutralised(w: World, case_id: int):
     training, medical, _ = agreed(w, case_id)
-    set_ctm_settings(w.rt, KHM, project_codes="KHM-CT-01\n=HYPERLINK(1)", project_donors="KHM-CT-01: Example Donor A\n=HYPERLINK(1): @Donor")
+    set_ctm_settings(
+        w.rt,
+        KHM,
+        project_codes="KHM-CT-01\n=HYPERLINK(1)",
+        project_donors="KHM-CT-01: Example Donor A\n=HYPERLINK(1): @Donor",
+    )
     w._contexts.clear()
     a = requested(w, case_id, training)
     b = requested(w, case_id, medical, amount="100000", project_code="=HYPERLINK(1)")

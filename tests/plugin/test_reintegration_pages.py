@@ -49,7 +49,10 @@ def test_a_request_decided_by_the_supervisor_then_paid_shows_in_the_ledger(w: Wo
     training, *_ = agreed(w, case_id)
     caseworker, supervisor = login("khm.caseworker"), login("supervisor")
     caseworker.get(TAB)  # the session's CSRF token
-    assert caseworker.post(f"{TAB}/elements/{training}/disbursements", form_of(w, request_form(w, case_id))).status_code == 303
+    assert (
+        caseworker.post(f"{TAB}/elements/{training}/disbursements", form_of(w, request_form(w, case_id))).status_code
+        == 303
+    )
     [d] = w.all(Disbursement)
 
     pending = text(supervisor.get(PAGES))
@@ -58,9 +61,7 @@ def test_a_request_decided_by_the_supervisor_then_paid_shows_in_the_ledger(w: Wo
     assert caseworker.get(PAGES).status_code == 404
 
     page = text(supervisor.get(TAB))
-    over = supervisor.post(
-        f"{TAB}/disbursements/{d.id}/decision", {"version": version(page), "decision": "approve"}
-    )
+    over = supervisor.post(f"{TAB}/disbursements/{d.id}/decision", {"version": version(page), "decision": "approve"})
     assert over.status_code == 303
     page = text(caseworker.get(TAB))
     paid = {
@@ -81,7 +82,9 @@ def test_the_requesters_own_approval_is_refused_next_to_the_decision(w: World, l
     training, *_ = agreed(w, case_id)
     supervisor = login("supervisor")
     page = text(supervisor.get(TAB))
-    supervisor.post(f"{TAB}/elements/{training}/disbursements", {**form_of(w, request_form(w, case_id)), "version": version(page)})
+    supervisor.post(
+        f"{TAB}/elements/{training}/disbursements", {**form_of(w, request_form(w, case_id)), "version": version(page)}
+    )
     [d] = w.all(Disbursement)
     page = text(supervisor.get(TAB))
     refused = supervisor.post(f"{TAB}/disbursements/{d.id}/decision", {"version": version(page), "decision": "approve"})
@@ -96,7 +99,9 @@ def test_the_report_for_a_period_and_its_csv(w: World, login):  # noqa: ANN001
 
     ctx = w.ctx("khm.caseworker", "KHM")
     d = service.request_disbursement(ctx, case_id, training, request_form(w, case_id))
-    service.decide_disbursement(w.ctx("supervisor", "KHM"), case_id, d, {"version": w.version(case_id), "decision": "approve"})
+    service.decide_disbursement(
+        w.ctx("supervisor", "KHM"), case_id, d, {"version": w.version(case_id), "decision": "approve"}
+    )
     supervisor = login("supervisor")
     today = mission_today(ctx.settings).isoformat()
     page = text(supervisor.get(f"{PAGES}/report?from_on={today}&to_on={today}"))
