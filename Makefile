@@ -43,8 +43,9 @@ bench: $(STAMP)
 # SQLite; without CTM_GUIDE_SCREENSHOTS=1 the test writes them under test-artifacts/ instead.
 screenshots: $(STAMP)
 	CTM_GUIDE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_case_tabs.py tests/browser/test_returns.py \
-		tests/browser/test_handing_over.py \
-		-k "(every_tab or booked_return or cancelled_with_a_reason_on_a_phone or khm_accepts or childs_return) and sqlite"
+		tests/browser/test_handing_over.py tests/browser/test_reintegration_plan.py \
+		-k "(every_tab or booked_return or cancelled_with_a_reason_on_a_phone or khm_accepts or childs_return \
+		or three_elements) and sqlite"
 
 # Re-extract the .pot files, create any missing catalog (pybabel init), merge the .pot into
 # every catalog (pybabel update), compile the .mo files. Idempotent: a second run changes no

@@ -144,3 +144,107 @@ def link_received_case(page: Page, beneficiary_id: str) -> None:
 def fits_the_window(page: Page) -> bool:
     """Nothing on the page is wider than the window (a phone's 390 px, say): no sideways scrolling."""
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+# -- reintegration (in KHM, where the person is after the return) ------------------------------
+
+KHM_REF = "BEN-2000001"
+KHM_BASE = f"/m/KHM/plugins/ctm/records/beneficiary/{KHM_REF}"
+
+
+def send(page: Page, form: str) -> None:
+    """Submit ``form`` with its own button, whatever the page's language, and land back with a success."""
+    with page.expect_navigation() as navigation:
+        page.locator(f'form[data-form="{form}"] button[type="submit"]').click()
+    assert navigation.value.status == 200, navigation.value.status
+    expect(page.locator("main .flash.success")).to_be_visible()
+
+
+def open_khm_case(page: Page) -> None:
+    """As KHM's caseworker: the case of a KHM beneficiary, opened on its Case tab."""
+    log_in(page, "khm.caseworker")
+    page.goto(f"{KHM_BASE}/case")
+    send(page, "open")
+    expect(page.locator('nav.tabs a[data-tab="ctm.reintegration"]')).to_be_visible()
+
+
+def fill_plan_element(
+    page: Page, *, kind: str, objective: str, provider: str, start: str, end: str, budget: str, currency: str
+) -> None:
+    """The Reintegration tab's "add an element" form, filled (not sent)."""
+    page.goto(f"{KHM_BASE}/reintegration")
+    unfold(page, "element")
+    form = page.locator('form[data-form="element"]')
+    form.locator('select[name="type"]').select_option(kind)
+    form.locator('select[name="status"]').select_option("Planned")
+    form.locator('[name="objective"]').fill(objective)
+    form.locator('select[name="provider"]').select_option(provider)
+    form.locator('[name="start_on"]').fill(start)
+    form.locator('[name="end_on"]').fill(end)
+    form.locator('[name="budget"]').fill(budget)
+    form.locator('select[name="currency"]').select_option(currency)
+
+
+def add_plan_element(page: Page, **element: str) -> None:
+    """An element added to the plan (see :func:`fill_plan_element` for its fields)."""
+    fill_plan_element(page, **element)
+    send(page, "element")
+    expect(page.locator(f'article[data-type="{element["kind"]}"]')).to_be_visible()
+
+
+def agree_plan(page: Page, agreed_on: str) -> None:
+    """The person agreed the plan on ``agreed_on``: recorded on the Reintegration tab."""
+    page.goto(f"{KHM_BASE}/reintegration")
+    unfold(page, "agree")
+    page.locator('form[data-form="agree"] [name="agreed_on"]').fill(agreed_on)
+    send(page, "agree")
+    expect(page.locator('[data-value="agreement"]')).to_contain_text(agreed_on[:4])
+
+
+def request_form(page: Page, kind: str) -> str:
+    """The name of the request form of the element of type ``kind``, unfolded."""
+    page.goto(f"{KHM_BASE}/reintegration")
+    form = page.locator(f'article[data-type="{kind}"] form[data-form^="request-"]')
+    name = form.get_attribute("data-form")
+    assert name is not None
+    unfold(page, name)
+    return name
+
+
+def request_disbursement(page: Page, kind: str, amount: str, purpose: str) -> None:
+    """As a caseworker: money requested against the element of type ``kind``, in its currency, for its provider."""
+    name = request_form(page, kind)
+    form = page.locator(f'form[data-form="{name}"]')
+    expect(form.locator('select[name="project_code"]')).to_have_value("KHM-CT-01")  # the mission's default
+    form.locator('[name="amount"]').fill(amount)
+    form.locator('[name="purpose"]').fill(purpose)
+    send(page, name)
+    expect(page.locator('tr[data-state="requested"]')).to_be_visible()
+
+
+def approve_disbursement(page: Page) -> None:
+    """As the supervisor: the first request of "Disbursements to approve", opened and approved."""
+    page.goto("/m/KHM/beneficiaries")
+    page.locator('[data-menu="ctm.disbursements"]').click()
+    row = page.locator("table[data-table='pending'] tbody tr[data-disbursement]").first
+    disbursement = row.get_attribute("data-disbursement")
+    row.locator("a").click()
+    name = f"decide-{disbursement}"
+    unfold(page, name)
+    page.locator(f'form[data-form="{name}"] select[name="decision"]').select_option("approve")
+    send(page, name)
+    expect(page.locator(f'tr[data-disbursement="{disbursement}"]')).to_have_attribute("data-state", "approved")
+
+
+def record_payment(page: Page, receipt: str, method: str = "BankTransfer") -> None:
+    """As a caseworker: the payment of the approved disbursement, paid today to the provider."""
+    page.goto(f"{KHM_BASE}/reintegration")
+    form = page.locator('form[data-form^="pay-"]').first
+    name = form.get_attribute("data-form")
+    assert name is not None
+    unfold(page, name)
+    form.locator('select[name="payment_method"]').select_option(method)
+    form.locator('[name="receipt_reference"]').fill(receipt)
+    form.locator('select[name="payee"]').select_option("Provider")
+    send(page, name)
+    expect(page.locator('table[data-table="ledger"] tr[data-kind="payment"]')).to_contain_text(receipt)
