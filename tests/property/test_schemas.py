@@ -22,6 +22,7 @@ from ctm_plugin.schemas import (
     mission_settings_test,
     preparation_test,
     process_test,
+    reintegration_test,
     screening_test,
 )
 from ctm_plugin.schemas.base import NOT_IN_TEXT
@@ -41,6 +42,7 @@ VALID: dict[type, dict[str, Any]] = {
     **process_test.VALID,
     **screening_test.VALID,
     **preparation_test.VALID,
+    **reintegration_test.VALID,
     MissionSettingsSchema: mission_settings_test.VALID,
     HostSearchSchema: {"family_name": "Kaew"},
     PushSchema: {"version": "1"},
