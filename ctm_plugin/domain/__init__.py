@@ -13,6 +13,7 @@ from . import (  # noqa: F401 - registers the tables
     monitoring,
     preparation,
     process,
+    reintegration,
     returns,
     screening,
     sync,

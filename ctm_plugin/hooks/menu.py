@@ -8,6 +8,8 @@ from ctm_plugin.i18n import N_
 from ctm_plugin.security.permissions import (
     CASE_EDIT,
     CASE_SUPERVISE,
+    CASE_VIEW,
+    DISBURSEMENT_APPROVE,
     EMERGENCY_FUND_APPROVE,
     EMERGENCY_FUND_REQUEST,
     HANDOVER_ACCEPT,
@@ -48,4 +50,13 @@ def mimosa_menu_items(ctx: RequestContext) -> Sequence[MenuItem]:
     if ctx.can(CASE_SUPERVISE):
         alerts = url_for("ctm.monitoring_alerts")
         items.append(MenuItem("ctm.alerts", N_("Monitoring alerts"), alerts, order=FIRST_ITEM_ORDER + 6))
+    if ctx.can(DISBURSEMENT_APPROVE) and ctx.can(CASE_VIEW):
+        items.append(
+            MenuItem(
+                "ctm.disbursements",
+                N_("Disbursements to approve"),
+                url_for("ctm.pending_disbursements"),
+                order=FIRST_ITEM_ORDER + 4,
+            )
+        )
     return items

@@ -118,6 +118,8 @@ class FormSchema(Schema):
                     errors.setdefault(name, []).append(PRECISION_WITHOUT_DATE)
             elif precision_field and precision == "Unknown":
                 errors.setdefault(precision_field, []).append(DATE_WITHOUT_PRECISION)
+            elif f.metadata.get("anytime"):
+                pass  # a planned date: past or future
             elif f.metadata.get("future"):
                 if span[1] < self.today:
                     errors.setdefault(name, []).append(IN_THE_PAST)
@@ -166,16 +168,22 @@ def text(max_length: int, *, required: bool = False) -> fields.String:
 
 
 def day(
-    *, required: bool = False, after_birth: bool = True, precision: str | None = None, future: bool = False
+    *,
+    required: bool = False,
+    after_birth: bool = True,
+    precision: str | None = None,
+    future: bool = False,
+    anytime: bool = False,
 ) -> fields.Date:
     """A date; ``precision`` names the field that says how precise it is (day, month, year).
 
     A ``future`` date is one being planned: today or later, instead of today or earlier.
+    An ``anytime`` date (a plan's start or end) may lie on either side of today.
     """
     return fields.Date(
         required=required,
         error_messages={**_BASIC, "invalid": NOT_A_DATE, "format": NOT_A_DATE},
-        metadata={"after_birth": after_birth, "precision": precision, "future": future},
+        metadata={"after_birth": after_birth, "precision": precision, "future": future, "anytime": anytime},
     )
 
 

@@ -21,10 +21,22 @@ from ctm_plugin.domain.models import MissionActivation
 from ctm_plugin.domain.monitoring import MonitoringStart, MonitoringVisit
 from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
+from ctm_plugin.domain.reintegration import Disbursement, LedgerEntry, PlanElement, ReintegrationPlan
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.screening import Determination, Screening
 from ctm_plugin.domain.sync import OutboxMessage
-from ctm_plugin.schemas import assistance, case, fund, handover, monitoring, preparation, process, returns, screening
+from ctm_plugin.schemas import (
+    assistance,
+    case,
+    fund,
+    handover,
+    monitoring,
+    preparation,
+    process,
+    reintegration,
+    returns,
+    screening,
+)
 from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
 
 PROPOSED_INTO_RECORD = (
@@ -69,10 +81,19 @@ STORED = [
     (handover.ReceptionSchema, ReceptionTask, {}),
     (fund.FundRequestSchema, FundRequest, {}),
     (fund.TopUpSchema, FundEntry, {}),
-    (fund.DecisionSchema, FundRequest, {"decision": "state", "amount": "approved_amount"}),
+    (fund.FundDecisionSchema, FundRequest, {"decision": "state", "amount": "approved_amount"}),
     (fund.FundCurrencySchema, Fund, {}),
     (monitoring.MonitoringStartSchema, MonitoringStart, {}),
     (monitoring.VisitSchema, MonitoringVisit, {}),
+    (reintegration.AgreePlanSchema, ReintegrationPlan, {}),
+    # The provider is one of the mission's (settings), split into provider_kind and provider_name.
+    (reintegration.ElementSchema, PlanElement, {"provider": None}),
+    (reintegration.DisbursementSchema, Disbursement, {}),
+    # The decision lands in the state; the override flag in whether an override reason is kept.
+    (reintegration.DisbursementDecisionSchema, Disbursement, {"decision": None, "override": None}),
+    (reintegration.PaymentSchema, LedgerEntry, {}),
+    (reintegration.ReversalSchema, LedgerEntry, {}),
+    (reintegration.PeriodSchema, LedgerEntry, {"from_on": None, "to_on": None}),  # a report's period, not stored
 ]
 
 
@@ -128,7 +149,7 @@ def test_every_schema_field_of_a_form_is_checked() -> None:
     checked = {schema for schema, _model, _renamed in STORED}
     forms = {
         obj
-        for module in (assistance, case, monitoring, process, returns, screening)
+        for module in (assistance, case, monitoring, process, reintegration, returns, screening)
         for obj in vars(module).values()
         if isinstance(obj, type) and issubclass(obj, Schema) and obj.__module__ == module.__name__
     }

@@ -74,7 +74,7 @@ class TopUpSchema(FormSchema):
     reference = text(80)
 
 
-class DecisionSchema(FormSchema):
+class FundDecisionSchema(FormSchema):
     """HQ's decision on one request; ``amount`` (approving less) is in the request's currency, ``exchange_rate``
     (a request in another currency than the fund's) is the fund's currency per unit of the request's."""
 

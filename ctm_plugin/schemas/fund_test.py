@@ -10,8 +10,8 @@ from marshmallow import Schema, ValidationError
 
 from ctm_plugin.schemas.fund import (
     TOO_PRECISE_RATE,
-    DecisionSchema,
     FundCurrencySchema,
+    FundDecisionSchema,
     FundRequestSchema,
     TopUpSchema,
 )
@@ -25,7 +25,7 @@ VALID: dict[type[Schema], dict[str, Any]] = {
         "justification": "Surgery.",
     },
     TopUpSchema: {"amount": "1000", "donor": "ECHO", "project_code": "GEF-1", "on_date": "2026-02-03"},
-    DecisionSchema: {"version": "1", "decision": "approve_less", "amount": "10", "reason": "Part is covered."},
+    FundDecisionSchema: {"version": "1", "decision": "approve_less", "amount": "10", "reason": "Part is covered."},
     FundCurrencySchema: {"currency": "EUR"},
 }
 
@@ -54,9 +54,9 @@ def test_amounts_are_decimals_with_their_currencys_decimals() -> None:
 
 
 def test_each_decision_asks_for_what_it_needs() -> None:
-    assert errors(DecisionSchema, decision="approve", amount="", reason="") == {}
-    assert list(errors(DecisionSchema, amount="")) == ["amount"]
-    assert list(errors(DecisionSchema, reason="")) == ["reason"]
-    assert list(errors(DecisionSchema, decision="reject", reason="")) == ["reason"]
-    assert errors(DecisionSchema, exchange_rate="0.123456789") == {"exchange_rate": [TOO_PRECISE_RATE]}
-    assert list(errors(DecisionSchema, exchange_rate="0")) == ["exchange_rate"]
+    assert errors(FundDecisionSchema, decision="approve", amount="", reason="") == {}
+    assert list(errors(FundDecisionSchema, amount="")) == ["amount"]
+    assert list(errors(FundDecisionSchema, reason="")) == ["reason"]
+    assert list(errors(FundDecisionSchema, decision="reject", reason="")) == ["reason"]
+    assert errors(FundDecisionSchema, exchange_rate="0.123456789") == {"exchange_rate": [TOO_PRECISE_RATE]}
+    assert list(errors(FundDecisionSchema, exchange_rate="0")) == ["exchange_rate"]

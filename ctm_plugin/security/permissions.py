@@ -29,7 +29,6 @@ EMERGENCY_FUND_REQUEST = "ctm.emergency_fund.request"
 AWAITED = {
     AUDIT_VIEW: 8,
     TRENDS_VIEW: 11,
-    DISBURSEMENT_APPROVE: 7,
 }
 """Declared before any code checks them: each with the issue that brings its pages (DESIGN.md's
 table of permissions, in its numbering). Every other declared permission is checked by the code,

@@ -48,8 +48,8 @@ from ctm_plugin.schemas.fund import (
     APPROVE,
     APPROVE_LESS,
     REJECT,
-    DecisionSchema,
     FundCurrencySchema,
+    FundDecisionSchema,
     FundRequestSchema,
     TopUpSchema,
 )
@@ -60,8 +60,11 @@ from ctm_plugin.security.permissions import CASE_VIEW, EMERGENCY_FUND_APPROVE, E
 from mimosa_host.plugin_api import MissionRef, RequestContext
 
 from .base import Conflict, Invalid, NotFound, add_to_case, get_case, load, require, touch, unit_of_work
+from .reintegration import record_fund_disbursement
 
 FIELD_GROUP = "fund"
+FUND_PROJECT = "GLOBAL-EMERGENCY-FUND"
+"""The project code an approved request's disbursement carries in the case's ledger."""
 OVER_THE_MAX = N_("This is more than the largest request the fund takes: ask HQ, or request less.")
 OVERDRAWN = N_("The fund's balance cannot cover this: top the fund up first, or approve less.")
 MORE_THAN_REQUESTED = N_("Approve no more than was requested.")
@@ -335,10 +338,11 @@ def decide_request(ctx: RequestContext, mission_code: str, request_id: int, data
     mission's session, the fund in HQ's. A balance that cannot cover the approval is refused (naming the
     field); a balance changed meanwhile refuses the decision (:class:`FundChanged`). Nothing is saved then.
 
-    The approved request stays ``approved``; paying it is the case's ledger's business (to be called here).
+    An approval also enters the case's ledger as an approved disbursement of :data:`FUND_PROJECT`, in the
+    request's currency: the mission records its payment there like any other.
     """
     _mission, mctx = _mission_of_scope(ctx, mission_code)
-    values = load(DecisionSchema(), data)
+    values = load(FundDecisionSchema(), data)
     decision = values["decision"]
     with _hq_transaction(ctx) as hq:
         fund = hq.get_one(Fund, FUND_ID)  # the balance this decision is taken on
@@ -355,6 +359,18 @@ def decide_request(ctx: RequestContext, mission_code: str, request_id: int, data
             request.reason = values.get("reason")
             request.decided_by, request.decided_at = actor(ctx), utcnow()
             audit.record(session, mctx, f"fund.request.{request.state}", request.case_id, [FIELD_GROUP])
+            if approved is not None:  # paid by the mission through the case's ledger, like any approved disbursement
+                record_fund_disbursement(
+                    mctx,
+                    request.case_id,
+                    amount=approved,
+                    currency=request.currency,
+                    project_code=FUND_PROJECT,
+                    approved_by=actor(ctx),
+                    emergency_request_id=request_id,
+                    requested_by=request.requested_by,
+                    session=session,
+                )
         if taken is not None:
             _enter(
                 hq,

@@ -109,6 +109,7 @@ def page(rule: str, permission: str, methods: tuple[str, ...] = ("GET",)) -> Cal
 from ctm_plugin.web import case, screening, process, assistance, consent, returns, handover  # noqa: E402, F401, I001 - registers the routes
 from ctm_plugin.web import preparation  # noqa: E402, F401, I001 - the Return tab's checklist
 from ctm_plugin.web import monitoring  # noqa: E402, F401, I001 - the Monitoring tab, alerts, the scoring model
+from ctm_plugin.web import reintegration  # noqa: E402, F401, I001 - the Reintegration tab and the supervisor's pages
 from ctm_plugin.web import people, sync, mappings  # noqa: E402, F401, I001 - registers the routes
 from ctm_plugin.web import fund  # noqa: E402, F401, I001 - the emergency fund's pages
 from ctm_plugin.web.exchanges import WORDS  # noqa: E402

@@ -10,7 +10,14 @@ from flask import abort, flash, redirect, request, url_for
 from ctm_plugin import i18n
 from ctm_plugin.domain import money
 from ctm_plugin.domain.fund import STATES
-from ctm_plugin.schemas.fund import DECISION, STATE, DecisionSchema, FundCurrencySchema, FundRequestSchema, TopUpSchema
+from ctm_plugin.schemas.fund import (
+    DECISION,
+    STATE,
+    FundCurrencySchema,
+    FundDecisionSchema,
+    FundRequestSchema,
+    TopUpSchema,
+)
 from ctm_plugin.security.permissions import EMERGENCY_FUND_APPROVE, EMERGENCY_FUND_REQUEST
 from ctm_plugin.services import fund as service
 from ctm_plugin.services.base import Conflict, Invalid, NotFound
@@ -138,7 +145,7 @@ def fund_request(request_mission: str, request_id: int):  # noqa: ANN201
     methods=("POST",),
 )
 def decide_fund_request(request_mission: str, request_id: int):  # noqa: ANN201
-    data = form_data(DecisionSchema)
+    data = form_data(FundDecisionSchema)
     try:
         service.decide_request(current_context(), request_mission, request_id, data)
     except NotFound:

@@ -151,6 +151,15 @@ def fits_the_window(page: Page) -> bool:
 FUND = "/m/THA/plugins/ctm/fund"
 
 
+def send(page: Page, form: str, ok: bool = True) -> None:
+    """Submit ``form`` whatever the page's language: a success is flashed; a refusal (``ok=False``) answers 422."""
+    with page.expect_navigation() as navigation:
+        page.locator(f'form[data-form="{form}"] button[type="submit"]').click()
+    assert navigation.value.status == (200 if ok else 422), navigation.value.status
+    if ok:
+        expect(page.locator("main .flash.success")).to_be_visible()
+
+
 def send_refused(page: Page, form: str, field: str) -> None:
     """Submit ``form`` expecting a refusal: the page comes back with the error next to ``field``."""
     send(page, form, ok=False)
@@ -218,15 +227,6 @@ def case_url(mission: str = "KHM", ref: str = KHM_REF, tab: str = "monitoring") 
     return f"/m/{mission}/plugins/ctm/records/beneficiary/{ref}/{tab}"
 
 
-def send(page: Page, form: str, ok: bool = True) -> None:
-    """Submit ``form`` whatever the page's language: a success is flashed; a refusal (``ok=False``) answers 422."""
-    with page.expect_navigation() as navigation:
-        page.locator(f'form[data-form="{form}"] button[type="submit"]').click()
-    assert navigation.value.status == (200 if ok else 422), navigation.value.status
-    if ok:
-        expect(page.locator("main .flash.success")).to_be_visible()
-
-
 def open_case_in(page: Page, mission: str = "KHM", ref: str = KHM_REF) -> None:
     """As the logged-in caseworker, the Case tab of ``ref`` in ``mission``: open its CT case (today)."""
     page.goto(case_url(mission, ref, "case"))
@@ -278,3 +278,97 @@ def read_scores(page: Page) -> list[tuple[str, ...]]:
     """The scores table of the Monitoring tab, oldest survey first: each dimension's score, then the overall."""
     rows = page.locator('table[data-table="scores"] tbody tr')
     return [tuple(rows.nth(n).locator("[data-score]").all_inner_texts()) for n in range(rows.count())]
+
+
+# -- reintegration (in KHM, where the person is after the return) ------------------------------
+
+KHM_BASE = f"/m/KHM/plugins/ctm/records/beneficiary/{KHM_REF}"
+
+
+def open_khm_case(page: Page) -> None:
+    """As KHM's caseworker: the case of a KHM beneficiary, opened on its Case tab."""
+    log_in(page, "khm.caseworker")
+    open_case_in(page, "KHM", KHM_REF)
+    expect(page.locator('nav.tabs a[data-tab="ctm.reintegration"]')).to_be_visible()
+
+
+def fill_plan_element(
+    page: Page, *, kind: str, objective: str, provider: str, start: str, end: str, budget: str, currency: str
+) -> None:
+    """The Reintegration tab's "add an element" form, filled (not sent)."""
+    page.goto(f"{KHM_BASE}/reintegration")
+    unfold(page, "element")
+    form = page.locator('form[data-form="element"]')
+    form.locator('select[name="type"]').select_option(kind)
+    form.locator('select[name="status"]').select_option("Planned")
+    form.locator('[name="objective"]').fill(objective)
+    form.locator('select[name="provider"]').select_option(provider)
+    form.locator('[name="start_on"]').fill(start)
+    form.locator('[name="end_on"]').fill(end)
+    form.locator('[name="budget"]').fill(budget)
+    form.locator('select[name="currency"]').select_option(currency)
+
+
+def add_plan_element(page: Page, **element: str) -> None:
+    """An element added to the plan (see :func:`fill_plan_element` for its fields)."""
+    fill_plan_element(page, **element)
+    send(page, "element")
+    expect(page.locator(f'article[data-type="{element["kind"]}"]')).to_be_visible()
+
+
+def agree_plan(page: Page, agreed_on: str) -> None:
+    """The person agreed the plan on ``agreed_on``: recorded on the Reintegration tab."""
+    page.goto(f"{KHM_BASE}/reintegration")
+    unfold(page, "agree")
+    page.locator('form[data-form="agree"] [name="agreed_on"]').fill(agreed_on)
+    send(page, "agree")
+    expect(page.locator('[data-value="agreement"]')).to_contain_text(agreed_on[:4])
+
+
+def request_form(page: Page, kind: str) -> str:
+    """The name of the request form of the element of type ``kind``, unfolded."""
+    page.goto(f"{KHM_BASE}/reintegration")
+    form = page.locator(f'article[data-type="{kind}"] form[data-form^="request-"]')
+    name = form.get_attribute("data-form")
+    assert name is not None
+    unfold(page, name)
+    return name
+
+
+def request_disbursement(page: Page, kind: str, amount: str, purpose: str) -> None:
+    """As a caseworker: money requested against the element of type ``kind``, in its currency, for its provider."""
+    name = request_form(page, kind)
+    form = page.locator(f'form[data-form="{name}"]')
+    expect(form.locator('select[name="project_code"]')).to_have_value("KHM-CT-01")  # the mission's default
+    form.locator('[name="amount"]').fill(amount)
+    form.locator('[name="purpose"]').fill(purpose)
+    send(page, name)
+    expect(page.locator('tr[data-state="requested"]')).to_be_visible()
+
+
+def approve_disbursement(page: Page) -> None:
+    """As the supervisor: the first request of "Disbursements to approve", opened and approved."""
+    page.goto("/m/KHM/beneficiaries")
+    page.locator('[data-menu="ctm.disbursements"]').click()
+    row = page.locator("table[data-table='pending'] tbody tr[data-disbursement]").first
+    disbursement = row.get_attribute("data-disbursement")
+    row.locator("a").click()
+    name = f"decide-{disbursement}"
+    unfold(page, name)
+    page.locator(f'form[data-form="{name}"] select[name="decision"]').select_option("approve")
+    send(page, name)
+    expect(page.locator(f'tr[data-disbursement="{disbursement}"]')).to_have_attribute("data-state", "approved")
+
+
+def record_payment(page: Page, receipt: str, method: str = "BankTransfer") -> None:
+    """As a caseworker: the payment of the approved disbursement, paid today to the provider."""
+    page.goto(f"{KHM_BASE}/reintegration")
+    form = page.locator('form[data-form^="pay-"]').first
+    name = form.get_attribute("data-form")
+    assert name is not None
+    unfold(page, name)
+    form.locator('select[name="payment_method"]').select_option(method)
+    form.locator('[name="receipt_reference"]').fill(receipt)
+    form.locator('select[name="payee"]').select_option("Provider")
+    send(page, name)
+    expect(page.locator('table[data-table="ledger"] tr[data-kind="payment"]')).to_contain_text(receipt)

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from world import KHM_PERSON, World, set_ctm_settings
 
 from ctm_plugin.domain.fund import APPROVED, FUND_ID, REJECTED, REQUESTED, Fund, FundEntry, FundRequest
+from ctm_plugin.domain.reintegration import Disbursement, LedgerEntry
 from ctm_plugin.domain.scope import MissionScopeViolation, hq_session, mission_session
 from ctm_plugin.security.permissions import EMERGENCY_FUND_APPROVE
-from ctm_plugin.services import fund
+from ctm_plugin.services import fund, reintegration
 from ctm_plugin.services.base import Invalid, NotFound
 
 
@@ -243,6 +244,35 @@ def test_a_request_in_another_currency_records_the_rate_and_the_funds_amount(w: 
     assert balance(w) == Decimal("9000.05") == entries_sum(w)
 
 
+def test_an_approval_enters_the_cases_ledger_where_the_mission_pays_it(w: World, tha_case: int):
+    fund.top_up(w.request_ctx("hq"), top_up_form())
+    approved, rejected = request(w, tha_case, amount="35000", currency="THB"), request(w, tha_case)
+    decide(w, "THA", approved, decision="approve_less", amount="30000", exchange_rate="0.02857", reason="Partly")
+    decide(w, "THA", rejected, decision="reject", reason="The medical service is free at the public hospital.")
+    (disbursement,) = w.all(Disbursement)  # the rejection enters nothing
+    assert (disbursement.emergency_request_id, disbursement.amount, disbursement.currency) == (
+        approved,
+        Decimal("30000"),
+        "THB",
+    )
+    assert (disbursement.state, disbursement.project_code, disbursement.decided_by) == (
+        "approved",
+        fund.FUND_PROJECT,
+        "hq",
+    )
+    assert disbursement.requested_by == "caseworker"  # the requester is not the approver
+    payment = {
+        "version": str(w.version(tha_case)),
+        "paid_on": "2026-11-03",
+        "payment_method": "BankTransfer",
+        "receipt_reference": "RCPT-0001",
+        "payee": "Person",
+    }
+    reintegration.record_payment(w.ctx("caseworker"), tha_case, disbursement.id, payment)
+    kinds = sorted((e.kind, e.amount, e.currency) for e in w.all(LedgerEntry))
+    assert kinds == [("approval", Decimal("30000"), "THB"), ("payment", Decimal("30000"), "THB")]
+
+
 BAD_DECISIONS = [
     ({"decision": "approve_less", "amount": "1500", "reason": "r"}, "amount", fund.MORE_THAN_REQUESTED),
     (
@@ -344,8 +374,8 @@ def test_a_bad_top_up_is_refused_and_nothing_is_saved(w: World, changes: dict[st
 def test_two_approvals_at_once_that_would_overdraw_the_fund_one_is_refused(w: World, tha_case: int, khm_case: int):
     """Both read the balance (1000) before either commits; each alone fits, both would overdraw it.
 
-    Each decision runs in its own thread, on its own connection, and is held at its first commit (after
-    it has read the fund's balance and the request, before it writes anything) until both are there.
+    Each decision runs in its own thread, on its own connection, and is held at its first write (after
+    it has read the fund's balance and the request, before it writes or commits anything) until both are there.
     """
     fund.top_up(w.request_ctx("hq"), top_up_form(amount="1000"))
     requests = {"THA": request(w, tha_case, amount="700"), "KHM": request(w, khm_case, mission="KHM", amount="600")}
@@ -354,8 +384,9 @@ def test_two_approvals_at_once_that_would_overdraw_the_fund_one_is_refused(w: Wo
     both_read = threading.Barrier(2, timeout=20)
     held = threading.local()
 
-    def hold(session: Session) -> None:
-        if threading.current_thread().name.startswith("decide-") and not getattr(held, "done", False):
+    def hold(session: Session, _context: object, _instances: object) -> None:
+        writes = session.new or session.dirty
+        if writes and threading.current_thread().name.startswith("decide-") and not getattr(held, "done", False):
             held.done = True
             both_read.wait()
 
@@ -369,7 +400,7 @@ def test_two_approvals_at_once_that_would_overdraw_the_fund_one_is_refused(w: Wo
         except Exception as exc:  # reported by the assertion below
             outcomes[mission] = exc
 
-    sa.event.listen(Session, "before_commit", hold)
+    sa.event.listen(Session, "before_flush", hold)
     try:
         threads = [threading.Thread(target=approve, args=(m,), name=f"decide-{m}") for m in requests]
         for thread in threads:
@@ -377,7 +408,7 @@ def test_two_approvals_at_once_that_would_overdraw_the_fund_one_is_refused(w: Wo
         for thread in threads:
             thread.join(timeout=60)
     finally:
-        sa.event.remove(Session, "before_commit", hold)
+        sa.event.remove(Session, "before_flush", hold)
 
     assert sorted(map(str, outcomes.values())) == [APPROVED, "refused"], outcomes
     [winner] = [m for m, outcome in outcomes.items() if outcome == APPROVED]

@@ -10,6 +10,7 @@ from ctm_plugin.security.permissions import (
     CASE_SUPERVISE,
     CASE_VIEW,
     CHILD_PROTECTION,
+    DISBURSEMENT_APPROVE,
     EMERGENCY_FUND_APPROVE,
     EMERGENCY_FUND_REQUEST,
     HANDOVER_ACCEPT,
@@ -33,6 +34,9 @@ SAMPLE_VALUES = {
     "handover_id": "1",
     "request_id": "1",
     "request_mission": "THA",
+    "element_id": "1",
+    "disbursement_id": "1",
+    "entry_id": "1",
 }
 
 
@@ -100,6 +104,17 @@ EXPECTED = {
     "ctm.monitoring_alerts": ("GET", CASE_SUPERVISE),
     "ctm.scoring_model": ("GET", MAPPING_MANAGE),
     "ctm.save_scoring_model": ("POST", MAPPING_MANAGE),
+    "ctm.reintegration": ("GET", CASE_VIEW),
+    "ctm.agree_plan": ("POST", CASE_EDIT),
+    "ctm.add_plan_element": ("POST", CASE_EDIT),
+    "ctm.change_plan_element": ("POST", CASE_EDIT),
+    "ctm.request_disbursement": ("POST", CASE_EDIT),
+    "ctm.decide_disbursement": ("POST", DISBURSEMENT_APPROVE),
+    "ctm.record_payment": ("POST", CASE_EDIT),
+    "ctm.reverse_entry": ("POST", DISBURSEMENT_APPROVE),
+    "ctm.pending_disbursements": ("GET", DISBURSEMENT_APPROVE),
+    "ctm.donor_report": ("GET", DISBURSEMENT_APPROVE),
+    "ctm.donor_report_csv": ("GET", DISBURSEMENT_APPROVE),
 }
 
 # What each user below holds in THA (their roles' CT permissions): their own routes are not for this test.

@@ -24,12 +24,13 @@ from ctm_plugin.domain.fund import FundRequest
 from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.process import TraffickingEvent
+from ctm_plugin.domain.reintegration import Disbursement, LedgerEntry, PlanElement
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.schemas import assistance_test, case_test, process_test, screening_test
 from ctm_plugin.schemas.assistance import ConsentSchema, ReferralSchema, ServiceSchema, WithdrawConsentSchema
 from ctm_plugin.schemas.case import CloseCaseSchema, OpenCaseSchema, PersonSchema, ReopenCaseSchema, VictimContextSchema
-from ctm_plugin.schemas.fund import DecisionSchema, FundCurrencySchema, FundRequestSchema, TopUpSchema
+from ctm_plugin.schemas.fund import FundCurrencySchema, FundDecisionSchema, FundRequestSchema, TopUpSchema
 from ctm_plugin.schemas.handover import (
     AcceptHandoverSchema,
     DeclineHandoverSchema,
@@ -40,6 +41,14 @@ from ctm_plugin.schemas.monitoring import MonitoringStartSchema, VisitSchema
 from ctm_plugin.schemas.people import HostSearchSchema, LinkToHostSchema, PushSchema, RegisterPersonSchema
 from ctm_plugin.schemas.preparation import BestInterestsSchema, ChecklistSchema, RiskDecisionSchema
 from ctm_plugin.schemas.process import EventSchema, PerpetratorSchema
+from ctm_plugin.schemas.reintegration import (
+    AgreePlanSchema,
+    DisbursementDecisionSchema,
+    DisbursementSchema,
+    ElementSchema,
+    PaymentSchema,
+    ReversalSchema,
+)
 from ctm_plugin.schemas.returns import CancelReturnSchema, ReturnBookingSchema
 from ctm_plugin.schemas.screening import DeterminationSchema, ScreeningSchema
 from ctm_plugin.scoring.model_test import SURVEYS
@@ -114,7 +123,7 @@ VALID: dict[type | None, dict[str, Any]] = {
     LinkToHostSchema: {"beneficiary_id": "BEN-2000001"},
     FundRequestSchema: {"kind": "Medical", "amount": "120.50", "currency": "USD", "justification": "Surgery."},
     TopUpSchema: {"amount": "1000", "donor": "ECHO", "project_code": "GEF-1", "on_date": OPENED},
-    DecisionSchema: {"decision": "approve_less", "amount": "10", "reason": "Part is covered."},
+    FundDecisionSchema: {"decision": "approve_less", "amount": "10", "reason": "Part is covered."},
     FundCurrencySchema: {"currency": "EUR"},
     MonitoringStartSchema: {"start_on": OPENED},
     # A reached visit with the survey's answers (posted as answer_<indicator>, beside the schema's fields).
@@ -126,6 +135,21 @@ VALID: dict[type | None, dict[str, Any]] = {
         "risks": ["Debt"],
         **{f"answer_{indicator}": option for indicator, option in SURVEYS[0].items()},
     },
+    AgreePlanSchema: {"agreed_on": OPENED},
+    ElementSchema: {
+        "type": "Medical",
+        "objective": "Dental care.",
+        "provider": "NGO: THA Hope Foundation",
+        "start_on": OPENED,
+        "end_on": "2026-12-31",
+        "budget": "1000",
+        "currency": "THB",
+        "status": "Planned",
+    },
+    DisbursementSchema: {"amount": "250.50", "project_code": "THA-CT-01", "payee": "Provider", "purpose": "Fees."},
+    DisbursementDecisionSchema: {"decision": "approve"},
+    PaymentSchema: {"paid_on": OPENED, "payment_method": "Cash", "receipt_reference": "R-1", "payee": "Person"},
+    ReversalSchema: {"reason": "Entered twice."},
 }
 
 
@@ -193,7 +217,17 @@ FORMS = {
         Form("ctm.request_fund", "caseworker", FundRequestSchema),
         Form("ctm.fund_top_up", "hq", TopUpSchema),
         Form("ctm.set_fund_currency", "hq", FundCurrencySchema),
-        Form("ctm.decide_fund_request", "hq", DecisionSchema),
+        Form("ctm.decide_fund_request", "hq", FundDecisionSchema),
+    ],
+    # The site adds an element and a disbursement the supervisor approved (THA: the case is still there).
+    "reintegration": [
+        Form("ctm.agree_plan", "caseworker", AgreePlanSchema),
+        Form("ctm.add_plan_element", "caseworker", ElementSchema),
+        Form("ctm.change_plan_element", "caseworker", ElementSchema),
+        Form("ctm.request_disbursement", "caseworker", DisbursementSchema),
+        Form("ctm.decide_disbursement", "supervisor", DisbursementDecisionSchema),
+        Form("ctm.record_payment", "caseworker", PaymentSchema),
+        Form("ctm.reverse_entry", "supervisor", ReversalSchema),
     ],
 }
 
@@ -205,7 +239,7 @@ class Site:
         self.app, self.engine = live.app, live.rt.engine
         self.browsers = {
             name: login_to(self.app, name)
-            for name in ("caseworker", "movement", "integrator", "admin", "hq", "childprotection")
+            for name in ("caseworker", "movement", "integrator", "admin", "hq", "childprotection", "supervisor")
         }
         for browser in self.browsers.values():
             browser.get("/m/THA/beneficiaries")  # the session's CSRF token, valid as long as the session
@@ -227,6 +261,16 @@ class Site:
         assert self.post("ctm.book_return", "movement", data, ids).status_code == 303
         data = {**VALID[ProposeHandoverSchema], "version": self.version()}
         assert self.post("ctm.propose_handover", "caseworker", data, ids).status_code == 303
+        data = {**VALID[ElementSchema], "version": self.version()}
+        assert self.post("ctm.add_plan_element", "caseworker", data, ids).status_code == 303
+        with self.engine.connect() as conn:
+            ids["element_id"] = conn.scalar(sa.select(sa.func.min(PlanElement.id)))
+        data = {**VALID[DisbursementSchema], "version": self.version()}
+        assert self.post("ctm.request_disbursement", "caseworker", data, ids).status_code == 303
+        with self.engine.connect() as conn:
+            ids["disbursement_id"] = conn.scalar(sa.select(sa.func.min(Disbursement.id)))
+        data = {**VALID[DisbursementDecisionSchema], "version": self.version()}
+        assert self.post("ctm.decide_disbursement", "supervisor", data, ids).status_code == 303
         with self.engine.connect() as conn:
             ids["event_id"] = conn.scalar(sa.select(sa.func.min(TraffickingEvent.id)))
             ids["consent_id"] = conn.scalar(sa.select(sa.func.min(Consent.id)))
@@ -235,6 +279,7 @@ class Site:
             ids["return_id"] = conn.scalar(sa.select(sa.func.min(ReturnBooking.id)))
             ids["handover_id"] = conn.scalar(sa.select(sa.func.min(Handover.id)))
             ids["request_id"], ids["request_mission"] = conn.scalar(sa.select(sa.func.min(FundRequest.id))), "THA"
+            ids["entry_id"] = conn.scalar(sa.select(sa.func.min(LedgerEntry.id)))
         self.ids = ids
 
     def base(self, schema: type | None) -> dict[str, Any]:
@@ -248,7 +293,7 @@ class Site:
         if schema in (AcceptHandoverSchema, DeclineHandoverSchema):
             with self.engine.connect() as conn:  # the hand-over's own version, not the case's
                 data["version"] = conn.scalar(sa.select(Handover.version))
-        elif schema is DecisionSchema:  # the request's own version
+        elif schema is FundDecisionSchema:  # the request's own version
             with self.engine.connect() as conn:
                 data["version"] = conn.scalar(
                     sa.select(FundRequest.version).where(FundRequest.id == self.ids["request_id"])

@@ -24,6 +24,7 @@ from ctm_plugin.schemas import (
     monitoring_test,
     preparation_test,
     process_test,
+    reintegration_test,
     screening_test,
 )
 from ctm_plugin.schemas.base import NOT_IN_TEXT
@@ -44,6 +45,7 @@ VALID: dict[type, dict[str, Any]] = {
     **screening_test.VALID,
     **preparation_test.VALID,
     **monitoring_test.VALID,
+    **reintegration_test.VALID,
     MissionSettingsSchema: mission_settings_test.VALID,
     HostSearchSchema: {"family_name": "Kaew"},
     PushSchema: {"version": "1"},

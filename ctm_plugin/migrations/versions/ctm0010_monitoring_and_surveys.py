@@ -1,7 +1,7 @@
 """monitoring: start dates, visits with their sustainability surveys, missions' scoring models
 
 Revision ID: ctm0010
-Revises: ctm0008
+Revises: ctm0009
 Create Date: 2026-12-04 16:00:00.000000
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'ctm0010'
-down_revision = 'ctm0008'
+down_revision = 'ctm0009'
 branch_labels = None
 depends_on = None
 

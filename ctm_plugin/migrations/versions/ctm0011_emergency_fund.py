@@ -1,7 +1,7 @@
 """the global emergency fund: HQ's fund, its entries, the missions' requests
 
 Revision ID: ctm0011
-Revises: ctm0008
+Revises: ctm0010
 Create Date: 2026-12-04 16:00:00.000000
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'ctm0011'
-down_revision = 'ctm0008'
+down_revision = 'ctm0010'
 branch_labels = None
 depends_on = None
 
