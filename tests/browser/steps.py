@@ -360,15 +360,17 @@ def approve_disbursement(page: Page) -> None:
     expect(page.locator(f'tr[data-disbursement="{disbursement}"]')).to_have_attribute("data-state", "approved")
 
 
-def record_payment(page: Page, receipt: str, method: str = "BankTransfer") -> None:
-    """As a caseworker: the payment of the approved disbursement, paid today to the provider."""
-    page.goto(f"{KHM_BASE}/reintegration")
+def record_payment(
+    page: Page, receipt: str, method: str = "BankTransfer", payee: str = "Provider", base: str = KHM_BASE
+) -> None:
+    """As a caseworker: the payment of the case's first approved disbursement, paid today to ``payee``."""
+    page.goto(f"{base}/reintegration")
     form = page.locator('form[data-form^="pay-"]').first
     name = form.get_attribute("data-form")
     assert name is not None
     unfold(page, name)
     form.locator('select[name="payment_method"]').select_option(method)
     form.locator('[name="receipt_reference"]').fill(receipt)
-    form.locator('select[name="payee"]').select_option("Provider")
+    form.locator('select[name="payee"]').select_option(payee)
     send(page, name)
     expect(page.locator('table[data-table="ledger"] tr[data-kind="payment"]')).to_contain_text(receipt)
