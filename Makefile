@@ -25,10 +25,11 @@ demo: $(STAMP)
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host serve --port $(PORT) --demo
 
 # The suite runs on every core (pytest-xdist): each worker builds its own template databases and
-# its own Chromium. TEST_WORKERS=0 runs it in this process (e.g. to use a debugger).
+# its own Chromium. TEST_WORKERS=0 runs it in this process (e.g. to use a debugger). worksteal: a worker
+# that has run out of tests takes half of another's, so that no core idles behind a slow file.
 TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check ctm_plugin host tests benchmarks

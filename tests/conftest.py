@@ -20,7 +20,7 @@ import re
 import secrets
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,6 +73,19 @@ class _CompiledTemplates(jinja2.BytecodeCache):
 flask.Flask.jinja_options = {**flask.Flask.jinja_options, "bytecode_cache": _CompiledTemplates()}
 
 
+@sa.event.listens_for(sa.Engine, "connect")
+def _no_flush_to_disk(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI types
+    """A test database is thrown away after its test: a commit need not wait for the disk (fsync).
+    What a commit makes visible, and to whom, is unchanged; only a power cut could tell."""
+    cursor = dbapi_connection.cursor()
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor.execute("PRAGMA synchronous=OFF")
+    else:
+        cursor.execute("SET synchronous_commit TO off")
+        dbapi_connection.commit()  # outside a transaction a later rollback would undo (a no-op in autocommit)
+    cursor.close()
+
+
 def _missing(part: str, require_env: str, reason: str) -> None:
     if os.environ.get(require_env) == "1":
         pytest.fail(f"{part} is required in this run ({require_env}=1) but {reason}")
@@ -84,24 +97,48 @@ def _missing(part: str, require_env: str, reason: str) -> None:
 EMPTY, MIGRATED, SEEDED = "empty", "migrated", "seeded"
 _LEVEL_OF: dict[str, str] = {}
 """What each live test database was made with (``rt`` and ``demo`` finish the job when asked for late)."""
+_BUILDERS: dict[str, Callable[[Runtime], object]] = {}
+"""The further levels: what each adds to the demo data (see the ``database`` marker)."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "database(build): the test's database is the demo data with what build(runtime) adds; built once per "
+        "run and backend into a template and copied per test, like the demo data itself",
+    )
 
 
 def _level(request: pytest.FixtureRequest) -> str:
-    """What the test's database must hold: the demo data if it uses ``demo``, the tables if it uses ``rt``."""
+    """What the test's database must hold: the demo data if it uses ``demo`` (with what its ``database``
+    marker adds), the tables if it uses ``rt``."""
     names = request.fixturenames
+    if "demo" in names and (marker := request.node.get_closest_marker("database")):
+        build = marker.args[0]
+        level = f"{build.__module__}.{build.__qualname__}"
+        _BUILDERS[level] = build
+        return level
     return SEEDED if "demo" in names else MIGRATED if "rt" in names else EMPTY
 
 
+def _start(level: str) -> str | None:
+    """The template a level's template is copied from before it is built on (``None``: an empty database)."""
+    return {EMPTY: None, MIGRATED: None, SEEDED: MIGRATED}.get(level, SEEDED)
+
+
 def _build(url: str, level: str) -> None:
-    """Migrate (and seed, for ``SEEDED``) the database at ``url``, then close every connection to it."""
+    """Migrate (and seed, for ``SEEDED``; add to the demo data, for a further level) the database at ``url``,
+    which is a copy of :func:`_start`'s template, then close every connection to it."""
     from mimosa_host.demo import seed
 
     runtime = Runtime.from_url(url, host=make_host())
     try:
         if level == SEEDED:
             seed(runtime)
-        else:
+        elif level == MIGRATED:
             runtime.upgrade_all()
+        else:
+            _BUILDERS[level](runtime)
         if runtime.engine.dialect.name == "sqlite":  # the copies are of the main file alone
             with runtime.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -119,8 +156,8 @@ class SqliteTemplates:
     def template(self, level: str) -> Path:
         if level not in self.built:
             path = self.folder / f"{level}.db"
-            if level == SEEDED:
-                shutil.copyfile(self.template(MIGRATED), path)
+            if (start := _start(level)) is not None:
+                shutil.copyfile(self.template(start), path)
             _build(f"sqlite:///{path}", level)
             self.built[level] = path
         return self.built[level]
@@ -187,7 +224,8 @@ class PostgresTemplates:
 
     def template(self, level: str) -> str:
         if level not in self.built:
-            name = self._create(self.template(MIGRATED) if level == SEEDED else None)
+            start = _start(level)
+            name = self._create(None if start is None else self.template(start))
             try:
                 _build(self.url(name), level)
             except BaseException:
@@ -258,7 +296,7 @@ def rt(database_url: str) -> Iterator[Runtime]:
 @pytest.fixture
 def demo(rt: Runtime, database_url: str) -> Runtime:
     """The runtime with the synthetic demo data: CTM enabled in THA and KHM, not in MDA."""
-    if _LEVEL_OF[database_url] != SEEDED:
+    if _LEVEL_OF[database_url] in (EMPTY, MIGRATED):
         from mimosa_host.demo import seed
 
         seed(rt)

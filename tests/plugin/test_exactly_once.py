@@ -18,11 +18,13 @@ import pytest
 import sqlalchemy as sa
 from world import World
 
+from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import OUTBOX_OPEN, OutboxMessage
 from ctm_plugin.services import outbox, returns
 
 PEOPLE = 200
+PEOPLE_IDS = [f"BEN-19{n:05d}" for n in range(1, PEOPLE + 1)]
 ROUNDS = 80
 """Far more relay rounds than 200 messages need at these rates; reaching it means one never settles."""
 
@@ -34,7 +36,7 @@ def add_people(host, count: int) -> list[str]:  # noqa: ANN001 - an exchange hos
     """``count`` new THA beneficiaries in the host's records."""
     from contract_host.store import Beneficiary
 
-    people = [f"BEN-19{n:05d}" for n in range(1, count + 1)]
+    people = PEOPLE_IDS[:count]
     host.add_people(
         [
             Beneficiary(
@@ -72,15 +74,28 @@ class Clock:
         return self.now
 
 
+def book_200(rt) -> None:  # noqa: ANN001 - a Runtime
+    """A case, the consent to return and a booked return for each of the 200 people :func:`add_people` adds
+    to a host: the CTM's side alone (the host is not asked), built once per run and backend (the
+    ``database`` marker) instead of through the services in every test."""
+    w = World(rt)
+    for person in PEOPLE_IDS:
+        case_id = w.open(person)
+        w.prepare(case_id)
+        returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))
+
+
+pytestmark = pytest.mark.database.with_args(book_200)  # with_args: a lone function would be marked itself
+
+
 @pytest.fixture
 def booked(w: World, exchange_host) -> dict[str, int]:  # noqa: ANN001
-    """person → case: a case, the consent to return and a booked return for each of 200 new people."""
-    case_of = {}
-    for person in add_people(exchange_host, PEOPLE):
-        case_of[person] = w.open(person)
-        w.prepare(case_of[person])
-        returns.book_return(w.ctx("movement"), case_of[person], w.booking_form(case_of[person]))
-    return case_of
+    """person → case: the 200 new people in the host's records, each with the case :func:`book_200` made."""
+    people = add_people(exchange_host, PEOPLE)
+    with w.rt.factory() as s:
+        case_of = dict(s.execute(sa.select(Case.beneficiary_id, Case.id).where(Case.beneficiary_id.in_(people))).all())
+    assert sorted(case_of) == sorted(people)
+    return {person: case_of[person] for person in people}
 
 
 def open_messages(w: World) -> int:
