@@ -292,6 +292,34 @@ def demo_handover() -> None:
     click.echo(f"hand-over {proposed} from THA accepted in KHM (case {case_id})")
 
 
+@demo.command("reintegration")
+def demo_reintegration() -> None:
+    """A KHM case's reintegration over 13 months (plan, disbursements, three surveys, an alert), and the
+    emergency fund topped up with a THA request approved by HQ. Safe to repeat."""
+    from ctm_plugin import demo as story
+    from ctm_plugin.services.base import Invalid
+
+    try:
+        with _mission("KHM") as ctx:
+            case_id = story.reintegrate(ctx)
+        if case_id is None:
+            click.echo("the demo's reintegration case is there already")
+        else:
+            click.echo(
+                f"reintegration case {case_id} in KHM ({story.REINTEGRATION_PERSON}): a plan of 3 elements, "
+                "2 disbursements approved (1 paid), 3 surveys, an alert"
+            )
+        with _mission("THA") as ctx:
+            decided = story.emergency(ctx)
+        if decided is None:
+            click.echo("the demo's emergency-fund request is there already")
+        else:
+            request_id, state = decided
+            click.echo(f"emergency fund topped up; THA's request {request_id} ({story.FUND_PERSON}) {state} by HQ")
+    except Invalid as refused:  # e.g. a mission whose settings lost their providers: nothing of that story saved
+        raise click.ClickException(f"the demo's story was refused, nothing of it saved: {refused.errors}") from None
+
+
 COMMANDS = (mappings, sync, outbox_group, demo)
 
 

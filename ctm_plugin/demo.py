@@ -1,21 +1,31 @@
-"""The demo's hand-over, told through the CTM's own use cases: a THA case handed over to KHM.
+"""The demo's stories, told through the CTM's own use cases: a THA case handed over to KHM (``mimosa-host ctm
+demo handover``); a KHM case's reintegration over 13 months, and the global emergency fund topped up and
+answering a THA request (``mimosa-host ctm demo reintegration``).
 
-Run by ``mimosa-host ctm demo handover`` after the host's ``demo seed`` (``make demo`` does both);
-everything in it is synthetic. The host's seed writes no CTM row: the CTM's tables are its own.
+Run after the host's ``demo seed`` (``make demo`` runs them all); everything in them is synthetic. The
+host's seed writes no CTM row: the CTM's tables are its own.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import sqlalchemy as sa
 
 from ctm_plugin.domain.case import Case
+from ctm_plugin.domain.fund import FundRequest
 from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.mission_time import mission_today
+from ctm_plugin.domain.monitoring import REACHED
+from ctm_plugin.domain.reintegration import provider_key
 from ctm_plugin.domain.scope import mission_session
-from ctm_plugin.services import assistance, cases, handover, preparation, returns
+from ctm_plugin.schemas.fund import APPROVE
+from ctm_plugin.schemas.mission_settings import project_codes, providers
+from ctm_plugin.security.permissions import ROLES
+from ctm_plugin.services import assistance, cases, fund, handover, monitoring, preparation, reintegration, returns
 from ctm_plugin.services.base import version_of
 from mimosa_host.plugin_api import RequestContext, UserRef
 
@@ -91,3 +101,255 @@ def accept(ctx: RequestContext, handover_id: int) -> int:
     with mission_session(ctx) as session:
         version = session.get_one(Handover, handover_id).version
     return handover.accept(ctx, handover_id, {"version": version, "opened_on": mission_today(ctx.settings).isoformat()})
+
+
+# -- reintegration and the emergency fund ------------------------------------------------------------------
+
+REINTEGRATION_PERSON = "BEN-2000007"
+"""A KHM beneficiary of the demo, back in Cambodia for about 13 months, whose reintegration is followed."""
+FUND_PERSON = "BEN-1000009"
+"""A THA beneficiary of the demo, for whom THA asks the global emergency fund for medical care."""
+RETURNED_DAYS_AGO = 396
+"""About 13 months: the three monitoring visits (3, 6 and 12 months) all lie in the past."""
+
+USERS = {
+    "caseworker": ("Dara Caseworker", "ctm.caseworker", False),
+    "khm.caseworker": ("Sophea KHM Caseworker", "ctm.caseworker", False),
+    "supervisor": ("Vichea Supervisor", "ctm.supervisor", False),
+    "hq": ("Ana HQ Programme Manager", "ctm.hq_programme_manager", True),
+}
+"""The host demo's users the stories act as: display name, the CTM role the host's demo grants them, HQ."""
+
+
+def as_user(ctx: RequestContext, username: str) -> RequestContext:
+    """``ctx`` (a command's, for one mission) acting as one of the demo's users with the permissions of the
+    CTM role the demo grants them there: the use cases check them, and who requested and who approved."""
+    display_name, role, hq = USERS[username]
+    permissions = next(r.permissions for r in ROLES if r.name == role)
+    return dataclasses.replace(ctx, user=UserRef(0, username, display_name, hq), permissions=frozenset(permissions))
+
+
+@contextmanager
+def _whole(ctx: RequestContext) -> Iterator[None]:
+    """One transaction around a story: each use case's session joins it (a command's sessions share one
+    connection), so a story is seeded whole or, if any step is refused, not at all."""
+    with ctx.session_factory() as session, session.begin():
+        connection = session.connection()  # begun now, so that the use cases' sessions join it
+        dbapi = connection.connection.dbapi_connection
+        if connection.dialect.name == "sqlite" and not getattr(dbapi, "in_transaction", True):
+            # pysqlite begins only before a write: the first SAVEPOINT would begin, and its RELEASE commit
+            connection.exec_driver_sql("BEGIN")
+        yield
+
+
+def _has_case(ctx: RequestContext, person: str) -> bool:
+    with mission_session(ctx) as session:
+        return session.scalar(sa.select(Case.id).where(Case.beneficiary_id == person)) is not None
+
+
+ELEMENTS = (
+    # type, provider kind, objective, start and end (days after the return), budget, currency, status
+    (
+        "VocationalTraining",
+        "NGO",
+        "Synthetic: six months of tailoring training, with a certificate.",
+        30,
+        210,
+        "600",
+        "USD",
+        "Completed",
+    ),
+    (
+        "SelfEmployment",
+        "IOM",
+        "Synthetic: a sewing machine and a first stock for a tailoring business at home.",
+        220,
+        460,
+        "800",
+        "USD",
+        "UnderWay",
+    ),
+    (
+        "Psychological",
+        "Government",
+        "Synthetic: a counselling session every month for the first year.",
+        20,
+        385,
+        "1200000",
+        "KHR",
+        "UnderWay",
+    ),
+)
+
+SURVEYS = (
+    # the scoring model's answers at 3, 6 and 12 months: economic, social, psychosocial and overall
+    # 0.28 0.50 0.50 0.41, then 0.58 0.88 1.00 0.79, then 0.08 0.88 0.60 0.47 (economic and psychosocial fall)
+    {
+        "income": "none",
+        "work": "occasional",
+        "debt": "manageable",
+        "food": "sometimes",
+        "economic_satisfaction": "not",
+        "housing": "temporary",
+        "services": "partial",
+        "documents": "in_progress",
+        "network": "some",
+        "safety": "sometimes",
+        "wellbeing": "sometimes",
+        "family": "distant",
+        "remigration": "thinks",
+    },
+    {
+        "income": "irregular",
+        "work": "occasional",
+        "debt": "manageable",
+        "food": "never",
+        "economic_satisfaction": "partly",
+        "housing": "stable",
+        "services": "full",
+        "documents": "held",
+        "network": "some",
+        "safety": "safe",
+        "wellbeing": "rarely",
+        "family": "supportive",
+        "remigration": "no",
+    },
+    {
+        "income": "none",
+        "work": "none",
+        "debt": "unpayable",
+        "food": "sometimes",
+        "economic_satisfaction": "not",
+        "housing": "stable",
+        "services": "full",
+        "documents": "held",
+        "network": "some",
+        "safety": "sometimes",
+        "wellbeing": "sometimes",
+        "family": "supportive",
+        "remigration": "thinks",
+    },
+)
+VISITS: tuple[tuple[int, int, str, list[str], str], ...] = (
+    # month, days after the return, mode, re-trafficking risks, notes
+    (3, 91, "InPerson", ["NoIncome"], "Synthetic: in training, staying with an aunt until a room is found."),
+    (6, 183, "Phone", [], "Synthetic: certificate received, sewing for a neighbour's shop; family close again."),
+    (
+        12,
+        366,
+        "InPerson",
+        ["NoIncome", "Debt", "TraffickerContact"],
+        "Synthetic: the shop closed; borrowed from a lender; a recruiter has called. Supervisor told.",
+    ),
+)
+
+
+def reintegrate(ctx: RequestContext) -> int | None:
+    """In KHM: the reintegration of a person back for about 13 months; returns the case's id, or ``None`` if
+    the demo has it already.
+
+    The KHM caseworker opens the case, starts its monitoring on the return's day, records the plan agreed
+    with three elements (one of each kind of the mission's providers), requests two disbursements that the
+    supervisor approves (the first one paid) and records the visits at 3, 6 and 12 months with their
+    surveys: the scores rise, then fall, and the last visit's risks reach the supervisor's alert threshold.
+    """
+    caseworker, supervisor = as_user(ctx, "khm.caseworker"), as_user(ctx, "supervisor")
+    if _has_case(caseworker, REINTEGRATION_PERSON):
+        return None
+    returned = mission_today(ctx.settings) - timedelta(days=RETURNED_DAYS_AGO)
+
+    def day(after: int) -> str:
+        return (returned + timedelta(days=after)).isoformat()
+
+    def version(case_id: int) -> dict[str, int]:
+        return {"version": version_of(caseworker, case_id)}
+
+    offered = providers(ctx.settings)
+    by_kind = {kind: provider_key(kind, name) for kind, name in reversed(offered)}  # the first of each kind
+    project = project_codes(ctx.settings)[1]
+    with _whole(ctx):
+        case_id = cases.open_case(caseworker, REINTEGRATION_PERSON, {"opened_on": day(0)})
+        monitoring.set_start(caseworker, case_id, {**version(case_id), "start_on": day(0)})
+        elements = []
+        for kind, provider, objective, start, end, budget, currency, status in ELEMENTS:
+            element = {
+                "type": kind,
+                "objective": objective,
+                "provider": by_kind.get(provider) or (provider_key(*offered[0]) if offered else provider),
+                "start_on": day(start),
+                "end_on": day(end),
+                "budget": budget,
+                "currency": currency,
+                "status": status,
+            }
+            elements.append(reintegration.add_element(caseworker, case_id, {**version(case_id), **element}))
+        reintegration.agree_plan(caseworker, case_id, {**version(case_id), "agreed_on": day(21)})
+        requests = (
+            (elements[0], "600", "Provider", "Synthetic: the training's fees, for the whole course."),
+            (elements[1], "450", "Person", "Synthetic: the sewing machine, bought by the person with a receipt."),
+        )
+        disbursements = []
+        for element_id, amount, payee, purpose in requests:
+            request = {"amount": amount, "project_code": project, "payee": payee, "purpose": purpose}
+            d = reintegration.request_disbursement(caseworker, case_id, element_id, {**version(case_id), **request})
+            reintegration.decide_disbursement(supervisor, case_id, d, {**version(case_id), "decision": "approve"})
+            disbursements.append(d)
+        payment = {
+            "paid_on": day(35),
+            "payment_method": "BankTransfer",
+            "receipt_reference": "SYN-RCPT-2007-01",
+            "payee": "Provider",
+        }
+        reintegration.record_payment(caseworker, case_id, disbursements[0], {**version(case_id), **payment})
+        for (month, after, mode, risks, notes), answers in zip(VISITS, SURVEYS, strict=True):
+            visit = {
+                "visited_on": day(after),
+                "schedule_month": str(month),
+                "mode": mode,
+                "outcome": REACHED,
+                "risks": risks,
+                "notes": notes,
+                **monitoring.answers_form(answers),
+            }
+            monitoring.record_visit(caseworker, case_id, {**version(case_id), **visit})
+    return case_id
+
+
+FUND_REQUEST = "850"
+FUND_TOP_UP = "20000"
+
+
+def emergency(ctx: RequestContext) -> tuple[int, str] | None:
+    """In THA, and HQ: the global emergency fund topped up by a (synthetic) donor, and THA's request for a
+    case's medical care approved by HQ; returns the request's id and its state, or ``None`` if the demo has
+    them already.
+
+    HQ decides from THA's context: without a user's HQ scope (a command's), ``missions_with`` is the one
+    mission where the user holds the permission, which is the request's.
+    """
+    caseworker, hq = as_user(ctx, "caseworker"), as_user(ctx, "hq")
+    if _has_case(caseworker, FUND_PERSON):
+        return None
+    today = mission_today(ctx.settings)
+    with _whole(ctx):
+        top_up = {
+            "amount": FUND_TOP_UP,
+            "donor": "Example Donor C",
+            "project_code": "GEF-DEMO-01",
+            "on_date": (today - timedelta(days=30)).isoformat(),
+            "reference": "SYN-TOPUP-0001",
+        }
+        fund.top_up(hq, top_up)
+        case_id = cases.open_case(caseworker, FUND_PERSON, {"opened_on": (today - timedelta(days=25)).isoformat()})
+        request = {
+            "version": version_of(caseworker, case_id),
+            "kind": "Medical",
+            "amount": FUND_REQUEST,
+            "currency": fund.fund_currency(ctx),
+            "justification": "Synthetic: surgery after an injury at work; no other source of funding.",
+        }
+        request_id = fund.request_assistance(caseworker, case_id, request)
+        with mission_session(hq) as session:
+            request_version = session.get_one(FundRequest, request_id).version
+        state = fund.decide_request(hq, ctx.mission.code, request_id, {"version": request_version, "decision": APPROVE})
+    return request_id, state

@@ -181,3 +181,68 @@ def test_the_demos_hand_over_is_proposed_in_tha_and_accepted_in_khm_once(w: Worl
     assert row.proposed_by == row.decided_by == "demo-seed"
     code, output = host("demo", "handover")
     assert code == 0 and "there already" in output and len(w.all(Handover)) == 1
+
+
+def test_the_demos_reintegration_case_and_emergency_fund_are_seeded_once(w: World, host):  # noqa: ANN001
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from ctm_plugin import demo
+    from ctm_plugin.domain.case import Case
+    from ctm_plugin.domain.fund import FundRequest
+    from ctm_plugin.domain.mission_time import mission_today
+    from ctm_plugin.domain.reintegration import Disbursement, LedgerEntry, PlanElement, ReintegrationPlan
+    from ctm_plugin.services import fund, monitoring
+
+    code, output = host("demo", "reintegration")
+    assert code == 0 and "reintegration case" in output and "approved by HQ" in output, output
+
+    case = w.one(Case, beneficiary_id=demo.REINTEGRATION_PERSON)
+    khm_today = mission_today(w.ctx("khm.caseworker", "KHM").settings)
+    assert case.mission_code == "KHM" and case.opened_on == khm_today - timedelta(days=demo.RETURNED_DAYS_AGO)
+    assert w.one(ReintegrationPlan, case_id=case.id).agreed_recorded_by == "khm.caseworker"
+    elements = w.all(PlanElement, case_id=case.id)
+    assert [e.type for e in elements] == ["VocationalTraining", "SelfEmployment", "Psychological"]
+    assert {e.provider_kind for e in elements} == {"NGO", "IOM", "Government"}  # KHM's own providers
+    paid = [(d.state, d.requested_by, d.decided_by) for d in w.all(Disbursement, case_id=case.id)]
+    assert paid == [("paid", "khm.caseworker", "supervisor"), ("approved", "khm.caseworker", "supervisor")]
+
+    seen = monitoring.monitoring_of_case(w.ctx("khm.caseworker", "KHM"), case.id)
+    scores = [
+        (*(str(row.scores[d]) for d in ("economic", "social", "psychosocial")), str(row.overall))
+        for row in seen.surveys
+    ]
+    assert scores == [
+        ("0.28", "0.50", "0.50", "0.41"),
+        ("0.58", "0.88", "1.00", "0.79"),  # the scores rise...
+        ("0.08", "0.88", "0.60", "0.47"),  # ...then fall: the one fall the chart flags
+    ]
+    assert [row.fell for row in seen.surveys] == [[], [], ["economic", "psychosocial"]]
+    assert [(s.month, s.state) for s in seen.schedule] == [(3, "done"), (6, "done"), (12, "done")]
+    [alert] = monitoring.alerts(w.ctx("supervisor", "KHM"))
+    assert (alert.beneficiary_id, alert.risk_count) == (demo.REINTEGRATION_PERSON, 3)
+
+    state = fund.fund_state(w.request_ctx("hq"))
+    assert state.balance == Decimal(demo.FUND_TOP_UP) - Decimal(demo.FUND_REQUEST)
+    assert [e.kind for e in state.entries] == ["approval", "top_up"]
+    [request] = fund.hq_requests(w.request_ctx("hq"))
+    assert (request.mission.code, request.state, request.requested_by) == ("THA", "approved", "caseworker")
+    tha_case = w.one(Case, beneficiary_id=demo.FUND_PERSON)
+    assert (w.one(FundRequest, case_id=tha_case.id).decided_by, tha_case.mission_code) == ("hq", "THA")
+    [entry] = w.all(LedgerEntry, case_id=tha_case.id)  # the approval in the case's ledger, for THA to pay
+    assert (entry.kind, entry.amount, entry.project_code) == ("approval", Decimal("850"), fund.FUND_PROJECT)
+
+    before = w.snapshot()
+    code, output = host("demo", "reintegration")
+    assert code == 0 and output.count("there already") == 2, output
+    assert w.snapshot() == before
+
+
+def test_a_refused_step_leaves_nothing_of_the_demos_story(w: World, host):  # noqa: ANN001
+    from world import set_ctm_settings
+
+    set_ctm_settings(w.rt, "KHM", reintegration_providers=None)  # the plan's elements are refused, the case was opened
+    before = w.snapshot()
+    code, output = host("demo", "reintegration")
+    assert code == 1 and "nothing of it saved" in output and "provider" in output, output
+    assert w.snapshot() == before
