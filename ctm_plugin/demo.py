@@ -134,11 +134,7 @@ def _whole(ctx: RequestContext) -> Iterator[None]:
     """One transaction around a story: each use case's session joins it (a command's sessions share one
     connection), so a story is seeded whole or, if any step is refused, not at all."""
     with ctx.session_factory() as session, session.begin():
-        connection = session.connection()  # begun now, so that the use cases' sessions join it
-        dbapi = connection.connection.dbapi_connection
-        if connection.dialect.name == "sqlite" and not getattr(dbapi, "in_transaction", True):
-            # pysqlite begins only before a write: the first SAVEPOINT would begin, and its RELEASE commit
-            connection.exec_driver_sql("BEGIN")
+        session.connection()  # begun now, so that the use cases' sessions join it
         yield
 
 

@@ -61,6 +61,9 @@ def make_engine(url: str) -> sa.Engine:
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001 - DBAPI types
+            # The driver begins a transaction only before a write: a SAVEPOINT issued after a read
+            # would begin one of its own, and its RELEASE commit alone. SQLAlchemy begins instead (below).
+            dbapi_connection.isolation_level = None
             # WAL: readers and the writer do not block each other; the busy timeout makes a
             # writer wait for another's commit instead of failing at once with "database is locked".
             cursor = dbapi_connection.cursor()
@@ -68,6 +71,10 @@ def make_engine(url: str) -> sa.Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: sa.Connection) -> None:
+            connection.exec_driver_sql("BEGIN")
 
     return engine
 

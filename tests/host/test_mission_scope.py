@@ -108,20 +108,35 @@ def _write(session, mission: str, document: str) -> None:  # noqa: ANN001
     )
 
 
+@pytest.mark.parametrize("reads_first", [False, True], ids=["writes-first", "reads-first"])
 @pytest.mark.parametrize("fails", [False, True])
-def test_a_use_case_writing_in_two_missions_scopes_commits_once(demo, fails: bool) -> None:  # noqa: ANN001
-    document = f"# both or neither {fails}"
-    with (
-        request_of(demo, "hq") as ctx,
-        pytest.raises(RuntimeError) if fails else nullcontext(),
-        ctx.session_factory() as outer,
-        outer.begin(),
-    ):
-        _write(outer, "THA", document)
-        with ctx.in_mission("KHM").session_factory() as inner, inner.begin():  # a SAVEPOINT of the same
-            assert inner.connection().connection.dbapi_connection is outer.connection().connection.dbapi_connection
-            _write(inner, "KHM", document)
-        assert _overrides(demo, document) == []  # nothing visible outside before the one commit
-        if fails:
-            raise RuntimeError("the use case fails after both writes")
+def test_a_use_case_writing_in_two_missions_scopes_commits_once(demo, fails: bool, reads_first: bool) -> None:  # noqa: ANN001
+    """Also when the outer transaction only read before the inner one joined (on SQLite, the driver
+    itself would begin no transaction before a write, and the inner SAVEPOINT's release would commit)."""
+    document = f"# both or neither {fails} {reads_first}"
+    with request_of(demo, "hq") as ctx:
+        khm = ctx.in_mission("KHM")  # its context built before the use case begins
+        with (
+            pytest.raises(RuntimeError) if fails else nullcontext(),
+            ctx.session_factory() as outer,
+            outer.begin(),
+        ):
+            _use_case(demo, outer, khm, document, fails, reads_first)
     assert _overrides(demo, document) == ([] if fails else ["KHM", "THA"])
+
+
+def _use_case(demo, outer, khm, document: str, fails: bool, reads_first: bool) -> None:  # noqa: ANN001
+    """Write in THA's scope (first, or after a read) and in KHM's (a SAVEPOINT of the same transaction)."""
+    if reads_first:
+        assert _overrides(demo, document) == []
+        outer.execute(sa.text("SELECT count(*) FROM ctm_mapping_override")).all()
+    else:
+        _write(outer, "THA", document)
+    with khm.session_factory() as inner, inner.begin():
+        assert inner.connection().connection.dbapi_connection is outer.connection().connection.dbapi_connection
+        _write(inner, "KHM", document)
+    assert _overrides(demo, document) == []  # nothing visible outside before the one commit
+    if reads_first:
+        _write(outer, "THA", document)
+    if fails:
+        raise RuntimeError("the use case fails after both writes")
