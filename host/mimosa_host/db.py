@@ -61,9 +61,6 @@ def make_engine(url: str) -> sa.Engine:
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001 - DBAPI types
-            # The driver begins a transaction only before a write: a SAVEPOINT issued after a read
-            # would begin one of its own, and its RELEASE commit alone. SQLAlchemy begins instead (below).
-            dbapi_connection.isolation_level = None
             # WAL: readers and the writer do not block each other; the busy timeout makes a
             # writer wait for another's commit instead of failing at once with "database is locked".
             cursor = dbapi_connection.cursor()
@@ -72,9 +69,13 @@ def make_engine(url: str) -> sa.Engine:
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.close()
 
-        @sa.event.listens_for(engine, "begin")
-        def _sqlite_begin(connection: sa.Connection) -> None:
-            connection.exec_driver_sql("BEGIN")
+        @sa.event.listens_for(engine, "savepoint")
+        def _begin_before_a_savepoint(connection: sa.Connection, _name: str) -> None:
+            # The driver begins a transaction only before a write: a SAVEPOINT taken after reads alone
+            # (a session joining a transaction that has not written yet) would begin one of its own,
+            # and its RELEASE would commit alone. Begin the outer transaction first.
+            if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+                connection.exec_driver_sql("BEGIN")
 
     return engine
 
