@@ -20,43 +20,29 @@ from mimosa_host.plugin_api import MenuItem, RequestContext, hookimpl
 
 FIRST_ITEM_ORDER = 50
 
+ENTRIES = (
+    # (permissions the user needs, id, label, endpoint), in the menu's order
+    ((CASE_EDIT,), "ctm.people", N_("Find a person"), "ctm.find_person"),
+    ((HANDOVER_ACCEPT,), "ctm.handovers", N_("Hand-overs"), "ctm.inbox"),
+    (
+        (DISBURSEMENT_APPROVE, CASE_VIEW),
+        "ctm.disbursements",
+        N_("Disbursements to approve"),
+        "ctm.pending_disbursements",
+    ),
+    ((CASE_SUPERVISE,), "ctm.alerts", N_("Monitoring alerts"), "ctm.monitoring_alerts"),
+    ((EMERGENCY_FUND_REQUEST,), "ctm.fund_requests", N_("Emergency fund requests"), "ctm.mission_fund_requests"),
+    ((EMERGENCY_FUND_APPROVE,), "ctm.fund", N_("Emergency fund"), "ctm.fund_page"),
+    ((SYNC_VIEW,), "ctm.sync", N_("Synchronisation"), "ctm.sync"),
+    ((MAPPING_MANAGE,), "ctm.mappings", N_("Mappings"), "ctm.mappings"),
+    ((MAPPING_MANAGE,), "ctm.scoring", N_("Scoring model"), "ctm.scoring_model"),
+)
+
 
 @hookimpl
 def mimosa_menu_items(ctx: RequestContext) -> Sequence[MenuItem]:
-    items = []
-    if ctx.can(CASE_EDIT):
-        items.append(MenuItem("ctm.people", N_("Find a person"), url_for("ctm.find_person"), order=FIRST_ITEM_ORDER))
-    if ctx.can(HANDOVER_ACCEPT):
-        items.append(MenuItem("ctm.handovers", N_("Hand-overs"), url_for("ctm.inbox"), order=FIRST_ITEM_ORDER + 3))
-    if ctx.can(SYNC_VIEW):
-        items.append(MenuItem("ctm.sync", N_("Synchronisation"), url_for("ctm.sync"), order=FIRST_ITEM_ORDER + 1))
-    if ctx.can(MAPPING_MANAGE):
-        items.append(MenuItem("ctm.mappings", N_("Mappings"), url_for("ctm.mappings"), order=FIRST_ITEM_ORDER + 2))
-    if ctx.can(EMERGENCY_FUND_APPROVE):
-        items.append(MenuItem("ctm.fund", N_("Emergency fund"), url_for("ctm.fund_page"), order=FIRST_ITEM_ORDER + 5))
-    if ctx.can(EMERGENCY_FUND_REQUEST):
-        items.append(
-            MenuItem(
-                "ctm.fund_requests",
-                N_("Emergency fund requests"),
-                url_for("ctm.mission_fund_requests"),
-                order=FIRST_ITEM_ORDER + 4,
-            )
-        )
-    if ctx.can(MAPPING_MANAGE):
-        items.append(
-            MenuItem("ctm.scoring", N_("Scoring model"), url_for("ctm.scoring_model"), order=FIRST_ITEM_ORDER + 2)
-        )
-    if ctx.can(CASE_SUPERVISE):
-        alerts = url_for("ctm.monitoring_alerts")
-        items.append(MenuItem("ctm.alerts", N_("Monitoring alerts"), alerts, order=FIRST_ITEM_ORDER + 6))
-    if ctx.can(DISBURSEMENT_APPROVE) and ctx.can(CASE_VIEW):
-        items.append(
-            MenuItem(
-                "ctm.disbursements",
-                N_("Disbursements to approve"),
-                url_for("ctm.pending_disbursements"),
-                order=FIRST_ITEM_ORDER + 4,
-            )
-        )
-    return items
+    return [
+        MenuItem(item_id, label, url_for(endpoint), order=order)
+        for order, (needed, item_id, label, endpoint) in enumerate(ENTRIES, start=FIRST_ITEM_ORDER)
+        if all(ctx.can(permission) for permission in needed)
+    ]
