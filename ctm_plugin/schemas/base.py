@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
@@ -150,8 +151,15 @@ def code(codelist: CodeList, *, required: bool = False) -> fields.String:
     return fields.String(required=required, validate=codelist.validator(), error_messages=_CHOICE)
 
 
+class _Codes(fields.List):
+    """A list of codes, each once: a code sent twice (a crafted form) is kept once, in its first place."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[Any]:
+        return list(dict.fromkeys(super()._deserialize(value, attr, data, **kwargs)))
+
+
 def codes(codelist: CodeList) -> fields.List:
-    return fields.List(
+    return _Codes(
         fields.String(error_messages={**_CHOICE, "null": NOT_IN_LIST}),
         load_default=list,
         validate=validate.ContainsOnly(codelist.values, error=NOT_IN_LIST),
@@ -228,11 +236,22 @@ def currency(*, required: bool = False) -> fields.String:
     )
 
 
+def decimals_errors(amount: Decimal, currency: str, field: str = "amount") -> dict[str, list[str]]:
+    """The refusal of an amount with more decimals than its currency has, naming ``field``; empty when it fits.
+
+    The one place this refusal is written: a schema raises it as a ``ValidationError``, a use case as
+    its ``Invalid`` (``if errors := decimals_errors(...): raise Invalid(errors)``), or adds it to its own.
+    """
+    if money.fits(amount, currency):
+        return {}
+    return {field: [TOO_MANY_DECIMALS[money.decimals(currency)]]}
+
+
 def check_money(data: dict[str, Any], amount_field: str, currency_field: str) -> None:
     """Refuse, naming the amount, more decimals than the amount's currency has (call from a ``validates_schema``)."""
     value, code = data.get(amount_field), data.get(currency_field)
-    if value is not None and code is not None and not money.fits(value, code):
-        raise ValidationError({amount_field: [TOO_MANY_DECIMALS[money.decimals(code)]]})
+    if value is not None and code is not None and (errors := decimals_errors(value, code, amount_field)):
+        raise ValidationError(errors)
 
 
 def flag() -> fields.Boolean:

@@ -1,10 +1,12 @@
 """Dates with a precision stand for their whole period: checked by its first and last days."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from marshmallow import ValidationError
 
+from ctm_plugin.schemas.base import TOO_MANY_DECIMALS, check_money, decimals_errors
 from ctm_plugin.schemas.process import EventSchema
 
 TODAY = date(2026, 11, 28)
@@ -57,3 +59,13 @@ def test_a_date_needs_a_known_precision_and_a_precision_needs_a_date():
 def test_without_a_birth_date_to_check_against_early_dates_pass():
     # A user without the identity permission gets no birth date check: it would reveal the date.
     assert load({"start_date": "1970-01-01"}, birth=None)["start_date"] == date(1970, 1, 1)
+
+
+def test_the_one_refusal_of_too_many_decimals_names_its_field():
+    assert decimals_errors(Decimal("12.50"), "USD") == {}
+    assert decimals_errors(Decimal("12.500"), "USD") == {}  # trailing zeros do not count
+    assert decimals_errors(Decimal("1.5"), "JPY", "budget") == {"budget": [TOO_MANY_DECIMALS[0]]}
+    assert decimals_errors(Decimal("1.2345"), "KWD") == {"amount": [TOO_MANY_DECIMALS[3]]}
+    with pytest.raises(ValidationError) as refused:
+        check_money({"budget": Decimal("1.234"), "currency": "USD"}, "budget", "currency")
+    assert refused.value.messages == {"budget": [TOO_MANY_DECIMALS[2]]}

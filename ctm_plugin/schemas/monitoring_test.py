@@ -27,6 +27,11 @@ def test_a_valid_visit_loads():
     assert (loaded["schedule_month"], loaded["risks"], loaded["outcome"]) == (3, ["Debt", "NoIncome"], "Reached")
 
 
+def test_a_risk_sent_twice_is_kept_once():
+    loaded = load(VisitSchema, {**VALID[VisitSchema], "risks": ["Debt", "NoIncome", "Debt"]})
+    assert loaded["risks"] == ["Debt", "NoIncome"]
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [

@@ -365,7 +365,11 @@ def monitoring_of_case(ctx: RequestContext, case_id: int, session: Session | Non
 
 @dataclass(frozen=True)
 class Alert:
-    """A case to look at: no identity field, only what the monitoring found."""
+    """A case to look at, with what the monitoring found.
+
+    It carries the case's number and record id (``beneficiary_id``, for the link to the case's tab),
+    never the person's name or birth date.
+    """
 
     case_number: str
     beneficiary_id: str
@@ -395,7 +399,8 @@ def alerts(ctx: RequestContext) -> list[Alert]:
             last, number, beneficiary = visits[-1]
             surveys = survey_rows([v for v, _n, _b in visits], fall)
             fell = surveys[-1].fell if surveys else []
-            if len(last.risks or []) >= threshold or fell:
-                found.append(Alert(number, beneficiary, last.visited_on, len(last.risks or []), list(last.risks), fell))
+            risks = list(dict.fromkeys(last.risks or []))  # each risk counts once
+            if len(risks) >= threshold or fell:
+                found.append(Alert(number, beneficiary, last.visited_on, len(risks), risks, fell))
         audit.record(session, ctx, "monitoring.alerts", None, ["monitoring"])
     return sorted(found, key=lambda a: (a.last_visit_on, a.case_number), reverse=True)

@@ -46,7 +46,7 @@ from ctm_plugin.domain.reintegration import (
     totals,
 )
 from ctm_plugin.i18n import N_
-from ctm_plugin.schemas.base import AMOUNT_RANGE, NOT_IN_LIST, TOO_MANY_DECIMALS, UNKNOWN_CURRENCY
+from ctm_plugin.schemas.base import AMOUNT_RANGE, NOT_IN_LIST, UNKNOWN_CURRENCY, decimals_errors
 from ctm_plugin.schemas.mission_settings import donor_of, project_codes, providers
 from ctm_plugin.schemas.reintegration import (
     AgreePlanSchema,
@@ -79,6 +79,11 @@ OVER_BUDGET = N_(
 NOT_APPROVED = N_("Only an approved disbursement can be paid.")
 NOT_REVERSIBLE = N_("This entry cannot be reversed: it is a reversal, or it has been reversed already.")
 PAYMENT_FIRST = N_("This approval has been paid: reverse the payment first.")
+FUND_APPROVAL = N_(
+    "This approval was given by the emergency fund, which paid it out of its balance: only its payment may be reversed."
+)
+CURRENCY_IN_USE = N_("Money has been requested against this element: its currency cannot change.")
+DECIDE_ON_CANCELLED = N_("This element is cancelled: the request can only be rejected.")
 PERSON = "Person"
 PROVIDER = "Provider"
 
@@ -251,6 +256,10 @@ def change_element(ctx: RequestContext, case_id: int, element_id: int, data: dic
     with unit_of_work(ctx) as session:
         case, values = _edit(ctx, session, case_id, ElementSchema(), data)
         element = _element(session, case, element_id)
+        if values["currency"] != element.currency and session.scalar(
+            sa.select(sa.func.count()).select_from(Disbursement).where(Disbursement.element_id == element.id)
+        ):
+            raise Invalid({"currency": [CURRENCY_IN_USE]})
         before = {f: _text(getattr(element, f)) for f in ELEMENT_FIELDS}
         element.provider_kind, element.provider_name = _provider(ctx, values.pop("provider"), keep=element.provider)
         for name, value in values.items():
@@ -267,9 +276,9 @@ def change_element(ctx: RequestContext, case_id: int, element_id: int, data: dic
 # -- disbursements ---------------------------------------------------------------------------
 
 
-def _fits(amount: Decimal, currency: str, field: str = "amount") -> None:
-    if not money.fits(amount, currency):
-        raise Invalid({field: [TOO_MANY_DECIMALS[money.decimals(currency)]]})
+def _fits(amount: Decimal, currency: str) -> None:
+    if errors := decimals_errors(amount, currency):
+        raise Invalid(errors)
 
 
 def _project(ctx: RequestContext, code: str) -> str:
@@ -343,7 +352,9 @@ def approved_against(session: Session, element_id: int) -> dict[str, Decimal]:
 def decide_disbursement(ctx: RequestContext, case_id: int, disbursement_id: int, data: dict[str, Any]) -> None:
     """Approve (a ledger entry) or reject (with the reason) a request; never the requester's own.
 
-    An approval that takes the element's approved total beyond its budget needs the override and its reason.
+    An approval that takes the element's approved total beyond its budget needs the override and its
+    reason; so does one in another currency than the budget's (the two cannot be compared). A request
+    against a cancelled element can only be rejected.
     """
     require(ctx, DISBURSEMENT_APPROVE)
     with unit_of_work(ctx) as session:
@@ -359,8 +370,11 @@ def decide_disbursement(ctx: RequestContext, case_id: int, disbursement_id: int,
             audit.record(session, ctx, "disbursement.reject", case.id, [GROUP])
             return
         element = session.get(PlanElement, d.element_id) if d.element_id else None
+        if element is not None and element.status == "Cancelled":
+            raise Invalid({"decision": [DECIDE_ON_CANCELLED]})
         over = element is not None and (
-            approved_against(session, element.id).get(d.currency, Decimal(0)) + d.amount > element.budget
+            d.currency != element.currency
+            or approved_against(session, element.id).get(d.currency, Decimal(0)) + d.amount > element.budget
         )
         if over and not values.get("override"):
             raise Invalid({"override": [OVER_BUDGET]})
@@ -395,7 +409,11 @@ def record_payment(ctx: RequestContext, case_id: int, disbursement_id: int, data
 
 
 def reverse_entry(ctx: RequestContext, case_id: int, entry_id: int, data: dict[str, Any]) -> int:
-    """Take back an approval or a payment with a new entry that names it (the entry itself stays)."""
+    """Take back an approval or a payment with a new entry that names it (the entry itself stays).
+
+    The approval of a disbursement from the emergency fund is the fund's (its balance was debited at
+    HQ): only its payment may be reversed here.
+    """
     require(ctx, DISBURSEMENT_APPROVE)
     with unit_of_work(ctx) as session:
         case, values = _edit(ctx, session, case_id, ReversalSchema(), data)
@@ -406,6 +424,8 @@ def reverse_entry(ctx: RequestContext, case_id: int, entry_id: int, data: dict[s
         if target.kind == REVERSAL or target.id in taken_back:
             raise Invalid({"reason": [NOT_REVERSIBLE]})
         d = _disbursement(session, case, target.disbursement_id)
+        if target.kind == APPROVAL and d.emergency_request_id is not None:
+            raise Invalid({"reason": [FUND_APPROVAL]})
         if target.kind == APPROVAL and d.state == PAID:
             raise Invalid({"reason": [PAYMENT_FIRST]})
         entry = LedgerEntry(
@@ -510,7 +530,11 @@ def record_fund_disbursement(
 
 @dataclass(frozen=True)
 class Pending:
-    """A request waiting for approval, as the supervisor's list shows it: no identity field."""
+    """A request waiting for approval, as the supervisor's list shows it.
+
+    It carries the case's number and record id (``beneficiary_id``, for the link to the case's tab),
+    never the person's name or birth date.
+    """
 
     disbursement_id: int
     case_number: str
@@ -592,9 +616,10 @@ def donor_report(ctx: RequestContext, data: dict[str, Any], *, export: bool = Fa
 
 
 def project_ledger(ctx: RequestContext) -> dict[str, Totals]:
-    """Per project code, per currency: approved and paid (net of reversals), and reversed, since the start."""
+    """Per project code, per currency: approved and paid (net of reversals), and reversed, since the start; audited."""
     require(ctx, DISBURSEMENT_APPROVE)
     with unit_of_work(ctx) as session:
+        audit.record(session, ctx, "ledger.projects.view", None, [GROUP])
         by_code: dict[str, list[LedgerEntry]] = defaultdict(list)
         for e in session.scalars(sa.select(LedgerEntry).order_by(LedgerEntry.id)):
             by_code[e.project_code].append(e)

@@ -9,17 +9,19 @@ currency's own decimals, one line per currency: never summed across currencies.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Response, request
 from sqlalchemy.orm import Session
 
 from ctm_plugin import i18n
+from ctm_plugin.codelists.reintegration import ELEMENT_STATUS, PLAN_ELEMENT, PROVIDER_KIND
 from ctm_plugin.domain import money
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.mission_time import mission_today
-from ctm_plugin.domain.reintegration import DISBURSEMENT_STATES, ENTRY_KINDS, PAYEES
+from ctm_plugin.domain.reintegration import DISBURSEMENT_STATES, ENTRY_KINDS, PAYEES, PlanRevision
 from ctm_plugin.schemas.mission_settings import project_codes, providers
 from ctm_plugin.schemas.reintegration import (
     DECISIONS,
@@ -28,12 +30,14 @@ from ctm_plugin.schemas.reintegration import (
     DisbursementSchema,
     ElementSchema,
     PaymentSchema,
+    PeriodSchema,
     ReversalSchema,
 )
+from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, DISBURSEMENT_APPROVE
 from ctm_plugin.services import reintegration as service
-from ctm_plugin.services.base import Invalid
-from ctm_plugin.web import RECORD, ROW_ID, page, render
+from ctm_plugin.services.base import Invalid, load
+from ctm_plugin.web import RECORD, ROW_ID, dates, page, render
 from ctm_plugin.web.forms import FormState
 from ctm_plugin.web.pages import CaseTab, register_tab, show, submit
 from mimosa_host.plugin_api import Page, current_context
@@ -66,11 +70,45 @@ def words(labels: dict[str, str], code: str | None) -> str:
     return i18n._(labels[code]) if code in labels else (code or "")
 
 
+DATE_FIELDS = ("agreed_on", "start_on", "end_on")
+
+
+def change_shown(view: service.PlanView, revision: PlanRevision, change: dict[str, Any], side: str) -> str:
+    """One side (``before`` or ``after``) of a change in the plan's history, as the reader reads it.
+
+    The history keeps codes, ISO dates and plain decimals; they are shown as labels, dates and
+    amounts in the reader's language (a budget in the currency it had on that side of the change).
+    """
+    value, field = change.get(side), change.get("field")
+    if value is None:
+        return "—"
+    try:
+        if field == "type":
+            return PLAN_ELEMENT.label(value) if value in PLAN_ELEMENT else value
+        if field == "status":
+            return ELEMENT_STATUS.label(value) if value in ELEMENT_STATUS else value
+        if field in DATE_FIELDS:
+            return dates.day(date.fromisoformat(value))
+        if field == "provider":
+            kind, _sep, name = value.partition(": ")
+            return f"{name} ({_kind_label(kind)})" if name else value
+        if field == "budget":
+            currency = next((c.get(side) for c in revision.changes if c.get("field") == "currency"), None)
+            element = next((e for e in view.elements if e.id == revision.element_id), None)
+            currency = currency or (element.currency if element else None)
+            return money.shown(Decimal(value), currency, i18n.current_locale()) if currency else value
+    except (ValueError, InvalidOperation):
+        pass
+    return str(value)
+
+
 def _load(session: Session, case: Case) -> dict[str, Any]:
     ctx = current_context()
     codes, default_code = project_codes(ctx.settings)
+    view = service.plan_view(session, case)
     return {
-        "view": service.plan_view(session, case),
+        "view": view,
+        "me": actor(ctx),
         "providers": [
             (f"{kind}: {name}", f"{name} ({i18n._(_kind_label(kind))})") for kind, name in providers(ctx.settings)
         ],
@@ -86,12 +124,11 @@ def _load(session: Session, case: Case) -> dict[str, Any]:
         "payee_words": lambda code: words(PAYEES, code),
         "change_words": lambda code: words(CHANGE_FIELDS, code),
         "revision_words": lambda code: words(REVISION_WHAT, code),
+        "change_shown": lambda revision, change, side: change_shown(view, revision, change, side),
     }
 
 
 def _kind_label(kind: str) -> str:
-    from ctm_plugin.codelists.reintegration import PROVIDER_KIND
-
     return PROVIDER_KIND.label(kind) if kind in PROVIDER_KIND else kind
 
 
@@ -236,15 +273,17 @@ def donor_report():  # noqa: ANN201
     ctx = current_context()
     asked = _period_asked()
     today = mission_today(ctx.settings)
-    rows, state, status = None, FormState(), 200
+    rows, period, state, status = None, None, FormState(), 200
     if any(asked.values()):
         try:
             rows = service.donor_report(ctx, asked)
+            period = load(PeriodSchema(today=today), asked)
         except Invalid as refused:
             state, status = FormState("period", refused.errors, asked), 422
     body = render(
         "disbursements_report.html",
         rows=rows,
+        period=period,
         asked=asked,
         form=state,
         default_from=today.replace(day=1).isoformat(),

@@ -1,5 +1,5 @@
-"""ctm0010 on a database with an open case: the monitoring tables arrive empty, the case is read back
-intact and takes three surveys; and back down, the case still there."""
+"""ctm0010 on a database with a case opened at the revision before: the monitoring tables arrive empty,
+the case is read back intact and takes three surveys; and back down, the case still there."""
 
 from __future__ import annotations
 
@@ -18,14 +18,14 @@ NEW_TABLES = {"ctm_monitoring_start", "ctm_monitoring_visit", "ctm_scoring_model
 
 
 def test_ctm0010_adds_the_monitoring_tables_and_keeps_cases(w: World):
-    case_id = w.open()
-    before = w.one(Case, id=case_id)
     cfg = db.alembic_config(w.rt.engine, SCRIPT_LOCATION, VERSION_TABLE)
     previous = ScriptDirectory.from_config(cfg).get_revision("ctm0010").down_revision
     assert isinstance(previous, str)
 
     command.downgrade(cfg, previous)
     assert not NEW_TABLES & set(sa.inspect(w.rt.engine).get_table_names())
+    case_id = w.open()  # a case made at the revision before
+    before = w.one(Case, id=case_id)
     command.upgrade(cfg, "heads")
 
     assert set(sa.inspect(w.rt.engine).get_table_names()) >= NEW_TABLES

@@ -4,10 +4,10 @@ the case is read back intact and can request assistance, which HQ approves; and 
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 from world import World
 
 from ctm_plugin.domain.fund import FUND_ID, Fund
@@ -16,20 +16,13 @@ from ctm_plugin.services import cases, fund
 from mimosa_host import db
 
 NEW_TABLES = {"ctm_fund", "ctm_fund_entry", "ctm_fund_request"}
-SCRIPT = Path(cases.__file__).parents[1] / "migrations" / "versions" / "ctm0011_emergency_fund.py"
-
-
-def _down_revision() -> str:
-    namespace: dict[str, object] = {}
-    exec(compile(SCRIPT.read_text(encoding="utf-8"), str(SCRIPT), "exec"), namespace)  # noqa: S102 - our own script
-    previous = namespace["down_revision"]
-    assert isinstance(previous, str)
-    return previous
 
 
 def test_ctm0011_adds_the_fund_and_keeps_the_cases(w: World):
     cfg = db.alembic_config(w.rt.engine, SCRIPT_LOCATION, VERSION_TABLE)
-    command.downgrade(cfg, _down_revision())
+    previous = ScriptDirectory.from_config(cfg).get_revision("ctm0011").down_revision
+    assert isinstance(previous, str)
+    command.downgrade(cfg, previous)
     assert not NEW_TABLES & set(sa.inspect(w.rt.engine).get_table_names())
     case_id = w.open()  # a case made at the revision before
     number = w.one(cases.Case, id=case_id).case_number
@@ -56,7 +49,7 @@ def test_ctm0011_adds_the_fund_and_keeps_the_cases(w: World):
         == "approved"
     )
 
-    command.downgrade(cfg, _down_revision())
+    command.downgrade(cfg, previous)
     assert not NEW_TABLES & set(sa.inspect(w.rt.engine).get_table_names())
     assert w.one(cases.Case, id=case_id).case_number == number
     command.upgrade(cfg, "heads")

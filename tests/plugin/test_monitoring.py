@@ -134,6 +134,14 @@ def test_a_case_reaching_the_risk_threshold_or_a_fall_is_listed_for_the_supervis
     assert not {"family_name", "given_name", "birth_date"} & set(vars(alert))
 
 
+def test_a_risk_posted_twice_counts_once(w: World, case_id: int):
+    ctx = w.ctx("caseworker")
+    twice = visit_form(w, case_id, days_ago(5), risks=["Debt", "Debt", "Debt", "Threats"])
+    monitoring.record_visit(ctx, case_id, twice)
+    assert monitoring.alerts(w.ctx("supervisor")) == []  # 2 distinct of 3
+    assert w.one(MonitoringVisit, case_id=case_id).risks == ["Debt", "Threats"]
+
+
 def test_a_fall_alone_lists_the_case(w: World, case_id: int):
     three_surveys(w, case_id)
     [alert] = monitoring.alerts(w.ctx("supervisor"))

@@ -14,11 +14,13 @@ import sqlalchemy as sa
 from test_handover import accept_form, propose_form, returning
 from world import KHM_PERSON, World, set_ctm_settings
 
+from ctm_plugin.domain import money
 from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.reintegration import (
     AppendOnly,
     Disbursement,
     LedgerEntry,
+    PlanElement,
     PlanRevision,
     ReintegrationPlan,
 )
@@ -411,3 +413,81 @@ def test_the_donors_report_per_project_donor_and_currency_and_its_csv_neutralise
     with pytest.raises(NotFound):
         service.donor_report(khm(w), period)
     assert sa  # imported for readers who extend these tests
+
+
+def test_the_emergency_funds_approval_is_not_reversed_here_only_its_payment(w: World, case_id: int):
+    d = service.record_fund_disbursement(
+        khm(w, "supervisor"),
+        case_id,
+        amount=Decimal("80"),
+        currency="USD",
+        project_code="KHM-CT-01",
+        approved_by="hq",
+        emergency_request_id=3,
+    )
+    approval = w.one(LedgerEntry, disbursement_id=d, kind="approval").id
+    reason = {"reason": "Not needed after all."}
+    before = w.snapshot()
+    with pytest.raises(Invalid) as refused:  # the fund's balance was debited at HQ: it would stay debited
+        service.reverse_entry(khm(w, "supervisor"), case_id, approval, {"version": w.version(case_id), **reason})
+    assert refused.value.errors == {"reason": [service.FUND_APPROVAL]}
+    assert w.snapshot() == before
+    payment = service.record_payment(khm(w), case_id, d, payment_form(w, case_id, payee="Person"))
+    service.reverse_entry(khm(w, "supervisor"), case_id, payment, {"version": w.version(case_id), **reason})
+    assert w.one(Disbursement, id=d).state == "approved"
+
+
+def test_an_elements_currency_cannot_change_once_money_is_requested_against_it(w: World, case_id: int):
+    training, *_ = agreed(w, case_id)  # 500 USD
+    d = requested(w, case_id, training, amount="400")
+    before = w.snapshot()
+    with pytest.raises(Invalid) as refused:
+        service.change_element(khm(w), case_id, training, element_form(w, case_id, currency="KHR", budget="2000000"))
+    assert refused.value.errors == {"currency": [service.CURRENCY_IN_USE]}
+    assert w.snapshot() == before
+    service.change_element(khm(w), case_id, training, element_form(w, case_id, budget="450"))  # the budget may
+    # An element whose currency differs from its disbursements' (written before this rule): never within budget.
+    with w.rt.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE ctm_plan_element SET currency = 'KHR', budget = 2000000 WHERE id = :id"), {"id": training}
+        )
+    with pytest.raises(Invalid) as refused:
+        service.decide_disbursement(khm(w, "supervisor"), case_id, d, decision(w, case_id))
+    assert refused.value.errors == {"override": [service.OVER_BUDGET]}
+    service.decide_disbursement(
+        khm(w, "supervisor"), case_id, d, decision(w, case_id, override="y", override_reason="Budget in riel.")
+    )
+    assert w.one(Disbursement, id=d).override_reason == "Budget in riel."
+
+
+def test_a_request_against_a_cancelled_element_can_only_be_rejected(w: World, case_id: int):
+    training, *_ = agreed(w, case_id)
+    d = requested(w, case_id, training)
+    cancel = element_form(w, case_id, status="Cancelled", status_reason="Found a job instead.")
+    service.change_element(khm(w), case_id, training, cancel)
+    before = w.snapshot()
+    with pytest.raises(Invalid) as refused:
+        service.decide_disbursement(khm(w, "supervisor"), case_id, d, decision(w, case_id))
+    assert refused.value.errors == {"decision": [service.DECIDE_ON_CANCELLED]}
+    assert w.snapshot() == before
+    service.decide_disbursement(
+        khm(w, "supervisor"), case_id, d, decision(w, case_id, decision="reject", reason="Element cancelled.")
+    )
+    assert w.one(Disbursement, id=d).state == "rejected"
+
+
+def test_the_ledger_per_project_code_is_audited(w: World, case_id: int):
+    service.project_ledger(khm(w, "supervisor"))
+    assert "ledger.projects.view" in {row["action"] for row in w.audit_rows() if row["mission_code"] == KHM}
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency"), [(money.MAX_AMOUNT - Decimal("0.0001"), "CLF"), (Decimal("123456789.123"), "KWD")]
+)
+def test_an_amount_comes_back_from_the_database_exactly(w: World, case_id: int, amount: Decimal, currency: str):
+    element = service.add_element(khm(w), case_id, element_form(w, case_id, budget=str(amount), currency=currency))
+    d = requested(w, case_id, element, amount=str(amount))
+    service.decide_disbursement(khm(w, "supervisor"), case_id, d, decision(w, case_id))
+    assert w.one(PlanElement, id=element).budget == amount
+    assert w.one(Disbursement, id=d).amount == amount
+    assert str(w.one(LedgerEntry, disbursement_id=d).amount.normalize()) == str(amount.normalize())

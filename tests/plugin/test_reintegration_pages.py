@@ -113,3 +113,41 @@ def test_the_report_for_a_period_and_its_csv(w: World, login):  # noqa: ANN001
     assert "KHM-CT-01,Example Donor A,USD,200.00,0.00,0.00" in csv.get_data(as_text=True)
     assert login("khm.caseworker").get(f"{PAGES}/report.csv?from_on={today}&to_on={today}").status_code == 404
     assert sa
+
+
+def _section(page: str, name: str) -> str:
+    return page.split(f'data-section="{name}"', 1)[1].split("</section>", 1)[0]
+
+
+def test_the_plans_history_reads_in_the_readers_language_not_in_codes(w: World, login):  # noqa: ANN001
+    from ctm_plugin.services import reintegration as service
+
+    case_id = w.open(KHM_PERSON, "khm.caseworker", "KHM")
+    training, *_ = agreed(w, case_id)  # agreed on 2026-03-20
+    ctx = w.ctx("khm.caseworker", "KHM")
+    cancel = element_form(w, case_id, status="Cancelled", status_reason="Found a job instead.", budget="450")
+    service.change_element(ctx, case_id, training, cancel)
+    service.add_element(ctx, case_id, element_form(w, case_id, type="Housing", start_on="2026-05-02", budget="1250"))
+    history = _section(text(login("khm.caseworker").get(TAB)), "history")
+    for shown in ("Mar 20, 2026", "Planned", "Cancelled", "$500.00", "$450.00", "Housing", "May 2, 2026", "$1,250.00"):
+        assert shown in history
+    for raw in ("2026-03-20", "2026-05-02", "VocationalTraining", "1250", "NGO: "):
+        assert raw not in history
+    assert "KHM Hope Foundation (" in history  # the provider's name and its kind's label
+
+
+def test_the_requester_is_not_offered_the_decision_on_their_own_request(w: World, login):  # noqa: ANN001
+    from ctm_plugin.services import reintegration as service
+
+    case_id = w.open(KHM_PERSON, "khm.caseworker", "KHM")
+    training, *_ = agreed(w, case_id)
+    d = service.request_disbursement(w.ctx("supervisor", "KHM"), case_id, training, request_form(w, case_id))
+    page = text(login("supervisor").get(TAB))
+    assert f'data-action="decide" data-for="{d}"' not in page
+    assert f'data-note="own-request" data-for="{d}"' in page and "another user approves or rejects it" in page
+
+
+def test_the_reports_heading_shows_its_dates_in_the_readers_language(w: World, login):  # noqa: ANN001
+    page = text(login("supervisor").get(f"{PAGES}/report?from_on=2026-04-01&to_on=2026-04-30"))
+    report = _section(page, "report")
+    assert "Apr 1, 2026" in report and "Apr 30, 2026" in report and "2026-04-01" not in report
