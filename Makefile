@@ -45,7 +45,7 @@ bench: $(STAMP)
 # SQLite; without CTM_GUIDE_SCREENSHOTS=1 the test writes them under test-artifacts/ instead.
 screenshots: $(STAMP)
 	CTM_GUIDE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_case_tabs.py tests/browser/test_returns.py \
-		tests/browser/test_handing_over.py tests/browser/test_emergency_fund.py tests/browser/test_monitoring.py \
+		tests/browser/test_handing_over.py tests/browser/test_hq_fund.py tests/browser/test_monitoring_tab.py \
 		tests/browser/test_reintegration_plan.py \
 		-k "(every_tab or booked_return or cancelled_with_a_reason_on_a_phone or khm_accepts or childs_return \
 		or approves_from_the_fund or three_surveys or three_elements) and sqlite"
