@@ -25,6 +25,7 @@ from ctm_plugin.domain.handover import ReceptionTask
 from ctm_plugin.domain.mission_time import in_mission_time, mission_today
 from ctm_plugin.domain.monitoring import (
     MISSED,
+    REACHED,
     RECEPTION,
     RETURN,
     START,
@@ -381,8 +382,9 @@ class Alert:
 
 
 def alerts(ctx: RequestContext) -> list[Alert]:
-    """The mission's cases whose last visit found at least the alert threshold of risk indicators,
-    or whose last survey fell by at least the mission's threshold in a dimension; newest visit first."""
+    """The mission's cases whose last visit that reached the person found at least the alert threshold of
+    risk indicators (a missed visit found nothing, and clears nothing), or whose last survey fell by at least
+    the mission's threshold in a dimension; newest visit first."""
     require(ctx, CASE_SUPERVISE)
     threshold, fall = risk_alert_threshold(ctx.settings), score_fall(ctx.settings)
     with unit_of_work(ctx) as session:
@@ -399,7 +401,8 @@ def alerts(ctx: RequestContext) -> list[Alert]:
             last, number, beneficiary = visits[-1]
             surveys = survey_rows([v for v, _n, _b in visits], fall)
             fell = surveys[-1].fell if surveys else []
-            risks = list(dict.fromkeys(last.risks or []))  # each risk counts once
+            reached = [v for v, _n, _b in visits if v.outcome == REACHED]
+            risks = list(dict.fromkeys(reached[-1].risks or [])) if reached else []  # each risk counts once
             if len(risks) >= threshold or fell:
                 found.append(Alert(number, beneficiary, last.visited_on, len(risks), risks, fell))
         audit.record(session, ctx, "monitoring.alerts", None, ["monitoring"])

@@ -119,6 +119,7 @@ def _load(session: Session, case: Case) -> dict[str, Any]:
         "mission_today": mission_today(ctx.settings),
         "currencies": [(c, c) for c in money.currencies()],
         "shown": shown,
+        "plain": service.plain,
         "state_words": lambda code: words(DISBURSEMENT_STATES, code),
         "entry_words": lambda code: words(ENTRY_KINDS, code),
         "payee_words": lambda code: words(PAYEES, code),

@@ -134,6 +134,16 @@ def test_a_case_reaching_the_risk_threshold_or_a_fall_is_listed_for_the_supervis
     assert not {"family_name", "given_name", "birth_date"} & set(vars(alert))
 
 
+def test_a_missed_visit_after_the_risks_were_found_keeps_the_case_listed(w: World, case_id: int):
+    ctx = w.ctx("caseworker")
+    risks = ["Debt", "Threats", "NoIncome"]
+    monitoring.record_visit(ctx, case_id, visit_form(w, case_id, days_ago(20), risks=risks))
+    missed = {**visit_form(w, case_id, days_ago(5)), "outcome": "Missed", "missed_reason": "Phone switched off"}
+    monitoring.record_visit(ctx, case_id, missed)
+    [alert] = monitoring.alerts(w.ctx("supervisor"))
+    assert (alert.risk_count, alert.last_visit_on) == (3, date.today() - timedelta(days=5))
+
+
 def test_a_risk_posted_twice_counts_once(w: World, case_id: int):
     ctx = w.ctx("caseworker")
     twice = visit_form(w, case_id, days_ago(5), risks=["Debt", "Debt", "Debt", "Threats"])

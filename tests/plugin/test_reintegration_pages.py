@@ -4,6 +4,8 @@ refused), the payment and the ledger; the list of requests to approve; the repor
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from page_parts import error_on, text, version
 from test_reintegration import agreed, element_form, request_form
@@ -35,6 +37,16 @@ def test_the_caseworker_builds_the_plan_on_the_tab_and_a_wrong_budget_is_shown_o
     agree = browser.post(f"{TAB}/agreement", {"version": version(page), "agreed_on": today})
     assert agree.status_code == 303
     assert "Revision 1" in text(browser.get(TAB))
+
+
+def test_an_elements_change_form_shows_its_budget_as_typed_not_in_exponent(w: World, login):  # noqa: ANN001
+    from ctm_plugin.services import reintegration as service
+
+    case_id = w.open(KHM_PERSON, "khm.caseworker", "KHM")
+    service.add_element(w.ctx("khm.caseworker", "KHM"), case_id, element_form(w, case_id, budget="600"))
+    page = text(login("khm.caseworker").get(TAB))
+    assert re.search(r'name="budget" type="text" value="600.00"', page)
+    assert "6E+2" not in page
 
 
 def test_without_providers_the_form_says_an_administrator_sets_them(w: World, login):  # noqa: ANN001
