@@ -19,6 +19,8 @@ from .money import AMOUNT, CURRENCY
 FUND_ID = 1
 """The one fund: its row is made by the migration, so that no two first top-ups race to make it."""
 DEFAULT_CURRENCY = "USD"
+DEFAULT_MAX_REQUEST = Decimal(5000)
+"""The largest request the fund takes, in its currency, until HQ changes it."""
 
 # Entries
 TOP_UP = "top_up"
@@ -35,14 +37,16 @@ RATE = Numeric(18, 8)
 
 
 class Fund(HqScoped, Base):
-    """The fund's one row: its currency and balance; ``version`` moves on with every entry, so that of two
-    decisions that read the same balance, the second to commit is refused."""
+    """The fund's one row: its currency, balance and largest request; ``version`` moves on with every entry,
+    so that of two decisions that read the same balance, the second to commit is refused."""
 
     __tablename__ = "ctm_fund"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     currency: Mapped[str] = mapped_column(CURRENCY, default=DEFAULT_CURRENCY)
     balance: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal(0))
+    max_request: Mapped[Decimal] = mapped_column(AMOUNT, default=DEFAULT_MAX_REQUEST)
+    """The most one approval takes from the fund, in its currency (a request in it is refused above it too)."""
     version: Mapped[int] = mapped_column(Integer, default=1)
     changed_by: Mapped[str | None] = mapped_column(String(80))
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

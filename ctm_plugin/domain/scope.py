@@ -5,7 +5,9 @@ is read and written by either of its two missions, and by no other.
 
 HQ's rows (the emergency fund: :class:`HqScoped`, no mission) are in no mission's scope: a mission
 session neither reads nor writes them. An HQ session (:func:`hq_session`) reads and writes them and
-nothing else; an HQ use case reads a mission's rows through that mission's own session.
+nothing else; an HQ use case reads a mission's rows through that mission's own session. A mission
+reads the few facts of HQ's rows it needs (the fund's currency, its largest request) through
+:func:`hq_reader`, which reads HQ's rows and writes nothing.
 
 Bulk ``update()``/``delete()`` statements would bypass the flush check, so they are refused;
 raw SQL on the CTM's tables has no place in a mission session either.
@@ -21,9 +23,6 @@ from mimosa_host.plugin_api import RequestContext
 
 from .models import BetweenMissions, HqScoped, MissionScoped
 
-SCOPE_KEY = "ctm_scope"
-"""``Session.info`` key: ``"mission"`` or ``"hq"``."""
-
 
 class MissionScopeViolation(RuntimeError):
     """A write would put a row into another mission: a programming error, never user input."""
@@ -35,7 +34,6 @@ def mission_session(ctx: RequestContext) -> Session:
     code = ctx.mission.code
     session.info["mission_code"] = code
     session.info["settings"] = ctx.settings  # the host's document, the one copy (services/host.py)
-    session.info[SCOPE_KEY] = "mission"
 
     @event.listens_for(session, "do_orm_execute")
     def _only_this_mission(state: ORMExecuteState) -> None:
@@ -74,7 +72,6 @@ def hq_session(ctx: RequestContext, permission: str) -> Session:
     if not ctx.can(permission):
         raise MissionScopeViolation(f"an HQ session without {permission}")
     session = ctx.session_factory()
-    session.info[SCOPE_KEY] = "hq"
 
     @event.listens_for(session, "do_orm_execute")
     def _only_hq(state: ORMExecuteState) -> None:
@@ -91,5 +88,34 @@ def hq_session(ctx: RequestContext, permission: str) -> Session:
         for obj in (*session.new, *session.dirty, *session.deleted):
             if not isinstance(obj, HqScoped):
                 raise MissionScopeViolation(f"{type(obj).__name__} of a mission in an HQ session")
+
+    return session
+
+
+def hq_reader(ctx: RequestContext, permission: str) -> Session:
+    """A read-only session on HQ's rows (no mission's), for a user holding ``permission``: how a mission
+    reads what it must know of HQ's rows (the fund's currency and largest request), and nothing more.
+
+    It reads no mission's rows and writes nothing (no flush, no statement other than a SELECT); without
+    ``permission`` it is refused, as a programming error (the caller checks the permission first).
+    """
+    if not ctx.can(permission):
+        raise MissionScopeViolation(f"an HQ reader without {permission}")
+    session = ctx.session_factory()
+
+    @event.listens_for(session, "do_orm_execute")
+    def _read_hq_only(state: ORMExecuteState) -> None:
+        if not state.is_select:
+            raise MissionScopeViolation("a write through an HQ reader")
+        if not state.is_column_load and not state.is_relationship_load:
+            state.statement = state.statement.options(
+                with_loader_criteria(MissionScoped, lambda cls: sa.false(), include_aliases=True),
+                with_loader_criteria(BetweenMissions, lambda cls: sa.false(), include_aliases=True),
+            )
+
+    @event.listens_for(session, "before_flush")
+    def _write_nothing(session: Session, _flush_context: object, _instances: object) -> None:
+        if session.new or session.dirty or session.deleted:
+            raise MissionScopeViolation("a write through an HQ reader")
 
     return session

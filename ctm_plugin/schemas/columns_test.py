@@ -83,6 +83,7 @@ STORED = [
     (fund.TopUpSchema, FundEntry, {}),
     (fund.FundDecisionSchema, FundRequest, {"decision": "state", "amount": "approved_amount"}),
     (fund.FundCurrencySchema, Fund, {}),
+    (fund.FundLimitSchema, Fund, {}),
     (monitoring.MonitoringStartSchema, MonitoringStart, {}),
     (monitoring.VisitSchema, MonitoringVisit, {}),
     (reintegration.AgreePlanSchema, ReintegrationPlan, {}),

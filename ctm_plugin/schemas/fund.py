@@ -1,4 +1,5 @@
-"""The emergency fund's forms: a mission's request for a case, HQ's top-ups, decisions and the fund's currency."""
+"""The emergency fund's forms: a mission's request for a case, HQ's top-ups, decisions, the fund's currency and
+largest request."""
 
 from __future__ import annotations
 
@@ -105,3 +106,9 @@ class FundDecisionSchema(FormSchema):
 
 class FundCurrencySchema(FormSchema):
     currency = currency(required=True)
+
+
+class FundLimitSchema(FormSchema):
+    """The largest request the fund takes, in its currency: the most one approval takes from it."""
+
+    max_request = amount(required=True)

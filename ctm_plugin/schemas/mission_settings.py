@@ -157,7 +157,6 @@ class Months(fields.Field):
 MONITORING_MONTHS = (3, 6, 12)
 SCORE_FALL = Decimal("0.1")
 RISK_ALERT_THRESHOLD = 3
-EMERGENCY_FUND_MAX_REQUEST = Decimal("5000")
 
 
 def _requires(code: str, label: str) -> fields.Boolean:
@@ -339,26 +338,6 @@ class MissionSettingsSchema(Schema):
             "description": N_("A case whose last visit found this many risk indicators is listed for the supervisor."),
         },
     )
-    emergency_fund_max_request = fields.Decimal(
-        load_default=EMERGENCY_FUND_MAX_REQUEST,
-        as_string=True,
-        allow_nan=False,
-        validate=validate.Range(
-            min=0,
-            max=1_000_000_000,
-            min_inclusive=False,
-            max_inclusive=False,
-            error=N_("Enter an amount greater than zero and below 1,000,000,000."),
-        ),
-        error_messages={
-            "invalid": N_("Enter an amount, e.g. 1250.50."),
-            "special": N_("Enter an amount, e.g. 1250.50."),
-        },
-        metadata={
-            "label": N_("Largest emergency-fund request"),
-            "description": N_("In the fund's currency: a request for more is refused."),
-        },
-    )
 
     @validates_schema
     def _donors_of_known_projects(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -422,7 +401,3 @@ def score_fall(settings: Mapping[str, Any]) -> Decimal:
 
 def risk_alert_threshold(settings: Mapping[str, Any]) -> int:
     return int(_stored(settings, "risk_alert_threshold"))
-
-
-def emergency_fund_max_request(settings: Mapping[str, Any]) -> Decimal:
-    return Decimal(_stored(settings, "emergency_fund_max_request"))

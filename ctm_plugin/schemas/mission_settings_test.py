@@ -7,7 +7,6 @@ from ctm_plugin import i18n
 from ctm_plugin.schemas.mission_settings import (
     MissionSettingsSchema,
     donor_of,
-    emergency_fund_max_request,
     monitoring_months,
     project_codes,
     providers,
@@ -41,14 +40,12 @@ REINTEGRATION_DEFAULTS = {
     "monitoring_months": [3, 6, 12],
     "score_fall": Decimal("0.1"),
     "risk_alert_threshold": 3,
-    "emergency_fund_max_request": Decimal("5000"),
 }
 STORED_DEFAULTS = {
     **CHECKLIST_DEFAULTS,
     "monitoring_months": "3, 6, 12",
     "score_fall": "0.1",
     "risk_alert_threshold": 3,
-    "emergency_fund_max_request": "5000",
 }
 """What the host stores for the settings a form left out: the defaults, as the schema dumps them."""
 MONTHS_RULE = "Enter whole numbers of months from 1 to 120, separated by commas, e.g. 3, 6, 12."
@@ -226,7 +223,6 @@ def test_reintegration_settings_load_and_read_back_from_the_stored_document():
 
 def test_a_document_saved_before_reintegration_reads_the_defaults():
     assert (monitoring_months({}), score_fall({}), risk_alert_threshold({})) == ([3, 6, 12], Decimal("0.1"), 3)
-    assert emergency_fund_max_request({}) == Decimal("5000")
     assert providers({}) == []
 
 
@@ -259,7 +255,6 @@ def test_a_document_saved_before_reintegration_reads_the_defaults():
         ("score_fall", "0", "Enter a number from 0.01 to 1."),
         ("score_fall", "NaN", "Enter a number from 0.01 to 1."),
         ("risk_alert_threshold", "21", "Enter a whole number from 1 to 20."),
-        ("emergency_fund_max_request", "-1", "Enter an amount greater than zero and below 1,000,000,000."),
     ],
 )
 def test_wrong_reintegration_settings_are_refused_on_their_field(field: str, value: str, message: str):

@@ -2,9 +2,11 @@
 
 A mission's caseworker requests assistance for a case (a :class:`FundRequest`, the mission's row). HQ (the
 fund's approvers) sees the requests of every mission of its HQ scope (``ctx.missions_with``), read mission by
-mission through each mission's own session, as a minimal record (no identity field); it tops the fund up
-and decides: approve, approve less, or reject with a reason. The fund (its currency, balance and entries) is
-HQ's, of no mission, read and written only through an HQ session.
+mission through each mission's own session, as a minimal record (no identity field); it tops the fund up,
+sets the fund's currency and largest request, and decides: approve, approve less, or reject with a reason,
+never on a request of its own. The fund (its currency, largest request, balance and entries) is HQ's, of
+no mission, read and written only through an HQ session; a mission reads its currency and largest request
+alone, through a read-only one (:func:`fund_terms`).
 
 An approval takes its amount from the fund's balance with one entry; the fund's row carries a version, so
 that of two decisions that read the same balance, the second to commit is refused (:class:`FundChanged`)
@@ -41,7 +43,7 @@ from ctm_plugin.domain.fund import (
     FundRequest,
 )
 from ctm_plugin.domain.models import utcnow
-from ctm_plugin.domain.scope import hq_session, mission_session
+from ctm_plugin.domain.scope import hq_reader, hq_session, mission_session
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.base import TOO_MANY_DECIMALS
 from ctm_plugin.schemas.fund import (
@@ -50,13 +52,13 @@ from ctm_plugin.schemas.fund import (
     REJECT,
     FundCurrencySchema,
     FundDecisionSchema,
+    FundLimitSchema,
     FundRequestSchema,
     TopUpSchema,
 )
-from ctm_plugin.schemas.mission_settings import emergency_fund_max_request
 from ctm_plugin.security import audit
 from ctm_plugin.security.audit import actor
-from ctm_plugin.security.permissions import CASE_VIEW, EMERGENCY_FUND_APPROVE, EMERGENCY_FUND_REQUEST
+from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, EMERGENCY_FUND_APPROVE, EMERGENCY_FUND_REQUEST
 from mimosa_host.plugin_api import MissionRef, RequestContext
 
 from .base import Conflict, Invalid, NotFound, add_to_case, get_case, load, require, touch, unit_of_work
@@ -66,6 +68,9 @@ FIELD_GROUP = "fund"
 FUND_PROJECT = "GLOBAL-EMERGENCY-FUND"
 """The project code an approved request's disbursement carries in the case's ledger."""
 OVER_THE_MAX = N_("This is more than the largest request the fund takes: ask HQ, or request less.")
+TAKES_OVER_THE_MAX = N_(
+    "This takes more from the fund than its largest request: approve less, or change the fund's largest request."
+)
 OVERDRAWN = N_("The fund's balance cannot cover this: top the fund up first, or approve less.")
 MORE_THAN_REQUESTED = N_("Approve no more than was requested.")
 RATE_NEEDED = N_("The request is in another currency than the fund's: give the exchange rate used.")
@@ -87,25 +92,50 @@ class AlreadyDecided(Conflict):
     message = N_("This request was decided meanwhile: nothing was saved. Reload the page to see the decision.")
 
 
+class OwnRequest(Conflict):
+    """The deciding user made the request: another approver decides on it; nothing saved."""
+
+    message = N_("You made this request: another of the fund's approvers decides on it. Nothing was saved.")
+
+
 # -- what a mission may know of the fund ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FundTerms:
+    """What a mission knows of the fund: its currency and the largest request it takes (in that currency)."""
+
+    currency: str
+    max_request: Decimal
+
+
+def fund_terms(ctx: RequestContext) -> FundTerms:
+    """The fund's currency and largest request, for a user who may request: read alone, through a session
+    that reads only HQ's rows and writes nothing (:func:`~ctm_plugin.domain.scope.hq_reader`)."""
+    require(ctx, EMERGENCY_FUND_REQUEST)
+    with hq_reader(ctx, EMERGENCY_FUND_REQUEST) as session:
+        row = session.execute(sa.select(Fund.currency, Fund.max_request).where(Fund.id == FUND_ID)).one()
+        return FundTerms(row.currency, row.max_request)
+
+
 def fund_currency(ctx: RequestContext) -> str:
-    """The fund's currency: the one fact of the fund a mission reads (its request form says it, and the
-    largest request is in it). Read alone, through a plain session: no mission session reads HQ's rows."""
-    with ctx.session_factory() as session:
-        return session.scalar(sa.select(Fund.currency).where(Fund.id == FUND_ID)) or "USD"
+    """The fund's currency (:func:`fund_terms`)."""
+    return fund_terms(ctx).currency
 
 
 # -- the mission's side -----------------------------------------------------------------------------------
 
 
 def request_assistance(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
-    """A mission's request to the fund for one of its cases; refused above the largest request (in the fund's
-    currency). Returns the request's id."""
+    """A mission's request to the fund for one of its cases, by a user who may request and edit the case (the
+    request moves the case's version on). A request in the fund's currency above the fund's largest request
+    is refused here (naming ``amount``); one in another currency is checked at HQ's approval, on the amount
+    taken from the fund at HQ's rate (:func:`decide_request`). Returns the request's id."""
     require(ctx, EMERGENCY_FUND_REQUEST)
+    require(ctx, CASE_EDIT)
     values = load(FundRequestSchema(), data)
-    if values["currency"] == fund_currency(ctx) and values["amount"] > emergency_fund_max_request(ctx.settings):
+    terms = fund_terms(ctx)
+    if values["currency"] == terms.currency and values["amount"] > terms.max_request:
         raise Invalid({"amount": [OVER_THE_MAX]})
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
@@ -246,17 +276,21 @@ def _mission_of_scope(ctx: RequestContext, mission_code: str) -> tuple[MissionRe
 class FundState:
     currency: str
     balance: Decimal
+    max_request: Decimal
     version: int
     entries: list[FundEntry]
 
 
 def fund_state(ctx: RequestContext) -> FundState:
-    """The fund's currency, balance and entries (newest first), for HQ."""
+    """The fund's currency, balance, largest request and entries (newest first), for HQ; the view is audited
+    in the mission HQ acts from."""
     require(ctx, EMERGENCY_FUND_APPROVE)
     with hq_session(ctx, EMERGENCY_FUND_APPROVE) as hq:
         fund = hq.get_one(Fund, FUND_ID)
         entries = list(hq.scalars(sa.select(FundEntry).order_by(FundEntry.id.desc())))
-        return FundState(fund.currency, fund.balance, fund.version, entries)
+        state = FundState(fund.currency, fund.balance, fund.max_request, fund.version, entries)
+    _audit_here(ctx, "fund.view")
+    return state
 
 
 @contextmanager
@@ -328,6 +362,20 @@ def set_currency(ctx: RequestContext, data: dict[str, Any]) -> None:
         _audit_here(ctx, "fund.currency")
 
 
+def set_max_request(ctx: RequestContext, data: dict[str, Any]) -> None:
+    """Change the largest request the fund takes, in its currency: a request in the fund's currency above it
+    is refused, and no approval takes more than it from the fund."""
+    require(ctx, EMERGENCY_FUND_APPROVE)
+    values = load(FundLimitSchema(), data)
+    with _hq_transaction(ctx) as hq:
+        fund = hq.get_one(Fund, FUND_ID)
+        if not money.fits(values["max_request"], fund.currency):
+            raise Invalid({"max_request": [TOO_MANY_DECIMALS[money.decimals(fund.currency)]]})
+        fund.max_request = values["max_request"]
+        fund.changed_by, fund.changed_at = actor(ctx), utcnow()
+        _audit_here(ctx, "fund.max_request")
+
+
 def decide_request(ctx: RequestContext, mission_code: str, request_id: int, data: dict[str, Any]) -> str:
     """HQ's decision on a mission's request: approve (the amount requested), approve less, or reject with a
     reason. Returns the request's new state.
@@ -335,23 +383,57 @@ def decide_request(ctx: RequestContext, mission_code: str, request_id: int, data
     An approval records the amount approved in the request's currency and, in the fund's currency, the
     amount taken from the fund (at the exchange rate given when the currencies differ), with one fund entry.
     Everything is read before anything is written, and written in one transaction: the request in its
-    mission's session, the fund in HQ's. A balance that cannot cover the approval is refused (naming the
-    field); a balance changed meanwhile refuses the decision (:class:`FundChanged`). Nothing is saved then.
+    mission's session, the fund in HQ's. Refused, with nothing saved: a request the deciding user made
+    (:class:`OwnRequest`); an amount taken from the fund above its largest request, or above its balance
+    (naming ``amount`` when approving less, else ``decision``); a request decided meanwhile
+    (:class:`AlreadyDecided`, also when another approver's decision commits first); a fund changed meanwhile
+    (:class:`FundChanged`).
 
     An approval also enters the case's ledger as an approved disbursement of :data:`FUND_PROJECT`, in the
-    request's currency: the mission records its payment there like any other.
+    request's currency, through :func:`~ctm_plugin.services.reintegration.record_fund_disbursement`: the
+    fund's checks are done here before it is called (the approval permission and HQ's scope of the
+    request's mission, the approver not the requester, the largest request, the balance), and it joins this
+    decision's transaction, so that a refusal of either saves nothing. The mission records its payment there
+    like any other.
     """
     _mission, mctx = _mission_of_scope(ctx, mission_code)
     values = load(FundDecisionSchema(), data)
+    try:
+        return _decide(ctx, mctx, mission_code, request_id, values)
+    except FundChanged:
+        # On SQLite the second of two decisions on one request fails as any second writer does
+        # ("database is locked"): the request, read again, tells which race it lost.
+        if _decided_since(mctx, request_id, values["version"]):
+            raise AlreadyDecided from None
+        raise
+
+
+def _decided_since(mctx: RequestContext, request_id: int, version: int) -> bool:
+    """Whether the request was decided by another since this decision read it (its version moved on)."""
+    with mission_session(mctx) as session:
+        connection = session.connection()
+        if connection.dialect.name == "sqlite":
+            # SQLite refuses the second writer at once, maybe before the first commits: wait for that
+            # commit as a writer does (the busy timeout), then read; nothing is written, all rolled back.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        request = session.get(FundRequest, request_id)
+        return request is not None and (request.version != version or request.state != REQUESTED)
+
+
+def _decide(
+    ctx: RequestContext, mctx: RequestContext, mission_code: str, request_id: int, values: dict[str, Any]
+) -> str:
     decision = values["decision"]
     with _hq_transaction(ctx) as hq:
         fund = hq.get_one(Fund, FUND_ID)  # the balance this decision is taken on
-        with mission_session(mctx) as session, session.begin():
+        with _request_decided_once(), mission_session(mctx) as session, session.begin():
             request = session.get(FundRequest, request_id)
             if request is None:
                 raise NotFound
             if request.version != values["version"] or request.state != REQUESTED:
                 raise AlreadyDecided
+            if request.requested_by == actor(ctx):
+                raise OwnRequest
             approved, rate, taken = _approval(request, fund, decision, values)
             request.state = REJECTED if decision == REJECT else APPROVED
             request.approved_amount, request.exchange_rate = approved, rate
@@ -385,6 +467,16 @@ def decide_request(ctx: RequestContext, mission_code: str, request_id: int, data
         return request.state
 
 
+@contextmanager
+def _request_decided_once() -> Iterator[None]:
+    """Around the request's own writes: another approver's decision on it committed first (the request's
+    version moved on) surfaces as :class:`AlreadyDecided`, not as a changed fund."""
+    try:
+        yield
+    except StaleDataError:
+        raise AlreadyDecided from None
+
+
 def _approval(
     request: FundRequest, fund: Fund, decision: str, values: dict[str, Any]
 ) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
@@ -410,8 +502,12 @@ def _approval(
         taken = (approved * rate).quantize(Decimal(1).scaleb(-money.decimals(fund.currency)), ROUND_HALF_UP)
         if taken <= 0:
             errors["exchange_rate"] = [RATE_TOO_SMALL]
-    if not errors and taken > fund.balance:
-        errors["amount" if decision == APPROVE_LESS else "decision"] = [OVERDRAWN]
+    if not errors:
+        field = "amount" if decision == APPROVE_LESS else "decision"
+        if taken > fund.max_request:
+            errors[field] = [TAKES_OVER_THE_MAX]
+        elif taken > fund.balance:
+            errors[field] = [OVERDRAWN]
     if errors:
         raise Invalid(errors)
     return approved, rate, taken

@@ -26,10 +26,12 @@ def _load(session: Session, case: Case) -> dict[str, Any]:
         sa.select(AssistanceService).where(AssistanceService.case_id == case.id).order_by(AssistanceService.id)
     ).all()
     ctx = current_context()
+    terms = fund.fund_terms(ctx) if ctx.can(EMERGENCY_FUND_REQUEST) else None
     return {
         "services": services,
         "fund_requests": fund.requests_of_case(session, case.id),
-        "fund_currency": fund.fund_currency(ctx) if ctx.can(EMERGENCY_FUND_REQUEST) else None,
+        "fund_currency": terms.currency if terms else None,
+        "fund_max_request": terms.max_request if terms else None,
         **fund_words(),
     }
 

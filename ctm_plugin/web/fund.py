@@ -15,9 +15,11 @@ from ctm_plugin.schemas.fund import (
     STATE,
     FundCurrencySchema,
     FundDecisionSchema,
+    FundLimitSchema,
     FundRequestSchema,
     TopUpSchema,
 )
+from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import EMERGENCY_FUND_APPROVE, EMERGENCY_FUND_REQUEST
 from ctm_plugin.services import fund as service
 from ctm_plugin.services.base import Conflict, Invalid, NotFound
@@ -40,6 +42,7 @@ def fund_words() -> dict[str, Any]:
         "decisions": DECISION,
         "currency_choices": currency_choices(),
         "shown": lambda amount, currency: money.shown(amount, currency, i18n.current_locale()),
+        "plain": lambda amount: format(amount.normalize(), "f"),  # an amount as a form takes it back
     }
 
 
@@ -123,6 +126,13 @@ def set_fund_currency():  # noqa: ANN201
     return _fund_form("currency", FundCurrencySchema, service.set_currency, i18n.N_("The fund's currency is changed."))
 
 
+@page("/fund/largest-request", EMERGENCY_FUND_APPROVE, methods=("POST",))
+def set_fund_max_request():  # noqa: ANN201
+    return _fund_form(
+        "max_request", FundLimitSchema, service.set_max_request, i18n.N_("The fund's largest request is changed.")
+    )
+
+
 def _request_page(mission_code: str, request_id: int, state: FormState | None = None, status: int = 200) -> Page:
     ctx = current_context()
     try:
@@ -130,7 +140,8 @@ def _request_page(mission_code: str, request_id: int, state: FormState | None = 
         fund = service.fund_state(ctx)
     except NotFound:
         abort(404)
-    body = render("fund_request.html", seen=seen, fund=fund, form=state or FormState(), **fund_words())
+    own = seen.requested_by == actor(ctx)  # another approver decides on it
+    body = render("fund_request.html", seen=seen, fund=fund, own=own, form=state or FormState(), **fund_words())
     return Page(title=i18n._("Emergency fund request"), body=body, status=status)
 
 

@@ -6,6 +6,7 @@ writes in a mission's scope and in HQ's commits once.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from decimal import Decimal
 from typing import Any
@@ -13,14 +14,17 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from world import KHM_PERSON, World, set_ctm_settings
+from world import KHM_PERSON, World
 
 from ctm_plugin.domain.fund import APPROVED, FUND_ID, REJECTED, REQUESTED, Fund, FundEntry, FundRequest
 from ctm_plugin.domain.reintegration import Disbursement, LedgerEntry
-from ctm_plugin.domain.scope import MissionScopeViolation, hq_session, mission_session
-from ctm_plugin.security.permissions import EMERGENCY_FUND_APPROVE
+from ctm_plugin.domain.scope import MissionScopeViolation, hq_reader, hq_session, mission_session
+from ctm_plugin.security.permissions import CASE_EDIT, EMERGENCY_FUND_APPROVE, EMERGENCY_FUND_REQUEST
 from ctm_plugin.services import fund, reintegration
 from ctm_plugin.services.base import Invalid, NotFound
+from mimosa_host.accounts import grant
+from mimosa_host.db import transaction
+from mimosa_host.models import User
 
 
 def request_form(w: World, case_id: int, **changes: Any) -> dict[str, Any]:
@@ -116,19 +120,70 @@ def test_a_bad_request_is_refused_naming_the_field_and_nothing_is_saved(
     assert w.snapshot() == before
 
 
-def test_the_largest_request_is_the_missions_setting_in_the_funds_currency(w: World, tha_case: int):
-    set_ctm_settings(w.rt, emergency_fund_max_request="300")
-    ctx = w.request_ctx("caseworker")  # with the settings as they are now
-    with pytest.raises(Invalid):
-        fund.request_assistance(ctx, tha_case, request_form(w, tha_case, amount="300.01"))
-    assert fund.request_assistance(ctx, tha_case, request_form(w, tha_case, amount="300"))
-    # another currency: HQ decides at its rate
-    assert fund.request_assistance(ctx, tha_case, request_form(w, tha_case, amount="9000", currency="THB"))
+def test_the_largest_request_is_hqs_setting_on_the_fund_in_its_currency(w: World, tha_case: int):
+    hq = w.request_ctx("hq")
+    fund.set_max_request(hq, {"max_request": "300"})
+    assert fund.fund_terms(w.ctx("caseworker")) == fund.FundTerms("USD", Decimal(300))
+    assert fund.fund_state(hq).max_request == Decimal(300)
+    assert "fund.max_request" in [e["action"] for e in w.audit_rows()]
+    with pytest.raises(Invalid) as refused:
+        request(w, tha_case, amount="300.01")
+    assert refused.value.errors == {"amount": [fund.OVER_THE_MAX]}
+    assert request(w, tha_case, amount="300")
+    # another currency: HQ decides at its rate, and the limit is checked then
+    assert request(w, tha_case, amount="9000", currency="THB")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "Enter an amount greater than zero and below 1,000,000,000."),
+        ("", "This field is required."),
+        ("12.345", "This currency has at most 2 decimals."),
+        ("lots", "Enter an amount, e.g. 1250.50."),
+    ],
+)
+def test_a_bad_largest_request_is_refused_naming_the_field(w: World, value: str, message: str):
+    before = w.snapshot()
+    with pytest.raises(Invalid) as refused:
+        fund.set_max_request(w.request_ctx("hq"), {"max_request": value})
+    assert refused.value.errors == {"max_request": [message]}
+    assert w.snapshot() == before
+
+
+def test_only_hq_sets_the_largest_request(w: World):
+    with pytest.raises(NotFound):
+        fund.set_max_request(w.request_ctx("caseworker"), {"max_request": "10"})
+    assert w.one(Fund, id=FUND_ID).max_request == Decimal(5000)
 
 
 def test_a_user_without_the_permission_cannot_request(w: World, tha_case: int):
     with pytest.raises(NotFound):
         request(w, tha_case, username="movement")
+
+
+def test_a_request_needs_the_right_to_edit_the_case_it_moves_on(w: World, tha_case: int):
+    ctx = w.ctx("caseworker")
+    reader = dataclasses.replace(ctx, permissions=ctx.permissions - {CASE_EDIT})
+    before = w.snapshot()
+    with pytest.raises(NotFound):
+        fund.request_assistance(reader, tha_case, request_form(w, tha_case))
+    assert w.snapshot() == before
+
+
+def test_a_mission_reads_the_funds_terms_through_a_reader_that_writes_nothing(w: World, tha_case: int):
+    request(w, tha_case)
+    with hq_reader(w.ctx("caseworker"), EMERGENCY_FUND_REQUEST) as session:
+        assert session.scalars(sa.select(FundRequest)).all() == []  # no mission's rows
+        the_fund = session.get_one(Fund, FUND_ID)
+        the_fund.max_request = Decimal(1)
+        with pytest.raises(MissionScopeViolation):
+            session.flush()
+    with hq_reader(w.ctx("caseworker"), EMERGENCY_FUND_REQUEST) as session, pytest.raises(MissionScopeViolation):
+        session.execute(sa.update(Fund).values(max_request=1))
+    with pytest.raises(MissionScopeViolation):
+        hq_reader(w.ctx("movement"), EMERGENCY_FUND_REQUEST)
+    assert w.one(Fund, id=FUND_ID).max_request == Decimal(5000)
 
 
 # -- scope -------------------------------------------------------------------------------------------------
@@ -162,6 +217,12 @@ def test_an_hq_session_reads_no_missions_rows_and_needs_the_approval(w: World, t
         assert session.get(Fund, FUND_ID) is not None
     with pytest.raises(MissionScopeViolation):
         hq_session(w.ctx("caseworker"), EMERGENCY_FUND_APPROVE)
+
+
+def test_hq_opening_the_fund_is_audited(w: World):
+    fund.fund_state(w.request_ctx("hq"))
+    [view] = [e for e in w.audit_rows() if e["action"] == "fund.view"]
+    assert (view["mission_code"], view["username"], view["case_id"]) == ("THA", "hq", None)
 
 
 def test_hq_sees_a_minimal_record_without_identity(w: World, tha_case: int):
@@ -323,6 +384,47 @@ def test_no_approval_overdraws_the_fund(w: World, tha_case: int):
     assert balance(w) == 0 == entries_sum(w)
 
 
+def test_no_approval_takes_more_than_the_funds_largest_request_after_the_rate(w: World, tha_case: int):
+    fund.top_up(w.request_ctx("hq"), top_up_form(amount="900000000"))
+    huge = request(w, tha_case, amount="900000000", currency="EUR")  # another currency: not refused at request
+    before = w.snapshot()
+    with pytest.raises(Invalid) as refused:
+        decide(w, "THA", huge, decision="approve", exchange_rate="1.1")
+    assert refused.value.errors == {"decision": [fund.TAKES_OVER_THE_MAX]}
+    with pytest.raises(Invalid) as refused:
+        decide(w, "THA", huge, decision="approve_less", amount="4600", exchange_rate="1.1", reason="Part.")
+    assert refused.value.errors == {"amount": [fund.TAKES_OVER_THE_MAX]}  # 5060 USD
+    assert w.snapshot() == before
+    decide(w, "THA", huge, decision="approve_less", amount="4500", exchange_rate="1.1", reason="Part.")
+    assert w.one(FundRequest, id=huge).fund_amount == Decimal("4950")
+
+
+def test_an_approval_in_the_funds_currency_is_checked_against_a_largest_request_lowered_since(w: World, tha_case: int):
+    fund.top_up(w.request_ctx("hq"), top_up_form())
+    request_id = request(w, tha_case, amount="1200.50")
+    fund.set_max_request(w.request_ctx("hq"), {"max_request": "1000"})
+    with pytest.raises(Invalid) as refused:
+        decide(w, "THA", request_id, decision="approve")
+    assert refused.value.errors == {"decision": [fund.TAKES_OVER_THE_MAX]}
+
+
+def grant_role(w: World, username: str, role: str, mission: str = "THA") -> None:
+    with transaction(w.rt.factory) as s:
+        grant(s, s.scalar(sa.select(User).where(User.username == username)), mission, role)
+
+
+def test_no_one_approves_their_own_request(w: World, tha_case: int):
+    grant_role(w, "hq", "ctm.caseworker")  # hq may request in THA too
+    fund.top_up(w.request_ctx("hq"), top_up_form())
+    own = fund.request_assistance(w.request_ctx("hq"), tha_case, request_form(w, tha_case))
+    before = w.snapshot()
+    for form in ({"decision": "approve"}, {"decision": "reject", "reason": "No."}):
+        with pytest.raises(fund.OwnRequest):
+            decide(w, "THA", own, **form)
+    assert w.snapshot() == before
+    assert w.one(FundRequest, id=own).state == REQUESTED and w.all(Disbursement) == []
+
+
 def test_a_decided_request_is_not_decided_again(w: World, tha_case: int):
     fund.top_up(w.request_ctx("hq"), top_up_form())
     request_id = request(w, tha_case)
@@ -417,3 +519,42 @@ def test_two_approvals_at_once_that_would_overdraw_the_fund_one_is_refused(w: Wo
     assert entries_sum(w) == balance(w)
     assert w.one(FundRequest, id=requests[loser]).state == REQUESTED  # nothing of the refused one saved
     assert len([e for e in w.all(FundEntry) if e.kind == "approval"]) == 1
+
+
+def test_two_approvers_deciding_one_request_at_once_the_second_finds_it_decided(w: World, tha_case: int):
+    """Both read the request (at its version) before either writes; the second to write finds it decided."""
+    request_id = request(w, tha_case)
+    form = {"decision": "reject", "reason": "Free at the public hospital.", "version": "1"}
+    contexts = [w.request_ctx("hq"), w.request_ctx("hq")]
+    both_read = threading.Barrier(2, timeout=20)
+    held = threading.local()
+
+    def hold(session: Session, _context: object, _instances: object) -> None:
+        writes = session.new or session.dirty
+        if writes and threading.current_thread().name.startswith("decide-") and not getattr(held, "done", False):
+            held.done = True
+            both_read.wait()
+
+    outcomes: list[object] = []
+
+    def reject(ctx: Any) -> None:
+        try:
+            outcomes.append(fund.decide_request(ctx, "THA", request_id, form))
+        except fund.AlreadyDecided:
+            outcomes.append("already decided")
+        except Exception as exc:  # reported by the assertion below
+            outcomes.append(exc)
+
+    sa.event.listen(Session, "before_flush", hold)
+    try:
+        threads = [threading.Thread(target=reject, args=(c,), name=f"decide-{i}") for i, c in enumerate(contexts)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        sa.event.remove(Session, "before_flush", hold)
+
+    assert sorted(map(str, outcomes)) == ["already decided", REJECTED], outcomes
+    assert w.one(FundRequest, id=request_id).state == REJECTED
+    assert len([e for e in w.audit_rows() if e["action"] == "fund.request.rejected"]) == 1

@@ -1,4 +1,5 @@
-"""ctm0011 on a database with a case: the fund's tables arrive with the one fund, empty and in US dollars;
+"""ctm0011 on a database with a case: the fund's tables arrive with the one fund, empty, in US dollars, taking
+requests up to 5000;
 the case is read back intact and can request assistance, which HQ approves; and back down."""
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ def test_ctm0011_adds_the_fund_and_keeps_the_cases(w: World):
     command.upgrade(cfg, "heads")
     assert set(sa.inspect(w.rt.engine).get_table_names()) >= NEW_TABLES
     the_fund = w.one(Fund, id=FUND_ID)
-    assert (the_fund.currency, the_fund.balance, the_fund.version) == ("USD", Decimal(0), 1)
+    assert (the_fund.currency, the_fund.balance, the_fund.max_request, the_fund.version) == (
+        "USD",
+        Decimal(0),
+        Decimal(5000),
+        1,
+    )
     assert w.one(cases.Case, id=case_id).case_number == number
     fund.top_up(w.request_ctx("hq"), {"amount": "50", "donor": "ECHO", "project_code": "P-1", "on_date": "2026-11-02"})
     request_id = fund.request_assistance(

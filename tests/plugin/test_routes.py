@@ -96,6 +96,7 @@ EXPECTED = {
     "ctm.fund_page": ("GET", EMERGENCY_FUND_APPROVE),
     "ctm.fund_top_up": ("POST", EMERGENCY_FUND_APPROVE),
     "ctm.set_fund_currency": ("POST", EMERGENCY_FUND_APPROVE),
+    "ctm.set_fund_max_request": ("POST", EMERGENCY_FUND_APPROVE),
     "ctm.fund_request": ("GET", EMERGENCY_FUND_APPROVE),
     "ctm.decide_fund_request": ("POST", EMERGENCY_FUND_APPROVE),
     "ctm.monitoring": ("GET", CASE_VIEW),

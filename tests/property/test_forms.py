@@ -30,7 +30,13 @@ from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.schemas import assistance_test, case_test, process_test, screening_test
 from ctm_plugin.schemas.assistance import ConsentSchema, ReferralSchema, ServiceSchema, WithdrawConsentSchema
 from ctm_plugin.schemas.case import CloseCaseSchema, OpenCaseSchema, PersonSchema, ReopenCaseSchema, VictimContextSchema
-from ctm_plugin.schemas.fund import FundCurrencySchema, FundDecisionSchema, FundRequestSchema, TopUpSchema
+from ctm_plugin.schemas.fund import (
+    FundCurrencySchema,
+    FundDecisionSchema,
+    FundLimitSchema,
+    FundRequestSchema,
+    TopUpSchema,
+)
 from ctm_plugin.schemas.handover import (
     AcceptHandoverSchema,
     DeclineHandoverSchema,
@@ -125,6 +131,7 @@ VALID: dict[type | None, dict[str, Any]] = {
     TopUpSchema: {"amount": "1000", "donor": "ECHO", "project_code": "GEF-1", "on_date": OPENED},
     FundDecisionSchema: {"decision": "approve_less", "amount": "10", "reason": "Part is covered."},
     FundCurrencySchema: {"currency": "EUR"},
+    FundLimitSchema: {"max_request": "5000"},
     MonitoringStartSchema: {"start_on": OPENED},
     # A reached visit with the survey's answers (posted as answer_<indicator>, beside the schema's fields).
     VisitSchema: {
@@ -217,6 +224,7 @@ FORMS = {
         Form("ctm.request_fund", "caseworker", FundRequestSchema),
         Form("ctm.fund_top_up", "hq", TopUpSchema),
         Form("ctm.set_fund_currency", "hq", FundCurrencySchema),
+        Form("ctm.set_fund_max_request", "hq", FundLimitSchema),
         Form("ctm.decide_fund_request", "hq", FundDecisionSchema),
     ],
     # The site adds an element and a disbursement the supervisor approved (THA: the case is still there).

@@ -19,6 +19,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('balance', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('max_request', sa.Numeric(precision=18, scale=4), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('changed_by', sa.String(length=80), nullable=True),
     sa.Column('changed_at', sa.DateTime(timezone=True), nullable=True),
@@ -67,10 +68,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ctm_fund_request_mission_code'), ['mission_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_ctm_fund_request_state'), ['state'], unique=False)
 
-    # The one fund, in US dollars and empty: made here, so that no two first top-ups race to make it.
+    # The one fund, in US dollars, empty, taking requests up to 5000: made here, so that no two first top-ups race to make it.
     fund = sa.table('ctm_fund', sa.column('id', sa.Integer()), sa.column('currency', sa.String()),
-                    sa.column('balance', sa.Numeric()), sa.column('version', sa.Integer()))
-    op.bulk_insert(fund, [{'id': 1, 'currency': 'USD', 'balance': 0, 'version': 1}])
+                    sa.column('balance', sa.Numeric()), sa.column('max_request', sa.Numeric()),
+                    sa.column('version', sa.Integer()))
+    op.bulk_insert(fund, [{'id': 1, 'currency': 'USD', 'balance': 0, 'max_request': 5000, 'version': 1}])
 
 
 
