@@ -15,9 +15,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 from marshmallow.types import ErrorMessages
 
+from ctm_plugin import i18n
 from ctm_plugin.codelists import CodeList
 from ctm_plugin.domain import money
 from ctm_plugin.i18n import N_
@@ -212,12 +214,47 @@ def decimal(minimum: float, maximum: float, error: str) -> fields.Float:
     )
 
 
+AMBIGUOUS_AMOUNT = N_(
+    "Write the amount without a thousands separator, and its decimals after the decimal sign, e.g. 1250.50."
+)
+_GROUPED = {".": re.compile(r"-?\d{1,3}(\.\d{3})+"), ",": re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")}
+
+
+class Amount(fields.Decimal):
+    """A ``Decimal`` typed as the reader writes numbers (1 250,50 in French, 1.250,50 in Spanish, 1,250.50
+    in English) or as a form sends it (1250.50). What could be read two ways (1.250 in Spanish: a thousand
+    and a quarter, or one and a quarter?) is refused, never guessed: money is not rounded by a thousand."""
+
+    default_error_messages = {"ambiguous": AMBIGUOUS_AMOUNT}  # noqa: RUF012 - marshmallow's own convention
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            value = self._plain(re.sub(r"[\s\u00a0\u202f]", "", value))
+        return super()._deserialize(value, attr, data, **kwargs)
+
+    def _plain(self, text: str) -> str:
+        locale = i18n.current_locale()
+        decimal_sign, group_sign = get_decimal_symbol(locale), get_group_symbol(locale)
+        if decimal_sign == ",":
+            if "," in text:
+                return (text.replace(".", "") if group_sign == "." else text).replace(",", ".")
+            if group_sign == "." and _GROUPED["."].fullmatch(text):
+                raise self.make_error("ambiguous")
+            return text
+        if "," in text:
+            if not _GROUPED[","].fullmatch(text):
+                raise self.make_error("invalid")
+            return text.replace(",", "")
+        return text
+
+
 def amount(*, required: bool = False) -> fields.Decimal:
-    """An amount of money: a ``Decimal`` above zero and below :data:`money.MAX_AMOUNT`.
+    """An amount of money: a ``Decimal`` above zero and below :data:`money.MAX_AMOUNT`, typed as the reader
+    writes numbers (:class:`Amount`).
 
     Its decimals depend on its currency: a schema with both calls :func:`check_money`.
     """
-    return fields.Decimal(
+    return Amount(
         required=required,
         allow_nan=False,
         validate=validate.Range(

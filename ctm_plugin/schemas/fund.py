@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, validate, validates_schema
 
 from ctm_plugin.codelists import labelled, reintegration
 from ctm_plugin.domain.fund import APPROVED, REJECTED, REQUESTED
@@ -15,6 +15,7 @@ from ctm_plugin.schemas.base import (
     _BASIC,
     NOT_A_DECIMAL,
     REQUIRED,
+    Amount,
     FormSchema,
     amount,
     check_money,
@@ -81,7 +82,7 @@ class FundDecisionSchema(FormSchema):
 
     decision = code(DECISION, required=True)
     amount = amount()
-    exchange_rate = fields.Decimal(
+    exchange_rate = Amount(
         allow_nan=False,
         validate=validate.Range(min=0, max=MAX_RATE, min_inclusive=False, max_inclusive=False, error=RATE_RANGE),
         error_messages={**_BASIC, "invalid": NOT_A_DECIMAL, "special": NOT_A_DECIMAL},

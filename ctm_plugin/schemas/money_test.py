@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 from marshmallow import ValidationError, validates_schema
 
-from ctm_plugin.schemas.base import FormSchema, amount, check_money, currency
+from ctm_plugin.schemas.base import AMBIGUOUS_AMOUNT, FormSchema, amount, check_money, currency
+from ctm_plugin.testing import in_locale
 
 
 class PaymentForm(FormSchema):
@@ -52,7 +53,7 @@ def test_negative_zero_and_absurd_amounts_are_refused(value: str) -> None:
     }
 
 
-@pytest.mark.parametrize("value", ["NaN", "Infinity", "ten", "1,5"])
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "ten", "1,5,0"])
 def test_what_is_not_a_number_is_refused(value: str) -> None:
     assert errors({"amount": value, "currency": "USD"}) == {"amount": ["Enter an amount, e.g. 1250.50."]}
 
@@ -60,3 +61,34 @@ def test_what_is_not_a_number_is_refused(value: str) -> None:
 @pytest.mark.parametrize("value", ["usd", "ABC", "XAU", "US"])
 def test_unknown_currencies_are_refused(value: str) -> None:
     assert errors({"amount": "10", "currency": value}) == {"currency": ["Choose a currency from the list."]}
+
+
+@pytest.mark.parametrize(
+    ("locale", "typed", "read"),
+    [
+        ("en", "1,250.50", "1250.50"),
+        ("en", "1250.50", "1250.50"),
+        ("fr", "1\u202f250,50", "1250.50"),
+        ("fr", "1 250,5", "1250.5"),
+        ("fr", "12,5", "12.5"),
+        ("fr", "1250.50", "1250.50"),  # as a form or a number input sends it
+        ("es", "1.250,50", "1250.50"),
+        ("es", "12,5", "12.5"),
+        ("es", "1250.5", "1250.5"),
+    ],
+)
+def test_an_amount_is_read_as_the_reader_writes_numbers(locale: str, typed: str, read: str) -> None:
+    with in_locale(locale):
+        assert PaymentForm().load({"amount": typed, "currency": "USD"})["amount"] == Decimal(read)
+
+
+@pytest.mark.parametrize(("locale", "typed"), [("es", "1.250"), ("es", "12.500.000")])
+def test_an_amount_that_reads_two_ways_is_refused_not_guessed(locale: str, typed: str) -> None:
+    with in_locale(locale), pytest.raises(ValidationError) as caught:
+        PaymentForm().load({"amount": typed, "currency": "USD"})
+    assert caught.value.normalized_messages() == {"amount": [AMBIGUOUS_AMOUNT]}
+
+
+@pytest.mark.parametrize("typed", ["1,5", "12,34,5"])
+def test_an_english_comma_is_only_a_thousands_separator(typed: str) -> None:
+    assert errors({"amount": typed, "currency": "USD"}) == {"amount": ["Enter an amount, e.g. 1250.50."]}

@@ -45,7 +45,7 @@ from ctm_plugin.domain.fund import (
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.scope import hq_reader, hq_session, mission_session
 from ctm_plugin.i18n import N_
-from ctm_plugin.schemas.base import TOO_MANY_DECIMALS
+from ctm_plugin.schemas.base import decimals_errors
 from ctm_plugin.schemas.fund import (
     APPROVE,
     APPROVE_LESS,
@@ -324,8 +324,8 @@ def top_up(ctx: RequestContext, data: dict[str, Any]) -> int:
     values = load(TopUpSchema(), data)
     with _hq_transaction(ctx) as hq:
         fund = hq.get_one(Fund, FUND_ID)
-        if not money.fits(values["amount"], fund.currency):
-            raise Invalid({"amount": [TOO_MANY_DECIMALS[money.decimals(fund.currency)]]})
+        if errors := decimals_errors(values["amount"], fund.currency):
+            raise Invalid(errors)
         if fund.balance + values["amount"] >= money.MAX_AMOUNT:
             raise Invalid({"amount": [N_("The fund cannot hold that much: check the amount.")]})
         entry = _enter(hq, ctx, fund, TOP_UP, values["amount"], on_date=values["on_date"], **_donor(values))
@@ -369,8 +369,8 @@ def set_max_request(ctx: RequestContext, data: dict[str, Any]) -> None:
     values = load(FundLimitSchema(), data)
     with _hq_transaction(ctx) as hq:
         fund = hq.get_one(Fund, FUND_ID)
-        if not money.fits(values["max_request"], fund.currency):
-            raise Invalid({"max_request": [TOO_MANY_DECIMALS[money.decimals(fund.currency)]]})
+        if errors := decimals_errors(values["max_request"], fund.currency, "max_request"):
+            raise Invalid(errors)
         fund.max_request = values["max_request"]
         fund.changed_by, fund.changed_at = actor(ctx), utcnow()
         _audit_here(ctx, "fund.max_request")
@@ -489,8 +489,8 @@ def _approval(
     if decision == APPROVE_LESS:
         if approved > request.amount:
             errors["amount"] = [MORE_THAN_REQUESTED]
-        elif not money.fits(approved, request.currency):
-            errors["amount"] = [TOO_MANY_DECIMALS[money.decimals(request.currency)]]
+        else:
+            errors.update(decimals_errors(approved, request.currency))
     if request.currency == fund.currency:
         if rate is not None and rate != 1:
             errors["exchange_rate"] = [NO_RATE]
