@@ -120,6 +120,9 @@ def _load(session: Session, case: Case) -> dict[str, Any]:
         "currencies": [(c, c) for c in money.currencies()],
         "shown": shown,
         "plain": service.plain,
+        # The case's own numbering of its entries, oldest first: ids run across missions and would tell
+        # how busy the others are.
+        "entry_numbers": lambda entries: {i: n for n, i in enumerate(sorted(e.id for e in entries), 1)},
         "state_words": lambda code: words(DISBURSEMENT_STATES, code),
         "entry_words": lambda code: words(ENTRY_KINDS, code),
         "payee_words": lambda code: words(PAYEES, code),

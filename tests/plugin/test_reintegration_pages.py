@@ -5,6 +5,7 @@ refused), the payment and the ledger; the list of requests to approve; the repor
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import sqlalchemy as sa
 from page_parts import error_on, text, version
@@ -47,6 +48,29 @@ def test_an_elements_change_form_shows_its_budget_as_typed_not_in_exponent(w: Wo
     page = text(login("khm.caseworker").get(TAB))
     assert re.search(r'name="budget" type="text" value="600.00"', page)
     assert "6E+2" not in page
+
+
+def test_the_ledger_numbers_its_own_entries_and_shows_a_reversal_as_a_minus(w: World, login):  # noqa: ANN001
+    """Entry ids run across missions: THA's entries come first, yet KHM's ledger starts at #1."""
+    from test_reintegration import decision, khm, requested
+
+    from ctm_plugin.services import reintegration as service
+
+    tha_case = w.open()
+    service.record_fund_disbursement(  # THA's entry, before KHM's
+        w.ctx("caseworker"), tha_case, amount=Decimal("10"), currency="USD", project_code="X", approved_by="hq"
+    )
+    case_id = w.open(KHM_PERSON, "khm.caseworker", "KHM")
+    training, *_ = agreed(w, case_id)
+    d = requested(w, case_id, training)
+    service.decide_disbursement(khm(w, "supervisor"), case_id, d, decision(w, case_id))
+    [approval] = [e for e in w.all(LedgerEntry) if e.mission_code == "KHM"]
+    reverse = {"version": str(w.version(case_id)), "reason": "Approved twice by mistake."}
+    service.reverse_entry(khm(w, "supervisor"), case_id, approval.id, reverse)
+    ledger = _section(text(login("khm.caseworker").get(TAB)), "ledger")
+    assert re.search(r"#1\b", ledger) and re.search(r"#2 \([^)]*#1\)", ledger)
+    assert "#3" not in ledger  # KHM's reversal is the run's third entry
+    assert "−$200.00" in ledger
 
 
 def test_without_providers_the_form_says_an_administrator_sets_them(w: World, login):  # noqa: ANN001
