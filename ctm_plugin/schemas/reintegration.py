@@ -46,12 +46,21 @@ class ElementSchema(FormSchema):
     status = code(ELEMENT_STATUS, required=True)
     status_reason = text(4000)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # said with the fields' own errors, all at once
     def _consistent(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        check_money(data, "budget", "currency")
-        self.check_order(data, "start_on", "end_on")
+        errors: dict[str, list[str]] = {}
+        for check in (
+            lambda: check_money(data, "budget", "currency"),
+            lambda: self.check_order(data, "start_on", "end_on"),
+        ):
+            try:
+                check()
+            except ValidationError as refused:
+                errors.update(refused.normalized_messages())
         if data.get("status") == "Cancelled" and not data.get("status_reason"):
-            raise ValidationError({"status_reason": [CANCELLED_WITHOUT_REASON]})
+            errors["status_reason"] = [CANCELLED_WITHOUT_REASON]
+        if errors:
+            raise ValidationError(errors)
 
 
 class DisbursementSchema(FormSchema):
@@ -73,12 +82,15 @@ class DisbursementDecisionSchema(FormSchema):
     override = flag()
     override_reason = text(4000)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _reasons(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        errors = {}
         if data.get("decision") == "reject" and not data.get("reason"):
-            raise ValidationError({"reason": [REJECTED_WITHOUT_REASON]})
+            errors["reason"] = [REJECTED_WITHOUT_REASON]
         if data.get("override") and not data.get("override_reason"):
-            raise ValidationError({"override_reason": [OVERRIDE_WITHOUT_REASON]})
+            errors["override_reason"] = [OVERRIDE_WITHOUT_REASON]
+        if errors:
+            raise ValidationError(errors)
 
 
 class PaymentSchema(FormSchema):

@@ -151,3 +151,11 @@ def test_every_message_the_reintegration_forms_can_produce_is_translated(locale)
     produced, missing = untranslated(locale, reintegration, SCHEMAS, VALID)
     assert UNKNOWN_CURRENCY in produced
     assert missing == set()
+
+
+def test_an_elements_errors_are_said_all_at_once():
+    wrong = {**VALID[ElementSchema], "budget": "12.345", "end_on": "2026-03-01", "status": "Cancelled"}
+    wrong["start_on"] = "2026-04-01"
+    assert set(errors_for(ElementSchema, wrong)) == {"budget", "end_on", "status_reason"}
+    wrong["budget"] = "ten"  # a field's own error, and the others beside it
+    assert set(errors_for(ElementSchema, wrong)) == {"budget", "end_on", "status_reason"}
