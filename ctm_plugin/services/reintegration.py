@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ctm_plugin.domain import money
 from ctm_plugin.domain.case import Case
-from ctm_plugin.domain.mission_time import mission_today, mission_zone
+from ctm_plugin.domain.mission_time import in_mission_time, mission_today, mission_zone
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.reintegration import (
     APPROVAL,
@@ -84,6 +84,7 @@ FUND_APPROVAL = N_(
 )
 CURRENCY_IN_USE = N_("Money has been requested against this element: its currency cannot change.")
 DECIDE_ON_CANCELLED = N_("This element is cancelled: the request can only be rejected.")
+PAID_BEFORE_APPROVAL = N_("The payment cannot be dated before the day of its approval.")
 PERSON = "Person"
 PROVIDER = "Provider"
 
@@ -101,6 +102,9 @@ class PlanView:
     disbursements: list[Disbursement]
     entries: list[LedgerEntry]
     totals: Totals
+    """The plan's money: disbursements against its elements only."""
+    fund: Totals
+    """The emergency fund's money for the case (disbursements with no element): approved and paid."""
 
     def disbursements_of(self, element_id: int | None) -> list[Disbursement]:
         return [d for d in self.disbursements if d.element_id == element_id]
@@ -124,8 +128,11 @@ def plan_view(session: Session, case: Case) -> PlanView:
         return list(session.scalars(sa.select(model).where(model.case_id == case.id).order_by(model.id)))
 
     plan = session.scalar(sa.select(ReintegrationPlan).where(ReintegrationPlan.case_id == case.id))
-    elements, entries = rows(PlanElement), rows(LedgerEntry)
-    return PlanView(plan, elements, rows(PlanRevision)[::-1], rows(Disbursement), entries, totals(elements, entries))
+    elements, entries, disbursements = rows(PlanElement), rows(LedgerEntry), rows(Disbursement)
+    fund_ids = {d.id for d in disbursements if d.element_id is None}
+    of_plan = [e for e in entries if e.disbursement_id not in fund_ids]
+    fund = totals([], [e for e in entries if e.disbursement_id in fund_ids])
+    return PlanView(plan, elements, rows(PlanRevision)[::-1], disbursements, entries, totals(elements, of_plan), fund)
 
 
 # -- the plan --------------------------------------------------------------------------------
@@ -400,6 +407,12 @@ def record_payment(ctx: RequestContext, case_id: int, disbursement_id: int, data
             raise Invalid({"paid_on": [NOT_APPROVED]})
         if values["payee"] == PROVIDER and d.element_id is None:
             raise Invalid({"payee": [NOT_IN_LIST]})
+        approvals = session.scalars(
+            sa.select(LedgerEntry.at).where(LedgerEntry.disbursement_id == d.id, LedgerEntry.kind == APPROVAL)
+        )
+        approved_on = max(in_mission_time(at, ctx.settings).date() for at in approvals)
+        if values["paid_on"] < approved_on:
+            raise Invalid({"paid_on": [PAID_BEFORE_APPROVAL]})
         entry = _entry(ctx, d, PAYMENT, payee_name=_payee_name(session, d, values["payee"]), **values)
         session.add(entry)
         d.state = PAID
@@ -596,16 +609,24 @@ def _period(ctx: RequestContext, data: dict[str, Any]) -> tuple[date, date, date
 
 
 def donor_report(ctx: RequestContext, data: dict[str, Any], *, export: bool = False) -> list[ReportRow]:
-    """Approved, paid and reversed per project code, donor and currency, for entries written in the
-    period (the mission's calendar days ``from_on`` to ``to_on``, both included); audited."""
+    """Approved, paid and reversed per project code, donor and currency, for the period (the mission's
+    calendar days ``from_on`` to ``to_on``, both included): a payment counts on the day it was paid
+    (``paid_on``), an approval or a reversal on the day it was recorded (on the mission's calendar); audited."""
     require(ctx, DISBURSEMENT_APPROVE)
-    _first, _last, start, end = _period(ctx, data)
+    first, last, start, end = _period(ctx, data)
     sums: dict[tuple[str, str, str], dict[str, Decimal]] = defaultdict(
         lambda: {APPROVAL: Decimal(0), PAYMENT: Decimal(0), REVERSAL: Decimal(0)}
     )
     with unit_of_work(ctx) as session:
         for e in session.scalars(
-            sa.select(LedgerEntry).where(LedgerEntry.at >= start, LedgerEntry.at < end).order_by(LedgerEntry.id)
+            sa.select(LedgerEntry)
+            .where(
+                sa.or_(
+                    sa.and_(LedgerEntry.kind == PAYMENT, LedgerEntry.paid_on.between(first, last)),
+                    sa.and_(LedgerEntry.kind != PAYMENT, LedgerEntry.at >= start, LedgerEntry.at < end),
+                )
+            )
+            .order_by(LedgerEntry.id)
         ):
             sums[e.project_code, e.donor or "", e.currency][e.kind] += e.amount
         audit.record(session, ctx, "ledger.report.export" if export else "ledger.report.view", None, [GROUP])

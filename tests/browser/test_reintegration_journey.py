@@ -87,9 +87,9 @@ def test_a_plan_a_disbursement_three_surveys_and_an_emergency_request_paid_from_
     assert "750" in balance, balance
     assert fits_the_window(hq)
 
-    # THA pays the approved request through the case's ledger, like any approved disbursement.
+    # THA pays the approved request through the case's ledger; the fund's money shows apart from the plan's totals.
     record_payment(field, "RCPT-FUND-0001", payee="Person", base=BASE)
-    paid = field.locator('table[data-table="ledger-totals"] tr[data-currency="USD"] [data-value="paid"]')
+    paid = field.locator('table[data-table="fund-totals"] tr[data-currency="USD"] [data-value="paid"]')
     expect(paid).to_contain_text("250")
     expect(field.locator('table[data-table="ledger"] tr[data-kind="approval"]')).to_contain_text("hq")
     shot(field, "fund-paid")

@@ -5,7 +5,7 @@ emergency fund's way in, the supervisor's list and the donors' report. Bad input
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,7 @@ from ctm_plugin.domain.reintegration import (
 )
 from ctm_plugin.services import handover
 from ctm_plugin.services import reintegration as service
-from ctm_plugin.services.base import HandedOver, Invalid, NotFound, unit_of_work
+from ctm_plugin.services.base import HandedOver, Invalid, NotFound, get_case, unit_of_work
 
 KHM = "KHM"
 PROVIDER = "NGO: KHM Hope Foundation"
@@ -491,3 +491,63 @@ def test_an_amount_comes_back_from_the_database_exactly(w: World, case_id: int, 
     assert w.one(PlanElement, id=element).budget == amount
     assert w.one(Disbursement, id=d).amount == amount
     assert str(w.one(LedgerEntry, disbursement_id=d).amount.normalize()) == str(amount.normalize())
+
+
+def test_a_payment_dated_before_its_approval_or_in_the_future_is_refused_on_paid_on(w: World, case_id: int):
+    training, *_ = agreed(w, case_id)
+    d = requested(w, case_id, training)
+    service.decide_disbursement(khm(w, "supervisor"), case_id, d, decision(w, case_id))
+    today = mission_today(khm(w).settings)
+    before = w.snapshot()
+    for paid_on in ("2020-01-01", (today - timedelta(days=1)).isoformat(), (today + timedelta(days=1)).isoformat()):
+        with pytest.raises(Invalid) as refused:
+            service.record_payment(khm(w), case_id, d, payment_form(w, case_id, paid_on=paid_on))
+        assert list(refused.value.errors) == ["paid_on"]
+    assert w.snapshot() == before
+    service.record_payment(khm(w), case_id, d, payment_form(w, case_id, paid_on=today.isoformat()))
+    assert w.one(Disbursement, id=d).state == "paid"
+
+
+def test_the_donors_report_counts_a_payment_on_its_day_and_an_approval_on_the_missions_day(
+    w: World, case_id: int, monkeypatch: pytest.MonkeyPatch
+):
+    set_ctm_settings(w.rt, KHM, time_zone="Asia/Phnom_Penh")
+    w._contexts.clear()
+    training, *_ = agreed(w, case_id)
+    d = requested(w, case_id, training)
+    # recorded at 20:00 UTC on 30 Nov 2025: 1 Dec 2025 at 03:00 in Phnom Penh
+    monkeypatch.setattr(service, "utcnow", lambda: datetime(2025, 11, 30, 20, 0, tzinfo=UTC))
+    service.decide_disbursement(khm(w, "supervisor"), case_id, d, decision(w, case_id))
+    monkeypatch.undo()
+    # paid on 8 Dec 2025, recorded today
+    service.record_payment(khm(w), case_id, d, payment_form(w, case_id, paid_on="2025-12-08"))
+
+    def report(first: str, last: str) -> list[tuple[Decimal, Decimal]]:
+        period = {"from_on": first, "to_on": last}
+        return [(r.approved, r.paid) for r in service.donor_report(khm(w, "supervisor"), period)]
+
+    assert report("2025-12-01", "2025-12-31") == [(Decimal("200"), Decimal("200"))]
+    assert report("2025-11-01", "2025-11-30") == []
+    today = mission_today(khm(w).settings).isoformat()
+    assert report(today, today) == []  # recorded today, paid in December 2025
+    csv = service.donor_report_csv(khm(w, "supervisor"), {"from_on": "2025-12-08", "to_on": "2025-12-08"})
+    assert csv.splitlines()[1:] == ["KHM-CT-01,Example Donor A,USD,0.00,200.00,0.00"]
+
+
+def test_the_emergency_funds_money_is_apart_from_the_plans_totals(w: World, case_id: int):
+    training, *_ = agreed(w, case_id)
+    d = requested(w, case_id, training)
+    service.decide_disbursement(khm(w, "supervisor"), case_id, d, decision(w, case_id))
+    fund = service.record_fund_disbursement(
+        khm(w, "supervisor"), case_id, amount=Decimal("850"), currency="USD", project_code="KHM-CT-01", approved_by="hq"
+    )
+    service.record_payment(khm(w), case_id, fund, payment_form(w, case_id, payee="Person"))
+    with unit_of_work(khm(w)) as session:
+        view = service.plan_view(session, get_case(session, case_id))
+    assert (view.totals.planned["USD"], view.totals.approved["USD"], view.totals.remaining["USD"]) == (
+        Decimal("800"),
+        Decimal("200"),
+        Decimal("600"),
+    )
+    assert view.totals.paid == {}
+    assert (view.fund.approved, view.fund.paid) == ({"USD": Decimal("850")}, {"USD": Decimal("850")})

@@ -187,3 +187,29 @@ def test_the_reports_heading_shows_its_dates_in_the_readers_language(w: World, l
     page = text(login("supervisor").get(f"{PAGES}/report?from_on=2026-04-01&to_on=2026-04-30"))
     report = _section(page, "report")
     assert "Apr 1, 2026" in report and "Apr 30, 2026" in report and "2026-04-01" not in report
+
+
+def test_the_emergency_funds_money_shows_on_its_own_not_as_the_plan_overspent(w: World, login):  # noqa: ANN001
+    from decimal import Decimal
+
+    from ctm_plugin.services import reintegration as service
+
+    case_id = w.open(KHM_PERSON, "khm.caseworker", "KHM")
+    service.record_fund_disbursement(
+        w.ctx("supervisor", "KHM"),
+        case_id,
+        amount=Decimal("850"),
+        currency="USD",
+        project_code="GLOBAL-EMERGENCY-FUND",
+        approved_by="hq",
+        emergency_request_id=1,
+    )
+    page = text(login("khm.caseworker").get(TAB))
+    assert "-$850.00" not in page and 'data-table="ledger-totals"' not in page  # no plan: no plan's totals
+    fund = page.split('data-element="fund"', 1)[1].split("</article>", 1)[0]
+    assert "From the emergency fund" in fund and 'data-table="fund-totals"' in fund and "$850.00" in fund
+
+
+def test_the_report_says_a_payment_counts_on_the_day_it_was_paid(w: World, login):  # noqa: ANN001
+    page = text(login("supervisor").get(f"{PAGES}/report?from_on=2026-04-01&to_on=2026-04-30"))
+    assert "A payment counts on the day it was paid" in _section(page, "report")
