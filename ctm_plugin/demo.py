@@ -290,8 +290,8 @@ def reintegrate(ctx: RequestContext) -> int | None:
             d = reintegration.request_disbursement(caseworker, case_id, element_id, {**version(case_id), **request})
             reintegration.decide_disbursement(supervisor, case_id, d, {**version(case_id), "decision": "approve"})
             disbursements.append(d)
-        payment = {
-            "paid_on": day(35),
+        payment = {  # dated the day it is recorded: a payment is never dated before its approval, recorded today
+            "paid_on": mission_today(caseworker.settings).isoformat(),
             "payment_method": "BankTransfer",
             "receipt_reference": "SYN-RCPT-2007-01",
             "payee": "Provider",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from world import KHM_PERSON, World
 
 from ctm_plugin.domain.fund import APPROVED, FUND_ID, REJECTED, REQUESTED, Fund, FundEntry, FundRequest
+from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.reintegration import Disbursement, LedgerEntry
 from ctm_plugin.domain.scope import MissionScopeViolation, hq_reader, hq_session, mission_session
 from ctm_plugin.security.permissions import CASE_EDIT, EMERGENCY_FUND_APPROVE, EMERGENCY_FUND_REQUEST
@@ -324,7 +325,7 @@ def test_an_approval_enters_the_cases_ledger_where_the_mission_pays_it(w: World,
     assert disbursement.requested_by == "caseworker"  # the requester is not the approver
     payment = {
         "version": str(w.version(tha_case)),
-        "paid_on": "2026-11-03",
+        "paid_on": mission_today(w.ctx("caseworker").settings).isoformat(),  # not before the approval
         "payment_method": "BankTransfer",
         "receipt_reference": "RCPT-0001",
         "payee": "Person",
