@@ -341,7 +341,7 @@ def emergency(ctx: RequestContext) -> tuple[int, str] | None:
             "version": version_of(caseworker, case_id),
             "kind": "Medical",
             "amount": FUND_REQUEST,
-            "currency": fund.fund_currency(ctx),
+            "currency": fund.fund_terms(ctx).currency,
             "justification": "Synthetic: surgery after an injury at work; no other source of funding.",
         }
         request_id = fund.request_assistance(caseworker, case_id, request)

@@ -159,6 +159,17 @@ SCORE_FALL = Decimal("0.1")
 RISK_ALERT_THRESHOLD = 3
 
 
+def _whole_number(default: int, maximum: int, error: str, label: str, description: str) -> fields.Integer:
+    """A whole number from 1 to ``maximum``, ``default`` when not given; one message for every wrong entry."""
+    return fields.Integer(
+        load_default=default,
+        strict=False,
+        validate=validate.Range(min=1, max=maximum, error=error),
+        error_messages={"invalid": error, "too_large": error},
+        metadata={"label": label, "description": description},
+    )
+
+
 def _requires(code: str, label: str) -> fields.Boolean:
     """Whether the mission requires one item of the return checklist before a booking."""
     default = next(item.default for item in ITEMS if item.code == code)
@@ -267,20 +278,12 @@ class MissionSettingsSchema(Schema):
     return_requires_family_tracing = _requires("family_tracing", N_("Return checklist: family tracing"))
     return_requires_family_assessment = _requires("family_assessment", N_("Return checklist: family assessment"))
     return_requires_consent_handover = _requires("consent_handover", N_("Return checklist: consent to the hand-over"))
-    reception_deadline_hours = fields.Integer(
-        load_default=RECEPTION_DEADLINE_HOURS,
-        strict=False,
-        validate=validate.Range(min=1, max=720, error=N_("Enter a whole number of hours from 1 to 720.")),
-        error_messages={
-            "invalid": N_("Enter a whole number of hours from 1 to 720."),
-            "too_large": N_("Enter a whole number of hours from 1 to 720."),
-        },
-        metadata={
-            "label": N_("Reception deadline (hours)"),
-            "description": N_(
-                "People handed over to this mission are to be received within this many hours of their arrival."
-            ),
-        },
+    reception_deadline_hours = _whole_number(
+        RECEPTION_DEADLINE_HOURS,
+        720,
+        N_("Enter a whole number of hours from 1 to 720."),
+        N_("Reception deadline (hours)"),
+        N_("People handed over to this mission are to be received within this many hours of their arrival."),
     )
 
     # Reintegration and monitoring (in the mission that holds the case after a hand-over).
@@ -325,18 +328,12 @@ class MissionSettingsSchema(Schema):
             "description": N_("A drop of at least this much in any dimension between two surveys is flagged."),
         },
     )
-    risk_alert_threshold = fields.Integer(
-        load_default=RISK_ALERT_THRESHOLD,
-        strict=False,
-        validate=validate.Range(min=1, max=20, error=N_("Enter a whole number from 1 to 20.")),
-        error_messages={
-            "invalid": N_("Enter a whole number from 1 to 20."),
-            "too_large": N_("Enter a whole number from 1 to 20."),
-        },
-        metadata={
-            "label": N_("Re-trafficking risk alert threshold"),
-            "description": N_("A case whose last visit found this many risk indicators is listed for the supervisor."),
-        },
+    risk_alert_threshold = _whole_number(
+        RISK_ALERT_THRESHOLD,
+        20,
+        N_("Enter a whole number from 1 to 20."),
+        N_("Re-trafficking risk alert threshold"),
+        N_("A case whose last visit found this many risk indicators is listed for the supervisor."),
     )
 
     @validates_schema
@@ -361,12 +358,6 @@ class MissionSettingsSchema(Schema):
         if codes:
             data["project_codes"], data["default_project_code"] = codes, default or codes[0]
         return data
-
-
-def reception_deadline_hours(settings: Mapping[str, Any]) -> int:
-    """The mission's reception deadline; the default for settings saved before it existed."""
-    value = settings.get("reception_deadline_hours")
-    return value if isinstance(value, int) and 1 <= value <= 720 else RECEPTION_DEADLINE_HOURS
 
 
 def _stored(settings: Mapping[str, Any], name: str) -> Any:
@@ -397,6 +388,11 @@ def monitoring_months(settings: Mapping[str, Any]) -> list[int]:
 
 def score_fall(settings: Mapping[str, Any]) -> Decimal:
     return Decimal(_stored(settings, "score_fall"))
+
+
+def reception_deadline_hours(settings: Mapping[str, Any]) -> int:
+    """The mission's reception deadline; the default for settings saved before it existed."""
+    return int(_stored(settings, "reception_deadline_hours"))
 
 
 def risk_alert_threshold(settings: Mapping[str, Any]) -> int:

@@ -118,11 +118,6 @@ def fund_terms(ctx: RequestContext) -> FundTerms:
         return FundTerms(row.currency, row.max_request)
 
 
-def fund_currency(ctx: RequestContext) -> str:
-    """The fund's currency (:func:`fund_terms`)."""
-    return fund_terms(ctx).currency
-
-
 # -- the mission's side -----------------------------------------------------------------------------------
 
 
