@@ -12,7 +12,8 @@ from ctm_plugin.adapters.mimosa.testing import Loopback, answer, closed_port, ht
 from ctm_plugin.adapters.mimosa.transport import MAX_REPLY_BYTES, HostTransport, Reply, _unavailable
 
 
-def post(base_url: str, operation_timeout: float = 1.0) -> Reply:
+def post(base_url: str, operation_timeout: float = 10.0) -> Reply:
+    """A patient client by default (a busy machine may take seconds); the timeout tests pass a short one."""
     connection = Connection(base_url, "ctm-tha", "secret", connect_timeout=1.0, operation_timeout=operation_timeout)
     with calling(Call(connection)):
         return HostTransport({}).post(connection.address("MovementService"), b"<x/>", {})
@@ -65,7 +66,9 @@ def test_a_dripped_reply_ends_at_the_time_budget() -> None:
         started = time.monotonic()
         with pytest.raises(HostUnavailable) as caught:
             post(server.base_url, operation_timeout=0.5)
-        assert time.monotonic() - started < 1.0 + 0.5 + 1  # connect + operation timeouts, one read
+        assert (
+            time.monotonic() - started < 1.0 + 0.5 + 5
+        )  # the budget (a read, and a busy machine's slack): not the drip's end
     assert caught.value.ambiguous
 
 
