@@ -10,7 +10,7 @@ from marshmallow import fields, validate, validates_schema
 from ctm_plugin.i18n import N_
 from ctm_plugin.security.audit_actions import ACTIONS
 
-from .base import _CHOICE, FormSchema, day, number, text
+from .base import _CHOICE, NOT_IN_LIST, FormSchema, day, number, text
 
 USERNAME_LENGTH = 80
 """As ``ctm_audit_event.username``."""
@@ -23,7 +23,7 @@ class TrailFilterSchema(FormSchema):
     username = text(USERNAME_LENGTH)
     from_on = day(anytime=True, after_birth=False)
     to_on = day(anytime=True, after_birth=False)
-    action = fields.String(validate=validate.OneOf(tuple(ACTIONS), error=_CHOICE["invalid"]), error_messages=_CHOICE)
+    action = fields.String(validate=validate.OneOf(tuple(ACTIONS), error=NOT_IN_LIST), error_messages=_CHOICE)
     before = number(1, 2**31 - 1, NOT_A_PAGE)
 
     @validates_schema
