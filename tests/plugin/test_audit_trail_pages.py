@@ -176,3 +176,16 @@ def test_the_print_of_no_case_or_without_the_case_permission_is_404(w: World, lo
     w.open()
     assert login("integrator").get(PRINT).status_code == 404
     assert not [r for r in w.audit_rows() if r["action"] == "case.print"]
+
+
+def test_a_cases_trail_pages_too_and_a_page_that_is_no_number_is_404(w: World, login):  # noqa: ANN001
+    case_id = w.open()
+    events(w, audit_trail.PAGE_SIZE, case_id=case_id)  # with the case's opening: one more than a page
+    auditor = login("auditor")
+    first = text(auditor.get(CASE_TRAIL))
+    assert len(shown_events(first)) == audit_trail.PAGE_SIZE and "Opened the case" not in first
+    older = re.search(r'data-action="older" href="([^"]+)"', first)
+    assert older
+    assert "Opened the case" in text(auditor.get(older.group(1).replace("&amp;", "&")))
+    assert auditor.get(f"{CASE_TRAIL}?before=abc").status_code == 404
+    assert login("admin").get(CASE_TRAIL).status_code == 200  # the mission administrator audits too
