@@ -92,6 +92,7 @@ def test_the_mission_trail_filtered_by_user_action_and_days(w: World, login):  #
         ("from_on=2026-02-01&to_on=2026-01-01", "to_on"),
         ("action=case.delete", "action"),
         ("from_on=yesterday", "from_on"),
+        ("to_on=9999-12-31", "to_on"),  # no moment in UTC after the mission's last day of 9999
         ("username=" + "u" * 81, "username"),
     ],
 )
