@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from .models import utcnow
@@ -33,3 +33,9 @@ def mission_today(settings: Mapping[str, Any]) -> date:
 def in_mission_time(moment: datetime, settings: Mapping[str, Any]) -> datetime:
     """An aware moment (stored in UTC) as the mission's users read it."""
     return moment.astimezone(mission_zone(settings))
+
+
+def day_start(day: date, settings: Mapping[str, Any]) -> datetime:
+    """The moment (in UTC, as stored) the mission's calendar day ``day`` begins: a period of days
+    asked for on the mission's calendar compares stored moments with these."""
+    return datetime.combine(day, time(), mission_zone(settings)).astimezone(UTC)

@@ -6,6 +6,7 @@ from flask import url_for
 
 from ctm_plugin.i18n import N_
 from ctm_plugin.security.permissions import (
+    AUDIT_VIEW,
     CASE_EDIT,
     CASE_SUPERVISE,
     CASE_VIEW,
@@ -36,6 +37,7 @@ ENTRIES = (
     ((SYNC_VIEW,), "ctm.sync", N_("Synchronisation"), "ctm.sync"),
     ((MAPPING_MANAGE,), "ctm.mappings", N_("Mappings"), "ctm.mappings"),
     ((MAPPING_MANAGE,), "ctm.scoring", N_("Scoring model"), "ctm.scoring_model"),
+    ((AUDIT_VIEW,), "ctm.audit", N_("Audit trail"), "ctm.audit_trail_page"),
 )
 
 

@@ -27,7 +27,6 @@ CASE_SUPERVISE = "ctm.case.supervise"
 EMERGENCY_FUND_REQUEST = "ctm.emergency_fund.request"
 
 AWAITED = {
-    AUDIT_VIEW: 8,
     TRENDS_VIEW: 11,
 }
 """Declared before any code checks them: each with the issue that brings its pages (DESIGN.md's

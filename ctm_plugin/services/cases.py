@@ -32,15 +32,18 @@ from .base import Invalid, assign, case_of_beneficiary, get_case, load, require,
 
 
 @contextmanager
-def viewing(ctx: RequestContext, beneficiary_id: str, *groups: str) -> Iterator[tuple[Session, Case | None]]:
-    """The beneficiary's case (or ``None``) for a page, with the view audited before it is shown.
+def viewing(
+    ctx: RequestContext, beneficiary_id: str, *groups: str, action: str = "case.view"
+) -> Iterator[tuple[Session, Case | None]]:
+    """The beneficiary's case (or ``None``) for a page, with the view audited before it is shown
+    (as ``action``: ``case.print`` for the summary for print).
 
     The page renders inside the block; if the audit event cannot be written, nothing is shown.
     """
     require(ctx, CASE_VIEW)
     with unit_of_work(ctx) as session:
         case = case_of_beneficiary(session, beneficiary_id)
-        audit.record(session, ctx, "case.view", case.id if case else None, field_groups(ctx.permissions, *groups))
+        audit.record(session, ctx, action, case.id if case else None, field_groups(ctx.permissions, *groups))
         session.flush()
         yield session, case
 

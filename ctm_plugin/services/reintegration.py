@@ -15,7 +15,7 @@ import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ctm_plugin.domain import money
 from ctm_plugin.domain.case import Case
-from ctm_plugin.domain.mission_time import in_mission_time, mission_today, mission_zone
+from ctm_plugin.domain.mission_time import day_start, in_mission_time, mission_today
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.reintegration import (
     APPROVAL,
@@ -64,6 +64,7 @@ from mimosa_host.plugin_api import RequestContext
 
 from .base import HandedOver, Invalid, NotFound, get_case, handed_over_to, load, require, touch, unit_of_work
 from .cases import birth_date_for
+from .spreadsheet import neutral
 
 GROUP = "reintegration"
 """The field group of the plan and its money, for the audit trail."""
@@ -602,9 +603,8 @@ class ReportRow:
 
 def _period(ctx: RequestContext, data: dict[str, Any]) -> tuple[date, date, datetime, datetime]:
     values = load(PeriodSchema(today=mission_today(ctx.settings)), data)
-    zone = mission_zone(ctx.settings)
-    start = datetime.combine(values["from_on"], time(), zone).astimezone(UTC)
-    end = datetime.combine(values["to_on"] + timedelta(days=1), time(), zone).astimezone(UTC)
+    start = day_start(values["from_on"], ctx.settings)
+    end = day_start(values["to_on"] + timedelta(days=1), ctx.settings)
     return values["from_on"], values["to_on"], start, end
 
 
@@ -654,14 +654,6 @@ def project_ledger(ctx: RequestContext) -> dict[str, Totals]:
 def plain(amount: Decimal, currency: str) -> str:
     """An amount with its currency's decimals, no grouping: what a spreadsheet reads as a number."""
     return str(amount.quantize(Decimal(1).scaleb(-money.decimals(currency))))
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutral(cell: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula: one starting with = + - @ gets a quote first."""
-    return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 
 def donor_report_csv(ctx: RequestContext, data: dict[str, Any]) -> str:

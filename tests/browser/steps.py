@@ -374,3 +374,32 @@ def record_payment(
     form.locator('select[name="payee"]').select_option(payee)
     send(page, name)
     expect(page.locator('table[data-table="ledger"] tr[data-kind="payment"]')).to_contain_text(receipt)
+
+
+# -- the audit trail (any language: rows are read by their data-value, not by their headings) ----------------
+
+AUDIT = "/m/THA/plugins/ctm/audit"
+
+
+def read_audit_trail(page: Page) -> list[dict[str, str]]:
+    """The rows of the audit trail on the page (a case's or the mission's), newest first: each row's
+    ``code`` (the action's code) and the texts of its cells (``at``, ``user``, ``action``, ``groups``, ``case``)."""
+    rows = []
+    for row in page.locator('table[data-table="audit"] tbody tr').all():
+        cells = {name: row.locator(f'td[data-value="{name}"]') for name in ("at", "user", "action", "groups", "case")}
+        read = {name: cell.inner_text().strip() for name, cell in cells.items() if cell.count()}
+        rows.append({"code": row.get_attribute("data-code") or "", **read})
+    return rows
+
+
+def filter_audit_trail(page: Page, **filters: str) -> None:
+    """On the mission's audit trail: fill the filters (``username``, ``action``, ``from_on``, ``to_on``), then show."""
+    form = page.locator('form[data-form="trail"]')
+    for name, value in filters.items():
+        field = form.locator(f'[name="{name}"]')
+        if name == "action":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    with page.expect_navigation():
+        form.locator('button[type="submit"]').click()

@@ -6,6 +6,7 @@ import pytest
 
 from ctm_plugin.security.permissions import (
     APPROVE_RISK,
+    AUDIT_VIEW,
     CASE_EDIT,
     CASE_SUPERVISE,
     CASE_VIEW,
@@ -116,6 +117,10 @@ EXPECTED = {
     "ctm.pending_disbursements": ("GET", DISBURSEMENT_APPROVE),
     "ctm.donor_report": ("GET", DISBURSEMENT_APPROVE),
     "ctm.donor_report_csv": ("GET", DISBURSEMENT_APPROVE),
+    "ctm.case_audit_trail": ("GET", AUDIT_VIEW),
+    "ctm.audit_trail_page": ("GET", AUDIT_VIEW),
+    "ctm.audit_trail_csv": ("GET", AUDIT_VIEW),
+    "ctm.case_print": ("GET", CASE_VIEW),
 }
 
 # What each user below holds in THA (their roles' CT permissions): their own routes are not for this test.
