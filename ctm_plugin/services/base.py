@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from marshmallow import Schema, ValidationError
@@ -21,6 +21,9 @@ from ctm_plugin.schemas.base import FormSchema
 from ctm_plugin.security import audit
 from ctm_plugin.security.audit import actor
 from mimosa_host.plugin_api import RequestContext
+
+
+T = TypeVar("T")
 
 
 class NotFound(Exception):
@@ -88,6 +91,15 @@ def get_case(session: Session, case_id: int) -> Case:
     if case is None:
         raise NotFound
     return case
+
+
+def row_of_case(session: Session, model: type[T], row_id: int, case: Case) -> T:
+    """The row ``row_id`` of ``model`` if it belongs to ``case``; :class:`NotFound` otherwise (another case's row
+    is never reached through this one)."""
+    row = session.get(model, row_id)
+    if row is None or getattr(row, "case_id", None) != case.id:
+        raise NotFound
+    return row
 
 
 def touch(case: Case, ctx: RequestContext, expected_version: int, *, closing: bool = False) -> None:
