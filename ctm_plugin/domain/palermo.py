@@ -52,7 +52,7 @@ def recommend(
     *,
     believed_child: bool = False,
 ) -> Recommendation:
-    """``believed_child``: there are reasons to believe the person is a child; it counts only when the age is unknown."""
+    """``believed_child``: there are reasons to believe the person is a child; it counts while the age is unknown."""
     reasons: list[str] = ["ActPresent" if acts else "NoAct"]
     if means:
         reasons.append("MeansPresent")

@@ -22,7 +22,6 @@ from ctm_plugin.security import audit
 from ctm_plugin.security.audit import actor
 from mimosa_host.plugin_api import RequestContext
 
-
 T = TypeVar("T")
 
 

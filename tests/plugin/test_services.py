@@ -493,14 +493,21 @@ EDITS = {
             "start_date": "2026-02-10",
             "end_date": "2026-03-05",
         },
-        bad=({"type": "Shelter", "provider": "Safe House", "status": "Completed", "start_date": "2026-02-10"}, "end_date"),
+        bad=(
+            {"type": "Shelter", "provider": "Safe House", "status": "Completed", "start_date": "2026-02-10"},
+            "end_date",
+        ),
         action="service.edit",
         stored=_stored_corrected_service,
         prepare=_a_service,
     ),
     "edit_perpetrator": Edit(
         run=lambda ctx, case_id, made, data: process.edit_perpetrator(ctx, case_id, made["perpetrator_id"], data),
-        good=lambda _made: {"alias": "Uncle Sok", "roles": ["RecruiterOrIntermediary", "Transporter"], "sex": "Masculine"},
+        good=lambda _made: {
+            "alias": "Uncle Sok",
+            "roles": ["RecruiterOrIntermediary", "Transporter"],
+            "sex": "Masculine",
+        },
         bad=({"alias": "Uncle Sok", "roles": []}, "roles"),
         action="perpetrator.edit",
         stored=_stored_corrected_perpetrator,
@@ -766,7 +773,9 @@ def test_a_corrected_screening_stays_in_the_history_and_only_the_current_one_cou
             _saved(w, case_id, "hq", screening.determine, data)
         assert refused.value.errors == {"screening_id": ["Choose a current screening of this case."]}
     assert w.snapshot() == before
-    _saved(w, case_id, "hq", screening.determine, {"decision": palermo.VICTIM, "reason": "x", "screening_id": str(third)})
+    _saved(
+        w, case_id, "hq", screening.determine, {"decision": palermo.VICTIM, "reason": "x", "screening_id": str(third)}
+    )
     assert w.one(Determination, case_id=case_id).screening_id == third
 
 
