@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from page_parts import error_on, field, text
 from test_ct_tabs import BASE, CONFLICT, SCREENING, post_form
-from test_ct_tabs import caseworker as caseworker_with_a_case  # noqa: F401 - the fixture `caseworker`
+from test_ct_tabs import caseworker as caseworker_with_a_case  # noqa: F401 - a fixture, by this name
 
 from ctm_plugin.domain.assistance import AssistanceService
 from ctm_plugin.domain.process import Perpetrator
 from ctm_plugin.domain.screening import Screening
+
+
+@pytest.fixture
+def caseworker(caseworker_with_a_case):  # noqa: ANN001, ANN201, F811 - the imported fixture, by its name
+    """The caseworker with the beneficiary's case open in THA, as on the other tabs' tests."""
+    return caseworker_with_a_case
+
 
 SHELTER = {"type": "Shelter", "provider": "Safe House", "status": "Ongoing", "start_date": "2024-02-02"}
 
