@@ -15,7 +15,7 @@ from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import CASE_EDIT
 from mimosa_host.plugin_api import RequestContext
 
-from .base import Invalid, add_to_case, assign, get_case, load, require, row_of_case, touch, unit_of_work
+from .base import Invalid, add_to_case, edit_row, get_case, load, require, row_of_case, touch, unit_of_work
 from .cases import birth_date_for
 
 
@@ -32,14 +32,16 @@ def add_service(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
 def edit_service(ctx: RequestContext, case_id: int, service_id: int, data: dict[str, Any]) -> None:
     """Correct a service: e.g. a shelter under way marked completed, with its end date."""
     require(ctx, CASE_EDIT)
-    with unit_of_work(ctx) as session:
-        case = get_case(session, case_id)
-        service = row_of_case(session, AssistanceService, service_id, case)
-        schema = ServiceSchema(birth_date=birth_date_for(ctx, case))
-        values = load(schema, data)
-        touch(case, ctx, values["version"])
-        assign(service, schema, values)
-        audit.record(session, ctx, "service.edit", case.id, ["assistance"])
+    edit_row(
+        ctx,
+        case_id,
+        AssistanceService,
+        service_id,
+        lambda case: ServiceSchema(birth_date=birth_date_for(ctx, case)),
+        data,
+        "service.edit",
+        "assistance",
+    )
 
 
 def consent_in_force(session: sa.orm.Session, case_id: int, purpose: str, on: date | None = None) -> Consent | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -99,6 +99,28 @@ def row_of_case(session: Session, model: type[T], row_id: int, case: Case) -> T:
     if row is None or getattr(row, "case_id", None) != case.id:
         raise NotFound
     return row
+
+
+def edit_row(
+    ctx: RequestContext,
+    case_id: int,
+    model: type[Any],
+    row_id: int,
+    schema_for: Callable[[Case], FormSchema],
+    data: dict[str, Any],
+    action: str,
+    field_group: str,
+) -> None:
+    """Set every field of ``schema_for(case)``'s form on the case's row ``row_id``, with the version check and
+    an audit event naming ``field_group``; the caller has checked the permission."""
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        row = row_of_case(session, model, row_id, case)
+        schema = schema_for(case)
+        values = load(schema, data)
+        touch(case, ctx, values["version"])
+        assign(row, schema, values)
+        audit.record(session, ctx, action, case.id, [field_group])
 
 
 def touch(case: Case, ctx: RequestContext, expected_version: int, *, closing: bool = False) -> None:

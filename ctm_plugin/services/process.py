@@ -13,7 +13,7 @@ from ctm_plugin.security import audit
 from ctm_plugin.security.permissions import CASE_EDIT, IDENTITY_VIEW
 from mimosa_host.plugin_api import RequestContext
 
-from .base import Invalid, add_to_case, assign, get_case, load, require, row_of_case, touch, unit_of_work
+from .base import Invalid, add_to_case, assign, edit_row, get_case, load, require, row_of_case, touch, unit_of_work
 from .cases import birth_date_for
 
 
@@ -33,14 +33,16 @@ def add_event(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
 
 def edit_event(ctx: RequestContext, case_id: int, event_id: int, data: dict[str, Any]) -> None:
     require(ctx, CASE_EDIT)
-    with unit_of_work(ctx) as session:
-        case = get_case(session, case_id)
-        event = row_of_case(session, TraffickingEvent, event_id, case)
-        schema = EventSchema(birth_date=birth_date_for(ctx, case))
-        values = load(schema, data)
-        touch(case, ctx, values["version"])
-        assign(event, schema, values)
-        audit.record(session, ctx, "event.edit", case.id, ["process"])
+    edit_row(
+        ctx,
+        case_id,
+        TraffickingEvent,
+        event_id,
+        lambda case: EventSchema(birth_date=birth_date_for(ctx, case)),
+        data,
+        "event.edit",
+        "process",
+    )
 
 
 def events_of(session: sa.orm.Session, case_id: int) -> list[TraffickingEvent]:

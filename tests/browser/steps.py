@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from mimosa_host.demo import password_for
 
@@ -386,6 +386,17 @@ def open_case_here(page: Page, username: str = "caseworker") -> None:
     send(page, "open")
 
 
+def send_unfolded(page: Page, form: Locator, refused_at: str | None = None) -> None:
+    """Submit one of a page's correction forms (found by its place, named ``service-7`` or the like);
+    ``refused_at``: the field whose error the refusal must show."""
+    name = form.get_attribute("data-form")
+    assert name
+    if refused_at is None:
+        send(page, name)
+    else:
+        send_refused(page, name, refused_at)
+
+
 def add_service(page: Page, type_: str, provider: str, status: str, start_date: str) -> None:
     """On the Assistance tab: a service given by ``provider`` (e.g. an under-way shelter)."""
     page.goto(f"{BASE}/assistance")
@@ -406,12 +417,7 @@ def correct_service(page: Page, service_label: str, status: str, end_date: str, 
     form = details.locator("form")
     form.locator('select[name="status"]').select_option(status)
     form.locator('input[name="end_date"]').fill(end_date)
-    name = form.get_attribute("data-form")
-    assert name
-    if ok:
-        send(page, name)
-    else:
-        send_refused(page, name, "end_date")
+    send_unfolded(page, form, None if ok else "end_date")
 
 
 def correct_perpetrator(page: Page, number: int, roles: tuple[str, ...]) -> None:
@@ -422,9 +428,7 @@ def correct_perpetrator(page: Page, number: int, roles: tuple[str, ...]) -> None
     form = details.locator("form")
     for box in form.locator('input[name="roles"]').all():
         box.set_checked(box.get_attribute("value") in roles)
-    name = form.get_attribute("data-form")
-    assert name
-    send(page, name)
+    send_unfolded(page, form)
 
 
 def correct_screening(page: Page, reason: str, **changes: str) -> None:
@@ -437,9 +441,4 @@ def correct_screening(page: Page, reason: str, **changes: str) -> None:
     for name, value in changes.items():
         form.locator(f'[name="{name}"]').fill(value)
     form.locator('textarea[name="reason"]').fill(reason)
-    name = form.get_attribute("data-form")
-    assert name
-    if reason:
-        send(page, name)
-    else:
-        send_refused(page, name, "reason")
+    send_unfolded(page, form, None if reason else "reason")
