@@ -866,6 +866,13 @@ def test_a_user_without_the_identity_permission_cannot_record_an_alias(w: World,
     assert w.one(Perpetrator, id=without).alias is None
     assert w.one(Perpetrator, id=without).sex == "Masculine"
     assert w.one(Perpetrator, id=with_identity).alias == "Big Brother"
+    # Correcting the perpetrator, such a user leaves the alias they cannot see as it was.
+    corrected = {"version": str(w.version(case_id)), "alias": "Forged", "roles": ["Exploiter"]}
+    process.edit_perpetrator(no_identity, case_id, with_identity, corrected)
+    assert (w.one(Perpetrator, id=with_identity).alias, w.one(Perpetrator, id=with_identity).roles) == (
+        "Big Brother",
+        ["Exploiter"],
+    )
     # Nor can such a user change the birth date, which is an identity field.
     _saved(w, case_id, "caseworker", cases.update_person, {"birth_date": "2001-05-06", "birth_date_precision": "Day"})
     version = str(w.version(case_id))
