@@ -123,7 +123,7 @@ SERVICE_STATUS = labelled(
     "service_status",
     [
         ("Planned", N_("Planned")),
-        ("Ongoing", N_("Ongoing")),
+        ("Ongoing", N_("Under way")),
         ("Completed", N_("Completed")),
         ("Cancelled", N_("Cancelled")),
     ],

@@ -85,3 +85,26 @@ def test_screening_rule(label, acts, means, purposes, age, outcome, reasons):
 def test_every_element_gets_exactly_one_reason():
     result = recommend([], [], [], 40)
     assert result.reasons == ("NoAct", "NoMeans", "NoPurpose")
+
+
+@pytest.mark.parametrize(
+    ("label", "means", "age", "outcome", "reasons"),
+    [
+        ("age unknown, believed a child", [], None, VICTIM, ("ActPresent", "PresumedChild", "PurposePresent")),
+        (
+            "age unknown, believed a child, with means",
+            MEANS,
+            None,
+            VICTIM,
+            ("ActPresent", "MeansPresent", "PresumedChild", "PurposePresent"),
+        ),
+        ("a known adult age wins over the belief", [], 30, NOT_A_VICTIM, ("ActPresent", "NoMeans", "PurposePresent")),
+    ],
+)
+def test_a_person_believed_a_child_is_presumed_one_while_the_age_is_unknown(label, means, age, outcome, reasons):
+    result = recommend(ACT, means, PURPOSE, age, believed_child=True)
+    assert (result.outcome, result.reasons) == (outcome, reasons), label
+
+
+def test_without_the_belief_an_unknown_age_leaves_the_case_undetermined():
+    assert recommend(ACT, [], PURPOSE, None, believed_child=False).outcome == UNDETERMINED

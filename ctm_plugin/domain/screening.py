@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base, MissionScoped, UTCDateTime, utcnow
 
 
 class Screening(MissionScoped, Base):
-    """One interview recording the three Palermo elements, and what the rule recommended."""
+    """One interview recording the three Palermo elements, and what the rule recommended.
+
+    A correction is a new row; the row it corrects stays, pointing at it (``superseded_by``), so the
+    history shows what was recorded first, who corrected it, when and why. The current screenings of
+    a case are those not superseded: only they count for a determination.
+    """
 
     __tablename__ = "ctm_screening"
 
@@ -24,6 +29,9 @@ class Screening(MissionScoped, Base):
     language: Mapped[str | None] = mapped_column(String(3))
     age_at_act: Mapped[int | None] = mapped_column(Integer)
     """Age when the act happened; under 18, means are not needed (Palermo art. 3(c))."""
+    believed_child: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The age is unknown but there are reasons to believe the person is a child: presumed one
+    (Council of Europe Convention art. 10(3), Directive 2011/36/EU art. 13(2))."""
     acts: Mapped[list[str]] = mapped_column(JSON, default=list)
     means: Mapped[list[str]] = mapped_column(JSON, default=list)
     purposes: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -32,6 +40,10 @@ class Screening(MissionScoped, Base):
     """Reason codes of :mod:`ctm_plugin.domain.palermo`, so the text follows the reader's language."""
     recorded_by: Mapped[str] = mapped_column(String(80))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+    """Why this row corrects an earlier one (who and when: ``recorded_by``, ``recorded_at``)."""
+    superseded_by: Mapped[int | None] = mapped_column(ForeignKey("ctm_screening.id", ondelete="SET NULL"))
+    """The correction that replaced this screening; ``None`` while it is current."""
 
 
 class Determination(MissionScoped, Base):

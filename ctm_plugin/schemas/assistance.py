@@ -22,11 +22,20 @@ class ServiceSchema(FormSchema):
     status = code(process.SERVICE_STATUS, required=True)
     notes = text(4000)
 
+    def may_lie_ahead(self, data: dict[str, Any]) -> bool:
+        """A planned service's dates may lie ahead; one under way, completed or cancelled has happened."""
+        return data.get("status") == "Planned"
+
     @validates_schema
     def _consistent(self, data: dict[str, Any], **_kwargs: Any) -> None:
         self.check_order(data, "start_date", "end_date")
+        errors: dict[str, list[str]] = {}
         if data.get("status") in ("Ongoing", "Completed") and not data.get("start_date"):
-            raise ValidationError({"start_date": [N_("A service under way or completed needs its start date.")]})
+            errors["start_date"] = [N_("A service under way or completed needs its start date.")]
+        if data.get("status") == "Completed" and not data.get("end_date"):
+            errors["end_date"] = [N_("A completed service needs its end date.")]
+        if errors:
+            raise ValidationError(errors)
 
 
 class ConsentSchema(FormSchema):

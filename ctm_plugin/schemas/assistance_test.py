@@ -176,9 +176,26 @@ def test_a_service_cannot_end_before_it_starts():
 
 @pytest.mark.parametrize("status", ["Ongoing", "Completed"])
 def test_a_service_under_way_needs_its_start(status):
-    data = {**VALID[ServiceSchema], "status": status, "start_date": "", "end_date": ""}
+    data = {**VALID[ServiceSchema], "status": status, "start_date": ""}
     assert errors_for(ServiceSchema, data) == {"start_date": ["A service under way or completed needs its start date."]}
     assert load(ServiceSchema, {**data, "status": "Planned"})["status"] == "Planned"
+
+
+def test_a_completed_service_needs_its_end_date():
+    data = {**VALID[ServiceSchema], "end_date": ""}
+    assert errors_for(ServiceSchema, data) == {"end_date": ["A completed service needs its end date."]}
+    assert "end_date" not in load(ServiceSchema, {**data, "status": "Ongoing"})
+
+
+def test_only_a_planned_service_may_have_dates_ahead():
+    ahead = {**VALID[ServiceSchema], "start_date": "2026-07-01", "end_date": "2026-08-01"}
+    planned = load(ServiceSchema, {**ahead, "status": "Planned"})
+    assert (planned["start_date"], planned["end_date"]) == (date(2026, 7, 1), date(2026, 8, 1))
+    for status in ("Ongoing", "Completed", "Cancelled"):
+        errors = errors_for(ServiceSchema, {**ahead, "status": status})
+        assert errors == {"start_date": [IN_THE_FUTURE], "end_date": [IN_THE_FUTURE]}, status
+    before = {**ahead, "status": "Planned", "start_date": "2026-08-02"}
+    assert errors_for(ServiceSchema, before) == {"end_date": [END_BEFORE_START]}
 
 
 def test_consent_needs_the_person_to_have_consented():

@@ -101,6 +101,10 @@ class FormSchema(Schema):
             return value.replace(day=1), value.replace(day=calendar.monthrange(value.year, value.month)[1])
         return value, value
 
+    def may_lie_ahead(self, data: dict[str, Any]) -> bool:
+        """Whether this form's dates may lie in the future, by what else it says (a planned service's may)."""
+        return False
+
     def check_order(self, data: dict[str, Any], start: str, end: str) -> None:
         """Refuse an end that cannot be after its start, naming the end field."""
         first, last = self.period(data, start), self.period(data, end)
@@ -127,7 +131,8 @@ class FormSchema(Schema):
                 if span[1] < self.today:
                     errors.setdefault(name, []).append(IN_THE_PAST)
             elif span[0] > self.today:
-                errors.setdefault(name, []).append(IN_THE_FUTURE)
+                if not self.may_lie_ahead(data):
+                    errors.setdefault(name, []).append(IN_THE_FUTURE)
             elif self.birth_date and f.metadata.get("after_birth", True) and span[1] < self.birth_date:
                 errors.setdefault(name, []).append(BEFORE_BIRTH)
         if errors:

@@ -64,6 +64,7 @@ STORED = [
     (case.CloseCaseSchema, Case, {"reason": "status_reason"}),
     (case.ReopenCaseSchema, Case, {"reason": "status_reason"}),
     (screening.ScreeningSchema, Screening, {}),
+    (screening.ScreeningCorrectionSchema, Screening, {"reason": "correction_reason"}),
     (screening.DeterminationSchema, Determination, {}),
     (process.EventSchema, TraffickingEvent, {}),
     (process.PerpetratorSchema, Perpetrator, {"event_ids": None}),

@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 from ctm_plugin.codelists import geo, htcds, process
 from ctm_plugin.i18n import N_
 
-from .base import NOT_A_NUMBER, REQUIRED, FormSchema, code, codes, day, number, text, version
+from .base import NOT_A_NUMBER, REQUIRED, FormSchema, code, codes, day, flag, number, text, version
 
 
 class ScreeningSchema(FormSchema):
@@ -18,9 +18,16 @@ class ScreeningSchema(FormSchema):
     interpreter = text(120)
     language = code(geo.LANGUAGE)
     age_at_act = number(0, 120, N_("Enter an age from 0 to 120."))
+    believed_child = flag()
     acts = codes(process.PALERMO_ACT)
     means = codes(process.PALERMO_MEANS)
     purposes = codes(htcds.EXPLOITATION_TYPE)
+
+
+class ScreeningCorrectionSchema(ScreeningSchema):
+    """The whole screening again, and why it is corrected: the earlier one stays in the history."""
+
+    reason = text(4000, required=True)
 
 
 class DeterminationSchema(FormSchema):

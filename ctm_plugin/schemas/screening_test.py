@@ -16,10 +16,10 @@ from ctm_plugin.schemas.base import (
     REQUIRED,
     TOO_LONG,
 )
-from ctm_plugin.schemas.screening import DeterminationSchema, ScreeningSchema
+from ctm_plugin.schemas.screening import DeterminationSchema, ScreeningCorrectionSchema, ScreeningSchema
 from ctm_plugin.schemas.testing import BIRTH, TODAY, UNKNOWN_FIELD, errors_for, load, refused_messages, untranslated
 
-SCHEMAS = (ScreeningSchema, DeterminationSchema)
+SCHEMAS = (ScreeningSchema, ScreeningCorrectionSchema, DeterminationSchema)
 
 VALID = {
     ScreeningSchema: {
@@ -33,6 +33,15 @@ VALID = {
         "acts": ["Recruitment", "Transportation"],
         "means": ["Deception"],
         "purposes": ["ForcedLabour"],
+    },
+    ScreeningCorrectionSchema: {
+        "version": "2",
+        "interview_date": "2026-05-04",
+        "place": "Shelter, Bangkok",
+        "interviewer": "Dara",
+        "believed_child": "on",
+        "purposes": ["ForcedLabour"],
+        "reason": "The age was misheard.",
     },
     DeterminationSchema: {
         "version": "2",
@@ -62,6 +71,7 @@ def test_blank_strings_count_as_absent():
         **minimal,
         "version": 1,
         "interview_date": date(2026, 5, 4),
+        "believed_child": False,
         "acts": [],
         "means": [],
         "purposes": [],
@@ -119,6 +129,7 @@ def test_unknown_fields_are_refused_naming_them(schema):
     ("schema", "required"),
     [
         (ScreeningSchema, {"version", "interview_date", "place", "interviewer"}),
+        (ScreeningCorrectionSchema, {"version", "interview_date", "place", "interviewer", "reason"}),
         (DeterminationSchema, {"version", "decision", "reason"}),
     ],
 )
@@ -143,3 +154,10 @@ def test_every_message_the_screening_forms_can_produce_is_translated(locale):
     produced, missing = untranslated(locale, screening, SCHEMAS, VALID)
     assert NOT_A_NUMBER in produced
     assert missing == set()
+
+
+def test_a_correction_says_why_and_may_presume_a_child():
+    correction = load(ScreeningCorrectionSchema, VALID[ScreeningCorrectionSchema])
+    assert (correction["reason"], correction["believed_child"]) == ("The age was misheard.", True)
+    blank = {**VALID[ScreeningCorrectionSchema], "reason": " "}
+    assert errors_for(ScreeningCorrectionSchema, blank) == {"reason": [REQUIRED]}

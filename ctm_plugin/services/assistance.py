@@ -15,7 +15,7 @@ from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import CASE_EDIT
 from mimosa_host.plugin_api import RequestContext
 
-from .base import Invalid, NotFound, add_to_case, get_case, load, require, touch, unit_of_work
+from .base import Invalid, add_to_case, edit_row, get_case, load, require, row_of_case, touch, unit_of_work
 from .cases import birth_date_for
 
 
@@ -27,6 +27,21 @@ def add_service(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
         touch(case, ctx, values.pop("version"))
         service = AssistanceService(**values)
         return add_to_case(session, ctx, case, service, "service.add", "assistance")
+
+
+def edit_service(ctx: RequestContext, case_id: int, service_id: int, data: dict[str, Any]) -> None:
+    """Correct a service: e.g. a shelter under way marked completed, with its end date."""
+    require(ctx, CASE_EDIT)
+    edit_row(
+        ctx,
+        case_id,
+        AssistanceService,
+        service_id,
+        lambda case: ServiceSchema(birth_date=birth_date_for(ctx, case)),
+        data,
+        "service.edit",
+        "assistance",
+    )
 
 
 def consent_in_force(session: sa.orm.Session, case_id: int, purpose: str, on: date | None = None) -> Consent | None:
@@ -58,9 +73,7 @@ def withdraw_consent(ctx: RequestContext, case_id: int, consent_id: int, data: d
     require(ctx, CASE_EDIT)
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
-        consent = session.get(Consent, consent_id)
-        if consent is None or consent.case_id != case.id:
-            raise NotFound
+        consent = row_of_case(session, Consent, consent_id, case)
         values = load(WithdrawConsentSchema(birth_date=birth_date_for(ctx, case)), data)
         touch(case, ctx, values["version"])
         if not consent.in_force:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from marshmallow import Schema, ValidationError
@@ -21,6 +21,8 @@ from ctm_plugin.schemas.base import FormSchema
 from ctm_plugin.security import audit
 from ctm_plugin.security.audit import actor
 from mimosa_host.plugin_api import RequestContext
+
+T = TypeVar("T")
 
 
 class NotFound(Exception):
@@ -88,6 +90,37 @@ def get_case(session: Session, case_id: int) -> Case:
     if case is None:
         raise NotFound
     return case
+
+
+def row_of_case(session: Session, model: type[T], row_id: int, case: Case) -> T:
+    """The row ``row_id`` of ``model`` if it belongs to ``case``; :class:`NotFound` otherwise (another case's row
+    is never reached through this one)."""
+    row = session.get(model, row_id)
+    if row is None or getattr(row, "case_id", None) != case.id:
+        raise NotFound
+    return row
+
+
+def edit_row(
+    ctx: RequestContext,
+    case_id: int,
+    model: type[Any],
+    row_id: int,
+    schema_for: Callable[[Case], FormSchema],
+    data: dict[str, Any],
+    action: str,
+    field_group: str,
+) -> None:
+    """Set every field of ``schema_for(case)``'s form on the case's row ``row_id``, with the version check and
+    an audit event naming ``field_group``; the caller has checked the permission."""
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        row = row_of_case(session, model, row_id, case)
+        schema = schema_for(case)
+        values = load(schema, data)
+        touch(case, ctx, values["version"])
+        assign(row, schema, values)
+        audit.record(session, ctx, action, case.id, [field_group])
 
 
 def touch(case: Case, ctx: RequestContext, expected_version: int, *, closing: bool = False) -> None:

@@ -14,7 +14,7 @@ from ctm_plugin.schemas.assistance import ServiceSchema
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, EMERGENCY_FUND_REQUEST
 from ctm_plugin.services import assistance as service
 from ctm_plugin.services import fund
-from ctm_plugin.web import RECORD, page
+from ctm_plugin.web import RECORD, ROW_ID, page
 from ctm_plugin.web.pages import CaseTab, register_tab, show, submit
 from mimosa_host.plugin_api import current_context
 
@@ -57,4 +57,16 @@ def assistance(record_ref: str):  # noqa: ANN201
 def add_service(record_ref: str):  # noqa: ANN201
     return submit(
         ASSISTANCE, record_ref, "service", ServiceSchema, service.add_service, i18n.N_("The service is added.")
+    )
+
+
+@page(RECORD + f"/assistance/services/<{ROW_ID}:service_id>", CASE_EDIT, methods=("POST",))
+def edit_service(record_ref: str, service_id: int):  # noqa: ANN201
+    return submit(
+        ASSISTANCE,
+        record_ref,
+        f"service-{service_id}",
+        ServiceSchema,
+        lambda ctx, case_id, data: service.edit_service(ctx, case_id, service_id, data),
+        i18n.N_("The service is saved."),
     )

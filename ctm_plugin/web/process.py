@@ -100,3 +100,15 @@ def add_perpetrator(record_ref: str):  # noqa: ANN201
         service.add_perpetrator,
         i18n.N_("The perpetrator is added."),
     )
+
+
+@page(RECORD + f"/process/perpetrators/<{ROW_ID}:perpetrator_id>", CASE_EDIT, methods=("POST",))
+def edit_perpetrator(record_ref: str, perpetrator_id: int):  # noqa: ANN201
+    return submit(
+        PROCESS,
+        record_ref,
+        f"perpetrator-{perpetrator_id}",
+        PerpetratorSchema,
+        lambda ctx, case_id, data: service.edit_perpetrator(ctx, case_id, perpetrator_id, data),
+        i18n.N_("The perpetrator is saved."),
+    )

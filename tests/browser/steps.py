@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from mimosa_host.demo import password_for
 
@@ -403,3 +403,69 @@ def filter_audit_trail(page: Page, **filters: str) -> None:
             field.fill(value)
     with page.expect_navigation():
         form.locator('button[type="submit"]').click()
+# -- correcting saved records (any language: forms and rows are found by their data- attributes) --------------
+
+
+def open_case_here(page: Page, username: str = "caseworker") -> None:
+    """Log in and open THA's case of :data:`REF`, whatever the page's language."""
+    log_in(page, username)
+    page.goto(f"{BASE}/case")
+    send(page, "open")
+
+
+def send_unfolded(page: Page, form: Locator, refused_at: str | None = None) -> None:
+    """Submit one of a page's correction forms (found by its place, named ``service-7`` or the like);
+    ``refused_at``: the field whose error the refusal must show."""
+    name = form.get_attribute("data-form")
+    assert name
+    if refused_at is None:
+        send(page, name)
+    else:
+        send_refused(page, name, refused_at)
+
+
+def add_service(page: Page, type_: str, provider: str, status: str, start_date: str) -> None:
+    """On the Assistance tab: a service given by ``provider`` (e.g. an under-way shelter)."""
+    page.goto(f"{BASE}/assistance")
+    form = page.locator('form[data-form="service"]')
+    form.locator('select[name="type"]').select_option(type_)
+    form.locator('select[name="status"]').select_option(status)
+    form.locator('input[name="provider"]').fill(provider)
+    form.locator('input[name="start_date"]').fill(start_date)
+    send(page, "service")
+
+
+def correct_service(page: Page, service_label: str, status: str, end_date: str, ok: bool = True) -> None:
+    """On the Assistance tab: the saved service whose correction names ``service_label`` (its provider, say)
+    set to ``status`` with ``end_date`` (blank: none); ``ok=False`` expects the refusal next to the end date."""
+    page.goto(f"{BASE}/assistance")
+    details = page.locator("details[data-edit-service]", has_text=service_label)
+    details.locator("summary").click()
+    form = details.locator("form")
+    form.locator('select[name="status"]').select_option(status)
+    form.locator('input[name="end_date"]').fill(end_date)
+    send_unfolded(page, form, None if ok else "end_date")
+
+
+def correct_perpetrator(page: Page, number: int, roles: tuple[str, ...]) -> None:
+    """On the Process tab: the ``number``-th perpetrator (from 1) with these roles instead of theirs."""
+    page.goto(f"{BASE}/process")
+    details = page.locator("details[data-edit-perpetrator]").nth(number - 1)
+    details.locator("summary").click()
+    form = details.locator("form")
+    for box in form.locator('input[name="roles"]').all():
+        box.set_checked(box.get_attribute("value") in roles)
+    send_unfolded(page, form)
+
+
+def correct_screening(page: Page, reason: str, **changes: str) -> None:
+    """On the Screening tab: the current screening corrected (text fields in ``changes``) with ``reason``;
+    a blank reason expects the refusal next to it."""
+    page.goto(f"{BASE}/screening")
+    details = page.locator("details[data-correct-screening]").first
+    details.locator("summary").click()
+    form = details.locator("form")
+    for name, value in changes.items():
+        form.locator(f'[name="{name}"]').fill(value)
+    form.locator('textarea[name="reason"]').fill(reason)
+    send_unfolded(page, form, None if reason else "reason")

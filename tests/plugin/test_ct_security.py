@@ -14,11 +14,12 @@ import pytest
 import sqlalchemy as sa
 from markupsafe import escape
 
-from ctm_plugin.domain.assistance import Consent
+from ctm_plugin.domain.assistance import AssistanceService, Consent
 from ctm_plugin.domain.audit import AuditEvent
 from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
 from ctm_plugin.domain.models import Base as CtmBase
-from ctm_plugin.domain.process import TraffickingEvent
+from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
+from ctm_plugin.domain.screening import Screening
 from ctm_plugin.services.cases import NOT_YOURS_TO_DETERMINE
 from ctm_plugin.web.dates import day
 from mimosa_host.accounts import add_user, grant
@@ -37,6 +38,8 @@ def base(ref: str = REF, mission: str = "THA") -> str:
 
 TABS = ("case", "screening", "process", "assistance", "consent")
 EVENT = {"type": "Recruitment", "country": "KHM", "locality": "Battambang"}
+SERVICE = {"type": "Shelter", "provider": "Safe House", "status": "Ongoing", "start_date": "2024-02-02"}
+SCREENED = {"interview_date": "2024-02-01", "place": "Office", "interviewer": "Dara"}
 CONSENT = {
     "purpose": "Referral",
     "given_on": "2024-02-01",
@@ -241,16 +244,25 @@ def test_a_row_of_another_case_is_404_and_nothing_changes(caseworker, demo):
     open_case(caseworker, OTHER_REF)
     saved(post_form(caseworker, "process", "process/events", EVENT, ref=OTHER_REF))
     saved(post_form(caseworker, "consent", "consent/record", CONSENT, ref=OTHER_REF))
+    saved(post_form(caseworker, "assistance", "assistance/services", SERVICE, ref=OTHER_REF))
+    saved(post_form(caseworker, "process", "process/perpetrators", {"roles": ["Exploiter"]}, ref=OTHER_REF))
+    saved(post_form(caseworker, "screening", "screening/record", SCREENED, ref=OTHER_REF))
     with demo.factory() as s:
         other_case = s.scalar(sa.select(Case.id).where(Case.beneficiary_id == OTHER_REF))
         event_id = s.scalar(sa.select(TraffickingEvent.id).where(TraffickingEvent.case_id == other_case))
         consent_id = s.scalar(sa.select(Consent.id).where(Consent.case_id == other_case))
+        service_id = s.scalar(sa.select(AssistanceService.id).where(AssistanceService.case_id == other_case))
+        perpetrator_id = s.scalar(sa.select(Perpetrator.id).where(Perpetrator.case_id == other_case))
+        screening_id = s.scalar(sa.select(Screening.id).where(Screening.case_id == other_case))
 
     current = version(text(caseworker.get(f"{base()}/process")))  # the first case's version and a token
     before = snapshot(demo)
     forged = {
         f"process/events/{event_id}": {**EVENT, "locality": "Forged"},
         f"consent/{consent_id}/withdraw": {"withdrawn_on": "2024-03-01", "reason": "Forged"},
+        f"assistance/services/{service_id}": {**SERVICE, "provider": "Forged"},
+        f"process/perpetrators/{perpetrator_id}": {"roles": ["Transporter"], "notes": "Forged"},
+        f"screening/{screening_id}/correct": {**SCREENED, "place": "Forged", "reason": "Forged"},
     }
     for action, data in forged.items():
         response = caseworker.post(f"{base()}/{action}", {"version": current, **data})

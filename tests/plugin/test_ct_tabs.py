@@ -386,7 +386,7 @@ def test_assistance_lists_services_with_their_htcds_type(caseworker, demo):
     rows = re.findall(r"<tr data-service=.*?</tr>", page, re.S)
     assert len(rows) == 2
     assert "Psychosocial support" in rows[0] and ">Health<" in rows[0] and "Hope Clinic" in rows[0]
-    assert "Feb 2, 2024" in rows[0] and "Ongoing" in rows[0] and "Weekly sessions." in rows[0]
+    assert "Feb 2, 2024" in rows[0] and "Under way" in rows[0] and "Weekly sessions." in rows[0]
     assert "Shelter" in rows[1] and "Social care" in rows[1] and "Planned" in rows[1]
 
 

@@ -338,6 +338,60 @@ def _stored_reopening(w: World, case_id: int, _made: dict, _result: Any) -> None
     assert (case.status, case.status_reason, case.closed_on) == ("Active", "New facts came to light", None)
 
 
+def _a_service(w: World, case_id: int) -> dict:
+    data = {"type": "Shelter", "provider": "Safe House", "status": "Ongoing", "start_date": "2026-02-10"}
+    return {"service_id": _saved(w, case_id, "caseworker", assistance.add_service, data)}
+
+
+def _stored_corrected_service(w: World, _case_id: int, made: dict, _result: Any) -> None:
+    service = w.one(AssistanceService, id=made["service_id"])
+    assert (service.status, service.start_date, service.end_date) == ("Completed", date(2026, 2, 10), date(2026, 3, 5))
+    assert (service.type, service.provider, service.notes) == ("Shelter", "Safe House", None)
+
+
+def _a_perpetrator(w: World, case_id: int) -> dict:
+    made = _an_event(w, case_id)
+    data = {"alias": "Big Brother", "roles": ["Exploiter"], "event_ids": [str(made["event_id"])]}
+    return {**made, "perpetrator_id": _saved(w, case_id, "caseworker", process.add_perpetrator, data)}
+
+
+def _stored_corrected_perpetrator(w: World, _case_id: int, made: dict, _result: Any) -> None:
+    with w.rt.factory() as s:
+        perpetrator = s.get(Perpetrator, made["perpetrator_id"])
+        assert (perpetrator.alias, perpetrator.roles, perpetrator.sex) == (
+            "Uncle Sok",
+            ["RecruiterOrIntermediary", "Transporter"],
+            "Masculine",
+        )
+        assert perpetrator.events == []
+
+
+SCREENED = {
+    "interview_date": "2026-03-01",
+    "place": "Shelter Bangkok",
+    "interviewer": "Dara",
+    "acts": ["Recruitment"],
+    "means": [],
+    "purposes": ["ForcedLabour"],
+}
+
+
+def _a_screening(w: World, case_id: int) -> dict:
+    return {"screening_id": _saved(w, case_id, "caseworker", screening.record_screening, SCREENED)}
+
+
+def _stored_correction(w: World, case_id: int, made: dict, correction_id: int) -> None:
+    earlier, correction = w.one(Screening, id=made["screening_id"]), w.one(Screening, id=correction_id)
+    assert (earlier.superseded_by, earlier.age_at_act, earlier.recommendation) == (
+        correction_id,
+        None,
+        palermo.UNDETERMINED,
+    )
+    assert (correction.case_id, correction.superseded_by, correction.age_at_act) == (case_id, None, 15)
+    assert (correction.recorded_by, correction.correction_reason) == ("caseworker", "The age was misheard.")
+    assert correction.recommendation == palermo.VICTIM
+
+
 REFERRAL = {
     "direction": "Outgoing",
     "organisation": "Legal Aid Centre",
@@ -429,6 +483,43 @@ EDITS = {
         bad=({"type": "Shelter", "provider": "Safe House", "status": "Completed"}, "start_date"),
         action="service.add",
         stored=_stored_service,
+    ),
+    "edit_service": Edit(
+        run=lambda ctx, case_id, made, data: assistance.edit_service(ctx, case_id, made["service_id"], data),
+        good=lambda _made: {
+            "type": "Shelter",
+            "provider": "Safe House",
+            "status": "Completed",
+            "start_date": "2026-02-10",
+            "end_date": "2026-03-05",
+        },
+        bad=(
+            {"type": "Shelter", "provider": "Safe House", "status": "Completed", "start_date": "2026-02-10"},
+            "end_date",
+        ),
+        action="service.edit",
+        stored=_stored_corrected_service,
+        prepare=_a_service,
+    ),
+    "edit_perpetrator": Edit(
+        run=lambda ctx, case_id, made, data: process.edit_perpetrator(ctx, case_id, made["perpetrator_id"], data),
+        good=lambda _made: {
+            "alias": "Uncle Sok",
+            "roles": ["RecruiterOrIntermediary", "Transporter"],
+            "sex": "Masculine",
+        },
+        bad=({"alias": "Uncle Sok", "roles": []}, "roles"),
+        action="perpetrator.edit",
+        stored=_stored_corrected_perpetrator,
+        prepare=_a_perpetrator,
+    ),
+    "correct_screening": Edit(
+        run=lambda ctx, case_id, made, data: screening.correct_screening(ctx, case_id, made["screening_id"], data),
+        good=lambda _made: {**SCREENED, "age_at_act": "15", "reason": "The age was misheard."},
+        bad=({**SCREENED, "age_at_act": "15"}, "reason"),
+        action="screening.correct",
+        stored=_stored_correction,
+        prepare=_a_screening,
     ),
     "record_consent": Edit(
         run=lambda ctx, case_id, _made, data: assistance.record_consent(ctx, case_id, data),
@@ -657,6 +748,62 @@ def test_a_determination_names_a_screening_of_its_own_case(w: World, case_id: in
     assert w.snapshot() == before
 
 
+def _correct(w: World, case_id: int, screening_id: int, **changes: Any) -> int:
+    data = {**SCREENED, "reason": "Corrected after a second interview.", **changes}
+    return _saved(w, case_id, "caseworker", screening.correct_screening, data, screening_id)
+
+
+def test_a_corrected_screening_stays_in_the_history_and_only_the_current_one_counts(w: World, case_id: int):
+    first = _a_screening(w, case_id)["screening_id"]
+    second = _correct(w, case_id, first, age_at_act="15")
+    third = _correct(w, case_id, second, age_at_act="16", means=["Deception"])
+    with mission_session(w.ctx("caseworker")) as session:
+        assert [s.id for s in screening.current_screenings(session, case_id)] == [third]
+        assert {k: [s.id for s in v] for k, v in screening.corrections_of(session, case_id).items()} == {
+            third: [second, first]
+        }
+    assert w.one(Screening, id=third).reasons == ["ActPresent", "MeansPresent", "PurposePresent"]
+
+    before = w.snapshot()
+    with pytest.raises(NotFound):  # an earlier version is history: it is not corrected again
+        _correct(w, case_id, first, age_at_act="17")
+    for superseded in (first, second):
+        with pytest.raises(Invalid) as refused:
+            data = {"decision": palermo.VICTIM, "reason": "x", "screening_id": str(superseded)}
+            _saved(w, case_id, "hq", screening.determine, data)
+        assert refused.value.errors == {"screening_id": ["Choose a current screening of this case."]}
+    assert w.snapshot() == before
+    _saved(
+        w, case_id, "hq", screening.determine, {"decision": palermo.VICTIM, "reason": "x", "screening_id": str(third)}
+    )
+    assert w.one(Determination, case_id=case_id).screening_id == third
+
+
+def test_the_age_at_the_act_comes_from_the_birth_date_and_the_recruitment(w: World, case_id: int):
+    _saved(w, case_id, "caseworker", cases.update_person, {"birth_date": "2010-05-06", "birth_date_precision": "Day"})
+    _saved(w, case_id, "caseworker", process.add_event, {"type": "Transit", "start_date": "2024-01-01"})
+    _saved(w, case_id, "caseworker", process.add_event, {"type": "Recruitment", "start_date": "2025-01-05"})
+    derived = w.one(Screening, id=_a_screening(w, case_id)["screening_id"])
+    assert (derived.age_at_act, derived.recommendation) == (14, palermo.VICTIM)
+    assert derived.reasons == ["ActPresent", "ChildNoMeansNeeded", "PurposePresent"]
+    typed = _saved(w, case_id, "caseworker", screening.record_screening, {**SCREENED, "age_at_act": "19"})
+    assert w.one(Screening, id=typed).age_at_act == 19  # what the interviewer typed is kept
+    # A user who may not see the birth date learns nothing from it, not even an age.
+    caseworker = w.ctx("caseworker")
+    no_identity = dataclasses.replace(caseworker, permissions=caseworker.permissions - {IDENTITY_VIEW})
+    blind = screening.record_screening(no_identity, case_id, {**SCREENED, "version": str(w.version(case_id))})
+    assert w.one(Screening, id=blind).age_at_act is None
+
+
+def test_a_person_of_unknown_age_believed_a_child_is_presumed_one(w: World, case_id: int):
+    believed = _saved(w, case_id, "caseworker", screening.record_screening, {**SCREENED, "believed_child": "on"})
+    saved = w.one(Screening, id=believed)
+    assert (saved.age_at_act, saved.believed_child, saved.recommendation) == (None, True, palermo.VICTIM)
+    assert saved.reasons == ["ActPresent", "PresumedChild", "PurposePresent"]
+    unsure = w.one(Screening, id=_a_screening(w, case_id)["screening_id"])
+    assert (unsure.believed_child, unsure.recommendation) == (False, palermo.UNDETERMINED)
+
+
 # -- The trafficking process -------------------------------------------------------------------
 
 
@@ -719,6 +866,13 @@ def test_a_user_without_the_identity_permission_cannot_record_an_alias(w: World,
     assert w.one(Perpetrator, id=without).alias is None
     assert w.one(Perpetrator, id=without).sex == "Masculine"
     assert w.one(Perpetrator, id=with_identity).alias == "Big Brother"
+    # Correcting the perpetrator, such a user leaves the alias they cannot see as it was.
+    corrected = {"version": str(w.version(case_id)), "alias": "Forged", "roles": ["Exploiter"]}
+    process.edit_perpetrator(no_identity, case_id, with_identity, corrected)
+    assert (w.one(Perpetrator, id=with_identity).alias, w.one(Perpetrator, id=with_identity).roles) == (
+        "Big Brother",
+        ["Exploiter"],
+    )
     # Nor can such a user change the birth date, which is an identity field.
     _saved(w, case_id, "caseworker", cases.update_person, {"birth_date": "2001-05-06", "birth_date_precision": "Day"})
     version = str(w.version(case_id))
@@ -738,7 +892,7 @@ def test_dates_before_the_persons_birth_are_refused(w: World, case_id: int):
         _saved(w, case_id, "caseworker", process.add_event, {"type": "Recruitment", "start_date": "2001-05-05"})
     assert refused.value.errors == {"start_date": [BEFORE_BIRTH]}
     with pytest.raises(Invalid) as refused:
-        data = {"type": "Legal", "provider": "Lawyer", "status": "Completed", "start_date": "2000-01-01"}
+        data = {"type": "Legal", "provider": "Lawyer", "status": "Ongoing", "start_date": "2000-01-01"}
         _saved(w, case_id, "caseworker", assistance.add_service, data)
     assert refused.value.errors == {"start_date": [BEFORE_BIRTH]}
     assert w.snapshot() == before
