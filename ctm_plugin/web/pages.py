@@ -88,13 +88,14 @@ def submit(
     form: str,
     schema: type[Schema],
     use_case: Callable[[RequestContext, int, dict[str, Any]], Any],
-    done: str,
+    done: str | Callable[[Any], str],
 ) -> Any:
-    """Run ``use_case(ctx, case_id, data)`` for the posted form; ``done`` is the msgid flashed on success."""
+    """Run ``use_case(ctx, case_id, data)`` for the posted form; ``done`` is the msgid flashed on success
+    (or gives it from what the use case returned)."""
     data = form_data(schema)
     ctx = current_context()
     try:
-        use_case(ctx, case_id_for(ctx, ref), data)
+        result = use_case(ctx, case_id_for(ctx, ref), data)
     except NotFound:
         abort(404)
     except Invalid as refused:
@@ -104,5 +105,5 @@ def submit(
     except HOST_ERRORS as failed:
         trouble = trouble_of(failed)
         return show(tab, ref, FormState(form, {}, data), status=trouble.status, trouble=trouble)
-    flash(i18n._(done), "success")
+    flash(i18n._(done if isinstance(done, str) else done(result)), "success")
     return redirect(url_for(tab.endpoint, record_type="beneficiary", record_ref=ref), 303)
