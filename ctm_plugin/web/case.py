@@ -47,7 +47,9 @@ def _load(session: Session, case: Case) -> dict[str, Any]:
         "closure": cases.pending_closure(session, case.id),
         "needs_approval": case_close_requires_approval(ctx.settings),
         "owner_name": lambda username: owners.owner_name(ctx, username),
-        "caseworkers": owners.caseworkers(ctx) if ctx.can(CASE_SUPERVISE) else (),
+        "owner_choices": [(u.username, u.display_name) for u in owners.caseworkers(ctx)]
+        if ctx.can(CASE_SUPERVISE)
+        else [],
     }
 
 

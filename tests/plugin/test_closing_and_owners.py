@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from page_parts import error_on, text, version
 from world import THA_OTHER_PERSON, World, set_ctm_settings
 
 from ctm_plugin.domain.case import Case, CaseClosure
@@ -173,3 +174,72 @@ def test_all_open_cases_of_a_caseworker_move_at_once_each_audited(w: World, case
     }
     moved = [(r["action"], r["case_id"]) for r in w.audit_rows()[-2:]]
     assert moved == [("case.reassign", case_id), ("case.reassign", second)]
+
+
+# -- the pages ------------------------------------------------------------------------------------
+
+BASE = "/m/THA/plugins/ctm/records/beneficiary/BEN-1000001"
+
+
+def _opened(login):  # noqa: ANN001, ANN202
+    browser = login("caseworker")
+    browser.get(f"{BASE}/case")
+    assert browser.post(f"{BASE}/case/open", {"opened_on": "2024-01-10"}).status_code == 303
+    return browser
+
+
+def test_the_close_form_asks_to_confirm_naming_the_case_and_only_the_confirmed_post_closes(login, w: World):
+    caseworker = _opened(login)
+    page = text(caseworker.get(f"{BASE}/case"))
+    form = {**CLOSING, "closed_on": "2024-03-01", "version": version(page)}
+    refused = caseworker.post(f"{BASE}/case/close", {**form, "close_reason": ""})
+    assert refused.status_code == 422 and error_on(text(refused), "close", "close_reason")
+    asked = text(caseworker.post(f"{BASE}/case/close", form))
+    number = w.one(Case, beneficiary_id="BEN-1000001").case_number
+    assert f"Close case {number}?" in asked and 'name="confirmed" value="y"' in asked
+    assert w.one(Case, beneficiary_id="BEN-1000001").status == "Active"
+    assert caseworker.post(f"{BASE}/case/close", {**form, "confirmed": "y"}).status_code == 303
+
+    closed = text(caseworker.get(f"{BASE}/case"))
+    assert 'data-value="closed"' in closed and "Goals of the case plan met" in closed
+    assert 'data-form="person"' not in closed and 'data-summary="person"' in closed
+    assert 'data-form="reopen"' in closed
+    screening = text(caseworker.get(f"{BASE}/screening"))
+    assert 'data-value="closed"' in screening and 'data-form="' not in screening
+
+
+def test_the_auditor_reads_the_overview_as_a_summary(login, w: World):
+    _opened(login)
+    page = text(login("auditor").get(f"{BASE}/case"))
+    assert 'data-summary="person"' in page and 'data-summary="victim"' in page
+    assert 'class="ctm-form' not in page and 'data-form="' not in page and " disabled" not in page
+    assert 'data-value="owner">Dara Caseworker<' in page
+
+
+def test_a_supervisor_approves_a_closing_on_the_overview(login, w: World):
+    set_ctm_settings(w.rt, case_close_requires_approval=True)
+    caseworker = _opened(login)
+    form = {**CLOSING, "closed_on": "2024-03-01", "version": version(text(caseworker.get(f"{BASE}/case")))}
+    assert caseworker.post(f"{BASE}/case/close", {**form, "confirmed": "y"}).status_code == 303
+    page = text(caseworker.get(f"{BASE}/case"))
+    assert 'data-section="closure"' in page and 'data-form="closure"' not in page and 'data-form="close"' not in page
+    supervisor = login("supervisor")
+    page = text(supervisor.get(f"{BASE}/case"))
+    decided = supervisor.post(f"{BASE}/case/closure", {"decision": "approve", "version": version(page)})
+    assert decided.status_code == 303
+    assert w.one(Case, beneficiary_id="BEN-1000001").status == "Closed"
+
+
+def test_the_reassign_page_moves_a_caseworkers_cases_after_a_confirmation(login, w: World):
+    _opened(login)
+    supervisor = login("supervisor")
+    page = text(supervisor.get("/m/THA/plugins/ctm/cases/reassign"))
+    assert 'data-owner="caseworker"' in page and "Dara Caseworker" in page
+    form = {"from_owner": "caseworker", "to_owner": "supervisor"}
+    asked = text(supervisor.post("/m/THA/plugins/ctm/cases/reassign", form))
+    assert "Move 1 open cases of Dara Caseworker to Vichea Supervisor?" in asked
+    assert w.one(Case, beneficiary_id="BEN-1000001").owner == "caseworker"
+    done = supervisor.post("/m/THA/plugins/ctm/cases/reassign", {**form, "confirmed": "y"})
+    assert done.status_code == 303
+    assert w.one(Case, beneficiary_id="BEN-1000001").owner == "supervisor"
+    assert login("caseworker").get("/m/THA/plugins/ctm/cases/reassign").status_code == 404
