@@ -237,7 +237,7 @@ def test_the_reassign_page_moves_a_caseworkers_cases_after_a_confirmation(login,
     assert 'data-owner="caseworker"' in page and "Dara Caseworker" in page
     form = {"from_owner": "caseworker", "to_owner": "supervisor"}
     asked = text(supervisor.post("/m/THA/plugins/ctm/cases/reassign", form))
-    assert "Move 1 open cases of Dara Caseworker to Vichea Supervisor?" in asked
+    assert "Move the open cases of Dara Caseworker (1) to Vichea Supervisor?" in asked
     assert w.one(Case, beneficiary_id="BEN-1000001").owner == "caseworker"
     done = supervisor.post("/m/THA/plugins/ctm/cases/reassign", {**form, "confirmed": "y"})
     assert done.status_code == 303
