@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ctm_plugin.domain.case import PENDING, APPROVED, REFUSED, Case, CaseClosure, PersonProfile, VictimContext
+from ctm_plugin.domain.case import APPROVED, PENDING, REFUSED, Case, CaseClosure, PersonProfile, VictimContext
 from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.models import MissionActivation, utcnow
 from ctm_plugin.i18n import N_
@@ -26,9 +26,9 @@ from ctm_plugin.schemas.case import (
     ReopenCaseSchema,
     VictimContextSchema,
 )
+from ctm_plugin.schemas.mission_settings import case_close_requires_approval
 from ctm_plugin.security import audit
 from ctm_plugin.security.audit import actor
-from ctm_plugin.schemas.mission_settings import case_close_requires_approval
 from ctm_plugin.security.permissions import (
     CASE_EDIT,
     CASE_SUPERVISE,

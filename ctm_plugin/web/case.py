@@ -11,20 +11,19 @@ from flask import abort, flash, redirect, url_for
 from sqlalchemy.orm import Session
 
 from ctm_plugin import i18n
-from ctm_plugin.domain.case import Case
-from ctm_plugin.domain.case import APPROVED, REFUSED
+from ctm_plugin.domain.case import APPROVED, REFUSED, Case
 from ctm_plugin.schemas.case import (
     CLOSED_STATUSES,
     CloseCaseSchema,
     ClosureDecisionSchema,
-    ReassignSchema,
     OpenCaseSchema,
     PersonSchema,
+    ReassignSchema,
     ReopenCaseSchema,
     VictimContextSchema,
 )
-from ctm_plugin.schemas.people import PushSchema
 from ctm_plugin.schemas.mission_settings import case_close_requires_approval
+from ctm_plugin.schemas.people import PushSchema
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_SUPERVISE, CASE_VIEW
 from ctm_plugin.services import cases, owners, people
 from ctm_plugin.services.base import Conflict, Invalid, NotFound, case_id_for, load
@@ -123,9 +122,7 @@ def close_case(record_ref: str):  # noqa: ANN201
 
 @page(RECORD + "/case/closure", CASE_SUPERVISE, methods=("POST",))
 def decide_closure(record_ref: str):  # noqa: ANN201
-    return submit(
-        OVERVIEW, record_ref, "closure", ClosureDecisionSchema, cases.decide_closure, DECIDED.__getitem__
-    )
+    return submit(OVERVIEW, record_ref, "closure", ClosureDecisionSchema, cases.decide_closure, DECIDED.__getitem__)
 
 
 DECIDED = {

@@ -218,7 +218,12 @@ def _a_consent(purpose: str) -> Callable[[World, int], dict]:
 
 
 def _closed(w: World, case_id: int) -> dict:
-    data = {"status": "Closed", "close_reason": "GoalsMet", "closed_on": "2026-03-01", "reason": "Assistance completed."}
+    data = {
+        "status": "Closed",
+        "close_reason": "GoalsMet",
+        "closed_on": "2026-03-01",
+        "reason": "Assistance completed.",
+    }
     _saved(w, case_id, "caseworker", cases.close_case, data)
     return {}
 
@@ -464,8 +469,16 @@ EDITS = {
     ),
     "close_case": Edit(
         run=lambda ctx, case_id, _made, data: cases.close_case(ctx, case_id, data),
-        good=lambda _made: {"status": "ClosedReferred", "close_reason": "Transferred", "closed_on": "2026-04-01", "reason": "Referred to legal aid"},
-        bad=({"status": "Closed", "close_reason": "Other", "closed_on": "2026-02-02", "reason": "Opened by mistake"}, "closed_on"),
+        good=lambda _made: {
+            "status": "ClosedReferred",
+            "close_reason": "Transferred",
+            "closed_on": "2026-04-01",
+            "reason": "Referred to legal aid",
+        },
+        bad=(
+            {"status": "Closed", "close_reason": "Other", "closed_on": "2026-02-02", "reason": "Opened by mistake"},
+            "closed_on",
+        ),
         action="case.close",
         stored=_stored_closing,
     ),
@@ -831,7 +844,11 @@ def test_a_case_closes_once_and_reopens_only_when_closed(w: World, case_id: int)
     before = w.snapshot()
     with pytest.raises(Invalid) as refused:
         _saved(
-            w, case_id, "caseworker", cases.close_case, {"status": "Closed", "close_reason": "GoalsMet", "closed_on": "2026-03-02", "reason": "x"}
+            w,
+            case_id,
+            "caseworker",
+            cases.close_case,
+            {"status": "Closed", "close_reason": "GoalsMet", "closed_on": "2026-03-02", "reason": "x"},
         )
     assert list(refused.value.errors) == ["status"]
     assert w.snapshot() == before
