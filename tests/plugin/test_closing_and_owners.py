@@ -10,7 +10,7 @@ from page_parts import error_on, text, version
 from world import THA_OTHER_PERSON, World, set_ctm_settings
 
 from ctm_plugin.domain.case import Case, CaseClosure
-from ctm_plugin.services import cases, fund, owners, preparation
+from ctm_plugin.services import cases, fund, monitoring, owners, preparation, reintegration, returns
 from ctm_plugin.services.base import ClosedCase, Conflict, Invalid, NotFound
 
 CLOSING = {"status": "Closed", "close_reason": "GoalsMet", "closed_on": "2026-03-01", "reason": "Plan completed."}
@@ -104,12 +104,18 @@ def test_no_supervisor_approves_their_own_closing(w: World, case_id: int):
         cases.decide_closure(w.ctx("supervisor"), w.open(THA_OTHER_PERSON), {"decision": "approve", "version": "1"})
 
 
-def test_a_closed_case_refuses_the_return_checklist_and_the_funds_request(w: World, case_id: int):
-    w.consent(case_id)
+def test_a_closed_case_refuses_the_return_reintegration_monitoring_and_the_funds_request(w: World, case_id: int):
+    w.prepare(case_id)
     cases.close_case(w.ctx("caseworker"), case_id, _v(w, case_id, **CLOSING))
     before = w.snapshot()
     with pytest.raises(ClosedCase):
         preparation.save_checklist(w.ctx("caseworker"), case_id, w.checklist_form(case_id))
+    with pytest.raises(ClosedCase):
+        returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))
+    with pytest.raises(ClosedCase):
+        reintegration.agree_plan(w.ctx("caseworker"), case_id, _v(w, case_id, agreed_on="2026-03-20"))
+    with pytest.raises(ClosedCase):
+        monitoring.set_start(w.ctx("caseworker"), case_id, _v(w, case_id, start_on="2026-03-20"))
     request = {"kind": "Return", "amount": "50", "currency": "USD", "justification": "Bus."}
     with pytest.raises(ClosedCase):
         fund.request_assistance(w.ctx("caseworker"), case_id, _v(w, case_id, **request))
