@@ -63,7 +63,12 @@ def errors_for(data: dict) -> dict:
 
 
 def test_valid_settings_load_and_the_prefix_has_a_default():
-    assert MissionSettingsSchema().load(VALID) == {**VALID, **CASE_DEFAULTS, **CHECKLIST_DEFAULTS, **REINTEGRATION_DEFAULTS}
+    assert MissionSettingsSchema().load(VALID) == {
+        **VALID,
+        **CASE_DEFAULTS,
+        **CHECKLIST_DEFAULTS,
+        **REINTEGRATION_DEFAULTS,
+    }
     without_prefix = {k: v for k, v in VALID.items() if k != "case_number_prefix"}
     assert MissionSettingsSchema().load(without_prefix)["case_number_prefix"] == "CT"
 

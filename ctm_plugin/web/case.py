@@ -120,15 +120,15 @@ def close_case(record_ref: str):  # noqa: ANN201
     return submit(OVERVIEW, record_ref, "close", CloseCaseSchema, cases.close_case, CLOSED_OR_REQUESTED.__getitem__)
 
 
-@page(RECORD + "/case/closure", CASE_SUPERVISE, methods=("POST",))
-def decide_closure(record_ref: str):  # noqa: ANN201
-    return submit(OVERVIEW, record_ref, "closure", ClosureDecisionSchema, cases.decide_closure, DECIDED.__getitem__)
-
-
 DECIDED = {
     APPROVED: i18n.N_("The request is approved: the case is closed."),
     REFUSED: i18n.N_("The request is refused: the case stays open."),
 }
+
+
+@page(RECORD + "/case/closure", CASE_SUPERVISE, methods=("POST",))
+def decide_closure(record_ref: str):  # noqa: ANN201
+    return submit(OVERVIEW, record_ref, "closure", ClosureDecisionSchema, cases.decide_closure, DECIDED.__getitem__)
 
 
 @page(RECORD + "/case/owner", CASE_SUPERVISE, methods=("POST",))
