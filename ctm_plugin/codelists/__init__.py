@@ -79,10 +79,10 @@ def labelled(name: str, pairs: Iterable[tuple[str, str]]) -> CodeList:
 
 def all_lists() -> dict[str, CodeList]:
     """Every code list of the CTM by its name, HTCDS lists first, then the CTM's, then geography."""
-    from . import geo, htcds, process, reintegration  # here, not at the top: those modules import this one
+    from . import closure, geo, htcds, process, reintegration  # here, not at the top: those modules import this one
 
     lists: dict[str, CodeList] = {}
-    for module in (htcds, process, reintegration, geo):
+    for module in (htcds, process, reintegration, closure, geo):
         for value in vars(module).values():
             if isinstance(value, CodeList) and lists.setdefault(value.name, value) is not value:
                 raise ValueError(f"two code lists are named {value.name}")

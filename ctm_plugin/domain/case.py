@@ -27,6 +27,8 @@ class Case(MissionScoped, Base):
     """The host's ``BeneficiaryId``: the only link to the host record."""
     status: Mapped[str] = mapped_column(String(20), default="Active")
     status_reason: Mapped[str | None] = mapped_column(Text)
+    close_reason: Mapped[str | None] = mapped_column(String(40))
+    """Why the case was closed (``closure_reason`` code list); cleared when it is reopened."""
     owner: Mapped[str] = mapped_column(String(80))
     opened_on: Mapped[date] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
@@ -41,6 +43,33 @@ class Case(MissionScoped, Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+
+PENDING, APPROVED, REFUSED = "pending", "approved", "refused"
+
+
+class CaseClosure(MissionScoped, Base):
+    """A caseworker's request to close a case, where the mission wants a supervisor's approval first.
+
+    The case closes when a supervisor other than the requester approves; a refusal says why. At most
+    one request of a case is pending at a time.
+    """
+
+    __tablename__ = "ctm_case_closure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    """The closing status asked for (``Closed`` or ``ClosedReferred``)."""
+    reason: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text)
+    closed_on: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(12), default=PENDING, index=True)
+    requested_by: Mapped[str] = mapped_column(String(80))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refusal: Mapped[str | None] = mapped_column(Text)
 
 
 class CaseHandover(Base):

@@ -32,6 +32,7 @@ ENTRIES = (
         "ctm.pending_disbursements",
     ),
     ((CASE_SUPERVISE,), "ctm.alerts", N_("Monitoring alerts"), "ctm.monitoring_alerts"),
+    ((CASE_SUPERVISE,), "ctm.reassign", N_("Reassign cases"), "ctm.reassign_cases"),
     ((EMERGENCY_FUND_REQUEST,), "ctm.fund_requests", N_("Emergency fund requests"), "ctm.mission_fund_requests"),
     ((EMERGENCY_FUND_APPROVE,), "ctm.fund", N_("Emergency fund"), "ctm.fund_page"),
     ((SYNC_VIEW,), "ctm.sync", N_("Synchronisation"), "ctm.sync"),

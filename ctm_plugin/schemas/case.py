@@ -7,9 +7,10 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ctm_plugin.codelists import geo, htcds, process
+from ctm_plugin.codelists.closure import CLOSURE_REASON
 from ctm_plugin.i18n import N_
 
-from .base import NOT_IN_LIST, REQUIRED, FormSchema, code, codes, day, number, text, version
+from .base import NOT_IN_LIST, REQUIRED, FormSchema, code, codes, day, flag, number, text, version
 
 CLOSED_STATUSES = ("Closed", "ClosedReferred")
 
@@ -55,10 +56,54 @@ class CloseCaseSchema(FormSchema):
         validate=validate.OneOf(CLOSED_STATUSES, error=NOT_IN_LIST),
         error_messages={"required": REQUIRED, "null": REQUIRED, "invalid": NOT_IN_LIST, "invalid_utf8": NOT_IN_LIST},
     )
+    close_reason = code(CLOSURE_REASON, required=True)
     closed_on = day(required=True, after_birth=False)
-    reason = text(2000, required=True)
+    reason = text(2000)
+    confirmed = flag()
+    """The page's confirmation step: only a confirmed form closes (the page checks it, not the use case)."""
+
+    @validates_schema
+    def _other_says_why(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("close_reason") == "Other" and not data.get("reason"):
+            raise ValidationError({"reason": [N_("Say why the case is closed.")]})
 
 
 class ReopenCaseSchema(FormSchema):
     version = version()
     reason = text(2000, required=True)
+
+
+APPROVE, REFUSE = "approve", "refuse"
+
+
+class ClosureDecisionSchema(FormSchema):
+    """A supervisor's answer to a request to close a case; a refusal says why."""
+
+    version = version()
+    decision = fields.String(
+        required=True,
+        validate=validate.OneOf((APPROVE, REFUSE), error=NOT_IN_LIST),
+        error_messages={"required": REQUIRED, "null": REQUIRED, "invalid": NOT_IN_LIST, "invalid_utf8": NOT_IN_LIST},
+    )
+    refusal = text(2000)
+
+    @validates_schema
+    def _refusal_says_why(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("decision") == REFUSE and not data.get("refusal"):
+            raise ValidationError({"refusal": [N_("Say why the case stays open.")]})
+
+
+class ReassignSchema(FormSchema):
+    """The case's new owner: a username the page offers from the mission's caseworkers."""
+
+    version = version()
+    owner = text(80, required=True)
+
+
+class ReassignAllSchema(FormSchema):
+    """Every open case of one caseworker to another (staff leave)."""
+
+    from_owner = text(80, required=True)
+    to_owner = text(80, required=True)
+    confirmed = flag()
+    """The page's confirmation step: only a confirmed form moves the cases."""

@@ -17,14 +17,26 @@ from ctm_plugin.schemas.base import (
 )
 from ctm_plugin.schemas.case import (
     CloseCaseSchema,
+    ClosureDecisionSchema,
     OpenCaseSchema,
     PersonSchema,
+    ReassignAllSchema,
+    ReassignSchema,
     ReopenCaseSchema,
     VictimContextSchema,
 )
 from ctm_plugin.schemas.testing import BIRTH, TODAY, UNKNOWN_FIELD, errors_for, load, refused_messages, untranslated
 
-SCHEMAS = (OpenCaseSchema, PersonSchema, VictimContextSchema, CloseCaseSchema, ReopenCaseSchema)
+SCHEMAS = (
+    OpenCaseSchema,
+    PersonSchema,
+    VictimContextSchema,
+    CloseCaseSchema,
+    ReopenCaseSchema,
+    ClosureDecisionSchema,
+    ReassignSchema,
+    ReassignAllSchema,
+)
 
 VALID = {
     OpenCaseSchema: {"opened_on": "2026-06-15"},
@@ -51,8 +63,17 @@ VALID = {
         "sexual_exploitation_types": [],
         "recruiter_relationship": "Friend",
     },
-    CloseCaseSchema: {"version": "3", "status": "ClosedReferred", "closed_on": "2026-06-01", "reason": "Referred on."},
+    CloseCaseSchema: {
+        "version": "3",
+        "status": "ClosedReferred",
+        "close_reason": "Transferred",
+        "closed_on": "2026-06-01",
+        "reason": "Referred on.",
+    },
     ReopenCaseSchema: {"version": "3", "reason": "New information."},
+    ClosureDecisionSchema: {"version": "3", "decision": "refuse", "refusal": "A follow-up is due."},
+    ReassignSchema: {"version": "3", "owner": "khm.caseworker"},
+    ReassignAllSchema: {"from_owner": "caseworker", "to_owner": "supervisor", "confirmed": "y"},
 }
 
 
@@ -67,10 +88,31 @@ def test_valid_forms_load_into_typed_values():
     assert closing == {
         "version": 3,
         "status": "ClosedReferred",
+        "close_reason": "Transferred",
         "closed_on": date(2026, 6, 1),
         "reason": "Referred on.",
+        "confirmed": False,
     }
     assert load(ReopenCaseSchema, VALID[ReopenCaseSchema]) == {"version": 3, "reason": "New information."}
+    assert load(ReassignAllSchema, VALID[ReassignAllSchema])["confirmed"] is True
+
+
+def test_a_closing_needs_its_reason_from_the_list_and_a_note_for_other():
+    other = {**VALID[CloseCaseSchema], "close_reason": "Other"}
+    assert errors_for(CloseCaseSchema, {**other, "reason": ""}) == {"reason": ["Say why the case is closed."]}
+    assert errors_for(CloseCaseSchema, {**other, "close_reason": "Bored"}) == {"close_reason": [NOT_IN_LIST]}
+    assert errors_for(CloseCaseSchema, {k: v for k, v in other.items() if k != "close_reason"}) == {
+        "close_reason": [REQUIRED]
+    }
+
+
+def test_a_refusal_says_why_and_a_decision_is_approve_or_refuse():
+    decision = VALID[ClosureDecisionSchema]
+    assert errors_for(ClosureDecisionSchema, {**decision, "refusal": ""}) == {
+        "refusal": ["Say why the case stays open."]
+    }
+    assert errors_for(ClosureDecisionSchema, {**decision, "decision": "maybe"}) == {"decision": [NOT_IN_LIST]}
+    assert load(ClosureDecisionSchema, {"version": "3", "decision": "approve"}) == {"version": 3, "decision": "approve"}
 
 
 def test_an_almost_empty_form_loads_with_empty_lists():
@@ -165,8 +207,11 @@ def test_unknown_fields_are_refused_naming_them(schema):
         (OpenCaseSchema, {"opened_on"}),
         (PersonSchema, {"version"}),
         (VictimContextSchema, {"version"}),
-        (CloseCaseSchema, {"version", "status", "closed_on", "reason"}),
+        (CloseCaseSchema, {"version", "status", "close_reason", "closed_on"}),
         (ReopenCaseSchema, {"version", "reason"}),
+        (ClosureDecisionSchema, {"version", "decision"}),
+        (ReassignSchema, {"version", "owner"}),
+        (ReassignAllSchema, {"from_owner", "to_owner"}),
     ],
 )
 def test_required_fields_are_named(schema, required):

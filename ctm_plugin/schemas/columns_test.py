@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from marshmallow import Schema, fields, validate
 
 from ctm_plugin.domain.assistance import AssistanceService, Consent, Referral
-from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
+from ctm_plugin.domain.case import Case, CaseClosure, PersonProfile, VictimContext
 from ctm_plugin.domain.fund import Fund, FundEntry, FundRequest
 from ctm_plugin.domain.handover import Handover, ReceptionTask
 from ctm_plugin.domain.models import MissionActivation
@@ -61,7 +61,11 @@ STORED = [
     (case.OpenCaseSchema, Case, {}),
     (case.PersonSchema, PersonProfile, {}),
     (case.VictimContextSchema, VictimContext, {}),
-    (case.CloseCaseSchema, Case, {"reason": "status_reason"}),
+    (case.CloseCaseSchema, Case, {"reason": "status_reason", "confirmed": None}),  # confirmed: the page's step
+    (case.CloseCaseSchema, CaseClosure, {"reason": "note", "close_reason": "reason", "confirmed": None}),
+    (case.ClosureDecisionSchema, CaseClosure, {"decision": "state"}),
+    (case.ReassignSchema, Case, {}),
+    (case.ReassignAllSchema, Case, {"from_owner": "owner", "to_owner": "owner", "confirmed": None}),
     (case.ReopenCaseSchema, Case, {"reason": "status_reason"}),
     (screening.ScreeningSchema, Screening, {}),
     (screening.ScreeningCorrectionSchema, Screening, {"reason": "correction_reason"}),

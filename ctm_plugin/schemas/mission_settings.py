@@ -269,6 +269,15 @@ class MissionSettingsSchema(Schema):
         },
     )
 
+    case_close_requires_approval = fields.Boolean(
+        load_default=False,
+        metadata={
+            "label": N_("Closing a case needs a supervisor's approval"),
+            "description": N_("A caseworker's closing waits until a supervisor, not the caseworker, approves it."),
+        },
+        error_messages={"invalid": N_("Choose yes or no.")},
+    )
+
     # The return checklist (the consent to return and a child's items are always required).
     return_requires_counselling = _requires("counselling", N_("Return checklist: pre-departure counselling"))
     return_requires_travel_document = _requires("travel_document", N_("Return checklist: travel document"))
@@ -393,6 +402,11 @@ def score_fall(settings: Mapping[str, Any]) -> Decimal:
 def reception_deadline_hours(settings: Mapping[str, Any]) -> int:
     """The mission's reception deadline; the default for settings saved before it existed."""
     return int(_stored(settings, "reception_deadline_hours"))
+
+
+def case_close_requires_approval(settings: Mapping[str, Any]) -> bool:
+    """Whether closing a case waits for a supervisor's approval; no, for settings saved before it existed."""
+    return bool(_stored(settings, "case_close_requires_approval"))
 
 
 def risk_alert_threshold(settings: Mapping[str, Any]) -> int:

@@ -6,6 +6,7 @@ from marshmallow import ValidationError
 from ctm_plugin import i18n
 from ctm_plugin.schemas.mission_settings import (
     MissionSettingsSchema,
+    case_close_requires_approval,
     donor_of,
     monitoring_months,
     project_codes,
@@ -26,6 +27,7 @@ VALID = {
 }
 
 
+CASE_DEFAULTS = {"case_close_requires_approval": False}
 CHECKLIST_DEFAULTS = {
     "return_requires_counselling": True,
     "return_requires_travel_document": True,
@@ -42,6 +44,7 @@ REINTEGRATION_DEFAULTS = {
     "risk_alert_threshold": 3,
 }
 STORED_DEFAULTS = {
+    **CASE_DEFAULTS,
     **CHECKLIST_DEFAULTS,
     "monitoring_months": "3, 6, 12",
     "score_fall": "0.1",
@@ -60,7 +63,12 @@ def errors_for(data: dict) -> dict:
 
 
 def test_valid_settings_load_and_the_prefix_has_a_default():
-    assert MissionSettingsSchema().load(VALID) == {**VALID, **CHECKLIST_DEFAULTS, **REINTEGRATION_DEFAULTS}
+    assert MissionSettingsSchema().load(VALID) == {
+        **VALID,
+        **CASE_DEFAULTS,
+        **CHECKLIST_DEFAULTS,
+        **REINTEGRATION_DEFAULTS,
+    }
     without_prefix = {k: v for k, v in VALID.items() if k != "case_number_prefix"}
     assert MissionSettingsSchema().load(without_prefix)["case_number_prefix"] == "CT"
 
@@ -68,7 +76,7 @@ def test_valid_settings_load_and_the_prefix_has_a_default():
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8000/", "http://localhost:8000/", "http://[::1]:8000/"])
 def test_plain_http_is_accepted_only_on_this_machine(url):
     loaded = MissionSettingsSchema().load({**VALID, "soap_base_url": url})
-    assert loaded == {**VALID, **CHECKLIST_DEFAULTS, **REINTEGRATION_DEFAULTS, "soap_base_url": url}
+    assert loaded == {**VALID, **CASE_DEFAULTS, **CHECKLIST_DEFAULTS, **REINTEGRATION_DEFAULTS, "soap_base_url": url}
 
 
 @pytest.mark.parametrize(
@@ -259,3 +267,11 @@ def test_a_document_saved_before_reintegration_reads_the_defaults():
 )
 def test_wrong_reintegration_settings_are_refused_on_their_field(field: str, value: str, message: str):
     assert errors_for({**VALID, field: value}) == {field: [message]}
+
+
+def test_closing_needs_no_approval_unless_the_mission_says_so():
+    assert case_close_requires_approval({}) is False  # settings saved before the setting existed
+    assert case_close_requires_approval(MissionSettingsSchema().dump({**VALID, "case_close_requires_approval": True}))
+    assert errors_for({**VALID, "case_close_requires_approval": "perhaps"}) == {
+        "case_close_requires_approval": ["Choose yes or no."]
+    }

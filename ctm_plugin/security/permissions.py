@@ -49,7 +49,7 @@ PERMISSIONS = (
     Permission(HANDOVER_ACCEPT, N_("Accept or decline hand-overs from other missions")),
     Permission(APPROVE_RISK, N_("Approve or refuse high-risk returns")),
     Permission(DISBURSEMENT_APPROVE, N_("Approve disbursements of reintegration budgets")),
-    Permission(CASE_SUPERVISE, N_("Supervise cases: see re-trafficking risk alerts")),
+    Permission(CASE_SUPERVISE, N_("Supervise cases: approve closings, reassign cases, see re-trafficking risk alerts")),
     Permission(EMERGENCY_FUND_REQUEST, N_("Request assistance from the global emergency fund")),
 )
 

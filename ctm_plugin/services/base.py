@@ -18,6 +18,7 @@ from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.base import FormSchema
+from ctm_plugin.schemas.case import CLOSED_STATUSES
 from ctm_plugin.security import audit
 from ctm_plugin.security.audit import actor
 from mimosa_host.plugin_api import RequestContext
@@ -46,6 +47,12 @@ class HandedOver(Conflict):
     """The case was handed over to another mission: it is read-only, but for closing it; nothing saved."""
 
     message = N_("This case was handed over to another mission: it is read-only, and can only be closed.")
+
+
+class ClosedCase(Conflict):
+    """The case is closed: it is read-only until it is reopened; nothing saved."""
+
+    message = N_("This case is closed: it is read-only until someone reopens it.")
 
 
 def require(ctx: RequestContext, permission: str) -> None:
@@ -123,14 +130,19 @@ def edit_row(
         audit.record(session, ctx, action, case.id, [field_group])
 
 
-def touch(case: Case, ctx: RequestContext, expected_version: int, *, closing: bool = False) -> None:
+def touch(
+    case: Case, ctx: RequestContext, expected_version: int, *, closing: bool = False, reopening: bool = False
+) -> None:
     """Check the form's version and mark the case changed, so its version moves on.
 
-    The UPDATE carries the version it read; a save that raced past this check still fails. A
-    case handed over to another mission takes no change but its closing.
+    The UPDATE carries the version it read; a save that raced past this check still fails. Every
+    change of a case passes here, so this is where its state is enforced: a closed case takes no
+    change but its reopening, and a case handed over to another mission none but its closing.
     """
     if case.version != expected_version:
         raise Conflict
+    if case.status in CLOSED_STATUSES and not (closing or reopening):
+        raise ClosedCase
     if not closing and handed_over_to(case) is not None:
         raise HandedOver
     case.updated_by = actor(ctx)

@@ -1,4 +1,5 @@
-"""Use cases of the case itself: open, view, edit the person and victim context, close, reopen."""
+"""Use cases of the case itself: open, view, edit the person and victim context, close (with a
+supervisor's approval where the mission wants it), reopen."""
 
 from __future__ import annotations
 
@@ -11,21 +12,31 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
+from ctm_plugin.domain.case import APPROVED, PENDING, REFUSED, Case, CaseClosure, PersonProfile, VictimContext
 from ctm_plugin.domain.mission_time import mission_today
-from ctm_plugin.domain.models import MissionActivation
+from ctm_plugin.domain.models import MissionActivation, utcnow
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.case import (
+    APPROVE,
     CLOSED_STATUSES,
     CloseCaseSchema,
+    ClosureDecisionSchema,
     OpenCaseSchema,
     PersonSchema,
     ReopenCaseSchema,
     VictimContextSchema,
 )
+from ctm_plugin.schemas.mission_settings import case_close_requires_approval
 from ctm_plugin.security import audit
 from ctm_plugin.security.audit import actor
-from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, DETERMINE, IDENTITY_VIEW, field_groups
+from ctm_plugin.security.permissions import (
+    CASE_EDIT,
+    CASE_SUPERVISE,
+    CASE_VIEW,
+    DETERMINE,
+    IDENTITY_VIEW,
+    field_groups,
+)
 from mimosa_host.plugin_api import RequestContext
 
 from .base import Invalid, assign, case_of_beneficiary, get_case, load, require, touch, unit_of_work
@@ -144,18 +155,78 @@ def update_victim(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> No
         audit.record(session, ctx, "case.victim.edit", case.id, ["victim"])
 
 
-def close_case(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
+CLOSED, REQUESTED = "closed", "requested"
+
+
+def close_case(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> str:
+    """Close the case, or, where the mission wants a supervisor's approval, ask for it.
+
+    Returns :data:`CLOSED` or :data:`REQUESTED`; either way the case's version moves on.
+    """
     require(ctx, CASE_EDIT)
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
         values = load(CloseCaseSchema(), data)
+        waiting = pending_closure(session, case.id)  # read before the case changes: one UPDATE, one version
         touch(case, ctx, values["version"], closing=True)
         if case.status in CLOSED_STATUSES:
             raise Invalid({"status": [N_("The case is already closed.")]})
         if values["closed_on"] < case.opened_on:
             raise Invalid({"closed_on": [N_("A case cannot close before it opened.")]})
-        case.status, case.status_reason, case.closed_on = values["status"], values["reason"], values["closed_on"]
+        if waiting is not None:
+            raise Invalid({"close_reason": [N_("A request to close this case is already waiting for a supervisor.")]})
+        closure = CaseClosure(
+            mission_code=ctx.mission.code,
+            case_id=case.id,
+            status=values["status"],
+            reason=values["close_reason"],
+            note=values.get("reason") or "",
+            closed_on=values["closed_on"],
+            requested_by=actor(ctx),
+        )
+        if case_close_requires_approval(ctx.settings):
+            session.add(closure)
+            audit.record(session, ctx, "case.close.request", case.id)
+            return REQUESTED
+        _close(case, closure)
         audit.record(session, ctx, "case.close", case.id)
+        return CLOSED
+
+
+def _close(case: Case, closure: CaseClosure) -> None:
+    case.status, case.close_reason, case.closed_on = closure.status, closure.reason, closure.closed_on
+    case.status_reason = closure.note or None
+
+
+def pending_closure(session: Session, case_id: int) -> CaseClosure | None:
+    """The case's request to close that waits for a supervisor, if there is one."""
+    return session.scalar(sa.select(CaseClosure).where(CaseClosure.case_id == case_id, CaseClosure.state == PENDING))
+
+
+def decide_closure(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> str:
+    """A supervisor approves (the case closes as asked) or refuses (saying why) a request to close.
+
+    No one decides their own request. Returns the request's new state.
+    """
+    require(ctx, CASE_SUPERVISE)
+    with unit_of_work(ctx) as session:
+        case = get_case(session, case_id)
+        values = load(ClosureDecisionSchema(), data)
+        closure = pending_closure(session, case.id)
+        if closure is None:
+            raise Invalid({"decision": [N_("No request to close this case is waiting.")]})
+        if closure.requested_by == actor(ctx):
+            raise Invalid({"decision": [N_("You asked to close this case: another supervisor decides.")]})
+        touch(case, ctx, values["version"], closing=True)
+        closure.decided_by, closure.decided_at = actor(ctx), utcnow()
+        if values["decision"] == APPROVE:
+            closure.state = APPROVED
+            _close(case, closure)
+            audit.record(session, ctx, "case.close.approve", case.id)
+        else:
+            closure.state, closure.refusal = REFUSED, values["refusal"]
+            audit.record(session, ctx, "case.close.refuse", case.id)
+        return closure.state
 
 
 def reopen_case(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
@@ -163,8 +234,8 @@ def reopen_case(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
         values = load(ReopenCaseSchema(), data)
-        touch(case, ctx, values["version"])
+        touch(case, ctx, values["version"], reopening=True)
         if case.status not in CLOSED_STATUSES:
             raise Invalid({"reason": [N_("The case is not closed.")]})
-        case.status, case.status_reason, case.closed_on = "Active", values["reason"], None
+        case.status, case.status_reason, case.closed_on, case.close_reason = "Active", values["reason"], None, None
         audit.record(session, ctx, "case.reopen", case.id)

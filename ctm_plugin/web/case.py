@@ -1,4 +1,6 @@
-"""The case overview tab: open a case, the person's profile, the victim context, close and reopen,
+"""The case overview tab: open a case, the person's profile, the victim context, close (after a
+confirmation; with a supervisor's approval where the mission wants it) and reopen, its owner by name
+and a supervisor's reassigning,
 and the host record: how the case stands with the host's beneficiary, and refreshing from it."""
 
 from __future__ import annotations
@@ -9,19 +11,22 @@ from flask import abort, flash, redirect, url_for
 from sqlalchemy.orm import Session
 
 from ctm_plugin import i18n
-from ctm_plugin.domain.case import Case
+from ctm_plugin.domain.case import APPROVED, REFUSED, Case
 from ctm_plugin.schemas.case import (
     CLOSED_STATUSES,
     CloseCaseSchema,
+    ClosureDecisionSchema,
     OpenCaseSchema,
     PersonSchema,
+    ReassignSchema,
     ReopenCaseSchema,
     VictimContextSchema,
 )
+from ctm_plugin.schemas.mission_settings import case_close_requires_approval
 from ctm_plugin.schemas.people import PushSchema
-from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW
-from ctm_plugin.services import cases, people
-from ctm_plugin.services.base import Conflict, Invalid, NotFound, case_id_for
+from ctm_plugin.security.permissions import CASE_EDIT, CASE_SUPERVISE, CASE_VIEW
+from ctm_plugin.services import cases, owners, people
+from ctm_plugin.services.base import Conflict, Invalid, NotFound, case_id_for, load
 from ctm_plugin.services.host import MappingMismatch
 from ctm_plugin.services.screening import latest_determination
 from ctm_plugin.web import RECORD, page
@@ -38,6 +43,12 @@ def _load(session: Session, case: Case) -> dict[str, Any]:
         "closed": case.status in CLOSED_STATUSES,
         "closing_statuses": CLOSED_STATUSES,
         "link": people.link_of(ctx, case.id),
+        "closure": cases.pending_closure(session, case.id),
+        "needs_approval": case_close_requires_approval(ctx.settings),
+        "owner_name": lambda username: owners.owner_name(ctx, username),
+        "owner_choices": [(u.username, u.display_name) for u in owners.caseworkers(ctx)]
+        if ctx.can(CASE_SUPERVISE)
+        else [],
     }
 
 
@@ -90,9 +101,39 @@ def edit_victim(record_ref: str):  # noqa: ANN201
     return submit(OVERVIEW, record_ref, "victim", VictimContextSchema, cases.update_victim, i18n.N_("Saved."))
 
 
+CLOSED_OR_REQUESTED = {
+    cases.CLOSED: i18n.N_("The case is closed."),
+    cases.REQUESTED: i18n.N_("Your request to close the case is waiting for a supervisor's approval."),
+}
+
+
 @page(RECORD + "/case/close", CASE_EDIT, methods=("POST",))
 def close_case(record_ref: str):  # noqa: ANN201
-    return submit(OVERVIEW, record_ref, "close", CloseCaseSchema, cases.close_case, i18n.N_("The case is closed."))
+    """First the form is checked and a confirmation naming the case shown; only its confirmed post closes."""
+    data = form_data(CloseCaseSchema)
+    if not data.get("confirmed"):
+        try:
+            load(CloseCaseSchema(), data)
+        except Invalid as refused:
+            return show(OVERVIEW, record_ref, FormState("close", refused.errors, data), status=422)
+        return show(OVERVIEW, record_ref, FormState("close", {}, data), confirming=True)
+    return submit(OVERVIEW, record_ref, "close", CloseCaseSchema, cases.close_case, CLOSED_OR_REQUESTED.__getitem__)
+
+
+DECIDED = {
+    APPROVED: i18n.N_("The request is approved: the case is closed."),
+    REFUSED: i18n.N_("The request is refused: the case stays open."),
+}
+
+
+@page(RECORD + "/case/closure", CASE_SUPERVISE, methods=("POST",))
+def decide_closure(record_ref: str):  # noqa: ANN201
+    return submit(OVERVIEW, record_ref, "closure", ClosureDecisionSchema, cases.decide_closure, DECIDED.__getitem__)
+
+
+@page(RECORD + "/case/owner", CASE_SUPERVISE, methods=("POST",))
+def reassign_case(record_ref: str):  # noqa: ANN201
+    return submit(OVERVIEW, record_ref, "owner", ReassignSchema, owners.reassign, i18n.N_("The case has a new owner."))
 
 
 @page(RECORD + "/case/reopen", CASE_EDIT, methods=("POST",))

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from ctm_plugin import i18n
 from ctm_plugin.domain.case import Case
+from ctm_plugin.schemas.case import CLOSED_STATUSES
+from ctm_plugin.security.permissions import CASE_EDIT
 from ctm_plugin.services.base import Conflict, Invalid, NotFound, case_id_for, handed_over_to
 from ctm_plugin.services.cases import viewing
 from ctm_plugin.web import render
@@ -59,6 +61,7 @@ def show(tab: CaseTab, ref: str, state: FormState | None = None, status: int = 2
                 raise NotFound
             data = tab.load(session, case) if case is not None else {}
             handed_over = handed_over_to(case) if case is not None else None
+            closed = case is not None and case.status in CLOSED_STATUSES
             body = render(
                 tab.template,
                 case=case,
@@ -66,9 +69,12 @@ def show(tab: CaseTab, ref: str, state: FormState | None = None, status: int = 2
                 form=state or FormState(),
                 tab=tab,
                 today=date.today(),
+                writable=ctx.can(CASE_EDIT) and not closed,
                 **{**data, **extra},
             )
-            if handed_over is not None:  # every tab says the case is read-only, above its own content
+            if closed:  # every tab says the case is read-only, above its own content, and shows no form to edit it
+                body = render("_closed.html") + body
+            if handed_over is not None:
                 body = render("_handed_over.html", mission=handed_over) + body
     except NotFound:
         abort(404)
@@ -88,13 +94,14 @@ def submit(
     form: str,
     schema: type[Schema],
     use_case: Callable[[RequestContext, int, dict[str, Any]], Any],
-    done: str,
+    done: str | Callable[[Any], str],
 ) -> Any:
-    """Run ``use_case(ctx, case_id, data)`` for the posted form; ``done`` is the msgid flashed on success."""
+    """Run ``use_case(ctx, case_id, data)`` for the posted form; ``done`` is the msgid flashed on success
+    (or gives it from what the use case returned)."""
     data = form_data(schema)
     ctx = current_context()
     try:
-        use_case(ctx, case_id_for(ctx, ref), data)
+        result = use_case(ctx, case_id_for(ctx, ref), data)
     except NotFound:
         abort(404)
     except Invalid as refused:
@@ -104,5 +111,5 @@ def submit(
     except HOST_ERRORS as failed:
         trouble = trouble_of(failed)
         return show(tab, ref, FormState(form, {}, data), status=trouble.status, trouble=trouble)
-    flash(i18n._(done), "success")
+    flash(i18n._(done if isinstance(done, str) else done(result)), "success")
     return redirect(url_for(tab.endpoint, record_type="beneficiary", record_ref=ref), 303)

@@ -109,6 +109,18 @@ def granted_roles(session: Session, user_id: int, mission_code: str) -> set[str]
     )
 
 
+def users_holding(session: Session, mission_code: str, roles: Iterable[Role], permission: str) -> tuple[UserRef, ...]:
+    """The active users holding ``permission`` in the mission through one of ``roles``, by display name."""
+    holding = [role.name for role in roles if permission in role.permissions]
+    if not holding:
+        return ()
+    granted = sa.select(RoleGrant.user_id).where(RoleGrant.mission_code == mission_code, RoleGrant.role.in_(holding))
+    users = session.scalars(
+        sa.select(User).where(User.active, User.id.in_(granted)).order_by(User.display_name, User.username)
+    )
+    return tuple(user_ref(user) for user in users)
+
+
 # -- plugins' roles and permissions -----------------------------------------------------
 # A plugin names its roles and permissions "<plugin name>.<something>"; anything else is
 # ignored (and logged once), so that no plugin can define or grant the host's permissions

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from .accounts import granted_roles, known_roles, mission_ref, plugin_permissions, user_ref
+from .accounts import granted_roles, known_roles, mission_ref, plugin_permissions, user_ref, users_holding
 from .db import mission_sessions
 from .enablement import enabled_plugins, plugin_missions, plugin_settings
 from .models import Mission, User
@@ -119,6 +119,12 @@ class UserScope:
             except LookupError:
                 continue
         return tuple(found)
+
+    def mission_users(self, mission_code: str, permission: str) -> tuple[UserRef, ...]:
+        """Read on the request's connection, with the roles of the plugins enabled in that mission."""
+        with self.host_sessions() as s:
+            enabled = enabled_plugins(s, mission_code) & set(self.host.active_names)
+            return users_holding(s, mission_code, known_roles(self.host, enabled), permission)
 
 
 def system_context(

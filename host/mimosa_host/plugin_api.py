@@ -216,13 +216,27 @@ class RequestContext:
             raise LookupError(mission_code)
         return self.scope.context(mission_code)
 
+    def mission_users(self, permission: str) -> tuple[UserRef, ...]:
+        """The active users of this mission who hold ``permission`` in it, by display name (then username).
+
+        For choosing a person of the mission by name (e.g. a case's new owner). Without a user's scope (a
+        job, a command, the hooks the host calls for several plugins) it is the request's user alone, if
+        :meth:`can` says so.
+        """
+        if self.scope is None:
+            return (self.user,) if self.user is not None and self.can(permission) else ()
+        return self.scope.mission_users(self.mission.code, permission)
+
 
 class MissionScope(Protocol):
-    """Host side of :meth:`RequestContext.missions_with` and :meth:`RequestContext.in_mission`."""
+    """Host side of :meth:`RequestContext.missions_with`, :meth:`RequestContext.in_mission` and
+    :meth:`RequestContext.mission_users`."""
 
     def missions_with(self, permission: str) -> tuple[MissionRef, ...]: ...
 
     def context(self, mission_code: str) -> RequestContext: ...
+
+    def mission_users(self, mission_code: str, permission: str) -> tuple[UserRef, ...]: ...
 
 
 @dataclass(frozen=True)

@@ -469,3 +469,29 @@ def correct_screening(page: Page, reason: str, **changes: str) -> None:
         form.locator(f'[name="{name}"]').fill(value)
     form.locator('textarea[name="reason"]').fill(reason)
     send_unfolded(page, form, None if reason else "reason")
+# -- a case's life-cycle and owner (any language: forms found by their data-form) -------------------
+
+
+def close_case(page: Page, reason: str) -> None:
+    """On the case's overview: close it for ``reason`` (a ``closure_reason`` code), then confirm it."""
+    page.goto(f"{BASE}/case")
+    form = page.locator('form[data-form="close"]')
+    form.locator('select[name="close_reason"]').select_option(reason)
+    with page.expect_navigation():
+        form.locator('button[type="submit"]').click()
+    expect(page.locator('[data-box="confirm"]')).to_be_visible()
+    send(page, "close")
+
+
+def reopen_case(page: Page, reason: str) -> None:
+    """On the closed case's overview: reopen it, saying why."""
+    page.goto(f"{BASE}/case")
+    page.locator('form[data-form="reopen"] [name="reason"]').fill(reason)
+    send(page, "reopen")
+
+
+def reassign_case(page: Page, to: str) -> None:
+    """As a supervisor, on the case's overview: give the case to the caseworker ``to`` (a username)."""
+    page.goto(f"{BASE}/case")
+    page.locator('form[data-form="owner"] select[name="owner"]').select_option(to)
+    send(page, "owner")

@@ -140,3 +140,25 @@ def _use_case(demo, outer, khm, document: str, fails: bool, reads_first: bool) -
         _write(outer, "THA", document)
     if fails:
         raise RuntimeError("the use case fails after both writes")
+
+
+def test_mission_users_are_the_active_users_holding_a_permission_in_that_mission_by_name(demo) -> None:  # noqa: ANN001
+    with request_of(demo, "supervisor") as ctx:
+        assert [u.display_name for u in ctx.mission_users("ctm.case.edit")] == [
+            "Dara Caseworker",
+            "Kiri Child Protection Officer",
+            "Vichea Supervisor",
+        ]  # not khm.caseworker: a caseworker in KHM only
+        assert [u.username for u in ctx.in_mission("KHM").mission_users("ctm.case.supervise")] == ["supervisor"]
+        assert ctx.mission_users("ctm.no_such_permission") == ()
+    with demo.factory() as s, s.begin():
+        s.scalar(sa.select(User).where(User.username == "childprotection")).active = False
+    with request_of(demo, "supervisor") as ctx:
+        assert "childprotection" not in [u.username for u in ctx.mission_users("ctm.case.edit")]
+
+
+def test_mission_users_without_a_users_scope_is_the_user_alone(demo) -> None:  # noqa: ANN001
+    with request_of(demo, "caseworker", plugin=None) as ctx:
+        assert ctx.scope is None
+        assert [u.username for u in ctx.mission_users("ctm.case.edit")] == ["caseworker"]
+        assert ctx.mission_users("ctm.case.supervise") == ()

@@ -73,3 +73,20 @@ def test_dataclass_is_documented(docs: str, class_name: str) -> None:
     cls = getattr(plugin_api, class_name)
     missing = [f.name for f in dataclasses.fields(cls) if f"`{f.name}`" not in section]
     assert not missing, f"the {class_name} section of {DOCS.name} does not mention {missing}"
+
+
+CONTEXT_METHODS = sorted(
+    name
+    for name, obj in vars(plugin_api.RequestContext).items()
+    if not name.startswith("_")
+    and inspect.isfunction(obj)
+    and name not in {f.name for f in dataclasses.fields(plugin_api.RequestContext)}  # a field's default
+)
+
+
+@pytest.mark.parametrize("method", CONTEXT_METHODS)
+def test_request_context_method_is_documented(docs: str, method: str) -> None:
+    """What a plugin calls on its context is part of the contract, said in the RequestContext section."""
+    section = _section(docs, "RequestContext")
+    assert section is not None
+    assert re.search(rf"`{re.escape(method)}\(", section), f"{DOCS.name} does not describe RequestContext.{method}()"

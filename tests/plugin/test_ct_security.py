@@ -220,7 +220,13 @@ def test_free_text_is_escaped_on_every_tab(caseworker, login, demo):
     saved(
         post_form(hq, "screening", "screening/determine", {"decision": "Undetermined", "reason": payload("decision")})
     )
-    closing = {"status": "Closed", "closed_on": "2024-04-01", "reason": payload("closing")}
+    closing = {
+        "status": "Closed",
+        "confirmed": "y",
+        "close_reason": "Other",
+        "closed_on": "2024-04-01",
+        "reason": payload("closing"),
+    }
     saved(post_form(caseworker, "case", "case/close", closing))
 
     expected = {

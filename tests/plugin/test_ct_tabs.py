@@ -98,7 +98,13 @@ def test_overview_dates_are_shown_as_on_the_other_tabs(caseworker, demo):
     # The close form lists the closing statuses of the schema, in its order.
     close = page[page.index('id="close-status"') : page.index("</select>", page.index('id="close-status"'))]
     assert tuple(re.findall(r'<option value="([^"]*)"', close)) == CLOSED_STATUSES
-    closing = {"status": "ClosedReferred", "closed_on": "2024-03-05", "reason": "Referred to the shelter."}
+    closing = {
+        "status": "ClosedReferred",
+        "close_reason": "Transferred",
+        "confirmed": "y",
+        "closed_on": "2024-03-05",
+        "reason": "Referred to the shelter.",
+    }
     assert post_form(caseworker, "case", "case/close", closing).status_code == 303
     page = text(caseworker.get(f"{BASE}/case"))
     assert "<dt>Closed on</dt><dd>Mar 5, 2024</dd>" in page

@@ -87,7 +87,13 @@ def test_after_acceptance_thas_case_is_read_only_but_can_be_closed(w: World, pro
     with pytest.raises(HandedOver):
         cases.update_person(w.ctx("caseworker"), tha_case, {"version": w.version(tha_case), "gender": "Feminine"})
     assert w.snapshot() == before
-    closing = {"version": w.version(tha_case), "status": "Closed", "reason": "Handed over", "closed_on": "2026-03-01"}
+    closing = {
+        "version": w.version(tha_case),
+        "status": "Closed",
+        "close_reason": "Transferred",
+        "reason": "Handed over",
+        "closed_on": "2026-03-01",
+    }
     cases.close_case(w.ctx("caseworker"), tha_case, closing)
     assert w.one(Case, id=tha_case).status == "Closed"
 

@@ -52,6 +52,8 @@ EXPECTED = {
     "ctm.edit_victim": ("POST", CASE_EDIT),
     "ctm.close_case": ("POST", CASE_EDIT),
     "ctm.reopen_case": ("POST", CASE_EDIT),
+    "ctm.decide_closure": ("POST", CASE_SUPERVISE),
+    "ctm.reassign_case": ("POST", CASE_SUPERVISE),
     "ctm.screening": ("GET", CASE_VIEW),
     "ctm.record_screening": ("POST", CASE_EDIT),
     # Open to every case viewer: the service refuses, on the decision field, who may not determine.
@@ -110,6 +112,8 @@ EXPECTED = {
     "ctm.set_monitoring_start": ("POST", CASE_EDIT),
     "ctm.record_visit": ("POST", CASE_EDIT),
     "ctm.monitoring_alerts": ("GET", CASE_SUPERVISE),
+    "ctm.reassign_cases": ("GET", CASE_SUPERVISE),
+    "ctm.reassign_all": ("POST", CASE_SUPERVISE),
     "ctm.scoring_model": ("GET", MAPPING_MANAGE),
     "ctm.save_scoring_model": ("POST", MAPPING_MANAGE),
     "ctm.reintegration": ("GET", CASE_VIEW),

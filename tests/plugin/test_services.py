@@ -27,7 +27,7 @@ from ctm_plugin.domain.screening import Determination, Screening
 from ctm_plugin.schemas.base import BEFORE_BIRTH
 from ctm_plugin.security.permissions import IDENTITY_VIEW
 from ctm_plugin.services import assistance, cases, process, screening
-from ctm_plugin.services.base import Conflict, Invalid, NotFound, get_case, touch, unit_of_work
+from ctm_plugin.services.base import ClosedCase, Conflict, Invalid, NotFound, get_case, touch, unit_of_work
 from mimosa_host.plugin_api import RequestContext
 
 
@@ -218,7 +218,12 @@ def _a_consent(purpose: str) -> Callable[[World, int], dict]:
 
 
 def _closed(w: World, case_id: int) -> dict:
-    data = {"status": "Closed", "closed_on": "2026-03-01", "reason": "Assistance completed."}
+    data = {
+        "status": "Closed",
+        "close_reason": "GoalsMet",
+        "closed_on": "2026-03-01",
+        "reason": "Assistance completed.",
+    }
     _saved(w, case_id, "caseworker", cases.close_case, data)
     return {}
 
@@ -555,8 +560,16 @@ EDITS = {
     ),
     "close_case": Edit(
         run=lambda ctx, case_id, _made, data: cases.close_case(ctx, case_id, data),
-        good=lambda _made: {"status": "ClosedReferred", "closed_on": "2026-04-01", "reason": "Referred to legal aid"},
-        bad=({"status": "Closed", "closed_on": "2026-02-02", "reason": "Opened by mistake"}, "closed_on"),
+        good=lambda _made: {
+            "status": "ClosedReferred",
+            "close_reason": "Transferred",
+            "closed_on": "2026-04-01",
+            "reason": "Referred to legal aid",
+        },
+        bad=(
+            {"status": "Closed", "close_reason": "Other", "closed_on": "2026-02-02", "reason": "Opened by mistake"},
+            "closed_on",
+        ),
         action="case.close",
         stored=_stored_closing,
     ),
@@ -962,6 +975,21 @@ def test_a_consent_of_another_case_cannot_be_withdrawn_through_this_one(w: World
 # -- Closing and reopening ---------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("name", [name for name in EDITS if name not in ("close_case", "reopen_case")])
+def test_a_closed_case_takes_no_edit_until_it_is_reopened(w: World, case_id: int, name: str):
+    edit = EDITS[name]
+    made = edit.prepare(w, case_id)
+    _closed(w, case_id)
+    before = w.snapshot()
+    with pytest.raises(ClosedCase) as refused:
+        edit.run(w.ctx(edit.user), case_id, made, {**edit.good(made), "version": str(w.version(case_id))})
+    assert refused.value.message == "This case is closed: it is read-only until someone reopens it."
+    assert w.snapshot() == before
+    _saved(w, case_id, "caseworker", cases.reopen_case, {"reason": "New facts came to light"})
+    edit.run(w.ctx(edit.user), case_id, made, {**edit.good(made), "version": str(w.version(case_id))})
+    assert w.audit_rows()[-1]["action"] == edit.action
+
+
 def test_a_case_closes_once_and_reopens_only_when_closed(w: World, case_id: int):
     with pytest.raises(Invalid) as refused:
         _saved(w, case_id, "caseworker", cases.reopen_case, {"reason": "Why not"})
@@ -970,7 +998,11 @@ def test_a_case_closes_once_and_reopens_only_when_closed(w: World, case_id: int)
     before = w.snapshot()
     with pytest.raises(Invalid) as refused:
         _saved(
-            w, case_id, "caseworker", cases.close_case, {"status": "Closed", "closed_on": "2026-03-02", "reason": "x"}
+            w,
+            case_id,
+            "caseworker",
+            cases.close_case,
+            {"status": "Closed", "close_reason": "GoalsMet", "closed_on": "2026-03-02", "reason": "x"},
         )
     assert list(refused.value.errors) == ["status"]
     assert w.snapshot() == before
