@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from ctm_plugin.schemas import audit
-from ctm_plugin.schemas.audit import NOT_A_PAGE, OUT_OF_RANGE, TrailFilterSchema
-from ctm_plugin.schemas.base import END_BEFORE_START, NOT_A_DATE, NOT_IN_LIST, TOO_LONG
+from ctm_plugin.schemas.audit import NOT_A_PAGE, TrailFilterSchema
+from ctm_plugin.schemas.base import DAY_OUT_OF_RANGE, END_BEFORE_START, NOT_A_DATE, NOT_IN_LIST, TOO_LONG
 from ctm_plugin.schemas.testing import errors_for, load, untranslated
 
 VALID = {
@@ -35,8 +35,8 @@ def test_filters_load_typed_and_none_is_needed():
         ("username", "u" * 81, TOO_LONG),
         ("action", "case.delete", NOT_IN_LIST),
         ("from_on", "yesterday", NOT_A_DATE),
-        ("from_on", "0001-01-01", OUT_OF_RANGE),
-        ("to_on", "9999-12-31", OUT_OF_RANGE),
+        ("from_on", "0001-01-01", DAY_OUT_OF_RANGE),
+        ("to_on", "9999-12-31", DAY_OUT_OF_RANGE),
         ("to_on", "2025-12-31", END_BEFORE_START),
         ("before", "abc", "Enter a whole number."),
         ("before", "0", NOT_A_PAGE),

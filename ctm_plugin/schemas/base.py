@@ -30,6 +30,9 @@ NOT_A_NUMBER = N_("Enter a whole number.")
 NOT_A_DECIMAL = N_("Enter a number.")
 NOT_IN_LIST = N_("Choose a value from the list.")
 IN_THE_FUTURE = N_("The date cannot be in the future.")
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+"""The days any date field may name: beyond them no moment a timestamp holds in UTC, and no case's day."""
+DAY_OUT_OF_RANGE = N_("Enter a day between 1900 and 2999.")
 IN_THE_PAST = N_("The date cannot be in the past.")
 BEFORE_BIRTH = N_("The date cannot be before the person's birth date.")
 END_BEFORE_START = N_("The end cannot be before the start.")
@@ -120,7 +123,9 @@ class FormSchema(Schema):
             precision_field = f.metadata.get("precision")
             precision = data.get(precision_field) if precision_field else None
             span = self.period(data, name)
-            if span is None:
+            if span is not None and not (span[0] >= EARLIEST_DAY and span[1] <= LATEST_DAY):
+                errors.setdefault(name, []).append(DAY_OUT_OF_RANGE)
+            elif span is None:
                 if precision not in (None, "Unknown"):
                     errors.setdefault(name, []).append(PRECISION_WITHOUT_DATE)
             elif precision_field and precision == "Unknown":

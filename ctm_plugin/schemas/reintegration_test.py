@@ -11,6 +11,7 @@ import pytest
 from ctm_plugin.schemas import reintegration
 from ctm_plugin.schemas.base import (
     AMOUNT_RANGE,
+    DAY_OUT_OF_RANGE,
     END_BEFORE_START,
     IN_THE_FUTURE,
     NOT_AN_AMOUNT,
@@ -95,6 +96,9 @@ def test_valid_forms_load_into_typed_values():
         (ElementSchema, "objective", "x" * 4001, TOO_LONG),
         (ElementSchema, "provider", "x" * 161, TOO_LONG),
         (ElementSchema, "end_on", "2026-06-30", END_BEFORE_START),
+        (ElementSchema, "end_on", "9999-12-31", DAY_OUT_OF_RANGE),  # a day beyond any timestamp's reach
+        (PeriodSchema, "to_on", "9999-12-31", DAY_OUT_OF_RANGE),  # the donors' report's last day ends at 00:00 after it
+        (PeriodSchema, "from_on", "0001-01-01", DAY_OUT_OF_RANGE),
         (DisbursementSchema, "amount", "0.001", None),
         (DisbursementSchema, "project_code", "x" * 41, TOO_LONG),
         (DisbursementSchema, "payee", "Anyone", NOT_IN_LIST),
