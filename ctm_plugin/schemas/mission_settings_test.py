@@ -14,6 +14,7 @@ from ctm_plugin.schemas.mission_settings import (
     required_items,
     risk_alert_threshold,
     score_fall,
+    screening_vulnerabilities,
 )
 
 VALID = {
@@ -40,12 +41,14 @@ REINTEGRATION_DEFAULTS = {
     "monitoring_months": [3, 6, 12],
     "score_fall": Decimal("0.1"),
     "risk_alert_threshold": 3,
+    "screening_vulnerabilities": ["VOT"],
 }
 STORED_DEFAULTS = {
     **CHECKLIST_DEFAULTS,
     "monitoring_months": "3, 6, 12",
     "score_fall": "0.1",
     "risk_alert_threshold": 3,
+    "screening_vulnerabilities": "VOT",
 }
 """What the host stores for the settings a form left out: the defaults, as the schema dumps them."""
 MONTHS_RULE = "Enter whole numbers of months from 1 to 120, separated by commas, e.g. 3, 6, 12."
@@ -259,3 +262,13 @@ def test_a_document_saved_before_reintegration_reads_the_defaults():
 )
 def test_wrong_reintegration_settings_are_refused_on_their_field(field: str, value: str, message: str):
     assert errors_for({**VALID, field: value}) == {field: [message]}
+
+
+def test_screening_vulnerabilities_are_host_codes_each_once_vot_by_default():
+    stored = MissionSettingsSchema().dump(
+        MissionSettingsSchema().load({**VALID, "screening_vulnerabilities": "vot, UAM,VOT"})
+    )
+    assert screening_vulnerabilities(stored) == ["VOT", "UAM"]
+    assert screening_vulnerabilities({}) == ["VOT"]
+    rule = "Enter host vulnerability codes separated by commas, among VOT, UAM, SMC, MED and OTH."
+    assert errors_for({**VALID, "screening_vulnerabilities": "VOT, XYZ"}) == {"screening_vulnerabilities": [rule]}

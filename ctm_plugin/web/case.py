@@ -20,7 +20,7 @@ from ctm_plugin.schemas.case import (
 )
 from ctm_plugin.schemas.people import PushSchema
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW
-from ctm_plugin.services import cases, people
+from ctm_plugin.services import cases, follow_ups, people
 from ctm_plugin.services.base import Conflict, Invalid, NotFound, case_id_for
 from ctm_plugin.services.host import MappingMismatch
 from ctm_plugin.services.screening import latest_determination
@@ -38,6 +38,8 @@ def _load(session: Session, case: Case) -> dict[str, Any]:
         "closed": case.status in CLOSED_STATUSES,
         "closing_statuses": CLOSED_STATUSES,
         "link": people.link_of(ctx, case.id),
+        "follow_ups": follow_ups.follow_ups_of_case(session, case.id),
+        "caseworkers": [(name, name) for name in follow_ups.caseworkers(session, ctx)],
     }
 
 
