@@ -22,7 +22,7 @@ from ctm_plugin.domain.due import FollowUp
 from ctm_plugin.domain.handover import PROPOSED, Handover, ReceptionTask
 from ctm_plugin.domain.mission_time import in_mission_time, mission_today
 from ctm_plugin.domain.models import utcnow
-from ctm_plugin.domain.monitoring import OVERDUE, MonitoringStart, MonitoringVisit, schedule
+from ctm_plugin.domain.monitoring import OVERDUE, MonitoringVisit, schedule
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import OUTBOX_GIVEN_UP, OutboxMessage
 from ctm_plugin.i18n import N_
@@ -33,6 +33,7 @@ from ctm_plugin.security.permissions import CASE_EDIT, HANDOVER_ACCEPT
 from mimosa_host.plugin_api import RequestContext
 
 from .base import require, unit_of_work
+from .monitoring import anchors
 
 REFERRAL_ANSWER_DAYS = 14
 """An outgoing referral's answer is expected within two weeks."""
@@ -153,7 +154,7 @@ def receptions(session: Session, scope: Scope) -> list[DueItem]:
     if not scope.ctx.can(HANDOVER_ACCEPT):
         return []
     hours = timedelta(hours=reception_deadline_hours(scope.ctx.settings))
-    rows = session.execute(
+    rows: Any = session.execute(  # arrived_at is not null here
         sa.select(Handover.id, Handover.arrived_at, Case.case_number)
         .join(ReceptionTask, ReceptionTask.handover_id == Handover.id)
         .join(Case, Case.id == ReceptionTask.case_id)
@@ -177,27 +178,13 @@ def monitoring_visits(session: Session, scope: Scope) -> list[DueItem]:
             sa.select(Case.id, Case.case_number, Case.beneficiary_id).where(scope.owned(Case.owner))
         )
     }
-    anchors: dict[int, date] = dict(session.execute(sa.select(MonitoringStart.case_id, MonitoringStart.start_on)).all())
-    for case_id, moment in session.execute(
-        sa.select(ReturnBooking.case_id, ReturnBooking.status_changed_at)
-        .where(ReturnBooking.status == "ARRIVED")
-        .order_by(ReturnBooking.id)
-    ):
-        anchors[case_id] = in_mission_time(moment, scope.ctx.settings).date()
-    for case_id, arrived in session.execute(
-        sa.select(ReceptionTask.case_id, ReceptionTask.arrived_on)
-        .where(ReceptionTask.arrived_on.is_not(None))
-        .order_by(ReceptionTask.id)
-    ):
-        anchors[case_id] = arrived
+    anchored = {case_id: anchor for case_id, (anchor, _kind) in anchors(scope.ctx, session).items() if case_id in cases}
     visits: dict[int, list[MonitoringVisit]] = {}
-    for visit in session.scalars(sa.select(MonitoringVisit).where(MonitoringVisit.case_id.in_(list(anchors)))):
+    for visit in session.scalars(sa.select(MonitoringVisit).where(MonitoringVisit.case_id.in_(list(anchored)))):
         visits.setdefault(visit.case_id, []).append(visit)
     months, horizon = monitoring_months(scope.ctx.settings), scope.today + timedelta(days=AHEAD_DAYS)
     found = []
-    for case_id, anchor in anchors.items():
-        if case_id not in cases:
-            continue
+    for case_id, anchor in anchored.items():
         for planned in schedule(anchor, months, visits.get(case_id, []), scope.today):
             if planned.state == OVERDUE or (planned.visit_id is None and planned.due_on <= horizon):
                 found.append(

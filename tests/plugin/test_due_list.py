@@ -232,9 +232,7 @@ def test_the_pull_lists_a_flagged_person_without_a_case_until_dismissed_or_opene
     assert "screening.candidate.dismiss" in [r["action"] for r in w.audit_rows()]
 
     browser.get(TO_SCREEN)
-    opened = browser.post(
-        f"{BASE}/case/import", {"opened_on": day(0)}
-    )
+    opened = browser.post(f"{BASE}/case/import", {"opened_on": day(0)})
     assert opened.status_code == 303
     left = {c.beneficiary_id for c in to_screen.candidates(w.ctx("caseworker"))}
     assert not {THA_PERSON, THA_OTHER_PERSON} & left
