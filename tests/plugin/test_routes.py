@@ -37,6 +37,9 @@ SAMPLE_VALUES = {
     "element_id": "1",
     "disbursement_id": "1",
     "entry_id": "1",
+    "follow_up_id": "1",
+    "referral_id": "1",
+    "candidate_id": "1",
 }
 
 
@@ -116,6 +119,12 @@ EXPECTED = {
     "ctm.pending_disbursements": ("GET", DISBURSEMENT_APPROVE),
     "ctm.donor_report": ("GET", DISBURSEMENT_APPROVE),
     "ctm.donor_report_csv": ("GET", DISBURSEMENT_APPROVE),
+    "ctm.due_list": ("GET", CASE_EDIT),
+    "ctm.add_follow_up": ("POST", CASE_EDIT),
+    "ctm.follow_up_done": ("POST", CASE_EDIT),
+    "ctm.answer_referral": ("POST", CASE_EDIT),
+    "ctm.people_to_screen": ("GET", CASE_EDIT),
+    "ctm.dismiss_candidate": ("POST", CASE_EDIT),
 }
 
 # What each user below holds in THA (their roles' CT permissions): their own routes are not for this test.
