@@ -241,3 +241,51 @@ def test_the_pull_lists_a_flagged_person_without_a_case_until_dismissed_or_opene
         for c in to_screen.candidates(w.ctx("caseworker", "KHM"))
         if c.beneficiary_id.startswith("BEN-2")
     ]
+
+
+# -- kinds of other slices: monitoring visits, hand-overs, receptions ----------------------------
+
+
+def test_a_monitoring_visit_is_due_from_the_start_until_recorded(w: World, case_id: int):
+    from ctm_plugin.scoring.model_test import SURVEYS
+    from ctm_plugin.services import monitoring
+
+    ctx = w.ctx("caseworker")
+    monitoring.set_start(ctx, case_id, {"version": w.version(case_id), "start_on": day(-100)})
+    listed = [(i.kind, i.what, i.overdue) for i in due.due_list(ctx)]
+    assert listed == [(due.MONITORING, "3", True)]  # the 6- and 12-month visits are months away
+    visit = {"version": w.version(case_id), "visited_on": day(-1), "mode": "InPerson", "outcome": "Reached"}
+    visit |= {"schedule_month": "3", **monitoring.answers_form(SURVEYS[0])}
+    monitoring.record_visit(ctx, case_id, visit)
+    assert kinds(w) == []
+
+
+def test_a_proposed_hand_over_is_due_for_the_receiving_mission_then_its_reception(w: World):
+    from datetime import UTC, datetime
+
+    from ctm_plugin.domain.handover import Handover
+    from ctm_plugin.domain.mission_time import mission_today
+    from ctm_plugin.services import handover
+
+    case_id = w.open()
+    w.prepare(case_id)
+    w.consent(case_id, "HandOver")
+    returns.book_return(w.ctx("movement"), case_id, {**w.booking_form(case_id), "destination_country": "KHM"})
+    form = {"version": w.version(case_id), "to_mission": "KHM", "family_name": "Synthetic", "given_name": "Returnee"}
+    proposed = handover.propose(w.ctx("caseworker"), case_id, {**form, "contact": "THA caseworker"})
+    khm = w.ctx("khm.caseworker", "KHM")
+    assert [i.kind for i in due.due_list(khm)] == [due.HANDOVER]
+    assert [i.kind for i in due.due_list(w.ctx("caseworker"), mine=False) if i.kind == due.HANDOVER] == []
+    khm_today = mission_today(khm.settings).isoformat()
+    accept = {"version": w.one(Handover, id=proposed).version, "opened_on": khm_today}
+    handover.accept(khm, proposed, accept)
+    assert due.HANDOVER not in [i.kind for i in due.due_list(khm)]
+    with w.rt.factory() as s, s.begin():
+        s.get_one(Handover, proposed).arrived_at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    handover.open_reception_tasks(khm)
+    [reception] = [i for i in due.due_list(khm) if i.kind == due.RECEPTION]
+    assert reception.overdue and reception.params == {"handover_id": proposed}
+    handover.record_reception(
+        khm, proposed, {"arrived_on": khm_today, "arrival_place": "PNH", "received_by": "Officer"}
+    )
+    assert due.RECEPTION not in [i.kind for i in due.due_list(khm)]
