@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 from world import World
 
 from ctm_plugin.hooks.database import SCRIPT_LOCATION, VERSION_TABLE
@@ -16,7 +17,9 @@ NEW_TABLES = {"ctm_follow_up", "ctm_screening_candidate"}
 
 def test_ctm0015_makes_earlier_referrals_sent_and_adds_follow_ups(w: World):
     cfg = db.alembic_config(w.rt.engine, SCRIPT_LOCATION, VERSION_TABLE)
-    command.downgrade(cfg, "ctm0011")
+    previous = ScriptDirectory.from_config(cfg).get_revision("ctm0015").down_revision
+    assert isinstance(previous, str)
+    command.downgrade(cfg, previous)
     assert not NEW_TABLES & set(sa.inspect(w.rt.engine).get_table_names())
     case_id = w.open()
     with w.rt.engine.begin() as conn:  # a referral as the release before wrote it
@@ -37,7 +40,7 @@ def test_ctm0015_makes_earlier_referrals_sent_and_adds_follow_ups(w: World):
     data = {"version": str(w.version(case_id)), "status": "accepted", "answered_on": "2026-02-10"}
     follow_ups.answer_referral(w.ctx("caseworker"), case_id, referral_id, data)
 
-    command.downgrade(cfg, "ctm0011")
+    command.downgrade(cfg, previous)
     assert not NEW_TABLES & set(sa.inspect(w.rt.engine).get_table_names())
     columns = {c["name"] for c in sa.inspect(w.rt.engine).get_columns("ctm_referral")}
     assert "status" not in columns and "organisation" in columns
