@@ -320,6 +320,21 @@ def demo_reintegration() -> None:
         raise click.ClickException(f"the demo's story was refused, nothing of it saved: {refused.errors}") from None
 
 
+@demo.command("due")
+def demo_due() -> None:
+    """A THA case with work waiting: two follow-ups (one overdue) and a referral awaiting its answer. Safe to repeat."""
+    from ctm_plugin import demo as story
+
+    with _mission("THA") as ctx:
+        case_id = story.what_is_due(ctx)
+    if case_id is None:
+        click.echo("the demo's case with work waiting is there already")
+    else:
+        click.echo(
+            f"case {case_id} in THA ({story.DUE_PERSON}): 2 follow-ups (1 overdue), 1 referral awaiting an answer"
+        )
+
+
 COMMANDS = (mappings, sync, outbox_group, demo)
 
 

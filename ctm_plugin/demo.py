@@ -349,3 +349,49 @@ def emergency(ctx: RequestContext) -> tuple[int, str] | None:
             request_version = session.get_one(FundRequest, request_id).version
         state = fund.decide_request(hq, ctx.mission.code, request_id, {"version": request_version, "decision": APPROVE})
     return request_id, state
+
+
+# -- what is due ---------------------------------------------------------------------------------------------
+
+DUE_PERSON = "BEN-1000003"
+"""A THA beneficiary of the demo whose case has work waiting: two follow-ups (one overdue) and a referral."""
+
+
+def what_is_due(ctx: RequestContext) -> int | None:
+    """In THA, as ``caseworker``: a case with a follow-up overdue by three days, another in a week, and a
+    referral to a shelter sent three weeks ago still awaiting its answer; ``None`` if the case is there already.
+
+    The people to screen need no story: the host's demo flags about half its beneficiaries ``VOT``, and the
+    pull job (run when the server starts) lists those without a case."""
+    from ctm_plugin.services import follow_ups
+
+    ctx = as_user(ctx, "caseworker")
+    if _has_case(ctx, DUE_PERSON):
+        return None
+    today = mission_today(ctx.settings)
+    with _whole(ctx):
+        case_id = cases.open_case(ctx, DUE_PERSON, {"opened_on": (today - timedelta(days=30)).isoformat()})
+        for offset, note in (
+            (-3, "Synthetic: call the shelter about the person's medical appointment."),
+            (7, "Synthetic: check that the legal aid lawyer has the statement."),
+        ):
+            follow_up = {"version": version_of(ctx, case_id), "due_on": (today + timedelta(days=offset)).isoformat()}
+            follow_ups.add_follow_up(ctx, case_id, {**follow_up, "owner": "caseworker", "note": note})
+        consent = {
+            "version": version_of(ctx, case_id),
+            "purpose": "Referral",
+            "items": ["ConsentedToInterview", "InformedOfPurpose"],
+            "given_on": (today - timedelta(days=25)).isoformat(),
+            "method": "Written",
+        }
+        assistance.record_consent(ctx, case_id, consent)
+        referral = {
+            "version": version_of(ctx, case_id),
+            "direction": "Outgoing",
+            "organisation": "Synthetic Safe Haven Shelter",
+            "organisation_type": "NGO",
+            "referred_on": (today - timedelta(days=21)).isoformat(),
+            "reason": "AdditionalServicesRequired",
+        }
+        assistance.refer(ctx, case_id, referral)
+    return case_id

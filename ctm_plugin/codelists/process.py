@@ -169,6 +169,19 @@ CONSENT_METHOD = labelled(
 
 # -- Referrals -------------------------------------------------------------------------------
 
+REFERRAL_STATUS = labelled(
+    "referral_status",
+    [
+        ("sent", N_("Sent: awaiting an answer")),
+        ("accepted", N_("Accepted")),
+        ("declined", N_("Declined")),
+        ("completed", N_("Completed")),
+    ],
+)
+"""Where an outgoing referral stands: the organisation's answer, then the service given."""
+REFERRAL_ANSWER = labelled("referral_answer", [(c.value, c.label) for c in REFERRAL_STATUS.codes if c.value != "sent"])
+"""The answers a referral may get: its statuses after ``sent``."""
+
 REFERRAL_DIRECTION = labelled(
     "referral_direction",
     [

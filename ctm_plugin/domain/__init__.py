@@ -8,6 +8,7 @@ from . import (  # noqa: F401 - registers the tables
     assistance,
     audit,
     case,
+    due,
     fund,
     handover,
     monitoring,

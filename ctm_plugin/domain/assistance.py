@@ -47,6 +47,11 @@ class Consent(MissionScoped, Base):
         return self.withdrawn_on is None
 
 
+SENT, ACCEPTED, DECLINED, COMPLETED = "sent", "accepted", "declined", "completed"
+ANSWERS = {ACCEPTED: (SENT,), DECLINED: (SENT,), COMPLETED: (ACCEPTED,)}
+"""Each answer a referral may get, and the statuses it may follow."""
+
+
 class Referral(MissionScoped, Base):
     __tablename__ = "ctm_referral"
 
@@ -60,3 +65,9 @@ class Referral(MissionScoped, Base):
     case_worker: Mapped[str | None] = mapped_column(String(120))
     details: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(12), default=SENT, server_default=SENT)
+    """``sent`` until the organisation answers: ``accepted`` or ``declined``, then ``completed``."""
+    accepted_on: Mapped[date | None] = mapped_column(Date)
+    declined_on: Mapped[date | None] = mapped_column(Date)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    answered_by: Mapped[str | None] = mapped_column(String(80))

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from flask import url_for
 
+from ctm_plugin import i18n
 from ctm_plugin.i18n import N_
 from ctm_plugin.security.permissions import (
     AUDIT_VIEW,
@@ -17,13 +18,16 @@ from ctm_plugin.security.permissions import (
     MAPPING_MANAGE,
     SYNC_VIEW,
 )
+from ctm_plugin.services import due
 from mimosa_host.plugin_api import MenuItem, RequestContext, hookimpl
 
 FIRST_ITEM_ORDER = 50
 
 ENTRIES = (
     # (permissions the user needs, id, label, endpoint), in the menu's order
+    ((CASE_EDIT,), "ctm.due", N_("Due"), "ctm.due_list"),
     ((CASE_EDIT,), "ctm.people", N_("Find a person"), "ctm.find_person"),
+    ((CASE_EDIT,), "ctm.to_screen", N_("People to screen"), "ctm.people_to_screen"),
     ((HANDOVER_ACCEPT,), "ctm.handovers", N_("Hand-overs"), "ctm.inbox"),
     (
         (DISBURSEMENT_APPROVE, CASE_VIEW),
@@ -42,10 +46,18 @@ ENTRIES = (
 )
 
 
+def _label(ctx: RequestContext, item_id: str, label: str) -> str:
+    """The entry's msgid; the due list's with the number of the user's items due or overdue ("Due (3)")."""
+    if item_id != "ctm.due":
+        return label
+    count = due.due_count(ctx)
+    return i18n._("Due (%(count)s)", count=count) if count else label
+
+
 @hookimpl
 def mimosa_menu_items(ctx: RequestContext) -> Sequence[MenuItem]:
     return [
-        MenuItem(item_id, label, url_for(endpoint), order=order)
+        MenuItem(item_id, _label(ctx, item_id, label), url_for(endpoint), order=order)
         for order, (needed, item_id, label, endpoint) in enumerate(ENTRIES, start=FIRST_ITEM_ORDER)
         if all(ctx.can(permission) for permission in needed)
     ]

@@ -154,6 +154,28 @@ class Months(fields.Field):
         return months
 
 
+class VulnerabilityCodes(fields.Field):
+    """Host vulnerability codes typed separated by commas (e.g. VOT, UAM); each once, in the order typed."""
+
+    default_error_messages = {  # noqa: RUF012 - marshmallow's own convention
+        "invalid": N_("Enter host vulnerability codes separated by commas, among VOT, UAM, SMC, MED and OTH."),
+    }
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else ", ".join(value)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        codes = list(dict.fromkeys(part.strip().upper() for part in re.split(r"[,;\s]+", value) if part.strip()))
+        if not codes or any(code not in VULNERABILITY_CODES for code in codes):
+            raise self.make_error("invalid")
+        return codes
+
+
+VULNERABILITY_CODES = ("VOT", "UAM", "SMC", "MED", "OTH")
+"""The host's ``VulnerabilityCodeType`` (HOST_CONTRACT.md)."""
+SCREENING_VULNERABILITIES = ("VOT",)
 MONITORING_MONTHS = (3, 6, 12)
 SCORE_FALL = Decimal("0.1")
 RISK_ALERT_THRESHOLD = 3
@@ -323,6 +345,16 @@ class MissionSettingsSchema(Schema):
             "description": N_("When reintegration monitoring visits are due, e.g. 3, 6, 12."),
         },
     )
+    screening_vulnerabilities = VulnerabilityCodes(
+        load_default=lambda: list(SCREENING_VULNERABILITIES),
+        metadata={
+            "label": N_("Vulnerabilities that call for screening"),
+            "description": N_(
+                "Host beneficiaries flagged with one of these codes and without a case are listed under People "
+                "to screen, e.g. VOT."
+            ),
+        },
+    )
     score_fall = fields.Decimal(
         load_default=SCORE_FALL,
         as_string=True,
@@ -411,3 +443,7 @@ def case_close_requires_approval(settings: Mapping[str, Any]) -> bool:
 
 def risk_alert_threshold(settings: Mapping[str, Any]) -> int:
     return int(_stored(settings, "risk_alert_threshold"))
+
+
+def screening_vulnerabilities(settings: Mapping[str, Any]) -> list[str]:
+    return list(_stored(settings, "screening_vulnerabilities"))

@@ -15,6 +15,7 @@ from ctm_plugin.schemas.mission_settings import (
     required_items,
     risk_alert_threshold,
     score_fall,
+    screening_vulnerabilities,
 )
 
 VALID = {
@@ -42,6 +43,7 @@ REINTEGRATION_DEFAULTS = {
     "monitoring_months": [3, 6, 12],
     "score_fall": Decimal("0.1"),
     "risk_alert_threshold": 3,
+    "screening_vulnerabilities": ["VOT"],
 }
 STORED_DEFAULTS = {
     **CASE_DEFAULTS,
@@ -49,6 +51,7 @@ STORED_DEFAULTS = {
     "monitoring_months": "3, 6, 12",
     "score_fall": "0.1",
     "risk_alert_threshold": 3,
+    "screening_vulnerabilities": "VOT",
 }
 """What the host stores for the settings a form left out: the defaults, as the schema dumps them."""
 MONTHS_RULE = "Enter whole numbers of months from 1 to 120, separated by commas, e.g. 3, 6, 12."
@@ -275,3 +278,11 @@ def test_closing_needs_no_approval_unless_the_mission_says_so():
     assert errors_for({**VALID, "case_close_requires_approval": "perhaps"}) == {
         "case_close_requires_approval": ["Choose yes or no."]
     }
+def test_screening_vulnerabilities_are_host_codes_each_once_vot_by_default():
+    stored = MissionSettingsSchema().dump(
+        MissionSettingsSchema().load({**VALID, "screening_vulnerabilities": "vot, UAM,VOT"})
+    )
+    assert screening_vulnerabilities(stored) == ["VOT", "UAM"]
+    assert screening_vulnerabilities({}) == ["VOT"]
+    rule = "Enter host vulnerability codes separated by commas, among VOT, UAM, SMC, MED and OTH."
+    assert errors_for({**VALID, "screening_vulnerabilities": "VOT, XYZ"}) == {"screening_vulnerabilities": [rule]}

@@ -157,26 +157,38 @@ def _same_version_same_content(session: Session, model: ScoringModel, document: 
 def anchor_of(ctx: RequestContext, session: Session, case: Case) -> tuple[date | None, str | None]:
     """What the schedule starts from, and which: the reception's arrival date, the return's
     arrival, the start date set on the tab; ``(None, None)`` while there is none."""
-    received = session.scalar(
-        sa.select(ReceptionTask.arrived_on)
-        .where(ReceptionTask.case_id == case.id, ReceptionTask.arrived_on.is_not(None))
-        .order_by(ReceptionTask.id.desc())
-        .limit(1)
+    return anchors(ctx, session, [case.id]).get(case.id, (None, None))
+
+
+def anchors(ctx: RequestContext, session: Session, case_ids: list[int] | None = None) -> dict[int, tuple[date, str]]:
+    """The schedule's anchor of each case that has one (of ``case_ids``, or of the mission's every case),
+    read for all of them at once: a later source overrides an earlier, the reception's arrival last."""
+    found: dict[int, tuple[date, str]] = {}
+
+    def of(column: Any) -> sa.ColumnElement[bool]:
+        return column.in_(case_ids) if case_ids is not None else sa.true()
+
+    for case_id, start_on in session.execute(
+        sa.select(MonitoringStart.case_id, MonitoringStart.start_on).where(of(MonitoringStart.case_id))
+    ):
+        found[case_id] = (start_on, START)
+    arrivals: Any = session.execute(  # a status change's moment, never null here
+        sa.select(ReturnBooking.case_id, ReturnBooking.status_changed_at)
+        .where(
+            of(ReturnBooking.case_id), ReturnBooking.status == "ARRIVED", ReturnBooking.status_changed_at.is_not(None)
+        )
+        .order_by(ReturnBooking.id)
     )
-    if received is not None:
-        return received, RECEPTION
-    arrived = session.scalar(
-        sa.select(ReturnBooking.status_changed_at)
-        .where(ReturnBooking.case_id == case.id, ReturnBooking.status == "ARRIVED")
-        .order_by(ReturnBooking.id.desc())
-        .limit(1)
+    for case_id, moment in arrivals:
+        found[case_id] = (in_mission_time(moment, ctx.settings).date(), RETURN)
+    receptions: Any = session.execute(  # an arrival date, never null here
+        sa.select(ReceptionTask.case_id, ReceptionTask.arrived_on)
+        .where(of(ReceptionTask.case_id), ReceptionTask.arrived_on.is_not(None))
+        .order_by(ReceptionTask.id)
     )
-    if arrived is not None:
-        return in_mission_time(arrived, ctx.settings).date(), RETURN
-    start = session.scalar(sa.select(MonitoringStart).where(MonitoringStart.case_id == case.id))
-    if start is not None:
-        return start.start_on, START
-    return None, None
+    for case_id, arrived_on in receptions:
+        found[case_id] = (arrived_on, RECEPTION)
+    return found
 
 
 def set_start(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:

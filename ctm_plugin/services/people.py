@@ -52,6 +52,7 @@ from .base import Conflict, Invalid, case_of_beneficiary, get_case, load, requir
 from .cases import new_case
 from .feed import position_of
 from .host import MappingMismatch, host_beneficiary_id, host_client, mappings
+from .to_screen import flag_candidates
 
 PERSON_FIELDS = ("gender", "birth_date", "birth_date_precision", "citizenships", "languages")
 """What the beneficiary mapping brings into the CTM's person profile."""
@@ -195,6 +196,7 @@ def pull(ctx: RequestContext, progress: Any = None) -> int:
             for case in cases:
                 _refresh_case(session, ctx, case, ids[case.beneficiary_id], mapping, links.get(case.id))
                 refreshed += 1
+            flag_candidates(session, ctx, ids, {case.beneficiary_id for case in cases})
             if cases:
                 audit.record(session, ctx, "host.pull", None, ["person"])
         seen += len(batch.items)

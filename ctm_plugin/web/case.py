@@ -25,7 +25,7 @@ from ctm_plugin.schemas.case import (
 from ctm_plugin.schemas.mission_settings import case_close_requires_approval
 from ctm_plugin.schemas.people import PushSchema
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_SUPERVISE, CASE_VIEW
-from ctm_plugin.services import cases, owners, people
+from ctm_plugin.services import cases, follow_ups, owners, people
 from ctm_plugin.services.base import Conflict, Invalid, NotFound, case_id_for, load
 from ctm_plugin.services.host import MappingMismatch
 from ctm_plugin.services.screening import latest_determination
@@ -49,6 +49,8 @@ def _load(session: Session, case: Case) -> dict[str, Any]:
         "owner_choices": [(u.username, u.display_name) for u in owners.caseworkers(ctx)]
         if ctx.can(CASE_SUPERVISE)
         else [],
+        "follow_ups": follow_ups.follow_ups_of_case(session, case.id),
+        "caseworkers": [(u.username, u.display_name) for u in owners.caseworkers(ctx)],
     }
 
 

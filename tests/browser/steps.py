@@ -495,3 +495,23 @@ def reassign_case(page: Page, to: str) -> None:
     page.goto(f"{BASE}/case")
     page.locator('form[data-form="owner"] select[name="owner"]').select_option(to)
     send(page, "owner")
+# -- what is due (any language: forms by their data-form, items by their text) ------------------------------
+
+DUE = "/m/THA/plugins/ctm/due"
+
+
+def add_follow_up(page: Page, on: str, note: str) -> None:
+    """On the case's overview: a follow-up due ``on`` (ISO day), owned by the signed-in user."""
+    page.goto(f"{BASE}/case")
+    unfold(page, "follow-up")
+    form = page.locator('form[data-form="follow-up"]')
+    form.locator('[name="due_on"]').fill(on)
+    form.locator('[name="note"]').fill(note)
+    send(page, "follow-up")
+
+
+def work_due_item(page: Page, text: str) -> None:
+    """On the due list: follow the item that says ``text`` to where it is answered."""
+    page.goto(DUE)
+    with page.expect_navigation():
+        page.locator('ul[data-table="due"] li', has_text=text).locator('a[data-action="work"]').click()

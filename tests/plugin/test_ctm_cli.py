@@ -246,3 +246,21 @@ def test_a_refused_step_leaves_nothing_of_the_demos_story(w: World, host):  # no
     code, output = host("demo", "reintegration")
     assert code == 1 and "nothing of it saved" in output and "provider" in output, output
     assert w.snapshot() == before
+
+
+def test_the_demos_case_with_work_waiting_is_seeded_once_and_shows_on_the_due_list(w: World, host):  # noqa: ANN001
+    from ctm_plugin import demo
+    from ctm_plugin.services import due
+
+    code, output = host("demo", "due")
+    assert code == 0 and "1 overdue" in output, output
+    items = due.due_list(w.ctx("caseworker"))
+    assert [(i.kind, i.overdue) for i in items] == [  # the referral's answer was due a week ago
+        (due.REFERRAL, True),
+        (due.FOLLOW_UP, True),
+        (due.FOLLOW_UP, False),
+    ]
+    assert {i.params.get("record_ref") for i in items} == {demo.DUE_PERSON}
+    code, output = host("demo", "due")
+    assert code == 0 and "there already" in output
+    assert len(due.due_list(w.ctx("caseworker"))) == 3

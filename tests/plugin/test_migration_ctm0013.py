@@ -20,7 +20,6 @@ def _case_columns(w: World) -> set[str]:
 def test_ctm0013_adds_closure_requests_and_keeps_the_cases(w: World):
     cfg = db.alembic_config(w.rt.engine, SCRIPT_LOCATION, VERSION_TABLE)
     previous = ScriptDirectory.from_config(cfg).get_revision("ctm0013").down_revision
-    assert previous == "ctm0011"
     command.downgrade(cfg, previous)
     assert "ctm_case_closure" not in sa.inspect(w.rt.engine).get_table_names()
     assert "close_reason" not in _case_columns(w)

@@ -41,6 +41,9 @@ SAMPLE_VALUES = {
     "element_id": "1",
     "disbursement_id": "1",
     "entry_id": "1",
+    "follow_up_id": "1",
+    "referral_id": "1",
+    "candidate_id": "1",
 }
 
 
@@ -131,6 +134,12 @@ EXPECTED = {
     "ctm.audit_trail_page": ("GET", AUDIT_VIEW),
     "ctm.audit_trail_csv": ("GET", AUDIT_VIEW),
     "ctm.case_print": ("GET", CASE_VIEW),
+    "ctm.due_list": ("GET", CASE_EDIT),
+    "ctm.add_follow_up": ("POST", CASE_EDIT),
+    "ctm.follow_up_done": ("POST", CASE_EDIT),
+    "ctm.answer_referral": ("POST", CASE_EDIT),
+    "ctm.people_to_screen": ("GET", CASE_EDIT),
+    "ctm.dismiss_candidate": ("POST", CASE_EDIT),
 }
 
 # What each user below holds in THA (their roles' CT permissions): their own routes are not for this test.

@@ -18,8 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from property_helpers import EXAMPLES, assert_answered, hostile_text, snapshot
 
-from ctm_plugin.domain.assistance import Consent
+from ctm_plugin.domain.assistance import Consent, Referral
 from ctm_plugin.domain.case import Case
+from ctm_plugin.domain.due import FollowUp, ScreeningCandidate
 from ctm_plugin.domain.fund import FundRequest
 from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.mission_time import mission_today
@@ -30,6 +31,7 @@ from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.schemas import assistance_test, case_test, process_test, screening_test
 from ctm_plugin.schemas.assistance import ConsentSchema, ReferralSchema, ServiceSchema, WithdrawConsentSchema
 from ctm_plugin.schemas.case import CloseCaseSchema, OpenCaseSchema, PersonSchema, ReopenCaseSchema, VictimContextSchema
+from ctm_plugin.schemas.due import DismissCandidateSchema, FollowUpSchema, ReferralAnswerSchema, VersionOnlySchema
 from ctm_plugin.schemas.fund import (
     FundCurrencySchema,
     FundDecisionSchema,
@@ -157,6 +159,10 @@ VALID: dict[type | None, dict[str, Any]] = {
     DisbursementDecisionSchema: {"decision": "approve"},
     PaymentSchema: {"paid_on": OPENED, "payment_method": "Cash", "receipt_reference": "R-1", "payee": "Person"},
     ReversalSchema: {"reason": "Entered twice."},
+    FollowUpSchema: {"due_on": OPENED, "owner": "caseworker", "note": "Call the shelter."},
+    VersionOnlySchema: {},
+    ReferralAnswerSchema: {"status": "accepted", "answered_on": OPENED},
+    DismissCandidateSchema: {"reason": "Smuggled, not trafficked."},
 }
 
 
@@ -192,6 +198,13 @@ FORMS = {
         Form("ctm.record_consent", "caseworker", ConsentSchema),
         Form("ctm.withdraw_consent", "caseworker", WithdrawConsentSchema),
         Form("ctm.refer", "caseworker", ReferralSchema),
+        Form("ctm.answer_referral", "caseworker", ReferralAnswerSchema),
+    ],
+    # The site adds a follow-up, an incoming referral and a person to screen first.
+    "what is due": [
+        Form("ctm.add_follow_up", "caseworker", FollowUpSchema),
+        Form("ctm.follow_up_done", "caseworker", VersionOnlySchema),
+        Form("ctm.dismiss_candidate", "caseworker", DismissCandidateSchema),
     ],
     "return preparation": [
         Form("ctm.save_checklist", "caseworker", ChecklistSchema),
@@ -261,6 +274,8 @@ class Site:
             ("ctm.save_checklist", "caseworker", VALID[ChecklistSchema]),
             ("ctm.decide_risk", "hq", VALID[RiskDecisionSchema]),
             ("ctm.request_fund", "caseworker", VALID[FundRequestSchema]),
+            ("ctm.add_follow_up", "caseworker", VALID[FollowUpSchema]),
+            ("ctm.refer", "caseworker", {**VALID[ReferralSchema], "direction": "Incoming"}),
         ):
             data = {**form, "version": self.version()}
             response = self.post(endpoint, user, data, ids)
@@ -288,6 +303,12 @@ class Site:
             ids["handover_id"] = conn.scalar(sa.select(sa.func.min(Handover.id)))
             ids["request_id"], ids["request_mission"] = conn.scalar(sa.select(sa.func.min(FundRequest.id))), "THA"
             ids["entry_id"] = conn.scalar(sa.select(sa.func.min(LedgerEntry.id)))
+            ids["follow_up_id"] = conn.scalar(sa.select(sa.func.min(FollowUp.id)))
+            ids["referral_id"] = conn.scalar(sa.select(sa.func.min(Referral.id)))
+        with self.engine.begin() as conn:  # a person the pull flagged for screening
+            ids["candidate_id"] = conn.execute(
+                sa.insert(ScreeningCandidate).values(mission_code="THA", beneficiary_id="BEN-1000003", version=1)
+            ).inserted_primary_key[0]
         self.ids = ids
 
     def base(self, schema: type | None) -> dict[str, Any]:
@@ -306,6 +327,8 @@ class Site:
                 data["version"] = conn.scalar(
                     sa.select(FundRequest.version).where(FundRequest.id == self.ids["request_id"])
                 )
+        elif schema is DismissCandidateSchema:  # the candidate's own version
+            data["version"] = 1
         elif schema is LinkToHostSchema:  # KHM's case, once an accepted example opened it
             with self.engine.connect() as conn:
                 data["version"] = conn.scalar(sa.select(Case.version).where(Case.mission_code == "KHM")) or 1

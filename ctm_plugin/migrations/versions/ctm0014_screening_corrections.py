@@ -5,7 +5,7 @@ Service statuses keep their codes (Planned, Ongoing, Completed, Cancelled); only
 "Ongoing" reads "Under way", so no row needs mapping.
 
 Revision ID: ctm0014
-Revises: ctm0011
+Revises: ctm0013
 Create Date: 2026-12-04 19:00:00.000000
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = 'ctm0014'
-down_revision = 'ctm0011'
+down_revision = 'ctm0013'
 branch_labels = None
 depends_on = None
 

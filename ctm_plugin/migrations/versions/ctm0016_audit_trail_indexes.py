@@ -1,14 +1,14 @@
 """the audit trail's filters by user and by action, newest first: two indexes on ctm_audit_event
 
 Revision ID: ctm0016
-Revises: ctm0011
+Revises: ctm0015
 Create Date: 2026-12-04 19:00:00.000000
 """
 from alembic import op
 
 
 revision = 'ctm0016'
-down_revision = 'ctm0011'
+down_revision = 'ctm0015'
 branch_labels = None
 depends_on = None
 

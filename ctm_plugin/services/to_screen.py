@@ -1,0 +1,112 @@
+"""People to screen: host beneficiaries flagged with a screening vulnerability who have no case yet.
+
+The pull finds them (:func:`flag_candidates`) and keeps only their ``BeneficiaryId`` and when the
+flag was found; the list reads their names from the host when it is shown, and only for users who
+may see identities. A candidate leaves the list when their case is opened, or when a caseworker
+dismisses the flag with a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ctm_plugin.adapters.mimosa import records
+from ctm_plugin.adapters.mimosa.records import BeneficiaryRecord
+from ctm_plugin.domain.case import Case
+from ctm_plugin.domain.due import ScreeningCandidate
+from ctm_plugin.domain.models import utcnow
+from ctm_plugin.schemas.due import DismissCandidateSchema
+from ctm_plugin.schemas.mission_settings import screening_vulnerabilities
+from ctm_plugin.security import audit
+from ctm_plugin.security.audit import actor
+from ctm_plugin.security.permissions import CASE_EDIT, IDENTITY_VIEW
+from mimosa_host.plugin_api import RequestContext
+
+from .base import Conflict, NotFound, load, require, unit_of_work
+from .host import host_client, mappings
+
+LISTED = 50
+"""Candidates shown at once (each name is one call to the host)."""
+
+
+def flag_candidates(
+    session: Session, ctx: RequestContext, found: dict[str, BeneficiaryRecord], cases: set[str]
+) -> None:
+    """Within the pull's transaction: keep the flagged among ``found`` who have no case, drop a flag the host
+    took back (unless dismissed: the reason stays on record)."""
+    codes = set(screening_vulnerabilities(ctx.settings))
+    flagged = {
+        ref for ref, r in found.items() if codes & set(r.values.get("vulnerabilities") or []) and ref not in cases
+    }
+    known = {
+        c.beneficiary_id: c
+        for c in session.scalars(
+            sa.select(ScreeningCandidate).where(ScreeningCandidate.beneficiary_id.in_(list(found)))
+        )
+    }
+    for ref in flagged - set(known):
+        session.add(ScreeningCandidate(mission_code=ctx.mission.code, beneficiary_id=ref))
+    for ref, candidate in known.items():
+        if ref not in flagged and candidate.dismissed_at is None:
+            session.delete(candidate)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: int
+    beneficiary_id: str
+    flagged_at: datetime
+    version: int
+    name: str | None
+    """The host's names, for a user who may see identities; ``None`` otherwise."""
+
+
+def _waiting(session: Session) -> list[ScreeningCandidate]:
+    has_case = sa.exists().where(Case.beneficiary_id == ScreeningCandidate.beneficiary_id)
+    return list(
+        session.scalars(
+            sa.select(ScreeningCandidate)
+            .where(ScreeningCandidate.dismissed_at.is_(None), ~has_case)
+            .order_by(ScreeningCandidate.flagged_at, ScreeningCandidate.id)
+            .limit(LISTED)
+        )
+    )
+
+
+def candidates(ctx: RequestContext) -> list[Candidate]:
+    """The people to screen, oldest flag first; their names from the host for identity viewers (audited)."""
+    require(ctx, CASE_EDIT)
+    names = ctx.can(IDENTITY_VIEW)
+    with unit_of_work(ctx) as session:
+        rows = [(c.id, c.beneficiary_id, c.flagged_at, c.version) for c in _waiting(session)]
+        client = host_client(session) if names and rows else None
+        mapping = mappings(session)["beneficiary"] if client else None
+        audit.record(session, ctx, "screening.candidates.view", None, ["identity"] if names else [])
+    found = []
+    for row_id, ref, at, version in rows:
+        name = None
+        if client is not None and mapping is not None:
+            values = records.beneficiary(client.get_beneficiary(ref, ctx.mission.code), mapping).values
+            name = " ".join(str(values[k]) for k in ("given_name", "family_name") if values.get(k))
+        found.append(Candidate(row_id, ref, at, version, name))
+    return found
+
+
+def dismiss(ctx: RequestContext, candidate_id: int, data: dict[str, Any]) -> None:
+    """Dismiss a flag with a reason: the person leaves the list, the reason stays on record."""
+    require(ctx, CASE_EDIT)
+    with unit_of_work(ctx) as session:
+        candidate = session.get(ScreeningCandidate, candidate_id)
+        if candidate is None:
+            raise NotFound
+        values = load(DismissCandidateSchema(), data)
+        if candidate.version != values["version"] or candidate.dismissed_at is not None:
+            raise Conflict
+        candidate.dismissed_by, candidate.dismissed_at = actor(ctx), utcnow()
+        candidate.dismiss_reason = values["reason"]
+        audit.record(session, ctx, "screening.candidate.dismiss", None, [])
