@@ -11,7 +11,7 @@ from world import THA_OTHER_PERSON, THA_PERSON, World
 
 from ctm_plugin.domain.assistance import Referral
 from ctm_plugin.domain.due import FollowUp, ScreeningCandidate
-from ctm_plugin.services import assistance, due, follow_ups, people, returns, to_screen
+from ctm_plugin.services import assistance, due, follow_ups, owners, people, returns, to_screen
 from ctm_plugin.services.base import Conflict, Invalid, NotFound
 from ctm_plugin.services.due import FOLLOW_UP, REFERRAL, RETURN
 
