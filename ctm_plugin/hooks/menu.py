@@ -9,6 +9,7 @@ from ctm_plugin.security.permissions import (
     CASE_EDIT,
     CASE_SUPERVISE,
     CASE_VIEW,
+    DETERMINE,
     DISBURSEMENT_APPROVE,
     EMERGENCY_FUND_APPROVE,
     EMERGENCY_FUND_REQUEST,
@@ -22,6 +23,9 @@ FIRST_ITEM_ORDER = 50
 
 ENTRIES = (
     # (permissions the user needs, id, label, endpoint), in the menu's order
+    ((CASE_VIEW,), "ctm.cases", N_("Cases"), "ctm.case_list"),
+    ((CASE_EDIT,), "ctm.my_cases", N_("My cases"), "ctm.my_cases"),
+    ((DETERMINE,), "ctm.determination_queue", N_("Awaiting a determination"), "ctm.determination_queue"),
     ((CASE_EDIT,), "ctm.people", N_("Find a person"), "ctm.find_person"),
     ((HANDOVER_ACCEPT,), "ctm.handovers", N_("Hand-overs"), "ctm.inbox"),
     (

@@ -112,6 +112,7 @@ from ctm_plugin.web import monitoring  # noqa: E402, F401, I001 - the Monitoring
 from ctm_plugin.web import reintegration  # noqa: E402, F401, I001 - the Reintegration tab and the supervisor's pages
 from ctm_plugin.web import people, sync, mappings  # noqa: E402, F401, I001 - registers the routes
 from ctm_plugin.web import fund  # noqa: E402, F401, I001 - the emergency fund's pages
+from ctm_plugin.web import case_list  # noqa: E402, F401, I001 - the case lists and HQ's queue
 from ctm_plugin.web.exchanges import WORDS  # noqa: E402
 
 templates.globals.update(WORDS)
