@@ -374,3 +374,27 @@ def record_payment(
     form.locator('select[name="payee"]').select_option(payee)
     send(page, name)
     expect(page.locator('table[data-table="ledger"] tr[data-kind="payment"]')).to_contain_text(receipt)
+
+
+# -- finding cases -----------------------------------------------------------------------------------------------
+
+CASES = "/m/THA/plugins/ctm/cases"
+
+
+def _find_case(page: Page, field: str, value: str) -> None:
+    page.goto(CASES)
+    form = page.locator('form[data-form="filter"]')
+    form.locator(f'[name="{field}"]').fill(value)
+    with page.expect_navigation() as navigation:
+        form.locator('button[data-action="filter"]').click()
+    assert navigation.value.status == 200, navigation.value.status
+
+
+def find_case_by_number(page: Page, number: str) -> None:
+    """On the mission's case list: the cases whose number is or begins with ``number``."""
+    _find_case(page, "number", number)
+
+
+def find_case_by_name(page: Page, name: str) -> None:
+    """On the mission's case list: the cases of the people the host knows by ``name`` (family or given)."""
+    _find_case(page, "name", name)
