@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
-from steps import REF, find_case_by_name, find_case_by_number, fits_the_window, open_case
+from steps import BASE, REF, find_case_by_name, find_case_by_number, fits_the_window, log_in, send
 
 from ctm_plugin.domain.case import Case
 from mimosa_host.models import Beneficiary
@@ -23,7 +23,9 @@ def test_a_caseworker_finds_a_case_by_number_and_by_name_and_opens_it(
     width: int,
 ) -> None:
     page = new_page(locale, width)
-    open_case(page)  # as the caseworker, on the host's record REF
+    log_in(page, "caseworker")
+    page.goto(f"{BASE}/case")
+    send(page, "open")  # the case of the host's record REF, whatever the page's language
     with soap_here.factory() as s:
         number = s.scalar(sa.select(Case.case_number).where(Case.beneficiary_id == REF))
         family = s.scalar(sa.select(Beneficiary.family_name).where(Beneficiary.beneficiary_id == REF))
