@@ -19,11 +19,11 @@ class Case(MissionScoped, Base):
     __table_args__ = (
         UniqueConstraint("mission_code", "case_number"),
         UniqueConstraint("mission_code", "beneficiary_id"),
-        # The case list's keyset paging and filters (services/case_list.py): the sort key then the id; the
-        # case number's own order is the unique constraint above.
+        # The case list's keyset paging (services/case_list.py): the sort key then the id; an owner's cases ("My
+        # cases", an owner filter) in the default order too; the case number's order is the constraint above.
         Index("ix_ctm_case_opened", "mission_code", "opened_on", "id"),
         Index("ix_ctm_case_updated", "mission_code", "updated_at", "id"),
-        Index("ix_ctm_case_owner", "mission_code", "owner", "status", "case_number"),
+        Index("ix_ctm_case_owner", "mission_code", "owner", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,4 @@
-"""the case list's indexes: keyset paging by opened_on and updated_at, owner and status filters
+"""the case list's indexes: keyset paging by opened_on and updated_at, an owner's cases by updated_at
 
 Revision ID: ctm0012
 Revises: ctm0011
@@ -17,7 +17,7 @@ def upgrade() -> None:
     with op.batch_alter_table('ctm_case', schema=None) as batch_op:
         batch_op.create_index('ix_ctm_case_opened', ['mission_code', 'opened_on', 'id'], unique=False)
         batch_op.create_index('ix_ctm_case_updated', ['mission_code', 'updated_at', 'id'], unique=False)
-        batch_op.create_index('ix_ctm_case_owner', ['mission_code', 'owner', 'status', 'case_number'], unique=False)
+        batch_op.create_index('ix_ctm_case_owner', ['mission_code', 'owner', 'updated_at', 'id'], unique=False)
 
 
 def downgrade() -> None:
