@@ -37,7 +37,12 @@ def _pairs(labels: dict[str, str]) -> list[tuple[str, str]]:
 
 def _list_page(title: str, *, mine: bool) -> Page:
     ctx = current_context()
-    asked = {name: value for name, value in request.args.items() if name in CaseListQuerySchema().fields}
+    # No owner on one's own cases; no name for a user who may not see names (the host is not asked for them).
+    withheld = {"owner"} if mine else set()
+    withheld |= set() if ctx.can(IDENTITY_VIEW) else {"name"}
+    accepted = [name for name in CaseListQuerySchema().fields if name not in withheld]
+    shown = [name for name in accepted if name != "after"]
+    asked = {name: value for name, value in request.args.items() if name in accepted}
     unknown = sorted(set(request.args) - set(asked))
     errors: dict[str, list[str]] = {name: [N_("This field is not part of the form.")] for name in unknown}
     found, trouble = None, None
@@ -62,6 +67,7 @@ def _list_page(title: str, *, mine: bool) -> Page:
         owner_label=service.owner_label,
         identity=ctx.can(IDENTITY_VIEW),
         next_args=lambda after: {**asked, "after": after},
+        shown_fields=shown,
     )
     return Page(title=title, body=body, status=400 if errors else trouble.status if trouble else 200)
 

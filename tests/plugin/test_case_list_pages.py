@@ -49,6 +49,9 @@ def test_an_unknown_parameter_or_a_forged_cursor_says_so(w: World, login):  # no
     forged = browser.get(f"{CASES}?after=x")
     assert forged.status_code == 400 and 'data-error="after"' in text(forged)
     assert "go back to the first page" in text(forged)
+    by_name = login("auditor").get(f"{CASES}?name=Somchai")  # may not see names: the host is not asked
+    assert by_name.status_code == 400 and 'data-error="name"' in text(by_name)
+    assert login("caseworker").get(f"{CASES}/mine?owner=supervisor").status_code == 400
 
 
 def test_the_next_page_link_carries_the_filters(w: World, login, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001
