@@ -29,10 +29,10 @@ def _listed(w: World, username: str = "caseworker", mission: str = "THA", **quer
     return _numbers(case_list.list_cases(w.ctx(username, mission), query))
 
 
-def _screen(w: World, case_id: int) -> None:
+def _screen(w: World, case_id: int, username: str = "caseworker", mission: str = "THA", on: str = "2026-03-01") -> None:
     data = {
         "version": str(w.version(case_id)),
-        "interview_date": "2026-03-01",
+        "interview_date": on,
         "place": "Office",
         "interviewer": "Dara",
         "age_at_act": "30",
@@ -40,7 +40,7 @@ def _screen(w: World, case_id: int) -> None:
         "means": ["Deception"],
         "purposes": ["ForcedLabour"],
     }
-    screening.record_screening(w.ctx("caseworker"), case_id, data)
+    screening.record_screening(w.ctx(username, mission), case_id, data)
 
 
 def _determine(w: World, case_id: int, mission: str = "THA") -> None:
@@ -192,17 +192,7 @@ def test_hq_queue_lists_screened_undetermined_cases_of_its_determine_missions(w:
     _screen(w, opened[0])
     _screen(w, opened[1])
     _determine(w, opened[1])  # determined: no longer waiting
-    data = {
-        "version": str(w.version(khm_case)),
-        "interview_date": "2026-01-15",
-        "place": "Office",
-        "interviewer": "Sok",
-        "age_at_act": "30",
-        "acts": ["Recruitment"],
-        "means": ["Deception"],
-        "purposes": ["ForcedLabour"],
-    }
-    screening.record_screening(w.ctx("khm.caseworker", "KHM"), khm_case, data)
+    _screen(w, khm_case, "khm.caseworker", "KHM", on="2026-01-15")
     queue = case_list.hq_queue(w.request_ctx("hq"))
     assert [(a.mission.code, a.case_number) for a in queue] == [
         ("KHM", _number(w, khm_case)),  # screened first, waits longest
