@@ -205,3 +205,11 @@ def test_hq_queue_lists_screened_undetermined_cases_of_its_determine_missions(w:
     assert [a.mission.code for a in case_list.hq_queue(w.request_ctx("auditor"))] == ["THA"]
     with pytest.raises(NotFound):
         case_list.hq_queue(w.request_ctx("caseworker"))
+
+
+def test_hqs_queue_page_links_each_case_to_its_screening_in_its_own_mission(w: World, opened: list[int], login):  # noqa: ANN001
+    khm_case = w.one(Case, beneficiary_id="BEN-2000001").id
+    _screen(w, khm_case, "khm.caseworker", "KHM")
+    page = login("hq").get("/m/THA/plugins/ctm/cases/awaiting-determination").get_data(as_text=True)
+    assert 'href="/m/KHM/plugins/ctm/records/beneficiary/BEN-2000001/screening"' in page
+    assert "BEN-2000001</" not in page and "birth" not in page.lower()  # a minimal record: no identity field
