@@ -23,6 +23,7 @@ demo: $(STAMP)
 	PORT=$(PORT) MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host demo seed
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo handover
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo reintegration
+	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo cases
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo due
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host serve --port $(PORT) --demo
 

@@ -6,11 +6,13 @@
    same page where the CTM is disabled, on SQLite under a temporary folder.
 3. The case-overview tab with 100,000 cases, on SQLite and PostgreSQL
    (:mod:`benchmarks.case_overview`).
-4. The exchanges with the host (:mod:`benchmarks.sync`): mapping a page of host beneficiaries
+4. The case list at 1,000 and 100,000 cases (:mod:`benchmarks.case_list`): the first page, a deep keyset page,
+   a status-and-owner filter and a search by case number, p95 and the ratio between the two sizes.
+5. The exchanges with the host (:mod:`benchmarks.sync`): mapping a page of host beneficiaries
    beside zeep's reading of it; pulling 10,000 beneficiaries over HTTP beside the raw pages;
    relaying 1,000 return bookings through the outbox beside direct SOAP calls, and the time
    from a booking's commit to BOOKED.
-5. Concurrent users on the CT tab of the demo served over HTTP (:mod:`benchmarks.concurrency`):
+6. Concurrent users on the CT tab of the demo served over HTTP (:mod:`benchmarks.concurrency`):
    60 users beside one, with throughput, p50/p95, non-2xx answers and the longest pool wait.
 """
 
@@ -22,7 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask, g
 
-from benchmarks import case_overview, concurrency, sync
+from benchmarks import case_list, case_overview, concurrency, sync
 from benchmarks.harness import logged_in, measure, report
 from mimosa_host.context import build_context
 from mimosa_host.demo import seed
@@ -82,6 +84,7 @@ def main() -> None:
         bench_page(app)
         rt.engine.dispose()
     case_overview.main()
+    case_list.main()
     sync.main()
     concurrency.main()
 

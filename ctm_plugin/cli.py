@@ -335,6 +335,17 @@ def demo_due() -> None:
         )
 
 
+@demo.command("cases")
+def demo_cases() -> None:
+    """THA cases in every stage (screening, assistance, return booked, closed), for the case lists. Safe to
+    repeat."""
+    from ctm_plugin import demo as story
+
+    with _mission("THA") as ctx:
+        seeded = story.cases_in_every_stage(ctx)
+    click.echo(f"{seeded} THA cases seeded for the lists" if seeded else "the demo's cases are there already")
+
+
 COMMANDS = (mappings, sync, outbox_group, demo)
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from ctm_plugin.domain import palermo
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.fund import FundRequest
 from ctm_plugin.domain.handover import Handover
@@ -25,7 +26,17 @@ from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.schemas.fund import APPROVE
 from ctm_plugin.schemas.mission_settings import project_codes, providers
 from ctm_plugin.security.permissions import ROLES
-from ctm_plugin.services import assistance, cases, fund, handover, monitoring, preparation, reintegration, returns
+from ctm_plugin.services import (
+    assistance,
+    cases,
+    fund,
+    handover,
+    monitoring,
+    preparation,
+    reintegration,
+    returns,
+    screening,
+)
 from ctm_plugin.services.base import version_of
 from mimosa_host.plugin_api import RequestContext, UserRef
 
@@ -46,7 +57,23 @@ def propose(ctx: RequestContext) -> int | None:
             return None
     today = mission_today(ctx.settings)
     case_id = cases.open_case(ctx, PERSON, {"opened_on": (today - timedelta(days=40)).isoformat()})
-    for purpose in ("Return", "HandOver"):
+    book_return_to_khm(ctx, case_id, ("Return", "HandOver"), "SYN-LP-0005")
+    proposal = {
+        "version": version_of(ctx, case_id),
+        "to_mission": "KHM",
+        "family_name": "Synthetic",
+        "given_name": "Sokha",
+        "medical_needs": "Synthetic: a medical check-up on arrival.",
+        "shelter_needs": "Synthetic: two weeks in a shelter while the family is traced.",
+        "contact": "Demo THA caseworker, +66 2 000 0000",
+    }
+    return handover.propose(ctx, case_id, proposal)
+
+
+def book_return_to_khm(ctx: RequestContext, case_id: int, purposes: tuple[str, ...], document_number: str) -> None:
+    """The case's consents (``purposes``), its return checklist and a return booked to Cambodia in two weeks."""
+    today = mission_today(ctx.settings)
+    for purpose in purposes:
         consent = {
             "version": version_of(ctx, case_id),
             "purpose": purpose,
@@ -62,7 +89,7 @@ def propose(ctx: RequestContext) -> int | None:
         "destination_country": "KHM",
         "counselled_on": (today - timedelta(days=10)).isoformat(),
         "document_kind": "LAISSEZ_PASSER",
-        "document_number": "SYN-LP-0005",
+        "document_number": document_number,
         "document_expiry": (today + timedelta(days=180)).isoformat(),
         "fit_to_travel": True,
         "risk_level": "LOW",
@@ -83,16 +110,6 @@ def propose(ctx: RequestContext) -> int | None:
         "fit_to_travel": True,
     }
     returns.book_return(ctx, case_id, booking)
-    proposal = {
-        "version": version_of(ctx, case_id),
-        "to_mission": "KHM",
-        "family_name": "Synthetic",
-        "given_name": "Sokha",
-        "medical_needs": "Synthetic: a medical check-up on arrival.",
-        "shelter_needs": "Synthetic: two weeks in a shelter while the family is traced.",
-        "contact": "Demo THA caseworker, +66 2 000 0000",
-    }
-    return handover.propose(ctx, case_id, proposal)
 
 
 def accept(ctx: RequestContext, handover_id: int) -> int:
@@ -395,3 +412,60 @@ def what_is_due(ctx: RequestContext) -> int | None:
         }
         assistance.refer(ctx, case_id, referral)
     return case_id
+
+
+# -- cases in every stage, for the case lists -------------------------------------------------------------
+
+STAGED = (
+    # person, stage, owner, opened (days ago)
+    ("BEN-1000011", "screening", "caseworker", 3),
+    ("BEN-1000012", "screening", "supervisor", 12),
+    ("BEN-1000013", "assistance", "caseworker", 30),
+    ("BEN-1000014", "assistance", "supervisor", 45),
+    ("BEN-1000015", "return", "caseworker", 60),
+    ("BEN-1000016", "closed", "caseworker", 90),
+)
+"""THA's demo cases for the lists: a screening stage awaits HQ's determination; the hand-over (``BEN-1000005``)
+and the reintegration (KHM's ``BEN-2000007``) come from their own stories."""
+
+
+def cases_in_every_stage(ctx: RequestContext) -> int:
+    """In THA: a case in each stage the CTM tells apart (and a closed one), each as its owner works it; returns
+    how many were seeded (0 when the demo has them all already)."""
+    today = mission_today(ctx.settings)
+    seeded = 0
+    with _whole(ctx):
+        for person, stage, owner, days_ago in STAGED:
+            worker = as_user(ctx, owner)
+            if _has_case(worker, person):
+                continue
+            opened = today - timedelta(days=days_ago)
+            case_id = cases.open_case(worker, person, {"opened_on": opened.isoformat()})
+            _screen(worker, case_id, opened + timedelta(days=1))
+            if stage in ("assistance", "return", "closed"):
+                determination = {"decision": palermo.VICTIM, "reason": "Synthetic: act, means and purpose shown."}
+                screening.determine(as_user(ctx, "hq"), case_id, {**determination, "version": version_of(ctx, case_id)})
+            if stage == "return":
+                book_return_to_khm(_as_seed(ctx), case_id, ("Return",), f"SYN-LP-{person[-4:]}")
+            if stage == "closed":
+                closing = {
+                    "status": "Closed",
+                    "closed_on": (opened + timedelta(days=30)).isoformat(),
+                    "reason": "Synthetic.",
+                }
+                cases.close_case(worker, case_id, {**closing, "version": version_of(ctx, case_id)})
+            seeded += 1
+    return seeded
+
+
+def _screen(ctx: RequestContext, case_id: int, on: date) -> None:
+    interview = {
+        "interview_date": on.isoformat(),
+        "place": "Synthetic: the mission's office",
+        "interviewer": "Demo interviewer",
+        "age_at_act": "24",
+        "acts": ["Recruitment", "Transportation"],
+        "means": ["Deception"],
+        "purposes": ["ForcedLabour"],
+    }
+    screening.record_screening(ctx, case_id, {**interview, "version": version_of(ctx, case_id)})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .models import Base, MissionScoped, UTCDateTime, utcnow
@@ -19,6 +19,11 @@ class Case(MissionScoped, Base):
     __table_args__ = (
         UniqueConstraint("mission_code", "case_number"),
         UniqueConstraint("mission_code", "beneficiary_id"),
+        # The case list's keyset paging (services/case_list.py): the sort key then the id; an owner's cases ("My
+        # cases", an owner filter) in the default order too; the case number's order is the constraint above.
+        Index("ix_ctm_case_opened", "mission_code", "opened_on", "id"),
+        Index("ix_ctm_case_updated", "mission_code", "updated_at", "id"),
+        Index("ix_ctm_case_owner", "mission_code", "owner", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,6 +11,7 @@ from ctm_plugin.security.permissions import (
     CASE_EDIT,
     CASE_SUPERVISE,
     CASE_VIEW,
+    DETERMINE,
     DISBURSEMENT_APPROVE,
     EMERGENCY_FUND_APPROVE,
     EMERGENCY_FUND_REQUEST,
@@ -25,6 +26,9 @@ FIRST_ITEM_ORDER = 50
 
 ENTRIES = (
     # (permissions the user needs, id, label, endpoint), in the menu's order
+    ((CASE_VIEW,), "ctm.cases", N_("Cases"), "ctm.case_list"),
+    ((CASE_EDIT,), "ctm.my_cases", N_("My cases"), "ctm.my_cases"),
+    ((DETERMINE,), "ctm.determination_queue", N_("Awaiting a determination"), "ctm.determination_queue"),
     ((CASE_EDIT,), "ctm.due", N_("Due"), "ctm.due_list"),
     ((CASE_EDIT,), "ctm.people", N_("Find a person"), "ctm.find_person"),
     ((CASE_EDIT,), "ctm.to_screen", N_("People to screen"), "ctm.people_to_screen"),

@@ -278,6 +278,8 @@ def test_closing_needs_no_approval_unless_the_mission_says_so():
     assert errors_for({**VALID, "case_close_requires_approval": "perhaps"}) == {
         "case_close_requires_approval": ["Choose yes or no."]
     }
+
+
 def test_screening_vulnerabilities_are_host_codes_each_once_vot_by_default():
     stored = MissionSettingsSchema().dump(
         MissionSettingsSchema().load({**VALID, "screening_vulnerabilities": "vot, UAM,VOT"})

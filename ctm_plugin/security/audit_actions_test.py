@@ -10,7 +10,7 @@ import ctm_plugin
 from ctm_plugin import i18n
 from ctm_plugin.security.audit_actions import ACTIONS, action_label
 
-RECORDING = {"record", "add_to_case", "_audit_here", "_manageable", "viewing"}
+RECORDING = {"record", "add_to_case", "edit_row", "_audit_here", "_manageable", "viewing"}
 """``audit.record`` and the helpers that pass an action code on to it."""
 CODE = re.compile(r"[a-z_]+(\.[a-z_]+)+")
 

@@ -44,7 +44,7 @@ from ctm_plugin.mappings.engine import Mapping
 from ctm_plugin.schemas.people import HostSearchSchema, LinkToHostSchema, PushSchema, RegisterPersonSchema
 from ctm_plugin.security import audit
 from ctm_plugin.security.audit import actor
-from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW
+from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, IDENTITY_VIEW
 from mimosa_host.plugin_api import RequestContext
 
 from .assistance import consent_in_force
@@ -102,6 +102,24 @@ def search(ctx: RequestContext, data: dict[str, Any]) -> list[HostPerson]:
             ).all()
         )
     return [HostPerson(r.beneficiary_id, r.values, cases.get(r.beneficiary_id)) for r in found]
+
+
+def beneficiaries_named(ctx: RequestContext, name: str, limit: int) -> tuple[list[str], bool]:
+    """The host's beneficiaries of this mission whose family or given name begins with ``name`` (at most
+    ``limit`` of each), and whether the host had more: the CTM keeps no names to search itself."""
+    require(ctx, IDENTITY_VIEW)
+    with unit_of_work(ctx) as session:
+        client, mapping = host_client(session), mappings(session)["beneficiary"]
+        audit.record(session, ctx, "host.search", None, ["identity"])
+    found: dict[str, None] = {}
+    more = False
+    for family, given in ((name, None), (None, name)):
+        page = client.find_beneficiaries(
+            mission_code=ctx.mission.code, family_name=family, given_name=given, page_size=limit
+        )
+        found.update((records.beneficiary(item, mapping).beneficiary_id, None) for item in page.items)
+        more = more or page.total > len(page.items)
+    return list(found), more
 
 
 def open_from_host(ctx: RequestContext, beneficiary_id: str, data: dict[str, Any]) -> int:

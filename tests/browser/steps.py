@@ -403,6 +403,8 @@ def filter_audit_trail(page: Page, **filters: str) -> None:
             field.fill(value)
     with page.expect_navigation():
         form.locator('button[type="submit"]').click()
+
+
 # -- correcting saved records (any language: forms and rows are found by their data- attributes) --------------
 
 
@@ -469,6 +471,8 @@ def correct_screening(page: Page, reason: str, **changes: str) -> None:
         form.locator(f'[name="{name}"]').fill(value)
     form.locator('textarea[name="reason"]').fill(reason)
     send_unfolded(page, form, None if reason else "reason")
+
+
 # -- a case's life-cycle and owner (any language: forms found by their data-form) -------------------
 
 
@@ -495,6 +499,8 @@ def reassign_case(page: Page, to: str) -> None:
     page.goto(f"{BASE}/case")
     page.locator('form[data-form="owner"] select[name="owner"]').select_option(to)
     send(page, "owner")
+
+
 # -- what is due (any language: forms by their data-form, items by their text) ------------------------------
 
 DUE = "/m/THA/plugins/ctm/due"
@@ -515,3 +521,27 @@ def work_due_item(page: Page, text: str) -> None:
     page.goto(DUE)
     with page.expect_navigation():
         page.locator('ul[data-table="due"] li', has_text=text).locator('a[data-action="work"]').click()
+
+
+# -- finding cases -----------------------------------------------------------------------------------------------
+
+CASES = "/m/THA/plugins/ctm/cases"
+
+
+def _find_case(page: Page, field: str, value: str) -> None:
+    page.goto(CASES)
+    form = page.locator('form[data-form="filter"]')
+    form.locator(f'[name="{field}"]').fill(value)
+    with page.expect_navigation() as navigation:
+        form.locator('button[data-action="filter"]').click()
+    assert navigation.value.status == 200, navigation.value.status
+
+
+def find_case_by_number(page: Page, number: str) -> None:
+    """On the mission's case list: the cases whose number is or begins with ``number``."""
+    _find_case(page, "number", number)
+
+
+def find_case_by_name(page: Page, name: str) -> None:
+    """On the mission's case list: the cases of the people the host knows by ``name`` (family or given)."""
+    _find_case(page, "name", name)

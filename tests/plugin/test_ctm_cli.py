@@ -183,6 +183,24 @@ def test_the_demos_hand_over_is_proposed_in_tha_and_accepted_in_khm_once(w: Worl
     assert code == 0 and "there already" in output and len(w.all(Handover)) == 1
 
 
+def test_the_demos_cases_fill_the_lists_with_every_stage_once(w: World, host):  # noqa: ANN001
+    from ctm_plugin.services import case_list
+
+    for story in ("handover", "reintegration", "cases"):
+        code, output = host("demo", story)
+        assert code == 0, output
+    assert "6 THA cases seeded" in output
+    tha = case_list.list_cases(w.ctx("caseworker"), {}).rows
+    assert {row.stage for row in tha} == {"screening", "assistance", "return", "handover"}
+    assert {row.status for row in tha} >= {"Active", "Closed"} and {row.owner for row in tha} >= {"supervisor"}
+    khm = case_list.list_cases(w.ctx("khm.caseworker", "KHM"), {"stage": "reintegration"}).rows
+    assert [row.beneficiary_id for row in khm] == ["BEN-2000007"]
+    assert len(case_list.hq_queue(w.request_ctx("hq"))) == 2  # the two screened cases await HQ
+    code, output = host("demo", "cases")
+    assert code == 0 and "there already" in output
+    assert len(case_list.list_cases(w.ctx("caseworker"), {}).rows) == len(tha)
+
+
 def test_the_demos_reintegration_case_and_emergency_fund_are_seeded_once(w: World, host):  # noqa: ANN001
     from datetime import timedelta
     from decimal import Decimal

@@ -1,7 +1,7 @@
 """case life-cycle: the reason a case was closed, and closure requests awaiting a supervisor
 
 Revision ID: ctm0013
-Revises: ctm0011
+Revises: ctm0012
 Create Date: 2026-12-04 18:50:00.000000
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'ctm0013'
-down_revision = 'ctm0011'
+down_revision = 'ctm0012'
 branch_labels = None
 depends_on = None
 

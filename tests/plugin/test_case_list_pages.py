@@ -1,0 +1,66 @@
+"""The case list's pages: who may open them (404 otherwise), what a bad query parameter shows (a message by the
+field, never a 500), a next page's link, and the menu's entries."""
+
+from __future__ import annotations
+
+import pytest
+from page_parts import error_on, text
+from world import World
+
+from ctm_plugin.services import case_list
+
+CASES = "/m/THA/plugins/ctm/cases"
+
+
+def test_a_khm_only_caseworker_and_a_user_without_the_permission_get_404(w: World, login):  # noqa: ANN001
+    w.open()
+    assert login("khm.caseworker").get(CASES).status_code == 404
+    assert login("khm.caseworker").get("/m/KHM/plugins/ctm/cases").status_code == 200
+    assert login("researcher").get(CASES).status_code == 404
+    assert login("auditor").get(CASES + "/mine").status_code == 404  # no cases of their own
+    assert login("caseworker").get(CASES + "/awaiting-determination").status_code == 404
+
+
+def test_the_list_links_each_case_to_its_tabs_and_the_menu_offers_it(w: World, login):  # noqa: ANN001
+    case_id = w.open()
+    number = w.one(case_list.Case, id=case_id).case_number
+    page = text(login("caseworker").get(CASES))
+    assert f'data-case="{number}"' in page
+    assert "/m/THA/plugins/ctm/records/beneficiary/BEN-1000001/case" in page
+    assert 'href="/m/THA/plugins/ctm/cases/mine"' in page  # the menu and the tab
+    assert 'href="/m/THA/plugins/ctm/cases/awaiting-determination"' not in page
+    assert 'href="/m/THA/plugins/ctm/cases/awaiting-determination"' in text(login("hq").get(CASES))
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("status=lost", "status"), ("number=THA%25", "number"), ("opened_from=2026-02-30", "opened_from")],
+)
+def test_a_bad_parameter_is_shown_by_its_field_not_a_500(w: World, login, query: str, field: str):  # noqa: ANN001
+    response = login("caseworker").get(f"{CASES}?{query}")
+    assert response.status_code == 400
+    assert error_on(text(response), "filter", field)
+
+
+def test_an_unknown_parameter_or_a_forged_cursor_says_so(w: World, login):  # noqa: ANN001
+    browser = login("caseworker")
+    unknown = browser.get(f"{CASES}?colour=red")
+    assert unknown.status_code == 400 and 'data-error="colour"' in text(unknown)
+    forged = browser.get(f"{CASES}?after=x")
+    assert forged.status_code == 400 and 'data-error="after"' in text(forged)
+    assert "go back to the first page" in text(forged)
+    by_name = login("auditor").get(f"{CASES}?name=Somchai")  # may not see names: the host is not asked
+    assert by_name.status_code == 400 and 'data-error="name"' in text(by_name)
+    assert login("caseworker").get(f"{CASES}/mine?owner=supervisor").status_code == 400
+
+
+def test_the_next_page_link_carries_the_filters(w: World, login, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001
+    monkeypatch.setattr(case_list, "PAGE_SIZE", 1)
+    for ref in ("BEN-1000001", "BEN-1000002"):
+        w.open(ref)
+    browser = login("caseworker")
+    first = text(browser.get(f"{CASES}?status=open&sort=number&order=asc"))
+    link = first.split('data-action="next-page"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    assert "status=open" in link and "after=" in link
+    second = text(browser.get(link))
+    assert second.count("data-case=") == 1 and 'data-action="next-page"' not in second
