@@ -95,7 +95,7 @@
       if (event.key === "Enter") {  // Enter in the filter ticks the one option left, never submits
         event.preventDefault();
         var left = boxes.filter(function (b) { return !b.row.hidden && !b.box.checked; });
-        if (left.length === 1) { left[0].box.click(); left[0].box.focus(); }
+        if (left.length === 1) left[0].box.click();  // the focus stays here, for the next one
       }
     });
     picker.appendChild(filter);
