@@ -106,7 +106,46 @@
     show();
   }
 
+  /* A section with data-refresh="N" (seconds) is fetched again every N seconds while the page is in
+     sight, and replaced when it changed; each card ([data-return]) whose status changed is announced
+     in the live region data-announce-to names. It stops once the new section no longer asks for it. */
+  function refreshing(section) {
+    var seconds = parseInt(section.getAttribute("data-refresh"), 10) || 10;
+    var live = document.querySelector('[data-announce="' + section.getAttribute("data-announce-to") + '"]');
+    var timer = setInterval(function () {
+      if (document.hidden || section.contains(document.activeElement)) return;  // not under the user's hands
+      fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) {
+          if (!response.ok || response.redirected) throw new Error("stop");
+          return response.text();
+        })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(section.id);
+          if (!fresh) throw new Error("stop");
+          var said = [];
+          fresh.querySelectorAll("[data-return]").forEach(function (card) {
+            var old = section.querySelector('[data-return="' + card.getAttribute("data-return") + '"] [data-value="status"]');
+            var now = card.querySelector('[data-value="status"]');
+            if (now && (!old || old.textContent.trim() !== now.textContent.trim())) {
+              said.push(card.querySelector("h4").textContent.replace(/\s+/g, " ").trim());
+            }
+          });
+          if (fresh.innerHTML !== section.innerHTML) {
+            section.innerHTML = fresh.innerHTML;
+            section.querySelectorAll("table").forEach(labelCells);
+          }
+          if (said.length && live) live.textContent = said.join(". ");
+          if (!fresh.hasAttribute("data-refresh")) {
+            section.removeAttribute("data-refresh");
+            throw new Error("stop");
+          }
+        })
+        .catch(function () { clearInterval(timer); });
+    }, seconds * 1000);
+  }
+
   function ready() {
+    document.querySelectorAll("[data-refresh]").forEach(refreshing);
     document.querySelectorAll('[data-plugin="ctm"] table').forEach(labelCells);
     document.querySelectorAll("select[multiple][data-searchable]").forEach(searchable);
     var summary = document.querySelector("[data-error-summary]");
