@@ -22,7 +22,7 @@
   function fieldOf(link) {
     var id = decodeURIComponent(link.getAttribute("href").slice(1));
     var field = document.getElementById(id);
-    if (field && !field.hidden) return field;
+    if (field && !field.hidden && field.tabIndex >= -1 && (field.matches("input, select, textarea, a[href], [tabindex]"))) return field;
     var form = link.closest("form");
     var block = form && form.querySelector('[data-field="' + link.getAttribute("data-for") + '"]');
     return block && block.querySelector("input:not([type=hidden]), select:not([hidden]), textarea");
@@ -34,7 +34,8 @@
       var block = field && field.closest("[data-field]");
       var label = block && block.querySelector("label, legend");
       var name = link.querySelector("[data-label]");
-      if (label && name) name.textContent = label.firstChild.textContent.trim();
+      var text = label ? label.firstChild.textContent.trim() : block && block.getAttribute("data-name");
+      if (text && name) name.textContent = text;
       link.addEventListener("click", function (event) {
         if (!field) return;
         event.preventDefault();
