@@ -63,3 +63,14 @@ def test_a_refused_form_focuses_its_error_summary_whose_links_lead_to_the_fields
     page.keyboard.press("Enter")
     expect(page.locator('form[data-form="person"] [name="number_of_children"]')).to_be_focused()
     check_page(page, "the refused person form")
+
+
+def test_the_first_tab_offers_to_skip_to_the_content(page: Page, live_server: str) -> None:
+    open_case(page)
+    page.goto(f"{BASE}/consent")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()  # shown once reached
+    page.keyboard.press("Enter")
+    expect(page.locator("main#content")).to_be_focused()

@@ -327,6 +327,7 @@ def test_an_unhandled_error_is_logged_without_its_message(demo, login_to, path, 
 
     assert response.status_code == 500
     assert CANARY not in response.get_data(as_text=True)
+    assert "<h1>Something went wrong</h1>" in response.get_data(as_text=True)  # titled by what happened
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1
     message = errors[0].getMessage()
