@@ -40,3 +40,9 @@ def test_no_summary_without_errors_or_for_another_form():
     assert "data-error-summary" not in render(FormState("checklist", {"purpose": ["Not a valid date."]}))
     # a stale version or a whole-form error is said above the form, not as a field to go to
     assert "data-error-summary" not in render(FormState("consent", {"version": ["x"], "_schema": ["y"]}))
+
+
+def test_errors_of_a_lists_items_are_said_once_for_the_field():
+    with in_locale("en"):
+        html = render(FormState("consent", {"items": {0: ["Not a valid choice."], 2: ["Not a valid choice."]}}))
+    assert html.count("<li>") == 1 and 'data-for="items"' in html and "The form is not valid." in html
