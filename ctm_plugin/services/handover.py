@@ -153,7 +153,7 @@ def propose(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
         if values["to_mission"] not in {m.code for m in missions}:
             raise Invalid({"to_mission": [NOT_A_RECEIVING_MISSION]})
         if consent_in_force(session, case.id, "HandOver") is None:
-            raise Invalid({"to_mission": [NO_CONSENT]})
+            raise Invalid({"consent": [NO_CONSENT]})  # said at the form's consent line, not at the mission
         person = case.person
         handover = Handover(
             from_mission=ctx.mission.code,

@@ -29,6 +29,7 @@ from ctm_plugin.schemas.returns import ESCORT_LABELS
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, HANDOVER_ACCEPT
 from ctm_plugin.services import handover as service
 from ctm_plugin.services import people
+from ctm_plugin.services.assistance import consent_in_force
 from ctm_plugin.services.base import Conflict, Invalid, NotFound
 from ctm_plugin.web import RECORD, ROW_ID, dates, page, render
 from ctm_plugin.web.exchanges import HOST_ERRORS, HostTrouble, trouble_of
@@ -73,6 +74,7 @@ def _load(session: Session, case: Case) -> dict[str, Any]:
         "booking": booking,
         "missions": [(m.code, f"{m.name} ({m.code})") for m in missions],
         "may_propose": not any(h.state in OPEN_STATES for h, _events in handovers),
+        "consented": consent_in_force(session, case.id, "HandOver") is not None,
         **_words(),
     }
 

@@ -32,7 +32,7 @@ def _page(state: FormState | None = None, status: int = 200) -> Page:
         mappings=effective_mappings(in_force.document if in_force else None),
         history=history[:HISTORY],
     )
-    return Page(title=i18n._("Mappings"), body=body, status=status)
+    return Page(title=i18n._("Mappings with the host"), body=body, status=status)
 
 
 @page("/mappings", MAPPING_MANAGE)

@@ -80,7 +80,7 @@ def book_return(record_ref: str):  # noqa: ANN201
         "book",
         ReturnBookingSchema,
         _book,
-        i18n.N_("The return is booked: it is queued for the host."),
+        i18n.N_("The return is requested: it is queued for the host, which books it."),
     )
 
 

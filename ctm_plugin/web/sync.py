@@ -114,7 +114,7 @@ def _page(problem: str | None = None, status: int = 200, form: FormState | None 
         bulk_states=[(state, outbox_words(state)) for state in service.DISCARDABLE],
         bulk_operations=[(name, operation_words(name)) for name in OPERATIONS],
     )
-    return Page(title=i18n._("Synchronisation"), body=body, status=status)
+    return Page(title=i18n._("Synchronisation with the host"), body=body, status=status)
 
 
 @page("/sync", SYNC_VIEW)
@@ -159,7 +159,7 @@ def confirm_bulk():  # noqa: ANN201
     ids = service.select(ctx, values["action"], _selection(values))
     rows = service.messages(ctx, ids=ids, limit=len(ids)) if ids else []
     body = render("sync_confirm.html", form=FormState(), action=values["action"], rows=rows, limit=service.BULK_LIMIT)
-    return Page(title=i18n._("Synchronisation"), body=body)
+    return Page(title=i18n._("Synchronisation with the host"), body=body)
 
 
 @page("/sync/bulk", SYNC_MANAGE, methods=("POST",))

@@ -174,7 +174,7 @@ def test_caseworker_fills_every_tab(page: Page, new_page, shot, guide_shot) -> N
     for tab in ("case", "screening", "process", "assistance", "consent"):
         response = outsider.goto(f"{BASE}/{tab}")
         assert response.status == 404, (tab, response.status)
-        expect(outsider.locator("main h1")).to_have_text("404")
+        expect(outsider.locator("main h1")).to_have_text("Page not found")
 
 
 def test_auditor_reads_the_tabs_without_forms(page: Page, new_page, shot) -> None:  # noqa: ANN001

@@ -70,8 +70,11 @@ def open_first_beneficiary(page: Page) -> str:
 
 def expect_not_found(page: Page, response) -> None:  # noqa: ANN001 - a playwright Response
     assert response is not None and response.status == 404, response and response.status
-    expect(page.locator("main h1")).to_have_text("404")
-    expect(page.locator("main .error-message")).to_have_text(host_text("Page not found."))
+    expect(page.locator("main h1")).to_have_text(host_text("Page not found"))  # what happened, not "404"
+    expect(page).to_have_title(re.compile("^" + re.escape(host_text("Page not found"))))
+    expect(page.locator("main .error-message")).to_have_text(
+        host_text("The page does not exist, or it is not open to you.")
+    )
 
 
 def session_data(page: Page) -> dict:

@@ -148,7 +148,7 @@ def test_a_plugin_blueprints_handlers_do_not_run_in_a_mission_where_it_is_disabl
 
     response = browser.get("/m/MDA/plugins/counter/")
     assert response.status_code == 404
-    assert "Page not found." in response.get_data(as_text=True)  # the host's 404, not the plugin's
+    assert "<h1>Page not found</h1>" in response.get_data(as_text=True)  # the host's 404, not the plugin's
     assert "X-Counted" not in response.headers
     assert browser.get(f"/m/MDA/plugins/counter/records/beneficiary/{THA_BENEFICIARY}/notes").status_code == 404
     assert browser.get("/m/MDA/beneficiaries").status_code == 200
@@ -222,7 +222,7 @@ def test_a_record_url_the_user_may_not_see_is_404_before_any_plugin_code_runs(co
 
     response = browser.get(f"/m/THA/plugins/counter{url}")
     assert response.status_code == 404
-    assert "Page not found." in response.get_data(as_text=True)
+    assert "<h1>Page not found</h1>" in response.get_data(as_text=True)
     assert plugin.calls == Counter()  # not the view, nor any handler of the plugin
 
 
@@ -327,6 +327,7 @@ def test_an_unhandled_error_is_logged_without_its_message(demo, login_to, path, 
 
     assert response.status_code == 500
     assert CANARY not in response.get_data(as_text=True)
+    assert "<h1>Something went wrong</h1>" in response.get_data(as_text=True)  # titled by what happened
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1
     message = errors[0].getMessage()

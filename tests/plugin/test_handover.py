@@ -125,7 +125,7 @@ def test_a_proposal_is_refused_with_its_reason_and_nothing_changes(w: World, set
     before = w.snapshot()
     with pytest.raises(Invalid) as refused:
         handover.propose(w.ctx("caseworker"), case_id, form)
-    assert refused.value.errors == {"to_mission": [message]}
+    assert refused.value.errors == {"consent" if setup == "no consent" else "to_mission": [message]}
     assert w.snapshot() == before
 
 

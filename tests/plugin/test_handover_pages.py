@@ -41,6 +41,21 @@ def test_a_proposal_with_a_field_missing_is_shown_again_with_the_error_and_nothi
     assert w.all(Handover) == []
 
 
+def test_a_proposal_without_the_persons_consent_is_refused_at_the_forms_consent_line(w: World, login):  # noqa: ANN001
+    returning(w)
+    with w.rt.factory() as s, s.begin():
+        s.execute(sa.text("DELETE FROM ctm_consent WHERE purpose = 'HandOver'"))
+    browser = login("caseworker")
+    page = text(browser.get(f"{THA_CASE}/handover"))
+    form = {k: str(v) for k, v in propose_form(w, w.one(Case, beneficiary_id=REF).id).items()}
+    response = browser.post(f"{THA_CASE}/handover/propose", {**form, "version": version(page)})
+    assert response.status_code == 422
+    refused = text(response)
+    assert error_on(refused, "propose", "consent") and not error_on(refused, "propose", "to_mission")
+    assert 'href="#propose-consent" data-for="consent"' in refused  # the error summary leads there
+    assert w.all(Handover) == []
+
+
 def test_thas_tab_follows_the_hand_over_khm_accepts_it_and_thas_case_says_it_is_read_only(w: World, login):  # noqa: ANN001
     tha, response = propose_on_the_tab(w, login)
     assert response.status_code == 303

@@ -20,7 +20,7 @@ import flask
 from babel.dates import format_date, format_datetime
 from flask import Blueprint, Flask, abort, g, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
@@ -101,7 +101,11 @@ def create_app(rt: Runtime, config: dict[str, Any] | None = None) -> Flask:
     app.teardown_request(_leave_mission)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(404, lambda e: _error_page(404, i18n.N_("Page not found.")))
+    app.register_error_handler(
+        404, lambda e: _error_page(404, i18n.N_("The page does not exist, or it is not open to you."))
+    )
+    app.register_error_handler(405, lambda e: _error_page(405, i18n.N_("This page cannot do that.")))
+    app.register_error_handler(500, _server_error)
     app.register_error_handler(413, lambda e: _error_page(413, i18n.N_("The request is too large.")))
     # The SOAP services answer /soap/... before Flask sees the request: no session, no CSRF, no cookie.
     soap = app.extensions["mimosa_soap"] = SoapApp(rt.factory)
@@ -243,8 +247,30 @@ def _csrf_error(_exc: CSRFError) -> tuple[str, int]:
     )
 
 
+ERROR_TITLES = {
+    200: i18n.N_("Nothing to show yet"),
+    400: i18n.N_("The form could not be used"),
+    404: i18n.N_("Page not found"),
+    405: i18n.N_("Not allowed"),
+    413: i18n.N_("Request too large"),
+    500: i18n.N_("Something went wrong"),
+}
+"""What an error page is titled by: what happened, in words, not its status number."""
+
+
 def _error_page(status: int, message: str) -> tuple[str, int]:
-    return flask.render_template("error.html", status=status, message=message), status
+    title = ERROR_TITLES.get(status, ERROR_TITLES[500])
+    return flask.render_template("error.html", title=title, message=message), status
+
+
+def _server_error(_exc: Exception) -> tuple[str, int]:
+    """A failure (already logged by type and frames): the host's frame if it can still be drawn, else plain."""
+    message = i18n.N_("The page could not be shown. Try again; if it happens again, tell your administrator.")
+    try:
+        return _error_page(500, message)
+    except Exception:  # noqa: BLE001 - the frame itself may be what fails (e.g. the database is gone)
+        title = escape(i18n.gettext(ERROR_TITLES[500]))
+        return f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{escape(i18n.gettext(message))}</p>", 500
 
 
 # -- plugins ----------------------------------------------------------------------------

@@ -53,7 +53,9 @@ def home():
         if missions
         else i18n.N_("You hold no role in any mission yet.")
     )
-    return flask.render_template("error.html", status=200, message=message), 200
+    from . import ERROR_TITLES  # the package imports this module
+
+    return flask.render_template("error.html", title=ERROR_TITLES[200], message=message), 200
 
 
 @bp.route("/login", methods=["GET", "POST"])
