@@ -450,8 +450,9 @@ def cases_in_every_stage(ctx: RequestContext) -> int:
             if stage == "closed":
                 closing = {
                     "status": "Closed",
+                    "close_reason": "GoalsMet",
                     "closed_on": (opened + timedelta(days=30)).isoformat(),
-                    "reason": "Synthetic.",
+                    "reason": "Synthetic: the case plan's goals were met.",
                 }
                 cases.close_case(worker, case_id, {**closing, "version": version_of(ctx, case_id)})
             seeded += 1
