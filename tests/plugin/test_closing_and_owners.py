@@ -241,6 +241,8 @@ def test_the_reassign_page_moves_a_caseworkers_cases_after_a_confirmation(login,
     supervisor = login("supervisor")
     page = text(supervisor.get("/m/THA/plugins/ctm/cases/reassign"))
     assert 'data-owner="caseworker"' in page and "Dara Caseworker" in page
+    viewed = w.audit_rows()[-1]  # opening the page is audited: it lists who owns the mission's open cases
+    assert (viewed["action"], viewed["username"], viewed["case_id"]) == ("cases.owners.view", "supervisor", None)
     form = {"from_owner": "caseworker", "to_owner": "supervisor"}
     asked = text(supervisor.post("/m/THA/plugins/ctm/cases/reassign", form))
     assert "Move the open cases of Dara Caseworker (1) to Vichea Supervisor?" in asked
@@ -248,4 +250,6 @@ def test_the_reassign_page_moves_a_caseworkers_cases_after_a_confirmation(login,
     done = supervisor.post("/m/THA/plugins/ctm/cases/reassign", {**form, "confirmed": "y"})
     assert done.status_code == 303
     assert w.one(Case, beneficiary_id="BEN-1000001").owner == "supervisor"
+    seen = len(w.audit_rows())
     assert login("caseworker").get("/m/THA/plugins/ctm/cases/reassign").status_code == 404
+    assert len(w.audit_rows()) == seen  # refused before anything is read
