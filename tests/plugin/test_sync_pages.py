@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from markupsafe import Markup, escape
-from page_parts import error_on, field, problem, text, version
+from page_parts import error_on, field, text, version
 from world import set_ctm_settings
 
 from ctm_plugin import i18n
@@ -360,7 +360,10 @@ def test_booking_form_errors_show_next_to_their_fields(login, rows, demo):
     good = {**bad, "origin_country": "THA", "origin_location": "BKK", "earliest_departure": "2099-01-01"}
     response = movement.post(f"{BASE}/return/book", good)
     assert response.status_code == 422
-    assert "consent to a voluntary return is not in force." in problem(text(response), "book", "checklist")
+    consent = field(text(response), "book", "consent")  # at the form's consent line, with the Consent tab's link
+    assert 'data-value="consent_return">No<' in consent and "/BEN-1000001/consent" in consent
+    assert "consent to a voluntary return is not in force." in consent
+    assert 'href="#book-consent"' in text(response)  # the error summary leads to it
     stale = movement.post(f"{BASE}/return/book", {**good, "version": str(int(good["version"]) - 1)})
     assert stale.status_code == 409
     with demo.factory() as s:
