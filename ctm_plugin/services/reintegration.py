@@ -46,8 +46,8 @@ from ctm_plugin.domain.reintegration import (
     totals,
 )
 from ctm_plugin.i18n import N_
-from ctm_plugin.schemas.case import CLOSED_STATUSES
 from ctm_plugin.schemas.base import AMOUNT_RANGE, NOT_IN_LIST, UNKNOWN_CURRENCY, decimals_errors
+from ctm_plugin.schemas.case import CLOSED_STATUSES
 from ctm_plugin.schemas.mission_settings import donor_of, project_codes, providers
 from ctm_plugin.schemas.reintegration import (
     AgreePlanSchema,
@@ -63,7 +63,18 @@ from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, DISBURSEMENT_APPROVE
 from mimosa_host.plugin_api import RequestContext
 
-from .base import ClosedCase, HandedOver, Invalid, NotFound, get_case, handed_over_to, load, require, touch, unit_of_work
+from .base import (
+    ClosedCase,
+    HandedOver,
+    Invalid,
+    NotFound,
+    get_case,
+    handed_over_to,
+    load,
+    require,
+    touch,
+    unit_of_work,
+)
 from .cases import birth_date_for
 from .spreadsheet import neutral
 
