@@ -65,6 +65,8 @@ ITEMS = (
     ),
 )
 ITEM_CODES = tuple(item.code for item in ITEMS)
+CONSENT_MISSING = frozenset(item.missing for item in ITEMS if item.code in ("consent_return", "consent_handover"))
+"""What a refused booking says about consents: said at the booking form's consent line, not in its checklist."""
 ALWAYS = frozenset({"consent_return"})
 """Required whatever the mission's settings say: no return without the person's consent."""
 

@@ -38,6 +38,7 @@ ACTIONS: dict[str, str] = {
     "case.close.approve": N_("Approved closing the case"),
     "case.close.refuse": N_("Refused closing the case"),
     "case.reassign": N_("Reassigned the case"),
+    "cases.owners.view": N_("Viewed the owners of open cases"),
     "cases.list": N_("Listed the mission's cases"),
     "cases.queue": N_("Viewed the cases awaiting a determination"),
     "follow_up.add": N_("Added a follow-up"),

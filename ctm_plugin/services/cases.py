@@ -39,7 +39,7 @@ from ctm_plugin.security.permissions import (
 )
 from mimosa_host.plugin_api import RequestContext
 
-from .base import Invalid, assign, case_of_beneficiary, get_case, load, require, touch, unit_of_work
+from .base import Invalid, NotFound, assign, case_of_beneficiary, get_case, load, require, touch, unit_of_work
 
 
 @contextmanager
@@ -56,6 +56,22 @@ def viewing(
         case = case_of_beneficiary(session, beneficiary_id)
         audit.record(session, ctx, action, case.id if case else None, field_groups(ctx.permissions, *groups))
         session.flush()
+        yield session, case
+
+
+@contextmanager
+def following(ctx: RequestContext, beneficiary_id: str) -> Iterator[tuple[Session, Case]]:
+    """The beneficiary's case for a part of a tab that refreshes itself (the Return tab's bookings while one
+    is under way), checked as the tab is (``ctm.case.view``, the mission's scope; none: :class:`NotFound`).
+
+    Not audited: the tab's view that starts the refresh recorded its field group, and the refresh shows
+    the same group of the same case again (docs/auditors.md), so a page left open does not flood the trail.
+    """
+    require(ctx, CASE_VIEW)
+    with unit_of_work(ctx) as session:
+        case = case_of_beneficiary(session, beneficiary_id)
+        if case is None:
+            raise NotFound
         yield session, case
 
 

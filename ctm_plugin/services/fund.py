@@ -46,6 +46,7 @@ from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.scope import hq_reader, hq_session, mission_session
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.base import decimals_errors
+from ctm_plugin.schemas.case import CLOSED_STATUSES
 from ctm_plugin.schemas.fund import (
     APPROVE,
     APPROVE_LESS,
@@ -77,6 +78,10 @@ RATE_NEEDED = N_("The request is in another currency than the fund's: give the e
 NO_RATE = N_("The request is in the fund's currency: leave the rate blank.")
 RATE_TOO_SMALL = N_("At this rate the amount is nothing in the fund's currency.")
 CURRENCY_FIXED = N_("The fund's currency can only change while the fund holds no entries.")
+CASE_CLOSED = N_(
+    "The case of this request is closed: its ledger takes no new disbursement. Reject the request, or ask the "
+    "mission to reopen the case first."
+)
 
 
 class FundChanged(Conflict):
@@ -124,7 +129,8 @@ def fund_terms(ctx: RequestContext) -> FundTerms:
 def request_assistance(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
     """A mission's request to the fund for one of its cases, by a user who may request and edit the case (the
     request moves the case's version on). A request in the fund's currency above the fund's largest request
-    is refused here (naming ``amount``); one in another currency is checked at HQ's approval, on the amount
+    is refused here (naming ``amount``); so is one for a closed case (:class:`ClosedCase`, through ``touch``);
+    one in another currency is checked at HQ's approval, on the amount
     taken from the fund at HQ's rate (:func:`decide_request`). Returns the request's id."""
     require(ctx, EMERGENCY_FUND_REQUEST)
     require(ctx, CASE_EDIT)
@@ -380,7 +386,9 @@ def decide_request(ctx: RequestContext, mission_code: str, request_id: int, data
     Everything is read before anything is written, and written in one transaction: the request in its
     mission's session, the fund in HQ's. Refused, with nothing saved: a request the deciding user made
     (:class:`OwnRequest`); an amount taken from the fund above its largest request, or above its balance
-    (naming ``amount`` when approving less, else ``decision``); a request decided meanwhile
+    (naming ``amount`` when approving less, else ``decision``); an approval for a case closed since the
+    request (naming ``decision``: a closed case takes no change, its ledger no entry; a rejection still may be
+    recorded); a request decided meanwhile
     (:class:`AlreadyDecided`, also when another approver's decision commits first); a fund changed meanwhile
     (:class:`FundChanged`).
 
@@ -429,6 +437,8 @@ def _decide(
                 raise AlreadyDecided
             if request.requested_by == actor(ctx):
                 raise OwnRequest
+            if decision != REJECT and get_case(session, request.case_id).status in CLOSED_STATUSES:
+                raise Invalid({"decision": [CASE_CLOSED]})  # an approval writes into the case's ledger
             approved, rate, taken = _approval(request, fund, decision, values)
             request.state = REJECTED if decision == REJECT else APPROVED
             request.approved_amount, request.exchange_rate = approved, rate

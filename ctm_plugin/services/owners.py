@@ -49,10 +49,13 @@ def reassign(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
         audit.record(session, ctx, "case.reassign", case.id)
 
 
-def owners_of_open_cases(ctx: RequestContext) -> list[tuple[str, int]]:
-    """Each owner of open cases in the mission with how many they own, by username."""
+def owners_of_open_cases(ctx: RequestContext, *, shown: bool = False) -> list[tuple[str, int]]:
+    """Each owner of open cases in the mission with how many they own, by username; ``shown``: the
+    Reassign cases page lists them, and that view is audited (``cases.owners.view``)."""
     require(ctx, CASE_SUPERVISE)
     with unit_of_work(ctx) as session:
+        if shown:
+            audit.record(session, ctx, "cases.owners.view", None)
         rows = session.execute(
             sa.select(Case.owner, sa.func.count())
             .where(Case.status.not_in(CLOSED_STATUSES))

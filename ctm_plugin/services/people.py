@@ -399,6 +399,13 @@ def _refresh_case(
     mapping: Mapping,
     link: HostLink | None,
 ) -> list[dict[str, Any]]:
+    """Copy the host's record into the case's person and mark the link synced; returns what changed.
+
+    It passes no ``touch``: a closed case (or one handed over) is refreshed and pulled too. What it
+    writes is the host's own copy (the person's fields the host owns, the link's sync state), never the
+    case's work, so it is kept in step with the host whatever the case's state: a reopened case starts
+    from the host's record as it is, and nothing on a closed case goes stale meanwhile.
+    """
     assert case.person is not None  # new_case gives every case one
     changes = _apply_person(case.person, _mapped(record))
     if link is None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.models import utcnow
-from ctm_plugin.domain.preparation import ReturnPreparation, is_child, missing_items
+from ctm_plugin.domain.preparation import CONSENT_MISSING, ReturnPreparation, is_child, missing_items
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.base import FormSchema
 from ctm_plugin.schemas.mission_settings import required_items
@@ -41,6 +41,8 @@ from .cases import birth_date_for
 
 CHECKLIST = "checklist"
 """The booking form's key for the items a refused booking lists."""
+CONSENT = "consent"
+"""The booking form's key for the consents a refused booking lacks (its consent line, beside the Consent tab's link)."""
 NOT_HIGH_RISK = N_("Only a return assessed as high risk waits for a decision.")
 PURPOSES = ("Return", "HandOver")
 
@@ -112,10 +114,13 @@ def checklist_of_case(ctx: RequestContext, case_id: int) -> Checklist:
 
 
 def ready_to_book(ctx: RequestContext, session: Session, case: Case, departure: date) -> Checklist:
-    """The booking's check: refused with every missing item (msgids under :data:`CHECKLIST`)."""
+    """The booking's check: refused with every missing item, the consents under :data:`CONSENT` and the rest
+    under :data:`CHECKLIST` (msgids)."""
     state = _state(ctx, session, case, departure)
     if state.missing:
-        raise Invalid({CHECKLIST: state.missing})
+        consents = [m for m in state.missing if m in CONSENT_MISSING]
+        others = [m for m in state.missing if m not in CONSENT_MISSING]
+        raise Invalid({key: found for key, found in ((CHECKLIST, others), (CONSENT, consents)) if found})
     return state
 
 

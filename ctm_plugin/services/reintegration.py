@@ -47,6 +47,7 @@ from ctm_plugin.domain.reintegration import (
 )
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.base import AMOUNT_RANGE, NOT_IN_LIST, UNKNOWN_CURRENCY, decimals_errors
+from ctm_plugin.schemas.case import CLOSED_STATUSES
 from ctm_plugin.schemas.mission_settings import donor_of, project_codes, providers
 from ctm_plugin.schemas.reintegration import (
     AgreePlanSchema,
@@ -62,7 +63,18 @@ from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, DISBURSEMENT_APPROVE
 from mimosa_host.plugin_api import RequestContext
 
-from .base import HandedOver, Invalid, NotFound, get_case, handed_over_to, load, require, touch, unit_of_work
+from .base import (
+    ClosedCase,
+    HandedOver,
+    Invalid,
+    NotFound,
+    get_case,
+    handed_over_to,
+    load,
+    require,
+    touch,
+    unit_of_work,
+)
 from .cases import birth_date_for
 from .spreadsheet import neutral
 
@@ -481,7 +493,8 @@ def record_fund_disbursement(
     ``ctx`` is a context of the case's mission (HQ opens it for the same user); the fund's own
     checks (its permission, its balance) are the caller's. The disbursement has no element; it is
     approved by ``approved_by`` and waits for its payment on the case's Reintegration tab like any
-    other. Given ``session`` (a mission session of ``ctx``), it joins the caller's transaction.
+    other. Given ``session`` (a mission session of ``ctx``), it joins the caller's transaction. A closed
+    case takes it no more than any change (:class:`ClosedCase`), nor does a case handed over.
     Bad money is refused naming ``amount``, ``currency`` or ``project_code``; returns the disbursement's id.
     """
     if session is None:
@@ -510,6 +523,8 @@ def record_fund_disbursement(
     if not project_code or len(project_code) > 40:
         raise Invalid({"project_code": [NOT_A_PROJECT]})
     case = get_case(session, case_id)
+    if case.status in CLOSED_STATUSES:  # it writes into the case without touch(): the closed-case rule here
+        raise ClosedCase
     if handed_over_to(case) is not None:
         raise HandedOver
     now = utcnow()

@@ -20,7 +20,7 @@ from mimosa_host.plugin_api import Page, current_context
 def _page(state: FormState | None = None, status: int = 200, **extra: Any) -> Page:
     ctx = current_context()
     names = {user.username: user.display_name for user in owners.caseworkers(ctx)}
-    owned = owners.owners_of_open_cases(ctx)
+    owned = owners.owners_of_open_cases(ctx, shown=True)
     body = render(
         "cases_reassign.html",
         form=state or FormState(),

@@ -69,6 +69,9 @@ def show(tab: CaseTab, ref: str, state: FormState | None = None, status: int = 2
                 form=state or FormState(),
                 tab=tab,
                 today=date.today(),
+                # A closed case takes no change but its reopening: no form that would be refused (409) is shown,
+                # whoever's it is (takes_changes: the movement officer's, HQ's; writable: a caseworker's).
+                takes_changes=not closed,
                 writable=ctx.can(CASE_EDIT) and not closed,
                 **{**data, **extra},
             )

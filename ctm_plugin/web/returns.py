@@ -8,16 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, abort
 from sqlalchemy.orm import Session
 
 from ctm_plugin import i18n
 from ctm_plugin.domain.case import Case
+from ctm_plugin.schemas.case import CLOSED_STATUSES
 from ctm_plugin.schemas.mission_settings import project_codes
 from ctm_plugin.schemas.returns import CANCEL_REASONS, ESCORT_LABELS, ESCORTS, CancelReturnSchema, ReturnBookingSchema
 from ctm_plugin.security.permissions import CASE_VIEW, RETURN_BOOK
 from ctm_plugin.services import cancellations
 from ctm_plugin.services import returns as service
-from ctm_plugin.web import RECORD, ROW_ID, page
+from ctm_plugin.services.base import NotFound
+from ctm_plugin.services.cases import following
+from ctm_plugin.web import RECORD, ROW_ID, page, render
+from ctm_plugin.web.forms import FormState
 from ctm_plugin.web.pages import CaseTab, register_tab, show, submit
 from mimosa_host.plugin_api import RequestContext, current_context
 
@@ -30,11 +35,8 @@ def _load(_session: Session, case: Case) -> dict[str, Any]:
     ctx = current_context()
     citizenships = case.person.citizenships if case.person is not None else []
     codes, default_project = project_codes(ctx.settings)
-    returns = service.returns_of_case(ctx, case.id)
-    cancelled = cancellations.cancellations_of_case(ctx, case.id)
     return {
-        "returns": returns,
-        "escort_words": {code: i18n._(ESCORT_LABELS[code]) for code in ESCORTS},
+        **_bookings(ctx, case),
         # The form's starting points: from this mission's country, to the person's first citizenship.
         "default_origin": ctx.mission.country,
         "default_destination": citizenships[0] if citizenships else None,
@@ -42,7 +44,18 @@ def _load(_session: Session, case: Case) -> dict[str, Any]:
         "projects": [(code, code) for code in codes],
         "default_project": default_project,
         **checklist_values(ctx, case),
-        # Each return's latest cancellation, and why one cannot be asked for now (None: it can).
+    }
+
+
+def _bookings(ctx: RequestContext, case: Case) -> dict[str, Any]:
+    """What the tab's bookings (``_returns.html``) show: the case's returns, each one's latest cancellation
+    and why one cannot be asked for now (None: it can), and whether one is under way (it refreshes itself)."""
+    returns = service.returns_of_case(ctx, case.id)
+    cancelled = cancellations.cancellations_of_case(ctx, case.id)
+    return {
+        "returns": returns,
+        "under_way": any(r.status is None or r.status == "REQUESTED" for r in returns),
+        "escort_words": {code: i18n._(ESCORT_LABELS[code]) for code in ESCORTS},
         "cancellations": cancelled,
         "cancel_refusals": {r.id: cancellations.refusal(r, cancelled.get(r.id)) for r in returns},
         "cancel_words": {code: i18n._(label) for code, label in CANCEL_REASONS.items()},
@@ -64,6 +77,27 @@ RETURN = register_tab(
 @page(RECORD + "/return", CASE_VIEW)
 def returns(record_ref: str):  # noqa: ANN201
     return show(RETURN, record_ref)
+
+
+@page(RECORD + "/return/bookings", CASE_VIEW)
+def return_bookings(record_ref: str):  # noqa: ANN201
+    """The tab's bookings alone (their statuses, the host's movement and legs: the ``return`` field group and
+    nothing else of the case), for the tab's refresh while a booking is under way (ctm.js). Checked as the
+    tab is; not audited again: the tab's view was (:func:`~ctm_plugin.services.cases.following`)."""
+    ctx = current_context()
+    try:
+        with following(ctx, record_ref) as (_session, case):
+            body = render(
+                "_returns.html",
+                case=case,
+                ref=record_ref,
+                form=FormState(),
+                takes_changes=case.status not in CLOSED_STATUSES,
+                **_bookings(ctx, case),
+            )
+    except NotFound:
+        abort(404)
+    return Response(body, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 
 def _book(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:

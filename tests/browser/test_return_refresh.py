@@ -1,15 +1,18 @@
 """The Return tab follows a booking by itself: "queued" turns into "Requested", then "Booked", without a
-reload, and each change is announced to screen readers. The page's clock is Playwright's, so the
-10-second refresh is run at once rather than waited for."""
+reload, and each change is announced to screen readers; each refresh fetches the bookings alone, unaudited
+(the page's view was). The page's clock is Playwright's, so the 10-second refresh is run at once rather
+than waited for."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 from steps import BASE, book_return, complete_checklist, log_in, open_case, record_consent
 
+from ctm_plugin.domain.audit import AuditEvent
 from mimosa_host.jobs import JobRunner
 from mimosa_host.soap.travel_desk import book_requested
 
@@ -27,6 +30,9 @@ def test_the_return_tab_shows_the_host_booking_without_a_reload(page: Page, new_
 
     officer.clock.install()
     officer.goto(f"{BASE}/return")
+    polled: list[str] = []
+    officer.on("request", lambda request: polled.append(request.url) if request.resource_type == "fetch" else None)
+    viewed = case_views(soap_here.factory)
     status = officer.locator('[data-value="status"]').first
     expect(status).to_contain_text("Queued")
     expect(officer.locator("#ctm-returns")).to_have_attribute("data-refresh", "10")
@@ -47,3 +53,11 @@ def test_the_return_tab_shows_the_host_booking_without_a_reload(page: Page, new_
     expect(officer.locator("table[data-table='legs'] tbody tr").first).to_be_visible()
     expect(officer.locator("#ctm-returns")).not_to_have_attribute("data-refresh", "10")  # done: it stops
     assert officer.evaluate("window.notReloaded") is True
+    # Each refresh fetched the bookings alone, and only the page's view is in the audit trail.
+    assert polled and all(url.endswith("/return/bookings") for url in polled)
+    assert case_views(soap_here.factory) == viewed
+
+
+def case_views(factory) -> int:  # noqa: ANN001 - the runtime's session factory
+    with factory() as s:
+        return s.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "case.view"))

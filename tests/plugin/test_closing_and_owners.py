@@ -3,6 +3,7 @@ reopening, a closed case read-only, the owner by name, reassigning one case or a
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -241,6 +242,8 @@ def test_the_reassign_page_moves_a_caseworkers_cases_after_a_confirmation(login,
     supervisor = login("supervisor")
     page = text(supervisor.get("/m/THA/plugins/ctm/cases/reassign"))
     assert 'data-owner="caseworker"' in page and "Dara Caseworker" in page
+    viewed = w.audit_rows()[-1]  # opening the page is audited: it lists who owns the mission's open cases
+    assert (viewed["action"], viewed["username"], viewed["case_id"]) == ("cases.owners.view", "supervisor", None)
     form = {"from_owner": "caseworker", "to_owner": "supervisor"}
     asked = text(supervisor.post("/m/THA/plugins/ctm/cases/reassign", form))
     assert "Move the open cases of Dara Caseworker (1) to Vichea Supervisor?" in asked
@@ -248,4 +251,26 @@ def test_the_reassign_page_moves_a_caseworkers_cases_after_a_confirmation(login,
     done = supervisor.post("/m/THA/plugins/ctm/cases/reassign", {**form, "confirmed": "y"})
     assert done.status_code == 303
     assert w.one(Case, beneficiary_id="BEN-1000001").owner == "supervisor"
+    seen = len(w.audit_rows())
     assert login("caseworker").get("/m/THA/plugins/ctm/cases/reassign").status_code == 404
+    assert len(w.audit_rows()) == seen  # refused before anything is read
+
+
+def _forms(browser, tab: str) -> set[str]:  # noqa: ANN001 - a logged-in test client
+    return set(re.findall(r'data-form="([^"]+)"', text(browser.get(f"{BASE}/{tab}"))))
+
+
+def test_a_closed_case_shows_none_of_the_forms_it_would_refuse(login, w: World):
+    case_id = w.open()  # BEN-1000001's
+    w.prepare(case_id, risk_level="HIGH", risk_reason="Threats from the recruiter's family.")
+    decision = {"version": w.version(case_id), "risk_decision": "APPROVED", "risk_decision_reason": "Escorted."}
+    preparation.decide_risk(w.ctx("hq"), case_id, decision)
+    booked = returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))
+    movement, hq = login("movement"), login("hq")
+    assert {"book", f"cancel-{booked}"} <= _forms(movement, "return")
+    assert "risk_decision" in _forms(hq, "return")  # the next return's, carried over from the booked one
+    assert "determine" in _forms(hq, "screening")
+
+    w.close(case_id)
+    for browser, tab in ((movement, "return"), (hq, "return"), (hq, "screening")):
+        assert _forms(browser, tab) == set(), tab

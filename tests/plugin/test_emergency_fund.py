@@ -22,7 +22,7 @@ from ctm_plugin.domain.reintegration import Disbursement, LedgerEntry
 from ctm_plugin.domain.scope import MissionScopeViolation, hq_reader, hq_session, mission_session
 from ctm_plugin.security.permissions import CASE_EDIT, EMERGENCY_FUND_APPROVE, EMERGENCY_FUND_REQUEST
 from ctm_plugin.services import fund, reintegration
-from ctm_plugin.services.base import Invalid, NotFound
+from ctm_plugin.services.base import ClosedCase, Invalid, NotFound
 from mimosa_host.accounts import grant
 from mimosa_host.db import transaction
 from mimosa_host.models import User
@@ -424,6 +424,26 @@ def test_no_one_approves_their_own_request(w: World, tha_case: int):
             decide(w, "THA", own, **form)
     assert w.snapshot() == before
     assert w.one(FundRequest, id=own).state == REQUESTED and w.all(Disbursement) == []
+
+
+def test_a_closed_case_takes_no_request_and_no_approval_into_its_ledger(w: World, tha_case: int):
+    fund.top_up(w.request_ctx("hq"), top_up_form())
+    waiting, refused_later = request(w, tha_case), request(w, tha_case)
+    w.close(tha_case)
+    with pytest.raises(ClosedCase):  # the mission asks nothing more for a closed case
+        request(w, tha_case)
+    before = w.snapshot()
+    for form in ({"decision": "approve"}, {"decision": "approve_less", "amount": "100", "reason": "Part."}):
+        with pytest.raises(Invalid) as refused:
+            decide(w, "THA", waiting, **form)
+        assert refused.value.errors == {"decision": [fund.CASE_CLOSED]}
+    assert w.snapshot() == before  # nothing taken from the fund, nothing in the case's ledger
+    with pytest.raises(ClosedCase):  # nor through the ledger's own door
+        reintegration.record_fund_disbursement(
+            w.ctx("caseworker"), tha_case, amount=Decimal(5), currency="USD", project_code="P", approved_by="hq"
+        )
+    assert decide(w, "THA", refused_later, decision="reject", reason="The case is closed.") == REJECTED
+    assert w.all(Disbursement) == [] and balance(w) == Decimal("10000")
 
 
 def test_a_decided_request_is_not_decided_again(w: World, tha_case: int):

@@ -125,7 +125,7 @@ def test_a_return_needs_the_persons_consent_and_nothing_is_saved_without_it(w: W
     before = w.snapshot()
     with pytest.raises(Invalid) as refused:
         returns.book_return(w.ctx("movement"), imported, w.booking_form(imported))
-    assert "The person's consent to a voluntary return is not in force." in refused.value.errors["checklist"]
+    assert refused.value.errors["consent"] == ["The person's consent to a voluntary return is not in force."]
     assert w.snapshot() == before
 
 

@@ -31,13 +31,18 @@ def case_id(w: World, exchange_host) -> int:  # noqa: ANN001
     return opened
 
 
-def refused_booking(w: World, case_id: int) -> list[str]:
-    """The items a refused booking names; nothing saved."""
+def refusal(w: World, case_id: int) -> dict[str, list[str]]:
+    """What a refused booking says, by field; nothing saved."""
     before = w.snapshot()
     with pytest.raises(Invalid) as refused:
         returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))
     assert w.snapshot() == before
-    return refused.value.errors[preparation.CHECKLIST]
+    return refused.value.errors
+
+
+def refused_booking(w: World, case_id: int) -> list[str]:
+    """The checklist's items a refused booking names; nothing saved."""
+    return refusal(w, case_id)[preparation.CHECKLIST]
 
 
 def born(w: World, case_id: int, birth_date: date | None, precision: str = "Day") -> None:
@@ -85,12 +90,14 @@ def test_the_mission_chooses_its_items_and_consents_are_read_from_the_consent_ta
         return_requires_consent_handover=True,
     )
     w._contexts.clear()  # the contexts carry the settings of when they were made
-    assert refused_booking(w, case_id) == [
-        "The escort need is not recorded.",
-        "Family tracing is not recorded.",
-        "The family assessment is not recorded.",
-        "The person's consent to the hand-over is not in force.",
-    ]
+    assert refusal(w, case_id) == {  # a consent is said at the form's consent line, the rest in its checklist
+        preparation.CHECKLIST: [
+            "The escort need is not recorded.",
+            "Family tracing is not recorded.",
+            "The family assessment is not recorded.",
+        ],
+        preparation.CONSENT: ["The person's consent to the hand-over is not in force."],
+    }
     save(w, case_id, escort="NONE", family_traced=True, family_assessment="NEGATIVE")
     w.consent(case_id, "HandOver")
     assert returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))

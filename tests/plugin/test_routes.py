@@ -76,6 +76,7 @@ EXPECTED = {
     "ctm.withdraw_consent": ("POST", CASE_EDIT),
     "ctm.refer": ("POST", CASE_EDIT),
     "ctm.returns": ("GET", CASE_VIEW),
+    "ctm.return_bookings": ("GET", CASE_VIEW),
     "ctm.book_return": ("POST", RETURN_BOOK),
     "ctm.save_checklist": ("POST", CASE_EDIT),
     "ctm.record_best_interests": ("POST", CHILD_PROTECTION),

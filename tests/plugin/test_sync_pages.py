@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from markupsafe import Markup, escape
-from page_parts import error_on, field, problem, text, version
+from page_parts import error_on, field, text, version
 from world import set_ctm_settings
 
 from ctm_plugin import i18n
@@ -296,6 +296,46 @@ def test_returns_show_the_host_status_and_the_legs(login, rows, locale):
     assert said(locale, "Medical escort") in card
 
 
+def audit_rows(demo) -> list[tuple[str, str, list[str]]]:  # noqa: ANN001
+    with demo.factory() as s:
+        query = sa.select(AuditEvent.action, AuditEvent.username, AuditEvent.field_groups).order_by(AuditEvent.id)
+        return [tuple(row) for row in s.execute(query)]
+
+
+def test_the_return_tabs_refresh_reads_its_bookings_alone_and_is_audited_once_per_view(login, rows, demo):
+    booking = rows.booking(None, outbox="pending")  # queued: under way, so the tab refreshes itself
+    movement = login("movement")
+    seen = len(audit_rows(demo))
+    page = text(movement.get(f"{BASE}/return"))
+    viewed = [("case.view", "movement", ["identity", "return"])]
+    assert audit_rows(demo)[seen:] == viewed
+    refresh = re.search(r'id="ctm-returns" data-refresh="10" data-refresh-from="([^"]+)"', page)
+    assert refresh and refresh.group(1) == f"{BASE}/return/bookings"
+
+    for _poll in range(3):
+        response = movement.get(refresh.group(1))
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert audit_rows(demo)[seen:] == viewed  # the polls write nothing: the page view was audited
+    fragment = text(response)
+    assert fragment.lstrip().startswith('<section class="ctm-section" id="ctm-returns" data-refresh="10"')
+    assert f'data-return="{booking}"' in fragment and 'data-outbox="pending"' in fragment
+    # The bookings and nothing else: no checklist, no booking form, no host frame with the person's name.
+    assert fragment.count("<section") == 1 and 'data-section="checklist"' not in fragment
+    assert 'data-form="book"' not in fragment and "<h1" not in fragment and "<html" not in fragment
+
+    with mission_session(rows.ctx) as s, s.begin():
+        s.get(ReturnBooking, booking).status = "CONFIRMED"
+    fragment = text(movement.get(refresh.group(1)))
+    assert 'data-status="CONFIRMED"' in fragment and "data-refresh" not in fragment  # booked: the refresh stops
+
+    # Checked as the tab is: the permission in the mission, the mission's own record.
+    assert login("integrator").get(refresh.group(1)).status_code == 404
+    assert login("khm.caseworker").get(refresh.group(1)).status_code == 404
+    elsewhere = refresh.group(1).replace(f"/m/{MISSION}/", "/m/KHM/")
+    assert login("caseworker").get(elsewhere).status_code == 404
+    assert audit_rows(demo)[seen:] == viewed
+
+
 def test_booking_a_return_queues_it_for_the_host(login, rows, demo):
     rows.link(beneficiary_id=REF, sync_status="synced", synced_at=datetime(2024, 1, 10, tzinfo=UTC))
     rows.prepared()
@@ -360,7 +400,10 @@ def test_booking_form_errors_show_next_to_their_fields(login, rows, demo):
     good = {**bad, "origin_country": "THA", "origin_location": "BKK", "earliest_departure": "2099-01-01"}
     response = movement.post(f"{BASE}/return/book", good)
     assert response.status_code == 422
-    assert "consent to a voluntary return is not in force." in problem(text(response), "book", "checklist")
+    consent = field(text(response), "book", "consent")  # at the form's consent line, with the Consent tab's link
+    assert 'data-value="consent_return">No<' in consent and "/BEN-1000001/consent" in consent
+    assert "consent to a voluntary return is not in force." in consent
+    assert 'href="#book-consent"' in text(response)  # the error summary leads to it
     stale = movement.post(f"{BASE}/return/book", {**good, "version": str(int(good["version"]) - 1)})
     assert stale.status_code == 409
     with demo.factory() as s:

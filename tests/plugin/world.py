@@ -74,6 +74,11 @@ class World:
     def open(self, person: str = THA_PERSON, username: str = "caseworker", mission: str = "THA") -> int:
         return cases.open_case(self.ctx(username, mission), person, {"opened_on": OPENED})
 
+    def close(self, case_id: int, username: str = "caseworker", mission: str = "THA") -> None:
+        """Close the case (its goals met): from then on it takes no change but its reopening."""
+        closing = {"status": "Closed", "close_reason": "GoalsMet", "closed_on": OPENED, "reason": "Plan completed."}
+        cases.close_case(self.ctx(username, mission), case_id, {**closing, "version": str(self.version(case_id))})
+
     def version(self, case_id: int) -> int:
         with self.rt.engine.connect() as conn:
             return conn.scalar(sa.select(Case.version).where(Case.id == case_id))

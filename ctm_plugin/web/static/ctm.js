@@ -107,15 +107,16 @@
     show();
   }
 
-  /* A section with data-refresh="N" (seconds) is fetched again every N seconds while the page is in
-     sight, and replaced when it changed; each card ([data-return]) whose status changed is announced
-     in the live region data-announce-to names. It stops once the new section no longer asks for it. */
+  /* A section with data-refresh="N" (seconds) is fetched again every N seconds from data-refresh-from (a
+     fragment holding that section alone, not the whole page) while the page is in sight, and replaced when it
+     changed; each card ([data-return]) whose status changed is announced in the live region data-announce-to
+     names. It stops once the new section no longer asks for it, or the fragment cannot be had. */
   function refreshing(section) {
     var seconds = parseInt(section.getAttribute("data-refresh"), 10) || 10;
     var live = document.querySelector('[data-announce="' + section.getAttribute("data-announce-to") + '"]');
     var timer = setInterval(function () {
       if (document.hidden || section.contains(document.activeElement)) return;  // not under the user's hands
-      fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      fetch(section.getAttribute("data-refresh-from"), { credentials: "same-origin", headers: { Accept: "text/html" } })
         .then(function (response) {
           if (!response.ok || response.redirected) throw new Error("stop");
           return response.text();
