@@ -159,7 +159,8 @@ def _page(session: Session, query: dict[str, Any], named: list[str] | None, iden
 def _stages(session: Session, ids: list[int]) -> list[str]:
     """The stage of each of the page's cases, asked of those cases alone: in the page's own query, PostgreSQL
     answers the stage's EXISTS by hashing every determination of the mission, which grows with the mission."""
-    stages = dict(session.execute(sa.select(Case.id, stage_of()).where(Case.id.in_(ids))).tuples().all()) if ids else {}
+    found = session.execute(sa.select(Case.id, stage_of()).where(Case.id.in_(ids))).all() if ids else []
+    stages = {case_id: stage for case_id, stage in found}
     return [stages[case_id] for case_id in ids]
 
 
