@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
+from old_rows import insert_case
 from world import World
 
 from ctm_plugin.hooks.database import SCRIPT_LOCATION, VERSION_TABLE
@@ -24,14 +25,7 @@ def test_ctm0013_adds_closure_requests_and_keeps_the_cases(w: World):
     assert "ctm_case_closure" not in sa.inspect(w.rt.engine).get_table_names()
     assert "close_reason" not in _case_columns(w)
     with w.rt.engine.begin() as conn:  # a case made at the revision before, as its columns were
-        conn.execute(
-            sa.text(
-                "insert into ctm_case (mission_code, case_number, beneficiary_id, status, owner, opened_on, version,"
-                " updated_at, updated_by) values ('THA', 'CT-2026-00077', 'BEN-1000001', 'Active', 'caseworker',"
-                " '2026-02-03', 1, '2026-02-03 10:00:00+00:00', 'caseworker')"
-            )
-        )
-
+        insert_case(conn, "CT-2026-00077")
     command.upgrade(cfg, "heads")
     assert "ctm_case_closure" in sa.inspect(w.rt.engine).get_table_names()
     case = w.one(cases.Case, case_number="CT-2026-00077")
