@@ -1,5 +1,6 @@
 """ctm0013 on a database with a case: the closure requests' table and the case's closing reason arrive,
-the case is read back intact and closes with a reason; and back down."""
+the case is read back intact and closes with a reason; and back down, the case and its records kept (on SQLite
+too, where copying ctm_case to drop the column would delete them by cascade)."""
 
 from __future__ import annotations
 
@@ -33,9 +34,12 @@ def test_ctm0013_adds_closure_requests_and_keeps_the_cases(w: World):
     closing = {"status": "Closed", "close_reason": "LostContact", "closed_on": "2026-03-01", "version": "1"}
     cases.close_case(w.ctx("caseworker"), case.id, closing)
     assert w.one(cases.Case, id=case.id).close_reason == "LostContact"
+    w.consent(case.id)  # one of the case's records, in a table that cascades from ctm_case
 
     command.downgrade(cfg, previous)
     assert "ctm_case_closure" not in sa.inspect(w.rt.engine).get_table_names()
     with w.rt.engine.connect() as conn:
         assert conn.scalar(sa.text("select status from ctm_case where id = :id"), {"id": case.id}) == "Closed"
+        kept = sa.text("select purpose from ctm_consent where case_id = :id")
+        assert conn.scalars(kept, {"id": case.id}).all() == ["Return"]
     command.upgrade(cfg, "heads")
