@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import command
+from old_rows import insert_case, insert_return
 from page_parts import text
 from world import World
 
 from ctm_plugin.hooks.database import SCRIPT_LOCATION, VERSION_TABLE
-from ctm_plugin.services import host, returns
+from ctm_plugin.services import host
 from mimosa_host import db
 
 OVERRIDES = (
@@ -29,15 +30,13 @@ def columns(rt, table: str) -> set[str]:  # noqa: ANN001
 
 
 def test_ctm0004_moves_overrides_drops_the_connection_copy_and_keeps_old_returns(w: World, login):
-    case_id = w.open()
-    w.prepare(case_id)
-    booking_id = returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))
     host.save_overrides(w.ctx("integrator"), "")
     host.save_overrides(w.ctx("integrator"), OVERRIDES)
 
-    # Down to ctm0003: the newest override is the mission's setting again; the booking loses its project.
+    # Down to ctm0003: the newest override is the mission's setting again.
     migrate(w.rt, "ctm0003", down=True)
     with w.rt.engine.begin() as conn:
+        booking_id = insert_return(conn, insert_case(conn, "THA-CT-2026-00001"))  # booked before project codes
         assert conn.execute(
             sa.text("SELECT mapping_overrides FROM ctm_mission WHERE mission_code = 'THA'")
         ).scalar() == (OVERRIDES.strip())

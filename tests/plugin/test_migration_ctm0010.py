@@ -6,8 +6,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
+from old_rows import case_number, insert_case
 from test_monitoring import start, three_surveys
-from world import World
+from world import THA_PERSON, World
 
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.monitoring import MonitoringVisit
@@ -24,21 +25,19 @@ def test_ctm0010_adds_the_monitoring_tables_and_keeps_cases(w: World):
 
     command.downgrade(cfg, previous)
     assert not NEW_TABLES & set(sa.inspect(w.rt.engine).get_table_names())
-    case_id = w.open()  # a case made at the revision before
-    before = w.one(Case, id=case_id)
+    number = "THA-CT-2026-00001"
+    with w.rt.engine.begin() as conn:  # a case made at the revision before
+        case_id = insert_case(conn, number, THA_PERSON)
     command.upgrade(cfg, "heads")
 
     assert set(sa.inspect(w.rt.engine).get_table_names()) >= NEW_TABLES
     again = w.one(Case, id=case_id)
-    assert (again.case_number, again.beneficiary_id, again.version) == (
-        before.case_number,
-        before.beneficiary_id,
-        before.version,
-    )
+    assert (again.case_number, again.beneficiary_id, again.status, again.version) == (number, THA_PERSON, "Active", 1)
     start(w, case_id)
     three_surveys(w, case_id)
     assert len(w.all(MonitoringVisit, case_id=case_id)) == 3
 
     command.downgrade(cfg, previous)
-    assert w.one(Case, id=case_id).case_number == before.case_number
+    with w.rt.engine.connect() as conn:
+        assert case_number(conn, case_id) == number
     command.upgrade(cfg, "heads")

@@ -9,6 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
+from old_rows import case_number, insert_case
 from world import World
 
 from ctm_plugin.domain.fund import FUND_ID, Fund
@@ -25,8 +26,9 @@ def test_ctm0011_adds_the_fund_and_keeps_the_cases(w: World):
     assert isinstance(previous, str)
     command.downgrade(cfg, previous)
     assert not NEW_TABLES & set(sa.inspect(w.rt.engine).get_table_names())
-    case_id = w.open()  # a case made at the revision before
-    number = w.one(cases.Case, id=case_id).case_number
+    number = "THA-CT-2026-00001"
+    with w.rt.engine.begin() as conn:  # a case made at the revision before
+        case_id = insert_case(conn, number)
 
     command.upgrade(cfg, "heads")
     assert set(sa.inspect(w.rt.engine).get_table_names()) >= NEW_TABLES
@@ -57,5 +59,6 @@ def test_ctm0011_adds_the_fund_and_keeps_the_cases(w: World):
 
     command.downgrade(cfg, previous)
     assert not NEW_TABLES & set(sa.inspect(w.rt.engine).get_table_names())
-    assert w.one(cases.Case, id=case_id).case_number == number
+    with w.rt.engine.connect() as conn:
+        assert case_number(conn, case_id) == number
     command.upgrade(cfg, "heads")

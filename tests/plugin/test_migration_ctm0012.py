@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import command
+from old_rows import insert_case
 from world import World
 
 from ctm_plugin.hooks.database import SCRIPT_LOCATION, VERSION_TABLE
@@ -25,15 +26,7 @@ def test_ctm0012_indexes_the_case_list_and_keeps_the_cases(w: World):
     numbers = [f"THA-CT-2026-0000{n}" for n in (1, 2, 3)]
     with w.rt.engine.begin() as conn:  # cases made at ctm0011, as its columns were (later revisions add some)
         for n, number in enumerate(numbers, start=1):
-            conn.execute(
-                sa.text(
-                    "insert into ctm_case (mission_code, case_number, beneficiary_id, status, owner, opened_on,"
-                    " version, updated_at, updated_by) values ('THA', :number, :person, 'Active', 'caseworker',"
-                    " :opened, 1, '2026-02-03 10:00:00+00:00', 'caseworker')"
-                ),
-                {"number": number, "person": f"BEN-100000{n}", "opened": f"2026-02-0{n}"},
-            )
-
+            insert_case(conn, number, f"BEN-100000{n}", opened_on=f"2026-02-0{n}")
     command.upgrade(cfg, "heads")
     assert _indexes(w) >= NEW_INDEXES
     listed = case_list.list_cases(w.ctx("caseworker"), {"sort": "opened", "order": "asc"}).rows

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
+from old_rows import insert_case
 from world import World
 
 from ctm_plugin.domain import palermo
@@ -29,11 +30,11 @@ def test_ctm0014_keeps_earlier_screenings_current_and_lets_them_be_corrected(w: 
     assert isinstance(previous, str)
     command.downgrade(cfg, previous)
     assert not NEW_COLUMNS & screening_columns(w)
-    case_id = w.open()  # a case and its screening, made at the revision before
     then = sa.table(
         "ctm_screening", *(sa.column(c.name, c.type) for c in Screening.__table__.c if c.name not in NEW_COLUMNS)
     )
-    with w.rt.engine.begin() as conn:
+    with w.rt.engine.begin() as conn:  # a case and its screening, made at the revision before
+        case_id = insert_case(conn, "THA-CT-2026-00001")
         conn.execute(
             sa.insert(then).values(
                 mission_code="THA",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
+from old_rows import insert_case
 from world import World
 
 from ctm_plugin.hooks.database import SCRIPT_LOCATION, VERSION_TABLE
@@ -21,8 +22,8 @@ def test_ctm0015_makes_earlier_referrals_sent_and_adds_follow_ups(w: World):
     assert isinstance(previous, str)
     command.downgrade(cfg, previous)
     assert not NEW_TABLES & set(sa.inspect(w.rt.engine).get_table_names())
-    case_id = w.open()
-    with w.rt.engine.begin() as conn:  # a referral as the release before wrote it
+    with w.rt.engine.begin() as conn:  # a case and its referral as the release before wrote them
+        case_id = insert_case(conn, "THA-CT-2026-00001")
         conn.execute(
             sa.text(
                 "INSERT INTO ctm_referral (mission_code, case_id, direction, organisation, organisation_type,"

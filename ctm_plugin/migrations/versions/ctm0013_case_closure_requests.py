@@ -46,5 +46,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ctm_case_closure_mission_code'))
         batch_op.drop_index(batch_op.f('ix_ctm_case_closure_case_id'))
     op.drop_table('ctm_case_closure')
-    with op.batch_alter_table('ctm_case', schema=None) as batch_op:
-        batch_op.drop_column('close_reason')
+    # A plain ALTER (SQLite >= 3.35 has DROP COLUMN): batch mode would copy ctm_case and drop the original,
+    # and on SQLite that drop deletes, by ON DELETE CASCADE, every row of every case's child tables.
+    op.drop_column('ctm_case', 'close_reason')
