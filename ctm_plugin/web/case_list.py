@@ -27,7 +27,7 @@ STAGE_LABELS = {
     "handover": N_("Hand-over"),
     "reintegration": N_("Reintegration"),
 }
-STATUS_LABELS = {"open": N_("Open"), "closed": N_("Closed")}
+STATUS_LABELS = {"open": N_("Active"), "closed": N_("Closed")}  # the words of the Status column
 SORT_LABELS = {"updated": N_("Last change"), "opened": N_("Date of identification"), "number": N_("Case number")}
 ORDER_LABELS = {"desc": N_("Newest or highest first"), "asc": N_("Oldest or lowest first")}
 
