@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ctm_plugin.domain.case import APPROVED, PENDING, REFUSED, Case, CaseClosure, PersonProfile, VictimContext
 from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.models import MissionActivation, utcnow
+from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.case import (
     APPROVE,
@@ -181,25 +182,7 @@ def close_case(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> str:
     """
     require(ctx, CASE_EDIT)
     with unit_of_work(ctx) as session:
-        case = get_case(session, case_id)
-        values = load(CloseCaseSchema(), data)
-        waiting = pending_closure(session, case.id)  # read before the case changes: one UPDATE, one version
-        touch(case, ctx, values["version"], closing=True)
-        if case.status in CLOSED_STATUSES:
-            raise Invalid({"status": [N_("The case is already closed.")]})
-        if values["closed_on"] < case.opened_on:
-            raise Invalid({"closed_on": [N_("A case cannot close before it opened.")]})
-        if waiting is not None:
-            raise Invalid({"close_reason": [N_("A request to close this case is already waiting for a supervisor.")]})
-        closure = CaseClosure(
-            mission_code=ctx.mission.code,
-            case_id=case.id,
-            status=values["status"],
-            reason=values["close_reason"],
-            note=values.get("reason") or "",
-            closed_on=values["closed_on"],
-            requested_by=actor(ctx),
-        )
+        case, closure = _closure(session, ctx, case_id, data)
         if case_close_requires_approval(ctx.settings):
             session.add(closure)
             audit.record(session, ctx, "case.close.request", case.id)
@@ -207,6 +190,39 @@ def close_case(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> str:
         _close(case, closure)
         audit.record(session, ctx, "case.close", case.id)
         return CLOSED
+
+
+def check_closing(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
+    """Refuse now what closing would refuse, so that the confirmation is asked only of a closing that can
+    happen; nothing is written (the transaction is never committed)."""
+    require(ctx, CASE_EDIT)
+    with mission_session(ctx) as session:
+        _closure(session, ctx, case_id, data)
+        session.rollback()
+
+
+def _closure(session: Session, ctx: RequestContext, case_id: int, data: dict[str, Any]) -> tuple[Case, CaseClosure]:
+    """The case and its closing as ``data`` asks, once everything closing refuses has been checked."""
+    case = get_case(session, case_id)
+    values = load(CloseCaseSchema(), data)
+    waiting = pending_closure(session, case.id)  # read before the case changes: one UPDATE, one version
+    touch(case, ctx, values["version"], closing=True)
+    if case.status in CLOSED_STATUSES:
+        raise Invalid({"status": [N_("The case is already closed.")]})
+    if values["closed_on"] < case.opened_on:
+        raise Invalid({"closed_on": [N_("A case cannot close before it opened.")]})
+    if waiting is not None:
+        raise Invalid({"close_reason": [N_("A request to close this case is already waiting for a supervisor.")]})
+    closure = CaseClosure(
+        mission_code=ctx.mission.code,
+        case_id=case.id,
+        status=values["status"],
+        reason=values["close_reason"],
+        note=values.get("reason") or "",
+        closed_on=values["closed_on"],
+        requested_by=actor(ctx),
+    )
+    return case, closure
 
 
 def _close(case: Case, closure: CaseClosure) -> None:

@@ -26,7 +26,7 @@ from ctm_plugin.schemas.mission_settings import case_close_requires_approval
 from ctm_plugin.schemas.people import PushSchema
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_SUPERVISE, CASE_VIEW
 from ctm_plugin.services import cases, follow_ups, owners, people
-from ctm_plugin.services.base import Conflict, Invalid, NotFound, case_id_for, load
+from ctm_plugin.services.base import Conflict, Invalid, NotFound, case_id_for
 from ctm_plugin.services.host import MappingMismatch
 from ctm_plugin.services.screening import latest_determination
 from ctm_plugin.web import RECORD, page
@@ -115,9 +115,13 @@ def close_case(record_ref: str):  # noqa: ANN201
     data = form_data(CloseCaseSchema)
     if not data.get("confirmed"):
         try:
-            load(CloseCaseSchema(), data)
+            cases.check_closing(current_context(), case_id_for(current_context(), record_ref), data)
+        except NotFound:
+            abort(404)
         except Invalid as refused:
             return show(OVERVIEW, record_ref, FormState("close", refused.errors, data), status=422)
+        except Conflict as stale:
+            return show(OVERVIEW, record_ref, FormState("close", {}, data, problem=stale.message), status=409)
         return show(OVERVIEW, record_ref, FormState("close", {}, data), confirming=True)
     return submit(OVERVIEW, record_ref, "close", CloseCaseSchema, cases.close_case, CLOSED_OR_REQUESTED.__getitem__)
 

@@ -201,6 +201,12 @@ def test_the_close_form_asks_to_confirm_naming_the_case_and_only_the_confirmed_p
     form = {**CLOSING, "closed_on": "2024-03-01", "version": version(page)}
     refused = caseworker.post(f"{BASE}/case/close", {**form, "close_reason": ""})
     assert refused.status_code == 422 and error_on(text(refused), "close", "close_reason")
+    # What closing would refuse is refused before the confirmation is asked: a day before the opening, a stale form.
+    early = caseworker.post(f"{BASE}/case/close", {**form, "closed_on": "2024-01-01"})
+    assert early.status_code == 422 and error_on(text(early), "close", "closed_on")
+    assert 'name="confirmed"' not in text(early)
+    stale = caseworker.post(f"{BASE}/case/close", {**form, "version": str(int(form["version"]) + 1)})
+    assert stale.status_code == 409 and 'name="confirmed"' not in text(stale)
     asked = text(caseworker.post(f"{BASE}/case/close", form))
     number = w.one(Case, beneficiary_id="BEN-1000001").case_number
     assert f"Close case {number}?" in asked and 'name="confirmed" value="y"' in asked
