@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, url_for
+from flask import Blueprint, abort, g, url_for
 from jinja2 import Environment, PackageLoader, UndefinedError, select_autoescape
 
 from ctm_plugin import i18n
@@ -71,6 +71,21 @@ class Permissions:
         raise UndefinedError(f"no permission constant {name!r} in ctm_plugin.security.permissions")
 
 
+def person(username: str | None) -> str:
+    """A stored username as the person's name: the mission's users who may see cases, asked of the host once a
+    request; the username itself for anyone else (e.g. ``system``, or a user who has left)."""
+    if not username:
+        return "—"
+    ctx = current_context()
+    names = g.get("ctm_people")
+    if names is None:
+        names = {user.username: user.display_name for user in ctx.mission_users(permissions.CASE_VIEW)}
+        if ctx.user is not None:
+            names[ctx.user.username] = ctx.user.display_name
+        g.ctm_people = names
+    return names.get(username, username)
+
+
 templates.globals.update(
     url_for=url_for,
     lists=all_lists(),
@@ -79,7 +94,12 @@ templates.globals.update(
     perm=Permissions(permissions),
 )
 templates.filters.update(
-    day=dates.day, moment=dates.moment, host_moment=dates.host_moment, recalled=dates.recalled, period=dates.period
+    person=person,
+    day=dates.day,
+    moment=dates.moment,
+    host_moment=dates.host_moment,
+    recalled=dates.recalled,
+    period=dates.period,
 )
 
 

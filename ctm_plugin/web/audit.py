@@ -18,7 +18,7 @@ from ctm_plugin.services import audit_trail
 from ctm_plugin.services.base import Invalid, NotFound
 from ctm_plugin.services.cases import viewing
 from ctm_plugin.services.screening import latest_determination
-from ctm_plugin.web import RECORD, page, render
+from ctm_plugin.web import RECORD, page, person, render
 from ctm_plugin.web.forms import FormState
 from mimosa_host.plugin_api import Page, current_context
 
@@ -124,7 +124,7 @@ def case_print(record_ref: str):  # noqa: ANN201
                 case=case,
                 ref=record_ref,
                 decision=latest_determination(session, case.id),
-                printed_by=actor(ctx),
+                printed_by=person(actor(ctx)),
                 printed_at=utcnow(),
             )
             title = i18n._("Case summary %(number)s", number=case.case_number)

@@ -30,7 +30,7 @@ def test_the_auditor_reads_who_saw_and_changed_the_case_exports_it_and_prints_it
     auditor.goto(f"{BASE}/case")
     auditor.locator('a[data-action="audit-trail"]').click()
     rows = read_audit_trail(auditor)
-    by_caseworker = {row["code"]: row for row in rows if row["user"] == "caseworker"}
+    by_caseworker = {row["code"]: row for row in rows if row["username"] == "caseworker"}
     assert by_caseworker["case.view"]["action"] == "Viewed the case"
     assert by_caseworker["case.victim.edit"]["action"] == "Changed the victim context"
     assert by_caseworker["case.victim.edit"]["groups"] == "Victim context"
@@ -40,7 +40,7 @@ def test_the_auditor_reads_who_saw_and_changed_the_case_exports_it_and_prints_it
     auditor.locator('a[data-menu="ctm.audit"]').click()
     filter_audit_trail(auditor, username="caseworker")
     rows = read_audit_trail(auditor)
-    assert rows and {row["user"] for row in rows} == {"caseworker"}
+    assert rows and {row["username"] for row in rows} == {"caseworker"}
     assert "case.open" in {row["code"] for row in rows}
     with auditor.expect_download() as download:
         auditor.locator('a[data-action="csv"]').click()
