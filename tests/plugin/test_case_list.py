@@ -49,7 +49,13 @@ def _determine(w: World, case_id: int, mission: str = "THA") -> None:
 
 
 def _close(w: World, case_id: int) -> None:
-    data = {"version": str(w.version(case_id)), "status": "Closed", "closed_on": OPENED, "reason": "Done."}
+    data = {
+        "version": str(w.version(case_id)),
+        "status": "Closed",
+        "close_reason": "GoalsMet",
+        "closed_on": OPENED,
+        "reason": "Done.",
+    }
     cases.close_case(w.ctx("caseworker"), case_id, data)
 
 
