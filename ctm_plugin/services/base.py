@@ -159,7 +159,8 @@ def handed_over_to(case: Case) -> str | None:
 def open_here() -> sa.ColumnElement[bool]:
     """Cases that take changes (:func:`touch` refuses the others): open, and not handed over to another
     mission. Work listed on any other case could never be done."""
-    return sa.and_(Case.status.not_in(CLOSED_STATUSES), ~sa.exists().where(*_accepted_from(Case.id, Case.mission_code)))
+    handed_over = sa.exists().where(*_accepted_from(Case.id, Case.mission_code)).correlate_except(Handover)
+    return sa.and_(Case.status.not_in(CLOSED_STATUSES), ~handed_over)
 
 
 def _accepted_from(case_id: Any, mission_code: Any) -> tuple[sa.ColumnElement[bool], ...]:

@@ -283,3 +283,57 @@ def test_a_proposed_hand_over_is_due_for_the_receiving_mission_then_its_receptio
         khm, proposed, {"arrived_on": khm_today, "arrival_place": "PNH", "received_by": "Officer"}
     )
     assert due.RECEPTION not in [i.kind for i in due.due_list(khm)]
+
+
+# -- closed and handed-over cases; the menu's count ----------------------------------------------
+
+
+def test_work_on_a_closed_or_handed_over_case_is_no_longer_due(w: World):
+    from test_handover import handed_over
+
+    from ctm_plugin.services import cases, monitoring
+
+    ctx = w.ctx("caseworker")
+    closing = w.open(THA_OTHER_PERSON)
+    follow_up(w, closing, -2, "Call the shelter.")
+    outgoing_referral(w, closing, day(-20))
+    monitoring.set_start(ctx, closing, {"version": w.version(closing), "start_on": day(-100)})
+    assert {kind for kind, _ in kinds(w)} == {FOLLOW_UP, REFERRAL, due.MONITORING}
+    close = {"status": "Closed", "close_reason": "GoalsMet", "closed_on": day(0), "reason": "Plan completed."}
+    cases.close_case(ctx, closing, {**close, "version": str(w.version(closing))})
+    handed_over(w)  # its return was waiting for the host: KHM holds the case now
+    assert kinds(w) == [] and kinds(w, mine=False) == [] and due.due_count(ctx) == 0
+
+
+def test_the_menus_count_reads_the_anchors_of_the_users_own_cases_only(w: World, monkeypatch: pytest.MonkeyPatch):
+    from ctm_plugin.services import monitoring
+
+    theirs = w.open(THA_OTHER_PERSON, username="supervisor")
+    monitoring.set_start(w.ctx("supervisor"), theirs, {"version": w.version(theirs), "start_on": day(-100)})
+    mine = w.open()
+    monitoring.set_start(w.ctx("caseworker"), mine, {"version": w.version(mine), "start_on": day(-100)})
+    read: list[int] = []
+    real = due.anchors
+
+    def reading(*args: object, **kwargs: object) -> dict:
+        found = real(*args, **kwargs)  # type: ignore[arg-type]
+        read.extend(found)
+        return found
+
+    monkeypatch.setattr(due, "anchors", reading)
+    assert due.due_count(w.ctx("caseworker")) == 1
+    assert read == [mine]
+
+
+def test_a_count_that_fails_leaves_the_plain_label_and_logs_no_case_data(
+    w: World, case_id: int, login, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):  # noqa: ANN001
+    def failing(_ctx: object) -> int:
+        raise RuntimeError(f"{THA_PERSON} could not be counted")
+
+    follow_up(w, case_id, -1, "Overdue.")
+    monkeypatch.setattr(due, "due_count", failing)
+    page = login("caseworker").get(CASE_TAB)
+    assert page.status_code == 200 and 'data-menu="ctm.due">Due<' in page.get_data(as_text=True)
+    logged = [r.getMessage() for r in caplog.records if r.name == "ctm_plugin.hooks.menu"]
+    assert logged == ["the due count failed: RuntimeError"]
