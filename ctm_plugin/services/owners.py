@@ -31,9 +31,18 @@ def caseworkers(ctx: RequestContext) -> tuple[UserRef, ...]:
     return ctx.mission_users(CASE_EDIT)
 
 
-def owner_name(ctx: RequestContext, username: str) -> str:
-    """The owner's display name; the username itself when the mission no longer knows them."""
-    return next((user.display_name for user in caseworkers(ctx) if user.username == username), username)
+class OwnerNames(dict[str, str]):
+    """The mission's caseworkers' display names by username, asked of the host once for a whole page.
+
+    Called with a username, the name; the username itself when the mission no longer knows them.
+    """
+
+    def __call__(self, username: str) -> str:
+        return self.get(username, username)
+
+
+def owner_names(ctx: RequestContext) -> OwnerNames:
+    return OwnerNames((user.username, user.display_name) for user in caseworkers(ctx))
 
 
 def reassign(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:

@@ -19,15 +19,15 @@ from mimosa_host.plugin_api import Page, current_context
 
 def _page(state: FormState | None = None, status: int = 200, **extra: Any) -> Page:
     ctx = current_context()
-    names = {user.username: user.display_name for user in owners.caseworkers(ctx)}
+    names = owners.owner_names(ctx)
     owned = owners.owners_of_open_cases(ctx)
     body = render(
         "cases_reassign.html",
         form=state or FormState(),
         owners=owned,
-        from_choices=[(username, names.get(username, username)) for username, _count in owned],
+        from_choices=[(username, names(username)) for username, _count in owned],
         to_choices=list(names.items()),
-        owner_name=lambda username: names.get(username, username),
+        owner_name=names,
         **extra,
     )
     return Page(title=i18n._("Reassign cases"), body=body, status=status)

@@ -11,8 +11,10 @@ from test_handover import handed_over
 from world import THA_OTHER_PERSON, World, set_ctm_settings
 
 from ctm_plugin.domain.case import Case, CaseClosure
+from ctm_plugin.security.permissions import CASE_EDIT
 from ctm_plugin.services import cases, fund, monitoring, owners, preparation, reintegration, returns
 from ctm_plugin.services.base import ClosedCase, Conflict, Invalid, NotFound, get_case, touch, unit_of_work
+from mimosa_host.plugin_api import RequestContext, UserRef
 
 CLOSING = {"status": "Closed", "close_reason": "GoalsMet", "closed_on": "2026-03-01", "reason": "Plan completed."}
 
@@ -127,8 +129,8 @@ def test_a_closed_case_refuses_the_return_reintegration_monitoring_and_the_funds
 
 def test_the_owner_is_shown_by_name_and_a_supervisor_reassigns_to_a_caseworker_of_the_mission(w: World, case_id: int):
     ctx = w.ctx("supervisor")
-    assert owners.owner_name(ctx, "caseworker") == "Dara Caseworker"
-    assert owners.owner_name(ctx, "someone.gone") == "someone.gone"
+    names = owners.owner_names(ctx)
+    assert (names("caseworker"), names("someone.gone")) == ("Dara Caseworker", "someone.gone")
     assert [u.username for u in owners.caseworkers(ctx)] == ["caseworker", "childprotection", "supervisor"]
     before = w.snapshot()
     for owner in ("khm.caseworker", "auditor", "caseworker"):  # another mission's, one who cannot edit, the owner
@@ -225,6 +227,21 @@ def test_the_close_form_asks_to_confirm_naming_the_case_and_only_the_confirmed_p
     assert 'data-form="reopen"' in closed
     screening = text(caseworker.get(f"{BASE}/screening"))
     assert 'data-value="closed"' in screening and 'data-form="' not in screening
+
+
+def test_the_overview_asks_the_host_for_the_missions_caseworkers_once(login, w: World, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001
+    _opened(login)
+    asked: list[str] = []
+    ask = RequestContext.mission_users
+
+    def counting(ctx: RequestContext, permission: str) -> tuple[UserRef, ...]:
+        asked.append(permission)
+        return ask(ctx, permission)
+
+    monkeypatch.setattr(RequestContext, "mission_users", counting)
+    page = text(login("supervisor").get(f"{BASE}/case"))  # the owner, the follow-ups' and the new owner's choices
+    assert 'data-value="owner">Dara Caseworker<' in page and 'data-form="owner"' in page
+    assert asked == [CASE_EDIT]
 
 
 def test_the_auditor_reads_the_overview_as_a_summary(login, w: World):
