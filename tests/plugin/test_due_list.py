@@ -3,7 +3,7 @@ answered, overdue first; the menu's count; people to screen found by the pull, d
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from exchange_hosts import ReferenceHost
@@ -19,6 +19,7 @@ DUE = "/m/THA/plugins/ctm/due"
 TO_SCREEN = "/m/THA/plugins/ctm/people/to-screen"
 BASE = f"/m/THA/plugins/ctm/records/beneficiary/{THA_PERSON}"
 CASE_TAB = f"{BASE}/case"
+GONE = "BEN-1999999"
 
 
 def day(offset: int) -> str:
@@ -235,6 +236,23 @@ def test_the_pull_lists_a_flagged_person_without_a_case_until_dismissed_or_opene
     people.pull(w.job_ctx("KHM"))  # KHM's own flagged people, none of THA's
     khm = [c.beneficiary_id for c in to_screen.candidates(w.ctx("khm.caseworker", "KHM"))]
     assert khm and all(ref.startswith("BEN-2") for ref in khm)
+
+
+def test_a_person_the_host_no_longer_has_is_listed_by_id_among_the_others_named(w: World, connected, login):  # noqa: ANN001
+    host = ReferenceHost(connected)
+    host.edit_beneficiary(THA_PERSON, vulnerabilities=["VOT"])
+    people.pull(w.job_ctx())
+    with w.rt.factory() as s, s.begin():  # flagged by an earlier pull; the host has merged the record since
+        s.add(ScreeningCandidate(mission_code="THA", beneficiary_id=GONE, flagged_at=datetime(2026, 1, 5, tzinfo=UTC)))
+    listed = {c.beneficiary_id: c for c in to_screen.candidates(w.ctx("caseworker"))}
+    person = host.beneficiary(THA_PERSON)
+    assert (listed[GONE].name, listed[GONE].in_host) == (None, False)
+    assert (listed[THA_PERSON].name, listed[THA_PERSON].in_host) == (f"{person.given_name} {person.family_name}", True)
+    page = login("caseworker").get(TO_SCREEN)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and person.family_name in body and 'data-problem="host"' not in body
+    gone = body[body.index(f'data-beneficiary="{GONE}"') :].split("</li>")[0]
+    assert "not found in the host" in gone
 
 
 # -- kinds of other slices: monitoring visits, hand-overs, receptions ----------------------------
