@@ -3,12 +3,13 @@ answered, overdue first; the menu's count; people to screen found by the pull, d
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from exchange_hosts import ReferenceHost
-from world import THA_OTHER_PERSON, THA_PERSON, World
+from world import THA_OTHER_PERSON, THA_PERSON, World, set_ctm_settings
 
+from ctm_plugin.domain import mission_time
 from ctm_plugin.domain.assistance import Referral
 from ctm_plugin.domain.due import FollowUp, ScreeningCandidate
 from ctm_plugin.services import assistance, due, follow_ups, owners, people, returns, to_screen
@@ -253,6 +254,17 @@ def test_a_person_the_host_no_longer_has_is_listed_by_id_among_the_others_named(
     assert page.status_code == 200 and person.family_name in body and 'data-problem="host"' not in body
     gone = body[body.index(f'data-beneficiary="{GONE}"') :].split("</li>")[0]
     assert "not found in the host" in gone
+
+
+def test_open_a_case_from_the_list_opens_it_on_the_missions_day(w: World, connected, login, monkeypatch):  # noqa: ANN001
+    set_ctm_settings(w.rt, time_zone="Asia/Bangkok")
+    with w.rt.factory() as s, s.begin():
+        s.add(ScreeningCandidate(mission_code="THA", beneficiary_id=GONE))
+    server_today = datetime.now(UTC).date()  # 23:30 UTC: already the next day in Bangkok
+    monkeypatch.setattr(mission_time, "utcnow", lambda: datetime.combine(server_today, time(23, 30), UTC))
+    body = login("caseworker").get(TO_SCREEN).get_data(as_text=True)
+    tomorrow = (server_today + timedelta(days=1)).isoformat()
+    assert f'name="opened_on" value="{tomorrow}"' in body
 
 
 # -- kinds of other slices: monitoring visits, hand-overs, receptions ----------------------------
