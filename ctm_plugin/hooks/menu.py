@@ -1,5 +1,6 @@
 """The CTM's entries in the host's navigation: only what the user may use in the mission."""
 
+import logging
 from collections.abc import Sequence
 
 from flask import url_for
@@ -21,6 +22,8 @@ from ctm_plugin.security.permissions import (
 )
 from ctm_plugin.services import due
 from mimosa_host.plugin_api import MenuItem, RequestContext, hookimpl
+
+log = logging.getLogger(__name__)
 
 FIRST_ITEM_ORDER = 50
 
@@ -51,10 +54,18 @@ ENTRIES = (
 
 
 def _label(ctx: RequestContext, item_id: str, label: str) -> str:
-    """The entry's msgid; the due list's with the number of the user's items due or overdue ("Due (3)")."""
+    """The entry's msgid; the due list's with the number of the user's items due or overdue ("Due (3)").
+
+    The menu is on every page: a count that fails leaves the plain label, logged by the error's type only
+    (its message may hold a case's data), rather than breaking the page.
+    """
     if item_id != "ctm.due":
         return label
-    count = due.due_count(ctx)
+    try:
+        count = due.due_count(ctx)
+    except Exception as failed:  # any failure: the page still shows
+        log.warning("the due count failed: %s", type(failed).__name__)
+        return label
     return i18n._("Due (%(count)s)", count=count) if count else label
 
 

@@ -11,7 +11,7 @@ from marshmallow import ValidationError, fields, post_load, validate, validates_
 
 from ctm_plugin.i18n import N_
 
-from .base import NOT_IN_LIST, FormSchema, day, text
+from .base import EARLIEST_DAY, LATEST_DAY, NOT_IN_LIST, FormSchema, day, text
 
 STAGES = ("screening", "assistance", "return", "handover", "reintegration")
 """A case's stage, in the order a case goes through them."""
@@ -87,4 +87,13 @@ def _cursor_value(sort: str, raw: str) -> tuple[Any, int] | None:
                 return None
     except ValueError:
         return None
+    if isinstance(value, date) and not _within_days(value):
+        return None
     return value, int(match["id"])
+
+
+def _within_days(value: date | datetime) -> bool:
+    """Whether a cursor's day lies in the days any date field may name: a forged one beyond them (year 1 or
+    9999 with an offset) has no moment in UTC, and its bind would overflow."""
+    day = value.date() if isinstance(value, datetime) else value
+    return EARLIEST_DAY <= day <= LATEST_DAY

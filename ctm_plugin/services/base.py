@@ -153,11 +153,18 @@ def handed_over_to(case: Case) -> str | None:
     """The mission that accepted the case's hand-over, if one did (the hand-over row says so, both sides see it)."""
     session = sa.orm.object_session(case)
     assert session is not None  # a case a use case loaded
-    return session.scalar(
-        sa.select(Handover.to_mission).where(
-            Handover.case_id == case.id, Handover.from_mission == case.mission_code, Handover.state == ACCEPTED
-        )
-    )
+    return session.scalar(sa.select(Handover.to_mission).where(*_accepted_from(case.id, case.mission_code)))
+
+
+def open_here() -> sa.ColumnElement[bool]:
+    """Cases that take changes (:func:`touch` refuses the others): open, and not handed over to another
+    mission. Work listed on any other case could never be done."""
+    handed_over = sa.exists().where(*_accepted_from(Case.id, Case.mission_code)).correlate_except(Handover)
+    return sa.and_(Case.status.not_in(CLOSED_STATUSES), ~handed_over)
+
+
+def _accepted_from(case_id: Any, mission_code: Any) -> tuple[sa.ColumnElement[bool], ...]:
+    return Handover.case_id == case_id, Handover.from_mission == mission_code, Handover.state == ACCEPTED
 
 
 def version_of(ctx: RequestContext, case_id: int) -> int:

@@ -1,6 +1,7 @@
 """What is due: one small source per kind of item, read in one query each (no query per case).
 
-Each source gives :class:`DueItem` rows for the signed-in user's cases, or for the whole mission's;
+Each source gives :class:`DueItem` rows for the signed-in user's cases, or for the whole mission's, of open
+cases not handed over only (:func:`~.base.open_here`): work on any other could never be done, so never listed;
 the list puts the overdue first, then the rest by day. Another kind is one more function in
 :data:`SOURCES`. Items carry the case's number and record id, a short text and where to act on it,
 never the person's name.
@@ -32,7 +33,7 @@ from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import CASE_EDIT, HANDOVER_ACCEPT
 from mimosa_host.plugin_api import RequestContext
 
-from .base import require, unit_of_work
+from .base import open_here, require, unit_of_work
 from .monitoring import anchors
 
 REFERRAL_ANSWER_DAYS = 14
@@ -94,7 +95,7 @@ def follow_ups(session: Session, scope: Scope) -> list[DueItem]:
     rows = session.execute(
         sa.select(FollowUp.due_on, FollowUp.note, Case.case_number, Case.beneficiary_id)
         .join(Case, Case.id == FollowUp.case_id)
-        .where(FollowUp.done_at.is_(None), scope.owned(FollowUp.owner))
+        .where(FollowUp.done_at.is_(None), scope.owned(FollowUp.owner), open_here())
     ).all()
     return [scope.item(FOLLOW_UP, on, note, "ctm.case_overview", (number, ref)) for on, note, number, ref in rows]
 
@@ -103,7 +104,7 @@ def referrals(session: Session, scope: Scope) -> list[DueItem]:
     rows = session.execute(
         sa.select(Referral.referred_on, Referral.organisation, Case.case_number, Case.beneficiary_id)
         .join(Case, Case.id == Referral.case_id)
-        .where(Referral.status == SENT, Referral.direction == "Outgoing", scope.owned(Case.owner))
+        .where(Referral.status == SENT, Referral.direction == "Outgoing", scope.owned(Case.owner), open_here())
     ).all()
     return [
         scope.item(REFERRAL, on + timedelta(days=REFERRAL_ANSWER_DAYS), org, "ctm.consent", (number, ref))
@@ -122,6 +123,7 @@ def returns(session: Session, scope: Scope) -> list[DueItem]:
             sa.or_(ReturnBooking.status.is_(None), ReturnBooking.status.in_([s for s in WAITING_FOR_HOST if s])),
             OutboxMessage.status.not_in(OUTBOX_GIVEN_UP),
             scope.owned(Case.owner),
+            open_here(),
         )
     ).all()
     return [scope.item(RETURN, on, country, "ctm.returns", (number, ref)) for on, country, number, ref in rows]
@@ -158,7 +160,12 @@ def receptions(session: Session, scope: Scope) -> list[DueItem]:
         sa.select(Handover.id, Handover.arrived_at, Case.case_number)
         .join(ReceptionTask, ReceptionTask.handover_id == Handover.id)
         .join(Case, Case.id == ReceptionTask.case_id)
-        .where(ReceptionTask.recorded_at.is_(None), Handover.arrived_at.is_not(None), scope.owned(Case.owner))
+        .where(
+            ReceptionTask.recorded_at.is_(None),
+            Handover.arrived_at.is_not(None),
+            scope.owned(Case.owner),
+            open_here(),
+        )
     ).all()
     found = []
     for handover_id, arrived_at, number in rows:
@@ -171,14 +178,20 @@ def receptions(session: Session, scope: Scope) -> list[DueItem]:
 
 def monitoring_visits(session: Session, scope: Scope) -> list[DueItem]:
     """Scheduled visits overdue or coming within :data:`AHEAD_DAYS`, from each case's anchor (arrival at
-    reception, the return's arrival, else the start set on the tab), read for every case at once."""
+    reception, the return's arrival, else the start set on the tab), read at once for the cases in scope only."""
+    held = (open_here(), scope.owned(Case.owner))
     cases = {
         case_id: (number, ref)
         for case_id, number, ref in session.execute(
-            sa.select(Case.id, Case.case_number, Case.beneficiary_id).where(scope.owned(Case.owner))
+            sa.select(Case.id, Case.case_number, Case.beneficiary_id).where(*held)
         )
     }
-    anchored = {case_id: anchor for case_id, (anchor, _kind) in anchors(scope.ctx, session).items() if case_id in cases}
+    in_scope = sa.select(Case.id).where(*held)
+    anchored = {
+        case_id: anchor
+        for case_id, (anchor, _kind) in anchors(scope.ctx, session, in_scope).items()
+        if case_id in cases
+    }
     visits: dict[int, list[MonitoringVisit]] = {}
     for visit in session.scalars(sa.select(MonitoringVisit).where(MonitoringVisit.case_id.in_(list(anchored)))):
         visits.setdefault(visit.case_id, []).append(visit)

@@ -18,7 +18,7 @@ from ctm_plugin.security.permissions import CASE_EDIT
 from mimosa_host.plugin_api import RequestContext
 
 from . import owners
-from .base import Invalid, NotFound, add_to_case, get_case, load, require, touch, unit_of_work
+from .base import Invalid, add_to_case, get_case, load, require, row_of_case, touch, unit_of_work
 
 ALREADY_DONE = N_("This follow-up is already done.")
 NOT_AFTER = N_("This answer cannot follow the referral's status: reload the page.")
@@ -54,9 +54,7 @@ def mark_done(ctx: RequestContext, case_id: int, follow_up_id: int, data: dict[s
     require(ctx, CASE_EDIT)
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
-        row = session.get(FollowUp, follow_up_id)
-        if row is None or row.case_id != case.id:
-            raise NotFound
+        row = row_of_case(session, FollowUp, follow_up_id, case)
         touch(case, ctx, load(VersionOnlySchema(), data)["version"])
         if row.done_at is not None:
             raise Invalid({"version": [ALREADY_DONE]})
@@ -69,9 +67,7 @@ def answer_referral(ctx: RequestContext, case_id: int, referral_id: int, data: d
     require(ctx, CASE_EDIT)
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
-        referral = session.get(Referral, referral_id)
-        if referral is None or referral.case_id != case.id:
-            raise NotFound
+        referral = row_of_case(session, Referral, referral_id, case)
         values = load(ReferralAnswerSchema(), data)
         touch(case, ctx, values["version"])
         status, on = values["status"], values["answered_on"]

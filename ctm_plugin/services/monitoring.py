@@ -160,9 +160,12 @@ def anchor_of(ctx: RequestContext, session: Session, case: Case) -> tuple[date |
     return anchors(ctx, session, [case.id]).get(case.id, (None, None))
 
 
-def anchors(ctx: RequestContext, session: Session, case_ids: list[int] | None = None) -> dict[int, tuple[date, str]]:
-    """The schedule's anchor of each case that has one (of ``case_ids``, or of the mission's every case),
-    read for all of them at once: a later source overrides an earlier, the reception's arrival last."""
+def anchors(
+    ctx: RequestContext, session: Session, case_ids: list[int] | sa.Select[Any] | None = None
+) -> dict[int, tuple[date, str]]:
+    """The schedule's anchor of each case that has one (of ``case_ids``, a list or a query of them, or of the
+    mission's every case), read for all of them at once: a later source overrides an earlier, the
+    reception's arrival last."""
     found: dict[int, tuple[date, str]] = {}
 
     def of(column: Any) -> sa.ColumnElement[bool]:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ctm_plugin.adapters.mimosa import records
+from ctm_plugin.adapters.mimosa.errors import HostFault, HostProtocolError
 from ctm_plugin.adapters.mimosa.records import BeneficiaryRecord
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.due import ScreeningCandidate
@@ -64,6 +65,9 @@ class Candidate:
     version: int
     name: str | None
     """The host's names, for a user who may see identities; ``None`` otherwise."""
+    in_host: bool = True
+    """False when the host answered for this record with a fault (e.g. not found, merged since the pull)
+    or an answer that cannot be read: it is listed by its ID alone."""
 
 
 def _waiting(session: Session) -> list[ScreeningCandidate]:
@@ -79,7 +83,11 @@ def _waiting(session: Session) -> list[ScreeningCandidate]:
 
 
 def candidates(ctx: RequestContext) -> list[Candidate]:
-    """The people to screen, oldest flag first; their names from the host for identity viewers (audited)."""
+    """The people to screen, oldest flag first; their names from the host for identity viewers (audited).
+
+    A record the host cannot give leaves that person without a name, not the list empty; a host that cannot
+    be reached at all raises, for the page to say so.
+    """
     require(ctx, CASE_EDIT)
     names = ctx.can(IDENTITY_VIEW)
     with unit_of_work(ctx) as session:
@@ -89,11 +97,17 @@ def candidates(ctx: RequestContext) -> list[Candidate]:
         audit.record(session, ctx, "screening.candidates.view", None, ["identity"] if names else [])
     found = []
     for row_id, ref, at, version in rows:
-        name = None
+        name, known = None, True
         if client is not None and mapping is not None:
-            values = records.beneficiary(client.get_beneficiary(ref, ctx.mission.code), mapping).values
-            name = " ".join(str(values[k]) for k in ("given_name", "family_name") if values.get(k))
-        found.append(Candidate(row_id, ref, at, version, name))
+            try:
+                values = records.beneficiary(client.get_beneficiary(ref, ctx.mission.code), mapping).values
+            except (HostFault, HostProtocolError) as failed:  # of this record alone: the others are still listed
+                if failed.retryable:  # the host itself is unavailable: so for every record
+                    raise
+                known = False
+            else:
+                name = " ".join(str(values[k]) for k in ("given_name", "family_name") if values.get(k))
+        found.append(Candidate(row_id, ref, at, version, name, known))
     return found
 
 

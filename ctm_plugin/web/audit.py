@@ -14,7 +14,7 @@ from ctm_plugin.schemas.audit import TrailFilterSchema
 from ctm_plugin.security.audit import actor
 from ctm_plugin.security.audit_actions import action_choices, action_label, group_label
 from ctm_plugin.security.permissions import AUDIT_VIEW, CASE_VIEW
-from ctm_plugin.services import audit_trail
+from ctm_plugin.services import audit_trail, owners
 from ctm_plugin.services.base import Invalid, NotFound
 from ctm_plugin.services.cases import viewing
 from ctm_plugin.services.screening import latest_determination
@@ -124,6 +124,7 @@ def case_print(record_ref: str):  # noqa: ANN201
                 case=case,
                 ref=record_ref,
                 decision=latest_determination(session, case.id),
+                owner_name=owners.owner_names(ctx),
                 printed_by=person(actor(ctx)),
                 printed_at=utcnow(),
             )

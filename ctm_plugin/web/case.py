@@ -38,6 +38,7 @@ from mimosa_host.plugin_api import current_context
 
 def _load(session: Session, case: Case) -> dict[str, Any]:
     ctx = current_context()
+    names = owners.owner_names(ctx)
     return {
         "decision": latest_determination(session, case.id),
         "closed": case.status in CLOSED_STATUSES,
@@ -45,12 +46,10 @@ def _load(session: Session, case: Case) -> dict[str, Any]:
         "link": people.link_of(ctx, case.id),
         "closure": cases.pending_closure(session, case.id),
         "needs_approval": case_close_requires_approval(ctx.settings),
-        "owner_name": lambda username: owners.owner_name(ctx, username),
-        "owner_choices": [(u.username, u.display_name) for u in owners.caseworkers(ctx)]
-        if ctx.can(CASE_SUPERVISE)
-        else [],
+        "owner_name": names,
+        "owner_choices": list(names.items()) if ctx.can(CASE_SUPERVISE) else [],
         "follow_ups": follow_ups.follow_ups_of_case(session, case.id),
-        "caseworkers": [(u.username, u.display_name) for u in owners.caseworkers(ctx)],
+        "caseworkers": list(names.items()),
     }
 
 

@@ -3,11 +3,10 @@ a referral's answer on the Consent and referrals tab, and the people to screen."
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, redirect, request, url_for
 
 from ctm_plugin import i18n
+from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.schemas.due import DismissCandidateSchema, FollowUpSchema, ReferralAnswerSchema, VersionOnlySchema
 from ctm_plugin.security.permissions import CASE_EDIT
 from ctm_plugin.services import due as service
@@ -27,7 +26,7 @@ def due_list():  # noqa: ANN201
     mine = request.args.get("all") != "1"
     items = service.due_list(current_context(), mine=mine)
     kinds = {service.MONITORING: "monitoring"}
-    body = render("due.html", items=items, mine=mine, kinds=kinds, today=date.today())
+    body = render("due.html", items=items, mine=mine, kinds=kinds)
     return Page(title=i18n._("What is due"), body=body)
 
 
@@ -66,13 +65,15 @@ def answer_referral(record_ref: str, referral_id: int):  # noqa: ANN201
 
 
 def _to_screen_page(state: FormState | None = None, status: int = 200) -> Page:
+    ctx = current_context()
     trouble: HostTrouble | None = None
     try:
-        found = to_screen.candidates(current_context())
+        found = to_screen.candidates(ctx)
     except HOST_ERRORS as failed:
         trouble, found = trouble_of(failed), []
         status = trouble.status
-    body = render("to_screen.html", candidates=found, form=state or FormState(), trouble=trouble, today=date.today())
+    today = mission_today(ctx.settings)  # the day a case opened from here opens on, as the mission's users live it
+    body = render("to_screen.html", candidates=found, form=state or FormState(), trouble=trouble, today=today)
     return Page(title=i18n._("People to screen"), body=body, status=status)
 
 

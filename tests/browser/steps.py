@@ -382,8 +382,9 @@ AUDIT = "/m/THA/plugins/ctm/audit"
 
 
 def read_audit_trail(page: Page) -> list[dict[str, str]]:
-    """The rows of the audit trail on the page (a case's or the mission's), newest first: each row's
-    ``code`` (the action's code) and the texts of its cells (``at``, ``user`` as shown, ``action``, ``groups``, ``case``) and the ``username``."""
+    """The rows of the audit trail on the page (a case's or the mission's), newest first: each row's ``code``
+    (the action's code), ``username``, and the texts of its cells (``at``, ``user`` by name, ``action``,
+    ``groups``, ``case``)."""
     rows = []
     for row in page.locator('table[data-table="audit"] tbody tr').all():
         cells = {name: row.locator(f'td[data-value="{name}"]') for name in ("at", "user", "action", "groups", "case")}

@@ -156,6 +156,10 @@ def test_viewing_the_list_is_audited_without_values(w: World, opened: list[int])
         ({"after": "nonsense"}, "after"),
         ({"sort": "opened", "after": "2026-99-01_3"}, "after"),
         ({"sort": "updated", "after": "2026-02-01T10:00:00_3"}, "after"),
+        ({"sort": "updated", "after": "0001-01-01T00:00:00+14:00_1"}, "after"),  # before 1900: no UTC moment
+        ({"sort": "updated", "after": "9999-12-31T23:59:59-14:00_1"}, "after"),
+        ({"sort": "opened", "after": "1899-12-31_1"}, "after"),
+        ({"sort": "opened", "after": "3000-01-01_1"}, "after"),
         ({"colour": "red"}, "colour"),
     ],
 )

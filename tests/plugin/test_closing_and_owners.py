@@ -8,11 +8,14 @@ from datetime import date
 
 import pytest
 from page_parts import error_on, text, version
+from test_handover import handed_over
 from world import THA_OTHER_PERSON, World, set_ctm_settings
 
 from ctm_plugin.domain.case import Case, CaseClosure
+from ctm_plugin.security.permissions import CASE_EDIT
 from ctm_plugin.services import cases, fund, monitoring, owners, preparation, reintegration, returns
-from ctm_plugin.services.base import ClosedCase, Conflict, Invalid, NotFound
+from ctm_plugin.services.base import ClosedCase, Conflict, Invalid, NotFound, get_case, touch, unit_of_work
+from mimosa_host.plugin_api import RequestContext, UserRef
 
 CLOSING = {"status": "Closed", "close_reason": "GoalsMet", "closed_on": "2026-03-01", "reason": "Plan completed."}
 
@@ -127,8 +130,8 @@ def test_a_closed_case_refuses_the_return_reintegration_monitoring_and_the_funds
 
 def test_the_owner_is_shown_by_name_and_a_supervisor_reassigns_to_a_caseworker_of_the_mission(w: World, case_id: int):
     ctx = w.ctx("supervisor")
-    assert owners.owner_name(ctx, "caseworker") == "Dara Caseworker"
-    assert owners.owner_name(ctx, "someone.gone") == "someone.gone"
+    names = owners.owner_names(ctx)
+    assert (names("caseworker"), names("someone.gone")) == ("Dara Caseworker", "someone.gone")
     assert [u.username for u in owners.caseworkers(ctx)] == ["caseworker", "childprotection", "supervisor"]
     before = w.snapshot()
     for owner in ("khm.caseworker", "auditor", "caseworker"):  # another mission's, one who cannot edit, the owner
@@ -183,6 +186,18 @@ def test_all_open_cases_of_a_caseworker_move_at_once_each_audited(w: World, case
     assert moved == [("case.reassign", case_id), ("case.reassign", second)]
 
 
+def test_the_count_to_confirm_is_what_moves_a_handed_over_case_in_neither(w: World):
+    away = handed_over(w)  # the caseworker's, read-only here
+    staying = w.open(THA_OTHER_PERSON)
+    ctx = w.ctx("supervisor")
+    moving = {"from_owner": "caseworker", "to_owner": "childprotection"}
+    assert owners.owners_of_open_cases(ctx) == [("caseworker", 1)]
+    assert owners.cases_to_move(ctx, moving) == 1
+    assert owners.reassign_all(ctx, moving) == 1
+    assert (w.one(Case, id=away).owner, w.one(Case, id=staying).owner) == ("caseworker", "childprotection")
+    assert owners.owners_of_open_cases(ctx) == [("childprotection", 1)]
+
+
 # -- the pages ------------------------------------------------------------------------------------
 
 BASE = "/m/THA/plugins/ctm/records/beneficiary/BEN-1000001"
@@ -219,6 +234,21 @@ def test_the_close_form_asks_to_confirm_naming_the_case_and_only_the_confirmed_p
     assert 'data-form="reopen"' in closed
     screening = text(caseworker.get(f"{BASE}/screening"))
     assert 'data-value="closed"' in screening and 'data-form="' not in screening
+
+
+def test_the_overview_asks_the_host_for_the_missions_caseworkers_once(login, w: World, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001
+    _opened(login)
+    asked: list[str] = []
+    ask = RequestContext.mission_users
+
+    def counting(ctx: RequestContext, permission: str) -> tuple[UserRef, ...]:
+        asked.append(permission)
+        return ask(ctx, permission)
+
+    monkeypatch.setattr(RequestContext, "mission_users", counting)
+    page = text(login("supervisor").get(f"{BASE}/case"))  # the owner, the follow-ups' and the new owner's choices
+    assert 'data-value="owner">Dara Caseworker<' in page and 'data-form="owner"' in page
+    assert asked == [CASE_EDIT]
 
 
 def test_the_auditor_reads_the_overview_as_a_summary(login, w: World):
@@ -280,3 +310,45 @@ def test_a_closed_case_shows_none_of_the_forms_it_would_refuse(login, w: World):
     w.close(case_id)
     for browser, tab in ((movement, "return"), (hq, "return"), (hq, "screening")):
         assert _forms(browser, tab) == set(), tab
+
+
+REASSIGN = "/m/THA/plugins/ctm/cases/reassign"
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"from_owner": "caseworker", "to_owner": "ghost"}, "to_owner"),
+        ({"from_owner": "nobody", "to_owner": "supervisor"}, "from_owner"),
+        ({"from_owner": "caseworker", "to_owner": "caseworker"}, "to_owner"),
+    ],
+)
+def test_the_reassign_form_is_checked_before_any_confirmation(login, w: World, form: dict[str, str], field: str):  # noqa: ANN001
+    _opened(login)
+    supervisor = login("supervisor")
+    supervisor.get(REASSIGN)  # the form's token
+    asked = supervisor.post(REASSIGN, form)
+    assert asked.status_code == 422 and error_on(text(asked), "reassign", field)
+    assert "Move the open cases" not in text(asked) and 'name="confirmed"' not in text(asked)
+
+
+def test_a_case_saved_meanwhile_moves_no_case_and_says_so(login, w: World, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001
+    _opened(login)
+    first, second = w.one(Case, beneficiary_id="BEN-1000001").id, w.open(THA_OTHER_PERSON)
+    check = owners.touch
+
+    def someone_saves_meanwhile(case: Case, ctx, expected: int, **kwargs: bool) -> None:  # noqa: ANN001
+        check(case, ctx, expected, **kwargs)
+        if case.id == first:  # a caseworker saves this case between its reading and its move
+            with unit_of_work(w.ctx("caseworker")) as theirs:
+                touch(get_case(theirs, first), w.ctx("caseworker"), expected)
+
+    monkeypatch.setattr(owners, "touch", someone_saves_meanwhile)
+    before = [row["action"] for row in w.audit_rows()]
+    supervisor = login("supervisor")
+    supervisor.get(REASSIGN)  # the form's token
+    refused = supervisor.post(REASSIGN, {"from_owner": "caseworker", "to_owner": "supervisor", "confirmed": "y"})
+    assert refused.status_code == 409
+    assert "Someone else saved one of these cases meanwhile: no case was moved." in text(refused)
+    assert [w.one(Case, id=c).owner for c in (first, second)] == ["caseworker", "caseworker"]
+    assert [row["action"] for row in w.audit_rows()].count("case.reassign") == before.count("case.reassign") == 0

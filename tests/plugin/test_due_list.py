@@ -3,12 +3,13 @@ answered, overdue first; the menu's count; people to screen found by the pull, d
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from exchange_hosts import ReferenceHost
-from world import THA_OTHER_PERSON, THA_PERSON, World
+from world import THA_OTHER_PERSON, THA_PERSON, World, set_ctm_settings
 
+from ctm_plugin.domain import mission_time
 from ctm_plugin.domain.assistance import Referral
 from ctm_plugin.domain.due import FollowUp, ScreeningCandidate
 from ctm_plugin.services import assistance, due, follow_ups, owners, people, returns, to_screen
@@ -19,6 +20,7 @@ DUE = "/m/THA/plugins/ctm/due"
 TO_SCREEN = "/m/THA/plugins/ctm/people/to-screen"
 BASE = f"/m/THA/plugins/ctm/records/beneficiary/{THA_PERSON}"
 CASE_TAB = f"{BASE}/case"
+GONE = "BEN-1999999"
 
 
 def day(offset: int) -> str:
@@ -237,6 +239,34 @@ def test_the_pull_lists_a_flagged_person_without_a_case_until_dismissed_or_opene
     assert khm and all(ref.startswith("BEN-2") for ref in khm)
 
 
+def test_a_person_the_host_no_longer_has_is_listed_by_id_among_the_others_named(w: World, connected, login):  # noqa: ANN001
+    host = ReferenceHost(connected)
+    host.edit_beneficiary(THA_PERSON, vulnerabilities=["VOT"])
+    people.pull(w.job_ctx())
+    with w.rt.factory() as s, s.begin():  # flagged by an earlier pull; the host has merged the record since
+        s.add(ScreeningCandidate(mission_code="THA", beneficiary_id=GONE, flagged_at=datetime(2026, 1, 5, tzinfo=UTC)))
+    listed = {c.beneficiary_id: c for c in to_screen.candidates(w.ctx("caseworker"))}
+    person = host.beneficiary(THA_PERSON)
+    assert (listed[GONE].name, listed[GONE].in_host) == (None, False)
+    assert (listed[THA_PERSON].name, listed[THA_PERSON].in_host) == (f"{person.given_name} {person.family_name}", True)
+    page = login("caseworker").get(TO_SCREEN)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and person.family_name in body and 'data-problem="host"' not in body
+    gone = body[body.index(f'data-beneficiary="{GONE}"') :].split("</li>")[0]
+    assert "not found in the host" in gone
+
+
+def test_open_a_case_from_the_list_opens_it_on_the_missions_day(w: World, connected, login, monkeypatch):  # noqa: ANN001
+    set_ctm_settings(w.rt, time_zone="Asia/Bangkok")
+    with w.rt.factory() as s, s.begin():
+        s.add(ScreeningCandidate(mission_code="THA", beneficiary_id=GONE))
+    server_today = datetime.now(UTC).date()  # 23:30 UTC: already the next day in Bangkok
+    monkeypatch.setattr(mission_time, "utcnow", lambda: datetime.combine(server_today, time(23, 30), UTC))
+    body = login("caseworker").get(TO_SCREEN).get_data(as_text=True)
+    tomorrow = (server_today + timedelta(days=1)).isoformat()
+    assert f'name="opened_on" value="{tomorrow}"' in body
+
+
 # -- kinds of other slices: monitoring visits, hand-overs, receptions ----------------------------
 
 
@@ -283,3 +313,57 @@ def test_a_proposed_hand_over_is_due_for_the_receiving_mission_then_its_receptio
         khm, proposed, {"arrived_on": khm_today, "arrival_place": "PNH", "received_by": "Officer"}
     )
     assert due.RECEPTION not in [i.kind for i in due.due_list(khm)]
+
+
+# -- closed and handed-over cases; the menu's count ----------------------------------------------
+
+
+def test_work_on_a_closed_or_handed_over_case_is_no_longer_due(w: World):
+    from test_handover import handed_over
+
+    from ctm_plugin.services import cases, monitoring
+
+    ctx = w.ctx("caseworker")
+    closing = w.open(THA_OTHER_PERSON)
+    follow_up(w, closing, -2, "Call the shelter.")
+    outgoing_referral(w, closing, day(-20))
+    monitoring.set_start(ctx, closing, {"version": w.version(closing), "start_on": day(-100)})
+    assert {kind for kind, _ in kinds(w)} == {FOLLOW_UP, REFERRAL, due.MONITORING}
+    close = {"status": "Closed", "close_reason": "GoalsMet", "closed_on": day(0), "reason": "Plan completed."}
+    cases.close_case(ctx, closing, {**close, "version": str(w.version(closing))})
+    handed_over(w)  # its return was waiting for the host: KHM holds the case now
+    assert kinds(w) == [] and kinds(w, mine=False) == [] and due.due_count(ctx) == 0
+
+
+def test_the_menus_count_reads_the_anchors_of_the_users_own_cases_only(w: World, monkeypatch: pytest.MonkeyPatch):
+    from ctm_plugin.services import monitoring
+
+    theirs = w.open(THA_OTHER_PERSON, username="supervisor")
+    monitoring.set_start(w.ctx("supervisor"), theirs, {"version": w.version(theirs), "start_on": day(-100)})
+    mine = w.open()
+    monitoring.set_start(w.ctx("caseworker"), mine, {"version": w.version(mine), "start_on": day(-100)})
+    read: list[int] = []
+    real = due.anchors
+
+    def reading(*args: object, **kwargs: object) -> dict:
+        found = real(*args, **kwargs)  # type: ignore[arg-type]
+        read.extend(found)
+        return found
+
+    monkeypatch.setattr(due, "anchors", reading)
+    assert due.due_count(w.ctx("caseworker")) == 1
+    assert read == [mine]
+
+
+def test_a_count_that_fails_leaves_the_plain_label_and_logs_no_case_data(
+    w: World, case_id: int, login, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):  # noqa: ANN001
+    def failing(_ctx: object) -> int:
+        raise RuntimeError(f"{THA_PERSON} could not be counted")
+
+    follow_up(w, case_id, -1, "Overdue.")
+    monkeypatch.setattr(due, "due_count", failing)
+    page = login("caseworker").get(CASE_TAB)
+    assert page.status_code == 200 and 'data-menu="ctm.due">Due<' in page.get_data(as_text=True)
+    logged = [r.getMessage() for r in caplog.records if r.name == "ctm_plugin.hooks.menu"]
+    assert logged == ["the due count failed: RuntimeError"]

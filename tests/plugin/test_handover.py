@@ -53,6 +53,14 @@ def accept_form(w: World, handover_id: int) -> dict[str, object]:
     return {"version": w.one(Handover, id=handover_id).version, "opened_on": khm_today.isoformat()}
 
 
+def handed_over(w: World) -> int:
+    """A THA case of ``caseworker`` handed over to KHM, which accepted it: read-only in THA."""
+    case_id = returning(w)
+    proposed = handover.propose(w.ctx("caseworker"), case_id, propose_form(w, case_id))
+    handover.accept(w.ctx("khm.caseworker", "KHM"), proposed, accept_form(w, proposed))
+    return case_id
+
+
 @pytest.fixture
 def proposed(w: World) -> int:
     case_id = returning(w)

@@ -1,5 +1,10 @@
 """what is due: follow-ups, referrals' answers, people flagged for screening
 
+Every referral recorded before this revision becomes ``sent`` (awaiting its answer), those of closed cases
+and of cases handed over to another mission too. No data change is needed for them: the due list reads
+open cases not handed over only (services/due.py, ``open_here``), so they are never listed as overdue,
+and a reopened case's referral is due again, as it should be.
+
 Revision ID: ctm0015
 Revises: ctm0014
 Create Date: 2026-12-04 19:00:00.000000
