@@ -20,7 +20,6 @@ from steps import (
     add_follow_up,
     add_service,
     ask_to_close_case,
-    close_case,
     correct_service,
     find_case_by_name,
     find_case_by_number,
