@@ -48,9 +48,10 @@ bench: $(STAMP)
 screenshots: $(STAMP)
 	CTM_GUIDE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_case_tabs.py tests/browser/test_returns.py \
 		tests/browser/test_handing_over.py tests/browser/test_hq_fund.py tests/browser/test_monitoring_tab.py \
-		tests/browser/test_reintegration_plan.py \
+		tests/browser/test_reintegration_plan.py tests/browser/test_corrections.py tests/browser/test_caseworker_day.py \
 		-k "(every_tab or booked_return or cancelled_with_a_reason_on_a_phone or khm_accepts or childs_return \
-		or approves_from_the_fund or three_surveys or three_elements) and sqlite"
+		or approves_from_the_fund or three_surveys or three_elements or (corrects_a_service and en-US) \
+		or caseworkers_day) and sqlite"
 
 # Re-extract the .pot files, create any missing catalog (pybabel init), merge the .pot into
 # every catalog (pybabel update), compile the .mo files. Idempotent: a second run changes no

@@ -122,8 +122,9 @@ def shot(request: pytest.FixtureRequest) -> Callable[[object, str], Path]:
 
 
 @pytest.fixture
-def guide_shot(database_url: str) -> Callable[[object, str], Path | None]:
-    """``guide_shot(page, "name")`` takes a screenshot for the caseworkers' guide.
+def guide_shot(database_url: str) -> Callable[..., Path | None]:
+    """``guide_shot(page, "name")`` takes a screenshot for the caseworkers' guide; ``guide_shot(page, "name",
+    of=locator)`` only of that part of the page (a box at the foot of a long page, say).
 
     With ``CTM_GUIDE_SCREENSHOTS=1`` (``make screenshots``) it replaces ``docs/screenshots/<name>.png``;
     otherwise it goes to ``test-artifacts/screenshots/guide-<name>.png``, so that a test run leaves the
@@ -131,12 +132,15 @@ def guide_shot(database_url: str) -> Callable[[object, str], Path | None]:
     """
     folder, prefix = (GUIDE_SCREENSHOTS, "") if os.environ.get(GUIDE_ENV) == "1" else (SCREENSHOTS, "guide-")
 
-    def _shot(page, name: str) -> Path | None:  # noqa: ANN001
+    def _shot(page, name: str, of=None) -> Path | None:  # noqa: ANN001 - a playwright Page and Locator
         if not database_url.startswith("sqlite"):
             return None
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{prefix}{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        if of is None:
+            page.screenshot(path=str(path), full_page=True)
+        else:
+            of.screenshot(path=str(path))
         return path
 
     return _shot

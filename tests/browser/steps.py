@@ -141,6 +141,12 @@ def link_received_case(page: Page, beneficiary_id: str) -> None:
     submit(page, "link", "Link the case")
 
 
+def switch_locale(page: Page, locale: str) -> None:
+    """The host's language switch (``en``, ``fr``, ``es``): kept in the session, for every page after."""
+    with page.expect_navigation():
+        page.locator(f'form.locale button[value="{locale}"]').click()
+
+
 def fits_the_window(page: Page) -> bool:
     """Nothing on the page is wider than the window (a phone's 390 px, say): no sideways scrolling."""
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -479,14 +485,19 @@ def correct_screening(page: Page, reason: str, **changes: str) -> None:
 # -- a case's life-cycle and owner (any language: forms found by their data-form) -------------------
 
 
-def close_case(page: Page, reason: str) -> None:
-    """On the case's overview: close it for ``reason`` (a ``closure_reason`` code), then confirm it."""
+def ask_to_close_case(page: Page, reason: str) -> None:
+    """On the case's overview: close it for ``reason`` (a ``closure_reason`` code), up to the confirmation."""
     page.goto(f"{BASE}/case")
     form = page.locator('form[data-form="close"]')
     form.locator('select[name="close_reason"]').select_option(reason)
     with page.expect_navigation():
         form.locator('button[type="submit"]').click()
     expect(page.locator('[data-box="confirm"]')).to_be_visible()
+
+
+def close_case(page: Page, reason: str) -> None:
+    """On the case's overview: close it for ``reason`` (a ``closure_reason`` code), then confirm it."""
+    ask_to_close_case(page, reason)
     send(page, "close")
 
 
@@ -524,6 +535,15 @@ def work_due_item(page: Page, text: str) -> None:
     page.goto(DUE)
     with page.expect_navigation():
         page.locator('ul[data-table="due"] li', has_text=text).locator('a[data-action="work"]').click()
+
+
+def mark_follow_up_done(page: Page, note: str) -> None:
+    """On the case's overview (where the due list leads): the follow-up that says ``note`` marked as done."""
+    card = page.locator('[data-section="follow-ups"] article', has_text=note)
+    done = card.locator("form").get_attribute("data-form")
+    assert done is not None
+    send(page, done)
+    expect(card.locator("form")).to_have_count(0)  # done: nothing left to mark
 
 
 # -- finding cases -----------------------------------------------------------------------------------------------

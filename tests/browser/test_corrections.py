@@ -25,6 +25,7 @@ pytestmark = pytest.mark.browser
 def test_a_caseworker_corrects_a_service_a_perpetrator_and_a_screening(
     new_page,  # noqa: ANN001
     shot,  # noqa: ANN001
+    guide_shot,  # noqa: ANN001
     locale: str,
     width: int,
 ) -> None:
@@ -79,3 +80,5 @@ def test_a_caseworker_corrects_a_service_a_perpetrator_and_a_screening(
     expect(earlier.locator('[data-value="age"]')).to_have_text("24")
     assert fits_the_window(page)
     shot(page, "screening-history")
+    if locale == "en-US":
+        guide_shot(page, "screening-history", of=page.locator("article.ctm-card[data-screening]"))

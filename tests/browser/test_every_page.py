@@ -13,8 +13,7 @@ import pytest
 import sqlalchemy as sa
 from a11y import PHONE, problems
 from click.testing import CliRunner
-from playwright.sync_api import Page
-from steps import log_in
+from steps import log_in, switch_locale
 
 from ctm_plugin.security.permissions import ROLES
 from mimosa_host.cli import main as host_cli
@@ -84,11 +83,6 @@ def ct_pages(app, known: dict[str, str]) -> tuple[dict[str, list[str]], list[str
             continue
         by_user.setdefault(user, []).append(rule.build({name: known[name] for name in rule.arguments})[1])
     return by_user, missing
-
-
-def switch_locale(page: Page, locale: str) -> None:
-    with page.expect_navigation():
-        page.locator(f'form.locale button[value="{locale}"]').click()
 
 
 def test_every_ct_page_is_accessible_at_a_phones_width_in_each_language(live_host, new_page) -> None:  # noqa: ANN001
