@@ -147,7 +147,7 @@ def test_a_caseworkers_day_from_the_case_list_to_the_audit_trail(new_page, soap_
         auditor.locator('a[data-action="audit-trail"]').click()
     check_page(auditor)
     guide_shot(auditor, "case-audit-trail")
-    trail = [(row["code"], row["user"], row["action"]) for row in read_audit_trail(auditor)]
+    trail = [(row["code"], row["username"], row["action"]) for row in read_audit_trail(auditor)]
     expected = [
         ("case.reopen", "supervisor", "Reopened the case"),
         ("case.close", "caseworker", "Closed the case"),
@@ -157,6 +157,7 @@ def test_a_caseworkers_day_from_the_case_list_to_the_audit_trail(new_page, soap_
     for event in expected:
         assert event in trail, event
     assert [trail.index(event) for event in expected[:3]] == sorted(trail.index(event) for event in expected[:3])
+    assert {row["user"] for row in read_audit_trail(auditor) if row["username"] == "supervisor"} == {"Vichea Supervisor"}
 
     # A caseworker of KHM only: THA's case list does not exist for her; her own mission's does.
     khm = new_page()

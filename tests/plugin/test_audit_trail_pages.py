@@ -161,7 +161,7 @@ def test_the_print_shows_identity_only_to_its_holders_and_is_audited(w: World, l
     caseworker = text(login("caseworker").get(PRINT))
     assert "Confidential" in caseworker and 'data-mark="confidential"' in caseworker
     assert 'data-value="birth_date"' in caseworker and "1994" in caseworker
-    assert "Printed by caseworker" in caseworker
+    assert "Printed by Dara Caseworker" in caseworker
     assert 'data-value="owner">Dara Caseworker<' in caseworker  # the owner by name, as on the overview
     auditor = text(login("auditor").get(PRINT))  # the case, not the person's identity
     assert "Confidential" in auditor and "1994" not in auditor and 'data-field="birth_date"' in auditor

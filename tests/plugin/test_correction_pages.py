@@ -98,7 +98,7 @@ def test_a_corrected_screening_shows_with_its_history(caseworker, login, demo): 
     assert len(current) == 1 and current[0] != str(earlier)
     history = page[page.index(f'data-history="{current[0]}"') :]
     assert f'data-superseded="{earlier}"' in history
-    assert "Corrected by caseworker" in page and "She was 15: the year was misheard." in page
+    assert "Corrected by Dara Caseworker" in page and "She was 15: the year was misheard." in page
     assert "The person was under 18 at the time of the act: means are not required." in page
     hq = text(login("hq").get(f"{BASE}/screening"))  # who may determine: on the current screening only
     choices = hq[hq.index('id="determine-screening_id"') :]

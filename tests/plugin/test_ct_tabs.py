@@ -215,7 +215,7 @@ def test_determination_needs_the_permission_and_keeps_its_history(caseworker, lo
     table = page[page.index('data-table="determinations"') :]
     rows = re.findall(r"<tr data-determination=.*?</tr>", table, re.S)
     assert len(rows) == 2
-    assert "Undetermined → <strong>Victim of trafficking</strong>" in rows[0] and "hq" in rows[0]
+    assert "Undetermined → <strong>Victim of trafficking</strong>" in rows[0] and "Ana HQ Programme Manager" in rows[0]
     assert "— → <strong>Undetermined</strong>" in rows[1] and "Based on the interview of" in rows[1]
     overview = text(hq.get(f"{BASE}/case"))
     assert re.search(r'data-value="determination">Victim of trafficking<', overview)
