@@ -12,7 +12,7 @@ from old_rows import insert_case
 from world import World
 
 from ctm_plugin.domain import palermo
-from ctm_plugin.domain.screening import Screening
+from ctm_plugin.domain.screening import Determination, Screening
 from ctm_plugin.hooks.database import SCRIPT_LOCATION, VERSION_TABLE
 from ctm_plugin.services import screening
 from mimosa_host import db
@@ -51,12 +51,25 @@ def test_ctm0014_keeps_earlier_screenings_current_and_lets_them_be_corrected(w: 
                 recorded_at=datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
             )
         )
+        screening_id = conn.scalar(sa.select(then.c.id).where(then.c.case_id == case_id))
+        conn.execute(  # HQ's decision on that screening: its link must outlive the screening table's changes
+            sa.insert(Determination.__table__).values(
+                mission_code="THA",
+                case_id=case_id,
+                screening_id=screening_id,
+                decision=palermo.VICTIM,
+                reason="Act, means and purpose.",
+                decided_by="hq",
+                decided_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+            )
+        )
 
     command.upgrade(cfg, "heads")
     assert screening_columns(w) >= NEW_COLUMNS
     [earlier] = w.all(Screening, case_id=case_id)
     assert (earlier.place, earlier.recommendation, earlier.believed_child) == ("Office", palermo.UNDETERMINED, False)
     assert (earlier.superseded_by, earlier.correction_reason) == (None, None)
+    assert w.one(Determination, case_id=case_id).screening_id == earlier.id
     data = {
         "version": str(w.version(case_id)),
         "interview_date": "2026-03-01",
@@ -76,4 +89,6 @@ def test_ctm0014_keeps_earlier_screenings_current_and_lets_them_be_corrected(w: 
     with w.rt.engine.connect() as conn:
         kept = conn.execute(sa.select(then.c.id, then.c.place).where(then.c.case_id == case_id).order_by(then.c.id))
         assert [tuple(row) for row in kept] == [(earlier.id, "Office"), (correction, "Office")]
+        linked = sa.text("SELECT screening_id FROM ctm_determination WHERE case_id = :case")
+        assert conn.scalar(linked, {"case": case_id}) == earlier.id
     command.upgrade(cfg, "heads")
