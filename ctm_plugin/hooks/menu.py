@@ -54,7 +54,7 @@ ENTRIES = (
 
 
 def _label(ctx: RequestContext, item_id: str, label: str) -> str:
-    """The entry's msgid; the due list's with the number of the user's items due or overdue ("Due (3)").
+    """The entry's msgid; the due list's with the number of the user's items due or overdue ("Due now (3)").
 
     The menu is on every page: a count that fails leaves the plain label, logged by the error's type only
     (its message may hold a case's data), rather than breaking the page.
@@ -66,7 +66,9 @@ def _label(ctx: RequestContext, item_id: str, label: str) -> str:
     except Exception as failed:  # any failure: the page still shows
         log.warning("the due count failed: %s", type(failed).__name__)
         return label
-    return i18n._("Due (%(count)s)", count=count) if count else label
+    return (
+        i18n._("Due now (%(count)s)", count=count) if count else label
+    )  # due today or overdue; the list looks ahead too
 
 
 @hookimpl

@@ -175,7 +175,7 @@ def test_the_pages_list_overdue_first_and_the_menu_counts_them(w: World, case_id
     )
     body = browser.get(DUE).get_data(as_text=True)
     assert body.index("Late one.") < body.index("Later one.")
-    assert 'data-overdue="yes"' in body and 'data-menu="ctm.due">Due (1)<' in body
+    assert 'data-overdue="yes"' in body and 'data-menu="ctm.due">Due now (1)<' in body
     done = w.all(FollowUp)[1].id
     answer_page = browser.post(f"{CASE_TAB}/follow-ups/{done}/done", {"version": str(w.version(case_id))})
     assert answer_page.status_code == 303
