@@ -391,6 +391,7 @@ def read_audit_trail(page: Page) -> list[dict[str, str]]:
     """The rows of the audit trail on the page (a case's or the mission's), newest first: each row's ``code``
     (the action's code), ``username``, and the texts of its cells (``at``, ``user`` by name, ``action``,
     ``groups``, ``case``)."""
+    page.locator('table[data-table="audit"]').wait_for()  # after a click, the trail's page itself, not the last one
     rows = []
     for row in page.locator('table[data-table="audit"] tbody tr').all():
         cells = {name: row.locator(f'td[data-value="{name}"]') for name in ("at", "user", "action", "groups", "case")}

@@ -53,7 +53,7 @@ def test_the_auditor_reads_who_saw_and_changed_the_case_exports_it_and_prints_it
     auditor.emulate_media(media="print")
     expect(auditor.locator('[data-mark="confidential"]')).to_have_text("Confidential")
     expect(auditor.locator("header.top")).to_be_hidden()
-    expect(auditor.locator('[data-value="printed"]')).to_contain_text("Printed by auditor")
+    expect(auditor.locator('[data-value="printed"]')).to_contain_text("Printed by Sam Auditor")
     shot(auditor, "print")
 
 
