@@ -54,7 +54,7 @@ def _list_page(title: str, *, mine: bool) -> Page:
             errors = refused.errors
         except HOST_ERRORS as failed:
             trouble = trouble_of(failed)
-    names = {user.username: user.display_name for user in owners.caseworkers(ctx)}
+    names = owners.owner_names(ctx)
     body = render(
         "case_list.html",
         found=found,
@@ -66,7 +66,7 @@ def _list_page(title: str, *, mine: bool) -> Page:
         sort_choices=_pairs(SORT_LABELS),
         order_choices=_pairs(ORDER_LABELS),
         stage_label=lambda stage: i18n._(STAGE_LABELS[stage]),
-        owner_label=lambda username: names.get(username, username),
+        owner_label=names,
         owner_choices=sorted(names.items(), key=lambda pair: pair[1]),
         identity=ctx.can(IDENTITY_VIEW),
         next_args=lambda after: {**asked, "after": after},
