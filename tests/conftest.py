@@ -19,6 +19,7 @@ import queue
 import re
 import secrets
 import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +39,13 @@ from mimosa_host.plugins import PluginHost
 from mimosa_host.runtime import Runtime
 
 PG_ENV = "CTM_TEST_DATABASE_URL"
+
+# The CTM's keys for this run: one key file shared by its workers and the processes they start
+# (the templates are sealed under it), outside the repository.
+os.environ.setdefault(
+    "CTM_KEY_FILE",
+    str(Path(tempfile.gettempdir()) / f"ctm-test-keys-{os.environ.get('PYTEST_XDIST_TESTRUNUID', os.getpid())}.json"),
+)
 
 passwords.use_parameters(profiles.CHEAPEST)
 

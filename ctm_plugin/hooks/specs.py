@@ -14,6 +14,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from ctm_plugin.mappings.converters import Converter
+    from ctm_plugin.security.keys import KeyStore
 
 PROJECT = "ctm"
 ENTRY_POINTS = "ctm.plugins"
@@ -25,3 +26,11 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 @hookspec
 def ctm_mapping_converters() -> Sequence[Converter]:
     """Converters mapping files may name, besides the built-in ones; a name may not be taken twice."""
+
+
+@hookspec(firstresult=True)
+def ctm_key_store() -> KeyStore | None:
+    """Where the CTM's keys live when not in its key file: a KMS, say (see docs/administrators.md).
+
+    The first plugin that answers wins; the store is asked for keys on every seal and unseal, so it
+    should cache them for the process's life, and it must keep a key until it is retired or erased."""
