@@ -179,14 +179,19 @@ SCREENING_VULNERABILITIES = ("VOT",)
 MONITORING_MONTHS = (3, 6, 12)
 SCORE_FALL = Decimal("0.1")
 RISK_ALERT_THRESHOLD = 3
+RETENTION_CLOSED_CASE_YEARS = 10
+RETENTION_AUDIT_YEARS = 10
+RETENTION_OUTBOX_DAYS = 30
 
 
-def _whole_number(default: int, maximum: int, error: str, label: str, description: str) -> fields.Integer:
-    """A whole number from 1 to ``maximum``, ``default`` when not given; one message for every wrong entry."""
+def _whole_number(
+    default: int, maximum: int, error: str, label: str, description: str, minimum: int = 1
+) -> fields.Integer:
+    """A whole number from ``minimum`` to ``maximum``, ``default`` when not given; one message for every wrong entry."""
     return fields.Integer(
         load_default=default,
         strict=False,
-        validate=validate.Range(min=1, max=maximum, error=error),
+        validate=validate.Range(min=minimum, max=maximum, error=error),
         error_messages={"invalid": error, "too_large": error},
         metadata={"label": label, "description": description},
     )
@@ -377,6 +382,33 @@ class MissionSettingsSchema(Schema):
         N_("A case whose last visit found this many risk indicators is listed for the supervisor."),
     )
 
+    # Retention (services/retention.py): how long what is no longer needed is kept, then purged.
+    retention_closed_case_years = _whole_number(
+        RETENTION_CLOSED_CASE_YEARS,
+        100,
+        N_("Enter a whole number of years from 1 to 100."),
+        N_("Retention of closed cases (years)"),
+        N_("A case closed this many years ago is deleted with everything recorded under it."),
+    )
+    retention_audit_years = _whole_number(
+        RETENTION_AUDIT_YEARS,
+        100,
+        N_("Enter a whole number of years from 1 to 100."),
+        N_("Retention of the audit trail (years)"),
+        N_("Audit events older than this are deleted, after a signed checkpoint closes that part of the trail."),
+    )
+    retention_outbox_days = _whole_number(
+        RETENTION_OUTBOX_DAYS,
+        3650,
+        N_("Enter a whole number of days from 0 to 3650."),
+        N_("Retention of messages sent to the host (days)"),
+        N_(
+            "What a message to the host carried is erased this many days after it was done or discarded; "
+            "the message's date and outcome stay in the exchange history."
+        ),
+        minimum=0,
+    )
+
     @validates_schema
     def _donors_of_known_projects(self, data: dict[str, Any], **_kwargs: Any) -> None:
         codes = data.get("project_codes") or []
@@ -447,3 +479,15 @@ def risk_alert_threshold(settings: Mapping[str, Any]) -> int:
 
 def screening_vulnerabilities(settings: Mapping[str, Any]) -> list[str]:
     return list(_stored(settings, "screening_vulnerabilities"))
+
+
+def retention_closed_case_years(settings: Mapping[str, Any]) -> int:
+    return int(_stored(settings, "retention_closed_case_years"))
+
+
+def retention_audit_years(settings: Mapping[str, Any]) -> int:
+    return int(_stored(settings, "retention_audit_years"))
+
+
+def retention_outbox_days(settings: Mapping[str, Any]) -> int:
+    return int(_stored(settings, "retention_outbox_days"))

@@ -13,6 +13,9 @@ from ctm_plugin.schemas.mission_settings import (
     providers,
     reception_deadline_hours,
     required_items,
+    retention_audit_years,
+    retention_closed_case_years,
+    retention_outbox_days,
     risk_alert_threshold,
     score_fall,
     screening_vulnerabilities,
@@ -29,6 +32,7 @@ VALID = {
 
 
 CASE_DEFAULTS = {"case_close_requires_approval": False}
+RETENTION_DEFAULTS = {"retention_closed_case_years": 10, "retention_audit_years": 10, "retention_outbox_days": 30}
 CHECKLIST_DEFAULTS = {
     "return_requires_counselling": True,
     "return_requires_travel_document": True,
@@ -44,6 +48,7 @@ REINTEGRATION_DEFAULTS = {
     "score_fall": Decimal("0.1"),
     "risk_alert_threshold": 3,
     "screening_vulnerabilities": ["VOT"],
+    **RETENTION_DEFAULTS,
 }
 STORED_DEFAULTS = {
     **CASE_DEFAULTS,
@@ -52,6 +57,7 @@ STORED_DEFAULTS = {
     "score_fall": "0.1",
     "risk_alert_threshold": 3,
     "screening_vulnerabilities": "VOT",
+    **RETENTION_DEFAULTS,
 }
 """What the host stores for the settings a form left out: the defaults, as the schema dumps them."""
 MONTHS_RULE = "Enter whole numbers of months from 1 to 120, separated by commas, e.g. 3, 6, 12."
@@ -288,3 +294,32 @@ def test_screening_vulnerabilities_are_host_codes_each_once_vot_by_default():
     assert screening_vulnerabilities({}) == ["VOT"]
     rule = "Enter host vulnerability codes separated by commas, among VOT, UAM, SMC, MED and OTH."
     assert errors_for({**VALID, "screening_vulnerabilities": "VOT, XYZ"}) == {"screening_vulnerabilities": [rule]}
+
+
+def test_retention_has_defaults_for_settings_saved_before_it_existed():
+    assert (retention_closed_case_years({}), retention_audit_years({}), retention_outbox_days({})) == (10, 10, 30)
+    stored = MissionSettingsSchema().dump(
+        MissionSettingsSchema().load(
+            {**VALID, "retention_closed_case_years": "7", "retention_audit_years": "12", "retention_outbox_days": "0"}
+        )
+    )
+    assert (retention_closed_case_years(stored), retention_audit_years(stored), retention_outbox_days(stored)) == (
+        7,
+        12,
+        0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("retention_closed_case_years", "0", "Enter a whole number of years from 1 to 100."),
+        ("retention_closed_case_years", "101", "Enter a whole number of years from 1 to 100."),
+        ("retention_closed_case_years", "ten", "Enter a whole number of years from 1 to 100."),
+        ("retention_audit_years", "2.5", "Enter a whole number of years from 1 to 100."),
+        ("retention_outbox_days", "-1", "Enter a whole number of days from 0 to 3650."),
+        ("retention_outbox_days", "3651", "Enter a whole number of days from 0 to 3650."),
+    ],
+)
+def test_wrong_retention_settings_are_refused_on_their_field(field: str, value: str, message: str):
+    assert errors_for({**VALID, field: value}) == {field: [message]}
