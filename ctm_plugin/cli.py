@@ -272,6 +272,27 @@ outbox_discard = _bulk(
 )
 
 
+@click.group("retention")
+def retention_group() -> None:
+    """Records past the mission's retention settings."""
+
+
+@retention_group.command("purge")
+@mission_option
+@click.option("--dry-run", is_flag=True, help="Report what is due and change nothing.")
+def retention_purge(mission: str, dry_run: bool) -> None:
+    """Delete or erase what is due, class by class, and print the counts (no names, no case details)."""
+    from ctm_plugin import i18n
+    from ctm_plugin.services import retention
+
+    with _mission(mission) as ctx:  # the labels in the mission's language
+        report = retention.run(ctx, dry_run=dry_run)
+        click.echo(f"{mission}: {'due (dry run: nothing changed)' if dry_run else 'purged'}")
+        for line in (*report.lines, report.held):
+            oldest = f"oldest {line.oldest.isoformat()}" if line.oldest else "none"
+            click.echo(f"{line.code:24} {line.count:>7}  {oldest:17}  {i18n._(line.label)}")
+
+
 @click.group("demo")
 def demo() -> None:
     """Synthetic demo data of the CTM (after the host's `demo seed`)."""
@@ -346,7 +367,7 @@ def demo_cases() -> None:
     click.echo(f"{seeded} THA cases seeded for the lists" if seeded else "the demo's cases are there already")
 
 
-COMMANDS = (mappings, sync, outbox_group, demo)
+COMMANDS = (mappings, sync, outbox_group, retention_group, demo)
 
 
 @click.group()

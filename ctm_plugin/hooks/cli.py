@@ -8,5 +8,5 @@ from mimosa_host.plugin_api import hookimpl
 
 @hookimpl
 def mimosa_cli_commands() -> Sequence[click.Command]:
-    """Mounted as ``mimosa-host ctm mappings|sync|outbox|demo``."""
+    """Mounted as ``mimosa-host ctm mappings|sync|outbox|retention|demo``."""
     return COMMANDS

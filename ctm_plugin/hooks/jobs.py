@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from ctm_plugin.services import feed, handover, job_outcomes, outbox, people
+from ctm_plugin.services import feed, handover, job_outcomes, outbox, people, retention
 from ctm_plugin.services.host import PROBLEM_TYPES, problem_of
 from mimosa_host.plugin_api import Job, RequestContext, hookimpl
 
@@ -46,10 +46,17 @@ def mimosa_jobs() -> Sequence[Job]:
         Job(job_outcomes.PULL, timedelta(minutes=15), _recorded(job_outcomes.PULL, people.pull)),
         # No host in it: the mission's own reception tasks for people handed over to it who arrived.
         Job(RECEPTION, timedelta(seconds=30), _open_reception_tasks),
+        # No host in it either: what the mission's retention settings say is due goes (services/retention.py).
+        Job(RETENTION, timedelta(days=1), _purge),
     )
 
 
 RECEPTION = "reception-tasks"
+RETENTION = "retention-purge"
+
+
+def _purge(ctx: RequestContext) -> None:
+    retention.purge(ctx)
 
 
 def _open_reception_tasks(ctx: RequestContext) -> None:

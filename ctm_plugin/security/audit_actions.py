@@ -123,6 +123,7 @@ ACTIONS: dict[str, str] = {
     # the audit trail itself
     "audit.view": N_("Viewed the audit trail"),
     "audit.export": N_("Exported the audit trail"),
+    "retention.purge": N_("Purged records past their retention (counts per class)"),
 }
 
 FIELD_GROUPS: dict[str, str] = {

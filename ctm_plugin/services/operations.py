@@ -33,6 +33,9 @@ class Operation:
     """Before each send, in a transaction: complete the message from the records, or hold it."""
     audited_as: tuple[str, str] | None = None
     """The case's audit action (``.<state>`` appended) and field group of each outcome."""
+    payload_kept: bool = False
+    """The payload holds codes only, no one's data, and the case's history reads it: retention keeps it
+    (services/retention.py erases every other final message's payload)."""
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -46,5 +49,6 @@ OPERATIONS: dict[str, Operation] = {
         lookup=cancellations.find_cancellation,
         prepare=cancellations.prepare_cancellation,
         audited_as=("return.cancel", "return"),
+        payload_kept=True,  # the return, the movement and the reason's code, shown under the return
     ),
 }

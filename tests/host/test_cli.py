@@ -346,6 +346,7 @@ def test_jobs_run_runs_each_job_once_where_its_plugin_is_enabled(cli, migrated) 
         "ran ctm.movement-status in THA",
         "ran ctm.pull-beneficiaries in THA",
         "ran ctm.reception-tasks in THA",
+        "ran ctm.retention-purge in THA",
     ]
 
 
