@@ -10,12 +10,14 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from test_handover import handed_over
 from world import KHM_PERSON, THA_OTHER_PERSON, THA_PERSON, World, set_ctm_settings
 
 from ctm_plugin.domain.audit import AuditEvent
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.due import FollowUp
 from ctm_plugin.domain.fund import FundRequest
+from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.models import Base as CtmBase
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
@@ -187,6 +189,18 @@ def test_a_case_with_a_fund_request_not_decided_is_held_and_counted(w: World):
     done = _counts(retention.run(w.job_ctx()))
     assert (done["closed_cases"], done["held_cases"]) == (0, 1)
     assert w.all(Case, id=case_id)
+
+
+def test_a_handed_over_case_is_held_on_both_sides(w: World):
+    away = handed_over(w)
+    received = w.one(Handover, case_id=away).receiving_case_id
+    with w.rt.factory() as s, s.begin():
+        for case in s.scalars(sa.select(Case).where(Case.id.in_((away, received)))):
+            case.status, case.close_reason, case.closed_on = "Closed", "GoalsMet", _years_ago(11)
+    for mission in ("THA", "KHM"):
+        done = _counts(retention.run(w.job_ctx(mission)))
+        assert (done["closed_cases"], done["held_cases"]) == (0, 1), mission
+    assert w.all(Case, id=away) and w.all(Case, id=received) and w.all(Handover, case_id=away)
 
 
 def _message(w: World, case_id: int, status: str, days_ago: int, operation: str = "SaveBeneficiary") -> int:

@@ -41,6 +41,7 @@ HOST_COMMANDS: list[list[str | Slot]] = [
     ["ctm", "outbox", "list", "--mission", ("mission", "THA"), "--status", ("status", "failed")],
     ["ctm", "outbox", "retry", "--mission", ("mission", "THA"), ("message", "1")],
     ["ctm", "outbox", "discard", "--mission", ("mission", "THA"), ("message", "1")],
+    ["ctm", "retention", "purge", "--mission", ("mission", "THA"), "--dry-run"],
 ]
 
 
