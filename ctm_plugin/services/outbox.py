@@ -16,9 +16,11 @@
   booking's ``MovementId``): held, it is not an attempt and waits ``pending``; one that can
   never be sent (the booking never reached the host) fails.
 - Only the host's explicit refusal of the request (a business fault) ends in ``failed``.
-  Nothing is ever deleted: integrators retry or discard what is left, one message or a
+  The relay deletes nothing: integrators retry or discard what is left, one message or a
   filtered selection, and every action is audited. Discarding a message the host may hold
-  asks the host first; if it holds it, the message is adopted (``done``) instead.
+  asks the host first; if it holds it, the message is adopted (``done``) instead. (Retention,
+  services/retention.py, erases a final message's payload after the mission's days, and
+  deletes messages with their purged case.)
 """
 
 from __future__ import annotations
