@@ -1,4 +1,4 @@
-"""Login (the password step; the second factor's step is :mod:`.second_factor_pages`'), logout, the language
+"""Login (the password step; the second factor's code is :mod:`.second_factor_pages`'s), logout, the language
 switch, and the landing redirect."""
 
 from __future__ import annotations
