@@ -49,6 +49,9 @@ os.environ.setdefault(
 
 passwords.use_parameters(profiles.CHEAPEST)
 
+# The demo's users have no second factor: as in `make demo`, none is required unless a test says so.
+os.environ.setdefault("MIMOSA_REQUIRE_SECOND_FACTOR_FOR", "")
+
 # CI: the same examples on every run (a failure there is reproducible), as many, and no deadline on a busy machine.
 settings.register_profile(
     "ci",

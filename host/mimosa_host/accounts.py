@@ -1,4 +1,4 @@
-"""Users, their missions and permissions, and login with a per-account slow-down."""
+"""Users, their missions and permissions, and login throttled per client address."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import dataclasses
 import functools
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import passwords
+from . import passwords, throttle
 from .models import Mission, RoleGrant, User, utcnow
 from .plugin_api import MissionRef, Permission, Role, UserRef
 from .plugins import PluginHost
@@ -21,55 +21,29 @@ log = logging.getLogger(__name__)
 
 
 def authenticate(
-    factory: sessionmaker[Session], username: str, password: str, now: datetime | None = None
+    factory: sessionmaker[Session], username: str, password: str, address: str, now: datetime | None = None
 ) -> User | None:
-    """The user, or ``None``: unknown user, wrong password, inactive, or resting after failures.
+    """The user, or ``None``: unknown user, wrong password, inactive, or ``address`` resting after failures.
 
     The caller shows one generic message in every case, and every case costs one Argon2
     verification (against a dummy hash when the password is not even checked), so the
-    response time does not tell them apart either.
+    response time does not tell them apart either. An unknown username is throttled as a
+    known one is, so that the slow-down does not tell them apart.
 
-    Each attempt on a known account that is not resting first claims a slot: it counts
-    itself as a failure, in its own committed transaction, by a compare-and-swap on the
-    failure count it read. Only then is the password checked, and a success resets the
-    count. Parallel attempts therefore cannot slip past the count: an attempt whose
-    swap finds the count already moved (another attempt is in flight) is refused, and
-    an attempt that sees the account resting is refused unchecked.
+    ``address`` is the client's (:func:`throttle.client_key`): failures slow down the address they
+    come from, never the account's owner elsewhere (see :mod:`throttle`).
     """
     now = now or utcnow()
+    attempt = throttle.claim(factory, address, username, throttle.PASSWORD, now)
     with factory() as s:
-        user = s.scalar(sa.select(User).where(User.username == username))
-    if user is None or _resting(user, now) or not _claim(factory, user, now):
+        user = s.scalar(sa.select(User).where(User.username == username)) if attempt else None
+    if attempt is None or user is None:
         passwords.verify_password(None, password)
         return None
     if not passwords.verify_password(user.password_hash, password) or not user.active:
         return None
-    with factory.begin() as s:
-        s.execute(sa.update(User).where(User.id == user.id).values(failed_logins=0, last_failed_login=None))
-    user.failed_logins, user.last_failed_login = 0, None
+    throttle.succeeded(factory, attempt)
     return user
-
-
-def _resting(user: User, now: datetime) -> bool:
-    until = passwords.locked_until(user.failed_logins, user.last_failed_login)
-    return until is not None and now < _aware(until)
-
-
-def _claim(factory: sessionmaker[Session], user: User, now: datetime) -> bool:
-    """Count this attempt as a failure unless another attempt has moved the count since it was read."""
-    with factory.begin() as s:
-        claimed = s.execute(
-            sa.update(User)
-            .where(User.id == user.id, User.failed_logins == user.failed_logins)
-            .values(failed_logins=User.failed_logins + 1, last_failed_login=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount  # type: ignore[attr-defined]  # Session.execute is typed Result; an UPDATE's is a CursorResult
-    return claimed == 1
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def add_user(session: Session, username: str, display_name: str, password_hash: str, is_hq_admin: bool = False) -> User:

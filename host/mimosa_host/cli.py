@@ -7,6 +7,7 @@ file under ``var/``). Each plugin's commands are mounted under its name.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -329,6 +330,25 @@ def users_grant(rt: Runtime, username: str, role: str, mission_code: str) -> Non
     click.echo(f"{username} holds {role} in {mission_code}")
 
 
+@users.command("reset-2fa")
+@click.argument("username")
+@click.option("--as", "admin", required=True, help="The HQ administrator resetting it, as recorded.")
+@pass_runtime
+def users_reset_2fa(rt: Runtime, username: str, admin: str) -> None:
+    """Reset USERNAME's second factor (a lost phone and lost recovery codes); recorded as --as's action."""
+    from .second_factor import reset
+
+    with transaction(rt.factory) as s:
+        actor = s.scalar(sa.select(User).where(User.username == admin))
+        if actor is None or not actor.is_hq_admin:
+            raise click.ClickException(f"{admin!r} is not an HQ administrator")
+        user = s.scalar(sa.select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+        reset(s, user, actor.username, utcnow())
+    click.echo(f"the second factor of {username} is reset; they set it up again at their next sign-in if they must")
+
+
 @users.command("roles")
 @pass_runtime
 def users_roles(rt: Runtime) -> None:
@@ -464,9 +484,11 @@ def serve(rt: Runtime, bind: str, port: int, demo_mode: bool, run_jobs: bool) ->
     from werkzeug.serving import run_simple
 
     from .jobs import JobRunner
+    from .second_factor import REQUIRED_ENV
     from .web import create_app
 
-    app = create_app(rt)
+    # The demo's users have no second factor: the demo asks for none unless the setting is made explicitly.
+    app = create_app(rt, {"REQUIRE_SECOND_FACTOR_FOR": os.environ.get(REQUIRED_ENV, "")} if demo_mode else None)
     if demo_mode:
         from .demo import print_logins
 

@@ -56,12 +56,53 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_hq_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    last_failed_login: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     """Raised at logout: every session issued before it stops being valid."""
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    """The base32 TOTP secret, in the clear until the host can seal it (see docs/administrators.md)."""
+    second_factor_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the user confirmed their TOTP secret; ``None`` while not enrolled (a secret may wait to be confirmed)."""
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    """The time step of the last code accepted: a code is never accepted twice, even within its 30 seconds."""
 
     grants: Mapped[list[RoleGrant]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class RecoveryCode(Base):
+    """One single-use recovery code of a user's second factor, Argon2-hashed; deleted once used."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+
+
+class SignInThrottle(Base):
+    """Failed sign-in attempts from one client address: for one account and step, or (``account`` and
+    ``step`` empty) for every account. Forgotten once the last failure is old (see :mod:`throttle`)."""
+
+    __tablename__ = "sign_in_throttle"
+    __table_args__ = (UniqueConstraint("address", "account", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))
+    account: Mapped[str] = mapped_column(String(80))
+    step: Mapped[str] = mapped_column(String(8))
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class AdminAction(Base):
+    """What an administrator did to another user's account (e.g. reset their second factor), and when."""
+
+    __tablename__ = "admin_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(80))
 
 
 class RoleGrant(Base):

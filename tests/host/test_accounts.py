@@ -1,10 +1,10 @@
-"""Login and permissions: the per-account slow-down under parallel attempts, one Argon2 verification on
-every path, the rest's growth and cap, and plugins' roles and permissions kept to their own names.
+"""Login and permissions: the slow-down of an account at one address under parallel attempts, one Argon2
+verification on every path, the rest's growth and cap, and plugins' roles and permissions kept to their own names.
 
 Where a test needs to know which password hash was checked, it swaps the hasher of
 ``passwords.verify_password`` for a wrapper that records each call. Counting verifications
 stands in for measuring time: a login's cost is its Argon2 verification, and comparing wall
-clocks on a shared test machine would be flaky.
+clocks on a shared test machine would be flaky. tests/host/test_sign_in.py has the addresses' side.
 """
 
 from __future__ import annotations
@@ -22,15 +22,16 @@ from mimosa_host.accounts import add_user, authenticate, grant, known_roles, plu
 from mimosa_host.context import build_context, system_context
 from mimosa_host.db import transaction
 from mimosa_host.enablement import enable
-from mimosa_host.models import Mission, User
-from mimosa_host.passwords import FREE_ATTEMPTS, MAX_DELAY, retry_delay
+from mimosa_host.models import Mission, SignInThrottle, User
 from mimosa_host.plugin_api import Permission, PluginInfo, Role, hookimpl
 from mimosa_host.plugins import PluginHost
 from mimosa_host.roles import MANAGE_PLUGINS, VIEW_RECORDS
+from mimosa_host.throttle import FREE_PER_ACCOUNT, MAX_DELAY, PASSWORD, retry_delay
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 RIGHT = "the right password"
 WRONG = "a wrong password"
+HERE = "198.51.100.7"
 
 
 class RecordingHasher:
@@ -77,14 +78,16 @@ def hasher(monkeypatch: pytest.MonkeyPatch) -> RecordingHasher:
 
 
 def failures(rt) -> tuple[int, datetime | None]:  # noqa: ANN001
+    """Dara's failed passwords counted at ``HERE``, and the last one's time."""
     with rt.factory() as s:
-        user = s.scalar(sa.select(User).where(User.username == "dara"))
-        return user.failed_logins, user.last_failed_login
+        row = s.scalar(sa.select(SignInThrottle).filter_by(address=HERE, account="dara", step=PASSWORD))
+        return (row.failures, row.last_failure) if row else (0, None)
 
 
-def set_failures(rt, count: int, last: datetime | None) -> None:  # noqa: ANN001
+def set_failures(rt, count: int, last: datetime) -> None:  # noqa: ANN001
     with transaction(rt.factory) as s:
-        s.execute(sa.update(User).where(User.username == "dara").values(failed_logins=count, last_failed_login=last))
+        s.execute(sa.delete(SignInThrottle).filter_by(address=HERE, account="dara", step=PASSWORD))
+        s.add(SignInThrottle(address=HERE, account="dara", step=PASSWORD, failures=count, last_failure=last))
 
 
 def run_in_threads(count: int, target) -> list:  # noqa: ANN001
@@ -118,13 +121,13 @@ def test_parallel_wrong_passwords_are_each_counted_or_refused_unchecked(account,
     recording = RecordingHasher(passwords._hasher, hold=lambda _h, _p: inside.wait())
     monkeypatch.setattr(passwords, "_hasher", recording)
 
-    results = run_in_threads(10, lambda: authenticate(rt.factory, "dara", WRONG, now=T0))
+    results = run_in_threads(10, lambda: authenticate(rt.factory, "dara", WRONG, HERE, now=T0))
 
     assert results == [None] * 10
     checked = recording.against(password_hash)
     count, _last = failures(rt)
-    assert count == checked  # every password actually checked was counted ...
-    assert 1 <= checked <= FREE_ATTEMPTS  # ... and the rest were refused without checking it
+    assert 1 <= checked <= FREE_PER_ACCOUNT  # only the free attempts were checked ...
+    assert checked <= count <= 10  # ... every one checked was counted, the others refused unchecked
     assert len(recording.verified) == 10  # (each refused one still cost a verification)
 
 
@@ -133,7 +136,7 @@ def test_the_right_password_alongside_parallel_wrong_ones_does_not_get_in_while_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rt, password_hash = account
-    set_failures(rt, FREE_ATTEMPTS - 1, T0 - timedelta(hours=1))  # one more failure and the account rests
+    set_failures(rt, FREE_PER_ACCOUNT - 1, T0 - timedelta(minutes=10))  # one more failure and the address rests
     wrong_in_flight, right_done = threading.Event(), threading.Event()
 
     def hold(checked_hash: str, password: str) -> None:
@@ -147,14 +150,14 @@ def test_the_right_password_alongside_parallel_wrong_ones_does_not_get_in_while_
 
     results: list = []
     threads = [
-        threading.Thread(target=lambda: results.append(authenticate(rt.factory, "dara", WRONG, now=T0)))
+        threading.Thread(target=lambda: results.append(authenticate(rt.factory, "dara", WRONG, HERE, now=T0)))
         for _ in range(5)
     ]
     for thread in threads:
         thread.start()
     try:
         assert wrong_in_flight.wait(timeout=30)
-        right = authenticate(rt.factory, "dara", RIGHT, now=T0)
+        right = authenticate(rt.factory, "dara", RIGHT, HERE, now=T0)
     finally:
         right_done.set()
         for thread in threads:
@@ -163,10 +166,11 @@ def test_the_right_password_alongside_parallel_wrong_ones_does_not_get_in_while_
     assert right is None
     assert results == [None] * 5
     assert recording.against(password_hash) == 1  # only the guess that claimed the last free slot was checked
-    assert failures(rt)[0] == FREE_ATTEMPTS
+    count, _last = failures(rt)
+    assert count >= FREE_PER_ACCOUNT
     # Once the rest is over, the right password gets in and the count starts again.
-    later = T0 + retry_delay(FREE_ATTEMPTS)
-    assert authenticate(rt.factory, "dara", RIGHT, now=later) is not None
+    later = T0 + retry_delay(count, FREE_PER_ACCOUNT)
+    assert authenticate(rt.factory, "dara", RIGHT, HERE, now=later) is not None
     assert failures(rt) == (0, None)
 
 
@@ -176,26 +180,26 @@ def test_the_right_password_alongside_parallel_wrong_ones_does_not_get_in_while_
 def test_every_refusal_costs_one_verification_like_a_real_check(account, hasher) -> None:  # noqa: ANN001
     rt, password_hash = account
 
-    assert authenticate(rt.factory, "nobody", RIGHT, now=T0) is None  # unknown user
+    assert authenticate(rt.factory, "nobody", RIGHT, HERE, now=T0) is None  # unknown user
     assert len(hasher.verified) == 1 and hasher.against(password_hash) == 0
 
-    assert authenticate(rt.factory, "dara", WRONG, now=T0) is None  # wrong password
+    assert authenticate(rt.factory, "dara", WRONG, HERE, now=T0) is None  # wrong password
     assert len(hasher.verified) == 2 and hasher.against(password_hash) == 1
 
-    set_failures(rt, FREE_ATTEMPTS, T0)
-    assert authenticate(rt.factory, "dara", RIGHT, now=T0) is None  # resting: checked against a dummy
+    set_failures(rt, FREE_PER_ACCOUNT, T0)
+    assert authenticate(rt.factory, "dara", RIGHT, HERE, now=T0) is None  # resting: checked against a dummy
     assert len(hasher.verified) == 3 and hasher.against(password_hash) == 1
-    assert failures(rt)[0] == FREE_ATTEMPTS  # and not counted
+    assert failures(rt)[0] == FREE_PER_ACCOUNT  # and not counted
 
-    set_failures(rt, 0, None)
+    set_failures(rt, 0, T0)
     with transaction(rt.factory) as s:
         s.execute(sa.update(User).where(User.username == "dara").values(active=False))
-    assert authenticate(rt.factory, "dara", RIGHT, now=T0) is None  # inactive
+    assert authenticate(rt.factory, "dara", RIGHT, HERE, now=T0) is None  # inactive
     assert len(hasher.verified) == 4
 
     with transaction(rt.factory) as s:
         s.execute(sa.update(User).where(User.username == "dara").values(active=True))
-    assert authenticate(rt.factory, "dara", RIGHT, now=T0) is not None  # the right password
+    assert authenticate(rt.factory, "dara", RIGHT, HERE, now=T0) is not None  # the right password
     assert len(hasher.verified) == 5
 
 
@@ -215,32 +219,32 @@ def test_the_host_hashes_with_argon2id_at_its_recommended_cost(monkeypatch: pyte
 
 
 def test_the_rest_doubles_with_each_failure_and_is_capped() -> None:
-    assert [retry_delay(n).total_seconds() for n in range(8)] == [0, 0, 0, 2, 4, 8, 16, 32]
-    assert retry_delay(12) == MAX_DELAY == timedelta(minutes=15)
-    assert retry_delay(10_000) == MAX_DELAY  # a long-attacked account does not overflow
+    assert [retry_delay(n, FREE_PER_ACCOUNT).total_seconds() for n in range(8)] == [0, 0, 0, 2, 4, 8, 16, 32]
+    assert retry_delay(12, FREE_PER_ACCOUNT) == MAX_DELAY == timedelta(minutes=15)
+    assert retry_delay(10_000, FREE_PER_ACCOUNT) == MAX_DELAY  # a long-attacked address does not overflow
 
 
 def test_each_failure_lengthens_the_rest_and_a_resting_account_is_not_even_checked(account, hasher) -> None:  # noqa: ANN001
     rt, password_hash = account
     now = T0
-    for n in range(FREE_ATTEMPTS):
-        assert authenticate(rt.factory, "dara", WRONG, now=now) is None
+    for n in range(FREE_PER_ACCOUNT):
+        assert authenticate(rt.factory, "dara", WRONG, HERE, now=now) is None
         assert failures(rt)[0] == n + 1
-    for n in range(FREE_ATTEMPTS, 14):
-        rest = retry_delay(n)
-        assert rest == min(timedelta(seconds=2 ** (n - FREE_ATTEMPTS + 1)), MAX_DELAY)
+    for n in range(FREE_PER_ACCOUNT, 14):
+        rest = retry_delay(n, FREE_PER_ACCOUNT)
+        assert rest == min(timedelta(seconds=2 ** (n - FREE_PER_ACCOUNT + 1)), MAX_DELAY)
         checked = hasher.against(password_hash)
         # Just before the rest is over, even the right password is refused, unchecked and uncounted.
-        assert authenticate(rt.factory, "dara", RIGHT, now=now + rest - timedelta(milliseconds=1)) is None
+        assert authenticate(rt.factory, "dara", RIGHT, HERE, now=now + rest - timedelta(milliseconds=1)) is None
         assert hasher.against(password_hash) == checked
         assert failures(rt)[0] == n
         # When it is over, a wrong guess is checked and lengthens the next rest.
         now += rest
-        assert authenticate(rt.factory, "dara", WRONG, now=now) is None
+        assert authenticate(rt.factory, "dara", WRONG, HERE, now=now) is None
         assert failures(rt)[0] == n + 1
-    assert retry_delay(failures(rt)[0]) == MAX_DELAY
-    assert authenticate(rt.factory, "dara", RIGHT, now=now + MAX_DELAY - timedelta(seconds=1)) is None
-    assert authenticate(rt.factory, "dara", RIGHT, now=now + MAX_DELAY) is not None
+    assert retry_delay(failures(rt)[0], FREE_PER_ACCOUNT) == MAX_DELAY
+    assert authenticate(rt.factory, "dara", RIGHT, HERE, now=now + MAX_DELAY - timedelta(seconds=1)) is None
+    assert authenticate(rt.factory, "dara", RIGHT, HERE, now=now + MAX_DELAY) is not None
     assert failures(rt) == (0, None)
 
 

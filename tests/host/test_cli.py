@@ -253,10 +253,10 @@ def test_users_add_creates_a_user_who_can_log_in(cli, migrated) -> None:  # noqa
     assert result.exit_code == 0, result.output
     assert "user ana added" in result.output
     factory = sa.orm.sessionmaker(migrated)
-    user = authenticate(factory, "ana", "a long password")
+    user = authenticate(factory, "ana", "a long password", "192.0.2.1")
     assert user is not None
     assert (user.display_name, user.is_hq_admin) == ("Ana HQ", True)
-    assert authenticate(factory, "ana", "another password") is None
+    assert authenticate(factory, "ana", "another password", "192.0.2.1") is None
 
     twice = cli("users", "add", "ana", "--name", "Ana again", input="x-password\nx-password\n")
     assert twice.exit_code == 1

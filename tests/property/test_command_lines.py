@@ -23,6 +23,7 @@ HOST_COMMANDS: list[list[str | Slot]] = [
     ["missions", "add", ("code", "NEW1"), "--name", ("name", "New"), "--country", ("country", "THA")],
     ["users", "add", ("username", "new.user"), "--name", ("name", "New User"), "--password", ("password", "pw-1")],
     ["users", "grant", ("username", "caseworker"), ("role", "ctm.caseworker"), "--mission", ("mission", "MDA")],
+    ["users", "reset-2fa", ("username", "caseworker"), "--as", ("admin", "hq")],
     ["api-users", "add", ("username", "ctm-new"), "--mission", ("mission", "THA"), "--password", ("password", "pw")],
     [
         "plugins",

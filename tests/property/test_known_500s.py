@@ -11,7 +11,7 @@ from property_helpers import snapshot
 
 from ctm_plugin.cli import main as ctm
 from mimosa_host.cli import main as host_cli
-from mimosa_host.models import PluginEnablement, User
+from mimosa_host.models import PluginEnablement, SignInThrottle
 
 NESTED = "x = " + "[" * 5000 + "]" * 5000
 SETTINGS = {
@@ -90,9 +90,9 @@ def test_a_ct_form_refuses_a_nul_naming_the_field_and_login_refuses_it_as_a_wron
     assert snapshot(engine) == before
 
     web.get("/login")
-    before = snapshot(engine, skip=frozenset({User.__tablename__}))
+    before = snapshot(engine, skip=frozenset({SignInThrottle.__tablename__}))
     assert web.post("/login", {"username": "case\x00worker", "password": "x"}).status_code == 401
-    assert snapshot(engine, skip=frozenset({User.__tablename__})) == before
+    assert snapshot(engine, skip=frozenset({SignInThrottle.__tablename__})) == before
 
 
 def test_ctm_mappings_validate_names_the_file_and_line_of_a_document_nested_too_deep(tmp_path: Path) -> None:

@@ -24,8 +24,9 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .. import codes, i18n
+from .. import codes, i18n, second_factor
 from ..accounts import granted_roles, user_missions
 from ..context import build_context
 from ..db import SharedConnection
@@ -41,6 +42,8 @@ from ..soap.app import SoapApp
 IDLE_TIMEOUT = timedelta(minutes=15)
 ABSOLUTE_TIMEOUT = timedelta(hours=8)
 SECRET_KEY_ENV = "MIMOSA_SECRET_KEY"  # noqa: S105 - the name of the variable, not a key
+TRUSTED_PROXIES_ENV = "MIMOSA_TRUSTED_PROXIES"
+"""How many proxies in front of the host append to ``X-Forwarded-For`` (default 0: the header is ignored)."""
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -79,21 +82,32 @@ def create_app(rt: Runtime, config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which times out itself
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        TRUSTED_PROXIES=os.environ.get(TRUSTED_PROXIES_ENV, "0"),
+        REQUIRE_SECOND_FACTOR_FOR=os.environ.get(second_factor.REQUIRED_ENV, second_factor.REQUIRED_DEFAULT),
     )
     app.config.update(config or {})
+    # Settings are checked at start: a typo must not quietly leave sign-in open to a spoofed address or one factor.
+    app.config["REQUIRE_SECOND_FACTOR_FOR"] = second_factor.required_groups(
+        str(app.config["REQUIRE_SECOND_FACTOR_FOR"])
+    )
+    proxies = str(app.config["TRUSTED_PROXIES"])
+    if not proxies.isdigit():
+        raise ValueError(f"{TRUSTED_PROXIES_ENV} must be a number of proxies (0 or more), not {proxies!r}")
     app.extensions["mimosa"] = rt
     csrf.init_app(app)
     _install_jinja(app)
 
-    from . import admin, auth, records
+    from . import admin, auth, records, second_factor_pages
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(second_factor_pages.bp)
     app.register_blueprint(records.bp, url_prefix="/m/<mission>")
     app.register_blueprint(admin.bp, url_prefix="/m/<mission>/admin")
     _mount_plugins(app, rt)
 
     app.before_request(_refuse_unreadable_path)
     app.before_request(_check_request)
+    app.before_request(second_factor_pages.enrol_first)
     app.url_defaults(_default_mission)
     # Flask runs teardown functions in reverse order, the plugins' blueprints' first: registered
     # first, _close_db runs last, once no teardown function may still use the request's sessions.
@@ -110,6 +124,10 @@ def create_app(rt: Runtime, config: dict[str, Any] | None = None) -> Flask:
     # The SOAP services answer /soap/... before Flask sees the request: no session, no CSRF, no cookie.
     soap = app.extensions["mimosa_soap"] = SoapApp(rt.factory)
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/soap": soap})  # type: ignore[method-assign]
+    if int(proxies):
+        # The client is the address the trusted proxies saw; without them, the socket's peer (the header is
+        # anyone's to write). The sign-in throttle counts failures against it.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(proxies))  # type: ignore[method-assign]
     return app
 
 

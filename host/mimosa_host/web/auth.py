@@ -1,4 +1,5 @@
-"""Login, logout, the language switch, and the landing redirect."""
+"""Login (the password step; the second factor's code is :mod:`.second_factor_pages`'s), logout, the language
+switch, and the landing redirect."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from urllib.parse import urlsplit
 
 import flask
 from flask import Blueprint, g, redirect, request, session, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
 
-from .. import i18n
+from .. import i18n, second_factor, throttle
 from ..accounts import authenticate, user_missions
 from ..context import build_context
 from ..db import transaction
@@ -58,6 +60,11 @@ def home():
     return flask.render_template("error.html", title=ERROR_TITLES[200], message=message), 200
 
 
+def client_address() -> str:
+    """The client's address as the sign-in throttle counts it: the socket's peer, or what the trusted proxies saw."""
+    return throttle.client_key(request.remote_addr)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     error = None
@@ -66,19 +73,39 @@ def login():
         password = request.form.get("password", "")
         # A name no account can have is checked as the unknown user "": same answer, same cost.
         known_shape = is_identifier(username, USERNAME_LENGTH)
-        user = authenticate(runtime().factory, username if known_shape else "", password)
+        user = authenticate(runtime().factory, username if known_shape else "", password, client_address())
         if user is None:
             error = i18n.N_("Wrong username or password, or too many attempts: wait a moment and try again.")
+        elif second_factor.enrolled(user):
+            _fresh_session()
+            session["pending"] = {"uid": user.id, "epoch": user.session_epoch, "at": _now().timestamp()}
+            session["next"] = _safe_next(request.args.get("next"))
+            return redirect(url_for("second_factor.code"))
         else:
-            locale = session.get("locale")
-            session.clear()  # a fresh session at login: nothing from before survives
-            stamp = _now().timestamp()
-            session.update(uid=user.id, epoch=user.session_epoch, since=stamp, seen=stamp)
-            if locale:
-                session["locale"] = locale
-            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+            return signed_in(user, _safe_next(request.args.get("next")))
     username = request.form.get("username", "") if error else ""
     return flask.render_template("login.html", error=error, username=username), (401 if error else 200)
+
+
+def signed_in(user: User, next_url: str | None) -> WerkzeugResponse:
+    """Open the user's session (a fresh one: nothing from before survives) and send them on: to enrol in a
+    second factor first if the host requires one of them."""
+    _fresh_session()
+    stamp = _now().timestamp()
+    session.update(uid=user.id, epoch=user.session_epoch, since=stamp, seen=stamp)
+    with request_db().session() as s:
+        if second_factor.must_enrol(s, user, flask.current_app.config["REQUIRE_SECOND_FACTOR_FOR"]):
+            session["enrol"] = True
+            return redirect(url_for("second_factor.account"))
+    return redirect(next_url or url_for("auth.home"))
+
+
+def _fresh_session() -> None:
+    """An empty session that keeps only the language chosen."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
 
 
 @bp.route("/logout", methods=["POST"])
@@ -86,10 +113,7 @@ def logout():
     if g.user is not None:
         with transaction(request_db().session) as s:
             s.get_one(User, g.user.id).session_epoch += 1
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
+    _fresh_session()
     return redirect(url_for("auth.login"))
 
 
