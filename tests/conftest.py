@@ -40,12 +40,11 @@ from mimosa_host.runtime import Runtime
 
 PG_ENV = "CTM_TEST_DATABASE_URL"
 
-# The CTM's keys for this run: one key file shared by its workers and the processes they start
-# (the templates are sealed under it), outside the repository.
-os.environ.setdefault(
-    "CTM_KEY_FILE",
-    str(Path(tempfile.gettempdir()) / f"ctm-test-keys-{os.environ.get('PYTEST_XDIST_TESTRUNUID', os.getpid())}.json"),
-)
+# The CTM's keys and the host's for this run: one key file each, shared by its workers and the processes
+# they start (the templates are sealed under them), outside the repository.
+_RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID", os.getpid())
+os.environ.setdefault("CTM_KEY_FILE", str(Path(tempfile.gettempdir()) / f"ctm-test-keys-{_RUN}.json"))
+os.environ.setdefault("MIMOSA_KEY_FILE", str(Path(tempfile.gettempdir()) / f"mimosa-test-keys-{_RUN}.json"))
 
 passwords.use_parameters(profiles.CHEAPEST)
 

@@ -182,6 +182,9 @@ class PluginEnablement(Base):
     changed_by: Mapped[str] = mapped_column(String(80))
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The settings the plugin's schema does not mark secret."""
+    secrets: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    """The secret ones, each sealed (:mod:`mimosa_host.sealing`), by name; see ``enablement.stored_settings``."""
 
 
 # The SOAP services' tables share this metadata; importing them here keeps Base.metadata (and so
