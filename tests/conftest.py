@@ -311,6 +311,21 @@ def demo(rt: Runtime, database_url: str) -> Runtime:
 
 
 @pytest.fixture
+def own_host_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of the run's host key file, in force for this test alone: a rotation it makes retires no key
+    the other tests' databases are sealed under."""
+    from mimosa_host import sealing
+
+    copy = tmp_path / "mimosa-keys.json"
+    sealing.host_keys().current()  # the run's file exists
+    shutil.copy(sealing.default_key_file(), copy)
+    monkeypatch.setenv(sealing.KEY_FILE_ENV, str(copy))
+    sealing.use_host_keys(None)
+    yield copy
+    sealing.use_host_keys(None)
+
+
+@pytest.fixture
 def app(demo: Runtime):  # noqa: ANN201
     from mimosa_host.web import create_app
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -128,19 +126,6 @@ def test_a_secret_given_to_the_cli_is_stored_sealed(demo: Runtime, database_url:
     assert b"cli-given-secret-4711" not in database_text(demo)
 
 
-@pytest.fixture
-def own_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A copy of the run's host key file, in force for this test alone: rotating it retires no key the
-    other tests' databases are sealed under."""
-    copy = tmp_path / "keys.json"
-    sealing.host_keys().current()  # the run's file exists
-    shutil.copy(sealing.default_key_file(), copy)
-    monkeypatch.setenv(sealing.KEY_FILE_ENV, str(copy))
-    sealing.use_host_keys(None)
-    yield copy
-    sealing.use_host_keys(None)
-
-
 def key_ids_in_use(rt: Runtime) -> set[str]:
     with rt.factory() as s:
         tokens = list(s.scalars(sa.select(ApiUser.sealed_password)))
@@ -149,17 +134,17 @@ def key_ids_in_use(rt: Runtime) -> set[str]:
 
 
 def test_rotation_reseals_every_secret_under_a_new_key_and_retires_the_old(
-    demo: Runtime, database_url: str, own_keys: Path
+    demo: Runtime, database_url: str, own_host_keys: Path
 ) -> None:
     (old,) = key_ids_in_use(demo)
     result = CliRunner().invoke(main, ["keys", "rotate"], env={"MIMOSA_DATABASE_URL": database_url})
     assert result.exit_code == 0, result.output
-    new = json.loads(own_keys.read_text())["current"]
+    new = json.loads(own_host_keys.read_text())["current"]
     assert f"current key {new}; re-sealed api_user: 2, plugin_enablement: 2" in result.output
     assert f"retired {old}" in result.output
     assert key_ids_in_use(demo) == {new}
-    assert list(json.loads(own_keys.read_text())["keys"]) == [new]
-    assert stat.S_IMODE(own_keys.stat().st_mode) == 0o600
+    assert list(json.loads(own_host_keys.read_text())["keys"]) == [new]
+    assert stat.S_IMODE(own_host_keys.stat().st_mode) == 0o600
     with demo.factory() as s:
         assert [s.get_one(ApiUser, api_credentials(code)[0]).password for code in CTM_MISSIONS] == PASSWORDS
         assert [enablement.plugin_settings(s, code, "ctm")["soap_password"] for code in CTM_MISSIONS] == PASSWORDS
