@@ -108,6 +108,7 @@ def test_a_secret_setting_that_does_not_open_is_absent_and_the_settings_page_say
     response = admin.post("/m/THA/admin/plugins/ctm", {**form, "soap_password": PASSWORDS[0]})
     assert response.status_code == 302
     assert UNDECRYPTABLE not in admin.get("/m/THA/admin/plugins/ctm").get_data(as_text=True)
+    assert PASSWORDS[0].encode() not in database_text(demo)
     with demo.factory() as s:
         assert enablement.plugin_settings(s, "THA", "ctm")["soap_password"] == PASSWORDS[0]
 
@@ -153,6 +154,7 @@ def test_rotation_reseals_every_secret_under_a_new_key_and_retires_the_old(
 # -- migration 0004 --------------------------------------------------------------------------------
 
 API_MARKER, SETTING_MARKER = "marker-api-password-0002", "marker-soap-password-0002"
+OLD_COPY = "marker-ctm0003-copy-of-the-soap-password"
 OLD_ENABLEMENT = sa.table(
     "plugin_enablement",
     sa.column("mission_code", sa.String),
@@ -210,6 +212,38 @@ def test_0004_seals_what_0002_kept_in_clear_and_downgrade_opens_it(rt: Runtime) 
     migrate_host(rt, down_revision, down=True)
     assert raw(rt) == (API_MARKER, {**settings, "case_number_prefix": "THA-CT"})
     rt.upgrade_all()
+
+
+def test_what_the_ctms_old_copy_of_the_connection_held_is_scrubbed_by_the_upgrade(demo: Runtime) -> None:
+    """The third place a SOAP password was kept: the CTM's copy of the connection (``ctm_mission``, until
+    ctm0004 dropped it). A release before this one dropped the column and left its values in the SQLite
+    file's free pages; upgrading to host 0004 leaves nothing of them."""
+    from ctm_plugin.hooks.database import SCRIPT_LOCATION, VERSION_TABLE
+
+    old_release = sa.create_engine(demo.engine.url)
+    if old_release.dialect.name == "sqlite":  # as before this release, on an SQLite built without secure_delete
+
+        @sa.event.listens_for(old_release, "connect")
+        def _no_secure_delete(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI types
+            dbapi_connection.execute("PRAGMA secure_delete=OFF")
+
+    try:
+        command.downgrade(db.alembic_config(old_release, db.HOST_SCRIPT_LOCATION, db.HOST_VERSION_TABLE), "0002")
+        ctm = db.alembic_config(old_release, SCRIPT_LOCATION, VERSION_TABLE)
+        command.downgrade(ctm, "ctm0003")
+        with old_release.begin() as conn:
+            conn.execute(sa.text("UPDATE ctm_mission SET soap_password = :p"), {"p": OLD_COPY})
+        command.upgrade(ctm, "heads")
+        if old_release.dialect.name == "sqlite":
+            with old_release.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            assert OLD_COPY.encode() in Path(old_release.url.database).read_bytes()  # left in the free pages
+    finally:
+        old_release.dispose()
+    demo.upgrade_all()
+    assert OLD_COPY.encode() not in database_text(demo)
+    with demo.factory() as s:
+        assert enablement.plugin_settings(s, "THA", "ctm")["soap_password"] == PASSWORDS[0]
 
 
 # -- the demo's files --------------------------------------------------------------------------------
