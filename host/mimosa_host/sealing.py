@@ -143,11 +143,12 @@ class HostKeys:
             self._read()
             current = self._current
         if current is None:
-            self.add()
+            with self._writing() as data:  # another process may have made the first key meanwhile
+                if data["current"] is None:
+                    data["current"] = self._new_key(data)
+                current = data["current"]
             with self._lock:
                 self._read()
-                current = self._current
-        assert current is not None
         return current, self._keys[current]
 
     def key(self, key_id: str) -> bytes | None:
@@ -164,9 +165,13 @@ class HostKeys:
     def add(self) -> str:
         """A new key that becomes the current one; the older ones still open what they sealed."""
         with self._writing() as data:
-            key_id = f"host-{secrets.token_hex(4)}"
-            data["keys"][key_id] = base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode()
-            data["current"] = key_id
+            key_id = data["current"] = self._new_key(data)
+        return key_id
+
+    @staticmethod
+    def _new_key(data: dict[str, Any]) -> str:
+        key_id = f"host-{secrets.token_hex(4)}"
+        data["keys"][key_id] = base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode()
         return key_id
 
     def retire(self, key_id: str) -> None:

@@ -266,3 +266,38 @@ def test_the_demo_database_its_log_and_the_key_file_are_their_owners_only(
         sealing.use_host_keys(None)
     assert {"mimosa.db", "mimosa.db-wal", "mimosa.db-shm", "mimosa-keys.json"} <= set(files)
     assert files == dict.fromkeys(files, 0o600)
+
+
+# -- the keys ----------------------------------------------------------------------------------------
+
+
+def test_keys_from_the_environment_seal_under_the_first_and_open_under_any() -> None:
+    import base64
+    import os
+
+    old, new = (base64.b64encode(os.urandom(32)).decode() for _ in range(2))
+    aad = sealing.associated_data("api_user", "password", "ctm-tha")
+    try:
+        sealing.use_host_keys(sealing.HostKeys(environment=old))
+        sealed_before = sealing.seal("before", aad)
+        sealing.use_host_keys(sealing.HostKeys(environment=f"{new}, {old}"))
+        assert sealing.unseal(sealed_before, aad) == "before"
+        assert (
+            sealing.key_id_of(sealing.seal("after", aad))
+            == sealing.host_keys().key_ids()[0]
+            != (sealing.key_id_of(sealed_before))
+        )
+        with pytest.raises(sealing.Undecryptable):  # bound to its place
+            sealing.unseal(sealed_before, sealing.associated_data("api_user", "password", "ctm-khm"))
+        sealing.use_host_keys(sealing.HostKeys(environment=new))
+        with pytest.raises(sealing.Undecryptable, match="is not available"):
+            sealing.unseal(sealed_before, aad)
+    finally:
+        sealing.use_host_keys(None)
+
+
+@pytest.mark.parametrize("value", ["not base64!", "c2hvcnQ=", " , "])
+def test_a_malformed_data_key_is_refused_without_showing_it(value: str) -> None:
+    with pytest.raises(sealing.KeysUnavailable) as refused:
+        sealing.HostKeys(environment=value)
+    assert str(refused.value) in ("MIMOSA_DATA_KEY must hold base64 keys of 32 bytes", "MIMOSA_DATA_KEY is empty")
