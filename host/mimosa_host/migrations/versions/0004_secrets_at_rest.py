@@ -1,6 +1,6 @@
 """the host's secrets sealed at rest: API users' passwords, plugins' secret settings
 
-Revision ID: 0004
+Revision ID: 0004_secrets_at_rest
 Revises: 0002
 Create Date: 2026-12-04 22:10:00.000000
 
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from mimosa_host import db, enablement, sealing
 
 
-revision = '0004'
+revision = '0004_secrets_at_rest'
 down_revision = '0002'
 branch_labels = None
 depends_on = None
