@@ -40,12 +40,11 @@ from mimosa_host.runtime import Runtime
 
 PG_ENV = "CTM_TEST_DATABASE_URL"
 
-# The CTM's keys for this run: one key file shared by its workers and the processes they start
-# (the templates are sealed under it), outside the repository.
-os.environ.setdefault(
-    "CTM_KEY_FILE",
-    str(Path(tempfile.gettempdir()) / f"ctm-test-keys-{os.environ.get('PYTEST_XDIST_TESTRUNUID', os.getpid())}.json"),
-)
+# The CTM's keys and the host's for this run: one key file each, shared by its workers and the processes
+# they start (the templates are sealed under them), outside the repository.
+_RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID", os.getpid())
+os.environ.setdefault("CTM_KEY_FILE", str(Path(tempfile.gettempdir()) / f"ctm-test-keys-{_RUN}.json"))
+os.environ.setdefault("MIMOSA_KEY_FILE", str(Path(tempfile.gettempdir()) / f"mimosa-test-keys-{_RUN}.json"))
 
 passwords.use_parameters(profiles.CHEAPEST)
 
@@ -312,6 +311,21 @@ def demo(rt: Runtime, database_url: str) -> Runtime:
 
         seed(rt)
     return rt
+
+
+@pytest.fixture
+def own_host_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of the run's host key file, in force for this test alone: a rotation it makes retires no key
+    the other tests' databases are sealed under."""
+    from mimosa_host import sealing
+
+    copy = tmp_path / "mimosa-keys.json"
+    sealing.host_keys().current()  # the run's file exists
+    shutil.copy(sealing.default_key_file(), copy)
+    monkeypatch.setenv(sealing.KEY_FILE_ENV, str(copy))
+    sealing.use_host_keys(None)
+    yield copy
+    sealing.use_host_keys(None)
 
 
 @pytest.fixture

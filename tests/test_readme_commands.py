@@ -33,7 +33,7 @@ def readme_commands() -> list[list[str]]:
     return commands
 
 
-def test_the_readmes_commands_work_on_the_demo_as_written(demo, database_url: str) -> None:  # noqa: ANN001
+def test_the_readmes_commands_work_on_the_demo_as_written(demo, database_url: str, own_host_keys) -> None:  # noqa: ANN001
     from mimosa_host import enablement
     from mimosa_host.context import system_context
     from mimosa_host.models import Mission, PluginEnablement

@@ -386,6 +386,27 @@ def missions_add(rt: Runtime, code: str, name: str, country: str) -> None:
     click.echo(f"mission {code} added")
 
 
+@main.group()
+def keys() -> None:
+    """The host's keys, which seal its secrets at rest (MIMOSA_KEY_FILE or MIMOSA_DATA_KEY)."""
+
+
+@keys.command("rotate")
+@click.option("--keep-old", is_flag=True, help="Keep the older keys in the key file after re-sealing.")
+@pass_runtime
+def keys_rotate(rt: Runtime, keep_old: bool) -> None:
+    """Add a key and re-seal every API password and secret plugin setting under it; servers keep running."""
+    from .rotation import rotate
+
+    done = rotate(rt.factory, keep_old)
+    counts = ", ".join(f"{table}: {n}" for table, n in sorted(done.resealed.items())) or "nothing"
+    click.echo(f"current key {done.key_id}; re-sealed {counts}")
+    if done.retired:
+        click.echo("retired " + ", ".join(done.retired))
+    if done.undecryptable:
+        click.echo(f"{done.undecryptable} stored secret(s) cannot be decrypted (their key is gone): set them again")
+
+
 @main.group("api-users")
 def api_users() -> None:
     """The SOAP services' API users and the missions they are bound to."""
@@ -394,7 +415,7 @@ def api_users() -> None:
 @api_users.command("add")
 @click.argument("username")
 @click.option("--mission", "mission_codes", multiple=True, required=True, help="A mission it may act in; repeat.")
-@click.password_option(help="Asked for, hidden, when not given. Stored in the clear: see soap/models.py.")
+@click.password_option(help="Asked for, hidden, when not given. Sealed at rest: see soap/models.py.")
 @pass_runtime
 def api_users_add(rt: Runtime, username: str, mission_codes: tuple[str, ...], password: str) -> None:
     """Create an API user bound to one or more missions."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -17,6 +19,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from .plugin_api import DatabaseInfo
+
+if TYPE_CHECKING:
+    from .plugins import PluginHost
 
 HOST_SCRIPT_LOCATION = "mimosa_host:migrations"
 HOST_VERSION_TABLE = "alembic_version"
@@ -53,7 +58,30 @@ def pool_settings(url: str) -> dict[str, int]:
     return settings
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite database on disk (``None``: another backend, or in memory)."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.query.get("mode") == "memory" or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)
+
+
+def create_private(path: Path) -> None:
+    """Create ``path`` empty, readable and writable by its owner only, unless it exists.
+
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's permissions: a database created
+    here keeps its records, and the secrets they hold, from the machine's other users.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str) -> sa.Engine:
+    if (path := sqlite_file(url)) is not None:
+        create_private(path)
     # hide_parameters: a database error's text must not carry the statement's values, which
     # may be case data, into a log or an error page.
     engine = sa.create_engine(url, hide_parameters=True, **pool_settings(url))
@@ -67,6 +95,9 @@ def make_engine(url: str) -> sa.Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=5000")
+            # What is deleted or overwritten (a value sealed in its place, a dropped column) is zeroed in the
+            # file, not left in its free space.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         @sa.event.listens_for(engine, "savepoint")
@@ -176,20 +207,42 @@ def transaction(factory: Callable[[], Session]) -> Iterator[Session]:
         yield session
 
 
-def alembic_config(engine: sa.Engine | sa.Connection, script_location: str, version_table: str) -> Config:
+PLUGIN_HOST_ATTRIBUTE = "plugin_host"
+"""The config attribute a host migration finds the running :class:`~mimosa_host.plugins.PluginHost` under
+(0004 asks the plugins which settings are secret); a migration run without one loads the entry points."""
+
+
+def alembic_config(
+    engine: sa.Engine | sa.Connection, script_location: str, version_table: str, **attributes: Any
+) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", script_location)
     cfg.attributes["engine"] = engine
     cfg.attributes["version_table"] = version_table
+    cfg.attributes.update(attributes)
     return cfg
 
 
-def upgrade(engine: sa.Engine, script_location: str, version_table: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine, script_location, version_table), revision)
+def upgrade(
+    engine: sa.Engine, script_location: str, version_table: str, revision: str = "head", **attributes: Any
+) -> None:
+    command.upgrade(alembic_config(engine, script_location, version_table, **attributes), revision)
 
 
-def upgrade_host(engine: sa.Engine) -> None:
-    upgrade(engine, HOST_SCRIPT_LOCATION, HOST_VERSION_TABLE)
+def upgrade_host(engine: sa.Engine, plugin_host: PluginHost | None = None) -> None:
+    upgrade(engine, HOST_SCRIPT_LOCATION, HOST_VERSION_TABLE, "head", **{PLUGIN_HOST_ATTRIBUTE: plugin_host})
+
+
+def scrub(engine: sa.Engine) -> None:
+    """After migrations changed rows, leave nothing they replaced in an SQLite file: ``VACUUM`` rewrites it
+    without the free pages earlier releases left (before ``secure_delete``), and a truncating checkpoint
+    empties the write-ahead log. Nothing to do on PostgreSQL, whose old row versions are not the table's
+    rows and go with its routine vacuum."""
+    if engine.dialect.name != "sqlite" or sqlite_file(str(engine.url)) is None:
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM")
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def upgrade_plugin(engine: sa.Engine, database: DatabaseInfo, revision: str = "head") -> None:

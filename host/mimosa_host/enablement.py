@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,7 @@ import marshmallow
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from . import db
+from . import db, sealing
 from .accounts import mission_ref
 from .i18n import N_, gettext
 from .models import Mission, PluginEnablement, utcnow
@@ -45,10 +46,49 @@ def _state(session: Session, mission_code: str, plugin_name: str) -> PluginEnabl
     )
 
 
+def secret_place(mission_code: str, plugin_name: str, name: str) -> tuple[str, str, str]:
+    """(table, column, row) a secret setting is sealed for: the mission's row of the plugin, the setting's name."""
+    return PluginEnablement.__tablename__, f"secrets.{name}", f"{mission_code}/{plugin_name}"
+
+
+def stored_settings(state: PluginEnablement | None) -> tuple[dict[str, Any], set[str]]:
+    """The plugin's settings for the mission with its secrets opened, and the secrets that did not open.
+
+    A secret that does not open (its key is gone, or it was moved from another row) is absent, as if
+    never set: the plugin goes without it, the settings page says so and asks for it again.
+    """
+    if state is None:
+        return {}, set()
+    settings, undecryptable = dict(state.settings or {}), set()
+    for name, token in (state.secrets or {}).items():
+        value = sealing.opened(token, *secret_place(state.mission_code, state.plugin_name, name))
+        if value is None:
+            undecryptable.add(name)
+        else:
+            settings[name] = json.loads(value)
+    return settings, undecryptable
+
+
+def store_settings(state: PluginEnablement, settings: dict[str, Any], secret_names: set[str]) -> None:
+    """Keep ``settings`` in ``state``: the secret ones sealed, each bound to its row and name."""
+    state.settings = {name: value for name, value in settings.items() if name not in secret_names}
+    state.secrets = {
+        name: seal_secret(state, name, value)
+        for name, value in settings.items()
+        if name in secret_names and value is not None
+    }
+
+
+def seal_secret(state: PluginEnablement, name: str, value: Any) -> str:
+    """A secret setting's value sealed (as JSON, so it keeps its type) for its row and name."""
+    return sealing.seal(
+        json.dumps(value), sealing.associated_data(*secret_place(state.mission_code, state.plugin_name, name))
+    )
+
+
 def plugin_settings(session: Session, mission_code: str, plugin_name: str) -> dict[str, Any]:
-    """The plugin's settings document for the mission (``{}`` when it has none)."""
-    state = _state(session, mission_code, plugin_name)
-    return dict(state.settings) if state is not None and state.settings else {}
+    """The plugin's settings document for the mission, secrets opened (``{}`` when it has none)."""
+    return stored_settings(_state(session, mission_code, plugin_name))[0]
 
 
 def enabled_plugins(session: Session, mission_code: str) -> set[str]:
@@ -160,12 +200,13 @@ def enable(
     if mission is None:
         raise EnablementRefused(N_("There is no mission %(code)s."), {"code": mission_code})
     state = _state(session, mission_code, plugin_name)
-    clean = validate_settings(host, plugin_name, settings, state.settings if state else {})
+    clean = validate_settings(host, plugin_name, settings, stored_settings(state)[0])
     if state is None:
         state = PluginEnablement(mission_code=mission_code, plugin_name=plugin_name)
         session.add(state)
     state.enabled = True
-    state.settings = clean
+    schema = host.call_one(plugin_name, "mimosa_mission_settings_schema")
+    store_settings(state, clean, secret_fields(schema) if schema is not None else set())
     state.changed_by = actor.username if actor else "system"
     state.changed_at = utcnow()
     try:

@@ -58,8 +58,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     """Raised at logout: every session issued before it stops being valid."""
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
-    """The base32 TOTP secret, in the clear until the host can seal it (see docs/administrators.md)."""
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    """Sealed (sealing.py): the base32 secret the authenticator app shares."""
     second_factor_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     """When the user confirmed their TOTP secret; ``None`` while not enrolled (a secret may wait to be confirmed)."""
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
@@ -223,6 +223,9 @@ class PluginEnablement(Base):
     changed_by: Mapped[str] = mapped_column(String(80))
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The settings the plugin's schema does not mark secret."""
+    secrets: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    """The secret ones, each sealed (:mod:`mimosa_host.sealing`), by name; see ``enablement.stored_settings``."""
 
 
 # The SOAP services' tables share this metadata; importing them here keeps Base.metadata (and so

@@ -29,8 +29,6 @@ class Runtime:
     def from_url(cls, url: str | None = None, host: PluginHost | None = None) -> Runtime:
         """A runtime on ``url``; with no ``host``, plugins are loaded from their entry points."""
         url = url or default_database_url()
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         if host is None:
             host = PluginHost()
             host.load_entry_points()
@@ -38,11 +36,17 @@ class Runtime:
         return cls(engine, db.make_session_factory(engine), host)
 
     def upgrade_all(self) -> list[str]:
-        """Bring the host's tables and every active plugin's tables to their head revisions."""
-        db.upgrade_host(self.engine)
-        upgraded = []
-        for name, database in self.host.call_each("mimosa_database"):
-            if database is not None:
-                db.upgrade_plugin(self.engine, database)
-                upgraded.append(name)
-        return upgraded
+        """Bring the host's tables and every active plugin's tables to their head revisions.
+
+        When a migration ran, what it replaced is scrubbed from an SQLite file (:func:`db.scrub`).
+        """
+        histories = [(db.HOST_SCRIPT_LOCATION, db.HOST_VERSION_TABLE)]
+        databases = [(name, database) for name, database in self.host.call_each("mimosa_database") if database]
+        histories += [(database.script_location, database.version_table) for _name, database in databases]
+        before = [db.revision_state(self.engine, *history)[0] for history in histories]
+        db.upgrade_host(self.engine, self.host)
+        for _name, database in databases:
+            db.upgrade_plugin(self.engine, database)
+        if before != [db.revision_state(self.engine, *history)[0] for history in histories]:
+            db.scrub(self.engine)
+        return [name for name, _database in databases]

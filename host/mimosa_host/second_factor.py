@@ -16,7 +16,7 @@ import pyotp
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from . import passwords
+from . import passwords, sealing
 from .models import AdminAction, RecoveryCode, RoleGrant, User
 
 REQUIRED_ENV = "MIMOSA_REQUIRE_SECOND_FACTOR_FOR"
@@ -32,6 +32,8 @@ RECOVERY_LENGTH = 10
 VALID_WINDOW = 1
 """Codes of the previous and next 30-second step are accepted too: phones' clocks drift."""
 RESET = "second_factor_reset"
+_SECRET = ("user_account", "totp_secret")
+"""Where a TOTP secret lives: it is sealed at rest like the host's other secrets (sealing.py)."""
 """The :class:`AdminAction` recorded when an administrator resets a user's second factor."""
 
 
@@ -63,13 +65,19 @@ def begin_enrolment(s: Session, user: User) -> None:
     """A new secret waiting for its first code; it replaces a secret never confirmed."""
     if enrolled(user):
         raise ValueError("already enrolled")
-    user.totp_secret = pyotp.random_base32()
+    user.totp_secret = sealing.seal(pyotp.random_base32(), sealing.associated_data(*_SECRET, user.id))
+
+
+def _secret(user: User) -> str | None:
+    """The user's TOTP secret in clear; ``None`` when there is none or it cannot be opened (logged by sealing)."""
+    return None if user.totp_secret is None else sealing.opened(user.totp_secret, *_SECRET, user.id)
 
 
 def provisioning_uri(user: User) -> str:
     """The ``otpauth://`` URI an authenticator app reads; it holds the secret."""
-    assert user.totp_secret is not None
-    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
+    secret = _secret(user)
+    assert secret is not None
+    return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
 
 
 def confirm(s: Session, user: User, code: str, now: datetime) -> list[str] | None:
@@ -118,8 +126,10 @@ def _accept_totp(s: Session, user: User, code: str, now: datetime) -> bool:
 
     The step is recorded by a conditional update: of two requests racing with the same code, one wins.
     """
-    assert user.totp_secret is not None
-    totp = pyotp.TOTP(user.totp_secret)
+    secret = _secret(user)
+    if secret is None:
+        return False
+    totp = pyotp.TOTP(secret)
     current = totp.timecode(now)
     for step in range(current - VALID_WINDOW, current + VALID_WINDOW + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):

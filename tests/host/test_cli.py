@@ -10,10 +10,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
+from sqlalchemy.orm import Session
 
 import mimosa_host
 from ctm_plugin.schemas.mission_settings_test import STORED_DEFAULTS
 from mimosa_host import demo as demo_data
+from mimosa_host import enablement
 from mimosa_host.accounts import authenticate
 from mimosa_host.cli import main
 from mimosa_host.models import Beneficiary, Mission, Movement, PluginEnablement, RoleGrant, User
@@ -115,13 +117,18 @@ def rows(engine: sa.Engine, model) -> list:  # noqa: ANN001
         return conn.execute(sa.select(model.__table__)).all()
 
 
-def enablement_of(engine: sa.Engine, code: str, plugin: str = "ctm"):  # noqa: ANN201
-    with engine.connect() as conn:
-        return conn.execute(
-            sa.select(PluginEnablement.__table__).where(
+def enablement_of(engine: sa.Engine, code: str, plugin: str = "ctm") -> PluginEnablement | None:
+    with Session(engine) as s:
+        return s.scalars(
+            sa.select(PluginEnablement).where(
                 PluginEnablement.mission_code == code, PluginEnablement.plugin_name == plugin
             )
         ).one_or_none()
+
+
+def opened(row: PluginEnablement | None) -> dict:
+    """A plugin's settings as it gets them: secrets opened."""
+    return enablement.stored_settings(row)[0]
 
 
 # -- db ---------------------------------------------------------------------------------
@@ -163,7 +170,7 @@ def test_plugins_enable_stores_the_settings(cli, migrated) -> None:  # noqa: ANN
     row = enablement_of(migrated, "THA")
     assert row.enabled
     assert row.changed_by == "system"
-    assert row.settings == {
+    assert opened(row) == {
         "soap_base_url": "https://mimosa.example/",
         "soap_username": "ctm-tha",
         "soap_password": "correct horse battery",
@@ -235,7 +242,7 @@ def test_plugins_disable_keeps_the_settings(cli, migrated) -> None:  # noqa: ANN
     assert result.output == "ctm disabled in THA\n"
     row = enablement_of(migrated, "THA")
     assert not row.enabled
-    assert row.settings["soap_username"] == "ctm-tha"
+    assert opened(row)["soap_username"] == "ctm-tha"
     assert "ctm 0.1.0  enabled nowhere" in cli("plugins", "list").output
     with migrated.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM ctm_mission WHERE disabled_at IS NOT NULL")).scalar() == 1
@@ -424,7 +431,7 @@ def test_plugins_enable_asks_for_each_secret_not_given_without_echoing_it(instal
     assert "pin (hidden; blank keeps the stored one)" in result.output
     assert "token (hidden; blank keeps the stored one)" in result.output
     assert "s3cret" not in result.output
-    assert enablement_of(migrated, "THA", "vault").settings == {
+    assert opened(enablement_of(migrated, "THA", "vault")) == {
         "url": "https://vault.example/",
         "token": "s3cret-token",
         "pin": "s3cret-pin",
@@ -445,7 +452,7 @@ def test_plugins_enable_asks_for_each_secret_not_given_without_echoing_it(instal
     )
     assert again.exit_code == 0, again.output
     assert "pin (hidden" not in again.output
-    assert enablement_of(migrated, "THA", "vault").settings == {
+    assert opened(enablement_of(migrated, "THA", "vault")) == {
         "url": "https://new.example/",
         "token": "s3cret-token",
         "pin": "0000",

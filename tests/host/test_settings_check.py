@@ -13,6 +13,7 @@ import marshmallow
 import pytest
 import sqlalchemy as sa
 
+from mimosa_host import enablement
 from mimosa_host.models import PluginEnablement
 from mimosa_host.plugin_api import PluginInfo, SettingsFinding, hookimpl
 from mimosa_host.web import create_app
@@ -68,7 +69,10 @@ def admin(demo, login_to):  # noqa: ANN001, ANN201
 
 def stored(demo, name: str) -> list:  # noqa: ANN001
     with demo.factory() as s:
-        return list(s.scalars(sa.select(PluginEnablement.settings).filter_by(plugin_name=name)))
+        return [
+            enablement.stored_settings(state)[0]
+            for state in s.scalars(sa.select(PluginEnablement).filter_by(plugin_name=name))
+        ]
 
 
 def test_the_check_gets_the_form_and_the_stored_secret_and_saves_nothing(demo, admin) -> None:  # noqa: ANN001

@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from click.testing import CliRunner
 from page_parts import text
 from world import OPENED, THA_PERSON, World
@@ -26,7 +25,7 @@ from mimosa_host.cli import main as host_cli
 from mimosa_host.context import system_context
 from mimosa_host.demo import api_credentials
 from mimosa_host.jobs import JobRunner
-from mimosa_host.models import Mission, PluginEnablement
+from mimosa_host.models import Mission
 from mimosa_host.runtime import default_database_url
 
 CLOSED_PORT = "http://127.0.0.1:9/"
@@ -42,9 +41,7 @@ SYNC = "/m/THA/plugins/ctm/sync"
 
 def settings_of(rt, mission: str = "THA") -> dict:  # noqa: ANN001
     with rt.factory() as s:
-        return dict(
-            s.scalars(sa.select(PluginEnablement).filter_by(mission_code=mission, plugin_name="ctm")).one().settings
-        )
+        return enablement.plugin_settings(s, mission, "ctm")
 
 
 def reconfigure(rt, mission: str = "THA", **changes: str) -> None:  # noqa: ANN001

@@ -277,7 +277,7 @@ def test_a_mission_whose_ctm_is_disabled_keeps_its_queue_paused_until_it_is_enab
     from mimosa_host import enablement
     from mimosa_host.context import system_context
     from mimosa_host.jobs import JobRunner
-    from mimosa_host.models import Mission, PluginEnablement
+    from mimosa_host.models import Mission
 
     with w.rt.factory() as s, s.begin():
         enablement.disable(
@@ -286,9 +286,7 @@ def test_a_mission_whose_ctm_is_disabled_keeps_its_queue_paused_until_it_is_enab
     JobRunner(w.rt).run_due(force=True)
     assert w.one(OutboxMessage, operation="BookMovement").status == "pending"
     with w.rt.factory() as s, s.begin():
-        settings = (
-            s.scalars(sa.select(PluginEnablement).filter_by(mission_code="THA", plugin_name="ctm")).one().settings
-        )
+        settings = enablement.plugin_settings(s, "THA", "ctm")
         ctx = system_context(s, w.rt.host, w.rt.factory, s.get(Mission, "THA"))
         enablement.enable(s, w.rt.host, "THA", "ctm", settings, ctx)
     JobRunner(w.rt).run_due(force=True)

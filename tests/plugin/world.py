@@ -12,7 +12,9 @@ from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.audit import AuditEvent
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.models import Base as CtmBase
+from ctm_plugin.schemas.mission_settings import MissionSettingsSchema
 from ctm_plugin.services import cases, outbox
+from mimosa_host import enablement
 from mimosa_host.context import build_context
 from mimosa_host.db import SharedConnection
 from mimosa_host.models import Mission, PluginEnablement, User
@@ -31,8 +33,9 @@ def set_ctm_settings(rt, mission: str = "THA", **changes: Any) -> None:  # noqa:
     """
     with rt.factory() as s, s.begin():
         state = s.scalars(sa.select(PluginEnablement).filter_by(mission_code=mission, plugin_name="ctm")).one()
-        settings = {**state.settings, **changes}
-        state.settings = {name: value for name, value in settings.items() if value is not None}
+        settings = {**enablement.stored_settings(state)[0], **changes}
+        secret = enablement.secret_fields(MissionSettingsSchema())
+        enablement.store_settings(state, {name: value for name, value in settings.items() if value is not None}, secret)
 
 
 class World:

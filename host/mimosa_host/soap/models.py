@@ -9,23 +9,38 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .. import sealing
 from ..models import Base, utcnow
 
 
 class ApiUser(Base):
     """A machine account that calls the SOAP services.
 
-    The password is stored in the clear: a UsernameToken ``PasswordDigest`` is
+    The password cannot be hashed: a UsernameToken ``PasswordDigest`` is
     SHA-1(nonce + created + password), which the host can only check by recomputing it
-    from the password itself. Acceptable for this reference host, which holds synthetic
-    data; a production host would rather authenticate callers with TLS client certificates.
+    from the password itself. It is sealed at rest instead (:mod:`mimosa_host.sealing`: AES-256-GCM
+    under the host's key, kept outside the database, bound to this row), so a copy of the
+    database alone does not hold it. A production host would rather authenticate callers with
+    TLS client certificates.
     """
 
     __tablename__ = "api_user"
 
     username: Mapped[str] = mapped_column(String(80), primary_key=True)
-    password: Mapped[str] = mapped_column(String(255))
+    sealed_password: Mapped[str] = mapped_column("password", Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def password(self) -> str | None:
+        """The password, or ``None`` when its sealed value does not open (its key is gone): no password."""
+        return sealing.opened(self.sealed_password, self.__tablename__, "password", self.username)
+
+    @password.setter
+    def password(self, password: str) -> None:
+        assert self.username, "the username is part of the sealed password's place"
+        self.sealed_password = sealing.seal(
+            password, sealing.associated_data(self.__tablename__, "password", self.username)
+        )
 
 
 class ApiUserMission(Base):

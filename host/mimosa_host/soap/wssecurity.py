@@ -75,10 +75,10 @@ def authenticate(session: Session, header: etree._Element | None, now: datetime)
     except _Refused:
         raise _unauthorized() from None
     user = session.get(ApiUser, token.username)
-    # An unknown user costs the same digest as a known one.
-    password = user.password if user is not None else ""
-    expected = base64.b64encode(hashlib.sha1(token.nonce + token.created.encode() + password.encode()).digest())  # noqa: S324 - the profile's digest
-    if not hmac.compare_digest(expected, token.digest.encode()) or user is None:
+    # An unknown user, or one whose sealed password does not open (logged), costs the same digest as a known one.
+    password = user.password if user is not None else None
+    expected = base64.b64encode(hashlib.sha1(token.nonce + token.created.encode() + (password or "").encode()).digest())  # noqa: S324 - the profile's digest
+    if not hmac.compare_digest(expected, token.digest.encode()) or user is None or password is None:
         raise _unauthorized()
     session.execute(sa.delete(ApiNonce).where(ApiNonce.seen_at < now - 2 * WINDOW))
     session.add(ApiNonce(username=user.username, nonce=base64.b64encode(token.nonce).decode(), seen_at=now))
@@ -152,7 +152,8 @@ def _fresh(value: str, now: datetime) -> None:
 
 
 def add_api_user(session: Session, username: str, password: str, missions: Iterable[str]) -> ApiUser:
-    user = ApiUser(username=username, password=password)
+    user = ApiUser(username=username)
+    user.password = password  # sealed, bound to the username
     session.add(user)
     session.add_all(ApiUserMission(username=username, mission_code=code) for code in sorted(set(missions)))
     session.flush()

@@ -132,12 +132,13 @@ def plugin(name: str):
     schema = rt.host.call_one(name, "mimosa_mission_settings_schema") if installed.compatible else None
     spec = form_fields(schema) if schema is not None else []
     state = _states().get(name)
-    values = shown_settings(schema, state.settings if state else {}) if schema is not None else {}
+    stored, undecryptable = enablement.stored_settings(state)
+    values = shown_settings(schema, stored) if schema is not None else {}
     refusal, findings = None, None
     if request.method == "POST" and request.form.get("action") == "check":
         values = submitted_settings(spec, request.form)
         try:
-            findings = check_settings(name, values, dict(state.settings) if state else {})
+            findings = check_settings(name, values, stored)
         except enablement.EnablementRefused as exc:
             refusal = exc
     elif request.method == "POST":
@@ -158,6 +159,8 @@ def plugin(name: str):
         state=state,
         spec=spec,
         values={k: v for k, v in values.items() if k not in {f.name for f in spec if f.secret}},
+        stored_secrets={f.name for f in spec if f.secret and f.name in stored},
+        undecryptable=undecryptable,
         refusal=refusal,
         refusal_message=refusal_text(name, refusal) if refusal else None,
         findings=findings,

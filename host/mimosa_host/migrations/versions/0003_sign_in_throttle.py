@@ -53,7 +53,7 @@ def upgrade() -> None:
     # Plain ALTER TABLE, not batch mode: a batch would copy user_account and drop the original, and with
     # foreign keys on, SQLite would cascade that drop to every role grant. SQLite 3.35+ adds and drops
     # such columns in place.
-    op.add_column('user_account', sa.Column('totp_secret', sa.String(length=64), nullable=True))
+    op.add_column('user_account', sa.Column('totp_secret', sa.Text(), nullable=True))
     op.add_column('user_account', sa.Column('second_factor_since', sa.DateTime(timezone=True), nullable=True))
     op.add_column('user_account', sa.Column('totp_last_step', sa.Integer(), nullable=True))
     op.drop_column('user_account', 'last_failed_login')
