@@ -68,14 +68,14 @@ def begin_enrolment(s: Session, user: User) -> None:
     user.totp_secret = sealing.seal(pyotp.random_base32(), sealing.associated_data(*_SECRET, user.id))
 
 
-def _secret(user: User) -> str | None:
+def shared_secret(user: User) -> str | None:
     """The user's TOTP secret in clear; ``None`` when there is none or it cannot be opened (logged by sealing)."""
     return None if user.totp_secret is None else sealing.opened(user.totp_secret, *_SECRET, user.id)
 
 
 def provisioning_uri(user: User) -> str:
     """The ``otpauth://`` URI an authenticator app reads; it holds the secret."""
-    secret = _secret(user)
+    secret = shared_secret(user)
     assert secret is not None
     return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
 
@@ -126,7 +126,7 @@ def _accept_totp(s: Session, user: User, code: str, now: datetime) -> bool:
 
     The step is recorded by a conditional update: of two requests racing with the same code, one wins.
     """
-    secret = _secret(user)
+    secret = shared_secret(user)
     if secret is None:
         return False
     totp = pyotp.TOTP(secret)

@@ -110,13 +110,14 @@ def account():
 
 
 def _account_page(user: User, left: int = 0, error: str | None = None, status: int = 200) -> tuple[str, int]:
-    setup = user.totp_secret is not None and not second_factor.enrolled(user)
+    secret = None if second_factor.enrolled(user) else second_factor.shared_secret(user)
+    setup = secret is not None
     return flask.render_template(
         "second_factor.html",
         enrolled=second_factor.enrolled(user),
         required=bool(session.get("enrol")),
         codes_left=left,
-        secret=user.totp_secret if setup else None,
+        secret=secret,
         uri=second_factor.provisioning_uri(user) if setup else None,
         error=error,
     ), status
