@@ -48,7 +48,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapper, attributes
 
-from ctm_plugin.i18n import _
+from ctm_plugin.i18n import N_, _
 from ctm_plugin.security import crypto
 
 from .models import Base
@@ -61,7 +61,7 @@ _TO_SEAL = "_ctm_to_seal"
 """Instance ``__dict__`` key: ``{name: plaintext}`` of a row without its primary key yet."""
 PENDING = ""
 """What a new row's INSERT carries in place of a value that is sealed once the row has its key."""
-CANNOT_DECRYPT = "This record cannot be decrypted"
+CANNOT_DECRYPT = N_("This record cannot be decrypted")
 
 
 def sealed_type(length: int | None = None) -> sa.types.TypeEngine[str]:
