@@ -184,7 +184,7 @@ def _seal_new_row(mapper: Mapper[Any], connection: sa.Connection, target: Any) -
         field: Sealed = getattr(type(target), name)
         tokens[name] = codec.seal(plaintext, **field._place(target))
     key = mapper.primary_key_from_instance(target)
-    table = mapper.local_table
+    table: sa.Table = target.__table__
     connection.execute(
         sa.update(table)
         .where(*(column == value for column, value in zip(mapper.primary_key, key, strict=True)))

@@ -192,7 +192,7 @@ def _filters(query: dict[str, Any], named: list[str] | None) -> list[sa.ColumnEl
     return found
 
 
-def _with_document(number: str) -> sa.Select[tuple[int]]:
+def _with_document(number: str) -> sa.Select[int]:
     """The cases whose return checklist holds the travel document ``number``: an exact match on its blind
     index (the number itself is sealed; spaces, dashes and case do not count)."""
     index = blind_index(number, "document_number")

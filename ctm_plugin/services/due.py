@@ -98,7 +98,7 @@ def follow_ups(session: Session, scope: Scope) -> list[DueItem]:
         .where(FollowUp.done_at.is_(None), scope.owned(FollowUp.owner), open_here())
     ).all()
     return [
-        scope.item(FOLLOW_UP, follow_up.due_on, follow_up.note, "ctm.case_overview", (number, ref))
+        scope.item(FOLLOW_UP, follow_up.due_on, follow_up.note or "", "ctm.case_overview", (number, ref))
         for follow_up, number, ref in rows
     ]
 

@@ -60,9 +60,9 @@ INDEX = 'ix_ctm_return_preparation_document_number_index'
 
 
 def _rows(conn: sa.Connection, table: str, column: str) -> list[sa.Row]:
-    return conn.execute(
+    return list(conn.execute(
         sa.text(f'SELECT id, mission_code, {column} FROM {table} WHERE {column} IS NOT NULL')  # noqa: S608 - names above
-    ).all()
+    ))
 
 
 def _write(conn: sa.Connection, table: str, column: str, row_id: int, value: str | None) -> None:
@@ -116,6 +116,7 @@ def downgrade() -> None:
     for table, columns in SEALED.items():
         for column, (_length, nullable) in columns.items():
             for row_id, mission, token in _rows(conn, table, column):
+                value: str | None
                 try:
                     value = crypto.unseal(token, mission=mission, aad=_aad(table, column, row_id, mission))
                 except crypto.Undecryptable:
