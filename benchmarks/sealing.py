@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from benchmarks.harness import Timing, logged_in, measure, report
 from ctm_plugin.domain import sealed
 from ctm_plugin.domain.case import Case
-from ctm_plugin.domain.models import Base
 from ctm_plugin.security.keys import FileKeyStore, use_key_store
 from ctm_plugin.services import cases, process
 from mimosa_host.context import build_context
@@ -81,9 +80,8 @@ def _plaintext_copy(rt: Runtime, path: Path) -> Runtime:
     shutil.copyfile(source, path)
     plain = Runtime.from_url(f"sqlite:///{path}", host=rt.host)
     with rt.factory() as read, plain.engine.begin() as write:
-        for mapper in Base.registry.mappers:
-            names = [name for name, value in vars(mapper.class_).items() if isinstance(value, sealed.Sealed)]
-            for obj in read.scalars(sa.select(mapper.class_)) if names else ():
+        for mapper, names in sealed.sealed_attributes():
+            for obj in read.scalars(sa.select(mapper.class_)):
                 key = dict(
                     zip((c.name for c in mapper.primary_key), mapper.primary_key_from_instance(obj), strict=True)
                 )

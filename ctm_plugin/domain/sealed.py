@@ -42,6 +42,7 @@ Codes, dates, amounts, places and staff usernames stay plain: lists, research an
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any, Protocol, overload
 
 import sqlalchemy as sa
@@ -156,9 +157,10 @@ class Sealed:
             return Unreadable(_(CANNOT_DECRYPT))
 
     def __set__(self, obj: Any, value: str | None) -> None:
-        current = self.__get__(obj)
-        if isinstance(current, Unreadable) and value == current:
-            return  # the notice came back from a form: the sealed value stays as it is
+        if value == self.__get__(obj) and sa.inspect(obj).has_identity:
+            # unchanged (a form saved as it was, or the notice of an unreadable value sent back): no new
+            # ciphertext, so the row is not written and the sealed value stays as it is
+            return
         to_seal = obj.__dict__.setdefault(_TO_SEAL, {})
         to_seal.pop(self.name, None)
         if value is None:
@@ -171,6 +173,14 @@ class Sealed:
             setattr(obj, f"{self.name}_index", None if value is None else crypto.blind_index(value, self.index))
         setattr(obj, self.stored, token)
         obj.__dict__[_OPENED][self.name] = (token, value)
+
+
+def sealed_attributes() -> Iterator[tuple[Mapper[Any], list[str]]]:
+    """Each mapped class that has sealed attributes, with their names (a rotation or a copy walks them)."""
+    for mapper in Base.registry.mappers:
+        names = [name for name, value in vars(mapper.class_).items() if isinstance(value, Sealed)]
+        if names:
+            yield mapper, names
 
 
 @event.listens_for(Base, "after_insert", propagate=True)
