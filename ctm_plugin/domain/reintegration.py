@@ -165,8 +165,7 @@ class LedgerEntry(MissionScoped, Base):
     payment_method: Mapped[str | None] = mapped_column(String(20))
     receipt_reference: Mapped[str | None] = mapped_column(String(60))
     payee: Mapped[str | None] = mapped_column(String(10))
-    payee_name_sealed: Mapped[str | None] = mapped_column("payee_name", sealed_type(120))
-    payee_name = Sealed()
+    payee_name: Mapped[str | None] = mapped_column(String(120))
     """The provider's name when the provider is paid; none for the person (no identity in the ledger)."""
 
 

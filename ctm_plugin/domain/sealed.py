@@ -24,8 +24,7 @@ The sealed columns, and why (docs/administrators.md, "Encryption at rest", lists
 - identity fields (``ctm.identity.view``): ``ctm_perpetrator.alias`` (how the person knew them),
   ``ctm_return_preparation.document_number`` (the travel document; searched through its blind index);
 - names of people: ``ctm_return_preparation.escort_name``, ``ctm_referral.case_worker`` (the receiving
-  organisation's contact), ``ctm_screening.interpreter``, ``ctm_reception.received_by``,
-  ``ctm_ledger_entry.payee_name``;
+  organisation's contact), ``ctm_screening.interpreter``, ``ctm_reception.received_by``;
 - narratives written about the person: ``ctm_case.status_reason``, ``ctm_case_closure.note`` and
   ``.refusal``, ``ctm_screening.correction_reason``, ``ctm_determination.reason``, ``ctm_event.notes``,
   ``ctm_perpetrator.notes``, ``ctm_service.notes``, ``ctm_consent.withdrawal_reason``,
@@ -36,7 +35,9 @@ The sealed columns, and why (docs/administrators.md, "Encryption at rest", lists
   ``.status_reason``, ``ctm_disbursement.purpose``, ``.reason``, ``.override_reason``,
   ``ctm_ledger_entry.reason``.
 
-Codes, dates, amounts, places and staff usernames stay plain: lists, research and the rules query them.
+Codes, dates, amounts, places and staff usernames stay plain: lists, research and the rules query them. So do
+organisations' names (providers; ``ctm_ledger_entry.payee_name`` is only ever the provider paid, copied from
+the mission's settings, never the person).
 """
 
 from __future__ import annotations

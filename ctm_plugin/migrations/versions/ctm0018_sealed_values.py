@@ -54,7 +54,7 @@ SEALED: dict[str, dict[str, tuple[int | None, bool]]] = {
     },
     'ctm_plan_element': {'objective': (None, False), 'status_reason': (None, True)},
     'ctm_disbursement': {'purpose': (None, True), 'reason': (None, True), 'override_reason': (None, True)},
-    'ctm_ledger_entry': {'reason': (None, True), 'payee_name': (120, True)},
+    'ctm_ledger_entry': {'reason': (None, True)},
 }
 INDEX = 'ix_ctm_return_preparation_document_number_index'
 
