@@ -26,7 +26,10 @@ from mimosa_host.plugins import PluginHost
 from mimosa_host.runtime import Runtime
 from mimosa_host.web import create_app
 
-RUNS = 300
+RUNS = 200
+ROUNDS = 2
+"""Each side is timed in turn this many times and keeps its lowest p95: a burst of load on a shared machine
+during one side's turn does not decide the ratio."""
 TABS = ("case", "process")
 
 
@@ -115,11 +118,17 @@ def main() -> None:
             seed(rt)
             person = _story(rt)
             plain = _plaintext_copy(rt, Path(folder) / "plain.db")
-            with codec(Passthrough()):
-                off = _tabs(create_app(plain), person, "sealing off (plaintext copy)")
-            on = _tabs(create_app(rt), person, "sealing on")
-            for tab, baseline, sealed_tab in zip(TABS, off, on, strict=True):
-                report(f"The {tab} tab sealed vs over plaintext (SQLite, {RUNS} runs)", baseline, sealed_tab)
+            plain_app, sealed_app = create_app(plain), create_app(rt)
+            rounds: list[tuple[list[Timing], list[Timing]]] = []
+            for _ in range(ROUNDS):
+                with codec(Passthrough()):
+                    off = _tabs(plain_app, person, "sealing off (plaintext copy)")
+                rounds.append((off, _tabs(sealed_app, person, "sealing on")))
+            for n, tab in enumerate(TABS):
+                baseline = min((off[n] for off, _on in rounds), key=lambda timing: timing.p95)
+                sealed_tab = min((on[n] for _off, on in rounds), key=lambda timing: timing.p95)
+                title = f"The {tab} tab sealed vs over plaintext (SQLite, {RUNS} runs, best of {ROUNDS} turns)"
+                report(title, baseline, sealed_tab)
                 print(f"  p95 ratio, sealed / plaintext: {sealed_tab.p95 / baseline.p95:.2f}x (goal: 1.30x)\n")
             plain.engine.dispose()
             rt.engine.dispose()
