@@ -14,6 +14,8 @@
    from a booking's commit to BOOKED.
 6. Concurrent users on the CT tab of the demo served over HTTP (:mod:`benchmarks.concurrency`):
    60 users beside one, with throughput, p50/p95, non-2xx answers and the longest pool wait.
+7. The case and process tabs with sealing on beside the same tabs over a plaintext copy of the database
+   (:mod:`benchmarks.sealing`), p95 and its ratio (goal: within 1.3x).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask, g
 
-from benchmarks import case_list, case_overview, concurrency, sync
+from benchmarks import case_list, case_overview, concurrency, sealing, sync
 from benchmarks.harness import logged_in, measure, report
 from mimosa_host.context import build_context
 from mimosa_host.demo import seed
@@ -87,6 +89,7 @@ def main() -> None:
     case_list.main()
     sync.main()
     concurrency.main()
+    sealing.main()
 
 
 if __name__ == "__main__":

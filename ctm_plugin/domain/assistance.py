@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base, MissionScoped, UTCDateTime, utcnow
+from .sealed import Sealed, sealed_type
 
 
 class AssistanceService(MissionScoped, Base):
@@ -21,7 +22,8 @@ class AssistanceService(MissionScoped, Base):
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20))
-    notes: Mapped[str | None] = mapped_column(Text)
+    notes_sealed: Mapped[str | None] = mapped_column("notes", sealed_type())
+    notes = Sealed()
 
 
 class Consent(MissionScoped, Base):
@@ -40,7 +42,8 @@ class Consent(MissionScoped, Base):
     recorded_by: Mapped[str] = mapped_column(String(80))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     withdrawn_on: Mapped[date | None] = mapped_column(Date)
-    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawal_reason_sealed: Mapped[str | None] = mapped_column("withdrawal_reason", sealed_type())
+    withdrawal_reason = Sealed()
 
     @property
     def in_force(self) -> bool:
@@ -62,8 +65,10 @@ class Referral(MissionScoped, Base):
     organisation_type: Mapped[str] = mapped_column(String(40))
     referred_on: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(40))
-    case_worker: Mapped[str | None] = mapped_column(String(120))
-    details: Mapped[str | None] = mapped_column(Text)
+    case_worker_sealed: Mapped[str | None] = mapped_column("case_worker", sealed_type(120))
+    case_worker = Sealed()
+    details_sealed: Mapped[str | None] = mapped_column("details", sealed_type())
+    details = Sealed()
     recorded_by: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(12), default=SENT, server_default=SENT)
     """``sent`` until the organisation answers: ``accepted`` or ``declined``, then ``completed``."""

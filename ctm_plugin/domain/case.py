@@ -12,6 +12,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .models import Base, MissionScoped, UTCDateTime, utcnow
+from .sealed import Sealed, sealed_type
 
 
 class Case(MissionScoped, Base):
@@ -31,7 +32,8 @@ class Case(MissionScoped, Base):
     beneficiary_id: Mapped[str] = mapped_column(String(40))
     """The host's ``BeneficiaryId``: the only link to the host record."""
     status: Mapped[str] = mapped_column(String(20), default="Active")
-    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_reason_sealed: Mapped[str | None] = mapped_column("status_reason", sealed_type())
+    status_reason = Sealed()
     close_reason: Mapped[str | None] = mapped_column(String(40))
     """Why the case was closed (``closure_reason`` code list); cleared when it is reopened."""
     owner: Mapped[str] = mapped_column(String(80))
@@ -67,14 +69,16 @@ class CaseClosure(MissionScoped, Base):
     status: Mapped[str] = mapped_column(String(20))
     """The closing status asked for (``Closed`` or ``ClosedReferred``)."""
     reason: Mapped[str] = mapped_column(String(40))
-    note: Mapped[str] = mapped_column(Text)
+    note_sealed: Mapped[str] = mapped_column("note", sealed_type())
+    note = Sealed()
     closed_on: Mapped[date] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(12), default=PENDING, index=True)
     requested_by: Mapped[str] = mapped_column(String(80))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(80))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    refusal: Mapped[str | None] = mapped_column(Text)
+    refusal_sealed: Mapped[str | None] = mapped_column("refusal", sealed_type())
+    refusal = Sealed()
 
 
 class CaseHandover(Base):

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base, MissionScoped, UTCDateTime, utcnow
+from .sealed import Sealed, sealed_type
 
 
 class FollowUp(MissionScoped, Base):
@@ -23,7 +24,8 @@ class FollowUp(MissionScoped, Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
     due_on: Mapped[date] = mapped_column(Date)
     owner: Mapped[str] = mapped_column(String(80), index=True)
-    note: Mapped[str] = mapped_column(Text)
+    note_sealed: Mapped[str] = mapped_column("note", sealed_type())
+    note = Sealed()
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_by: Mapped[str | None] = mapped_column(String(80))
@@ -41,7 +43,8 @@ class ScreeningCandidate(MissionScoped, Base):
     flagged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     dismissed_by: Mapped[str | None] = mapped_column(String(80))
     dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    dismiss_reason: Mapped[str | None] = mapped_column(Text)
+    dismiss_reason_sealed: Mapped[str | None] = mapped_column("dismiss_reason", sealed_type())
+    dismiss_reason = Sealed()
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

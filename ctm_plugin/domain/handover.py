@@ -16,6 +16,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base, BetweenMissions, MissionScoped, UTCDateTime, utcnow
+from .sealed import Sealed, sealed_type
 
 PROPOSED, ACCEPTED, DECLINED = "proposed", "accepted", "declined"
 STATES = (PROPOSED, ACCEPTED, DECLINED)
@@ -115,9 +116,13 @@ class ReceptionTask(MissionScoped, Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     arrived_on: Mapped[date | None] = mapped_column(Date)
     arrival_place: Mapped[str | None] = mapped_column(String(120))
-    received_by: Mapped[str | None] = mapped_column(String(120))
-    immediate_needs: Mapped[str | None] = mapped_column(Text)
-    shelter_placement: Mapped[str | None] = mapped_column(Text)
-    family_contact: Mapped[str | None] = mapped_column(Text)
+    received_by_sealed: Mapped[str | None] = mapped_column("received_by", sealed_type(120))
+    received_by = Sealed()
+    immediate_needs_sealed: Mapped[str | None] = mapped_column("immediate_needs", sealed_type())
+    immediate_needs = Sealed()
+    shelter_placement_sealed: Mapped[str | None] = mapped_column("shelter_placement", sealed_type())
+    shelter_placement = Sealed()
+    family_contact_sealed: Mapped[str | None] = mapped_column("family_contact", sealed_type())
+    family_contact = Sealed()
     recorded_by: Mapped[str | None] = mapped_column(String(80))
     recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ctm_plugin.i18n import N_
 
 from .models import Base, MissionScoped, UTCDateTime, utcnow
+from .sealed import Sealed, sealed_type
 
 REACHED, MISSED = "Reached", "Missed"
 OUTCOMES = {REACHED: N_("Reached: the visit took place"), MISSED: N_("Missed: the person was not reached")}
@@ -70,10 +71,12 @@ class MonitoringVisit(MissionScoped, Base):
     """The scheduled visit it is (months after the anchor); ``None`` for a visit outside the schedule."""
     mode: Mapped[str] = mapped_column(String(12))
     outcome: Mapped[str] = mapped_column(String(8))
-    missed_reason: Mapped[str | None] = mapped_column(Text)
+    missed_reason_sealed: Mapped[str | None] = mapped_column("missed_reason", sealed_type())
+    missed_reason = Sealed()
     risks: Mapped[list[str]] = mapped_column(JSON, default=list)
     """Re-trafficking risk indicators found (``RETRAFFICKING_RISK`` codes)."""
-    notes: Mapped[str | None] = mapped_column(Text)
+    notes_sealed: Mapped[str | None] = mapped_column("notes", sealed_type())
+    notes = Sealed()
     model_key: Mapped[str | None] = mapped_column(String(40))
     model_version: Mapped[int | None] = mapped_column(Integer)
     answers: Mapped[dict[str, str] | None] = mapped_column(JSON)

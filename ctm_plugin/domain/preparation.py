@@ -13,13 +13,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ctm_plugin.i18n import N_
 
 from .models import Base, MissionScoped, UTCDateTime, utcnow
 from .palermo import ADULT_AGE
+from .sealed import Sealed, sealed_type
 
 DOCUMENT_KINDS = {"PASSPORT": N_("Passport"), "LAISSEZ_PASSER": N_("Laissez-passer")}
 RISK_LEVELS = {"LOW": N_("Low"), "MEDIUM": N_("Medium"), "HIGH": N_("High")}
@@ -94,25 +95,33 @@ class ReturnPreparation(MissionScoped, Base):
     destination_country: Mapped[str | None] = mapped_column(String(3))
     counselled_on: Mapped[date | None] = mapped_column(Date)
     document_kind: Mapped[str | None] = mapped_column(String(16))
-    document_number: Mapped[str | None] = mapped_column(String(40))
+    document_number_sealed: Mapped[str | None] = mapped_column("document_number", sealed_type(40))
+    document_number = Sealed(index="document_number")
+    document_number_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    """The document number's blind index (HQ's index key): exact-match search without the number."""
     document_expiry: Mapped[date | None] = mapped_column(Date)
     fit_to_travel: Mapped[bool] = mapped_column(Boolean, default=False)
     escort: Mapped[str | None] = mapped_column(String(12))
-    escort_name: Mapped[str | None] = mapped_column(String(120))
+    escort_name_sealed: Mapped[str | None] = mapped_column("escort_name", sealed_type(120))
+    escort_name = Sealed()
     risk_level: Mapped[str | None] = mapped_column(String(8))
-    risk_reason: Mapped[str | None] = mapped_column(Text)
+    risk_reason_sealed: Mapped[str | None] = mapped_column("risk_reason", sealed_type())
+    risk_reason = Sealed()
     family_traced: Mapped[bool] = mapped_column(Boolean, default=False)
     family_assessment: Mapped[str | None] = mapped_column(String(10))
-    alternative_care: Mapped[str | None] = mapped_column(Text)
+    alternative_care_sealed: Mapped[str | None] = mapped_column("alternative_care", sealed_type())
+    alternative_care = Sealed()
     signs_of_minority: Mapped[bool] = mapped_column(Boolean, default=False)
     """Age unknown, but the person looks or says they are under 18: presumed a child."""
     bid_outcome: Mapped[str | None] = mapped_column(String(10))
-    bid_reason: Mapped[str | None] = mapped_column(Text)
+    bid_reason_sealed: Mapped[str | None] = mapped_column("bid_reason", sealed_type())
+    bid_reason = Sealed()
     bid_on: Mapped[date | None] = mapped_column(Date)
     bid_by: Mapped[str | None] = mapped_column(String(80))
     risk_decision: Mapped[str | None] = mapped_column(String(10))
     """HQ's decision on a high-risk return; cleared when the risk assessment changes."""
-    risk_decision_reason: Mapped[str | None] = mapped_column(Text)
+    risk_decision_reason_sealed: Mapped[str | None] = mapped_column("risk_decision_reason", sealed_type())
+    risk_decision_reason = Sealed()
     risk_decided_by: Mapped[str | None] = mapped_column(String(80))
     risk_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_by: Mapped[str] = mapped_column(String(80))

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import JSON, Column, Date, Float, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import JSON, Column, Date, Float, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .models import Base, MissionScoped
+from .sealed import Sealed, sealed_type
 
 perpetrator_event = Table(
     "ctm_perpetrator_event",
@@ -42,7 +43,8 @@ class TraffickingEvent(MissionScoped, Base):
     border_crossing: Mapped[str | None] = mapped_column(String(20))
     exit_mode: Mapped[str | None] = mapped_column(String(20))
     """Only for an Exit event: self-escape, police, NGO, hotline, other."""
-    notes: Mapped[str | None] = mapped_column(Text)
+    notes_sealed: Mapped[str | None] = mapped_column("notes", sealed_type())
+    notes = Sealed()
 
     perpetrators: Mapped[list[Perpetrator]] = relationship(secondary=perpetrator_event, back_populates="events")
 
@@ -52,12 +54,14 @@ class Perpetrator(MissionScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
-    alias: Mapped[str | None] = mapped_column(String(120))
+    alias_sealed: Mapped[str | None] = mapped_column("alias", sealed_type(120))
+    alias = Sealed()
     """How the person knew them: an identity field, shown only with the identity permission."""
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     sex: Mapped[str | None] = mapped_column(String(40))
     nationality: Mapped[str | None] = mapped_column(String(3))
     relationship_to_victim: Mapped[str | None] = mapped_column(String(20))
-    notes: Mapped[str | None] = mapped_column(Text)
+    notes_sealed: Mapped[str | None] = mapped_column("notes", sealed_type())
+    notes = Sealed()
 
     events: Mapped[list[TraffickingEvent]] = relationship(secondary=perpetrator_event, back_populates="perpetrators")

@@ -16,13 +16,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ctm_plugin.i18n import N_
 
 from . import money
 from .models import Base, MissionScoped, UTCDateTime, utcnow
+from .sealed import Sealed, sealed_type
 
 # A disbursement's states: requested, then approved or rejected, then paid. A reversed approval
 # ends it ("reversed"); a reversed payment brings it back to approved.
@@ -67,7 +68,8 @@ class PlanElement(MissionScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
     type: Mapped[str] = mapped_column(String(40))
-    objective: Mapped[str] = mapped_column(Text)
+    objective_sealed: Mapped[str] = mapped_column("objective", sealed_type())
+    objective = Sealed()
     provider_kind: Mapped[str] = mapped_column(String(20))
     provider_name: Mapped[str] = mapped_column(String(120))
     """Copied from the mission's settings when chosen: the plan keeps it if the settings change."""
@@ -76,7 +78,8 @@ class PlanElement(MissionScoped, Base):
     budget: Mapped[Decimal] = mapped_column(money.AMOUNT)
     currency: Mapped[str] = mapped_column(money.CURRENCY)
     status: Mapped[str] = mapped_column(String(20))
-    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_reason_sealed: Mapped[str | None] = mapped_column("status_reason", sealed_type())
+    status_reason = Sealed()
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -122,15 +125,18 @@ class Disbursement(MissionScoped, Base):
     currency: Mapped[str] = mapped_column(money.CURRENCY)
     project_code: Mapped[str] = mapped_column(String(40))
     payee: Mapped[str] = mapped_column(String(10))
-    purpose: Mapped[str | None] = mapped_column(Text)
+    purpose_sealed: Mapped[str | None] = mapped_column("purpose", sealed_type())
+    purpose = Sealed()
     state: Mapped[str] = mapped_column(String(10), default=REQUESTED)
     requested_by: Mapped[str] = mapped_column(String(80))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(80))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason_sealed: Mapped[str | None] = mapped_column("reason", sealed_type())
+    reason = Sealed()
     """Why it was rejected."""
-    override_reason: Mapped[str | None] = mapped_column(Text)
+    override_reason_sealed: Mapped[str | None] = mapped_column("override_reason", sealed_type())
+    override_reason = Sealed()
     """Why the approver let it go beyond the element's budget."""
 
 
@@ -152,7 +158,8 @@ class LedgerEntry(MissionScoped, Base):
     """The project's donor in the mission's settings when the entry was written."""
     by: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason_sealed: Mapped[str | None] = mapped_column("reason", sealed_type())
+    reason = Sealed()
     """A reversal's reason; an approval's override reason."""
     paid_on: Mapped[date | None] = mapped_column(Date)
     payment_method: Mapped[str | None] = mapped_column(String(20))

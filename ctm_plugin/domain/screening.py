@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base, MissionScoped, UTCDateTime, utcnow
+from .sealed import Sealed, sealed_type
 
 
 class Screening(MissionScoped, Base):
@@ -25,7 +26,8 @@ class Screening(MissionScoped, Base):
     interview_date: Mapped[date] = mapped_column(Date)
     place: Mapped[str] = mapped_column(String(120))
     interviewer: Mapped[str] = mapped_column(String(120))
-    interpreter: Mapped[str | None] = mapped_column(String(120))
+    interpreter_sealed: Mapped[str | None] = mapped_column("interpreter", sealed_type(120))
+    interpreter = Sealed()
     language: Mapped[str | None] = mapped_column(String(3))
     age_at_act: Mapped[int | None] = mapped_column(Integer)
     """Age when the act happened; under 18, means are not needed (Palermo art. 3(c))."""
@@ -40,7 +42,8 @@ class Screening(MissionScoped, Base):
     """Reason codes of :mod:`ctm_plugin.domain.palermo`, so the text follows the reader's language."""
     recorded_by: Mapped[str] = mapped_column(String(80))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    correction_reason: Mapped[str | None] = mapped_column(Text)
+    correction_reason_sealed: Mapped[str | None] = mapped_column("correction_reason", sealed_type())
+    correction_reason = Sealed()
     """Why this row corrects an earlier one (who and when: ``recorded_by``, ``recorded_at``)."""
     superseded_by: Mapped[int | None] = mapped_column(ForeignKey("ctm_screening.id", ondelete="SET NULL"))
     """The correction that replaced this screening; ``None`` while it is current."""
@@ -56,6 +59,7 @@ class Determination(MissionScoped, Base):
     screening_id: Mapped[int | None] = mapped_column(ForeignKey("ctm_screening.id", ondelete="SET NULL"))
     previous: Mapped[str | None] = mapped_column(String(30))
     decision: Mapped[str] = mapped_column(String(30))
-    reason: Mapped[str] = mapped_column(Text)
+    reason_sealed: Mapped[str] = mapped_column("reason", sealed_type())
+    reason = Sealed()
     decided_by: Mapped[str] = mapped_column(String(80))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

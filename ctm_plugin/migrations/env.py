@@ -17,7 +17,9 @@ def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001 - A
     return type_ != "table" or name in Base.metadata.tables
 
 
-with engine.begin() as connection:
+# connect(), not begin(): Alembic then owns the transaction, so that a migration can step out of it
+# (``autocommit_block``: ctm0018's VACUUM on SQLite); everything else still runs in that one transaction.
+with engine.connect() as connection:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,

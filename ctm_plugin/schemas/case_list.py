@@ -43,6 +43,8 @@ class CaseListQuerySchema(FormSchema):
         error_messages={"invalid": NOT_A_CASE_NUMBER, "invalid_utf8": NOT_A_CASE_NUMBER},
     )
     name = text(120)
+    document = text(40)
+    """A travel document's number, matched exactly through its blind index (the number is sealed)."""
     sort = _choice(SORTS)
     order = _choice(ORDERS)
     after = fields.String(

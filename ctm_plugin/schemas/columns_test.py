@@ -104,7 +104,8 @@ STORED = [
 
 
 def _column(model: type, name: str) -> sa.Column | None:
-    return sa.inspect(model).columns.get(name)
+    columns = sa.inspect(model).columns  # a sealed field's column is mapped as ``<name>_sealed``
+    return columns.get(name, columns.get(f"{name}_sealed"))
 
 
 def longest_accepted(f: fields.Field, beyond: int) -> bool:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ctm_plugin.domain.case import Case, PersonProfile
 from ctm_plugin.domain.handover import OPEN_STATES, Handover
+from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.reintegration import ReintegrationPlan
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.screening import Determination, Screening
@@ -26,6 +27,7 @@ from ctm_plugin.schemas.case import CLOSED_STATUSES
 from ctm_plugin.schemas.case_list import STAGES, CaseListQuerySchema, cursor
 from ctm_plugin.security import audit
 from ctm_plugin.security.audit import actor
+from ctm_plugin.security.crypto import blind_index
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, DETERMINE, IDENTITY, IDENTITY_VIEW
 from mimosa_host.plugin_api import MissionRef, RequestContext
 
@@ -110,6 +112,8 @@ def list_cases(ctx: RequestContext, data: dict[str, Any], *, mine: bool = False)
     if "name" in query:
         named, cut = beneficiaries_named(ctx, query["name"], NAME_HITS)
     identity = ctx.can(IDENTITY_VIEW)
+    if not identity:
+        query.pop("document", None)  # an identity field: no match on it without the permission
     with unit_of_work(ctx) as session:
         audit.record(session, ctx, "cases.list", None, [IDENTITY] if identity else [])
         rows = _page(session, query, named, identity)
@@ -180,10 +184,19 @@ def _filters(query: dict[str, Any], named: list[str] | None) -> list[sa.ColumnEl
         found.append(Case.opened_on <= query["opened_to"])
     if "number" in query:
         found.append(_number_starts(query["number"]))
+    if "document" in query:
+        found.append(Case.id.in_(_with_document(query["document"])))
     if named is not None:  # a case registered in the CTM first stands on the host's id through its link
         linked = sa.select(HostLink.case_id).where(HostLink.beneficiary_id.in_(named))
         found.append(sa.or_(Case.beneficiary_id.in_(named), Case.id.in_(linked)))
     return found
+
+
+def _with_document(number: str) -> sa.Select[int]:
+    """The cases whose return checklist holds the travel document ``number``: an exact match on its blind
+    index (the number itself is sealed; spaces, dashes and case do not count)."""
+    index = blind_index(number, "document_number")
+    return sa.select(ReturnPreparation.case_id).where(ReturnPreparation.document_number_index == index)
 
 
 def _number_starts(prefix: str) -> sa.ColumnElement[bool]:

@@ -93,11 +93,14 @@ Source = Callable[[Session, Scope], list[DueItem]]
 
 def follow_ups(session: Session, scope: Scope) -> list[DueItem]:
     rows = session.execute(
-        sa.select(FollowUp.due_on, FollowUp.note, Case.case_number, Case.beneficiary_id)
+        sa.select(FollowUp, Case.case_number, Case.beneficiary_id)
         .join(Case, Case.id == FollowUp.case_id)
         .where(FollowUp.done_at.is_(None), scope.owned(FollowUp.owner), open_here())
     ).all()
-    return [scope.item(FOLLOW_UP, on, note, "ctm.case_overview", (number, ref)) for on, note, number, ref in rows]
+    return [
+        scope.item(FOLLOW_UP, follow_up.due_on, follow_up.note or "", "ctm.case_overview", (number, ref))
+        for follow_up, number, ref in rows
+    ]
 
 
 def referrals(session: Session, scope: Scope) -> list[DueItem]:

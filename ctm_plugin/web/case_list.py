@@ -40,7 +40,7 @@ def _list_page(title: str, *, mine: bool) -> Page:
     ctx = current_context()
     # No owner on one's own cases; no name for a user who may not see names (the host is not asked for them).
     withheld = {"owner"} if mine else set()
-    withheld |= set() if ctx.can(IDENTITY_VIEW) else {"name"}
+    withheld |= set() if ctx.can(IDENTITY_VIEW) else {"name", "document"}
     accepted = [name for name in CaseListQuerySchema().fields if name not in withheld]
     shown = [name for name in accepted if name != "after"]
     asked = {name: value for name, value in request.args.items() if name in accepted}

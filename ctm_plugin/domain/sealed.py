@@ -1,0 +1,206 @@
+"""Sealed attributes: what a caseworker writes about a person is stored as ciphertext, never as text.
+
+A model keeps the sealed text (``v1.<key id>.<...>``, :mod:`ctm_plugin.security.crypto`) in a mapped
+attribute ``<name>_sealed`` whose column is called ``<name>``, and exposes the plaintext as ``<name>``
+through :class:`Sealed`. The associated data binds each value to its table, column, row (primary key)
+and the row's mission, so a value copied to another row does not open, and each mission's values are
+under its own key (a hand-over's receiving case is written under the receiving mission's key).
+
+A new row's primary key is unknown before its INSERT: the INSERT carries an empty marker, and the
+value is sealed right after it (``after_insert``, in the same transaction) by an UPDATE of the row.
+A row that has its key seals on set. Reading opens lazily, once per instance and sealed text.
+
+A value that cannot be opened (its key erased, or copied from another place) reads as
+:class:`Unreadable`, the translated "This record cannot be decrypted", never as another value; setting
+that same text back (a form saved unchanged) keeps the sealed text. The failure is logged with the
+table, column, row and key id, never the value.
+
+Nothing may query by a sealed column's content: the class attribute is the descriptor, not a column, so
+such a query fails loudly. Exact-match search on document numbers goes through
+``document_number_index``, a blind index (HMAC under HQ's index key).
+
+The sealed columns, and why (docs/administrators.md, "Encryption at rest", lists them too):
+
+- identity fields (``ctm.identity.view``): ``ctm_perpetrator.alias`` (how the person knew them),
+  ``ctm_return_preparation.document_number`` (the travel document; searched through its blind index);
+- names of people: ``ctm_return_preparation.escort_name``, ``ctm_referral.case_worker`` (the receiving
+  organisation's contact), ``ctm_screening.interpreter``, ``ctm_reception.received_by``;
+- narratives written about the person: ``ctm_case.status_reason``, ``ctm_case_closure.note`` and
+  ``.refusal``, ``ctm_screening.correction_reason``, ``ctm_determination.reason``, ``ctm_event.notes``,
+  ``ctm_perpetrator.notes``, ``ctm_service.notes``, ``ctm_consent.withdrawal_reason``,
+  ``ctm_referral.details``, ``ctm_follow_up.note``, ``ctm_screening_candidate.dismiss_reason``,
+  ``ctm_reception.immediate_needs``, ``.shelter_placement``, ``.family_contact``,
+  ``ctm_monitoring_visit.missed_reason``, ``.notes``, ``ctm_return_preparation.risk_reason``,
+  ``.alternative_care``, ``.bid_reason``, ``.risk_decision_reason``, ``ctm_plan_element.objective``,
+  ``.status_reason``, ``ctm_disbursement.purpose``, ``.reason``, ``.override_reason``,
+  ``ctm_ledger_entry.reason``.
+
+Codes, dates, amounts, places and staff usernames stay plain: lists, research and the rules query them. So do
+organisations' names (providers; ``ctm_ledger_entry.payee_name`` is only ever the provider paid, copied from
+the mission's settings, never the person).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any, Protocol, overload
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapper, attributes
+
+from ctm_plugin.i18n import N_, _
+from ctm_plugin.security import crypto
+
+from .models import Base
+
+log = logging.getLogger(__name__)
+
+_OPENED = "_ctm_opened"
+"""Instance ``__dict__`` key: ``{name: (sealed text, plaintext)}``, what was opened or set."""
+_TO_SEAL = "_ctm_to_seal"
+"""Instance ``__dict__`` key: ``{name: plaintext}`` of a row without its primary key yet."""
+PENDING = ""
+"""What a new row's INSERT carries in place of a value that is sealed once the row has its key."""
+CANNOT_DECRYPT = N_("This record cannot be decrypted")
+
+
+def sealed_type(length: int | None = None) -> sa.types.TypeEngine[str]:
+    """A sealed column's type: ``text`` on PostgreSQL (ciphertext is longer than the plaintext the form's
+    schema bounds to ``length``); on SQLite, which enforces no length, the declared one stays, so that no
+    table is rebuilt (a rebuild's DROP would cascade to the rows that refer to it)."""
+    return sa.Text() if length is None else sa.String(length).with_variant(sa.Text(), "postgresql")
+
+
+class Unreadable(str):
+    """A sealed value that cannot be opened, as it reads: the translated notice, never another value."""
+
+    __slots__ = ()
+
+
+class Codec(Protocol):
+    """How a value is sealed and opened in its place (``row``: the row's primary key as text)."""
+
+    def seal(self, plaintext: str, *, table: str, column: str, row: str, mission: str) -> str: ...
+
+    def open(self, token: str, *, table: str, column: str, row: str, mission: str) -> str: ...
+
+
+class AesGcm:
+    """The one codec of the product: AES-256-GCM under the mission's key (:mod:`ctm_plugin.security.crypto`)."""
+
+    def seal(self, plaintext: str, *, table: str, column: str, row: str, mission: str) -> str:
+        return crypto.seal(plaintext, mission=mission, aad=crypto.associated_data(table, column, row, mission))
+
+    def open(self, token: str, *, table: str, column: str, row: str, mission: str) -> str:
+        if not crypto.is_sealed(token):
+            raise crypto.Undecryptable("not a sealed value")
+        return crypto.unseal(token, mission=mission, aad=crypto.associated_data(table, column, row, mission))
+
+
+codec: Codec = AesGcm()
+"""Rebound only by the benchmark, to time the same pages over plaintext (benchmarks/sealing.py)."""
+
+
+def _row(obj: object) -> str:
+    mapper = sa.inspect(type(obj))
+    return "/".join(str(value) for value in mapper.primary_key_from_instance(obj))
+
+
+class Sealed:
+    """The plaintext of ``<name>_sealed``, sealed under the row's mission (see the module's docstring).
+
+    ``index``: the purpose of a blind index kept in ``<name>_index`` for exact-match search."""
+
+    def __init__(self, *, index: str | None = None) -> None:
+        self.index = index
+        self.name = self.stored = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.stored = name, f"{name}_sealed"
+
+    def _place(self, obj: Any) -> dict[str, str]:
+        return {"table": obj.__table__.name, "column": self.name, "row": _row(obj), "mission": obj.mission_code}
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> Sealed: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> str | None: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> Sealed | str | None:
+        if obj is None:
+            return self
+        token = getattr(obj, self.stored)
+        opened = obj.__dict__.setdefault(_OPENED, {})
+        known = opened.get(self.name)
+        if known is not None and known[0] == token:
+            return known[1]
+        value = None if token is None else self._open(obj, token)
+        opened[self.name] = (token, value)
+        return value
+
+    def _open(self, obj: object, token: str) -> str:
+        place = self._place(obj)
+        try:
+            return codec.open(token, **place)
+        except crypto.Undecryptable:
+            key_id = crypto.key_id_of(token) if crypto.is_sealed(token) else "-"
+            log.warning(
+                "a sealed value cannot be opened: %s.%s row %s of %s, key %s",
+                place["table"],
+                place["column"],
+                place["row"],
+                place["mission"],
+                key_id,
+            )
+            return Unreadable(_(CANNOT_DECRYPT))
+
+    def __set__(self, obj: Any, value: str | None) -> None:
+        if value == self.__get__(obj) and sa.inspect(obj).has_identity:
+            # unchanged (a form saved as it was, or the notice of an unreadable value sent back): no new
+            # ciphertext, so the row is not written and the sealed value stays as it is
+            return
+        to_seal = obj.__dict__.setdefault(_TO_SEAL, {})
+        to_seal.pop(self.name, None)
+        if value is None:
+            token = None
+        elif sa.inspect(obj).has_identity:
+            token = codec.seal(value, **self._place(obj))
+        else:
+            token, to_seal[self.name] = PENDING, value
+        if self.index:
+            setattr(obj, f"{self.name}_index", None if value is None else crypto.blind_index(value, self.index))
+        setattr(obj, self.stored, token)
+        obj.__dict__[_OPENED][self.name] = (token, value)
+
+
+def sealed_attributes() -> Iterator[tuple[Mapper[Any], list[str]]]:
+    """Each mapped class that has sealed attributes, with their names (a rotation or a copy walks them)."""
+    for mapper in Base.registry.mappers:
+        names = [name for name, value in vars(mapper.class_).items() if isinstance(value, Sealed)]
+        if names:
+            yield mapper, names
+
+
+@event.listens_for(Base, "after_insert", propagate=True)
+def _seal_new_row(mapper: Mapper[Any], connection: sa.Connection, target: Any) -> None:
+    """Seal the values of a row just inserted, now that its primary key is known (same transaction)."""
+    pending: dict[str, str] | None = target.__dict__.pop(_TO_SEAL, None)
+    if not pending:
+        return
+    tokens = {}
+    for name, plaintext in pending.items():
+        field: Sealed = getattr(type(target), name)
+        tokens[name] = codec.seal(plaintext, **field._place(target))
+    key = mapper.primary_key_from_instance(target)
+    table: sa.Table = target.__table__
+    connection.execute(
+        sa.update(table)
+        .where(*(column == value for column, value in zip(mapper.primary_key, key, strict=True)))
+        .values(**tokens)
+    )
+    for name, token in tokens.items():
+        attributes.set_committed_value(target, f"{name}_sealed", token)
+        target.__dict__[_OPENED][name] = (token, pending[name])
