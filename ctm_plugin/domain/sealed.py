@@ -6,7 +6,8 @@ through :class:`Sealed`. The associated data binds each value to its table, colu
 and the row's mission, so a value copied to another row does not open, and each mission's values are
 under its own key (a hand-over's receiving case is written under the receiving mission's key).
 
-A new row's primary key is unknown before its INSERT: the INSERT carries an empty marker, and the
+An empty text is stored as it is (it says nothing of the person, and retention asks whether a
+text was erased). A new row's primary key is unknown before its INSERT: the INSERT carries an empty marker, and the
 value is sealed right after it (``after_insert``, in the same transaction) by an UPDATE of the row.
 A row that has its key seals on set. Reading opens lazily, once per instance and sealed text.
 
@@ -137,7 +138,7 @@ class Sealed:
         known = opened.get(self.name)
         if known is not None and known[0] == token:
             return known[1]
-        value = None if token is None else self._open(obj, token)
+        value = token if not token else self._open(obj, token)  # None, or an empty text (not sealed)
         opened[self.name] = (token, value)
         return value
 
@@ -164,8 +165,8 @@ class Sealed:
             return
         to_seal = obj.__dict__.setdefault(_TO_SEAL, {})
         to_seal.pop(self.name, None)
-        if value is None:
-            token = None
+        if not value:
+            token = value  # None, or an empty text: nothing of the person to hide, and a query can tell it
         elif sa.inspect(obj).has_identity:
             token = codec.seal(value, **self._place(obj))
         else:

@@ -167,17 +167,17 @@ ERASED_AROUND_MONEY: tuple[type[Any], ...] = (
 def _story_left() -> sa.ColumnElement[bool]:
     """Whether a case with money still holds something of the person's story to erase."""
     return sa.or_(
-        Case.status_reason.is_not(None),
+        Case.status_reason_sealed.is_not(None),
         *(sa.exists().where(model.case_id == Case.id) for model in ERASED_AROUND_MONEY),
         sa.exists().where(
-            PlanElement.case_id == Case.id, sa.or_(PlanElement.objective != "", PlanElement.status_reason.is_not(None))
+            PlanElement.case_id == Case.id, sa.or_(PlanElement.objective_sealed != "", PlanElement.status_reason_sealed.is_not(None))
         ),
         sa.exists().where(
             Disbursement.case_id == Case.id,
             sa.or_(
-                Disbursement.purpose.is_not(None),
-                Disbursement.reason.is_not(None),
-                Disbursement.override_reason.is_not(None),
+                Disbursement.purpose_sealed.is_not(None),
+                Disbursement.reason_sealed.is_not(None),
+                Disbursement.override_reason_sealed.is_not(None),
             ),
         ),
         sa.exists().where(

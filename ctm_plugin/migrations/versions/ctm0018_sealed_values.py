@@ -60,8 +60,9 @@ INDEX = 'ix_ctm_return_preparation_document_number_index'
 
 
 def _rows(conn: sa.Connection, table: str, column: str) -> list[sa.Row]:
+    """The column's values to seal or open: an empty text stays as it is (domain/sealed.py)."""
     return list(conn.execute(
-        sa.text(f'SELECT id, mission_code, {column} FROM {table} WHERE {column} IS NOT NULL')  # noqa: S608 - names above
+        sa.text(f"SELECT id, mission_code, {column} FROM {table} WHERE {column} IS NOT NULL AND {column} <> ''")  # noqa: S608 - names above
     ))
 
 
