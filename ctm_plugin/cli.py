@@ -346,7 +346,37 @@ def demo_cases() -> None:
     click.echo(f"{seeded} THA cases seeded for the lists" if seeded else "the demo's cases are there already")
 
 
-COMMANDS = (mappings, sync, outbox_group, demo)
+@click.group("audit")
+def audit_group() -> None:
+    """The audit trail's chain."""
+
+
+@audit_group.command("verify")
+@click.option("--mission", type=MissionCode(), help="Mission code, e.g. THA; every mission where the CTM is enabled without it.")
+def audit_verify(mission: str | None) -> None:
+    """Walk each mission's audit chain and name the first broken link; exit status 1 if one is broken."""
+    from ctm_plugin.domain.scope import mission_session
+    from ctm_plugin.services.audit_chain import chain_state
+
+    host = click.get_current_context().find_object(object)
+    if not hasattr(host, "enabled_missions"):
+        raise click.ClickException("this command needs the host's database: run it as `mimosa-host ctm ...`")
+    missions = [mission] if mission else list(cast(CommandHost, host).enabled_missions())
+    broken = False
+    for code in missions:
+        with _mission(code) as ctx, mission_session(ctx) as session:
+            state = chain_state(session, code)
+        if state.broken:
+            broken = True
+            where = f" (row {state.broken.event_id})" if state.broken.event_id else ""
+            click.echo(f"{code}: BROKEN at event #{state.broken.seq}{where}: {state.broken.text()}")
+        else:
+            start = f", after the checkpoint at #{state.start}" if state.start else ""
+            click.echo(f"{code}: intact, {state.events} event(s){start}; head #{state.head} {state.head_hash}")
+    sys.exit(1 if broken else 0)
+
+
+COMMANDS = (mappings, sync, outbox_group, demo, audit_group)
 
 
 @click.group()

@@ -123,6 +123,7 @@ ACTIONS: dict[str, str] = {
     # the audit trail itself
     "audit.view": N_("Viewed the audit trail"),
     "audit.export": N_("Exported the audit trail"),
+    "audit.verify": N_("Verified the audit chain"),
 }
 
 FIELD_GROUPS: dict[str, str] = {
