@@ -352,7 +352,9 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-@click.option("--mission", type=MissionCode(), help="Mission code, e.g. THA; every mission where the CTM is enabled without it.")
+@click.option(
+    "--mission", type=MissionCode(), help="Mission code, e.g. THA; every mission where the CTM is enabled without it."
+)
 def audit_verify(mission: str | None) -> None:
     """Walk each mission's audit chain and name the first broken link; exit status 1 if one is broken."""
     from ctm_plugin.domain.scope import mission_session

@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -38,9 +38,9 @@ GENESIS = "0" * 64
 BATCH = 1000
 """Events read per round trip while a chain is walked."""
 
-EVENTS = AuditEvent.__table__
-HEADS = AuditChainHead.__table__
-CHECKPOINTS = AuditCheckpoint.__table__
+EVENTS = cast(sa.Table, AuditEvent.__table__)
+HEADS = cast(sa.Table, AuditChainHead.__table__)
+CHECKPOINTS = cast(sa.Table, AuditCheckpoint.__table__)
 
 
 class EventContent(Protocol):

@@ -60,7 +60,11 @@ def checkpoint_and_purge(session: Session, mission_code: str, before: datetime, 
         lock_head(connection, mission_code, key)
     mission = EVENTS.c.mission_code == mission_code
     first_kept = connection.scalar(sa.select(sa.func.min(EVENTS.c.seq)).where(mission, EVENTS.c.at >= before))
-    last = first_kept - 1 if first_kept is not None else connection.scalar(sa.select(sa.func.max(EVENTS.c.seq)).where(mission))
+    last = (
+        first_kept - 1
+        if first_kept is not None
+        else connection.scalar(sa.select(sa.func.max(EVENTS.c.seq)).where(mission))
+    )
     if last is None:
         return 0
     closed = verify(connection, mission_code, upto=last)

@@ -4,12 +4,14 @@ checkpoints that let the retention job purge the oldest events without breaking 
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from page_parts import text
 from world import World
 
 from ctm_plugin.domain.audit import AuditEvent
@@ -102,7 +104,12 @@ def test_a_chain_cut_short_is_named_and_a_head_set_back_too(w: World, chained: l
     broken = state(w).broken
     assert (broken.kind, broken.seq, broken.last) == ("truncated", chained[-2].seq, chained[-1].seq)
     kept = chained[-3]  # the head set back to the last event kept, without HQ's key to sign it
-    tamper(w, "UPDATE ctm_audit_chain_head SET seq = :seq, hash = :hash WHERE mission_code = 'THA'", seq=kept.seq, hash=kept.hash)
+    tamper(
+        w,
+        "UPDATE ctm_audit_chain_head SET seq = :seq, hash = :hash WHERE mission_code = 'THA'",
+        seq=kept.seq,
+        hash=kept.hash,
+    )
     assert state(w).broken.kind == "head"
     tamper(w, "DELETE FROM ctm_audit_chain_head WHERE mission_code = 'THA'")
     assert state(w).broken.kind == "head"
@@ -196,3 +203,27 @@ def test_a_purge_refuses_to_close_a_tampered_part_and_purges_nothing(w: World, c
     with pytest.raises(ChainBroken), w.rt.factory() as s, s.begin():
         checkpoint_and_purge(s, "THA", datetime.now(UTC) + timedelta(days=1), dry_run=False)
     assert chain_rows(w) == tampered
+
+
+# -- the trail page ------------------------------------------------------------------------------------
+
+TRAIL = "/m/THA/plugins/ctm/audit"
+
+
+def test_the_auditor_verifies_the_chain_from_the_trail_page(w: World, chained: list[sa.Row], login):  # noqa: ANN001
+    auditor = login("auditor")
+    page = text(auditor.get(TRAIL))
+    assert 'data-action="verify-chain"' in page and 'data-value="intact"' not in page  # on demand only
+    answer = auditor.post(f"{TRAIL}/verify")
+    assert answer.status_code == 200
+    page = text(answer)
+    # the chain as walked (the trail's view and the verification were appended after it)
+    assert re.search(r"Chain intact \((\d+) events, last checked now\)", page)
+    assert chain_rows(w)[-1].action == "audit.view" and chain_rows(w)[-2].action == "audit.verify"
+    victim = chained[2]
+    tamper(w, "UPDATE ctm_audit_event SET field_groups = '[\"identity\"]' WHERE id = :id", id=victim.id)
+    page = text(auditor.post(f"{TRAIL}/verify"))
+    assert f"Chain broken at event #{victim.seq}. Event #{victim.seq} was changed after it was recorded." in page
+    caseworker = login("caseworker")  # no audit permission: no such page
+    caseworker.get("/m/THA/plugins/ctm/cases")
+    assert caseworker.post(f"{TRAIL}/verify").status_code == 404
