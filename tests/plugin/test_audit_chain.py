@@ -130,10 +130,13 @@ def test_two_transactions_appending_at_once_are_chained_one_after_the_other(w: W
     first.begin()
     first.add(AuditEvent(mission_code="THA", username="first", action="case.view", field_groups=[]))
     first.flush()
-    waiting, done = threading.Event(), threading.Event()
+    waiting, done, backend = threading.Event(), threading.Event(), []
+    postgresql = w.rt.engine.dialect.name == "postgresql"
 
     def second() -> None:
         with w.rt.factory() as s, s.begin():
+            if postgresql:
+                backend.append(s.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar())
             s.add(AuditEvent(mission_code="THA", username="second", action="case.view", field_groups=[]))
             waiting.set()
             s.flush()  # waits for the first's head (PostgreSQL: FOR UPDATE; SQLite: the write lock)
@@ -142,10 +145,10 @@ def test_two_transactions_appending_at_once_are_chained_one_after_the_other(w: W
     thread = threading.Thread(target=second)
     thread.start()
     assert waiting.wait(10)
-    if w.rt.engine.dialect.name == "postgresql":  # see it wait on the head's lock before the first commits
+    if postgresql:  # see it wait on the head's lock before the first commits
         with w.rt.engine.connect() as conn:
-            query = sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'")
-            while not conn.execute(query).scalar() and not done.is_set():
+            query = sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted AND pid = :pid")
+            while not conn.execute(query, {"pid": backend[0]}).scalar() and not done.is_set():
                 conn.rollback()
     assert not done.is_set()
     first.commit()
