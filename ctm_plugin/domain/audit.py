@@ -1,8 +1,8 @@
 """Audit events: who did or saw what, on which case, when; never the values themselves.
 
 Each mission's events form a chain (security/audit_chain.py): ``seq`` numbers them 1, 2, ... in the
-order they commit, and ``hash`` is a keyed hash over the event's content and the previous event's
-``hash``. The chain's head row says where the chain ends; a checkpoint says where a purge cut it.
+order they commit, and ``hash`` is a keyed hash over the event (its row id and content) and the previous
+event's ``hash``. The chain's head row says where the chain ends; a checkpoint says where a purge cut it.
 """
 
 from __future__ import annotations
@@ -39,11 +39,12 @@ class AuditEvent(MissionScoped, Base):
     purging the case must not change it, and the trail of a purged case still says which case it was."""
     field_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     """Which groups of fields were shown or changed (e.g. ``identity``), never their contents."""
-    seq: Mapped[int] = mapped_column(Integer)
-    """The event's place in its mission's chain, from 1, in the order events commit."""
-    prev_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    seq: Mapped[int | None] = mapped_column(Integer)
+    """The event's place in its mission's chain, from 1, in the order events commit; NULL only until its
+    transaction commits (the chain is written then)."""
+    prev_hash: Mapped[str | None] = mapped_column(String(HASH_LENGTH))
     """The previous event's ``hash`` (or the checkpoint's, or :data:`GENESIS` for the first event)."""
-    hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    hash: Mapped[str | None] = mapped_column(String(HASH_LENGTH))
 
 
 class AuditChainHead(MissionScoped, Base):

@@ -6,10 +6,11 @@ canonical encoding of its content (mission, seq, time, user, action, case, field
 previous event's ``hash``. Keyed, so that someone with the database alone cannot rebuild a chain after
 changing it. The chain's head row and the purge checkpoints are signed under the same key.
 
-Events are chained at flush, whatever session adds them (a listener on every ``Session``): the head
-row is taken first, for writing (an insert that does nothing if it is there, then ``FOR UPDATE``), so
-a mission's appends wait for one another until commit and are chained in the order they commit, in
-the page's own transaction; other missions' appends do not wait.
+Events are chained as their transaction commits, whatever session added them (listeners on every
+``Session``): the head row is taken then, for writing (an insert that does nothing if it is there,
+then ``FOR UPDATE``), so a mission's transactions chain their events one after the other, in the order
+they commit, in the page's own transaction; other missions' do not wait. Until then an event has no
+place (``seq`` is NULL); a committed event without one was written past the chain and breaks it.
 """
 
 from __future__ import annotations
@@ -17,18 +18,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from ctm_plugin.domain.audit import AuditChainHead, AuditCheckpoint, AuditEvent
-from ctm_plugin.domain.models import utcnow
 from ctm_plugin.i18n import N_
 
 from .keys import key_store
@@ -44,8 +46,9 @@ CHECKPOINTS = cast(sa.Table, AuditCheckpoint.__table__)
 
 
 class EventContent(Protocol):
-    """What is hashed of an event: an :class:`AuditEvent`, or a row read with its columns."""
+    """What is hashed of an event: a row read with its columns, and its place in the chain."""
 
+    id: int
     mission_code: str
     seq: int
     at: datetime
@@ -73,6 +76,7 @@ def event_hash(key: bytes, e: EventContent) -> str:
     return _mac(
         key,
         "ctm-audit-event-1",
+        e.id,
         e.mission_code,
         e.seq,
         _moment(e.at),
@@ -121,32 +125,56 @@ def move_head(connection: sa.Connection, mission: str, key: bytes, seq: int, las
     )
 
 
-def chain(connection: sa.Connection, mission: str, events: Iterable[AuditEvent]) -> None:
-    """Give ``events`` (new, in the order they were added) their places at the end of ``mission``'s chain."""
+UNCHAINED = "ctm_audit_unchained"
+"""``Session.info`` key: the missions whose events this session flushed and has not chained yet."""
+
+
+def chain(session: Session, mission: str) -> None:
+    """Give ``mission``'s events written in this transaction their places at the end of its chain.
+
+    They are the mission's rows without a place yet (a savepoint rolled back takes its own with it), in
+    the order they were written; the session's copies are updated too, without being marked changed.
+    """
+    connection = session.connection()
     key = audit_key()
     seq, last = lock_head(connection, mission, key)
-    for e in events:
+    unchained = connection.execute(
+        sa.select(EVENTS).where(EVENTS.c.mission_code == mission, EVENTS.c.seq.is_(None)).order_by(EVENTS.c.id)
+    ).all()
+    if not unchained:
+        return
+    links = []
+    for row in unchained:
         seq += 1
-        e.at = e.at or utcnow()  # after the lock: times follow the chain's order
-        e.field_groups = list(e.field_groups or ())
-        e.seq, e.prev_hash = seq, last
-        e.hash = last = event_hash(key, e)
+        link = {"seq": seq, "prev_hash": last}
+        last = event_hash(key, SimpleNamespace(**(row._asdict() | link)))
+        links.append({"row_id": row.id, **link, "hash": last})
+        if (loaded := session.identity_map.get(identity_key(AuditEvent, row.id))) is not None:
+            for name in ("seq", "prev_hash", "hash"):
+                set_committed_value(loaded, name, links[-1][name])
+    connection.execute(
+        EVENTS.update()
+        .where(EVENTS.c.id == sa.bindparam("row_id"))
+        .values(seq=sa.bindparam("seq"), prev_hash=sa.bindparam("prev_hash"), hash=sa.bindparam("hash")),
+        links,
+    )
     move_head(connection, mission, key, seq, last)
 
 
-@event.listens_for(Session, "before_flush")
-def _chain_new_events(session: Session, _flush_context: object, _instances: object) -> None:
-    new = [obj for obj in session.new if isinstance(obj, AuditEvent) and obj.seq is None]
-    if not new:
-        return
-    scope = session.info.get("mission_code")
-    by_mission: dict[str, list[AuditEvent]] = {}
-    for e in sorted(new, key=lambda obj: sa.inspect(obj).insert_order):
-        if scope is None or e.mission_code == scope:  # another mission's: the scope's own check refuses it
-            by_mission.setdefault(e.mission_code, []).append(e)
-    connection = session.connection()
-    for mission in sorted(by_mission):  # always in the same order: two transactions never wait on each other
-        chain(connection, mission, by_mission[mission])
+@event.listens_for(Session, "after_flush")
+def _note_new_events(session: Session, _flush_context: object) -> None:
+    missions = {obj.mission_code for obj in session.new if isinstance(obj, AuditEvent) and obj.seq is None}
+    if missions:
+        session.info.setdefault(UNCHAINED, set()).update(missions)
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_at_commit(session: Session) -> None:
+    """Chain the transaction's events as it commits: the mission's head is locked only from here to the
+    commit, not while the page that wrote an event renders."""
+    session.flush()  # what is still pending, before the commit's own flush
+    for mission in sorted(session.info.pop(UNCHAINED, ())):  # always in one order: no two wait on each other
+        chain(session, mission)
 
 
 # -- verifying ---------------------------------------------------------------------------------------
@@ -158,6 +186,7 @@ BREAKS = {
     "truncated": N_("Events #%(seq)s to #%(last)s, the last ones, are missing: the chain was cut short."),
     "head": N_("The chain's end (its head) was altered or removed."),
     "checkpoint": N_("A checkpoint at event #%(seq)s is not signed with HQ's audit key."),
+    "unchained": N_("An event (row %(row)s) was written outside the chain."),
 }
 """What is wrong, by kind, in words (English msgids; the page shows them translated)."""
 
@@ -176,7 +205,7 @@ class Break:
     """The row where it shows, when there is one."""
 
     def text(self, translate: Any = lambda msgid: msgid) -> str:
-        return translate(BREAKS[self.kind]) % {"seq": self.seq, "last": self.last}
+        return translate(BREAKS[self.kind]) % {"seq": self.seq, "last": self.last, "row": self.event_id}
 
 
 @dataclass(frozen=True)
@@ -215,8 +244,11 @@ def _walk(
 ) -> tuple[int, int, str, Break | None]:
     """Every event in chain order, from ``start`` (through ``upto``): how many, the last seq and hash,
     and the first broken link."""
-    expected, last, last_id, count = start[0] + 1, start[1], 0, 0
-    where = [EVENTS.c.mission_code == mission, *([EVENTS.c.seq <= upto] if upto is not None else [])]
+    expected, last, count = start[0] + 1, start[1], 0
+    where = [
+        EVENTS.c.mission_code == mission,
+        *([EVENTS.c.seq <= upto] if upto is not None else [EVENTS.c.seq.is_not(None)]),
+    ]
     after: int | None = None
     while True:
         query = sa.select(EVENTS).where(*where, *([EVENTS.c.seq > after] if after is not None else []))
@@ -226,9 +258,9 @@ def _walk(
                 return count, expected - 1, last, Break("changed", row.seq, event_id=row.id)
             if row.seq > expected:
                 return count, expected - 1, last, Break("missing", expected, row.seq - 1, row.id)
-            if row.seq < expected or row.prev_hash != last or row.id < last_id:
+            if row.seq < expected or row.prev_hash != last:
                 return count, expected - 1, last, Break("out_of_order", row.seq, event_id=row.id)
-            expected, last, last_id, count = expected + 1, row.hash, row.id, count + 1
+            expected, last, count = expected + 1, row.hash, count + 1
         if len(rows) < BATCH:
             return count, expected - 1, last, None
         after = rows[-1].seq
@@ -243,6 +275,11 @@ def verify(connection: sa.Connection, mission: str, upto: int | None = None) -> 
     start = _start(connection, mission, key)
     if isinstance(start, Break):
         return ChainState(mission, 0, 0, 0, GENESIS, start)
+    outside = connection.scalar(
+        sa.select(sa.func.min(EVENTS.c.id)).where(EVENTS.c.mission_code == mission, EVENTS.c.seq.is_(None))
+    )
+    if outside is not None and upto is None:
+        return ChainState(mission, 0, start[0], start[0], start[1], Break("unchained", 0, event_id=outside))
     count, seq, last, broken = _walk(connection, mission, key, start, upto)
     state = ChainState(mission, count, start[0], seq, last, broken)
     if broken or upto is not None:

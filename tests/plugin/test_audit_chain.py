@@ -15,7 +15,7 @@ from page_parts import text
 from world import World
 
 from ctm_plugin.domain.audit import AuditEvent
-from ctm_plugin.security.audit_chain import GENESIS, ChainBroken, verify
+from ctm_plugin.security.audit_chain import GENESIS, ChainBroken, chain, verify
 from ctm_plugin.services.audit_chain import checkpoint_and_purge
 from mimosa_host.cli import main as host_cli
 
@@ -87,15 +87,22 @@ def test_a_deleted_event_is_named(w: World, chained: list[sa.Row]):
     assert broken.text() == f"Events #{gone.seq} to #{gone.seq} are missing."
 
 
-def test_two_events_swapped_are_out_of_order(w: World, chained: list[sa.Row]):
+def test_two_events_that_change_places_are_named(w: World, chained: list[sa.Row]):
     first, second = chained[-3], chained[-2]
     columns = ("at", "username", "action", "case_id", "field_groups", "seq", "prev_hash", "hash")
     with w.rt.engine.begin() as conn:  # every column but the id: the rows change places in the trail
         conn.execute(EVENTS.update().where(EVENTS.c.id == first.id).values(seq=-1))
         conn.execute(EVENTS.update().where(EVENTS.c.id == second.id).values({c: getattr(first, c) for c in columns}))
         conn.execute(EVENTS.update().where(EVENTS.c.id == first.id).values({c: getattr(second, c) for c in columns}))
+    broken = state(w).broken  # an event's row id is sealed into its hash with its content
+    assert (broken.kind, broken.seq, broken.event_id) == ("changed", first.seq, second.id)
+
+
+def test_an_event_written_past_the_chain_is_named(w: World, chained: list[sa.Row]):
+    with w.rt.engine.begin() as conn:  # SQL straight into the table: no place in the chain
+        conn.execute(EVENTS.insert().values(mission_code="THA", at=chained[0].at, username="ghost", action="case.view"))
     broken = state(w).broken
-    assert (broken.kind, broken.seq, broken.event_id) == ("out_of_order", second.seq, first.id)
+    assert broken.kind == "unchained" and broken.text().startswith("An event (row ")
 
 
 def test_a_chain_cut_short_is_named_and_a_head_set_back_too(w: World, chained: list[sa.Row]):
@@ -124,12 +131,13 @@ def test_verify_checks_every_mission_and_says_it_is_intact(w: World, chained: li
     assert code == 2 and "is not a mission code" in output
 
 
-def test_two_transactions_appending_at_once_are_chained_one_after_the_other(w: World):
-    """The first holds the head until it commits; the second waits for it, then follows it: no fork."""
+def test_two_transactions_committing_at_once_are_chained_one_after_the_other(w: World):
+    """The first holds the head while it commits; the second waits for it, then follows it: no fork."""
     first = w.rt.factory()
     first.begin()
     first.add(AuditEvent(mission_code="THA", username="first", action="case.view", field_groups=[]))
     first.flush()
+    chain(first, "THA")  # where the first's commit stands: its events chained, the head locked
     waiting, done, backend = threading.Event(), threading.Event(), []
     postgresql = w.rt.engine.dialect.name == "postgresql"
 
@@ -139,8 +147,7 @@ def test_two_transactions_appending_at_once_are_chained_one_after_the_other(w: W
                 backend.append(s.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar())
             s.add(AuditEvent(mission_code="THA", username="second", action="case.view", field_groups=[]))
             waiting.set()
-            s.flush()  # waits for the first's head (PostgreSQL: FOR UPDATE; SQLite: the write lock)
-        done.set()
+        done.set()  # committed: it waited for the head (PostgreSQL: FOR UPDATE; SQLite: the write lock)
 
     thread = threading.Thread(target=second)
     thread.start()

@@ -100,9 +100,6 @@ def upgrade() -> None:
         batch_op.drop_constraint('fk_ctm_audit_event_case_id_ctm_case', type_='foreignkey')
     _chain_existing_events()
     with op.batch_alter_table('ctm_audit_event', schema=None) as batch_op:
-        batch_op.alter_column('seq', existing_type=sa.Integer(), nullable=False)
-        batch_op.alter_column('prev_hash', existing_type=sa.String(length=64), nullable=False)
-        batch_op.alter_column('hash', existing_type=sa.String(length=64), nullable=False)
         batch_op.create_unique_constraint(batch_op.f('uq_ctm_audit_event_mission_code_seq'), ['mission_code', 'seq'])
 
 
