@@ -83,5 +83,5 @@ class AuditCheckpoint(MissionScoped, Base):
     signature: Mapped[str] = mapped_column(String(HASH_LENGTH))
 
 
-# Wherever an event can be added, it is chained at flush: the listener comes with the model.
+# Wherever an event can be added, it is chained as its transaction commits: the listeners come with the model.
 from ctm_plugin.security import audit_chain  # noqa: E402, F401, I001
