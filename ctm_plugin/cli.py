@@ -285,8 +285,15 @@ def retention_purge(mission: str, dry_run: bool) -> None:
     from ctm_plugin import i18n
     from ctm_plugin.services import retention
 
+    from ctm_plugin.security.audit_chain import ChainBroken
+
     with _mission(mission) as ctx:  # the labels in the mission's language
-        report = retention.run(ctx, dry_run=dry_run)
+        try:
+            report = retention.run(ctx, dry_run=dry_run)
+        except ChainBroken as broken:
+            raise click.ClickException(
+                f"{mission}: nothing purged: the audit chain is broken ({broken}); see `ctm audit verify`"
+            ) from None
         click.echo(f"{mission}: {'due (dry run: nothing changed)' if dry_run else 'purged'}")
         for line in (*report.lines, report.held):
             oldest = f"oldest {line.oldest.isoformat()}" if line.oldest else "none"
@@ -367,7 +374,39 @@ def demo_cases() -> None:
     click.echo(f"{seeded} THA cases seeded for the lists" if seeded else "the demo's cases are there already")
 
 
-COMMANDS = (mappings, sync, outbox_group, retention_group, demo)
+@click.group("audit")
+def audit_group() -> None:
+    """The audit trail's chain."""
+
+
+@audit_group.command("verify")
+@click.option(
+    "--mission", type=MissionCode(), help="Mission code, e.g. THA; every mission where the CTM is enabled without it."
+)
+def audit_verify(mission: str | None) -> None:
+    """Walk each mission's audit chain and name the first broken link; exit status 1 if one is broken."""
+    from ctm_plugin.domain.scope import mission_session
+    from ctm_plugin.services.audit_chain import chain_state
+
+    host = click.get_current_context().find_object(object)
+    if not hasattr(host, "enabled_missions"):
+        raise click.ClickException("this command needs the host's database: run it as `mimosa-host ctm ...`")
+    missions = [mission] if mission else list(cast(CommandHost, host).enabled_missions())
+    broken = False
+    for code in missions:
+        with _mission(code) as ctx, mission_session(ctx) as session:
+            state = chain_state(session, code)
+        if state.broken:
+            broken = True
+            where = f" (row {state.broken.event_id})" if state.broken.event_id else ""
+            click.echo(f"{code}: BROKEN at event #{state.broken.seq}{where}: {state.broken.text()}")
+        else:
+            start = f", after the checkpoint at #{state.start}" if state.start else ""
+            click.echo(f"{code}: intact, {state.events} event(s){start}; head #{state.head} {state.head_hash}")
+    sys.exit(1 if broken else 0)
+
+
+COMMANDS = (mappings, sync, outbox_group, retention_group, demo, audit_group)
 
 
 @click.group()

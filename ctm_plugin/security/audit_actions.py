@@ -124,6 +124,7 @@ ACTIONS: dict[str, str] = {
     "audit.view": N_("Viewed the audit trail"),
     "audit.export": N_("Exported the audit trail"),
     "retention.purge": N_("Purged records past their retention (counts per class)"),
+    "audit.verify": N_("Verified the audit chain"),
 }
 
 FIELD_GROUPS: dict[str, str] = {

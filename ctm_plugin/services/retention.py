@@ -8,8 +8,8 @@ name, no case number, no case detail, in a log or on a terminal.
 
 What a closed case that is due leaves behind (docs/administrators.md, "Retention"):
 
-- nothing, as a rule: the case and every row under it are deleted (its audit events stay, without the
-  case, until the audit trail's own retention);
+- nothing, as a rule: the case and every row under it are deleted (its audit events stay, with the
+  case's number, until the audit trail's own retention);
 - money: a case with entries in the reintegration ledger keeps its ledger (append-only, a financial
   record with its own retention), the disbursements and plan elements the entries stand on, and the
   emergency-fund requests with their amounts; the person's story is erased around them (every other
@@ -21,7 +21,6 @@ What a closed case that is due leaves behind (docs/administrators.md, "Retention
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -53,6 +52,7 @@ from ctm_plugin.schemas.mission_settings import (
     retention_outbox_days,
 )
 from ctm_plugin.security import audit
+from ctm_plugin.services import audit_chain
 from mimosa_host.plugin_api import RequestContext
 
 from .base import unit_of_work
@@ -213,7 +213,7 @@ def _in_batches(ctx: RequestContext, query: sa.Select[Any], handle: Callable[[Se
 
 
 def _delete_case(session: Session, case: Case) -> None:
-    """The case and, through the database's cascades, every row under it; its audit events lose the case."""
+    """The case and, through the database's cascades, every row under it; its audit events keep its number."""
     session.delete(case)
 
 
@@ -272,17 +272,17 @@ def _audit_before(settings: Mapping[str, Any]) -> datetime:
 
 
 def _due_events(session: Session, before: datetime) -> Due:
-    count, oldest = session.execute(
-        sa.select(sa.func.count(), sa.func.min(AuditEvent.at)).where(AuditEvent.at < before)
-    ).one()
+    """What the chain's checkpoint would close: its verified beginning (a broken chain purges nothing and
+    raises :class:`~ctm_plugin.security.audit_chain.ChainBroken`, which stops the whole purge)."""
+    count = audit_chain.checkpoint_and_purge(session, session.info["mission_code"], before, dry_run=True)
+    oldest = session.scalar(sa.select(sa.func.min(AuditEvent.at))) if count else None
     return Due(count, oldest.date() if oldest else None)
 
 
 def _purge_events(ctx: RequestContext, before: datetime) -> int:
     """A signed checkpoint closes the chain's purged part, then its events go (services/audit_chain.py)."""
-    audit_chain = importlib.import_module("ctm_plugin.services.audit_chain")  # the chain's module (issue 12)
     with unit_of_work(ctx) as session:
-        return int(audit_chain.checkpoint_and_purge(session, ctx.mission.code, before, dry_run=False))
+        return audit_chain.checkpoint_and_purge(session, ctx.mission.code, before, dry_run=False)
 
 
 CLASSES: tuple[RecordClass, ...] = (

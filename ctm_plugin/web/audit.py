@@ -14,7 +14,7 @@ from ctm_plugin.schemas.audit import TrailFilterSchema
 from ctm_plugin.security.audit import actor
 from ctm_plugin.security.audit_actions import action_choices, action_label, group_label
 from ctm_plugin.security.permissions import AUDIT_VIEW, CASE_VIEW
-from ctm_plugin.services import audit_trail, owners
+from ctm_plugin.services import audit_chain, audit_trail, owners
 from ctm_plugin.services.base import Invalid, NotFound
 from ctm_plugin.services.cases import viewing
 from ctm_plugin.services.screening import latest_determination
@@ -68,10 +68,22 @@ def audit_trail_page():  # noqa: ANN201
     return _mission_page(asked, trail, errors, status)
 
 
-def _mission_page(asked: dict[str, str], trail: Any, errors: dict[str, list[str]], status: int) -> Page:
+@page("/audit/verify", AUDIT_VIEW, methods=("POST",))
+def audit_chain_verify():  # noqa: ANN201
+    """The mission's chain walked whole, now (on demand: a walk reads every event), then the trail's first page."""
+    ctx = current_context()
+    chain = audit_chain.verify_chain(ctx)
+    return _mission_page({}, audit_trail.mission_trail(ctx, {}), {}, 200, chain)
+
+
+def _mission_page(
+    asked: dict[str, str], trail: Any, errors: dict[str, list[str]], status: int, chain: Any = None
+) -> Page:
     filters = {name: value for name, value in asked.items() if name != "before"}
     body = render(
         "audit_mission.html",
+        chain=chain,
+        chain_problem=chain.broken.text(i18n._) if chain and chain.broken else None,
         trail=trail,
         form=FormState("trail", errors, asked),
         filters=filters,

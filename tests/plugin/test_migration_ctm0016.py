@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
+from old_rows import AT, insert_case
 from world import World
 
 from ctm_plugin.hooks.database import SCRIPT_LOCATION, VERSION_TABLE
@@ -25,7 +26,15 @@ def test_ctm0016_indexes_the_trails_filters_and_keeps_the_events(w: World):
     assert isinstance(previous, str)
     command.downgrade(cfg, previous)
     assert not INDEXES & indexes(w)
-    case_id = w.open()  # its opening audited at the revision before
+    with w.rt.engine.begin() as conn:  # a case and its opening's event as the release before wrote them
+        case_id = insert_case(conn, "THA-CT-2026-00001")
+        conn.execute(
+            sa.text(
+                "INSERT INTO ctm_audit_event (mission_code, at, username, action, case_id, field_groups)"
+                " VALUES ('THA', :at, 'caseworker', 'case.open', :case, '[]')"
+            ),
+            {"at": AT, "case": case_id},
+        )
 
     command.upgrade(cfg, "heads")
     assert indexes(w) >= INDEXES
@@ -35,5 +44,6 @@ def test_ctm0016_indexes_the_trails_filters_and_keeps_the_events(w: World):
 
     command.downgrade(cfg, previous)
     assert not INDEXES & indexes(w)
-    assert [row["action"] for row in w.audit_rows()][:1] == ["case.open"]
+    with w.rt.engine.connect() as conn:
+        assert conn.scalars(sa.text("SELECT action FROM ctm_audit_event ORDER BY id")).first() == "case.open"
     command.upgrade(cfg, "heads")
