@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, String
+from sqlalchemy import JSON, Boolean, Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base, MissionScoped, UTCDateTime, utcnow
+from .models import Base, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
 from .sealed import Sealed, sealed_type
 
 
 class AssistanceService(MissionScoped, Base):
     __tablename__ = "ctm_service"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     type: Mapped[str] = mapped_column(String(40))
     provider: Mapped[str] = mapped_column(String(120))
     provider_type: Mapped[str | None] = mapped_column(String(40))
@@ -30,9 +31,10 @@ class Consent(MissionScoped, Base):
     """Consent for one purpose, with the 7 HTCDS consent items; withdrawal keeps the row."""
 
     __tablename__ = "ctm_consent"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     purpose: Mapped[str] = mapped_column(String(30))
     items: Mapped[list[str]] = mapped_column(JSON, default=list)
     """The consent items (CONSENT_ITEM codes) the person was informed of or agreed to."""
@@ -57,9 +59,10 @@ ANSWERS = {ACCEPTED: (SENT,), DECLINED: (SENT,), COMPLETED: (ACCEPTED,)}
 
 class Referral(MissionScoped, Base):
     __tablename__ = "ctm_referral"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     direction: Mapped[str] = mapped_column(String(10))
     organisation: Mapped[str] = mapped_column(String(120))
     organisation_type: Mapped[str] = mapped_column(String(40))

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .models import Base, MissionScoped, UTCDateTime, utcnow
+from .models import Base, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
 from .sealed import Sealed, sealed_type
 
 
@@ -20,6 +20,8 @@ class Case(MissionScoped, Base):
     __table_args__ = (
         UniqueConstraint("mission_code", "case_number"),
         UniqueConstraint("mission_code", "beneficiary_id"),
+        # What the case's rows refer to (models.in_the_case_mission): the case in its mission.
+        UniqueConstraint("id", "mission_code"),
         # The case list's keyset paging (services/case_list.py): the sort key then the id; an owner's cases ("My
         # cases", an owner filter) in the default order too; the case number's order is the constraint above.
         Index("ix_ctm_case_opened", "mission_code", "opened_on", "id"),
@@ -63,9 +65,10 @@ class CaseClosure(MissionScoped, Base):
     """
 
     __tablename__ = "ctm_case_closure"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(20))
     """The closing status asked for (``Closed`` or ``ClosedReferred``)."""
     reason: Mapped[str] = mapped_column(String(40))
@@ -105,8 +108,9 @@ class PersonProfile(MissionScoped, Base):
     """HTCDS ``prs_`` fields the host does not hold."""
 
     __tablename__ = "ctm_person"
+    __table_args__ = (in_the_case_mission(),)
 
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(primary_key=True)
     gender: Mapped[str | None] = mapped_column(String(40))
     marital_status: Mapped[str | None] = mapped_column(String(40))
     education: Mapped[str | None] = mapped_column(String(60))
@@ -123,8 +127,9 @@ class VictimContext(MissionScoped, Base):
     """HTCDS ``vic_``: the person as a (possible) victim in this case."""
 
     __tablename__ = "ctm_victim_context"
+    __table_args__ = (in_the_case_mission(),)
 
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(primary_key=True)
     trafficking_status: Mapped[str | None] = mapped_column(String(40))
     status_decided_by: Mapped[str | None] = mapped_column(String(40))
     age_first_trafficked: Mapped[int | None] = mapped_column(Integer)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base, MissionScoped, UTCDateTime, utcnow
+from .models import Base, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
 from .sealed import Sealed, sealed_type
 
 
@@ -19,9 +19,10 @@ class FollowUp(MissionScoped, Base):
     """Something to do on a case by a day, owned by one of the mission's caseworkers."""
 
     __tablename__ = "ctm_follow_up"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     due_on: Mapped[date] = mapped_column(Date)
     owner: Mapped[str] = mapped_column(String(80), index=True)
     note_sealed: Mapped[str] = mapped_column("note", sealed_type())

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Date, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base, HqScoped, MissionScoped, UTCDateTime, utcnow
+from .models import Base, HqScoped, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
 from .money import AMOUNT, CURRENCY
 
 FUND_ID = 1
@@ -81,9 +81,10 @@ class FundRequest(MissionScoped, Base):
     """A mission's request to the fund for one case, and HQ's decision on it."""
 
     __tablename__ = "ctm_fund_request"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     kind: Mapped[str] = mapped_column(String(20))
     amount: Mapped[Decimal] = mapped_column(AMOUNT)
     currency: Mapped[str] = mapped_column(CURRENCY)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base, BetweenMissions, MissionScoped, UTCDateTime, utcnow
+from .models import Base, BetweenMissions, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
 from .sealed import Sealed, sealed_type
 
 PROPOSED, ACCEPTED, DECLINED = "proposed", "accepted", "declined"
@@ -109,10 +109,11 @@ class ReceptionTask(MissionScoped, Base):
     """The receiving mission's reception of the person on arrival: one per hand-over."""
 
     __tablename__ = "ctm_reception"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     handover_id: Mapped[int] = mapped_column(ForeignKey("ctm_handover.id", ondelete="CASCADE"), unique=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     arrived_on: Mapped[date | None] = mapped_column(Date)
     arrival_place: Mapped[str | None] = mapped_column(String(120))

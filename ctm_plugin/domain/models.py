@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Integer, MetaData, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    DateTime,
+    Dialect,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -59,6 +69,18 @@ class BetweenMissions:
 
     from_mission: Mapped[str] = mapped_column(String(8), index=True)
     to_mission: Mapped[str] = mapped_column(String(8), index=True)
+
+
+def in_the_case_mission() -> ForeignKeyConstraint:
+    """A mission's row under a case: ``(case_id, mission_code)`` refers to ``ctm_case(id, mission_code)``, so the
+    database itself refuses a row hanging under another mission's case (raw SQL included), on both backends.
+
+    Deleting the case deletes the row. (An audit event is not such a row: it outlives its case, whose link is
+    then set to NULL while its mission stays, which a composite key cannot express; see domain/audit.py.)
+    """
+    return ForeignKeyConstraint(
+        ["case_id", "mission_code"], ["ctm_case.id", "ctm_case.mission_code"], ondelete="CASCADE"
+    )
 
 
 class HqScoped:

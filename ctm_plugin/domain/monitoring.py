@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Integer, Numeric, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ctm_plugin.i18n import N_
 
-from .models import Base, MissionScoped, UTCDateTime, utcnow
+from .models import Base, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
 from .sealed import Sealed, sealed_type
 
 REACHED, MISSED = "Reached", "Missed"
@@ -47,9 +47,10 @@ class MonitoringStart(MissionScoped, Base):
     """The monitoring start date a caseworker set, for a case with no arrival to anchor the schedule on."""
 
     __tablename__ = "ctm_monitoring_start"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), unique=True)
+    case_id: Mapped[int] = mapped_column(unique=True)
     start_on: Mapped[date] = mapped_column(Date)
     set_by: Mapped[str] = mapped_column(String(80))
     set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -63,9 +64,10 @@ class MonitoringVisit(MissionScoped, Base):
     """
 
     __tablename__ = "ctm_monitoring_visit"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     visited_on: Mapped[date] = mapped_column(Date)
     schedule_month: Mapped[int | None] = mapped_column(SmallInteger)
     """The scheduled visit it is (months after the anchor); ``None`` for a visit outside the schedule."""

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ctm_plugin.i18n import N_
 
-from .models import Base, MissionScoped, UTCDateTime, utcnow
+from .models import Base, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
 from .palermo import ADULT_AGE
 from .sealed import Sealed, sealed_type
 
@@ -87,9 +87,10 @@ class ReturnPreparation(MissionScoped, Base):
     """
 
     __tablename__ = "ctm_return_preparation"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     return_id: Mapped[int | None] = mapped_column(ForeignKey("ctm_return.id"), unique=True)
     planned_departure: Mapped[date | None] = mapped_column(Date)
     destination_country: Mapped[str | None] = mapped_column(String(3))

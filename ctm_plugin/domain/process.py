@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import JSON, Column, Date, Float, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .models import Base, MissionScoped
+from .models import Base, MissionScoped, in_the_case_mission
 from .sealed import Sealed, sealed_type
 
 perpetrator_event = Table(
@@ -24,9 +24,10 @@ perpetrator_event = Table(
 
 class TraffickingEvent(MissionScoped, Base):
     __tablename__ = "ctm_event"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     sequence: Mapped[int] = mapped_column(Integer)
     """Order in the person's story; events are shown and the route drawn in this order."""
     type: Mapped[str] = mapped_column(String(20))
@@ -51,9 +52,10 @@ class TraffickingEvent(MissionScoped, Base):
 
 class Perpetrator(MissionScoped, Base):
     __tablename__ = "ctm_perpetrator"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     alias_sealed: Mapped[str | None] = mapped_column("alias", sealed_type(120))
     alias = Sealed()
     """How the person knew them: an identity field, shown only with the identity permission."""

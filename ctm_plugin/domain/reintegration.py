@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ctm_plugin.i18n import N_
 
 from . import money
-from .models import Base, MissionScoped, UTCDateTime, utcnow
+from .models import Base, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
 from .sealed import Sealed, sealed_type
 
 # A disbursement's states: requested, then approved or rejected, then paid. A reversed approval
@@ -50,9 +50,10 @@ class ReintegrationPlan(MissionScoped, Base):
     with every change after the agreement (:class:`PlanRevision` keeps what changed)."""
 
     __tablename__ = "ctm_reintegration_plan"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), unique=True)
+    case_id: Mapped[int] = mapped_column(unique=True)
     agreed_on: Mapped[date | None] = mapped_column(Date)
     agreed_recorded_by: Mapped[str | None] = mapped_column(String(80))
     agreed_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -64,9 +65,10 @@ class PlanElement(MissionScoped, Base):
     """One element of the plan: what, with whom, when, for how much, and where it stands."""
 
     __tablename__ = "ctm_plan_element"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     type: Mapped[str] = mapped_column(String(40))
     objective_sealed: Mapped[str] = mapped_column("objective", sealed_type())
     objective = Sealed()
@@ -97,10 +99,13 @@ class PlanRevision(MissionScoped, Base):
     """A change to an agreed plan: its revision number, who, when, and each field's before and after."""
 
     __tablename__ = "ctm_plan_revision"
-    __table_args__ = (UniqueConstraint("case_id", "revision"),)
+    __table_args__ = (
+        in_the_case_mission(),
+        UniqueConstraint("case_id", "revision"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     revision: Mapped[int] = mapped_column(Integer)
     what: Mapped[str] = mapped_column(String(20))
     """``agreed``, ``element.add`` or ``element.change``."""
@@ -115,9 +120,10 @@ class Disbursement(MissionScoped, Base):
     """A request to pay money against an element (or, from the global emergency fund, against none)."""
 
     __tablename__ = "ctm_disbursement"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     element_id: Mapped[int | None] = mapped_column(ForeignKey("ctm_plan_element.id"), index=True)
     emergency_request_id: Mapped[int | None] = mapped_column(Integer)
     """The emergency-fund request it comes from (no foreign key: the fund's table is HQ's)."""
@@ -144,9 +150,10 @@ class LedgerEntry(MissionScoped, Base):
     """An approval, a payment or a reversal: written once, never changed (see :class:`AppendOnly`)."""
 
     __tablename__ = "ctm_ledger_entry"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     disbursement_id: Mapped[int] = mapped_column(ForeignKey("ctm_disbursement.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ctm_ledger_entry.id"), unique=True)

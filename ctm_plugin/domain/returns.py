@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .models import Base, MissionScoped, UTCDateTime, utcnow
+from .models import Base, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
 from .sync import OutboxMessage
 
 
@@ -19,9 +19,10 @@ class ReturnBooking(MissionScoped, Base):
     """
 
     __tablename__ = "ctm_return"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     outbox_id: Mapped[int] = mapped_column(ForeignKey("ctm_outbox.id"), unique=True)
     movement_type: Mapped[str] = mapped_column(String(8), default="AVRR")
     project_code: Mapped[str | None] = mapped_column(String(40))

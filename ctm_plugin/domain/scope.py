@@ -11,13 +11,18 @@ reads the few facts of HQ's rows it needs (the fund's currency, its largest requ
 
 Bulk ``update()``/``delete()`` statements would bypass the flush check, so they are refused;
 raw SQL on the CTM's tables has no place in a mission session either.
+
+On PostgreSQL the database enforces the same scope (row-level security, migration ctm0017): every
+transaction of these sessions sets ``ctm.mission`` (a mission session) or ``ctm.hq`` (an HQ session or
+reader) for itself alone (:func:`_database_scope`). SQLite has no such thing: there the ORM's scope is
+the only one.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
 
 from mimosa_host.plugin_api import RequestContext
 
@@ -28,12 +33,47 @@ class MissionScopeViolation(RuntimeError):
     """A write would put a row into another mission: a programming error, never user input."""
 
 
+_SET_SCOPE = sa.text(
+    "SELECT current_setting('ctm.mission', true), current_setting('ctm.hq', true),"
+    " set_config('ctm.mission', :mission, true), set_config('ctm.hq', :hq, true)"
+)
+_RESTORE_SCOPE = sa.text("SELECT set_config('ctm.mission', :mission, true), set_config('ctm.hq', :hq, true)")
+
+
+def _database_scope(session: Session, mission: str, hq: bool) -> None:
+    """On PostgreSQL, what row-level security lets ``session``'s transactions see: ``mission``'s rows (``""``:
+    none) and, with ``hq``, HQ's.
+
+    Set with ``set_config(..., true)`` as each transaction begins, so the setting ends with it and a pooled
+    connection carries nothing to its next user. A session that joins a transaction already open on the
+    connection (a use case's inside a story, a mission's audit inside HQ's transaction) gives the
+    enclosing one its scope back when it ends.
+    """
+    values = {"mission": mission, "hq": "on" if hq else "off"}
+
+    @event.listens_for(session, "after_begin")
+    def _set(_session: Session, _transaction: object, connection: sa.Connection) -> None:
+        if connection.dialect.name != "postgresql":
+            return
+        before = connection.execute(_SET_SCOPE, values).one()
+        if connection.in_nested_transaction():
+            session.info["enclosing_scope"] = (connection, {"mission": before[0] or "", "hq": before[1] or "off"})
+
+    @event.listens_for(session, "after_transaction_end")
+    def _give_back(_session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None and (enclosing := session.info.pop("enclosing_scope", None)):
+            connection, previous = enclosing
+            if connection.in_transaction() and not connection.invalidated:
+                connection.execute(_RESTORE_SCOPE, previous)
+
+
 def mission_session(ctx: RequestContext) -> Session:
     """A session on the host's database that can only read and write ``ctx.mission``'s rows."""
     session = ctx.session_factory()
     code = ctx.mission.code
     session.info["mission_code"] = code
     session.info["settings"] = ctx.settings  # the host's document, the one copy (services/host.py)
+    _database_scope(session, code, hq=False)
 
     @event.listens_for(session, "do_orm_execute")
     def _only_this_mission(state: ORMExecuteState) -> None:
@@ -72,6 +112,7 @@ def hq_session(ctx: RequestContext, permission: str) -> Session:
     if not ctx.can(permission):
         raise MissionScopeViolation(f"an HQ session without {permission}")
     session = ctx.session_factory()
+    _database_scope(session, "", hq=True)
 
     @event.listens_for(session, "do_orm_execute")
     def _only_hq(state: ORMExecuteState) -> None:
@@ -102,6 +143,7 @@ def hq_reader(ctx: RequestContext, permission: str) -> Session:
     if not ctx.can(permission):
         raise MissionScopeViolation(f"an HQ reader without {permission}")
     session = ctx.session_factory()
+    _database_scope(session, "", hq=True)
 
     @event.listens_for(session, "do_orm_execute")
     def _read_hq_only(state: ORMExecuteState) -> None:

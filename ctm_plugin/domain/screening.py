@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base, MissionScoped, UTCDateTime, utcnow
+from .models import Base, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
 from .sealed import Sealed, sealed_type
 
 
@@ -20,9 +20,10 @@ class Screening(MissionScoped, Base):
     """
 
     __tablename__ = "ctm_screening"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     interview_date: Mapped[date] = mapped_column(Date)
     place: Mapped[str] = mapped_column(String(120))
     interviewer: Mapped[str] = mapped_column(String(120))
@@ -53,9 +54,10 @@ class Determination(MissionScoped, Base):
     """One decision on a case; the rows of a case are its history (who, when, from, to)."""
 
     __tablename__ = "ctm_determination"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     screening_id: Mapped[int | None] = mapped_column(ForeignKey("ctm_screening.id", ondelete="SET NULL"))
     previous: Mapped[str | None] = mapped_column(String(30))
     decision: Mapped[str] = mapped_column(String(30))

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base, MissionScoped, UTCDateTime, utcnow
+from .models import Base, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
 
 # A linked person's sync status, shown on the case.
 SYNC_PENDING, SYNC_SENT, SYNC_SYNCED, SYNC_FAILED, SYNC_CONFLICT = "pending", "sent", "synced", "failed", "conflict"
@@ -72,8 +72,9 @@ class HostLink(MissionScoped, Base):
     """How a case's person is tied to the host's ``Beneficiary``, and how the last exchange went."""
 
     __tablename__ = "ctm_host_link"
+    __table_args__ = (in_the_case_mission(),)
 
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(primary_key=True)
     beneficiary_id: Mapped[str | None] = mapped_column(String(40))
     """``None`` while a person registered in the CTM first waits to be created in the host."""
     host_version: Mapped[int | None] = mapped_column(Integer)
@@ -98,9 +99,10 @@ class OutboxMessage(MissionScoped, Base):
     """
 
     __tablename__ = "ctm_outbox"
+    __table_args__ = (in_the_case_mission(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("ctm_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(index=True)
     operation: Mapped[str] = mapped_column(String(32))
     client_reference: Mapped[str] = mapped_column(String(64), unique=True)
     payload: Mapped[str] = mapped_column(Text)

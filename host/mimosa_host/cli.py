@@ -1,7 +1,9 @@
 """``mimosa-host``: serve, migrate, manage plugins and users, seed the demo, run jobs.
 
 The database comes from ``--database`` or ``MIMOSA_DATABASE_URL`` (default: an SQLite
-file under ``var/``). Each plugin's commands are mounted under its name.
+file under ``var/``); migrations and grants connect through ``--migration-database`` or
+``MIMOSA_MIGRATION_DATABASE_URL`` (the tables' owner) when set. Each plugin's commands are mounted
+under its name.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import click
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from . import db as db_module
 from . import enablement, i18n
 from .accounts import add_user, grant, known_roles, plugin_permissions
 from .context import build_context, system_context
@@ -29,7 +32,7 @@ from .passwords import hash_password
 from .plugin_api import RequestContext, bind_context, unbind_context
 from .plugins import PluginHost
 from .roles import HOST_PERMISSIONS
-from .runtime import DATABASE_ENV, Runtime
+from .runtime import DATABASE_ENV, MIGRATION_DATABASE_ENV, Runtime
 
 
 @dataclass
@@ -146,10 +149,15 @@ def _plugin_obj(ctx: click.Context, plugin: str) -> None:
 
 @click.group(cls=HostGroup)
 @click.option("--database", envvar=DATABASE_ENV, help="SQLAlchemy database URL.")
+@click.option(
+    "--migration-database",
+    envvar=MIGRATION_DATABASE_ENV,
+    help="SQLAlchemy URL of the tables' owner, for migrations and grants (default: --database).",
+)
 @click.pass_context
-def main(ctx: click.Context, database: str | None) -> None:
+def main(ctx: click.Context, database: str | None, migration_database: str | None) -> None:
     """The MiMOSA reference host."""
-    ctx.obj = Runtime.from_url(database)
+    ctx.obj = Runtime.from_url(database, migration_url=migration_database)
     ctx.call_on_close(ctx.obj.engine.dispose)
 
 
@@ -200,6 +208,25 @@ def db_upgrade(rt: Runtime) -> None:
     """Migrate the host's tables and every plugin's tables to their latest revision."""
     upgraded = rt.upgrade_all()
     click.echo("host" + "".join(f", {name}" for name in upgraded) + ": at head")
+
+
+ROLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+@db.command("grant")
+@click.argument("role")
+@pass_runtime
+def db_grant(rt: Runtime, role: str) -> None:
+    """Let ROLE, the application's PostgreSQL role, read and write every table without owning them."""
+    _check("ROLE", role, ROLE, "a PostgreSQL role name (letters, digits, underscores)")
+    with rt.owner_engine() as engine:
+        if engine.dialect.name != "postgresql":
+            raise click.ClickException("db grant is for PostgreSQL: SQLite has no roles")
+        with engine.connect() as conn:
+            if conn.scalar(sa.text("SELECT count(*) FROM pg_roles WHERE rolname = :role"), {"role": role}) == 0:
+                raise click.ClickException(f"no role {role!r} in this PostgreSQL server")
+        db_module.grant_application_role(engine, role, rt.version_tables())
+    click.echo(f"{role}: may read and write every table, under row-level security")
 
 
 # -- plugins ----------------------------------------------------------------------------

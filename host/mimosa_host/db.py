@@ -207,6 +207,25 @@ def transaction(factory: Callable[[], Session]) -> Iterator[Session]:
         yield session
 
 
+def grant_application_role(engine: sa.Engine, role: str, version_tables: list[str]) -> None:
+    """Let ``role`` (the application's PostgreSQL role) read and write the rows of every table of the schema,
+    today's and those the owner (``engine``'s user) creates later, without owning any: row-level security
+    (FORCE) binds it. The migrations' version tables it may only read (it checks they are at head).
+    """
+    with engine.begin() as conn:
+        quote = conn.dialect.identifier_preparer.quote
+        schema, who = quote(conn.scalar(sa.text("SELECT current_schema()"))), quote(role)
+        for statement in (
+            f"GRANT USAGE ON SCHEMA {schema} TO {who}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {who}",
+            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {who}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {who}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {who}",
+            *(f"REVOKE INSERT, UPDATE, DELETE ON {quote(table)} FROM {who}" for table in version_tables),
+        ):
+            conn.exec_driver_sql(statement)
+
+
 PLUGIN_HOST_ATTRIBUTE = "plugin_host"
 """The config attribute a host migration finds the running :class:`~mimosa_host.plugins.PluginHost` under
 (0004 asks the plugins which settings are secret); a migration run without one loads the entry points."""

@@ -18,7 +18,7 @@ from alembic import op
 from ctm_plugin.security import crypto
 
 revision = 'ctm0018'
-down_revision = 'ctm0016'
+down_revision = 'ctm0017'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,199 @@
+"""PostgreSQL's row-level security (ctm0017), proved with raw SQL as the application's role.
+
+The role is NOSUPERUSER and NOBYPASSRLS (a superuser, and a role with BYPASSRLS, would see every row)
+and owns no table: ``mimosa-host db grant`` gives it DML. The demo's stories (a hand-over from THA to
+KHM, reintegration and the emergency fund, the due list, cases in every stage) are seeded through the
+command line AS that role, so the CTM's sessions, jobs and commands are shown to set the mission
+themselves; then raw SQL, outside any session of the CTM, sees the mission set for its transaction and
+nothing else, and writes into another mission are refused.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from world import World
+
+from ctm_plugin.domain.case import Case
+from ctm_plugin.domain.fund import Fund
+from ctm_plugin.domain.scope import hq_reader, mission_session
+from ctm_plugin.services.fund import EMERGENCY_FUND_REQUEST
+from mimosa_host.cli import main as host_cli
+from mimosa_host.runtime import Runtime
+
+ctm0017 = importlib.import_module("ctm_plugin.migrations.versions.ctm0017_row_level_security")
+
+ROLE = "ctm_rls_app"
+MISSION_TABLES = (*ctm0017.MISSION_ROWS, "ctm_audit_chain_head", "ctm_audit_checkpoint")  # the chain's: ctm0019
+BETWEEN_MISSIONS = ctm0017.BETWEEN_MISSIONS
+HQ_TABLES = ctm0017.HQ_ROWS
+UNDER_A_ROW = ("ctm_case_handover", "ctm_perpetrator_event")
+
+
+def app_url(owner_url: str | sa.URL) -> str:
+    """``owner_url`` with the application's role as its user (the same password, if the run has one)."""
+    return sa.make_url(owner_url).set(username=ROLE).render_as_string(hide_password=False)
+
+
+def _host(*args: str) -> str:
+    result = CliRunner().invoke(host_cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def with_the_stories_as_the_application(rt: Runtime) -> None:
+    """The application's role, granted, and the demo's stories seeded through it."""
+    owner = rt.engine.url.render_as_string(hide_password=False)
+    password = str(rt.engine.url.password or "").replace("'", "''")
+    login = f"LOGIN PASSWORD '{password}'" if password else "LOGIN"
+    with rt.engine.connect() as conn:  # once per server: roles are the server's
+        conn.exec_driver_sql(
+            f"DO $$ BEGIN CREATE ROLE {ROLE} {login} NOSUPERUSER NOBYPASSRLS;"
+            " EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+        )
+        conn.commit()
+    as_the_application = ("--database", app_url(owner), "--migration-database", owner)
+    assert "row-level security" in _host(*as_the_application, "db", "grant", ROLE)
+    for story in ("handover", "reintegration", "due", "cases"):
+        _host(*as_the_application, "ctm", "demo", story)
+
+
+pytestmark = [
+    pytest.mark.database.with_args(with_the_stories_as_the_application),
+    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
+]
+
+
+@pytest.fixture
+def application(demo: Runtime) -> Iterator[Runtime]:
+    """A runtime whose engine connects as the application's role; it migrates as the owner."""
+    runtime = Runtime.from_url(app_url(demo.engine.url), host=demo.host, migration_url=str(demo.engine.url))
+    yield runtime
+    runtime.engine.dispose()
+
+
+def counts(conn: sa.Connection, tables: tuple[str, ...], where: str = "") -> dict[str, int]:
+    return {table: conn.scalar(sa.text(f"SELECT count(*) FROM {table} {where}")) for table in tables}
+
+
+def in_transaction_of(conn: sa.Connection, mission: str = "", hq: str = "off") -> None:
+    conn.execute(
+        sa.text("SELECT set_config('ctm.mission', :mission, true), set_config('ctm.hq', :hq, true)"),
+        {"mission": mission, "hq": hq},
+    )
+
+
+def test_the_application_role_is_bound_and_owns_nothing(demo: Runtime, application: Runtime):
+    with application.engine.connect() as conn:
+        assert conn.execute(
+            sa.text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        ).one() == (False, False)
+        owned = conn.scalar(
+            sa.text("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'ctm%' AND tableowner = current_user")
+        )
+        assert owned == 0
+    with demo.engine.connect() as conn:
+        forced = dict(
+            conn.execute(
+                sa.text("SELECT relname, relforcerowsecurity FROM pg_class WHERE relkind = 'r' AND relname LIKE 'ctm%'")
+            ).all()
+        )
+    assert forced == {
+        **{table: True for table in (*MISSION_TABLES, *BETWEEN_MISSIONS, *HQ_TABLES, *UNDER_A_ROW)},
+        "ctm_mission": False,  # the activation registry: no mission data (see ctm0017)
+    }
+
+
+def test_raw_sql_with_no_mission_set_sees_nothing(demo: Runtime, application: Runtime):
+    every = (*MISSION_TABLES, *BETWEEN_MISSIONS, *HQ_TABLES, *UNDER_A_ROW)
+    with demo.engine.connect() as conn:
+        held = counts(conn, every)
+    assert all(held[table] > 0 for table in ("ctm_case", "ctm_person", "ctm_handover", "ctm_fund_entry")), held
+    with application.engine.connect() as conn:
+        assert counts(conn, every) == dict.fromkeys(every, 0)
+
+
+@pytest.mark.parametrize("mission", ["THA", "KHM"])
+def test_raw_sql_sees_only_the_mission_set_for_its_transaction(demo: Runtime, application: Runtime, mission: str):
+    with demo.engine.connect() as conn:
+        own = counts(conn, MISSION_TABLES, f"WHERE mission_code = '{mission}'")
+        shared = counts(conn, BETWEEN_MISSIONS, f"WHERE '{mission}' IN (from_mission, to_mission)")
+        under = {
+            "ctm_case_handover": conn.scalar(
+                sa.text(
+                    "SELECT count(*) FROM ctm_case_handover JOIN ctm_case ON ctm_case.id = case_id"
+                    f" WHERE ctm_case.mission_code = '{mission}'"
+                )
+            ),
+            "ctm_perpetrator_event": conn.scalar(
+                sa.text(
+                    "SELECT count(*) FROM ctm_perpetrator_event JOIN ctm_perpetrator ON ctm_perpetrator.id ="
+                    f" perpetrator_id WHERE ctm_perpetrator.mission_code = '{mission}'"
+                )
+            ),
+        }
+    assert own["ctm_case"] > 0 and shared["ctm_handover"] > 0
+    with application.engine.connect() as conn:
+        in_transaction_of(conn, mission)
+        assert counts(conn, MISSION_TABLES) == own
+        assert counts(conn, MISSION_TABLES, f"WHERE mission_code <> '{mission}'") == dict.fromkeys(MISSION_TABLES, 0)
+        assert counts(conn, BETWEEN_MISSIONS) == shared
+        assert counts(conn, UNDER_A_ROW) == under
+        assert counts(conn, HQ_TABLES) == dict.fromkeys(HQ_TABLES, 0)
+        conn.commit()
+        # The setting ended with its transaction: the next one on the same connection sees nothing.
+        assert counts(conn, ("ctm_case",)) == {"ctm_case": 0}
+
+
+def test_hq_rows_are_seen_only_with_hq_set(demo: Runtime, application: Runtime):
+    with demo.engine.connect() as conn:
+        held = counts(conn, HQ_TABLES)
+    with application.engine.connect() as conn:
+        in_transaction_of(conn, hq="on")
+        assert counts(conn, HQ_TABLES) == held
+        assert counts(conn, ("ctm_case", "ctm_handover")) == {"ctm_case": 0, "ctm_handover": 0}
+
+
+def test_writes_into_another_mission_are_refused(demo: Runtime, application: Runtime):
+    with demo.engine.connect() as conn:
+        khm_cases = conn.scalar(sa.text("SELECT count(*) FROM ctm_case WHERE mission_code = 'KHM'"))
+        khm_case = conn.scalar(sa.text("SELECT min(id) FROM ctm_case WHERE mission_code = 'KHM'"))
+    with application.engine.connect() as conn:
+        in_transaction_of(conn, "THA")
+        assert conn.execute(sa.text("UPDATE ctm_case SET owner = 'intruder' WHERE mission_code = 'KHM'")).rowcount == 0
+        assert conn.execute(sa.text("DELETE FROM ctm_case WHERE id = :id"), {"id": khm_case}).rowcount == 0
+        with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO ctm_case (mission_code, case_number, beneficiary_id, status, owner, opened_on,"
+                    " version, updated_at, updated_by) VALUES ('KHM', 'KHM-CT-X', 'BEN-2999999', 'Active',"
+                    " 'intruder', '2026-02-03', 1, now(), 'intruder')"
+                )
+            )
+        conn.rollback()
+        in_transaction_of(conn, "THA")
+        with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):  # a THA row moved to KHM
+            conn.execute(sa.text("UPDATE ctm_case SET mission_code = 'KHM' WHERE mission_code = 'THA'"))
+        conn.rollback()
+        in_transaction_of(conn, "THA")
+        assert conn.execute(sa.text("UPDATE ctm_fund SET currency = currency")).rowcount == 0  # HQ's, unseen
+    with demo.engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT count(*) FROM ctm_case WHERE mission_code = 'KHM'")) == khm_cases
+        assert conn.scalar(sa.text("SELECT count(*) FROM ctm_case WHERE owner = 'intruder'")) == 0
+
+
+def test_the_ctms_sessions_set_their_scope_for_raw_sql_too(application: Runtime):
+    """A mission session's raw SQL sees its mission; an HQ reader's, HQ's rows and no mission's."""
+    w = World(application)
+    khm = w.ctx("caseworker", "KHM")
+    with mission_session(khm) as session:
+        missions = session.connection().execute(sa.text("SELECT DISTINCT mission_code FROM ctm_case")).scalars().all()
+        assert missions == ["KHM"]
+        assert session.scalar(sa.select(sa.func.count()).select_from(Case)) > 0
+    with hq_reader(w.ctx("caseworker"), EMERGENCY_FUND_REQUEST) as session:
+        assert session.connection().scalar(sa.text("SELECT count(*) FROM ctm_case")) == 0
+        assert session.get(Fund, 1) is not None
