@@ -283,9 +283,8 @@ def retention_group() -> None:
 def retention_purge(mission: str, dry_run: bool) -> None:
     """Delete or erase what is due, class by class, and print the counts (no names, no case details)."""
     from ctm_plugin import i18n
-    from ctm_plugin.services import retention
-
     from ctm_plugin.security.audit_chain import ChainBroken
+    from ctm_plugin.services import retention
 
     with _mission(mission) as ctx:  # the labels in the mission's language
         try:

@@ -165,6 +165,7 @@ class Sealed:
             return
         to_seal = obj.__dict__.setdefault(_TO_SEAL, {})
         to_seal.pop(self.name, None)
+        token: str | None
         if not value:
             token = value  # None, or an empty text: nothing of the person to hide, and a query can tell it
         elif sa.inspect(obj).has_identity:
@@ -172,7 +173,7 @@ class Sealed:
         else:
             token, to_seal[self.name] = PENDING, value
         if self.index:
-            setattr(obj, f"{self.name}_index", None if value is None else crypto.blind_index(value, self.index))
+            setattr(obj, f"{self.name}_index", crypto.blind_index(value, self.index) if value else None)
         setattr(obj, self.stored, token)
         obj.__dict__[_OPENED][self.name] = (token, value)
 

@@ -170,7 +170,8 @@ def _story_left() -> sa.ColumnElement[bool]:
         Case.status_reason_sealed.is_not(None),
         *(sa.exists().where(model.case_id == Case.id) for model in ERASED_AROUND_MONEY),
         sa.exists().where(
-            PlanElement.case_id == Case.id, sa.or_(PlanElement.objective_sealed != "", PlanElement.status_reason_sealed.is_not(None))
+            PlanElement.case_id == Case.id,
+            sa.or_(PlanElement.objective_sealed != "", PlanElement.status_reason_sealed.is_not(None)),
         ),
         sa.exists().where(
             Disbursement.case_id == Case.id,
