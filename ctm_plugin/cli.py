@@ -327,13 +327,12 @@ def keys_rotate(missions: tuple[str, ...], batch_size: int, keep_old: bool) -> N
     from ctm_plugin.services import rotation
 
     for code in _missions(missions):
+
+        def progress(table: str, count: int, code: str = code) -> None:
+            click.echo(f"{code} {table}: {count} re-sealed")
+
         with _mission(code) as ctx, _keys():
-            done = rotation.rotate(
-                ctx,
-                batch_size=batch_size,
-                keep_old=keep_old,
-                progress=lambda table, count, code=code: click.echo(f"{code} {table}: {count} re-sealed"),
-            )
+            done = rotation.rotate(ctx, batch_size=batch_size, keep_old=keep_old, progress=progress)
         started = "resumed the unfinished rotation to" if done.resumed else "new key"
         click.echo(f"{code}: {started} {done.key_id}, {sum(done.resealed.values())} value(s) re-sealed")
         if done.unopenable:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapper
@@ -74,7 +74,8 @@ def _batch(
 ) -> tuple[Any, int, int]:
     """Re-seal the values under ``older`` keys of the next ``size`` rows after primary key ``after``, in one
     transaction; the last row's key (``None`` when there was none), the values re-sealed and those left."""
-    cls, table, code = mapper.class_, mapper.local_table, ctx.mission.code
+    cls, code = mapper.class_, ctx.mission.code
+    table = cast(sa.Table, mapper.local_table)
     (pk,) = mapper.primary_key
     resealed = unopenable = 0
     last = None

@@ -19,10 +19,11 @@ from test_sealed_at_rest import ALIAS, NARRATIVE, NOTICE, record_markers, tab
 from world import KHM_PERSON, THA_PERSON, World
 
 from ctm_plugin.cli import main as ctm_cli
+from ctm_plugin.domain.process import Perpetrator
 from ctm_plugin.domain.sealed import sealed_attributes
 from ctm_plugin.security import crypto
 from ctm_plugin.security.keys import FileKeyStore, default_key_file, key_store, use_key_store
-from ctm_plugin.services import process
+from ctm_plugin.services import process, rotation
 from mimosa_host.cli import main as host_cli
 
 Place = tuple[str, str, str]
@@ -170,3 +171,21 @@ def test_keys_commands_refuse_a_bad_mission_code_and_need_the_host(ctm):  # noqa
     assert code == 2 and "is not a mission code" in output
     result = CliRunner().invoke(ctm_cli, ["keys", "list"])
     assert result.exit_code == 1 and "mimosa-host ctm" in result.output
+
+
+def test_a_value_a_caseworker_saves_during_the_rotation_is_kept(w: World, key_file):  # noqa: ANN001
+    case_id = record_markers(w)
+    ctx = w.ctx("caseworker")
+    perpetrator = w.one(Perpetrator, case_id=case_id)
+    edits: list[str] = []
+
+    def caseworker_saves(table: str, count: int) -> None:
+        if not edits:  # between two batches, as a caseworker's request would land
+            form = {"version": w.version(case_id), "alias": "Alias saved mid-rotation", "roles": ["Transporter"]}
+            process.edit_perpetrator(ctx, case_id, perpetrator.id, form)
+            edits.append(table)
+
+    done = rotation.rotate(ctx, batch_size=1, keep_old=False, progress=caseworker_saves)
+    assert edits and key_ids(stored(w, "THA")) == {done.key_id} and key_store().key_ids("THA") == [done.key_id]
+    assert w.one(Perpetrator, case_id=case_id).alias == "Alias saved mid-rotation"
+    assert NARRATIVE in opened(w, "THA").values()
