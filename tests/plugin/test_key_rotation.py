@@ -22,7 +22,7 @@ from ctm_plugin.cli import main as ctm_cli
 from ctm_plugin.domain.process import Perpetrator
 from ctm_plugin.domain.sealed import sealed_attributes
 from ctm_plugin.security import crypto
-from ctm_plugin.security.keys import FileKeyStore, default_key_file, key_store, use_key_store
+from ctm_plugin.security.keys import EnvironmentKeyStore, FileKeyStore, default_key_file, key_store, use_key_store
 from ctm_plugin.services import process, rotation
 from mimosa_host.cli import main as host_cli
 
@@ -166,9 +166,15 @@ def test_an_erased_mission_cannot_be_decrypted_and_khm_still_reads(w: World, key
     assert ALIAS in khm and NARRATIVE in khm and NOTICE not in khm
 
 
-def test_keys_commands_refuse_a_bad_mission_code_and_need_the_host(ctm):  # noqa: ANN001
+def test_keys_commands_refuse_a_bad_mission_code_read_only_keys_and_need_the_host(w: World, key_file: Path, ctm):  # noqa: ANN001
     code, output = ctm("keys", "erase", "--mission", "tha; drop", "--yes")
     assert code == 2 and "is not a mission code" in output
+    keys = key_file.read_text()
+    use_key_store(EnvironmentKeyStore(keys))  # CTM_KEYS: the keys given whole, read-only
+    for command in (("rotate", "--mission", "THA"), ("erase", "--mission", "THA", "--yes")):
+        code, output = ctm("keys", *command)
+        assert code == 1 and "the keys in CTM_KEYS cannot be changed" in output and "Traceback" not in output
+    assert key_store().key_ids("THA") == FileKeyStore(key_file).key_ids("THA") and key_file.read_text() == keys
     result = CliRunner().invoke(ctm_cli, ["keys", "list"])
     assert result.exit_code == 1 and "mimosa-host ctm" in result.output
 
