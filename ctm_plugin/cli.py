@@ -345,15 +345,23 @@ def keys_rotate(missions: tuple[str, ...], batch_size: int, keep_old: bool) -> N
 @mission_option
 @click.option("--yes", is_flag=True, help="Do not ask to type the mission code again.")
 def keys_erase(mission: str, yes: bool) -> None:
-    """Crypto-erasure: forget every key of the mission, so that its sealed values can never be read again."""
+    """Crypto-erasure: forget every key of the mission, so that its sealed values can never be read again
+    (recorded in the mission's audit trail when the CTM is enabled there)."""
     from ctm_plugin.security.keys import key_store
+    from ctm_plugin.services import rotation
 
+    enabled = mission in _missions(())
     if not yes:
         typed = click.prompt(f"Every sealed value of {mission} becomes unreadable forever. Type {mission} again")
         if typed != mission:
             raise click.ClickException("the code typed is not the mission's: nothing erased")
-    with _keys():
-        key_store().erase(mission)
+    if enabled:
+        with _mission(mission) as ctx, _keys():
+            rotation.erase(ctx)
+    else:  # a mission the CTM no longer serves keeps its data, and its keys until they are erased here
+        with _keys():
+            key_store().erase(mission)
+        click.echo(f"the CTM is not enabled in {mission}: no audit event was written")
     click.echo(f"{mission}: every key erased; its sealed values cannot be decrypted any more")
 
 

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapper
 
 from ctm_plugin.domain.sealed import Sealed, sealed_attributes
-from ctm_plugin.security import crypto
+from ctm_plugin.security import audit, crypto
 from ctm_plugin.security.keys import key_store
 from mimosa_host.plugin_api import RequestContext
 
@@ -142,4 +142,14 @@ def rotate(ctx: RequestContext, *, batch_size: int, keep_old: bool, progress: Pr
         for old in older:
             store.retire(code, old)
         rotation.retired = older
+    with unit_of_work(ctx) as session:
+        audit.record(session, ctx, "keys.rotate", None, [f"{table}:{n}" for table, n in rotation.resealed.items()])
     return rotation
+
+
+def erase(ctx: RequestContext) -> None:
+    """Crypto-erasure: forget every key of ``ctx.mission``, so that its sealed values can never be read again,
+    and say so in the mission's audit trail (which is not sealed under the mission's keys)."""
+    key_store().erase(ctx.mission.code)
+    with unit_of_work(ctx) as session:
+        audit.record(session, ctx, "keys.erase", None)

@@ -19,6 +19,7 @@ from test_sealed_at_rest import ALIAS, NARRATIVE, NOTICE, record_markers, tab
 from world import KHM_PERSON, THA_PERSON, World
 
 from ctm_plugin.cli import main as ctm_cli
+from ctm_plugin.domain.audit import AuditEvent
 from ctm_plugin.domain.process import Perpetrator
 from ctm_plugin.domain.sealed import sealed_attributes
 from ctm_plugin.security import crypto
@@ -99,6 +100,8 @@ def test_a_rotation_reseals_the_missions_values_under_its_new_key_and_leaves_khm
     assert key_ids(stored(w, "THA")) == {new}
     assert opened(w, "THA") == before
     assert stored(w, "KHM") == khm_before  # KHM's values and key untouched
+    event = w.all(AuditEvent, action="keys.rotate")[0]
+    assert event.mission_code == "THA" and event.username == "system" and "ctm_perpetrator:2" in event.field_groups
 
     code, output = ctm("keys", "rotate", "--mission", "THA", "--keep-old")  # finished: a new rotation, old kept
     assert code == 0 and "THA: new key" in output and "retired" not in output
@@ -152,6 +155,7 @@ def test_an_erased_mission_cannot_be_decrypted_and_khm_still_reads(w: World, key
     assert key_store().key_ids("THA")
     code, output = ctm("keys", "erase", "--mission", "THA", answer="THA\n")
     assert code == 0 and "THA: every key erased" in output
+    assert w.one(AuditEvent, action="keys.erase").mission_code == "THA"
 
     code, output = ctm("keys", "list")
     assert code == 0 and "THA: no key" in output and f"KHM: {', '.join(khm_ids)}" in output
