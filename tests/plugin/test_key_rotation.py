@@ -156,6 +156,8 @@ def test_an_erased_mission_cannot_be_decrypted_and_khm_still_reads(w: World, key
     code, output = ctm("keys", "erase", "--mission", "THA", answer="THA\n")
     assert code == 0 and "THA: every key erased" in output
     assert w.one(AuditEvent, action="keys.erase").mission_code == "THA"
+    code, output = ctm("keys", "erase", "--mission", "ZZZ", "--yes")  # a mission the CTM does not serve
+    assert code == 0 and "no audit event was written" in output and "ZZZ: every key erased" in output
 
     code, output = ctm("keys", "list")
     assert code == 0 and "THA: no key" in output and f"KHM: {', '.join(khm_ids)}" in output
