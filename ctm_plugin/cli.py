@@ -299,6 +299,90 @@ def retention_purge(mission: str, dry_run: bool) -> None:
             click.echo(f"{line.code:24} {line.count:>7}  {oldest:17}  {i18n._(line.label)}")
 
 
+@click.group("keys")
+def keys_group() -> None:
+    """The missions' keys: rotation, crypto-erasure, their ids (never the keys)."""
+
+
+def _missions(missions: tuple[str, ...]) -> list[str]:
+    """The missions named, or else every mission where the CTM is enabled."""
+    host = click.get_current_context().find_object(object)
+    if not hasattr(host, "enabled_missions"):
+        raise click.ClickException("this command needs the host's database: run it as `mimosa-host ctm ...`")
+    return list(missions) or list(cast(CommandHost, host).enabled_missions())
+
+
+@contextmanager
+def _keys() -> Iterator[None]:
+    """A key store that cannot be written (``CTM_KEYS``) or read is one line and exit code 1, not a traceback."""
+    from ctm_plugin.security.keys import KeyStoreError
+
+    try:
+        yield
+    except KeyStoreError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@keys_group.command("rotate")
+@click.option("--mission", "missions", multiple=True, type=MissionCode(), help="Mission code (every one if none).")
+@click.option("--batch-size", default=200, type=click.IntRange(1, 10_000), help="Rows per transaction.")
+@click.option("--keep-old", is_flag=True, help="Keep the older keys once nothing is sealed under them.")
+def keys_rotate(missions: tuple[str, ...], batch_size: int, keep_old: bool) -> None:
+    """A new key for each mission, every sealed value re-sealed under it in small transactions while the servers
+    keep working, then the older keys retired. Run it again after an interruption: it resumes."""
+    from ctm_plugin.services import rotation
+
+    for code in _missions(missions):
+
+        def progress(table: str, count: int, code: str = code) -> None:
+            click.echo(f"{code} {table}: {count} re-sealed")
+
+        with _mission(code) as ctx, _keys():
+            done = rotation.rotate(ctx, batch_size=batch_size, keep_old=keep_old, progress=progress)
+        started = "resumed the unfinished rotation to" if done.resumed else "new key"
+        click.echo(f"{code}: {started} {done.key_id}, {sum(done.resealed.values())} value(s) re-sealed")
+        if done.unopenable:
+            click.echo(f"{code}: {done.unopenable} value(s) cannot be opened where they are, left as they are")
+        if done.retired:
+            click.echo(f"{code}: retired {', '.join(done.retired)}")
+
+
+@keys_group.command("erase")
+@mission_option
+@click.option("--yes", is_flag=True, help="Do not ask to type the mission code again.")
+def keys_erase(mission: str, yes: bool) -> None:
+    """Crypto-erasure: forget every key of the mission, so that its sealed values can never be read again
+    (recorded in the mission's audit trail when the CTM is enabled there)."""
+    from ctm_plugin.security.keys import key_store
+    from ctm_plugin.services import rotation
+
+    enabled = mission in _missions(())
+    if not yes:
+        typed = click.prompt(f"Every sealed value of {mission} becomes unreadable forever. Type {mission} again")
+        if typed != mission:
+            raise click.ClickException("the code typed is not the mission's: nothing erased")
+    if enabled:
+        with _mission(mission) as ctx, _keys():
+            rotation.erase(ctx)
+    else:  # a mission the CTM no longer serves keeps its data, and its keys until they are erased here
+        with _keys():
+            key_store().erase(mission)
+        click.echo(f"the CTM is not enabled in {mission}: no audit event was written")
+    click.echo(f"{mission}: every key erased; its sealed values cannot be decrypted any more")
+
+
+@keys_group.command("list")
+@click.option("--mission", "missions", multiple=True, type=MissionCode(), help="Mission code (every one if none).")
+def keys_list(missions: tuple[str, ...]) -> None:
+    """The ids of each mission's keys, the current one last (never the keys themselves)."""
+    from ctm_plugin.security.keys import key_store
+
+    for code in _missions(missions):
+        with _keys():
+            ids = key_store().key_ids(code)
+        click.echo(f"{code}: {', '.join(ids) if ids else 'no key'}")
+
+
 @click.group("demo")
 def demo() -> None:
     """Synthetic demo data of the CTM (after the host's `demo seed`)."""
@@ -405,7 +489,7 @@ def audit_verify(mission: str | None) -> None:
     sys.exit(1 if broken else 0)
 
 
-COMMANDS = (mappings, sync, outbox_group, retention_group, demo, audit_group)
+COMMANDS = (mappings, sync, outbox_group, retention_group, keys_group, demo, audit_group)
 
 
 @click.group()

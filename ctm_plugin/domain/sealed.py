@@ -158,6 +158,14 @@ class Sealed:
             )
             return Unreadable(_(CANNOT_DECRYPT))
 
+    def resealed(self, obj: Any) -> str | None:
+        """The value sealed again under its mission's current key (a rotation writes it in place of the
+        stored one); ``None`` when the stored value cannot be opened, and so cannot be re-sealed."""
+        value = self.__get__(obj)
+        if value is None or isinstance(value, Unreadable):
+            return None
+        return codec.seal(value, **self._place(obj))
+
     def __set__(self, obj: Any, value: str | None) -> None:
         if value == self.__get__(obj) and sa.inspect(obj).has_identity:
             # unchanged (a form saved as it was, or the notice of an unreadable value sent back): no new

@@ -125,6 +125,8 @@ ACTIONS: dict[str, str] = {
     "audit.export": N_("Exported the audit trail"),
     "retention.purge": N_("Purged records past their retention (counts per class)"),
     "audit.verify": N_("Verified the audit chain"),
+    "keys.rotate": N_("Rotated the mission's key (values re-sealed per table)"),
+    "keys.erase": N_("Erased the mission's keys: its sealed records cannot be decrypted any more"),
 }
 
 FIELD_GROUPS: dict[str, str] = {

@@ -43,6 +43,7 @@ HOST_COMMANDS: list[list[str | Slot]] = [
     ["ctm", "outbox", "retry", "--mission", ("mission", "THA"), ("message", "1")],
     ["ctm", "outbox", "discard", "--mission", ("mission", "THA"), ("message", "1")],
     ["ctm", "retention", "purge", "--mission", ("mission", "THA"), "--dry-run"],
+    ["ctm", "keys", "list", "--mission", ("mission", "THA")],
 ]
 
 

@@ -1,0 +1,155 @@
+"""A mission's key rotation without downtime: a new current key, every sealed value re-sealed under it, the
+older keys retired (``mimosa-host ctm keys rotate``).
+
+Servers keep working throughout: the key file is read again when it changes, so they seal under the new key
+as soon as it is added, and open values under the older keys until those are retired. The re-sealing goes
+table by table in small batches, each its own mission-scoped transaction; a value is written back only if it
+is still the one that was read (a caseworker who saved it meanwhile sealed it under the new key already).
+
+A rotation killed halfway resumes: while some value of the mission is still under one of its older keys,
+running it again adds no key, re-seals what is left and only then retires the older keys. A value that
+cannot be opened where it is (copied from another row) is left as it is: it reads as "This record cannot be
+decrypted" before and after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapper
+
+from ctm_plugin.domain.sealed import Sealed, sealed_attributes
+from ctm_plugin.security import audit, crypto
+from ctm_plugin.security.keys import key_store
+from mimosa_host.plugin_api import RequestContext
+
+from .base import unit_of_work
+
+Progress = Callable[[str, int], None]
+"""Told a table's name and how many of its values were re-sealed so far, after each batch."""
+
+
+@dataclass
+class Rotation:
+    """What a mission's rotation did: the key now current, whether it resumed an unfinished one, values
+    re-sealed per table, values that cannot be opened (left as they are), the keys retired."""
+
+    key_id: str
+    resumed: bool
+    resealed: dict[str, int] = field(default_factory=dict)
+    unopenable: int = 0
+    retired: list[str] = field(default_factory=list)
+
+
+def _under(stored: Any, key_ids: list[str]) -> sa.ColumnElement[bool]:
+    """``stored`` (a sealed column) holds a value sealed under one of ``key_ids``."""
+    return sa.or_(*(stored.startswith(f"{crypto.VERSION}.{key_id}.", autoescape=True) for key_id in key_ids))
+
+
+def _stale(cls: type, names: list[str], older: list[str]) -> sa.ColumnElement[bool]:
+    return sa.or_(*(_under(getattr(cls, f"{name}_sealed"), older) for name in names))
+
+
+def _unfinished(ctx: RequestContext, older: list[str]) -> bool:
+    """Some value of the mission is still under one of its older keys: an earlier rotation did not finish."""
+    if not older:
+        return False
+    with unit_of_work(ctx) as session:
+        return any(
+            session.scalar(
+                sa.select(sa.literal(1))
+                .select_from(mapper.class_)
+                .where(mapper.class_.mission_code == ctx.mission.code, _stale(mapper.class_, names, older))
+                .limit(1)
+            )
+            for mapper, names in sealed_attributes()
+        )
+
+
+def _batch(
+    ctx: RequestContext, mapper: Mapper[Any], names: list[str], older: list[str], after: Any, size: int
+) -> tuple[Any, int, int]:
+    """Re-seal the values under ``older`` keys of the next ``size`` rows after primary key ``after``, in one
+    transaction; the last row's key (``None`` when there was none), the values re-sealed and those left."""
+    cls, code = mapper.class_, ctx.mission.code
+    table = cast(sa.Table, mapper.local_table)
+    (pk,) = mapper.primary_key
+    resealed = unopenable = 0
+    last = None
+    with unit_of_work(ctx) as session:
+        query = sa.select(cls).where(cls.mission_code == code, _stale(cls, names, older))
+        if after is not None:
+            query = query.where(pk > after)
+        rows = session.scalars(query.order_by(pk).limit(size).with_for_update()).all()
+        for row in rows:
+            last = getattr(row, mapper.get_property_by_column(pk).key)
+            for name in names:
+                token = getattr(row, f"{name}_sealed")
+                if not crypto.is_sealed(token) or crypto.key_id_of(token) not in older:
+                    continue
+                sealed: Sealed = getattr(cls, name)
+                new = sealed.resealed(row)
+                if new is None:
+                    unopenable += 1
+                    continue
+                # straight to the row, not through the unit of work: a rotation is no edit, so a versioned row
+                # keeps its version (no caseworker's open form turns stale), and only the value read is replaced
+                written = session.connection().execute(
+                    sa.update(table)
+                    .where(pk == last, table.c.mission_code == code, table.c[name] == token)
+                    .values({name: new})
+                )
+                resealed += written.rowcount
+    return last, resealed, unopenable
+
+
+def _pass(ctx: RequestContext, older: list[str], size: int, rotation: Rotation, progress: Progress) -> int:
+    """One walk over every sealed table of the mission; how many values it re-sealed."""
+    total = 0
+    for mapper, names in sealed_attributes():
+        table = mapper.local_table.name  # type: ignore[attr-defined]
+        after: Any = None
+        while True:
+            after, resealed, unopenable = _batch(ctx, mapper, names, older, after, size)
+            if after is None:
+                break
+            total += resealed
+            rotation.unopenable += unopenable
+            if resealed:
+                rotation.resealed[table] = rotation.resealed.get(table, 0) + resealed
+                progress(table, rotation.resealed[table])
+    return total
+
+
+def rotate(ctx: RequestContext, *, batch_size: int, keep_old: bool, progress: Progress) -> Rotation:
+    """Rotate ``ctx.mission``'s key, or finish the rotation an interruption left halfway (see the module)."""
+    store, code = key_store(), ctx.mission.code
+    ids = store.key_ids(code)
+    resumed = _unfinished(ctx, ids[:-1])
+    key_id = ids[-1] if resumed else store.add(code)
+    older = [key_id_ for key_id_ in store.key_ids(code) if key_id_ != key_id]
+    rotation = Rotation(key_id, resumed)
+    # walked again until a walk re-seals nothing: a request that sealed under an older key just before the new
+    # one was added may have committed behind the walk; the last walk counts the values that cannot be opened
+    while older:
+        rotation.unopenable = 0
+        if not _pass(ctx, older, batch_size, rotation, progress):
+            break
+    if not keep_old:
+        for old in older:
+            store.retire(code, old)
+        rotation.retired = older
+    with unit_of_work(ctx) as session:
+        audit.record(session, ctx, "keys.rotate", None, [f"{table}:{n}" for table, n in rotation.resealed.items()])
+    return rotation
+
+
+def erase(ctx: RequestContext) -> None:
+    """Crypto-erasure: forget every key of ``ctx.mission``, so that its sealed values can never be read again,
+    and say so in the mission's audit trail (which is not sealed under the mission's keys)."""
+    key_store().erase(ctx.mission.code)
+    with unit_of_work(ctx) as session:
+        audit.record(session, ctx, "keys.erase", None)
