@@ -43,7 +43,9 @@ the mission's settings, never the person).
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any, Protocol, overload
 
@@ -112,17 +114,18 @@ def _row(obj: object) -> str:
 class Sealed:
     """The plaintext of ``<name>_sealed``, sealed under the row's mission (see the module's docstring).
 
-    ``index``: the purpose of a blind index kept in ``<name>_index`` for exact-match search."""
+    ``index``: the purpose of a blind index kept in ``<name>_index`` for exact-match search; ``mission``: the
+    attribute naming the mission whose key seals it (a hand-over's receiving mission, ``to_mission``)."""
 
-    def __init__(self, *, index: str | None = None) -> None:
-        self.index = index
+    def __init__(self, *, index: str | None = None, mission: str = "mission_code") -> None:
+        self.index, self.mission = index, mission
         self.name = self.stored = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name, self.stored = name, f"{name}_sealed"
 
     def _place(self, obj: Any) -> dict[str, str]:
-        return {"table": obj.__table__.name, "column": self.name, "row": _row(obj), "mission": obj.mission_code}
+        return {"table": obj.__table__.name, "column": self.name, "row": _row(obj), "mission": getattr(obj, self.mission)}
 
     @overload
     def __get__(self, obj: None, owner: type | None = None) -> Sealed: ...
@@ -178,6 +181,31 @@ class Sealed:
         obj.__dict__[_OPENED][self.name] = (token, value)
 
 
+class SealedJson(Sealed):
+    """A JSON document sealed whole, as its text: its fields are the person's (names, needs, edited texts).
+
+    ``unreadable``: the document that stands for one that cannot be opened, made from the translated notice,
+    so that a page shows the notice where the person's text would be. Assign a new document to change it: one
+    changed in place is not written."""
+
+    def __init__(self, *, unreadable: Callable[[str], Any], mission: str = "mission_code") -> None:
+        super().__init__(mission=mission)
+        self.unreadable = unreadable
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        text = super().__get__(obj, owner)
+        if isinstance(text, Unreadable):
+            return self.unreadable(text)
+        return json.loads(text) if text else None
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if value == self.__get__(obj) and sa.inspect(obj).has_identity:
+            return  # unchanged, or the stand-in of an unreadable document sent back: the sealed text stays
+        super().__set__(obj, None if value is None else json.dumps(value, default=str))
+
+
 def sealed_attributes() -> Iterator[tuple[Mapper[Any], list[str]]]:
     """Each mapped class that has sealed attributes, with their names (a rotation or a copy walks them)."""
     for mapper in Base.registry.mappers:
@@ -202,6 +230,7 @@ def _seal_new_row(mapper: Mapper[Any], connection: sa.Connection, target: Any) -
         sa.update(table)
         .where(*(column == value for column, value in zip(mapper.primary_key, key, strict=True)))
         .values(**tokens)
+        .values({column: column for column in table.columns if column.onupdate is not None})  # as inserted
     )
     for name, token in tokens.items():
         attributes.set_committed_value(target, f"{name}_sealed", token)
