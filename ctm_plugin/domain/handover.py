@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base, BetweenMissions, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
-from .sealed import Sealed, SealedJson, sealed_type
+from .sealed import Sealed, SealedJson, sealed_document_type, sealed_type
 
 PROPOSED, ACCEPTED, DECLINED = "proposed", "accepted", "declined"
 STATES = (PROPOSED, ACCEPTED, DECLINED)
@@ -76,7 +76,7 @@ class Handover(BetweenMissions, Base):
     """The proposing mission's case: an id only that mission can open."""
     return_id: Mapped[int] = mapped_column(ForeignKey("ctm_return.id", ondelete="CASCADE"), index=True)
     """The return booking the hand-over follows; its arrival (the host's feed) is the hand-over's."""
-    record_sealed: Mapped[str] = mapped_column("record", sealed_type())
+    record_sealed: Mapped[str] = mapped_column("record", sealed_document_type())
     record = SealedJson(unreadable=unreadable_record, mission="to_mission")
     """The minimal hand-over record (:data:`RECORD_FIELDS`), as proposed: sealed under the receiving mission's
     key, which opens its case from it (the proposing mission's tab shows it too, opened with that key)."""

@@ -23,7 +23,7 @@ from ctm_plugin.i18n import N_
 
 from . import money
 from .models import Base, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
-from .sealed import Sealed, SealedJson, sealed_type
+from .sealed import Sealed, SealedJson, sealed_document_type, sealed_type
 
 # A disbursement's states: requested, then approved or rejected, then paid. A reversed approval
 # ends it ("reversed"); a reversed payment brings it back to approved.
@@ -115,7 +115,7 @@ class PlanRevision(MissionScoped, Base):
     what: Mapped[str] = mapped_column(String(20))
     """``agreed``, ``element.add`` or ``element.change``."""
     element_id: Mapped[int | None] = mapped_column(ForeignKey("ctm_plan_element.id", ondelete="CASCADE"))
-    changes_sealed: Mapped[str] = mapped_column("changes", sealed_type())
+    changes_sealed: Mapped[str] = mapped_column("changes", sealed_document_type())
     changes = SealedJson(unreadable=unreadable_changes)
     """``[{"field": ..., "before": ..., "after": ...}]``, values as text: an objective's or a reason's before and
     after are the person's, so the whole list is sealed."""

@@ -76,6 +76,25 @@ def sealed_type(length: int | None = None) -> sa.types.TypeEngine[str]:
     return sa.Text() if length is None else sa.String(length).with_variant(sa.Text(), "postgresql")
 
 
+class _SqliteDocument(sa.types.TypeDecorator[str]):
+    """SQLite's ``JSON`` column passing the sealed text as it is (not a document to serialise)."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: sa.Dialect) -> None:
+        return None
+
+    def result_processor(self, dialect: sa.Dialect, coltype: object) -> None:
+        return None
+
+
+def sealed_document_type() -> sa.types.TypeEngine[str]:
+    """A sealed JSON document's column (:class:`SealedJson`): ``text`` on PostgreSQL; SQLite keeps the ``JSON``
+    the column was declared with, which it does not enforce, so that no table is rebuilt."""
+    return _SqliteDocument().with_variant(sa.Text(), "postgresql")
+
+
 class Unreadable(str):
     """A sealed value that cannot be opened, as it reads: the translated notice, never another value."""
 
