@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, Integer, Numeric, String, Text
+from sqlalchemy import Date, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base, HqScoped, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
 from .money import AMOUNT, CURRENCY
-from .sealed import Sealed, sealed_type
+from .sealed import Sealed, SealedText, sealed_type
 
 FUND_ID = 1
 """The one fund: its row is made by the migration, so that no two first top-ups race to make it."""
@@ -90,7 +90,7 @@ class FundRequest(MissionScoped, Base):
     amount: Mapped[Decimal] = mapped_column(AMOUNT)
     currency: Mapped[str] = mapped_column(CURRENCY)
     justification_sealed: Mapped[str] = mapped_column("justification", sealed_type())
-    justification = Sealed()
+    justification = SealedText()
     state: Mapped[str] = mapped_column(String(12), default=REQUESTED, index=True)
     requested_by: Mapped[str] = mapped_column(String(80))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -45,8 +45,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol, overload
 
 import sqlalchemy as sa
@@ -144,7 +143,12 @@ class Sealed:
         self.name, self.stored = name, f"{name}_sealed"
 
     def _place(self, obj: Any) -> dict[str, str]:
-        return {"table": obj.__table__.name, "column": self.name, "row": _row(obj), "mission": getattr(obj, self.mission)}
+        return {
+            "table": obj.__table__.name,
+            "column": self.name,
+            "row": _row(obj),
+            "mission": getattr(obj, self.mission),
+        }
 
     @overload
     def __get__(self, obj: None, owner: type | None = None) -> Sealed: ...
@@ -198,6 +202,19 @@ class Sealed:
             setattr(obj, f"{self.name}_index", crypto.blind_index(value, self.index) if value else None)
         setattr(obj, self.stored, token)
         obj.__dict__[_OPENED][self.name] = (token, value)
+
+
+class SealedText(Sealed):
+    """A sealed value of a column that is never NULL: it reads as a text (empty once erased)."""
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> SealedText: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> str: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> Sealed | str | None:
+        return super().__get__(obj, owner)
 
 
 class SealedJson(Sealed):

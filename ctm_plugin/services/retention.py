@@ -182,7 +182,8 @@ def _story_left() -> sa.ColumnElement[bool]:
             ),
         ),
         sa.exists().where(
-            FundRequest.case_id == Case.id, sa.or_(FundRequest.justification_sealed != "", FundRequest.reason_sealed.is_not(None))
+            FundRequest.case_id == Case.id,
+            sa.or_(FundRequest.justification_sealed != "", FundRequest.reason_sealed.is_not(None)),
         ),
     )
 

@@ -21,7 +21,9 @@ from ctm_plugin.hooks.database import SCRIPT_LOCATION, VERSION_TABLE
 from ctm_plugin.security import crypto
 from mimosa_host import db
 
-CHANGES = [{"field": "objective", "before": "Oldrow objective: a bakery 1190", "after": "Oldrow objective: a farm 1191"}]
+CHANGES = [
+    {"field": "objective", "before": "Oldrow objective: a bakery 1190", "after": "Oldrow objective: a farm 1191"}
+]
 JUSTIFICATION = "Oldrow justification: a broken arm 4471"
 PAYLOAD = "<m:Beneficiary><m:FamilyName>Oldrow-Family-Payload-3307</m:FamilyName></m:Beneficiary>"
 RECORD = {"family_name": "Oldrow-Family-Handover-8812", "travel": {"destination_country": "KHM"}}
@@ -48,7 +50,9 @@ def _seed(conn: sa.Connection) -> dict[str, int]:
         ),
         {**values, "text": JUSTIFICATION},
     )
-    conn.execute(sa.text("UPDATE ctm_outbox SET payload = :payload WHERE case_id = :case"), {**values, "payload": PAYLOAD})
+    conn.execute(
+        sa.text("UPDATE ctm_outbox SET payload = :payload WHERE case_id = :case"), {**values, "payload": PAYLOAD}
+    )
     conn.execute(
         sa.text(
             "INSERT INTO ctm_handover (from_mission, to_mission, case_id, return_id, record, child, state,"
@@ -86,7 +90,8 @@ def test_ctm0020_seals_the_copies_and_leaves_no_plain_text_in_the_file(w: World)
     command.downgrade(cfg, previous)
     with w.rt.engine.connect() as conn:
         plain = conn.execute(
-            sa.text("SELECT justification, reason FROM ctm_fund_request WHERE id = :id"), {"id": ids["ctm_fund_request"]}
+            sa.text("SELECT justification, reason FROM ctm_fund_request WHERE id = :id"),
+            {"id": ids["ctm_fund_request"]},
         )
         assert tuple(plain.one()) == (JUSTIFICATION, None)
         record = conn.scalar(sa.text("SELECT record FROM ctm_handover WHERE id = :id"), {"id": ids["ctm_handover"]})
