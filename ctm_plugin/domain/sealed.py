@@ -34,11 +34,22 @@ The sealed columns, and why (docs/administrators.md, "Encryption at rest", lists
   ``ctm_monitoring_visit.missed_reason``, ``.notes``, ``ctm_return_preparation.risk_reason``,
   ``.alternative_care``, ``.bid_reason``, ``.risk_decision_reason``, ``ctm_plan_element.objective``,
   ``.status_reason``, ``ctm_disbursement.purpose``, ``.reason``, ``.override_reason``,
-  ``ctm_ledger_entry.reason``.
+  ``ctm_ledger_entry.reason``, ``ctm_fund_request.justification`` and ``.reason`` (HQ's decision);
+- copies of the above: ``ctm_plan_revision.changes`` (the before and after of edited objectives and reasons: the
+  whole JSON document, :class:`SealedJson`), ``ctm_outbox.payload`` (what the relay sends to the host: names and
+  identity; the relay opens it to send, retention erases it to an empty text once final);
+- ``ctm_handover.record`` (the whole JSON document), under the receiving mission's key (``to_mission``: it opens its
+  case from it) and bound to the hand-over's row; the proposing mission's tab opens it with that key too.
 
-Codes, dates, amounts, places and staff usernames stay plain: lists, research and the rules query them. So do
+Codes, dates, amounts, places and staff usernames stay plain: lists, research and the rules query them (the
+person's ``ctm_person.birth_date`` too: the case list selects it, the child rules query it). So do
 organisations' names (providers; ``ctm_ledger_entry.payee_name`` is only ever the provider paid, copied from
-the mission's settings, never the person).
+the mission's settings, never the person). Other free texts stay plain for these reasons: ``ctm_host_link.changes``
+and ``.conflict`` hold the person's fields shared with the host (sex, birth date, languages, citizenships),
+no names; ``ctm_outbox.error``, ``ctm_host_link.error`` and
+``ctm_outbox.result`` are the host's technical answers; the scoring models' and mappings' ``document`` are
+configuration. Not sealed yet: ``ctm_handover.decline_reason`` and ``ctm_handover_event.reason`` (a declined
+hand-over's reason, rows both missions see) and ``ctm_case_handover.reason`` (the older case trail).
 """
 
 from __future__ import annotations
