@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, Integer, Numeric, String, Text
+from sqlalchemy import Date, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base, HqScoped, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
 from .money import AMOUNT, CURRENCY
+from .sealed import Sealed, SealedText, sealed_type
 
 FUND_ID = 1
 """The one fund: its row is made by the migration, so that no two first top-ups race to make it."""
@@ -88,7 +89,8 @@ class FundRequest(MissionScoped, Base):
     kind: Mapped[str] = mapped_column(String(20))
     amount: Mapped[Decimal] = mapped_column(AMOUNT)
     currency: Mapped[str] = mapped_column(CURRENCY)
-    justification: Mapped[str] = mapped_column(Text)
+    justification_sealed: Mapped[str] = mapped_column("justification", sealed_type())
+    justification = SealedText()
     state: Mapped[str] = mapped_column(String(12), default=REQUESTED, index=True)
     requested_by: Mapped[str] = mapped_column(String(80))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -98,7 +100,9 @@ class FundRequest(MissionScoped, Base):
     """Set when the request's currency is not the fund's."""
     fund_amount: Mapped[Decimal | None] = mapped_column(AMOUNT)
     fund_currency: Mapped[str | None] = mapped_column(CURRENCY)
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason_sealed: Mapped[str | None] = mapped_column("reason", sealed_type())
+    reason = Sealed()
+    """HQ's reason for its decision, which speaks of the person's situation."""
     decided_by: Mapped[str | None] = mapped_column(String(80))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)

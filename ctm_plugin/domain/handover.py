@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base, BetweenMissions, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
-from .sealed import Sealed, sealed_type
+from .sealed import Sealed, SealedJson, sealed_document_type, sealed_type
 
 PROPOSED, ACCEPTED, DECLINED = "proposed", "accepted", "declined"
 STATES = (PROPOSED, ACCEPTED, DECLINED)
@@ -56,6 +56,11 @@ def allowed(record: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def unreadable_record(notice: str) -> dict[str, Any]:
+    """What a record that cannot be opened shows: the notice in place of the family name, nothing else."""
+    return allowed({"family_name": notice})
+
+
 ON_NO_RECORD = "HANDOVER-"
 """What the case a mission opens on accepting a hand-over stands on (with the hand-over's id) until it is
 linked to the person's record in that mission's host."""
@@ -71,8 +76,10 @@ class Handover(BetweenMissions, Base):
     """The proposing mission's case: an id only that mission can open."""
     return_id: Mapped[int] = mapped_column(ForeignKey("ctm_return.id", ondelete="CASCADE"), index=True)
     """The return booking the hand-over follows; its arrival (the host's feed) is the hand-over's."""
-    record: Mapped[dict[str, Any]] = mapped_column(JSON)
-    """The minimal hand-over record (:data:`RECORD_FIELDS`), as proposed."""
+    record_sealed: Mapped[str] = mapped_column("record", sealed_document_type())
+    record = SealedJson(unreadable=unreadable_record, mission="to_mission")
+    """The minimal hand-over record (:data:`RECORD_FIELDS`), as proposed: sealed under the receiving mission's
+    key, which opens its case from it (the proposing mission's tab shows it too, opened with that key)."""
     child: Mapped[bool] = mapped_column(Boolean, default=False)
     """A child's hand-over: only the receiving mission's child-protection user accepts it."""
     state: Mapped[str] = mapped_column(String(12), default=PROPOSED)

@@ -16,14 +16,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint, event
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ctm_plugin.i18n import N_
 
 from . import money
 from .models import Base, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
-from .sealed import Sealed, sealed_type
+from .sealed import Sealed, SealedJson, sealed_document_type, sealed_type
 
 # A disbursement's states: requested, then approved or rejected, then paid. A reversed approval
 # ends it ("reversed"); a reversed payment brings it back to approved.
@@ -95,6 +95,11 @@ def provider_key(kind: str, name: str) -> str:
     return f"{kind}: {name}"
 
 
+def unreadable_changes(notice: str) -> list[dict[str, Any]]:
+    """What a revision whose changes cannot be opened shows: one change of nothing named, from and to the notice."""
+    return [{"field": "", "before": notice, "after": notice}]
+
+
 class PlanRevision(MissionScoped, Base):
     """A change to an agreed plan: its revision number, who, when, and each field's before and after."""
 
@@ -110,8 +115,10 @@ class PlanRevision(MissionScoped, Base):
     what: Mapped[str] = mapped_column(String(20))
     """``agreed``, ``element.add`` or ``element.change``."""
     element_id: Mapped[int | None] = mapped_column(ForeignKey("ctm_plan_element.id", ondelete="CASCADE"))
-    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    """``[{"field": ..., "before": ..., "after": ...}]``, values as text."""
+    changes_sealed: Mapped[str] = mapped_column("changes", sealed_document_type())
+    changes = SealedJson(unreadable=unreadable_changes)
+    """``[{"field": ..., "before": ..., "after": ...}]``, values as text: an objective's or a reason's before and
+    after are the person's, so the whole list is sealed."""
     by: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

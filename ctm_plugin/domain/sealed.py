@@ -34,17 +34,29 @@ The sealed columns, and why (docs/administrators.md, "Encryption at rest", lists
   ``ctm_monitoring_visit.missed_reason``, ``.notes``, ``ctm_return_preparation.risk_reason``,
   ``.alternative_care``, ``.bid_reason``, ``.risk_decision_reason``, ``ctm_plan_element.objective``,
   ``.status_reason``, ``ctm_disbursement.purpose``, ``.reason``, ``.override_reason``,
-  ``ctm_ledger_entry.reason``.
+  ``ctm_ledger_entry.reason``, ``ctm_fund_request.justification`` and ``.reason`` (HQ's decision);
+- copies of the above: ``ctm_plan_revision.changes`` (the before and after of edited objectives and reasons: the
+  whole JSON document, :class:`SealedJson`), ``ctm_outbox.payload`` (what the relay sends to the host: names and
+  identity; the relay opens it to send, retention erases it to an empty text once final);
+- ``ctm_handover.record`` (the whole JSON document), under the receiving mission's key (``to_mission``: it opens its
+  case from it) and bound to the hand-over's row; the proposing mission's tab opens it with that key too.
 
-Codes, dates, amounts, places and staff usernames stay plain: lists, research and the rules query them. So do
+Codes, dates, amounts, places and staff usernames stay plain: lists, research and the rules query them (the
+person's ``ctm_person.birth_date`` too: the case list selects it, the child rules query it). So do
 organisations' names (providers; ``ctm_ledger_entry.payee_name`` is only ever the provider paid, copied from
-the mission's settings, never the person).
+the mission's settings, never the person). Other free texts stay plain for these reasons: ``ctm_host_link.changes``
+and ``.conflict`` hold the person's fields shared with the host (sex, birth date, languages, citizenships),
+no names; ``ctm_outbox.error``, ``ctm_host_link.error`` and
+``ctm_outbox.result`` are the host's technical answers; the scoring models' and mappings' ``document`` are
+configuration. Not sealed yet: ``ctm_handover.decline_reason`` and ``ctm_handover_event.reason`` (a declined
+hand-over's reason, rows both missions see) and ``ctm_case_handover.reason`` (the older case trail).
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol, overload
 
 import sqlalchemy as sa
@@ -72,6 +84,25 @@ def sealed_type(length: int | None = None) -> sa.types.TypeEngine[str]:
     schema bounds to ``length``); on SQLite, which enforces no length, the declared one stays, so that no
     table is rebuilt (a rebuild's DROP would cascade to the rows that refer to it)."""
     return sa.Text() if length is None else sa.String(length).with_variant(sa.Text(), "postgresql")
+
+
+class _SqliteDocument(sa.types.TypeDecorator[str]):
+    """SQLite's ``JSON`` column passing the sealed text as it is (not a document to serialise)."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: sa.Dialect) -> None:
+        return None
+
+    def result_processor(self, dialect: sa.Dialect, coltype: object) -> None:
+        return None
+
+
+def sealed_document_type() -> sa.types.TypeEngine[str]:
+    """A sealed JSON document's column (:class:`SealedJson`): ``text`` on PostgreSQL; SQLite keeps the ``JSON``
+    the column was declared with, which it does not enforce, so that no table is rebuilt."""
+    return _SqliteDocument().with_variant(sa.Text(), "postgresql")
 
 
 class Unreadable(str):
@@ -112,17 +143,23 @@ def _row(obj: object) -> str:
 class Sealed:
     """The plaintext of ``<name>_sealed``, sealed under the row's mission (see the module's docstring).
 
-    ``index``: the purpose of a blind index kept in ``<name>_index`` for exact-match search."""
+    ``index``: the purpose of a blind index kept in ``<name>_index`` for exact-match search; ``mission``: the
+    attribute naming the mission whose key seals it (a hand-over's receiving mission, ``to_mission``)."""
 
-    def __init__(self, *, index: str | None = None) -> None:
-        self.index = index
+    def __init__(self, *, index: str | None = None, mission: str = "mission_code") -> None:
+        self.index, self.mission = index, mission
         self.name = self.stored = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name, self.stored = name, f"{name}_sealed"
 
     def _place(self, obj: Any) -> dict[str, str]:
-        return {"table": obj.__table__.name, "column": self.name, "row": _row(obj), "mission": obj.mission_code}
+        return {
+            "table": obj.__table__.name,
+            "column": self.name,
+            "row": _row(obj),
+            "mission": getattr(obj, self.mission),
+        }
 
     @overload
     def __get__(self, obj: None, owner: type | None = None) -> Sealed: ...
@@ -186,6 +223,44 @@ class Sealed:
         obj.__dict__[_OPENED][self.name] = (token, value)
 
 
+class SealedText(Sealed):
+    """A sealed value of a column that is never NULL: it reads as a text (empty once erased)."""
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> SealedText: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> str: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> Sealed | str | None:
+        return super().__get__(obj, owner)
+
+
+class SealedJson(Sealed):
+    """A JSON document sealed whole, as its text: its fields are the person's (names, needs, edited texts).
+
+    ``unreadable``: the document that stands for one that cannot be opened, made from the translated notice,
+    so that a page shows the notice where the person's text would be. Assign a new document to change it: one
+    changed in place is not written."""
+
+    def __init__(self, *, unreadable: Callable[[str], Any], mission: str = "mission_code") -> None:
+        super().__init__(mission=mission)
+        self.unreadable = unreadable
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        text = super().__get__(obj, owner)
+        if isinstance(text, Unreadable):
+            return self.unreadable(text)
+        return json.loads(text) if text else None
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if value == self.__get__(obj) and sa.inspect(obj).has_identity:
+            return  # unchanged, or the stand-in of an unreadable document sent back: the sealed text stays
+        super().__set__(obj, None if value is None else json.dumps(value, default=str))
+
+
 def sealed_attributes() -> Iterator[tuple[Mapper[Any], list[str]]]:
     """Each mapped class that has sealed attributes, with their names (a rotation or a copy walks them)."""
     for mapper in Base.registry.mappers:
@@ -210,6 +285,7 @@ def _seal_new_row(mapper: Mapper[Any], connection: sa.Connection, target: Any) -
         sa.update(table)
         .where(*(column == value for column, value in zip(mapper.primary_key, key, strict=True)))
         .values(**tokens)
+        .values({column: column for column in table.columns if column.onupdate is not None})  # as inserted
     )
     for name, token in tokens.items():
         attributes.set_committed_value(target, f"{name}_sealed", token)

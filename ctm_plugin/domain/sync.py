@@ -15,6 +15,7 @@ from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
+from .sealed import SealedText, sealed_type
 
 # A linked person's sync status, shown on the case.
 SYNC_PENDING, SYNC_SENT, SYNC_SYNCED, SYNC_FAILED, SYNC_CONFLICT = "pending", "sent", "synced", "failed", "conflict"
@@ -105,8 +106,10 @@ class OutboxMessage(MissionScoped, Base):
     case_id: Mapped[int] = mapped_column(index=True)
     operation: Mapped[str] = mapped_column(String(32))
     client_reference: Mapped[str] = mapped_column(String(64), unique=True)
-    payload: Mapped[str] = mapped_column(Text)
-    """What the host needs, nothing more: see ``payload_kind``."""
+    payload_sealed: Mapped[str] = mapped_column("payload", sealed_type())
+    payload = SealedText()
+    """What the host needs, nothing more: see ``payload_kind``. Sealed: it may name the person; the relay opens it
+    to send, and retention erases it to an empty text once the message is final."""
     payload_kind: Mapped[str] = mapped_column(String(8), default=PAYLOAD_XML, server_default=PAYLOAD_XML)
     """``xml``: the request element as the mapping built it; ``json``: values mapped when sent."""
     mapping_id: Mapped[str] = mapped_column(String(40))

@@ -263,7 +263,7 @@ def messages(
         # The payload stays in the database: a page or a listing has no business with it.
         query = (
             sa.select(OutboxMessage)
-            .options(sa.orm.defer(OutboxMessage.payload, raiseload=True))
+            .options(sa.orm.defer(OutboxMessage.payload_sealed, raiseload=True))
             .order_by(OutboxMessage.id.desc())
             .limit(limit)
         )

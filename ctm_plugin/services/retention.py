@@ -182,7 +182,8 @@ def _story_left() -> sa.ColumnElement[bool]:
             ),
         ),
         sa.exists().where(
-            FundRequest.case_id == Case.id, sa.or_(FundRequest.justification != "", FundRequest.reason.is_not(None))
+            FundRequest.case_id == Case.id,
+            sa.or_(FundRequest.justification_sealed != "", FundRequest.reason_sealed.is_not(None)),
         ),
     )
 
@@ -247,7 +248,7 @@ def _final_payloads(before: datetime) -> sa.Select[Any]:
         .where(
             OutboxMessage.status.in_(OUTBOX_FINAL),
             OutboxMessage.operation.in_(erased),
-            OutboxMessage.payload != "",
+            OutboxMessage.payload_sealed != "",
             OutboxMessage.updated_at < before,
         )
         .order_by(OutboxMessage.id)

@@ -12,6 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from ctm_plugin.domain.models import Base as CtmBase
+from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.hooks.database import SCRIPT_LOCATION, VERSION_TABLE
 from mimosa_host import db
 from mimosa_host.models import Base as HostBase
@@ -129,6 +130,7 @@ def test_ctm0005_gives_every_outbox_row_the_kind_of_its_payload(rt):
     db.upgrade(rt.engine, SCRIPT_LOCATION, VERSION_TABLE)
     with rt.engine.connect() as conn:
         kinds = dict(conn.execute(sa.text("SELECT client_reference, payload_kind FROM ctm_outbox")).all())
-        payload = conn.scalar(sa.text("SELECT payload FROM ctm_outbox WHERE client_reference = 'ctm-json'"))
+    with rt.factory() as s:  # sealed since ctm0020: read through the ORM
+        payload = s.scalars(sa.select(OutboxMessage).where(OutboxMessage.client_reference == "ctm-json")).one().payload
     assert kinds == {"ctm-json": "json", "ctm-xml": "xml", "ctm-sent": "xml"}
     assert payload == payloads["ctm-json"]  # nothing else changed

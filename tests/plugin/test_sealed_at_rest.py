@@ -4,6 +4,7 @@ them; a value whose mission key is erased, or copied to another row, reads "This
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from pathlib import Path
@@ -13,13 +14,16 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from world import KHM_PERSON, THA_PERSON, World
 
+from ctm_plugin.domain.fund import FundRequest
 from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
+from ctm_plugin.domain.reintegration import PlanRevision
 from ctm_plugin.domain.sealed import sealed_attributes
+from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.security import crypto
 from ctm_plugin.security.keys import FileKeyStore, default_key_file, key_store, use_key_store
-from ctm_plugin.services import case_list, process
+from ctm_plugin.services import case_list, handover, people, process, reintegration
 from mimosa_host.cli import main as host_cli
 
 ALIAS = "Sealtest-Alias-Marlin-4417"
@@ -47,6 +51,24 @@ def record_markers(w: World, person: str = THA_PERSON, mission: str = "THA", mar
     if mission == "THA":
         w.prepare(case_id, document_number=DOCUMENT)
     return case_id
+
+
+def texts_in(value: object) -> list[str]:
+    """The texts a sealed value holds: itself, or a sealed JSON document's text and the free texts in it (those
+    with a space: its codes, dates and field names are plain elsewhere)."""
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, dict | list):
+        return [json.dumps(value), *(text for text in _leaves(value) if " " in text)]
+    return []
+
+
+def _leaves(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _leaves(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _leaves(item)]
+    return [value] if isinstance(value, str) else []
 
 
 def database_text(w: World) -> bytes:
@@ -90,15 +112,65 @@ def test_after_the_whole_demo_seeds_no_sealed_value_is_in_clear(w: World, databa
         assert result.exit_code == 0, result.output
     with w.rt.factory() as s:  # every sealed value, opened through the ORM (no mission scope: the test's view)
         values = {
-            value
+            text
             for mapper, names in sealed_attributes()
             for row in s.scalars(sa.select(mapper.class_))
             for value in (getattr(row, name) for name in names)
-            if value and len(value) >= 8
+            for text in texts_in(value)
+            if len(text) >= 8
         }
     assert len(values) >= 10 and "SYN-LP-0005" in values  # the demo's travel documents, narratives, names
+    demo_copies = (
+        "Synthetic: two weeks in a shelter while the family is traced.",  # a hand-over's record
+        "Synthetic: surgery after an injury at work; no other source of funding.",  # a fund request's justification
+    )
+    assert set(demo_copies) <= values
+    assert any(text.startswith("<") and "Beneficiary" in text for text in values)  # an outbox payload
     stored = database_text(w)
     assert sorted(value for value in values if value.encode() in stored) == []
+
+
+FAMILY = "Sealtest-Family-Okonkwo-3391"
+NEEDS = "Sealtest needs: insulin twice a day 4182"
+JUSTIFICATION = "Sealtest justification: surgery on the left hand 6614"
+OBJECTIVE = "Sealtest objective: a tailoring course in Battambang 2208"
+PUSHED = "Sealtest-Pushed-Sokha-7720"
+COPIES = (FAMILY, NEEDS, JUSTIFICATION, OBJECTIVE, PUSHED)
+
+
+def test_the_copies_of_what_is_sealed_are_sealed_too_and_read_back(w: World, login):
+    """A plan element edited (its revision's before and after), a fund request's justification, a hand-over's
+    record (under the receiving mission's key) and an outbox payload with the person's name."""
+    from test_emergency_fund import request
+    from test_handover import accept_form, propose_form, returning
+    from test_host_sync import register_form
+    from test_reintegration import agreed, element_form, khm
+
+    tha_case = returning(w)
+    proposed = handover.propose(
+        w.ctx("caseworker"), tha_case, propose_form(w, tha_case, family_name=FAMILY, medical_needs=NEEDS)
+    )
+    handover.accept(w.ctx("khm.caseworker", "KHM"), proposed, accept_form(w, proposed))
+    khm_case = w.open(KHM_PERSON, "khm.caseworker", "KHM")
+    training, *_ = agreed(w, khm_case)
+    reintegration.change_element(khm(w), khm_case, training, element_form(w, khm_case, objective=OBJECTIVE))
+    fund_request = request(w, w.open("BEN-1000002"), justification=JUSTIFICATION)
+    pushed = people.register(w.ctx("caseworker"), {**register_form(), "given_name": PUSHED})
+
+    stored = database_text(w)
+    assert [marker for marker in COPIES if marker.encode() in stored] == []
+    with w.rt.engine.connect() as conn:
+        record = conn.scalar(sa.text("SELECT record FROM ctm_handover WHERE id = :id"), {"id": proposed})
+    assert crypto.key_id_of(record).startswith("khm-")  # the receiving mission's key
+    sealed = w.one(Handover, id=proposed).record
+    assert (sealed["family_name"], sealed["medical_needs"]) == (FAMILY, NEEDS)
+    changed = w.all(PlanRevision, case_id=khm_case)[-1].changes
+    assert {"field": "objective", "before": element_form(w, khm_case)["objective"], "after": OBJECTIVE} in changed
+    assert w.one(FundRequest, id=fund_request).justification == JUSTIFICATION
+    assert PUSHED in w.one(OutboxMessage, case_id=pushed).payload
+
+    assert FAMILY in login("caseworker").get(tab(THA_PERSON, "handover")).get_data(as_text=True)  # the sender's tab
+    assert OBJECTIVE in login("khm.caseworker").get(tab(KHM_PERSON, "reintegration", "KHM")).get_data(as_text=True)
 
 
 def test_the_case_list_finds_a_case_by_its_travel_document_through_the_blind_index(w: World):
