@@ -46,11 +46,18 @@ class Rotation:
 
 def _under(stored: Any, key_ids: list[str]) -> sa.ColumnElement[bool]:
     """``stored`` (a sealed column) holds a value sealed under one of ``key_ids``."""
-    return sa.or_(*(stored.startswith(f"{crypto.VERSION}.{key_id}.", autoescape=True) for key_id in key_ids))
+    text = sa.cast(stored, sa.Text)  # a sealed document's column is JSON on SQLite: compared as the text it holds
+    return sa.or_(*(text.startswith(f"{crypto.VERSION}.{key_id}.", autoescape=True) for key_id in key_ids))
 
 
 def _stale(cls: type, names: list[str], older: list[str]) -> sa.ColumnElement[bool]:
     return sa.or_(*(_under(getattr(cls, f"{name}_sealed"), older) for name in names))
+
+
+def _mission_column(cls: type, names: list[str]) -> str:
+    """The column naming the mission whose keys seal ``cls``'s values (a hand-over's: its receiving mission)."""
+    (column,) = {cast(Sealed, getattr(cls, name)).mission for name in names}
+    return column
 
 
 def _unfinished(ctx: RequestContext, older: list[str]) -> bool:
@@ -62,7 +69,10 @@ def _unfinished(ctx: RequestContext, older: list[str]) -> bool:
             session.scalar(
                 sa.select(sa.literal(1))
                 .select_from(mapper.class_)
-                .where(mapper.class_.mission_code == ctx.mission.code, _stale(mapper.class_, names, older))
+                .where(
+                    getattr(mapper.class_, _mission_column(mapper.class_, names)) == ctx.mission.code,
+                    _stale(mapper.class_, names, older),
+                )
                 .limit(1)
             )
             for mapper, names in sealed_attributes()
@@ -75,12 +85,13 @@ def _batch(
     """Re-seal the values under ``older`` keys of the next ``size`` rows after primary key ``after``, in one
     transaction; the last row's key (``None`` when there was none), the values re-sealed and those left."""
     cls, code = mapper.class_, ctx.mission.code
+    mission = _mission_column(cls, names)
     table = cast(sa.Table, mapper.local_table)
     (pk,) = mapper.primary_key
     resealed = unopenable = 0
     last = None
     with unit_of_work(ctx) as session:
-        query = sa.select(cls).where(cls.mission_code == code, _stale(cls, names, older))
+        query = sa.select(cls).where(getattr(cls, mission) == code, _stale(cls, names, older))
         if after is not None:
             query = query.where(pk > after)
         rows = session.scalars(query.order_by(pk).limit(size).with_for_update()).all()
@@ -99,7 +110,7 @@ def _batch(
                 # keeps its version (no caseworker's open form turns stale), and only the value read is replaced
                 written = session.connection().execute(
                     sa.update(table)
-                    .where(pk == last, table.c.mission_code == code, table.c[name] == token)
+                    .where(pk == last, table.c[mission] == code, table.c[name] == token)
                     .values({name: new})
                 )
                 resealed += written.rowcount

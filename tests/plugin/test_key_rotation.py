@@ -60,7 +60,8 @@ def stored(w: World, mission: str) -> dict[Place, str]:
             for name in names
             for row in conn.execute(
                 sa.select(mapper.local_table.c.id, mapper.local_table.c[name].label("token")).where(
-                    mapper.local_table.c.mission_code == mission, mapper.local_table.c[name].is_not(None)
+                    mapper.local_table.c[getattr(mapper.class_, name).mission] == mission,
+                    mapper.local_table.c[name].is_not(None),
                 )
             )
             for token in [row.token]
@@ -74,7 +75,11 @@ def opened(w: World, mission: str) -> dict[Place, str]:
         return {
             (mapper.local_table.name, name, str(row.id)): value
             for mapper, names in sealed_attributes()
-            for row in s.scalars(sa.select(mapper.class_).where(mapper.class_.mission_code == mission))
+            for row in s.scalars(
+                sa.select(mapper.class_).where(
+                    getattr(mapper.class_, getattr(mapper.class_, names[0]).mission) == mission
+                )
+            )
             for name in names
             for value in [getattr(row, name)]
             if value
