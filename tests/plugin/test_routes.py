@@ -138,6 +138,7 @@ EXPECTED = {
     "ctm.case_audit_trail": ("GET", AUDIT_VIEW),
     "ctm.audit_trail_page": ("GET", AUDIT_VIEW),
     "ctm.audit_trail_csv": ("GET", AUDIT_VIEW),
+    "ctm.audit_chain_verify": ("POST", AUDIT_VIEW),
     "ctm.case_print": ("GET", CASE_VIEW),
     "ctm.due_list": ("GET", CASE_EDIT),
     "ctm.add_follow_up": ("POST", CASE_EDIT),
