@@ -30,6 +30,8 @@ Create Date: 2026-12-04 22:00:00.000000
 """
 from alembic import op
 
+from ctm_plugin.migrations.steps import MISSION_SCOPE, POLICY, row_security
+
 
 revision = 'ctm0017'
 down_revision = 'ctm0016'
@@ -52,9 +54,9 @@ MISSION_ROWS = (
 BETWEEN_MISSIONS = ('ctm_handover', 'ctm_handover_event')
 HQ_ROWS = ('ctm_fund', 'ctm_fund_entry')
 
-MISSION = "current_setting('ctm.mission', true)"
+MISSION = "current_setting('ctm.mission', true)"  # as in steps.MISSION_SCOPE
 POLICIES = {
-    **{table: f"mission_code = {MISSION}" for table in MISSION_ROWS},
+    **{table: MISSION_SCOPE for table in MISSION_ROWS},
     **{table: f"{MISSION} IN (from_mission, to_mission)" for table in BETWEEN_MISSIONS},
     **{table: "current_setting('ctm.hq', true) = 'on'" for table in HQ_ROWS},
     'ctm_case_handover': 'EXISTS (SELECT 1 FROM ctm_case WHERE ctm_case.id = ctm_case_handover.case_id)',
@@ -62,7 +64,6 @@ POLICIES = {
         'EXISTS (SELECT 1 FROM ctm_perpetrator WHERE ctm_perpetrator.id = ctm_perpetrator_event.perpetrator_id)'
     ),
 }
-POLICY = 'ctm_scope'
 
 
 def _case_key(table: str) -> str:
@@ -80,9 +81,7 @@ def upgrade() -> None:
             )
     if op.get_bind().dialect.name == 'postgresql':
         for table, condition in POLICIES.items():
-            op.execute(f'ALTER TABLE {table} ENABLE ROW LEVEL SECURITY')
-            op.execute(f'ALTER TABLE {table} FORCE ROW LEVEL SECURITY')
-            op.execute(f'CREATE POLICY {POLICY} ON {table} USING ({condition}) WITH CHECK ({condition})')
+            row_security(table, condition)
 
 
 def downgrade() -> None:

@@ -15,6 +15,7 @@ import logging
 import sqlalchemy as sa
 from alembic import op
 
+from ctm_plugin.migrations.steps import rewrite_sqlite_file
 from ctm_plugin.security import crypto
 
 revision = 'ctm0018'
@@ -84,14 +85,6 @@ def _widen(to_text: bool) -> None:
                 op.alter_column(table, column, type_=new, existing_type=old)
 
 
-def _rewrite_sqlite_file() -> None:
-    """VACUUM rewrites the whole file (the plaintext left in freed pages and cells goes with it), and the
-    checkpoint empties the write-ahead log, which held the pages as they were."""
-    if op.get_bind().dialect.name == 'sqlite':
-        with op.get_context().autocommit_block():
-            op.execute('VACUUM')
-            op.execute('PRAGMA wal_checkpoint(TRUNCATE)')
-
 
 def upgrade() -> None:
     with op.batch_alter_table('ctm_return_preparation', schema=None) as batch_op:
@@ -109,7 +102,7 @@ def upgrade() -> None:
                             sa.text('UPDATE ctm_return_preparation SET document_number_index = :index WHERE id = :id'),
                             {'index': crypto.blind_index(value, 'document_number'), 'id': row_id},
                         )
-    _rewrite_sqlite_file()
+    rewrite_sqlite_file()
 
 
 def downgrade() -> None:

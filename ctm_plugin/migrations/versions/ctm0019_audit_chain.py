@@ -15,6 +15,7 @@ from alembic import op
 import sqlalchemy as sa
 
 from ctm_plugin.domain.models import UTCDateTime
+from ctm_plugin.migrations.steps import MISSION_SCOPE, row_security
 from ctm_plugin.security import audit_chain
 
 
@@ -70,16 +71,6 @@ def _chain_existing_events() -> None:
         ))
 
 
-def _scope_to_the_mission(*tables: str) -> None:
-    """Row-level security on PostgreSQL, as ctm0017 gives every table with mission data (FORCE: its owner too)."""
-    if op.get_bind().dialect.name == 'postgresql':
-        condition = "mission_code = current_setting('ctm.mission', true)"
-        for table in tables:
-            op.execute(f'ALTER TABLE {table} ENABLE ROW LEVEL SECURITY')
-            op.execute(f'ALTER TABLE {table} FORCE ROW LEVEL SECURITY')
-            op.execute(f'CREATE POLICY ctm_scope ON {table} USING ({condition}) WITH CHECK ({condition})')
-
-
 def upgrade() -> None:
     op.create_table('ctm_audit_chain_head',
     sa.Column('mission_code', sa.String(length=8), nullable=False),
@@ -102,7 +93,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('ctm_audit_checkpoint', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ctm_audit_checkpoint_mission_code'), ['mission_code'], unique=False)
-    _scope_to_the_mission('ctm_audit_chain_head', 'ctm_audit_checkpoint')
+    for table in ('ctm_audit_chain_head', 'ctm_audit_checkpoint'):  # mission data: scoped as ctm0017 scopes it
+        row_security(table, MISSION_SCOPE)
 
     with op.batch_alter_table('ctm_audit_event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('seq', sa.Integer(), nullable=True))

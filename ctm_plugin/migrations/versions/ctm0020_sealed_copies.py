@@ -18,6 +18,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from alembic import op
 
+from ctm_plugin.migrations.steps import rewrite_sqlite_file
 from ctm_plugin.security import crypto
 
 revision = 'ctm0020'
@@ -75,14 +76,6 @@ def _retype(to_text: bool) -> None:
             op.alter_column(c.table, c.column, type_=new, existing_type=old, postgresql_using=f'{c.column}::{using}')
 
 
-def _rewrite_sqlite_file() -> None:
-    """VACUUM rewrites the whole file (the plaintext left in freed pages and cells goes with it), and the
-    checkpoint empties the write-ahead log, which held the pages as they were."""
-    if op.get_bind().dialect.name == 'sqlite':
-        with op.get_context().autocommit_block():
-            op.execute('VACUUM')
-            op.execute('PRAGMA wal_checkpoint(TRUNCATE)')
-
 
 def upgrade() -> None:
     _retype(to_text=True)
@@ -91,7 +84,7 @@ def upgrade() -> None:
         for row_id, mission, value in _rows(conn, c):
             if value and not crypto.is_sealed(value):
                 _write(conn, c, row_id, crypto.seal(value, mission=mission, aad=_aad(c, row_id, mission)))
-    _rewrite_sqlite_file()
+    rewrite_sqlite_file()
 
 
 def downgrade() -> None:
