@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from argon2 import profiles
 from hypothesis import HealthCheck, settings
 
+from ctm_plugin.security.keys import FileKeyStore, default_key_file, key_store, use_key_store
 from mimosa_host import passwords
 from mimosa_host.plugins import PluginHost
 from mimosa_host.runtime import Runtime
@@ -570,3 +571,16 @@ def soap_fault():  # noqa: ANN201
         return host_fault(raised.value)
 
     return check
+
+
+@pytest.fixture
+def own_keys(tmp_path: Path) -> Iterator[FileKeyStore]:
+    """A copy of the run's CTM key file that this test may rotate or erase keys in (the run's stays whole, since
+    every template is sealed under it); THA's and KHM's keys exist before the copy."""
+    key_store().current("THA"), key_store().current("KHM")
+    copy = tmp_path / "ctm-keys.json"
+    shutil.copyfile(default_key_file(), copy)
+    store = FileKeyStore(copy)
+    use_key_store(store)
+    yield store
+    use_key_store(None)

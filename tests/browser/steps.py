@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import sqlalchemy as sa
 from playwright.sync_api import Locator, Page, expect
 
+from ctm_plugin.domain.case import Case
+from ctm_plugin.services import cases, process
+from mimosa_host.context import build_context
 from mimosa_host.demo import password_for
+from mimosa_host.models import Mission, User
+from mimosa_host.runtime import Runtime
 
 REF = "BEN-1000001"
 BASE = f"/m/THA/plugins/ctm/records/beneficiary/{REF}"
@@ -569,3 +575,20 @@ def find_case_by_number(page: Page, number: str) -> None:
 def find_case_by_name(page: Page, name: str) -> None:
     """On the mission's case list: the cases of the people the host knows by ``name`` (family or given)."""
     _find_case(page, "name", name)
+
+
+def case_with_a_story(demo: Runtime, alias: str, narrative: str) -> int:
+    """A THA case opened by ``caseworker`` for REF's beneficiary through the CTM's use cases, with a recruitment
+    event told by ``narrative`` and a perpetrator known as ``alias`` (values the database holds only sealed)."""
+    with demo.factory() as s:
+        user = s.scalar(sa.select(User).where(User.username == "caseworker"))
+        ctx, _enabled = build_context(s, demo.host, demo.factory, s.get(Mission, "THA"), user, "en", plugin="ctm")
+    case_id = cases.open_case(ctx, REF, {"opened_on": "2026-02-03"})
+
+    def version() -> int:
+        with demo.factory() as s:
+            return s.get_one(Case, case_id).version
+
+    process.add_event(ctx, case_id, {"version": version(), "type": "Recruitment", "country": "KHM", "notes": narrative})
+    process.add_perpetrator(ctx, case_id, {"version": version(), "alias": alias, "roles": ["Transporter"]})
+    return case_id

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from ctm_plugin.domain.audit import AuditEvent
 from ctm_plugin.domain.process import Perpetrator
 from ctm_plugin.domain.sealed import sealed_attributes
 from ctm_plugin.security import crypto
-from ctm_plugin.security.keys import EnvironmentKeyStore, FileKeyStore, default_key_file, key_store, use_key_store
+from ctm_plugin.security.keys import EnvironmentKeyStore, FileKeyStore, key_store, use_key_store
 from ctm_plugin.services import process, rotation
 from mimosa_host.cli import main as host_cli
 
@@ -32,14 +31,9 @@ Place = tuple[str, str, str]
 
 
 @pytest.fixture
-def key_file(tmp_path: Path) -> Iterator[Path]:
-    """This test's own copy of the run's key file, which it rotates and erases keys in (the run's stays whole)."""
-    key_store().current("THA"), key_store().current("KHM")  # both missions' keys exist before the copy
-    copy = tmp_path / "keys.json"
-    shutil.copyfile(default_key_file(), copy)
-    use_key_store(FileKeyStore(copy))
-    yield copy
-    use_key_store(None)
+def key_file(own_keys: FileKeyStore) -> Path:
+    """The test's own key file (tests/conftest.py's ``own_keys``), which the commands rotate and erase keys in."""
+    return own_keys.path
 
 
 @pytest.fixture

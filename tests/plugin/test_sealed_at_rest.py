@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from ctm_plugin.domain.reintegration import PlanRevision
 from ctm_plugin.domain.sealed import sealed_attributes
 from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.security import crypto
-from ctm_plugin.security.keys import FileKeyStore, default_key_file, key_store, use_key_store
+from ctm_plugin.security.keys import FileKeyStore
 from ctm_plugin.services import case_list, handover, people, process, reintegration
 from mimosa_host.cli import main as host_cli
 
@@ -203,18 +202,6 @@ def test_a_handed_over_case_is_written_under_the_receiving_missions_key(w: World
         token = conn.scalar(sa.text("SELECT notes FROM ctm_event WHERE case_id = :id"), {"id": khm_case_id})
     assert crypto.key_id_of(token).startswith("khm-")
     assert w.one(TraffickingEvent, case_id=khm_case_id).notes == NARRATIVE
-
-
-@pytest.fixture
-def own_keys(tmp_path: Path):  # noqa: ANN201
-    """A copy of the run's key file that this test may erase keys in (the run's file stays whole)."""
-    key_store().current("THA"), key_store().current("KHM")  # both missions' keys exist before the copy
-    copy = tmp_path / "keys.json"
-    shutil.copyfile(default_key_file(), copy)
-    store = FileKeyStore(copy)
-    use_key_store(store)
-    yield store
-    use_key_store(None)
 
 
 def test_an_erased_mission_key_leaves_its_values_unreadable_and_the_other_mission_fine(
