@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .models import Base, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
@@ -99,7 +99,8 @@ class CaseHandover(Base):
     to_mission: Mapped[str] = mapped_column(String(8))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     by: Mapped[str] = mapped_column(String(80))
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason_sealed: Mapped[str | None] = mapped_column("reason", sealed_type())
+    reason = Sealed(mission="from_mission")
 
     case: Mapped[Case] = relationship(back_populates="handovers")
 

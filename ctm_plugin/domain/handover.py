@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base, BetweenMissions, MissionScoped, UTCDateTime, in_the_case_mission, utcnow
@@ -83,7 +83,9 @@ class Handover(BetweenMissions, Base):
     child: Mapped[bool] = mapped_column(Boolean, default=False)
     """A child's hand-over: only the receiving mission's child-protection user accepts it."""
     state: Mapped[str] = mapped_column(String(12), default=PROPOSED)
-    decline_reason: Mapped[str | None] = mapped_column(Text)
+    decline_reason_sealed: Mapped[str | None] = mapped_column("decline_reason", sealed_type())
+    decline_reason = Sealed(mission="from_mission")
+    """Why the receiving mission declined, under the proposing mission's key: the case stays that mission's."""
     proposed_by: Mapped[str] = mapped_column(String(80))
     proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(80))
@@ -109,7 +111,9 @@ class HandoverEvent(BetweenMissions, Base):
     by: Mapped[str] = mapped_column(String(80))
     by_mission: Mapped[str] = mapped_column(String(8))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason_sealed: Mapped[str | None] = mapped_column("reason", sealed_type())
+    reason = Sealed(mission="from_mission")
+    """A decline's reason, under the proposing mission's key, as :attr:`Handover.decline_reason`."""
 
 
 class ReceptionTask(MissionScoped, Base):

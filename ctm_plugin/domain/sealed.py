@@ -40,6 +40,8 @@ The sealed columns, and why (docs/administrators.md, "Encryption at rest", lists
   identity; the relay opens it to send, retention erases it to an empty text once final);
 - ``ctm_handover.record`` (the whole JSON document), under the receiving mission's key (``to_mission``: it opens its
   case from it) and bound to the hand-over's row; the proposing mission's tab opens it with that key too.
+- a declined hand-over's reason (``ctm_handover.decline_reason``, ``ctm_handover_event.reason``) and the older case
+  trail's ``ctm_case_handover.reason``, under the proposing mission's key (``from_mission``): the case stays its.
 
 Codes, dates, amounts, places and staff usernames stay plain: lists, research and the rules query them (the
 person's ``ctm_person.birth_date`` too: the case list selects it, the child rules query it). So do
@@ -48,8 +50,7 @@ the mission's settings, never the person). Other free texts stay plain for these
 and ``.conflict`` hold the person's fields shared with the host (sex, birth date, languages, citizenships),
 no names; ``ctm_outbox.error``, ``ctm_host_link.error`` and
 ``ctm_outbox.result`` are the host's technical answers; the scoring models' and mappings' ``document`` are
-configuration. Not sealed yet: ``ctm_handover.decline_reason`` and ``ctm_handover_event.reason`` (a declined
-hand-over's reason, rows both missions see) and ``ctm_case_handover.reason`` (the older case trail).
+configuration.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ decrypted" before and after.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -54,10 +54,15 @@ def _stale(cls: type, names: list[str], older: list[str]) -> sa.ColumnElement[bo
     return sa.or_(*(_under(getattr(cls, f"{name}_sealed"), older) for name in names))
 
 
-def _mission_column(cls: type, names: list[str]) -> str:
-    """The column naming the mission whose keys seal ``cls``'s values (a hand-over's: its receiving mission)."""
-    (column,) = {cast(Sealed, getattr(cls, name)).mission for name in names}
-    return column
+def _sealed_groups() -> Iterator[tuple[Mapper[Any], str, list[str]]]:
+    """Each class's sealed attributes by the column naming the mission whose keys seal them (a hand-over's
+    record: its receiving mission's; its decline reason: the proposing mission's)."""
+    for mapper, names in sealed_attributes():
+        by_mission: dict[str, list[str]] = {}
+        for name in names:
+            by_mission.setdefault(cast(Sealed, getattr(mapper.class_, name)).mission, []).append(name)
+        for mission, grouped in by_mission.items():
+            yield mapper, mission, grouped
 
 
 def _unfinished(ctx: RequestContext, older: list[str]) -> bool:
@@ -69,23 +74,20 @@ def _unfinished(ctx: RequestContext, older: list[str]) -> bool:
             session.scalar(
                 sa.select(sa.literal(1))
                 .select_from(mapper.class_)
-                .where(
-                    getattr(mapper.class_, _mission_column(mapper.class_, names)) == ctx.mission.code,
-                    _stale(mapper.class_, names, older),
-                )
+                .where(getattr(mapper.class_, mission) == ctx.mission.code, _stale(mapper.class_, names, older))
                 .limit(1)
             )
-            for mapper, names in sealed_attributes()
+            for mapper, mission, names in _sealed_groups()
         )
 
 
 def _batch(
-    ctx: RequestContext, mapper: Mapper[Any], names: list[str], older: list[str], after: Any, size: int
+    ctx: RequestContext, group: tuple[Mapper[Any], str, list[str]], older: list[str], after: Any, size: int
 ) -> tuple[Any, int, int]:
     """Re-seal the values under ``older`` keys of the next ``size`` rows after primary key ``after``, in one
     transaction; the last row's key (``None`` when there was none), the values re-sealed and those left."""
+    mapper, mission, names = group
     cls, code = mapper.class_, ctx.mission.code
-    mission = _mission_column(cls, names)
     table = cast(sa.Table, mapper.local_table)
     (pk,) = mapper.primary_key
     resealed = unopenable = 0
@@ -120,11 +122,11 @@ def _batch(
 def _pass(ctx: RequestContext, older: list[str], size: int, rotation: Rotation, progress: Progress) -> int:
     """One walk over every sealed table of the mission; how many values it re-sealed."""
     total = 0
-    for mapper, names in sealed_attributes():
-        table = mapper.local_table.name  # type: ignore[attr-defined]
+    for group in _sealed_groups():
+        table = group[0].local_table.name  # type: ignore[attr-defined]
         after: Any = None
         while True:
-            after, resealed, unopenable = _batch(ctx, mapper, names, older, after, size)
+            after, resealed, unopenable = _batch(ctx, group, older, after, size)
             if after is None:
                 break
             total += resealed

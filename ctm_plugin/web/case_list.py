@@ -1,11 +1,16 @@
 """The case lists: the mission's cases (filters, search, keyset pages), the caseworker's own, and HQ's queue of
-cases awaiting a determination across its missions."""
+cases awaiting a determination across its missions.
+
+The form is posted: a person's name or document number travels in the request's body, never in an address that
+access logs, proxies and the browser's history keep. Filters alone page by links; a search by a person's terms
+pages by posting them again."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import request
+from werkzeug.datastructures import MultiDict
 
 from ctm_plugin import i18n
 from ctm_plugin.i18n import N_
@@ -20,6 +25,9 @@ from ctm_plugin.web.forms import FormState
 from mimosa_host.plugin_api import Page, current_context
 
 FILTER = "filter"
+PERSON_TERMS = ("name", "document")
+"""The search terms that identify a person: accepted in a posted form only."""
+NOT_IN_THE_ADDRESS = N_("Search by this field with the form: an address is kept in logs.")
 STAGE_LABELS = {
     "screening": N_("Screening"),
     "assistance": N_("Assistance"),
@@ -36,16 +44,18 @@ def _pairs(labels: dict[str, str]) -> list[tuple[str, str]]:
     return [(value, i18n._(label)) for value, label in labels.items()]
 
 
-def _list_page(title: str, *, mine: bool) -> Page:
+def _list_page(title: str, *, mine: bool, sent: MultiDict[str, str]) -> Page:
     ctx = current_context()
     # No owner on one's own cases; no name for a user who may not see names (the host is not asked for them).
     withheld = {"owner"} if mine else set()
     withheld |= set() if ctx.can(IDENTITY_VIEW) else {"name", "document"}
     accepted = [name for name in CaseListQuerySchema().fields if name not in withheld]
     shown = [name for name in accepted if name != "after"]
-    asked = {name: value for name, value in request.args.items() if name in accepted}
-    unknown = sorted(set(request.args) - set(asked))
+    asked = {name: value for name, value in sent.items() if name in accepted}
+    unknown = sorted(set(sent) - set(asked) - {"csrf_token"})
     errors: dict[str, list[str]] = {name: [N_("This field is not part of the form.")] for name in unknown}
+    if request.method == "GET":
+        errors |= {name: [NOT_IN_THE_ADDRESS] for name in PERSON_TERMS if asked.get(name)}
     found, trouble = None, None
     if not errors:
         try:
@@ -70,6 +80,7 @@ def _list_page(title: str, *, mine: bool) -> Page:
         owner_choices=sorted(names.items(), key=lambda pair: pair[1]),
         identity=ctx.can(IDENTITY_VIEW),
         next_args=lambda after: {**asked, "after": after},
+        by_person=any(asked.get(name) for name in PERSON_TERMS),
         shown_fields=shown,
     )
     return Page(title=title, body=body, status=400 if errors else trouble.status if trouble else 200)
@@ -77,12 +88,22 @@ def _list_page(title: str, *, mine: bool) -> Page:
 
 @page("/cases", CASE_VIEW)
 def case_list():  # noqa: ANN201
-    return _list_page(i18n._("Cases"), mine=False)
+    return _list_page(i18n._("Cases"), mine=False, sent=request.args)
+
+
+@page("/cases", CASE_VIEW, methods=("POST",))
+def search_cases():  # noqa: ANN201
+    return _list_page(i18n._("Cases"), mine=False, sent=request.form)
 
 
 @page("/cases/mine", CASE_EDIT)
 def my_cases():  # noqa: ANN201
-    return _list_page(i18n._("My cases"), mine=True)
+    return _list_page(i18n._("My cases"), mine=True, sent=request.args)
+
+
+@page("/cases/mine", CASE_EDIT, methods=("POST",))
+def search_my_cases():  # noqa: ANN201
+    return _list_page(i18n._("My cases"), mine=True, sent=request.form)
 
 
 @page("/cases/awaiting-determination", DETERMINE)

@@ -1,7 +1,10 @@
 """The case list's pages: who may open them (404 otherwise), what a bad query parameter shows (a message by the
-field, never a 500), a next page's link, and the menu's entries."""
+field, never a 500), a next page's link, a search by a person's terms that never enters an address, and the menu's
+entries."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from page_parts import error_on, text
@@ -58,7 +61,9 @@ def test_an_unknown_parameter_or_a_forged_cursor_says_so(w: World, login):  # no
         forged = browser.get(f"{CASES}?{after}")
         assert forged.status_code == 400 and 'data-error="after"' in text(forged), after
         assert "go back to the first page" in text(forged)
-    by_name = login("auditor").get(f"{CASES}?name=Somchai")  # may not see names: the host is not asked
+    auditor = login("auditor")
+    auditor.get(CASES)
+    by_name = auditor.post(CASES, {"name": "Somchai"})  # may not see names: the host is not asked
     assert by_name.status_code == 400 and 'data-error="name"' in text(by_name)
     assert login("caseworker").get(f"{CASES}/mine?owner=supervisor").status_code == 400
 
@@ -73,3 +78,37 @@ def test_the_next_page_link_carries_the_filters(w: World, login, monkeypatch: py
     assert "status=open" in link and "after=" in link
     second = text(browser.get(link))
     assert second.count("data-case=") == 1 and 'data-action="next-page"' not in second
+
+
+def test_a_search_by_document_is_posted_and_pages_without_the_number_in_any_address(
+    w: World,
+    login,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr(case_list, "PAGE_SIZE", 1)
+    numbers = []
+    for ref in ("BEN-1000001", "BEN-1000002"):
+        case_id = w.open(ref)
+        w.prepare(case_id, document_number="PAGEDOC 4711")  # the same passport number, typed twice
+        numbers.append(w.one(case_list.Case, id=case_id).case_number)
+    browser = login("caseworker")
+    assert '<form method="post" action="/m/THA/plugins/ctm/cases" class="ctm-form" data-form="filter"' in text(
+        browser.get(CASES)
+    )
+
+    first = browser.post(CASES, {"document": "pagedoc-4711", "sort": "number", "order": "asc"})
+    assert first.status_code == 200 and text(first).count("data-case=") == 1
+    page = text(first)
+    assert 'data-action="next-page"' in page and not re.search(r'(href|action)="[^"]*4711', page)  # no address
+    nxt = page.split('data-form="next-page"')[1].split("</form>")[0]
+    fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', nxt))
+    assert fields["document"] == "pagedoc-4711" and fields["after"]
+
+    second = text(browser.post(CASES, {name: value for name, value in fields.items() if name != "csrf_token"}))
+    assert [f'data-case="{number}"' in second for number in numbers] == [False, True]
+    assert 'data-form="first-page"' in second
+
+    typed = browser.get(f"{CASES}?document=PAGEDOC4711")  # typed into the address: refused, nothing searched
+    assert typed.status_code == 400 and error_on(text(typed), "filter", "document")
+    assert "data-case=" not in text(typed)
+    assert browser.post(CASES, {"document": "PAGEDOC4711"}, csrf=False).status_code == 400  # the host's CSRF check

@@ -69,12 +69,10 @@ def opened(w: World, mission: str) -> dict[Place, str]:
         return {
             (mapper.local_table.name, name, str(row.id)): value
             for mapper, names in sealed_attributes()
-            for row in s.scalars(
-                sa.select(mapper.class_).where(
-                    getattr(mapper.class_, getattr(mapper.class_, names[0]).mission) == mission
-                )
-            )
             for name in names
+            for row in s.scalars(
+                sa.select(mapper.class_).where(getattr(mapper.class_, getattr(mapper.class_, name).mission) == mission)
+            )
             for value in [getattr(row, name)]
             if value
         }
@@ -84,9 +82,26 @@ def key_ids(tokens: dict[Place, str]) -> set[str]:
     return {crypto.key_id_of(token) for token in tokens.values()}
 
 
+def declined_handover(w: World) -> int:
+    """A THA case's hand-over KHM declined: its record under KHM's key, its reason under THA's."""
+    from test_handover import propose_form, returning
+
+    from ctm_plugin.domain.handover import Handover
+    from ctm_plugin.services import handover
+
+    case_id = returning(w)
+    proposed = handover.propose(w.ctx("caseworker"), case_id, propose_form(w, case_id))
+    reason = {"version": w.one(Handover, id=proposed).version, "reason": "Declined: no shelter place this month"}
+    handover.decline(w.ctx("khm.caseworker", "KHM"), proposed, reason)
+    return proposed
+
+
 def test_a_rotation_reseals_the_missions_values_under_its_new_key_and_leaves_khm_alone(w: World, key_file, ctm):  # noqa: ANN001
-    record_markers(w)
+    handover_id = declined_handover(w)  # THA_PERSON's case
+    record_markers(w, "BEN-1000002")
     record_markers(w, KHM_PERSON, "KHM")
+    assert ("ctm_handover", "decline_reason", str(handover_id)) in stored(w, "THA")
+    assert ("ctm_handover", "record", str(handover_id)) in stored(w, "KHM")
     (old,) = key_ids(stored(w, "THA"))
     before, khm_before = opened(w, "THA"), stored(w, "KHM")
     assert ALIAS in before.values() and NARRATIVE in before.values()

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from world import KHM_PERSON, THA_PERSON, World
 
 from ctm_plugin.domain.fund import FundRequest
-from ctm_plugin.domain.handover import Handover
+from ctm_plugin.domain.handover import Handover, HandoverEvent
 from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
 from ctm_plugin.domain.reintegration import PlanRevision
@@ -170,6 +170,29 @@ def test_the_copies_of_what_is_sealed_are_sealed_too_and_read_back(w: World, log
 
     assert FAMILY in login("caseworker").get(tab(THA_PERSON, "handover")).get_data(as_text=True)  # the sender's tab
     assert OBJECTIVE in login("khm.caseworker").get(tab(KHM_PERSON, "reintegration", "KHM")).get_data(as_text=True)
+
+
+DECLINED = "Sealtest decline: the uncle who sold her lives next door 9043"
+
+
+def test_a_declined_handovers_reason_is_sealed_under_the_proposing_missions_key(w: World, login):
+    """The reason the receiving mission gives is about the proposing mission's case: both read it, neither
+    stores it in clear (on the hand-over and on its step)."""
+    from test_handover import propose_form, returning
+
+    tha_case = returning(w)
+    proposed = handover.propose(w.ctx("caseworker"), tha_case, propose_form(w, tha_case))
+    version = w.one(Handover, id=proposed).version
+    handover.decline(w.ctx("khm.caseworker", "KHM"), proposed, {"version": version, "reason": DECLINED})
+
+    assert DECLINED.encode() not in database_text(w)
+    with w.rt.engine.connect() as conn:
+        stored = conn.scalar(sa.text("SELECT decline_reason FROM ctm_handover WHERE id = :id"), {"id": proposed})
+    assert crypto.key_id_of(stored).startswith("tha-")
+    assert w.one(Handover, id=proposed).decline_reason == DECLINED
+    assert w.one(HandoverEvent, handover_id=proposed, what="declined").reason == DECLINED
+    page = login("caseworker").get(tab(THA_PERSON, "handover")).get_data(as_text=True)
+    assert page.count(DECLINED) == 2  # the hand-over's state and its step in the history
 
 
 def test_the_case_list_finds_a_case_by_its_travel_document_through_the_blind_index(w: World):
