@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 
 from benchmarks.case_overview import on_each_backend
-from benchmarks.harness import PoolWaits, http_get, http_login
+from benchmarks.harness import PoolWaits, Result, http_get, http_login
 from benchmarks.sync import serving
 from mimosa_host import db
 from mimosa_host.demo import seed
@@ -41,9 +41,13 @@ class Load:
     failures: int
     longest_wait: float
 
-    def row(self) -> str:
+    @property
+    def p95(self) -> float:
         times = sorted(self.times)
-        p95 = times[int(0.95 * (len(times) - 1))]
+        return times[int(0.95 * (len(times) - 1))]
+
+    def row(self) -> str:
+        times, p95 = self.times, self.p95
         return (
             f"  {self.users:>3} user(s) {len(times):>5} requests {len(times) / self.seconds:8.1f} req/s   "
             f"p50 {statistics.median(times) * 1e3:8.1f} ms   p95 {p95 * 1e3:8.1f} ms   "
@@ -80,7 +84,7 @@ def drive(base_url: str, cookie: str, rt: Runtime, users: int, rounds: int) -> L
     return Load(users, time.perf_counter() - begun, times, len(failures), waits.longest)
 
 
-def bench(url: str, label: str) -> None:
+def bench(url: str, label: str, users: int = USERS, rounds: int = ROUNDS) -> Result:
     host = PluginHost()
     host.load_entry_points()
     rt = Runtime.from_url(url, host=host)
@@ -91,8 +95,8 @@ def bench(url: str, label: str) -> None:
         with serving(rt) as base_url:
             cookie = http_login(base_url)
             drive(base_url, cookie, rt, 1, len(PAGES))  # warm-up: templates compiled, caches filled
-            baseline = drive(base_url, cookie, rt, 1, USERS * ROUNDS // 10)
-            loaded = drive(base_url, cookie, rt, USERS, ROUNDS)
+            baseline = drive(base_url, cookie, rt, 1, users * rounds // 10)
+            loaded = drive(base_url, cookie, rt, users, rounds)
     finally:
         rt.engine.dispose()
     print(
@@ -101,10 +105,19 @@ def bench(url: str, label: str) -> None:
     print(baseline.row())
     print(loaded.row())
     print()
+    return Result(
+        "concurrency", loaded.p95 * 1e3, f"ms p95, {users} users, {label}", "one user, p95", baseline.p95 * 1e3
+    )
+
+
+def run(quick: bool) -> Result:
+    if quick:
+        return on_each_backend(lambda url, label: bench(url, label, 20, 2), postgresql=False)[-1]
+    return on_each_backend(bench)[-1]
 
 
 def main() -> None:
-    on_each_backend(bench)
+    run(quick=False)
 
 
 if __name__ == "__main__":

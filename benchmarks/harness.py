@@ -4,6 +4,7 @@ real HTTP, and the time each checkout of a connection pool waited."""
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import statistics
 import threading
@@ -15,6 +16,34 @@ from urllib.parse import urlencode, urlsplit
 import sqlalchemy as sa
 
 from mimosa_host.demo import password_for
+
+
+@dataclass(frozen=True)
+class Result:
+    """A benchmark's headline figure beside its baseline, both measured in the same run; ``ratio`` is
+    ``value / baseline_value``. Printed as one JSON object, the benchmark's last line, for scripts and CI."""
+
+    name: str
+    value: float
+    unit: str
+    baseline: str
+    baseline_value: float
+
+    @property
+    def ratio(self) -> float:
+        return self.value / self.baseline_value if self.baseline_value else float("inf")
+
+    def line(self) -> str:
+        return json.dumps(
+            {
+                "name": self.name,
+                "value": round(self.value, 3),
+                "unit": self.unit,
+                "baseline": self.baseline,
+                "baseline_value": round(self.baseline_value, 3),
+                "ratio": round(self.ratio, 3),
+            }
+        )
 
 
 @dataclass(frozen=True)
