@@ -320,7 +320,7 @@ def test_language_switch_translates_host_frame_and_plugin_tab(page: Page, shot, 
 
 
 def test_wrong_password_shows_a_generic_message_and_opens_no_session(page: Page, shot) -> None:
-    generic = host_text("Wrong username or password, or too many attempts: wait a moment and try again.")
+    generic = host_text("Wrong username or password.")
 
     response = log_in(page, "caseworker", "not-the-password")
     assert response.status == 401

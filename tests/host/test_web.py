@@ -18,7 +18,7 @@ from mimosa_host.web import SECRET_KEY_ENV, create_app
 THA_BENEFICIARY = "BEN-1000001"
 KHM_BENEFICIARY = "BEN-2000001"
 MDA_BENEFICIARY = "BEN-3000001"
-GENERIC = "Wrong username or password"
+GENERIC = "Wrong username or password."
 
 
 def ct_url(mission: str, ref: str) -> str:
