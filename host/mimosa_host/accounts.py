@@ -22,22 +22,26 @@ log = logging.getLogger(__name__)
 
 def authenticate(
     factory: sessionmaker[Session], username: str, password: str, address: str, now: datetime | None = None
-) -> User | None:
-    """The user, or ``None``: unknown user, wrong password, inactive, or ``address`` resting after failures.
+) -> User | throttle.Resting | None:
+    """The user; :class:`throttle.Resting` when ``address`` rests after failures; else ``None``: unknown user,
+    wrong password, or inactive.
 
-    The caller shows one generic message in every case, and every case costs one Argon2
-    verification (against a dummy hash when the password is not even checked), so the
-    response time does not tell them apart either. An unknown username is throttled as a
-    known one is, so that the slow-down does not tell them apart.
+    The caller shows one message for every ``None``, and every case costs one Argon2 verification
+    (against a dummy hash when the password is not even checked), so the response time does not
+    tell them apart either. An unknown username is throttled exactly as a known one is, so that the
+    rest, and the wait it tells, do not tell them apart.
 
     ``address`` is the client's (:func:`throttle.client_key`): failures slow down the address they
     come from, never the account's owner elsewhere (see :mod:`throttle`).
     """
     now = now or utcnow()
     attempt = throttle.claim(factory, address, username, throttle.PASSWORD, now)
+    if isinstance(attempt, throttle.Resting):
+        passwords.verify_password(None, password)
+        return attempt
     with factory() as s:
-        user = s.scalar(sa.select(User).where(User.username == username)) if attempt else None
-    if attempt is None or user is None:
+        user = s.scalar(sa.select(User).where(User.username == username))
+    if user is None:
         passwords.verify_password(None, password)
         return None
     if not passwords.verify_password(user.password_hash, password) or not user.active:

@@ -46,6 +46,12 @@ def gettext(message: str, locale: str | None = None, **params: object) -> str:
     return text % params if params else text
 
 
+def ngettext(singular: str, plural: str, n: int, locale: str | None = None, **params: object) -> str:
+    """The form of ``singular``/``plural`` for ``n`` in the language; ``params`` fill its placeholders."""
+    text = translation(locale).ngettext(singular, plural, n)
+    return text % params if params else text
+
+
 def translate_for(catalogs: list[tuple[str, str]], message: str, locale: str | None = None) -> str:
     """Translate ``message`` through each (directory, domain) in turn, then the host's own catalog."""
     locale = locale or current_locale()

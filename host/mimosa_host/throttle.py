@@ -19,6 +19,7 @@ since it was read (another attempt is in flight) is refused, unchecked.
 from __future__ import annotations
 
 import ipaddress
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -75,21 +76,41 @@ class Claim:
     step: str
 
 
-def claim(factory: sessionmaker[Session], address: str, account: str, step: str, now: datetime) -> Claim | None:
-    """Count the attempt as a failure, or ``None``: the address rests (for this account, or for all)."""
+@dataclass(frozen=True)
+class Resting:
+    """An attempt turned away unchecked: the address rests (for this account, or for all) ``wait`` longer."""
+
+    wait: timedelta
+
+    @property
+    def minutes(self) -> int:
+        """The wait in whole minutes, rounded up: one at least."""
+        return max(1, math.ceil(self.wait / timedelta(minutes=1)))
+
+
+def claim(factory: sessionmaker[Session], address: str, account: str, step: str, now: datetime) -> Claim | Resting:
+    """Count the attempt as a failure, or turn it away: the address rests (for this account, or for all).
+
+    The account may be unknown: its counter is kept and weighed exactly like a known account's.
+    """
     keys = ((account, step, FREE_PER_ACCOUNT), (*EVERY_ACCOUNT, FREE_PER_ADDRESS))
     with factory.begin() as s:
         s.execute(sa.delete(SignInThrottle).where(SignInThrottle.last_failure < now - FORGET_AFTER))
     with factory() as s:
         seen = {(row.account, row.step): row for row in s.scalars(_rows(address, keys))}
-    if any(_resting(seen.get((a, st)), free, now) for a, st, free in keys):
-        return None
+    left = max(_rest_left(seen.get((a, st)), free, now) for a, st, free in keys)
+    if left:
+        return Resting(left)
     with factory.begin() as s:
         counts = [_count_failure(s, address, a, st, now) for a, st, _free in keys]
-    for (a, st, free), count in zip(keys, counts, strict=True):
-        before = seen[(a, st)].failures if (a, st) in seen else 0
-        if count > free and count != before + 1:
-            return None  # another attempt moved the counter since it was read: it may have started a rest
+    # Another attempt moved a counter since it was read: it may have started a rest, from now.
+    raced = [
+        retry_delay(count, free)
+        for (a, st, free), count in zip(keys, counts, strict=True)
+        if count > free and count != (seen[(a, st)].failures if (a, st) in seen else 0) + 1
+    ]
+    if raced:
+        return Resting(max(raced))
     return Claim(address, account, step)
 
 
@@ -114,11 +135,12 @@ def _rows(address: str, keys: tuple[tuple[str, str, int], ...]) -> sa.Select[Sig
     )
 
 
-def _resting(row: SignInThrottle | None, free: int, now: datetime) -> bool:
+def _rest_left(row: SignInThrottle | None, free: int, now: datetime) -> timedelta:
+    """How much longer the counter's rest lasts (nothing if it does not rest)."""
     if row is None:
-        return False
+        return timedelta(0)
     delay = retry_delay(row.failures, free)
-    return bool(delay) and now < _aware(row.last_failure) + delay
+    return max(_aware(row.last_failure) + delay - now, timedelta(0)) if delay else timedelta(0)
 
 
 def _count_failure(s: Session, address: str, account: str, step: str, now: datetime) -> int:

@@ -191,9 +191,23 @@ def test_admin_enables_and_disables_the_ctm_in_a_mission(page: Page, new_page, s
     with admin.expect_navigation() as navigation:
         form.get_by_role("button", name=host_text("Enable in this mission")).click()
     assert navigation.value.status == 422
-    expect(admin.locator("main .flash.error")).to_have_text(
+    summary = admin.locator("main .flash.error")
+    expect(summary.locator("p")).to_have_text(
         host_text("The settings were not saved: correct the fields marked below.")
     )
+    # The summary names each field in error by its label, and leads to it.
+    expect(summary.locator("li")).to_have_text(
+        [
+            f"{ctm_text(label)}: {ctm_text(error)}"
+            for label, error in (
+                ("Host SOAP base URL", "Enter a full http or https address."),
+                ("SOAP API user", "This field is required."),
+                ("SOAP API password", "This field is required."),
+            )
+        ]
+    )
+    expect(summary.get_by_role("link", name=ctm_text("SOAP API user"))).to_have_attribute("href", "#f-soap_username")
+    expect(field("soap_username").locator("input#f-soap_username")).to_have_count(1)
     expect(field("soap_base_url").locator(".field-error")).to_have_text(ctm_text("Enter a full http or https address."))
     expect(field("soap_username").locator(".field-error")).to_have_text(ctm_text("This field is required."))
     expect(field("soap_password").locator(".field-error")).to_have_text(ctm_text("This field is required."))
@@ -306,7 +320,7 @@ def test_language_switch_translates_host_frame_and_plugin_tab(page: Page, shot, 
 
 
 def test_wrong_password_shows_a_generic_message_and_opens_no_session(page: Page, shot) -> None:
-    generic = host_text("Wrong username or password, or too many attempts: wait a moment and try again.")
+    generic = host_text("Wrong username or password.")
 
     response = log_in(page, "caseworker", "not-the-password")
     assert response.status == 401

@@ -26,7 +26,7 @@ from mimosa_host.models import Mission, SignInThrottle, User
 from mimosa_host.plugin_api import Permission, PluginInfo, Role, hookimpl
 from mimosa_host.plugins import PluginHost
 from mimosa_host.roles import MANAGE_PLUGINS, VIEW_RECORDS
-from mimosa_host.throttle import FREE_PER_ACCOUNT, MAX_DELAY, PASSWORD, retry_delay
+from mimosa_host.throttle import FREE_PER_ACCOUNT, MAX_DELAY, PASSWORD, Resting, retry_delay
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 RIGHT = "the right password"
@@ -123,11 +123,13 @@ def test_parallel_wrong_passwords_are_each_counted_or_refused_unchecked(account,
 
     results = run_in_threads(10, lambda: authenticate(rt.factory, "dara", WRONG, HERE, now=T0))
 
-    assert results == [None] * 10
+    refused_unchecked = [r for r in results if isinstance(r, Resting)]
+    assert all(r is None for r in results if r not in refused_unchecked)  # the others: a wrong password
     checked = recording.against(password_hash)
     count, _last = failures(rt)
     assert 1 <= checked <= FREE_PER_ACCOUNT  # only the free attempts were checked ...
     assert checked <= count <= 10  # ... every one checked was counted, the others refused unchecked
+    assert len(refused_unchecked) == 10 - checked and all(r.wait > timedelta(0) for r in refused_unchecked)
     assert len(recording.verified) == 10  # (each refused one still cost a verification)
 
 
@@ -163,8 +165,8 @@ def test_the_right_password_alongside_parallel_wrong_ones_does_not_get_in_while_
         for thread in threads:
             thread.join(timeout=30)
 
-    assert right is None
-    assert results == [None] * 5
+    assert isinstance(right, Resting)
+    assert all(r is None or isinstance(r, Resting) for r in results) and len(results) == 5
     assert recording.against(password_hash) == 1  # only the guess that claimed the last free slot was checked
     count, _last = failures(rt)
     assert count >= FREE_PER_ACCOUNT
@@ -187,7 +189,8 @@ def test_every_refusal_costs_one_verification_like_a_real_check(account, hasher)
     assert len(hasher.verified) == 2 and hasher.against(password_hash) == 1
 
     set_failures(rt, FREE_PER_ACCOUNT, T0)
-    assert authenticate(rt.factory, "dara", RIGHT, HERE, now=T0) is None  # resting: checked against a dummy
+    resting = authenticate(rt.factory, "dara", RIGHT, HERE, now=T0)  # resting: checked against a dummy
+    assert resting == Resting(retry_delay(FREE_PER_ACCOUNT, FREE_PER_ACCOUNT))
     assert len(hasher.verified) == 3 and hasher.against(password_hash) == 1
     assert failures(rt)[0] == FREE_PER_ACCOUNT  # and not counted
 
@@ -235,7 +238,8 @@ def test_each_failure_lengthens_the_rest_and_a_resting_account_is_not_even_check
         assert rest == min(timedelta(seconds=2 ** (n - FREE_PER_ACCOUNT + 1)), MAX_DELAY)
         checked = hasher.against(password_hash)
         # Just before the rest is over, even the right password is refused, unchecked and uncounted.
-        assert authenticate(rt.factory, "dara", RIGHT, HERE, now=now + rest - timedelta(milliseconds=1)) is None
+        resting = authenticate(rt.factory, "dara", RIGHT, HERE, now=now + rest - timedelta(milliseconds=1))
+        assert resting == Resting(timedelta(milliseconds=1))
         assert hasher.against(password_hash) == checked
         assert failures(rt)[0] == n
         # When it is over, a wrong guess is checked and lengthens the next rest.
@@ -243,7 +247,9 @@ def test_each_failure_lengthens_the_rest_and_a_resting_account_is_not_even_check
         assert authenticate(rt.factory, "dara", WRONG, HERE, now=now) is None
         assert failures(rt)[0] == n + 1
     assert retry_delay(failures(rt)[0], FREE_PER_ACCOUNT) == MAX_DELAY
-    assert authenticate(rt.factory, "dara", RIGHT, HERE, now=now + MAX_DELAY - timedelta(seconds=1)) is None
+    assert authenticate(rt.factory, "dara", RIGHT, HERE, now=now + MAX_DELAY - timedelta(seconds=1)) == Resting(
+        timedelta(seconds=1)
+    )
     assert authenticate(rt.factory, "dara", RIGHT, HERE, now=now + MAX_DELAY) is not None
     assert failures(rt) == (0, None)
 

@@ -18,7 +18,7 @@ from mimosa_host.web import SECRET_KEY_ENV, create_app
 THA_BENEFICIARY = "BEN-1000001"
 KHM_BENEFICIARY = "BEN-2000001"
 MDA_BENEFICIARY = "BEN-3000001"
-GENERIC = "Wrong username or password"
+GENERIC = "Wrong username or password."
 
 
 def ct_url(mission: str, ref: str) -> str:
@@ -199,6 +199,18 @@ def test_settings_errors_are_shown_per_field_and_nothing_is_enabled(login, demo)
     for field in ("soap_base_url", "soap_username", "soap_password", "case_number_prefix"):
         assert f'data-field="{field}"' in page
     assert page.count('class="field-error"') == 4
+    # The summary at the top names the fields in error by their labels, each leading to its field.
+    summary = re.search(r'<ul class="error-summary">(.*?)</ul>', page, re.S).group(1)
+    listed = re.findall(r'<li data-field="(\w+)"><a href="#f-(\w+)">([^<]+)</a>: ', summary)
+    assert all(name == anchor for name, anchor, _label in listed)
+    assert [(name, label) for name, _anchor, label in listed] == [
+        ("soap_base_url", "Host SOAP base URL"),
+        ("soap_username", "SOAP API user"),
+        ("soap_password", "SOAP API password"),
+        ("case_number_prefix", "Case number prefix"),
+    ]
+    in_french = text(admin.post("/m/MDA/admin/plugins/ctm", {"soap_username": ""}, headers={"Accept-Language": "fr"}))
+    assert re.search(r'<a href="#f-soap_username">Utilisateur[^<]*</a>', in_french)
     with demo.factory() as s:
         assert s.scalar(sa.select(PluginEnablement).where(PluginEnablement.mission_code == "MDA")) is None
 

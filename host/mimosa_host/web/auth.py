@@ -20,6 +20,18 @@ from . import _now, request_db, runtime
 
 bp = Blueprint("auth", __name__)
 USERNAME_LENGTH = 80
+WRONG_PASSWORD = i18n.N_("Wrong username or password.")
+"""The same answer for an unknown username, a wrong password and an inactive account."""
+
+
+def too_many_attempts(rest: throttle.Resting) -> str:
+    """What an attempt turned away by the throttle reads: how many minutes to wait (rounded up)."""
+    return i18n.ngettext(
+        "Too many attempts from this address: try again in %(minutes)d minute.",
+        "Too many attempts from this address: try again in %(minutes)d minutes.",
+        rest.minutes,
+        minutes=rest.minutes,
+    )
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -73,9 +85,11 @@ def login():
         password = request.form.get("password", "")
         # A name no account can have is checked as the unknown user "": same answer, same cost.
         known_shape = is_identifier(username, USERNAME_LENGTH)
-        user = authenticate(runtime().factory, username if known_shape else "", password, client_address())
-        if user is None:
-            error = i18n.N_("Wrong username or password, or too many attempts: wait a moment and try again.")
+        user = authenticate(runtime().factory, username if known_shape else "", password, client_address(), _now())
+        if isinstance(user, throttle.Resting):
+            error = too_many_attempts(user)
+        elif user is None:
+            error = i18n.gettext(WRONG_PASSWORD)
         elif second_factor.enrolled(user):
             _fresh_session()
             session["pending"] = {"uid": user.id, "epoch": user.session_epoch, "at": _now().timestamp()}

@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import flask
+import segno
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .. import i18n, second_factor, throttle
@@ -15,9 +17,11 @@ from ..db import transaction
 from ..inputs import is_identifier
 from ..models import User
 from . import _now, request_db, runtime
-from .auth import client_address, signed_in
+from .auth import client_address, signed_in, too_many_attempts
 
 bp = Blueprint("second_factor", __name__)
+QR_SCALE = 4
+"""Pixels per module of the enrolment's QR code: about 180 px wide, readable from a screen, within a phone's width."""
 PENDING_FOR = timedelta(minutes=5)
 """How long the code step waits after the right password before the password must be typed again."""
 CODE_LENGTH = 40
@@ -32,9 +36,7 @@ OPEN_WHILE_ENROLLING = frozenset(
         "static",
     }
 )
-WRONG_CODE = i18n.N_(
-    "The code is wrong or was already used, or there were too many attempts: wait a moment and try again."
-)
+WRONG_CODE = i18n.N_("The code is wrong or was already used.")
 
 
 def enrol_first() -> WerkzeugResponse | None:
@@ -56,9 +58,10 @@ def code():
     error = None
     if request.method == "POST":
         typed = request.form.get("code", "")
-        if is_identifier(typed, CODE_LENGTH) and _accepted(user, typed):
+        accepted = _accepted(user, typed) if is_identifier(typed, CODE_LENGTH) else False
+        if accepted is True:
             return signed_in(user, session.get("next"))
-        error = WRONG_CODE
+        error = too_many_attempts(accepted) if isinstance(accepted, throttle.Resting) else i18n.gettext(WRONG_CODE)
     return flask.render_template("login_code.html", error=error), (401 if error else 200)
 
 
@@ -79,12 +82,13 @@ def _pending_user() -> User | None:
     return user
 
 
-def _accepted(user: User, typed: str) -> bool:
-    """The code step, throttled like the password's but counted on its own (see :mod:`mimosa_host.throttle`)."""
+def _accepted(user: User, typed: str) -> bool | throttle.Resting:
+    """The code step, throttled like the password's but counted on its own (see :mod:`mimosa_host.throttle`):
+    whether the code is accepted, or the rest that turned it away unchecked."""
     factory, now = runtime().factory, _now()
     attempt = throttle.claim(factory, client_address(), user.username, throttle.CODE, now)
-    if attempt is None:
-        return False
+    if isinstance(attempt, throttle.Resting):
+        return attempt
     with transaction(factory) as s:
         accepted = second_factor.accept(s, s.get_one(User, user.id), typed, now)
     if accepted:
@@ -111,16 +115,26 @@ def account():
 
 def _account_page(user: User, left: int = 0, error: str | None = None, status: int = 200) -> tuple[str, int]:
     secret = None if second_factor.enrolled(user) else second_factor.shared_secret(user)
-    setup = secret is not None
+    uri = second_factor.provisioning_uri(user) if secret is not None else None
     return flask.render_template(
         "second_factor.html",
         enrolled=second_factor.enrolled(user),
         required=bool(session.get("enrol")),
         codes_left=left,
         secret=secret,
-        uri=second_factor.provisioning_uri(user) if setup else None,
+        uri=uri,
+        qr=qr_code(uri, i18n.gettext("QR code to scan with your authenticator app")) if uri else None,
         error=error,
     ), status
+
+
+def qr_code(uri: str, label: str) -> Markup:
+    """``uri`` as a QR code in inline SVG, named ``label`` for screen readers. It carries no ``style`` attribute
+    (the Content-Security-Policy forbids inline styles), only SVG's own presentation attributes."""
+    svg = segno.make(uri, micro=False).svg_inline(scale=QR_SCALE, dark="#000", light="#fff", svgclass="qr")
+    assert svg.startswith("<svg ")
+    drawn = Markup(svg.removeprefix("<svg "))  # noqa: S704 - segno's own attributes and path data, no text of the URI
+    return Markup('<svg role="img" aria-label="{}" {}').format(escape(label), drawn)
 
 
 @bp.route("/account/second-factor/start", methods=["POST"])
@@ -165,11 +179,14 @@ def users():
 
 @bp.route("/admin/second-factor/<username>/reset", methods=["POST"])
 def reset(username: str):
+    """Asks first (what the reset does to the user), then resets on the confirmed post, recorded as the admin's."""
     admin = _hq_admin()
     with transaction(request_db().session) as s:
         user = s.scalar(sa.select(User).where(User.username == username))
         if user is None:
             abort(404)
+        if request.form.get("confirmed") != "yes":
+            return flask.render_template("second_factor_reset.html", user=user)
         second_factor.reset(s, user, admin.username, _now())
     flash(i18n.gettext("The second factor of %(username)s is reset.", username=username), "success")
     return redirect(url_for("second_factor.users"))
