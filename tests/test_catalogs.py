@@ -245,3 +245,14 @@ def test_a_hand_over_has_one_name_in_each_language(locale: str) -> None:
         if "hand-over" in str(m.id).lower() and not all(HAND_OVER[locale] in text.lower() for text in _forms(m))
     ]
     assert not other, f"{locale}: hand-over not called {HAND_OVER[locale]!r} in {other}"
+
+
+ELIDED = re.compile(r"(?<=\w)'(?=\w)")
+"""A typewriter apostrophe inside a word (``l'intérêt``): French text uses the typographic one (``l’intérêt``)."""
+
+
+@domains
+def test_french_uses_one_apostrophe(domain: Domain) -> None:
+    catalog = read_catalog(domain.po("fr"), "fr")
+    typewriter = [m.id for m in catalog if m.id and any(ELIDED.search(text) for text in _forms(m))]
+    assert not typewriter, f"{domain}/fr: write ’ (U+2019), not ', in:\n  {show(typewriter)}"

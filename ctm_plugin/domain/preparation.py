@@ -186,6 +186,6 @@ def missing_items(
             missing.append(BID_AGAINST)
         if p.family_assessment != "POSITIVE" and not p.alternative_care:
             missing.append(CARE_MISSING)
-        if not p.escort_name:
+        if not p.escort_name or p.escort == "NONE":
             missing.append(ESCORT_MISSING)
     return missing

@@ -18,6 +18,7 @@ from .returns import ESCORTS
 DOCUMENT_FIELDS = ("document_kind", "document_number", "document_expiry")
 """The travel document: identity fields, in a form only for users who may see them."""
 NOT_A_DOCUMENT_NUMBER = N_("Enter the document number: up to 40 characters, no control characters.")
+NAMED_BUT_NO_ESCORT = N_("No escort is chosen: leave the escort's name empty, or choose the escort need.")
 
 
 def choice(options: Mapping[str, str] | tuple[str, ...], *, required: bool = False) -> fields.String:
@@ -56,12 +57,14 @@ class ChecklistSchema(FormSchema):
 
     @validates_schema
     def _together(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        """A document is its kind, number and expiry; a risk level comes with its reason."""
+        """A document is its kind, number and expiry; a risk level comes with its reason; no escort has no name."""
         errors: dict[str, list[str]] = {}
         if any(data.get(name) for name in DOCUMENT_FIELDS):
             errors.update({name: [REQUIRED] for name in DOCUMENT_FIELDS if name in self.fields and not data.get(name)})
         if data.get("risk_level") and not data.get("risk_reason"):
             errors["risk_reason"] = [N_("Give the reason for the risk level.")]
+        if data.get("escort") == "NONE" and data.get("escort_name"):
+            errors["escort_name"] = [NAMED_BUT_NO_ESCORT]
         if errors:
             raise ValidationError(errors)
 

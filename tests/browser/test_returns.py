@@ -132,7 +132,7 @@ def test_a_childs_return_is_refused_until_the_safeguards_then_goes_with_a_child_
     expect(refusal).to_have_count(3)
     french = locale.startswith("fr")
     expect(refusal.first).to_have_text(
-        "Un enfant : la détermination de l'intérêt supérieur n'est pas enregistrée."
+        "Un enfant : la détermination de l’intérêt supérieur n’est pas enregistrée."
         if french
         else "A child: the best-interests determination is not recorded."
     )

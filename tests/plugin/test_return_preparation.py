@@ -16,6 +16,7 @@ from ctm_plugin.domain import preparation as rules
 from ctm_plugin.domain.case import PersonProfile
 from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.returns import ReturnBooking
+from ctm_plugin.schemas.preparation import NAMED_BUT_NO_ESCORT
 from ctm_plugin.security.permissions import IDENTITY_VIEW
 from ctm_plugin.services import people, preparation, returns
 from ctm_plugin.services.base import Invalid, NotFound
@@ -226,6 +227,9 @@ def test_bad_input_names_the_field_and_saves_nothing(w: World, case_id: int):
         "document_kind": ["This field is required."],
         "risk_reason": ["Give the reason for the risk level."],
     }
+    with pytest.raises(Invalid) as refused:  # "no escort", named
+        save(w, case_id, escort="NONE", escort_name="Synthetic Escort")
+    assert refused.value.errors == {"escort_name": [NAMED_BUT_NO_ESCORT]}
     assert w.snapshot() == before
 
 
