@@ -294,9 +294,10 @@ def retention_purge(mission: str, dry_run: bool) -> None:
                 f"{mission}: nothing purged: the audit chain is broken ({broken}); see `ctm audit verify`"
             ) from None
         click.echo(f"{mission}: {'due (dry run: nothing changed)' if dry_run else 'purged'}")
+        click.echo(f"{'record class':24} {'rows':>7}  {'oldest':10}  what")
         for line in (*report.lines, report.held):
-            oldest = f"oldest {line.oldest.isoformat()}" if line.oldest else "none"
-            click.echo(f"{line.code:24} {line.count:>7}  {oldest:17}  {i18n._(line.label)}")
+            oldest = line.oldest.isoformat() if line.oldest else "—"
+            click.echo(f"{line.code:24} {line.count:>7}  {oldest:10}  {i18n._(line.label)}")
 
 
 @click.group("keys")

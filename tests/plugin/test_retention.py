@@ -270,7 +270,8 @@ def test_the_command_prints_counts_and_dates_only_and_its_dry_run_changes_nothin
     before = w.snapshot()
     code, output = host("purge", "--mission", "THA", "--dry-run")
     assert code == 0, output
-    assert "dry run" in output and f"{'closed_cases':24} {1:>7}  oldest {_years_ago(11).isoformat()}" in output
+    assert "dry run" in output and f"{'record class':24} {'rows':>7}  {'oldest':10}  what" in output
+    assert f"{'closed_cases':24} {1:>7}  {_years_ago(11).isoformat()}  " in output
     assert MARKER not in output and THA_PERSON not in output
     assert w.snapshot() == before
 
