@@ -348,6 +348,30 @@ def keys_rotate(missions: tuple[str, ...], batch_size: int, keep_old: bool) -> N
             click.echo(f"{code}: retired {', '.join(done.retired)}")
 
 
+@keys_group.command("rotate-index")
+@click.option("--batch-size", default=200, type=click.IntRange(1, 10_000), help="Rows per transaction.")
+@click.option("--keep-old", is_flag=True, help="Keep the older index keys once every mission is re-indexed.")
+def keys_rotate_index(batch_size: int, keep_old: bool) -> None:
+    """A new HQ index key, every mission's document-number indexes recomputed under it while searches keep
+    matching, then the older index keys retired. Run it again after an interruption: it resumes."""
+    from ctm_plugin.services import rotation
+
+    with _keys():
+        key_id, resumed = rotation.start_index_rotation()
+    click.echo(f"HQ index: {'resumed the unfinished rotation to' if resumed else 'new key'} {key_id}")
+    for code in _missions(()):
+        with _mission(code) as ctx, _keys():
+            changed, unopenable = rotation.reindex(ctx, batch_size=batch_size)
+        click.echo(
+            f"{code}: {changed} index(es) recomputed" + (f", {unopenable} cannot be opened" if unopenable else "")
+        )
+    if not keep_old:
+        with _keys():
+            retired = rotation.finish_index_rotation(key_id)
+        if retired:
+            click.echo(f"HQ index: retired {', '.join(retired)}")
+
+
 @keys_group.command("erase")
 @mission_option
 @click.option("--yes", is_flag=True, help="Do not ask to type the mission code again.")
@@ -375,13 +399,15 @@ def keys_erase(mission: str, yes: bool) -> None:
 @keys_group.command("list")
 @click.option("--mission", "missions", multiple=True, type=MissionCode(), help="Mission code (every one if none).")
 def keys_list(missions: tuple[str, ...]) -> None:
-    """The ids of each mission's keys, the current one last (never the keys themselves)."""
-    from ctm_plugin.security.keys import key_store
+    """The ids of each mission's keys, then HQ's (``hq:index``, ``hq:audit``), the current one last (never the
+    keys themselves)."""
+    from ctm_plugin.security.keys import HQ_PURPOSES, hq_ring, key_store
 
-    for code in _missions(missions):
+    rings = [*_missions(missions), *([] if missions else [hq_ring(purpose) for purpose in HQ_PURPOSES])]
+    for ring in rings:
         with _keys():
-            ids = key_store().key_ids(code)
-        click.echo(f"{code}: {', '.join(ids) if ids else 'no key'}")
+            ids = key_store().key_ids(ring)
+        click.echo(f"{ring}: {', '.join(ids) if ids else 'no key'}")
 
 
 @click.group("demo")

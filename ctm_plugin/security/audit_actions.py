@@ -126,6 +126,7 @@ ACTIONS: dict[str, str] = {
     "retention.purge": N_("Purged records past their retention (counts per class)"),
     "audit.verify": N_("Verified the audit chain"),
     "keys.rotate": N_("Rotated the mission's key (values re-sealed per table)"),
+    "keys.rotate-index": N_("Recomputed the mission's document-number indexes under HQ's new index key"),
     "keys.erase": N_("Erased the mission's keys: its sealed records cannot be decrypted any more"),
 }
 

@@ -1,7 +1,7 @@
 """The audit chain: each mission's events linked one to the previous, so that an edited, deleted,
 reordered or truncated event shows.
 
-An event's ``hash`` is an HMAC-SHA256, under HQ's audit key (``key_store().hq("audit")``), of a
+An event's ``hash`` is an HMAC-SHA256, under HQ's audit key (``keys.hq_key("audit")``), of a
 canonical encoding of its content (mission, seq, time, user, action, case, field groups) and of the
 previous event's ``hash``. Keyed, so that someone with the database alone cannot rebuild a chain after
 changing it. The chain's head row and the purge checkpoints are signed under the same key.
@@ -33,7 +33,7 @@ from sqlalchemy.orm.util import identity_key
 from ctm_plugin.domain.audit import AuditChainHead, AuditCheckpoint, AuditEvent
 from ctm_plugin.i18n import N_
 
-from .keys import key_store
+from .keys import hq_key
 
 GENESIS = "0" * 64
 """The ``prev_hash`` of a mission's first event."""
@@ -60,7 +60,7 @@ class EventContent(Protocol):
 
 
 def audit_key() -> bytes:
-    return key_store().hq("audit")
+    return hq_key("audit")
 
 
 def _mac(key: bytes, *parts: object) -> str:

@@ -17,7 +17,7 @@ import unicodedata
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .keys import key_store
+from .keys import hq_key, hq_ring, key_store
 
 VERSION = "v1"
 NONCE_BYTES = 12
@@ -79,10 +79,22 @@ def normalised(value: str) -> str:
     return "".join(ch for ch in text if not ch.isspace() and ch not in "-‐‑–—/.").upper()
 
 
+def _index(key: bytes, value: str, purpose: str) -> str:
+    return hmac.new(key, f"{purpose}\x1f{normalised(value)}".encode(), hashlib.sha256).hexdigest()
+
+
 def blind_index(value: str, purpose: str) -> str:
-    """A keyed, one-way index of ``value`` for exact-match search (HMAC-SHA256 under HQ's index key).
+    """A keyed, one-way index of ``value`` for exact-match search (HMAC-SHA256 under HQ's current index key).
 
     ``purpose`` separates indexes of different kinds of value (e.g. ``document_number``), so that
     equal texts of two kinds do not match each other."""
-    key = key_store().hq("index")
-    return hmac.new(key, f"{purpose}\x1f{normalised(value)}".encode(), hashlib.sha256).hexdigest()
+    return _index(hq_key("index"), value, purpose)
+
+
+def blind_indexes(value: str, purpose: str) -> list[str]:
+    """``value``'s index under each of HQ's index keys: what a search matches while a rotation of the index key
+    (``ctm keys rotate-index``) has not recomputed every stored index yet."""
+    store, ring = key_store(), hq_ring("index")
+    hq_key("index")  # made on first use
+    keys = [store.key(ring, key_id) for key_id in store.key_ids(ring)]
+    return [_index(key, value, purpose) for key in keys if key is not None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import stat
 from collections.abc import Iterator
@@ -80,3 +81,25 @@ def test_keys_given_in_the_environment_cannot_be_changed() -> None:
     env = keys.EnvironmentKeyStore(json.dumps({"missions": {}, "hq": {}}))
     with pytest.raises(keys.KeyStoreError):
         env.current("THA")
+
+
+def test_a_key_file_with_hqs_single_keys_reads_them_as_rings_and_rotates_the_index(tmp_path: Path) -> None:
+    """Key files written before HQ's index key rotated hold each HQ key bare: the same key, id ``<purpose>-0``."""
+    path = tmp_path / "ctm-keys.json"
+    single = base64.b64encode(b"i" * keys.KEY_BYTES).decode()
+    path.write_text(json.dumps({"missions": {}, "hq": {"index": single, "audit": single}}))
+    old_store = keys.FileKeyStore(path)
+    keys.use_key_store(old_store)
+    try:
+        before = crypto.blind_index("AA123456", "document_number")
+        assert old_store.key_ids(keys.hq_ring("index")) == ["index-0"] and keys.hq_key("index") == b"i" * 32
+        new = old_store.add(keys.hq_ring("index"))
+        after = crypto.blind_index("AA123456", "document_number")
+        assert after != before and crypto.blind_indexes("aa-123456", "document_number") == [before, after]
+        old_store.retire(keys.hq_ring("index"), "index-0")
+        assert crypto.blind_indexes("AA123456", "document_number") == [after]
+        assert old_store.key_ids(keys.hq_ring("index")) == [new] and new.startswith("index-")
+        assert keys.hq_key("audit") == b"i" * 32  # the other HQ ring untouched, still bare in the file
+        assert json.loads(path.read_text())["hq"]["audit"] == single
+    finally:
+        keys.use_key_store(None)

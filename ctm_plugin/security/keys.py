@@ -1,8 +1,9 @@
 """The CTM's keys, kept outside the database: a copy of the database alone reads nothing sealed.
 
-Each mission has its own keys (its records are sealed under its current key; older keys stay until
-a rotation has re-sealed everything under the new one); HQ holds the keys that are no mission's:
-``index`` for the blind indexes that match across missions, ``audit`` for the audit chain.
+Each mission has its own ring of keys (its records are sealed under its current key; older keys stay until
+a rotation has re-sealed everything under the new one); HQ holds the rings that are no mission's, named
+``hq:<purpose>`` (:func:`hq_ring`): ``hq:index`` for the blind indexes that match across missions (rotated
+like a mission's), ``hq:audit`` for the audit chain.
 
 Where keys live, first that applies:
 
@@ -30,10 +31,19 @@ from typing import Any, Protocol
 KEY_BYTES = 32
 """AES-256 and HMAC-SHA256 keys alike."""
 HQ_PURPOSES = ("index", "audit")
+HQ_PREFIX = "hq:"
+
+
+def hq_ring(purpose: str) -> str:
+    """The name of HQ's ring of keys for ``purpose`` (one of :data:`HQ_PURPOSES`), asked like a mission's."""
+    if purpose not in HQ_PURPOSES:
+        raise ValueError(purpose)
+    return HQ_PREFIX + purpose
 
 
 class KeyStore(Protocol):
-    """What the CTM asks of wherever its keys live (a file, the environment, a KMS)."""
+    """What the CTM asks of wherever its keys live (a file, the environment, a KMS). A ring is a mission's code,
+    or one of HQ's (:func:`hq_ring`)."""
 
     def current(self, mission: str) -> tuple[str, bytes]:
         """The key new values of ``mission`` are sealed under, with its id; made on first use."""
@@ -53,9 +63,6 @@ class KeyStore(Protocol):
     def erase(self, mission: str) -> None:
         """Forget every key of ``mission``: its sealed values can never be read again (crypto-erasure)."""
 
-    def hq(self, purpose: str) -> bytes:
-        """HQ's key for ``purpose`` (one of :data:`HQ_PURPOSES`); made on first use."""
-
 
 class KeyStoreError(RuntimeError):
     """The keys cannot be read or written (a missing, unreadable or read-only store)."""
@@ -65,18 +72,37 @@ def _new_key() -> str:
     return base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode()
 
 
-def _new_id(mission: str) -> str:
-    return f"{mission.lower()}-{secrets.token_hex(4)}"
+def _new_id(ring: str) -> str:
+    return f"{ring.removeprefix(HQ_PREFIX).lower()}-{secrets.token_hex(4)}"
 
 
 class _Document:
-    """The key file's JSON: ``{"missions": {code: {"current": id, "keys": {id: b64}}}, "hq": {purpose: b64}}``."""
+    """The key file's JSON: ``{"missions": {code: RING}, "hq": {purpose: RING}}``, a ring being
+    ``{"current": id, "keys": {id: b64}}``. An HQ purpose holding one key as a bare ``b64`` (key files before HQ's
+    rotation) reads as a ring of that key, id ``<purpose>-0``, and is written as a ring when it changes."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = {"missions": dict(data.get("missions", {})), "hq": dict(data.get("hq", {}))}
 
-    def mission(self, code: str) -> dict[str, Any] | None:
-        return self.data["missions"].get(code)
+    def _place(self, ring: str) -> tuple[dict[str, Any], str]:
+        if ring.startswith(HQ_PREFIX):
+            return self.data["hq"], ring.removeprefix(HQ_PREFIX)
+        return self.data["missions"], ring
+
+    def mission(self, ring: str) -> dict[str, Any] | None:
+        rings, name = self._place(ring)
+        entry = rings.get(name)
+        if isinstance(entry, str):
+            return {"current": f"{name}-0", "keys": {f"{name}-0": entry}}
+        return entry
+
+    def set(self, ring: str, entry: dict[str, Any]) -> None:
+        rings, name = self._place(ring)
+        rings[name] = entry
+
+    def drop(self, ring: str) -> None:
+        rings, name = self._place(ring)
+        rings.pop(name, None)
 
 
 class FileKeyStore:
@@ -132,7 +158,7 @@ class FileKeyStore:
                 if entry is None or entry.get("current") not in entry.get("keys", {}):
                     key_id = _new_id(mission)
                     entry = {"current": key_id, "keys": {**(entry or {}).get("keys", {}), key_id: _new_key()}}
-                    doc.data["missions"][mission] = entry
+                    doc.set(mission, entry)
         return entry["current"], base64.b64decode(entry["keys"][entry["current"]])
 
     def key(self, mission: str, key_id: str) -> bytes | None:
@@ -149,7 +175,7 @@ class FileKeyStore:
         with self._writing() as doc:
             entry = doc.mission(mission) or {"keys": {}}
             key_id = _new_id(mission)
-            doc.data["missions"][mission] = {"current": key_id, "keys": {**entry["keys"], key_id: _new_key()}}
+            doc.set(mission, {"current": key_id, "keys": {**entry["keys"], key_id: _new_key()}})
         return key_id
 
     def retire(self, mission: str, key_id: str) -> None:
@@ -158,19 +184,11 @@ class FileKeyStore:
             if entry is None or entry.get("current") == key_id:
                 raise KeyStoreError("the current key cannot be retired")
             entry["keys"].pop(key_id, None)
+            doc.set(mission, entry)
 
     def erase(self, mission: str) -> None:
         with self._writing() as doc:
-            doc.data["missions"].pop(mission, None)
-
-    def hq(self, purpose: str) -> bytes:
-        if purpose not in HQ_PURPOSES:
-            raise ValueError(purpose)
-        value = self._read().data["hq"].get(purpose)
-        if value is None:
-            with self._writing() as doc:
-                value = doc.data["hq"].setdefault(purpose, _new_key())
-        return base64.b64decode(value)
+            doc.drop(mission)
 
 
 class EnvironmentKeyStore(FileKeyStore):
@@ -224,3 +242,8 @@ def use_key_store(store: KeyStore | None) -> None:
     global _store
     with _store_lock:
         _store = store
+
+
+def hq_key(purpose: str) -> bytes:
+    """HQ's current key for ``purpose``; made on first use."""
+    return key_store().current(hq_ring(purpose))[1]

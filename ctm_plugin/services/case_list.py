@@ -27,7 +27,7 @@ from ctm_plugin.schemas.case import CLOSED_STATUSES
 from ctm_plugin.schemas.case_list import STAGES, CaseListQuerySchema, cursor
 from ctm_plugin.security import audit
 from ctm_plugin.security.audit import actor
-from ctm_plugin.security.crypto import blind_index
+from ctm_plugin.security.crypto import blind_indexes
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, DETERMINE, IDENTITY, IDENTITY_VIEW
 from mimosa_host.plugin_api import MissionRef, RequestContext
 
@@ -195,8 +195,8 @@ def _filters(query: dict[str, Any], named: list[str] | None) -> list[sa.ColumnEl
 def _with_document(number: str) -> sa.Select[int]:
     """The cases whose return checklist holds the travel document ``number``: an exact match on its blind
     index (the number itself is sealed; spaces, dashes and case do not count)."""
-    index = blind_index(number, "document_number")
-    return sa.select(ReturnPreparation.case_id).where(ReturnPreparation.document_number_index == index)
+    indexes = blind_indexes(number, "document_number")
+    return sa.select(ReturnPreparation.case_id).where(ReturnPreparation.document_number_index.in_(indexes))
 
 
 def _number_starts(prefix: str) -> sa.ColumnElement[bool]:

@@ -10,6 +10,11 @@ A rotation killed halfway resumes: while some value of the mission is still unde
 running it again adds no key, re-seals what is left and only then retires the older keys. A value that
 cannot be opened where it is (copied from another row) is left as it is: it reads as "This record cannot be
 decrypted" before and after.
+
+HQ's index key (blind indexes of document numbers, matched across missions) rotates the same way
+(``mimosa-host ctm keys rotate-index``): a new current key, each mission's indexes recomputed from the opened
+numbers in small batches, then the older keys retired; a search matches under every key meanwhile
+(:func:`ctm_plugin.security.crypto.blind_indexes`), and an interrupted rotation resumes.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapper
 
-from ctm_plugin.domain.sealed import Sealed, sealed_attributes
+from ctm_plugin.domain.preparation import ReturnPreparation
+from ctm_plugin.domain.sealed import Sealed, Unreadable, sealed_attributes
 from ctm_plugin.security import audit, crypto
-from ctm_plugin.security.keys import key_store
+from ctm_plugin.security.keys import hq_key, hq_ring, key_store
 from mimosa_host.plugin_api import RequestContext
 
 from .base import unit_of_work
@@ -158,6 +164,63 @@ def rotate(ctx: RequestContext, *, batch_size: int, keep_old: bool, progress: Pr
     with unit_of_work(ctx) as session:
         audit.record(session, ctx, "keys.rotate", None, [f"{table}:{n}" for table, n in rotation.resealed.items()])
     return rotation
+
+
+def start_index_rotation() -> tuple[str, bool]:
+    """HQ's new current index key, or the one an unfinished rotation added (some older key still there); and
+    whether it resumed."""
+    store, ring = key_store(), hq_ring("index")
+    hq_key("index")  # made on first use
+    ids = store.key_ids(ring)
+    return (ids[-1], True) if len(ids) > 1 else (store.add(ring), False)
+
+
+def reindex(ctx: RequestContext, *, batch_size: int) -> tuple[int, int]:
+    """Recompute ``ctx.mission``'s document-number indexes under HQ's current index key, ``batch_size`` rows a
+    transaction; how many changed, and how many numbers cannot be opened (their index is left as it is)."""
+    table = cast(sa.Table, ReturnPreparation.__table__)
+    changed = unopenable = 0
+    after = 0
+    while True:
+        with unit_of_work(ctx) as session:
+            rows = session.scalars(
+                sa.select(ReturnPreparation)
+                .where(
+                    ReturnPreparation.mission_code == ctx.mission.code,
+                    ReturnPreparation.document_number_index.is_not(None),
+                    ReturnPreparation.id > after,
+                )
+                .order_by(ReturnPreparation.id)
+                .limit(batch_size)
+                .with_for_update()
+            ).all()
+            if not rows:
+                break
+            for row in rows:
+                after, number = row.id, row.document_number
+                if not number or isinstance(number, Unreadable):
+                    unopenable += 1
+                    continue
+                index = crypto.blind_index(number, "document_number")
+                if index != row.document_number_index:  # straight to the row: no edit, the version stays
+                    session.connection().execute(
+                        sa.update(table).where(table.c.id == row.id).values(document_number_index=index)
+                    )
+                    changed += 1
+        if len(rows) < batch_size:
+            break
+    with unit_of_work(ctx) as session:
+        audit.record(session, ctx, "keys.rotate-index", None, [f"ctm_return_preparation:{changed}"])
+    return changed, unopenable
+
+
+def finish_index_rotation(current: str) -> list[str]:
+    """Retire HQ's index keys older than ``current`` once every mission was re-indexed; their ids."""
+    store, ring = key_store(), hq_ring("index")
+    older = [key_id for key_id in store.key_ids(ring) if key_id != current]
+    for key_id in older:
+        store.retire(ring, key_id)
+    return older
 
 
 def erase(ctx: RequestContext) -> None:

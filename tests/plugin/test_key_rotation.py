@@ -14,16 +14,17 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from test_sealed_at_rest import ALIAS, NARRATIVE, NOTICE, record_markers, tab
+from test_sealed_at_rest import ALIAS, DOCUMENT, NARRATIVE, NOTICE, record_markers, tab
 from world import KHM_PERSON, THA_PERSON, World
 
 from ctm_plugin.cli import main as ctm_cli
 from ctm_plugin.domain.audit import AuditEvent
+from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.process import Perpetrator
 from ctm_plugin.domain.sealed import sealed_attributes
-from ctm_plugin.security import crypto
+from ctm_plugin.security import crypto, keys
 from ctm_plugin.security.keys import EnvironmentKeyStore, FileKeyStore, key_store, use_key_store
-from ctm_plugin.services import process, rotation
+from ctm_plugin.services import case_list, process, rotation
 from mimosa_host.cli import main as host_cli
 
 Place = tuple[str, str, str]
@@ -215,3 +216,33 @@ def test_a_value_a_caseworker_saves_during_the_rotation_is_kept(w: World, key_fi
     assert edits and key_ids(stored(w, "THA")) == {done.key_id} and key_store().key_ids("THA") == [done.key_id]
     assert w.one(Perpetrator, case_id=case_id).alias == "Alias saved mid-rotation"
     assert NARRATIVE in opened(w, "THA").values()
+
+
+def test_hqs_index_key_rotates_and_a_document_stays_found_throughout(w: World, key_file, ctm):  # noqa: ANN001
+    case_id = record_markers(w)  # THA's checklist holds DOCUMENT
+    index_ring = keys.hq_ring("index")
+    (old,) = key_store().key_ids(index_ring)
+    before = w.one(ReturnPreparation, case_id=case_id).document_number_index
+
+    def found() -> list[int]:
+        return [row.id for row in case_list.list_cases(w.ctx("caseworker"), {"document": DOCUMENT}).rows]
+
+    # Interrupted right after the new key was added: nothing re-indexed yet, the search still finds it.
+    new, resumed = rotation.start_index_rotation()
+    assert not resumed and key_store().key_ids(index_ring) == [old, new]
+    assert w.one(ReturnPreparation, case_id=case_id).document_number_index == before
+    assert found() == [case_id]
+
+    code, output = ctm("keys", "rotate-index")
+    assert code == 0, output
+    assert f"HQ index: resumed the unfinished rotation to {new}" in output
+    assert "THA: 1 index(es) recomputed" in output and f"HQ index: retired {old}" in output
+    assert key_store().key_ids(index_ring) == [new]
+    after = w.one(ReturnPreparation, case_id=case_id).document_number_index
+    assert after != before and after == crypto.blind_index(DOCUMENT, "document_number")
+    assert found() == [case_id]
+    assert w.one(ReturnPreparation, case_id=case_id).document_number == DOCUMENT
+    assert "THA" in {event.mission_code for event in w.all(AuditEvent, action="keys.rotate-index")}
+
+    code, output = ctm("keys", "list")
+    assert code == 0 and f"hq:index: {new}" in output and "hq:audit: " in output
