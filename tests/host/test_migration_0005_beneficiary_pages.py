@@ -25,7 +25,9 @@ NEW_INDEXES = {
 
 def _indexes(engine: sa.Engine) -> set[tuple[str, str]]:
     inspector = sa.inspect(engine)
-    return {(table, ix["name"]) for table in ("beneficiary", "beneficiary_document") for ix in inspector.get_indexes(table)}
+    return {
+        (table, ix["name"]) for table in ("beneficiary", "beneficiary_document") for ix in inspector.get_indexes(table)
+    }
 
 
 def _page(rt, page: int) -> list[tuple[str, list[str]]]:  # noqa: ANN001
@@ -34,7 +36,9 @@ def _page(rt, page: int) -> list[tuple[str, list[str]]]:  # noqa: ANN001
         "</FindBeneficiaries>"
     )
     with transaction(rt.factory) as s:
-        answer = etree.fromstring(find_beneficiaries(s, Call(Caller("api", frozenset({"THA"})), request, utcnow(), FaultSwitches())))
+        answer = etree.fromstring(
+            find_beneficiaries(s, Call(Caller("api", frozenset({"THA"})), request, utcnow(), FaultSwitches()))
+        )
     return [
         (b.findtext(f"{{{NS}}}BeneficiaryId"), [d.get("number") for d in b.iter(f"{{{NS}}}Document")])
         for b in answer.iter(f"{{{NS}}}Beneficiary")
@@ -49,7 +53,11 @@ def test_0005_keeps_beneficiaries_and_their_documents_and_adds_the_page_indexes(
     assert not NEW_INDEXES & _indexes(rt.engine)
     with rt.engine.begin() as conn:  # three people, two changed at the same instant, as the release before wrote them
         conn.execute(sa.text("INSERT INTO mission (code, name, country) VALUES ('THA', 'Thailand', 'THA')"))
-        for ref, at in (("BEN-3", "2026-12-01 09:00:00"), ("BEN-1", "2026-12-02 09:00:00"), ("BEN-2", "2026-12-02 09:00:00")):
+        for ref, at in (
+            ("BEN-3", "2026-12-01 09:00:00"),
+            ("BEN-1", "2026-12-02 09:00:00"),
+            ("BEN-2", "2026-12-02 09:00:00"),
+        ):
             conn.execute(
                 sa.text(
                     "INSERT INTO beneficiary (beneficiary_id, mission_code, family_name, given_name, sex,"

@@ -108,7 +108,9 @@ def _waiting_on_a_lock(rt) -> bool:  # noqa: ANN001
         return bool(conn.scalar(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")))
 
 
-def test_a_replay_racing_the_first_message_is_refused_once_the_first_commits(soap_client, live_host, soap_fault) -> None:  # noqa: ANN001
+def test_a_replay_racing_the_first_message_is_refused_once_the_first_commits(
+    soap_client, live_host, soap_fault
+) -> None:  # noqa: ANN001
     """The first message's nonce is in its transaction, not yet committed, when the replay arrives: the
     replay waits for that transaction and is refused; the record is saved once."""
     message = soap_client(SERVICE).message("SaveBeneficiary", Beneficiary=PERSON, ClientReference="race")

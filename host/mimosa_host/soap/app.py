@@ -105,7 +105,9 @@ class SoapApp:
             raise Fault("VALIDATION", "The SOAPAction does not match the request element")
         return self._run(operation, header, element, utcnow())
 
-    def _run(self, operation: Operation, header: etree._Element | None, element: etree._Element, now: datetime) -> bytes:
+    def _run(
+        self, operation: Operation, header: etree._Element | None, element: etree._Element, now: datetime
+    ) -> bytes:
         """The call in one transaction, run again after a lost race (see the module's docstring)."""
         for attempt in range(ATTEMPTS):
             try:

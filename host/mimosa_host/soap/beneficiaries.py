@@ -39,15 +39,14 @@ from .messages import (
     text,
 )
 
-
-_BENEFICIARY, _ID, _MISSION, _NAME, _FAMILY, _GIVEN, _MIDDLE, _SEX, _BIRTH, _NATIONALITY = map(
-    q, ("Beneficiary", "BeneficiaryId", "MissionCode", "Name", "FamilyName", "GivenName", "MiddleName", "Sex",
-        "BirthDate", "Nationality")
-)
-_DOCUMENTS, _DOCUMENT, _LANGUAGES, _LANGUAGE, _VULNERABILITIES, _CODE, _PROJECT, _VERSION, _MODIFIED = map(
-    q, ("Documents", "Document", "Languages", "Language", "Vulnerabilities", "Code", "ProjectCode", "RecordVersion",
-        "LastModified")
-)
+_BENEFICIARY, _ID, _MISSION, _NAME, _FAMILY, _GIVEN, _MIDDLE, _SEX, _BIRTH, _NATIONALITY = map(q, (
+    "Beneficiary", "BeneficiaryId", "MissionCode", "Name", "FamilyName", "GivenName", "MiddleName", "Sex",
+    "BirthDate", "Nationality",
+))  # fmt: skip
+_DOCUMENTS, _DOCUMENT, _LANGUAGES, _LANGUAGE, _VULNERABILITIES, _CODE, _PROJECT, _VERSION, _MODIFIED = map(q, (
+    "Documents", "Document", "Languages", "Language", "Vulnerabilities", "Code", "ProjectCode", "RecordVersion",
+    "LastModified",
+))  # fmt: skip
 _B, _D = Beneficiary.__table__, Document.__table__
 _COLUMNS = (
     _B.c.beneficiary_id, _B.c.mission_code, _B.c.family_name, _B.c.given_name, _B.c.middle_name, _B.c.sex,
@@ -170,7 +169,7 @@ def find_beneficiaries(session: Session, call: Call) -> bytes:
     rows = session.execute(
         sa.select(*_COLUMNS).join(keys, _B.c.beneficiary_id == keys.c.beneficiary_id).order_by(*ORDER)
     ).all()
-    documents: dict[str, list[sa.Row[Any]]] = {row.beneficiary_id: [] for row in rows}
+    documents: dict[str, list[Any]] = {row.beneficiary_id: [] for row in rows}
     if documents:
         for document in session.execute(
             sa.select(*_DOCUMENT_COLUMNS).where(_D.c.beneficiary_id.in_(list(documents))).order_by(_D.c.id)
@@ -189,9 +188,7 @@ def _page_keys(conditions: list[sa.ColumnElement[bool]], skip: int, size: int) -
     (mission, LastModified, BeneficiaryId) in order, reading the index alone when only the mission
     and ModifiedSince filter; the OFFSET skips index entries, not sorted rows, and only the page's
     own rows are read from the table."""
-    return (
-        sa.select(_B.c.beneficiary_id).where(*conditions).order_by(*ORDER).offset(skip).limit(size).subquery("page")
-    )
+    return sa.select(_B.c.beneficiary_id).where(*conditions).order_by(*ORDER).offset(skip).limit(size).subquery("page")
 
 
 @idempotent
