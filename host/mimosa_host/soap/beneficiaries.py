@@ -170,10 +170,9 @@ def find_beneficiaries(session: Session, call: Call) -> bytes:
         sa.select(*_COLUMNS).join(keys, _B.c.beneficiary_id == keys.c.beneficiary_id).order_by(*ORDER)
     ).all()
     documents: dict[str, list[Any]] = {row.beneficiary_id: [] for row in rows}
-    if documents:
-        for document in session.execute(
-            sa.select(*_DOCUMENT_COLUMNS).where(_D.c.beneficiary_id.in_(list(documents))).order_by(_D.c.id)
-        ):
+    if documents:  # in the index's order: by beneficiary, then as they were saved
+        papers = sa.select(*_DOCUMENT_COLUMNS).where(_D.c.beneficiary_id.in_(list(documents)))
+        for document in session.execute(papers.order_by(_D.c.beneficiary_id, _D.c.id)).all():
             documents[document.beneficiary_id].append(document)
     response = _response("FindBeneficiariesResponse")
     _leaf(response, q("TotalCount"), str(total))
