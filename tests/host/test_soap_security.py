@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import requests
@@ -13,6 +15,7 @@ from zeep.wsse.username import UsernameToken
 from mimosa_host.db import transaction
 from mimosa_host.demo import api_credentials
 from mimosa_host.models import Beneficiary, utcnow
+from mimosa_host.soap import envelope, wssecurity, xml
 from mimosa_host.soap.models import ApiNonce, ClientRequest
 from mimosa_host.soap.wssecurity import WSU
 
@@ -90,3 +93,58 @@ def test_nonces_older_than_twice_the_window_are_forgotten(soap_client, live_host
     with live_host.rt.factory() as s:
         nonces = s.scalars(sa.select(ApiNonce.nonce)).all()
     assert len(nonces) == 1 and nonces != ["b2xkLW5vbmNl"]
+
+
+def test_a_message_whose_operation_failed_cannot_be_replayed(soap_client, live_host, soap_fault) -> None:  # noqa: ANN001
+    client = soap_client(SERVICE)
+    stale = {**PERSON, "RecordVersion": 3}  # a RecordVersion without a BeneficiaryId: refused by the operation
+    message = client.message("SaveBeneficiary", Beneficiary=stale, ClientReference="refused")
+    assert soap_fault(_post(live_host, message).content)[1:] == ("VALIDATION", ["RecordVersion"])
+    assert soap_fault(_post(live_host, message).content)[1:] == ("UNAUTHORIZED", [])
+
+
+def _waiting_on_a_lock(rt) -> bool:  # noqa: ANN001
+    with rt.engine.connect() as conn:
+        return bool(conn.scalar(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")))
+
+
+def test_a_replay_racing_the_first_message_is_refused_once_the_first_commits(
+    soap_client, live_host, soap_fault
+) -> None:  # noqa: ANN001
+    """The first message's nonce is in its transaction, not yet committed, when the replay arrives: the
+    replay waits for that transaction and is refused; the record is saved once."""
+    message = soap_client(SERVICE).message("SaveBeneficiary", Beneficiary=PERSON, ClientReference="race")
+    header, _body = envelope.split(xml.parse(message))
+    before = rows(live_host.rt)
+    replies: list[requests.Response] = []
+    with transaction(live_host.rt.factory) as first:
+        wssecurity.authenticate(first, header, utcnow())  # the first message's nonce, in flight
+        replay = threading.Thread(target=lambda: replies.append(_post(live_host, message)))
+        replay.start()
+        if live_host.rt.engine.dialect.name == "postgresql":  # the replay waits on the first one's nonce row
+            deadline = time.monotonic() + 10
+            while not _waiting_on_a_lock(live_host.rt) and time.monotonic() < deadline:
+                pass
+            assert _waiting_on_a_lock(live_host.rt)
+    replay.join(timeout=30)
+    assert soap_fault(replies[0].content) == ("soap:Client", "UNAUTHORIZED", [])
+    assert rows(live_host.rt) == before
+
+
+def test_one_message_sent_twice_at_once_is_answered_once(soap_client, live_host, soap_fault) -> None:  # noqa: ANN001
+    message = soap_client(SERVICE).message("SaveBeneficiary", Beneficiary=PERSON, ClientReference="twice")
+    before = rows(live_host.rt)
+    start, replies = threading.Barrier(2, timeout=30), []
+
+    def send() -> None:
+        start.wait()
+        replies.append(_post(live_host, message))
+
+    senders = [threading.Thread(target=send) for _ in range(2)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(timeout=30)
+    assert sorted(reply.status_code for reply in replies) == [200, 500]
+    assert soap_fault(next(r for r in replies if r.status_code == 500).content)[1] == "UNAUTHORIZED"
+    assert rows(live_host.rt) == (before[0] + 1, before[1] + 1)

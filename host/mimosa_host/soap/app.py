@@ -6,10 +6,12 @@
 
 It runs outside Flask's sessions and CSRF protection (each message authenticates itself) and
 sets no cookie. A request goes through, in order: the size, encoding and DTD refusals (HTTP
-400 or 413, before any parsing), the hardened parser, the envelope's shape, WS-Security (its
-nonce committed on its own), the XSD, then the operation in one transaction with its
-idempotency record and change-feed rows. A transaction that loses a race (one ClientReference
-sent twice at once, SQLite's writer lock busy) is run again, up to three times.
+400 or 413, before any parsing), the hardened parser, the envelope's shape, then one
+transaction: WS-Security (its nonce recorded first), the XSD, and the operation in a savepoint
+with its idempotency record and change-feed rows. An operation's fault rolls back its savepoint
+only: the nonce is committed all the same, and a replay is refused even when the first message
+failed. A transaction that loses a race (one ClientReference sent twice at once, SQLite's
+writer lock busy) is run again, nonce included, up to three times.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import logging
 import socket
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,7 +40,10 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 2 * 1024 * 1024
 ATTEMPTS = 3
-OPERATIONS: dict[str, dict[str, Callable[[Session, Call], bytes]]] = {
+Operation = Callable[[Session, Call], bytes]
+RETRIED = (sa.exc.IntegrityError, sa.exc.OperationalError)
+"""A lost race: the call's transaction is run again, its nonce with it."""
+OPERATIONS: dict[str, dict[str, Operation]] = {
     "BeneficiaryService": beneficiaries.OPERATIONS,
     "MovementService": movements.OPERATIONS,
 }
@@ -97,21 +103,42 @@ class SoapApp:
         action = request.headers.get("SOAPAction", "").strip().strip('"')
         if action and action != f"{NS}/{name.localname}":
             raise Fault("VALIDATION", "The SOAPAction does not match the request element")
-        now = utcnow()
-        with transaction(self.factory) as s:
-            caller = wssecurity.authenticate(s, header, now)
-        schema.validate(element)
-        return self._run(operation, Call(caller, element, now, self.faults))
+        return self._run(operation, header, element, utcnow())
 
-    def _run(self, operation: Callable[[Session, Call], bytes], call: Call) -> bytes:
-        for _ in range(ATTEMPTS - 1):
+    def _run(
+        self, operation: Operation, header: etree._Element | None, element: etree._Element, now: datetime
+    ) -> bytes:
+        """The call in one transaction, run again after a lost race (see the module's docstring)."""
+        for attempt in range(ATTEMPTS):
             try:
                 with transaction(self.factory) as s:
-                    return operation(s, call)
-            except (sa.exc.IntegrityError, sa.exc.OperationalError):
-                continue  # a lost race: see the module's docstring
-        with transaction(self.factory) as s:
-            return operation(s, call)
+                    answer = self._answer(s, operation, header, element, now)
+            except RETRIED:
+                if attempt == ATTEMPTS - 1:
+                    raise
+                continue
+            if isinstance(answer, Exception):
+                raise answer  # committed first: its nonce stays spent
+            return answer
+        raise AssertionError("unreachable")
+
+    def _answer(
+        self, s: Session, operation: Operation, header: etree._Element | None, element: etree._Element, now: datetime
+    ) -> bytes | Exception:
+        """The answer, or the failure to raise once the nonce is committed.
+
+        The nonce goes in first (a replay racing this call waits on its row, then is refused);
+        the operation runs in a savepoint, so that failing it undoes its own changes only.
+        """
+        caller = wssecurity.authenticate(s, header, now)
+        try:
+            schema.validate(element)
+            with s.begin_nested():
+                return operation(s, Call(caller, element, now, self.faults))
+        except RETRIED:
+            raise  # the whole transaction again, nonce included
+        except Exception as exc:  # noqa: BLE001 - raised by _run once the nonce is committed
+            return exc
 
     def _drop_connection(self, request: Request) -> None:
         """Lose the reply of a committed request (:attr:`FaultSwitches.drop_reply`)."""

@@ -22,8 +22,9 @@ every Created the host would still accept; a repeat is refused. Whatever fails, 
 gets the same ``soap:Client`` fault, code ``UNAUTHORIZED``, with HTTP 500 as every SOAP 1.1
 fault (not 401: clients handle one kind of failed answer).
 
-The nonce is recorded in its own transaction, committed before the operation runs: a replay
-is refused even when the first message's operation failed.
+The nonce is recorded first in the call's one transaction (:mod:`.app`), and committed even when
+the operation fails: a replay is refused then too. Its unique row makes a replay racing the first
+message wait for that transaction's end, then fail.
 """
 
 from __future__ import annotations
@@ -80,7 +81,10 @@ def authenticate(session: Session, header: etree._Element | None, now: datetime)
     expected = base64.b64encode(hashlib.sha1(token.nonce + token.created.encode() + (password or "").encode()).digest())  # noqa: S324 - the profile's digest
     if not hmac.compare_digest(expected, token.digest.encode()) or user is None or password is None:
         raise _unauthorized()
-    session.execute(sa.delete(ApiNonce).where(ApiNonce.seen_at < now - 2 * WINDOW))
+    # Forgotten nonces go, but for those another call in flight is deleting (PostgreSQL: SKIP LOCKED): the call's
+    # transaction lasts as long as its operation, and concurrent calls must not queue behind one another's delete.
+    stale = sa.select(ApiNonce.id).where(ApiNonce.seen_at < now - 2 * WINDOW).with_for_update(skip_locked=True)
+    session.execute(sa.delete(ApiNonce).where(ApiNonce.id.in_(stale)))
     session.add(ApiNonce(username=user.username, nonce=base64.b64encode(token.nonce).decode(), seen_at=now))
     try:
         session.flush()
