@@ -240,10 +240,12 @@ def test_a_slow_host_is_ambiguous_within_the_operation_timeout(live_host, monkey
 @pytest.mark.parametrize(("hold", "wait", "code"), [(0.0, 10.0, "CONNECTION_LOST"), (2.0, 0.5, "TIMEOUT")])
 def test_a_reply_lost_after_the_commit_is_ambiguous_and_found_by_reference(live_host, hold, wait, code) -> None:  # noqa: ANN001
     live_host.faults.drop_reply, live_host.faults.drop_reply_after = 1, hold
+    live_host.faults.dropped.clear()
     client = connect(live_host, operation_timeout=wait)
     with pytest.raises(HostUnavailable) as caught:
         client.book_movement(movement_request(), "ref-lost-1")
     assert (caught.value.code, caught.value.ambiguous) == (code, True)
+    assert live_host.faults.dropped.wait(timeout=30)  # the host committed, whenever a busy machine let it
     live_host.faults.drop_reply_after = 0.0
     found = connect(live_host).find_movement_by_reference("ref-lost-1")
     assert found is not None and found.status == "REQUESTED"

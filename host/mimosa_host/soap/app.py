@@ -145,6 +145,7 @@ class SoapApp:
         sock = request.environ.get("werkzeug.socket")
         if sock is None:
             raise RuntimeError("drop_reply needs the werkzeug server, which exposes the connection")
+        self.faults.dropped.set()
         time.sleep(self.faults.drop_reply_after)
         sock.shutdown(socket.SHUT_RDWR)
 

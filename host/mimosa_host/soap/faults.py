@@ -41,6 +41,8 @@ class FaultSwitches:
     """The chance that a request is answered like ``unavailable``."""
     drop_reply_rate: float = 0.0
     """The chance that a request's reply is lost like ``drop_reply``."""
+    dropped: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+    """Set once a request whose reply is dropped has committed: a test waits on it, not on the clock."""
     rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
