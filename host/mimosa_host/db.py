@@ -95,6 +95,9 @@ def make_engine(url: str) -> sa.Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=5000")
+            # NORMAL in WAL mode: a commit is written to the log but not synced to the disk at once; a power
+            # loss may lose the last commits, never corrupt the file (docs/administrators.md, "Serving").
+            cursor.execute("PRAGMA synchronous=NORMAL")
             # What is deleted or overwritten (a value sealed in its place, a dropped column) is zeroed in the
             # file, not left in its free space.
             cursor.execute("PRAGMA secure_delete=ON")

@@ -216,7 +216,7 @@ def test_the_scheduler_logs_a_failing_round_and_goes_on(jobs_rt, caplog: pytest.
     stop = threading.Event()
     rounds: list[int] = []
 
-    def run_due(force: bool = False) -> list:
+    def run_due(force: bool = False, stop: threading.Event | None = None) -> list:
         rounds.append(len(rounds) + 1)
         if len(rounds) == 1:
             raise ConnectionError(f"the database is away; last query was about {CASE_DATA}")

@@ -47,15 +47,21 @@ def wsdl_bytes(service: str, url: str) -> bytes:
     return before + f'location="{html.escape(url, quote=True)}"'.encode() + after
 
 
-_per_thread = threading.local()
+_lock = threading.Lock()
+_compiled: etree.XMLSchema | None = None
 
 
-def _schema() -> etree.XMLSchema:
-    """This thread's validator: a validator's error log is its own, and requests run in threads."""
-    schema = getattr(_per_thread, "schema", None)
-    if schema is None:
-        schema = _per_thread.schema = etree.XMLSchema(xml.parse_file(WSDL_DIR / XSD_NAME))
-    return schema
+def compiled_schema() -> etree.XMLSchema:
+    """The process's validator, compiled once (``mimosa-host serve`` compiles it before its workers fork).
+
+    Compiling the XSD is the costly part, validating a request's Body is not: one validator serves every
+    thread, each validation under :data:`_lock`, since a validator's error log is its own and is read after.
+    """
+    global _compiled  # noqa: PLW0603 - the process's one compiled validator
+    with _lock:
+        if _compiled is None:
+            _compiled = etree.XMLSchema(xml.parse_file(WSDL_DIR / XSD_NAME))
+        return _compiled
 
 
 def validate(request: etree._Element) -> None:
@@ -67,10 +73,12 @@ def validate(request: etree._Element) -> None:
     for node in request.iter():
         if any(etree.QName(name).namespace == XSI for name in node.attrib):
             raise Fault("VALIDATION", "xsi attributes are not allowed", [etree.QName(node).localname])
-    schema = _schema()
-    if schema.validate(request):
-        return
-    raise Fault("VALIDATION", "The request does not match the schema", _fields(schema.error_log))
+    schema = compiled_schema()
+    with _lock:
+        if schema.validate(request):
+            return
+        fields = _fields(schema.error_log)
+    raise Fault("VALIDATION", "The request does not match the schema", fields)
 
 
 def _fields(errors: etree._ListErrorLog) -> list[str]:
