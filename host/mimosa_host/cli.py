@@ -513,6 +513,7 @@ def jobs_run(rt: Runtime) -> None:
     """Run every job once in every mission where its plugin is enabled."""
     from .jobs import JobRunner
 
+    db_module.durable_commits(rt.engine)  # what a job tells the host, it does not forget (db.durable_commits)
     for plugin, job, mission in JobRunner(rt).run_due(force=True):
         click.echo(f"ran {plugin}.{job} in {mission}")
 
@@ -528,6 +529,7 @@ def jobs_serve(rt: Runtime, tick: float, travel_desk: bool) -> None:
     """
     from .jobs import serve_jobs
 
+    db_module.durable_commits(rt.engine)  # what a job tells the host, it does not forget (db.durable_commits)
     click.echo(f"jobs: process {os.getpid()} runs the plugins' jobs every {tick:g} s")
     serve_jobs(rt, tick, travel_desk)
     click.echo(f"jobs: process {os.getpid()} stopped")
