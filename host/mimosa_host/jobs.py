@@ -118,7 +118,8 @@ STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def serve_jobs(rt: Runtime, tick: float = 5.0, travel_desk: bool = False, parent_check: float = 2.0) -> None:
-    """The jobs process: runs due jobs until SIGTERM or SIGINT (or until its parent is gone), then returns.
+    """The jobs process: runs due jobs until SIGTERM or SIGINT (or until its parent is gone), then returns,
+    with those signals blocked (the process is to end).
 
     On a signal the job running ends and no other starts. The rounds run in a thread of their own while
     this (main) thread waits for the signals (``sigtimedwait``: no handler interrupts a job or a lock), and
@@ -128,24 +129,23 @@ def serve_jobs(rt: Runtime, tick: float = 5.0, travel_desk: bool = False, parent
     stop = threading.Event()
     runner = JobRunner(rt)
     parent = os.getppid()
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # before any thread starts: all inherit it
-    try:
-        threads = [threading.Thread(target=runner.run_forever, args=(stop, tick), name="jobs")]
-        if travel_desk:
-            from .soap import travel_desk as desk
+    # Blocked before any thread starts, so that every thread inherits it; left blocked on return: a second
+    # signal (the supervisor's SIGTERM after a Ctrl-C) must not end the process before it says it stopped.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    threads = [threading.Thread(target=runner.run_forever, args=(stop, tick), name="jobs")]
+    if travel_desk:
+        from .soap import travel_desk as desk
 
-            threads.append(threading.Thread(target=desk.run_forever, args=(rt.factory, stop), name="travel-desk"))
-        for thread in threads:
-            thread.start()
-        log.info("jobs process %d started", os.getpid())
-        while signal.sigtimedwait(STOP_SIGNALS, parent_check) is None:
-            if os.getppid() != parent:
-                log.warning("the jobs process's parent is gone: stopping")
-                break
-        stop.set()
-        runner.woken.set()
-        for thread in threads:
-            thread.join()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        threads.append(threading.Thread(target=desk.run_forever, args=(rt.factory, stop), name="travel-desk"))
+    for thread in threads:
+        thread.start()
+    log.info("jobs process %d started", os.getpid())
+    while signal.sigtimedwait(STOP_SIGNALS, parent_check) is None:
+        if os.getppid() != parent:
+            log.warning("the jobs process's parent is gone: stopping")
+            break
+    stop.set()
+    runner.woken.set()
+    for thread in threads:
+        thread.join()
     log.info("jobs process %d stopped", os.getpid())

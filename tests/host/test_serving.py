@@ -195,6 +195,8 @@ def test_serve_keeps_connections_alive_runs_jobs_in_one_process_and_stops_on_sig
     assert all(is_gone(pid) for pid in (jobs, *workers))
 
 
+# The supervisor's and Werkzeug's work is the same on every backend: SQLite alone, to keep the suite fast.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_serve_restarts_a_jobs_process_that_died_and_its_children_end_with_it(
     demo: Runtime, database_url: str, started: Callable[..., Server]
 ) -> None:
@@ -211,6 +213,7 @@ def test_serve_restarts_a_jobs_process_that_died_and_its_children_end_with_it(
     until(lambda: is_gone(int(master)) and is_gone(int(again)), "the web server and the jobs process ended")
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_serve_debug_is_werkzeugs_development_server(
     demo: Runtime, database_url: str, started: Callable[..., Server]
 ) -> None:
