@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import os
 import re
-import threading
+import secrets
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from .plugin_api import RequestContext, bind_context, unbind_context
 from .plugins import PluginHost
 from .roles import HOST_PERMISSIONS
 from .runtime import DATABASE_ENV, MIGRATION_DATABASE_ENV, Runtime
+from .serving import DEFAULT_THREADS
 
 
 @dataclass
@@ -511,46 +513,117 @@ def jobs_run(rt: Runtime) -> None:
     """Run every job once in every mission where its plugin is enabled."""
     from .jobs import JobRunner
 
+    db_module.durable_commits(rt.engine)  # what a job tells the host, it does not forget (db.durable_commits)
     for plugin, job, mission in JobRunner(rt).run_due(force=True):
         click.echo(f"ran {plugin}.{job} in {mission}")
 
 
-@main.command()
-@click.option("--host", "bind", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, envvar="PORT")
-@click.option("--demo", "demo_mode", is_flag=True, help="Print the demo logins; run the travel desk.")
-@click.option("--jobs/--no-jobs", "run_jobs", default=True, show_default=True)
+@jobs.command("serve")
+@click.option("--tick", default=5.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds between rounds.")
+@click.option("--travel-desk", is_flag=True, hidden=True, help="Run the demo's travel desk too (serve --demo).")
 @pass_runtime
-def serve(rt: Runtime, bind: str, port: int, demo_mode: bool, run_jobs: bool) -> None:
-    """Serve the web shell and the SOAP services (and, by default, run plugin jobs in the background).
+def jobs_serve(rt: Runtime, tick: float, travel_desk: bool) -> None:
+    """Run plugin jobs as they fall due, until SIGTERM (the job running ends, no other starts).
 
-    With --demo, the travel desk books SOAP-requested movements after a few seconds.
-
-    Sessions are signed with MIMOSA_SECRET_KEY; when it is not set, with a random key that
-    lasts as long as the process.
+    One such process per database: `mimosa-host serve` starts it, unless --no-jobs.
     """
-    from werkzeug.serving import run_simple
+    from .jobs import serve_jobs
 
-    from .jobs import JobRunner
-    from .second_factor import REQUIRED_ENV
-    from .web import create_app
+    db_module.durable_commits(rt.engine)  # what a job tells the host, it does not forget (db.durable_commits)
+    click.echo(f"jobs: process {os.getpid()} runs the plugins' jobs every {tick:g} s")
+    serve_jobs(rt, tick, travel_desk)
+    click.echo(f"jobs: process {os.getpid()} stopped")
 
-    # The demo's users have no second factor: the demo asks for none unless the setting is made explicitly.
-    app = create_app(rt, {"REQUIRE_SECOND_FACTOR_FOR": os.environ.get(REQUIRED_ENV, "")} if demo_mode else None)
-    if demo_mode:
-        from .demo import print_logins
 
-        print_logins(click.echo)
-    stop = threading.Event()
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@main.command()
+@click.option("--host", "bind", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", default=8000, show_default=True, envvar="PORT")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Web worker processes (default: one per core, at least 2).",
+)
+@click.option(
+    "--threads",
+    default=DEFAULT_THREADS,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Threads per web worker.",
+)
+@click.option("--demo", "demo_mode", is_flag=True, help="Print the demo logins; run the travel desk.")
+@click.option(
+    "--jobs/--no-jobs",
+    "run_jobs",
+    default=True,
+    show_default=True,
+    help="Start the one jobs process beside the web workers.",
+)
+@click.option(
+    "--jobs-tick",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between the jobs process' rounds.",
+)
+@click.option("--debug", is_flag=True, help="Werkzeug's development server (one process, reloads nothing).")
+@click.option("--supervised", is_flag=True, hidden=True, help="Started by serve: print no banner.")
+@pass_runtime
+def serve(
+    rt: Runtime,
+    bind: str,
+    port: int,
+    workers: int | None,
+    threads: int,
+    demo_mode: bool,
+    run_jobs: bool,
+    jobs_tick: float,
+    debug: bool,
+    supervised: bool,
+) -> None:
+    """Serve the web shell and the SOAP services under gunicorn, and (by default) run plugin jobs in one
+    process of their own beside the web workers. SIGTERM stops it all cleanly.
+
+    With --demo, the travel desk books SOAP-requested movements after a few seconds (in the jobs process:
+    not with --no-jobs).
+
+    Sessions are signed with MIMOSA_SECRET_KEY; when it is not set, with a random key that lasts as long as
+    the server (every web worker shares it).
+    """
+    from . import serving
+
+    if not supervised:
+        if demo_mode:
+            from .demo import print_logins
+
+            print_logins(click.echo)
+        click.echo(f"MiMOSA at http://{bind}:{port}/  ({datetime.now():%H:%M:%S})")
     if run_jobs:
-        threading.Thread(target=JobRunner(rt).run_forever, args=(stop,), daemon=True, name="jobs").start()
-    if demo_mode:
-        from .soap import travel_desk
+        web = ["serve", "--no-jobs", "--supervised", "--host", bind, "--port", str(port), "--threads", str(threads)]
+        web += [*(["--workers", str(workers)] if workers else []), *(["--demo"] if demo_mode else [])]
+        web += ["--debug"] if debug else []
+        jobs_args = ["jobs", "serve", "--tick", str(jobs_tick), *(["--travel-desk"] if demo_mode else [])]
+        env = serving.child_environment(rt)
+        rt.engine.dispose()
+        raise SystemExit(
+            serving.supervise(serving.module_command(*web), serving.module_command(*jobs_args), env, click.echo)
+        )
 
-        desk = threading.Thread(target=travel_desk.run_forever, args=(rt.factory, stop), daemon=True)
-        desk.start()
-    click.echo(f"MiMOSA at http://{bind}:{port}/  ({datetime.now():%H:%M:%S})")
-    try:
+    from .second_factor import REQUIRED_ENV
+    from .web import SECRET_KEY_ENV, create_app
+
+    # One key for every worker (they share the server's sessions): the setting's, or one made here, before they fork.
+    config: dict[str, object] = {"SECRET_KEY": os.environ.get(SECRET_KEY_ENV) or secrets.token_hex(32)}
+    if demo_mode:  # The demo's users have no second factor: the demo asks for none unless the setting is made.
+        config["REQUIRE_SECOND_FACTOR_FOR"] = os.environ.get(REQUIRED_ENV, "")
+    app = create_app(rt, config)
+    if debug:
+        from werkzeug.serving import run_simple
+
+        signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM ends it as Ctrl-C does: cleanly, status 0
         run_simple(bind, port, app, threaded=True)
-    finally:
-        stop.set()
+        return
+    serving.serve_web(app, rt, bind, port, workers or serving.default_workers(), threads)

@@ -95,6 +95,9 @@ def make_engine(url: str) -> sa.Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=5000")
+            # NORMAL in WAL mode: a commit is written to the log but not synced to the disk at once; a power
+            # loss may lose the last commits, never corrupt the file (docs/administrators.md, "Serving").
+            cursor.execute("PRAGMA synchronous=NORMAL")
             # What is deleted or overwritten (a value sealed in its place, a dropped column) is zeroed in the
             # file, not left in its free space.
             cursor.execute("PRAGMA secure_delete=ON")
@@ -109,6 +112,26 @@ def make_engine(url: str) -> sa.Engine:
                 connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def durable_commits(engine: sa.Engine) -> None:
+    """On SQLite, each of ``engine``'s commits synced to the disk before it returns (``synchronous=FULL``).
+
+    For the jobs process: the relay's claim of a message, committed before it calls the host, then makes
+    durable the log up to it (the booking and its message, committed by a web worker with ``NORMAL``), so
+    that no power loss forgets what the host was asked (docs/administrators.md, "Serving"). Nothing to do
+    on PostgreSQL, whose commits are durable.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _full(dbapi_connection, _record):  # noqa: ANN001 - DBAPI types
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    engine.dispose()  # a connection already pooled is made again, with the setting
 
 
 def make_session_factory(engine: sa.Engine) -> sessionmaker[Session]:

@@ -1,8 +1,15 @@
-"""Runs plugins' periodic jobs, once per mission where the plugin is enabled."""
+"""Runs plugins' periodic jobs, once per mission where the plugin is enabled.
+
+``mimosa-host jobs serve`` runs them in one dedicated process (:func:`serve_jobs`; ``mimosa-host serve``
+starts it beside the web workers), never in the web workers: a job runs once per interval and mission,
+whatever the number of workers.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,24 +34,44 @@ class JobRunner:
     clock: Callable[[], datetime] = utcnow
     last_run: dict[tuple[str, str, str], datetime] = field(default_factory=dict)
     """(plugin, job, mission) -> when it last ran in this process."""
+    woken: threading.Event = field(default_factory=threading.Event)
+    """Set by :meth:`wake`: :meth:`run_forever` runs a round now instead of at the end of its tick."""
+    _wanted: set[tuple[str, str]] = field(default_factory=set)
+    _wanted_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wake(self, plugin: str | None = None, job: str | None = None) -> None:
+        """Run a round now; with ``plugin`` and ``job``, that job is due in every mission whatever its interval.
+
+        The seam for a notification (e.g. PostgreSQL's LISTEN/NOTIFY on a new outbox row): a listener thread
+        calls it, and the waiting loop runs at once. Without one, rounds come every tick (a short poll).
+        """
+        if plugin is not None and job is not None:
+            with self._wanted_lock:
+                self._wanted.add((plugin, job))
+        self.woken.set()
 
     def jobs(self) -> list[tuple[str, Job]]:
         return [(plugin, job) for plugin, jobs in self.rt.host.call_each("mimosa_jobs") for job in jobs or ()]
 
-    def run_due(self, force: bool = False) -> list[tuple[str, str, str]]:
-        """Run every job whose interval has passed (every job with ``force``); returns what ran.
+    def run_due(self, force: bool = False, stop: threading.Event | None = None) -> list[tuple[str, str, str]]:
+        """Run every job whose interval has passed (every job with ``force``, and those :meth:`wake` named);
+        returns what ran. Once ``stop`` is set, no further job starts (the one running ends first).
 
         A failing job is logged by name and mission only, and does not stop the others.
         """
-        ran = []
+        ran: list[tuple[str, str, str]] = []
         now = self.clock()
+        with self._wanted_lock:
+            wanted, self._wanted = self._wanted, set()
         for plugin, job in self.jobs():
             with self.rt.factory() as s:
                 missions = enabled_missions(s, plugin)
             for code in missions:
                 key = (plugin, job.name, code)
                 last = self.last_run.get(key)
-                if not force and last is not None and now - last < job.interval:
+                if stop is not None and stop.is_set():
+                    return ran
+                if not force and (plugin, job.name) not in wanted and last is not None and now - last < job.interval:
                     continue
                 self.last_run[key] = now
                 self._run(plugin, job, code)
@@ -71,9 +98,54 @@ class JobRunner:
             db.close()
 
     def run_forever(self, stop: threading.Event, tick: float = 5.0) -> None:
-        """Run due jobs every ``tick`` seconds until ``stop`` is set; a failing round is logged and the loop goes on."""
-        while not stop.wait(tick):
+        """Run due jobs every ``tick`` seconds (or as soon as :meth:`wake` is called) until ``stop`` is set.
+
+        The first round comes after one tick (a web server started beside it is listening by then). A failing
+        round is logged and the loop goes on. Set ``stop`` and call :meth:`wake` to end it: the job running
+        ends, no other starts."""
+        while True:
+            self.woken.wait(tick)
+            self.woken.clear()
+            if stop.is_set():
+                return
             try:
-                self.run_due()
+                self.run_due(stop=stop)
             except Exception as exc:  # noqa: BLE001 - e.g. the database is briefly unreachable: try again next tick
                 log.error("the job scheduler's round failed: %s", exception_summary(exc))
+
+
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+def serve_jobs(rt: Runtime, tick: float = 5.0, travel_desk: bool = False, parent_check: float = 2.0) -> None:
+    """The jobs process: runs due jobs until SIGTERM or SIGINT (or until its parent is gone), then returns,
+    with those signals blocked (the process is to end).
+
+    On a signal the job running ends and no other starts. The rounds run in a thread of their own while
+    this (main) thread waits for the signals (``sigtimedwait``: no handler interrupts a job or a lock), and
+    checks every ``parent_check`` seconds that the process that started it is still there. With
+    ``travel_desk``, the demo's travel desk runs beside the jobs (``mimosa-host serve --demo``).
+    """
+    stop = threading.Event()
+    runner = JobRunner(rt)
+    parent = os.getppid()
+    # Blocked before any thread starts, so that every thread inherits it; left blocked on return: a second
+    # signal (the supervisor's SIGTERM after a Ctrl-C) must not end the process before it says it stopped.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    threads = [threading.Thread(target=runner.run_forever, args=(stop, tick), name="jobs")]
+    if travel_desk:
+        from .soap import travel_desk as desk
+
+        threads.append(threading.Thread(target=desk.run_forever, args=(rt.factory, stop), name="travel-desk"))
+    for thread in threads:
+        thread.start()
+    log.info("jobs process %d started", os.getpid())
+    while signal.sigtimedwait(STOP_SIGNALS, parent_check) is None:
+        if os.getppid() != parent:
+            log.warning("the jobs process's parent is gone: stopping")
+            break
+    stop.set()
+    runner.woken.set()
+    for thread in threads:
+        thread.join()
+    log.info("jobs process %d stopped", os.getpid())

@@ -216,7 +216,7 @@ def test_the_scheduler_logs_a_failing_round_and_goes_on(jobs_rt, caplog: pytest.
     stop = threading.Event()
     rounds: list[int] = []
 
-    def run_due(force: bool = False) -> list:
+    def run_due(force: bool = False, stop: threading.Event | None = None) -> list:
         rounds.append(len(rounds) + 1)
         if len(rounds) == 1:
             raise ConnectionError(f"the database is away; last query was about {CASE_DATA}")
@@ -231,3 +231,20 @@ def test_the_scheduler_logs_a_failing_round_and_goes_on(jobs_rt, caplog: pytest.
     (failure,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert failure.getMessage().startswith("the job scheduler's round failed: ConnectionError")
     assert "Jane Roe" not in caplog.text
+
+
+def test_a_wake_up_runs_the_named_job_before_its_interval_and_no_other(jobs_rt) -> None:  # noqa: ANN001
+    """The seam a notification (e.g. LISTEN/NOTIFY on a new outbox row) uses: the job it names runs at the
+    next round, whatever its interval; the others keep theirs."""
+    plugin = JobPlugin(failing_in=("nowhere",))
+    install(jobs_rt, plugin, enabled_in=("THA",))
+    clock = Clock()
+    runner = JobRunner(jobs_rt, clock=clock)
+    runner.run_due()
+    clock.now += timedelta(minutes=5)
+    assert runner.run_due() == []
+
+    runner.wake("jobber", "tick")
+    assert runner.woken.is_set()
+    assert runner.run_due() == [("jobber", "tick", "THA")]
+    assert runner.run_due() == []  # once: the wake-up is used up

@@ -94,3 +94,37 @@ def test_one_xml_parser_in_the_host() -> None:
 def test_the_checker_sees_a_parse_call() -> None:
     found = PARSE_CALL.findall("root = etree.fromstring(data)\nfrom lxml.etree import XMLParser\ntree.xinclude()\n")
     assert len(found) == 3
+
+
+def test_the_schema_is_compiled_once_and_each_concurrent_request_gets_its_own_verdict() -> None:
+    """Every thread of a worker validates with the process's one compiled XSD, and a request's fault names its
+    own wrong fields, never another request's validated at the same moment."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lxml import etree
+
+    from mimosa_host.soap.envelope import Fault
+
+    ns = "urn:mimosa:host:v1"
+
+    def request(element: str, child: str) -> etree._Element:
+        root = etree.Element(f"{{{ns}}}{element}")
+        etree.SubElement(root, f"{{{ns}}}{child}").text = "BEN-1000001"
+        return root
+
+    kinds = [("GetBeneficiary", "BeneficiaryId"), ("GetBeneficiary", "MovementId"), ("GetMovement", "BeneficiaryId")]
+
+    def verdict(i: int) -> tuple[object, list[str] | None]:
+        try:
+            schema.validate(request(*kinds[i % 3]))
+        except Fault as fault:
+            return schema.compiled_schema(), fault.fields
+        return schema.compiled_schema(), None
+
+    alone = [verdict(i)[1] for i in range(3)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        verdicts = list(pool.map(verdict, range(300)))
+
+    assert alone == [None, ["BeneficiaryId"], ["MovementId"]]
+    assert {id(compiled) for compiled, _fields in verdicts} == {id(schema.compiled_schema())}
+    assert [fields for _compiled, fields in verdicts] == alone * 100

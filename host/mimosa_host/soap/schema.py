@@ -47,13 +47,21 @@ def wsdl_bytes(service: str, url: str) -> bytes:
     return before + f'location="{html.escape(url, quote=True)}"'.encode() + after
 
 
-_SCHEMA_LOCK = threading.Lock()
+_lock = threading.Lock()
+_compiled: etree.XMLSchema | None = None
 
 
-@functools.cache
-def _schema() -> etree.XMLSchema:
-    """The validator, compiled once per process (under :data:`_SCHEMA_LOCK`, as :func:`validate` uses it)."""
-    return etree.XMLSchema(xml.parse_file(WSDL_DIR / XSD_NAME))
+def compiled_schema() -> etree.XMLSchema:
+    """The process's validator, compiled once (``mimosa-host serve`` compiles it before its workers fork).
+
+    Compiling the XSD is the costly part, validating a request's Body is not: one validator serves every
+    thread, each validation under :data:`_lock`, since a validator's error log is its own and is read after.
+    """
+    global _compiled  # noqa: PLW0603 - the process's one compiled validator
+    with _lock:
+        if _compiled is None:
+            _compiled = etree.XMLSchema(xml.parse_file(WSDL_DIR / XSD_NAME))
+        return _compiled
 
 
 def validate(request: etree._Element) -> None:
@@ -65,10 +73,8 @@ def validate(request: etree._Element) -> None:
     for node in request.iter():
         if any(etree.QName(name).namespace == XSI for name in node.attrib):
             raise Fault("VALIDATION", "xsi attributes are not allowed", [etree.QName(node).localname])
-    # One validator for the process: its error log is its own and requests run in threads, so one
-    # validation at a time reads it (a validation takes microseconds; compiling took most of a millisecond).
-    with _SCHEMA_LOCK:
-        schema = _schema()
+    schema = compiled_schema()
+    with _lock:
         if schema.validate(request):
             return
         fields = _fields(schema.error_log)
