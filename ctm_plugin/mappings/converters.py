@@ -42,6 +42,8 @@ _DATETIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})"
 )
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+_COUNTRIES = frozenset(geo.COUNTRY.values)
+_LANGUAGES = frozenset(geo.LANGUAGE.values)
 
 
 class ConversionError(TranslatedError):
@@ -160,13 +162,13 @@ def _estimated_out(value: Any, _params: Params) -> str | None:
 
 
 def _alpha3(value: Any, _params: Params) -> str:
-    _check(isinstance(value, str) and value in geo.COUNTRY, UNKNOWN_COUNTRY, value)
+    _check(isinstance(value, str) and value in _COUNTRIES, UNKNOWN_COUNTRY, value)
     return value
 
 
 def _alpha2_in(text: str, _params: Params) -> str:
     country = pycountry.countries.get(alpha_2=text) if len(text) == 2 and text.isupper() else None
-    _check(country is not None and country.alpha_3 in geo.COUNTRY, UNKNOWN_COUNTRY, text)
+    _check(country is not None and country.alpha_3 in _COUNTRIES, UNKNOWN_COUNTRY, text)
     assert country is not None  # _check refused it otherwise
     return country.alpha_3
 
@@ -187,16 +189,16 @@ class LanguageParams(ParamsSchema):
 
 def _language_in(text: str, _params: Params) -> str:
     """The CTM keeps ISO 639-2/T; a bibliographic code (``fre``) reads as its T code (``fra``)."""
-    if text in geo.LANGUAGE:
+    if text in _LANGUAGES:
         return text
     language = pycountry.languages.get(bibliographic=text) if text.islower() else None
-    _check(language is not None and language.alpha_3 in geo.LANGUAGE, UNKNOWN_LANGUAGE, text)
+    _check(language is not None and language.alpha_3 in _LANGUAGES, UNKNOWN_LANGUAGE, text)
     assert language is not None  # _check refused it otherwise
     return language.alpha_3
 
 
 def _language_out(value: Any, params: Params) -> str:
-    _check(isinstance(value, str) and value in geo.LANGUAGE, UNKNOWN_LANGUAGE, value)
+    _check(isinstance(value, str) and value in _LANGUAGES, UNKNOWN_LANGUAGE, value)
     if params["form"] == "B":
         return getattr(pycountry.languages.get(alpha_3=value), "bibliographic", value)
     return value
