@@ -80,6 +80,7 @@ class ParamsSchema(Schema):
 
 
 def _check(condition: bool, msgid: str, value: object) -> None:
+    """(The converters reading host values raise directly: they run for every value of every record.)"""
     if not condition:
         raise ConversionError(msgid, value=value)
 
@@ -93,7 +94,8 @@ def _text_out(value: Any, _params: Params) -> str:
 
 
 def _integer_in(text: str, _params: Params) -> int:
-    _check(_INTEGER.fullmatch(text) is not None, NOT_AN_INTEGER, text)
+    if _INTEGER.fullmatch(text) is None:
+        raise ConversionError(NOT_AN_INTEGER, value=text)
     return int(text)
 
 
@@ -103,7 +105,8 @@ def _integer_out(value: Any, _params: Params) -> str:
 
 
 def _boolean_in(text: str, _params: Params) -> bool:
-    _check(text in _BOOLEANS, NOT_A_BOOLEAN, text)
+    if text not in _BOOLEANS:
+        raise ConversionError(NOT_A_BOOLEAN, value=text)
     return _BOOLEANS[text]
 
 
@@ -113,7 +116,8 @@ def _boolean_out(value: Any, _params: Params) -> str:
 
 
 def _date_in(text: str, _params: Params) -> date:
-    _check(_DATE.fullmatch(text) is not None, NOT_A_DATE, text)
+    if _DATE.fullmatch(text) is None:
+        raise ConversionError(NOT_A_DATE, value=text)
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -126,7 +130,8 @@ def _date_out(value: Any, _params: Params) -> str:
 
 
 def _datetime_in(text: str, _params: Params) -> datetime:
-    _check(_DATETIME.fullmatch(text) is not None, NOT_A_DATETIME, text)
+    if _DATETIME.fullmatch(text) is None:
+        raise ConversionError(NOT_A_DATETIME, value=text)
     try:
         return datetime.fromisoformat(text).astimezone(UTC)
     except ValueError:
@@ -162,7 +167,8 @@ def _estimated_out(value: Any, _params: Params) -> str | None:
 
 
 def _alpha3(value: Any, _params: Params) -> str:
-    _check(isinstance(value, str) and value in _COUNTRIES, UNKNOWN_COUNTRY, value)
+    if not (isinstance(value, str) and value in _COUNTRIES):
+        raise ConversionError(UNKNOWN_COUNTRY, value=value)
     return value
 
 
@@ -229,7 +235,8 @@ class CodesParams(ParamsSchema):
 
 
 def _codes_in(text: str, params: Params) -> str:
-    _check(text in params["codes"], UNKNOWN_CODE, text)
+    if text not in params["codes"]:
+        raise ConversionError(UNKNOWN_CODE, value=text)
     return params["codes"][text]
 
 

@@ -83,8 +83,8 @@ def _walk(children: dict[Any, _Step | int], element: etree._Element, hits: list[
         step = children.get(child.tag)
         if step is None:
             continue
-        if step.__class__ is int:
-            hits[step].append(child.text)  # type: ignore[index]
+        if isinstance(step, int):
+            hits[step].append(child.text)
             continue
         if step.text is not None:
             hits[step.text].append(child.text)
@@ -273,9 +273,17 @@ def _reader(field: FieldMapping, codelist: CodeList | None, builder: _Builder) -
                         break
                     if plain:
                         return text
-                    return convert(text, prefix + name, xpath, errors)[1]
+                    try:  # convert(), inline: this runs for most fields of every record
+                        value = to_ctm(text, params)
+                    except ConversionError as error:
+                        errors.append(FieldError(prefix + name, xpath, error.msgid, error.params))
+                        return None
+                    if codes is not None and value not in codes:
+                        errors.append(FieldError(prefix + name, xpath, NOT_A_CTM_CODE, {"code": value, "field": name}))
+                        return None
+                    return value
             else:  # no value
-                if default is not None and (there is True or hits[there]):  # type: ignore[index]
+                if default is not None and (there is True or hits[there]):
                     ok, value = convert(default, prefix + name, xpath, errors)
                     return ([value] if ok else []) if many else value
                 if required:
