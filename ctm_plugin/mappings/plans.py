@@ -79,8 +79,9 @@ class _Step:
 
 
 def _walk(children: dict[Any, _Step | int], element: etree._Element, hits: list[list[Any]]) -> None:
+    get = children.get
     for child in element:  # comments' and PIs' tags are functions: no step has them
-        step = children.get(child.tag)
+        step = get(child.tag)
         if step is None:
             continue
         if isinstance(step, int):
@@ -120,7 +121,10 @@ class InPlan:
         hits: list[list[Any]] = [[] for _ in range(self.slots)] if self.slots else _NOTHING
         if self.steps:
             _walk(self.steps, element, hits)
-        return {name: read(hits, element, prefix, errors) for name, read in self.fields}
+        values = {}
+        for name, read in self.fields:  # a loop, not a comprehension: no function made per record (3.11)
+            values[name] = read(hits, element, prefix, errors)
+        return values
 
 
 class _Builder:
@@ -350,8 +354,8 @@ def _parts_reader(field: FieldMapping, builder: _Builder) -> Reader:
                 assert source.xpath is not None
                 found = [hit for hit in source.xpath(node) if not isinstance(hit, str)]
             if found:
-                label = prefix + name
-                return [inner.run(item, f"{label}[{n}].", errors) for n, item in enumerate(found, 1)]
+                label, run = prefix + name, inner.run
+                return [run(item, f"{label}[{n}].", errors) for n, item in enumerate(found, 1)]
         return []
 
     return read
