@@ -42,6 +42,8 @@ _DATETIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})"
 )
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+_COUNTRIES = frozenset(geo.COUNTRY.values)
+_LANGUAGES = frozenset(geo.LANGUAGE.values)
 
 
 class ConversionError(TranslatedError):
@@ -78,6 +80,7 @@ class ParamsSchema(Schema):
 
 
 def _check(condition: bool, msgid: str, value: object) -> None:
+    """(The converters reading host values raise directly: they run for every value of every record.)"""
     if not condition:
         raise ConversionError(msgid, value=value)
 
@@ -91,7 +94,8 @@ def _text_out(value: Any, _params: Params) -> str:
 
 
 def _integer_in(text: str, _params: Params) -> int:
-    _check(_INTEGER.fullmatch(text) is not None, NOT_AN_INTEGER, text)
+    if _INTEGER.fullmatch(text) is None:
+        raise ConversionError(NOT_AN_INTEGER, value=text)
     return int(text)
 
 
@@ -101,7 +105,8 @@ def _integer_out(value: Any, _params: Params) -> str:
 
 
 def _boolean_in(text: str, _params: Params) -> bool:
-    _check(text in _BOOLEANS, NOT_A_BOOLEAN, text)
+    if text not in _BOOLEANS:
+        raise ConversionError(NOT_A_BOOLEAN, value=text)
     return _BOOLEANS[text]
 
 
@@ -111,7 +116,8 @@ def _boolean_out(value: Any, _params: Params) -> str:
 
 
 def _date_in(text: str, _params: Params) -> date:
-    _check(_DATE.fullmatch(text) is not None, NOT_A_DATE, text)
+    if _DATE.fullmatch(text) is None:
+        raise ConversionError(NOT_A_DATE, value=text)
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -124,7 +130,8 @@ def _date_out(value: Any, _params: Params) -> str:
 
 
 def _datetime_in(text: str, _params: Params) -> datetime:
-    _check(_DATETIME.fullmatch(text) is not None, NOT_A_DATETIME, text)
+    if _DATETIME.fullmatch(text) is None:
+        raise ConversionError(NOT_A_DATETIME, value=text)
     try:
         return datetime.fromisoformat(text).astimezone(UTC)
     except ValueError:
@@ -160,13 +167,14 @@ def _estimated_out(value: Any, _params: Params) -> str | None:
 
 
 def _alpha3(value: Any, _params: Params) -> str:
-    _check(isinstance(value, str) and value in geo.COUNTRY, UNKNOWN_COUNTRY, value)
+    if not (isinstance(value, str) and value in _COUNTRIES):
+        raise ConversionError(UNKNOWN_COUNTRY, value=value)
     return value
 
 
 def _alpha2_in(text: str, _params: Params) -> str:
     country = pycountry.countries.get(alpha_2=text) if len(text) == 2 and text.isupper() else None
-    _check(country is not None and country.alpha_3 in geo.COUNTRY, UNKNOWN_COUNTRY, text)
+    _check(country is not None and country.alpha_3 in _COUNTRIES, UNKNOWN_COUNTRY, text)
     assert country is not None  # _check refused it otherwise
     return country.alpha_3
 
@@ -187,16 +195,16 @@ class LanguageParams(ParamsSchema):
 
 def _language_in(text: str, _params: Params) -> str:
     """The CTM keeps ISO 639-2/T; a bibliographic code (``fre``) reads as its T code (``fra``)."""
-    if text in geo.LANGUAGE:
+    if text in _LANGUAGES:
         return text
     language = pycountry.languages.get(bibliographic=text) if text.islower() else None
-    _check(language is not None and language.alpha_3 in geo.LANGUAGE, UNKNOWN_LANGUAGE, text)
+    _check(language is not None and language.alpha_3 in _LANGUAGES, UNKNOWN_LANGUAGE, text)
     assert language is not None  # _check refused it otherwise
     return language.alpha_3
 
 
 def _language_out(value: Any, params: Params) -> str:
-    _check(isinstance(value, str) and value in geo.LANGUAGE, UNKNOWN_LANGUAGE, value)
+    _check(isinstance(value, str) and value in _LANGUAGES, UNKNOWN_LANGUAGE, value)
     if params["form"] == "B":
         return getattr(pycountry.languages.get(alpha_3=value), "bibliographic", value)
     return value
@@ -227,7 +235,8 @@ class CodesParams(ParamsSchema):
 
 
 def _codes_in(text: str, params: Params) -> str:
-    _check(text in params["codes"], UNKNOWN_CODE, text)
+    if text not in params["codes"]:
+        raise ConversionError(UNKNOWN_CODE, value=text)
     return params["codes"][text]
 
 
