@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.interfaces import ORMOption
 
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.handover import ACCEPTED, Handover
@@ -149,11 +150,36 @@ def touch(
     case.updated_at = utcnow()
 
 
+HANDED_OVER = "ctm_handed_over"
+"""``Session.info`` key: the hand-over read with a page's case (:func:`case_for_page`), by case id."""
+
+
 def handed_over_to(case: Case) -> str | None:
     """The mission that accepted the case's hand-over, if one did (the hand-over row says so, both sides see it)."""
     session = sa.orm.object_session(case)
     assert session is not None  # a case a use case loaded
+    read = session.info.get(HANDED_OVER, {})
+    if case.id in read:
+        return read[case.id]
     return session.scalar(sa.select(Handover.to_mission).where(*_accepted_from(case.id, case.mission_code)))
+
+
+def case_for_page(session: Session, beneficiary_id: str, options: Sequence[ORMOption] = ()) -> Case | None:
+    """The beneficiary's case for a page that only reads it, with ``options`` (eager loads) and, in the same
+    statement, the mission it was handed over to (kept for :func:`handed_over_to` in this session)."""
+    handed_over = (
+        sa.select(Handover.to_mission)
+        .where(*_accepted_from(Case.id, Case.mission_code))
+        .correlate(Case)
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = sa.select(Case, handed_over).where(Case.beneficiary_id == beneficiary_id).options(*options)
+    row = session.execute(query).unique().one_or_none()
+    if row is None:
+        return None
+    session.info.setdefault(HANDED_OVER, {})[row[0].id] = row[1]
+    return row[0]
 
 
 def open_here() -> sa.ColumnElement[bool]:

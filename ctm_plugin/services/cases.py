@@ -3,7 +3,7 @@ supervisor's approval where the mission wants it), reopen."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -11,11 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.interfaces import ORMOption
 
 from ctm_plugin.domain.case import APPROVED, PENDING, REFUSED, Case, CaseClosure, PersonProfile, VictimContext
 from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.models import MissionActivation, utcnow
 from ctm_plugin.domain.scope import mission_session
+from ctm_plugin.domain.screening import Determination
+from ctm_plugin.domain.sync import HostLink
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.case import (
     APPROVE,
@@ -40,21 +43,39 @@ from ctm_plugin.security.permissions import (
 )
 from mimosa_host.plugin_api import RequestContext
 
-from .base import Invalid, NotFound, assign, case_of_beneficiary, get_case, load, require, touch, unit_of_work
+from .base import (
+    Invalid,
+    NotFound,
+    assign,
+    case_for_page,
+    case_of_beneficiary,
+    get_case,
+    load,
+    require,
+    touch,
+    unit_of_work,
+)
 
 
 @contextmanager
 def viewing(
-    ctx: RequestContext, beneficiary_id: str, *groups: str, action: str = "case.view"
+    ctx: RequestContext,
+    beneficiary_id: str,
+    *groups: str,
+    action: str = "case.view",
+    options: Sequence[ORMOption] = (),
 ) -> Iterator[tuple[Session, Case | None]]:
     """The beneficiary's case (or ``None``) for a page, with the view audited before it is shown
     (as ``action``: ``case.print`` for the summary for print).
 
-    The page renders inside the block; if the audit event cannot be written, nothing is shown.
+    The page renders inside the block, in the transaction that writes the view's audit event: one commit
+    per page (it chains the event, ``security.audit_chain``); if the event cannot be written, nothing is
+    shown. ``options`` load with the case what the page shows of it (e.g. ``joinedload(Case.person)``), and
+    whether it was handed over is read with it too (:func:`handed_over_to` then asks nothing more).
     """
     require(ctx, CASE_VIEW)
     with unit_of_work(ctx) as session:
-        case = case_of_beneficiary(session, beneficiary_id)
+        case = case_for_page(session, beneficiary_id, options)
         audit.record(session, ctx, action, case.id if case else None, field_groups(ctx.permissions, *groups))
         session.flush()
         yield session, case
@@ -233,6 +254,38 @@ def _close(case: Case, closure: CaseClosure) -> None:
 def pending_closure(session: Session, case_id: int) -> CaseClosure | None:
     """The case's request to close that waits for a supervisor, if there is one."""
     return session.scalar(sa.select(CaseClosure).where(CaseClosure.case_id == case_id, CaseClosure.state == PENDING))
+
+
+def overview(session: Session, case_id: int) -> tuple[Determination | None, CaseClosure | None, HostLink | None]:
+    """What the case tab shows beside the case, in one statement: its latest determination (as
+    :func:`~ctm_plugin.services.screening.latest_determination`), its request to close waiting for a
+    supervisor (as :func:`pending_closure`) and its link to the host's record."""
+    latest = (
+        sa.select(Determination.id)
+        .where(Determination.case_id == Case.id)
+        .order_by(Determination.decided_at.desc(), Determination.id.desc())
+        .limit(1)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    waiting = (
+        sa.select(CaseClosure.id)
+        .where(CaseClosure.case_id == Case.id, CaseClosure.state == PENDING)
+        .order_by(CaseClosure.id)
+        .limit(1)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    query = (
+        sa.select(Determination, CaseClosure, HostLink)
+        .select_from(Case)
+        .outerjoin(Determination, Determination.id == latest)
+        .outerjoin(CaseClosure, CaseClosure.id == waiting)
+        .outerjoin(HostLink, HostLink.case_id == Case.id)
+        .where(Case.id == case_id)
+    )
+    row = session.execute(query).one_or_none()
+    return (row[0], row[1], row[2]) if row is not None else (None, None, None)
 
 
 def decide_closure(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> str:

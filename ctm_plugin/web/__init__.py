@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, abort, g, url_for
 from jinja2 import Environment, PackageLoader, UndefinedError, select_autoescape
+from markupsafe import Markup, escape
 
 from ctm_plugin import i18n
 from ctm_plugin.codelists import all_lists
@@ -47,6 +48,47 @@ templates.install_gettext_callables(  # type: ignore[attr-defined]
 def choices_of(options: Any) -> list[tuple[str, str]]:
     """What a select or a group of checkboxes lists: a code list's choices, or (value, text) pairs."""
     return options.choices() if hasattr(options, "choices") else list(options)
+
+
+_ESCAPED: dict[tuple[int, str], tuple[Any, list[tuple[Any, str, str]]]] = {}
+"""A code list's choices with code and label escaped, by list and language: built once, not on every form."""
+
+
+def _escaped_choices(options: Any) -> list[tuple[Any, str, str]]:
+    """(code, escaped code, escaped label) of :func:`choices_of`, as the template's autoescaping writes them."""
+    if not hasattr(options, "choices"):
+        return [(code, str(escape(code)), str(escape(text))) for code, text in options]
+    key = (id(options), i18n.current_locale())
+    cached = _ESCAPED.get(key)
+    if cached is None or cached[0] is not options:
+        cached = _ESCAPED[key] = (options, [(c, str(escape(c)), str(escape(t))) for c, t in options.choices()])
+    return cached[1]
+
+
+def option_tags(options: Any, chosen: Any, several: bool = False) -> Markup:
+    """A select's options (after its blank one): ``chosen`` is the value, or with ``several`` the values, selected.
+
+    Hundreds of options on a form (countries, languages): written here from labels escaped once per
+    language, rather than by a template loop escaping each one on every page."""
+    return Markup(  # noqa: S704 - codes and labels went through escape() (_escaped_choices)
+        "".join(
+            f'\n    <option value="{code}"{" selected" if (raw in chosen if several else raw == chosen) else ""}>'
+            f"{text}</option>"
+            for raw, code, text in _escaped_choices(options)
+        )
+    )
+
+
+def checkbox_tags(options: Any, name: str, chosen: Any) -> Markup:
+    """One checkbox a choice, named ``name``; those in ``chosen`` checked (see :func:`option_tags`)."""
+    field = escape(name)
+    return Markup(  # noqa: S704 - the name, codes and labels went through escape()
+        "".join(
+            f'\n  <label class="ctm-choice"><input type="checkbox" name="{field}" value="{code}"'
+            f"{' checked' if raw in chosen else ''}> {text}</label>"
+            for raw, code, text in _escaped_choices(options)
+        )
+    )
 
 
 def reason_text(code: str) -> str:
@@ -90,6 +132,8 @@ templates.globals.update(
     url_for=url_for,
     lists=all_lists(),
     choices_of=choices_of,
+    option_tags=option_tags,
+    checkbox_tags=checkbox_tags,
     reason_text=reason_text,
     perm=Permissions(permissions),
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, url_for
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ctm_plugin import i18n
 from ctm_plugin.domain.case import APPROVED, REFUSED, Case
@@ -28,7 +28,6 @@ from ctm_plugin.security.permissions import CASE_EDIT, CASE_SUPERVISE, CASE_VIEW
 from ctm_plugin.services import cases, follow_ups, owners, people
 from ctm_plugin.services.base import Conflict, Invalid, NotFound, case_id_for
 from ctm_plugin.services.host import MappingMismatch
-from ctm_plugin.services.screening import latest_determination
 from ctm_plugin.web import RECORD, page
 from ctm_plugin.web.exchanges import HOST_ERRORS, trouble_of
 from ctm_plugin.web.forms import FormState, form_data
@@ -39,12 +38,13 @@ from mimosa_host.plugin_api import current_context
 def _load(session: Session, case: Case) -> dict[str, Any]:
     ctx = current_context()
     names = owners.owner_names(ctx)
+    decision, closure, link = cases.overview(session, case.id)
     return {
-        "decision": latest_determination(session, case.id),
+        "decision": decision,
         "closed": case.status in CLOSED_STATUSES,
         "closing_statuses": CLOSED_STATUSES,
-        "link": people.link_of(ctx, case.id),
-        "closure": cases.pending_closure(session, case.id),
+        "link": link,
+        "closure": closure,
         "needs_approval": case_close_requires_approval(ctx.settings),
         "owner_name": names,
         "owner_choices": list(names.items()) if ctx.can(CASE_SUPERVISE) else [],
@@ -62,6 +62,8 @@ OVERVIEW = register_tab(
         field_group="case",
         load=_load,
         needs_case=False,
+        # What the tab shows of the case itself, read with it (one statement, not one per part).
+        options=(joinedload(Case.person), joinedload(Case.victim), joinedload(Case.handovers)),
     )
 )
 

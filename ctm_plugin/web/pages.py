@@ -16,6 +16,7 @@ from typing import Any
 from flask import abort, flash, redirect, url_for
 from marshmallow import Schema
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.interfaces import ORMOption
 
 from ctm_plugin import i18n
 from ctm_plugin.domain.case import Case
@@ -42,6 +43,8 @@ class CaseTab:
     """Other field groups the tab shows too (the process tab shows ``perpetrators``)."""
     load: Callable[[Session, Case], dict[str, Any]] = lambda session, case: {}
     needs_case: bool = True
+    options: tuple[ORMOption, ...] = ()
+    """Loader options for the case (what the tab shows of it, read with it: ``joinedload(Case.person)``)."""
 
 
 TABS: list[CaseTab] = []
@@ -56,7 +59,7 @@ def show(tab: CaseTab, ref: str, state: FormState | None = None, status: int = 2
     """The tab of the beneficiary ``ref``; ``extra`` values go to the template (e.g. a host failure)."""
     ctx = current_context()
     try:
-        with viewing(ctx, ref, tab.field_group, *tab.more_groups) as (session, case):
+        with viewing(ctx, ref, tab.field_group, *tab.more_groups, options=tab.options) as (session, case):
             if case is None and tab.needs_case:
                 raise NotFound
             data = tab.load(session, case) if case is not None else {}
