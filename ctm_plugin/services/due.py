@@ -43,6 +43,8 @@ HANDOVER_ANSWER_DAYS = 3
 AHEAD_DAYS = 14
 """A monitoring visit is listed two weeks before its day."""
 WAITING_FOR_HOST = (None, "REQUESTED")
+CHUNK = 1000
+"""Case ids asked at once (a database bounds a statement's parameters)."""
 """A return the host has not booked yet: not sent, or requested only."""
 
 FOLLOW_UP = N_("Follow-up")
@@ -181,20 +183,22 @@ def receptions(session: Session, scope: Scope) -> list[DueItem]:
 
 def monitoring_visits(session: Session, scope: Scope) -> list[DueItem]:
     """Scheduled visits overdue or coming within :data:`AHEAD_DAYS`, from each case's anchor (arrival at
-    reception, the return's arrival, else the start set on the tab), read at once for the cases in scope only."""
+    reception, the return's arrival, else the start set on the tab), read at once for the cases in scope only;
+    the case numbers of the anchored cases only."""
     held = (open_here(), scope.owned(Case.owner))
-    cases = {
+    in_scope = sa.select(Case.id).where(*held)
+    anchored = {case_id: anchor for case_id, (anchor, _kind) in anchors(scope.ctx, session, in_scope).items()}
+    ids = list(anchored)
+    cases = {  # only the anchored ones (a caseworker may hold many cases, few of them monitored), in chunks
         case_id: (number, ref)
+        for start in range(0, len(ids), CHUNK)
         for case_id, number, ref in session.execute(
-            sa.select(Case.id, Case.case_number, Case.beneficiary_id).where(*held)
+            sa.select(Case.id, Case.case_number, Case.beneficiary_id).where(
+                Case.id.in_(ids[start : start + CHUNK]), *held
+            )
         )
     }
-    in_scope = sa.select(Case.id).where(*held)
-    anchored = {
-        case_id: anchor
-        for case_id, (anchor, _kind) in anchors(scope.ctx, session, in_scope).items()
-        if case_id in cases
-    }
+    anchored = {case_id: anchor for case_id, anchor in anchored.items() if case_id in cases}
     visits: dict[int, list[MonitoringVisit]] = {}
     for visit in session.scalars(sa.select(MonitoringVisit).where(MonitoringVisit.case_id.in_(list(anchored)))):
         visits.setdefault(visit.case_id, []).append(visit)
