@@ -27,7 +27,7 @@ from mimosa_host.runtime import Runtime
 from mimosa_host.web import create_app
 
 RUNS = 200
-ROUNDS = 2
+ROUNDS = 4
 """Each side is timed in turn this many times and keeps its lowest p95: a burst of load on a shared machine
 during one side's turn does not decide the ratio."""
 TABS = ("case", "process")
