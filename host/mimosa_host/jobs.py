@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from .context import build_context
 from .db import SharedConnection
 from .enablement import enabled_missions
+from .job_wakeup import Wakeup
 from .logs import exception_summary
 from .models import Mission, utcnow
 from .plugin_api import Job, bind_context, unbind_context
@@ -27,6 +28,8 @@ class JobRunner:
     clock: Callable[[], datetime] = utcnow
     last_run: dict[tuple[str, str, str], datetime] = field(default_factory=dict)
     """(plugin, job, mission) -> when it last ran in this process."""
+    wakeup: Wakeup = field(default_factory=Wakeup)
+    """Brings a job with ``wake_on`` forward (job_wakeup.py)."""
 
     def jobs(self) -> list[tuple[str, Job]]:
         return [(plugin, job) for plugin, jobs in self.rt.host.call_each("mimosa_jobs") for job in jobs or ()]
@@ -38,13 +41,15 @@ class JobRunner:
         """
         ran = []
         now = self.clock()
+        rung = self.wakeup.take()
         for plugin, job in self.jobs():
             with self.rt.factory() as s:
                 missions = enabled_missions(s, plugin)
             for code in missions:
                 key = (plugin, job.name, code)
                 last = self.last_run.get(key)
-                if not force and last is not None and now - last < job.interval:
+                woken = job.wake_on is not None and not rung.isdisjoint({(job.wake_on, code), (job.wake_on, None)})
+                if not force and not woken and last is not None and now - last < job.interval:
                     continue
                 self.last_run[key] = now
                 self._run(plugin, job, code)
@@ -71,8 +76,14 @@ class JobRunner:
             db.close()
 
     def run_forever(self, stop: threading.Event, tick: float = 5.0) -> None:
-        """Run due jobs every ``tick`` seconds until ``stop`` is set; a failing round is logged and the loop goes on."""
-        while not stop.wait(tick):
+        """Run due jobs every ``tick`` seconds until ``stop`` is set; a failing round is logged and the loop goes on.
+
+        A job woken (``Job.wake_on``) runs at once, without waiting for the tick."""
+        self.wakeup.serve(self.rt.engine, [job.wake_on for _plugin, job in self.jobs() if job.wake_on], stop)
+        while not stop.is_set():
+            self.wakeup.wait(tick)
+            if stop.is_set():
+                break
             try:
                 self.run_due()
             except Exception as exc:  # noqa: BLE001 - e.g. the database is briefly unreachable: try again next tick
