@@ -39,6 +39,8 @@ class Wakeup:
         self._bell = threading.Event()
         self._lock = threading.Lock()
         self._rung: set[tuple[str, str | None]] = set()
+        self.listening = threading.Event()
+        """Set once the runner LISTENs on PostgreSQL (a notification committed before is not heard)."""
 
     def ring(self, channel: str, mission_code: str | None = None) -> None:
         """Wake the jobs on ``channel`` for ``mission_code`` (every mission's with ``None``)."""
@@ -83,17 +85,19 @@ class Wakeup:
         while not stop.is_set():
             try:
                 raw = engine.raw_connection()
+                connection: Any = raw.driver_connection  # psycopg's
                 raw.detach()  # held for as long as the runner runs: not the pool's any more
                 try:
-                    connection: Any = raw.driver_connection  # psycopg's
                     connection.autocommit = True
                     for channel in channels:
                         connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                    self.listening.set()
                     while not stop.is_set():
                         for notify in connection.notifies(timeout=POLL):
                             self.ring(notify.channel, notify.payload or None)
                 finally:
-                    raw.close()
+                    self.listening.clear()
+                    connection.close()
             except Exception as exc:  # noqa: BLE001 - the database away for a while: the ticks go on meanwhile
                 log.warning("listening for job wake-ups failed: %s", exception_summary(exc))
                 stop.wait(RECONNECT)

@@ -14,13 +14,16 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
+from exchange_hosts import ReferenceHost
 from world import OPENED, World
 
 from ctm_plugin.adapters.mimosa.client import BookedMovement, Connection, HostClient
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import OutboxMessage
-from ctm_plugin.services import outbox, people, returns
+from ctm_plugin.services import feed, outbox, people, returns
+from ctm_plugin.services.base import Invalid
 from mimosa_host.demo import api_credentials
 
 PEOPLE = [f"BEN-1{n:06d}" for n in range(6, 18)]  # THA demo beneficiaries with no seeded movement
@@ -116,3 +119,49 @@ def test_two_relays_on_one_queue_never_send_a_booking_twice_at_once_and_lose_non
     with w.rt.factory() as s:
         booked = set(s.scalars(sa.select(ReturnBooking.movement_id).where(ReturnBooking.case_id.in_(cases.values()))))
     assert booked == {m.movement_id for person in PEOPLE for m in exchange_host.movements_for(person)}
+
+
+def test_a_booking_rings_the_relay_when_it_commits_and_a_refused_one_does_not(w: World, connected) -> None:  # noqa: ANN001
+    from mimosa_host.plugin_api import wake_listeners
+
+    rung: list[tuple[str, str | None]] = []
+    wake_listeners.append(lambda channel, mission: rung.append((channel, mission)))
+    listener = None
+    if w.rt.engine.dialect.name == "postgresql":  # another process's relay, listening on its own connection
+        import psycopg
+
+        listener = psycopg.connect(w.rt.engine.url.render_as_string(hide_password=False).replace("+psycopg", ""))
+        listener.autocommit = True
+        listener.execute("LISTEN ctm_outbox")
+    try:
+        case_id = people.open_from_host(w.ctx("caseworker"), PEOPLE[0], {"opened_on": OPENED})
+        w.prepare(case_id)
+        assert rung == []
+        form = w.booking_form(case_id)
+        returns.book_return(w.ctx("movement"), case_id, form)
+        assert rung == [(outbox.CHANNEL, "THA")]
+        with pytest.raises(Invalid):  # a second return refused: nothing queued, nothing rung
+            returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))
+        assert rung == [(outbox.CHANNEL, "THA")]
+        if listener is not None:
+            heard = [(n.channel, n.payload) for n in listener.notifies(timeout=10, stop_after=1)]
+            assert heard == [(outbox.CHANNEL, "THA")]
+    finally:
+        wake_listeners.pop()
+        if listener is not None:
+            listener.close()
+
+
+def test_the_feed_is_asked_often_only_while_a_booking_awaits_booked(w: World, connected) -> None:  # noqa: ANN001
+    job = w.job_ctx()
+    assert not feed.in_flight(job)
+    case_id = people.open_from_host(w.ctx("caseworker"), PEOPLE[0], {"opened_on": OPENED})
+    w.prepare(case_id)
+    returns.book_return(w.ctx("movement"), case_id, w.booking_form(case_id))
+    assert feed.in_flight(job)  # queued
+    assert w.relay().done == 1
+    assert feed.in_flight(job)  # REQUESTED at the host
+    ReferenceHost(connected).book_requested()  # the travel desk books it
+    feed.apply_movement_changes(job)
+    assert w.one(ReturnBooking, case_id=case_id).status == "BOOKED"
+    assert not feed.in_flight(job)
