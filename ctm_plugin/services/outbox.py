@@ -1,7 +1,13 @@
 """The relay: sends each outbox message to the host until the host has it, exactly once.
 
-- A message is claimed (``sending``, with a lease) in its own short transaction; the host
-  is called outside any transaction; the outcome is written in another.
+- Messages are claimed (``sending``, with a lease) a batch at a time in one short transaction
+  (on PostgreSQL ``FOR UPDATE SKIP LOCKED``: relays in several processes share one queue), at
+  most one of each case (a case's messages go in the order queued, one after the other's
+  outcome); the host is called outside any transaction, a few messages at once over the
+  process's keep-alive connections; the batch's outcomes are written in one more transaction,
+  each with its audit events.
+- A transaction that queues a message rings the relay job as it commits (``CHANNEL``: a
+  ``NOTIFY`` on PostgreSQL, heard by every process's job runner; in-process otherwise).
 - ``UNAVAILABLE`` and a host that cannot be reached before the request left are retried with
   capped exponential backoff and full jitter; these retries run out into ``dead`` (the host
   never had the request).
