@@ -32,6 +32,7 @@
 from __future__ import annotations
 
 import contextvars
+import os
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -77,11 +78,24 @@ MAX_DELAY = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
 """Attempts of a message the host surely never had, before it is ``dead``; one in doubt has no limit."""
 LEASE = timedelta(minutes=2)
-"""Longer than one attempt can take (connect + operation timeouts, and a lookup first)."""
+"""Longer than one round can take: ``PER_WORKER`` attempts each way of sharing them out among the workers
+(an attempt at most twice the connect + operation timeouts, a lookup first; 26 s with the defaults)."""
 BATCH = 100
-"""The most messages one round claims (and one transaction records)."""
+"""The most messages one run takes."""
+PER_WORKER = 3
+"""A round claims at most this many messages per worker, so that the round ends within the lease however
+the host answers: (3 + 1) attempts of 26 s < 2 min."""
 WORKERS = 4
-"""Messages of different cases sent at once, over the process's keep-alive connections to the host."""
+"""Messages of different cases sent at once, over the process's keep-alive connections to the host
+(``CTM_RELAY_WORKERS`` in the environment sets it for the process, from 1 to ``MAX_WORKERS``)."""
+MAX_WORKERS = 10
+"""The connections the transport's pool keeps to one host."""
+
+
+def workers_setting() -> int:
+    """The relay's workers in this process: ``CTM_RELAY_WORKERS``, else :data:`WORKERS`."""
+    text = os.environ.get("CTM_RELAY_WORKERS", "").strip()
+    return min(max(int(text), 1), MAX_WORKERS) if text.isdigit() else WORKERS
 
 
 CHANNEL = "ctm_outbox"
@@ -144,21 +158,23 @@ def relay(
     rng: random.Random | None = None,
     client: HostClient | None = None,
     limit: int = BATCH,
-    workers: int = WORKERS,
+    workers: int | None = None,
 ) -> RelayReport:
     """Send the mission's due messages in the order they were queued, each at most once a run.
 
     Each round claims a batch in one transaction (at most one message of each case: a case's
     next message waits for the round after, so a cancellation never overtakes its booking),
-    sends the batch over the process's keep-alive connections, ``workers`` messages at once,
-    and records every outcome in one more transaction. A claimed message is sent in the same
-    round, so a lease never runs out on a message still waiting its turn here.
+    sends the batch over the process's keep-alive connections, ``workers`` messages at once
+    (:func:`workers_setting` by default), and records every outcome in one more transaction.
+    A round claims no more than its workers can send within the lease (:data:`PER_WORKER`), so
+    a lease never runs out on a message still waiting its turn here.
     """
     rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
     report, tried = RelayReport(), list[int]()
+    workers = workers or workers_setting()
     with ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="ctm-relay") as pool:
         while len(tried) < limit:
-            batch = _claim(ctx, now(), min(limit - len(tried), BATCH), skip=tried, client=client)
+            batch = _claim(ctx, now(), min(limit - len(tried), workers * PER_WORKER), skip=tried, client=client)
             if not batch.claimed:
                 break
             tried.extend(claimed.message.id for claimed in batch.claimed)
