@@ -346,7 +346,10 @@ def _record(
             ids = [message_id for message_id, _outcome in outcomes]
             found = {m.id: m for m in session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id.in_(ids)))}
             outcomes = [(message_id, outcome) for message_id, outcome in outcomes if message_id in found]  # not purged
-            statuses = [_apply(session, ctx, found[message_id], outcome, at, rng) for message_id, outcome in outcomes]
+            with session.no_autoflush:  # one flush for the batch (its statements grouped), as it commits
+                statuses = [
+                    _apply(session, ctx, found[message_id], outcome, at, rng) for message_id, outcome in outcomes
+                ]
             references = [found[message_id].client_reference for message_id, _outcome in outcomes]
     except Conflict:
         if len(outcomes) == 1:
