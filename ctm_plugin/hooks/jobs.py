@@ -8,6 +8,7 @@ raised to the host, which logs it.
 """
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
@@ -37,11 +38,18 @@ def _recorded(name: str, run: Callable[[RequestContext], object]) -> Callable[[R
 @hookimpl
 def mimosa_jobs() -> Sequence[Job]:
     return (
-        Job(job_outcomes.RELAY, timedelta(seconds=10), _recorded(job_outcomes.RELAY, outbox.relay)),
+        # Rung as soon as a message is queued (outbox.CHANNEL); the interval is the fallback.
+        Job(
+            job_outcomes.RELAY,
+            timedelta(seconds=10),
+            _recorded(job_outcomes.RELAY, outbox.relay),
+            wake_on=outbox.CHANNEL,
+        ),
+        # Asked often while a booking awaits the travel desk's BOOKED, at the usual interval otherwise.
         Job(
             job_outcomes.MOVEMENT_STATUS,
-            timedelta(seconds=15),
-            _recorded(job_outcomes.MOVEMENT_STATUS, feed.apply_movement_changes),
+            FEED_IN_FLIGHT,
+            _when_due(FEED_EVERY, feed.in_flight, _recorded(job_outcomes.MOVEMENT_STATUS, feed.apply_movement_changes)),
         ),
         Job(job_outcomes.PULL, timedelta(minutes=15), _recorded(job_outcomes.PULL, people.pull)),
         # No host in it: the mission's own reception tasks for people handed over to it who arrived.
@@ -49,6 +57,27 @@ def mimosa_jobs() -> Sequence[Job]:
         # No host in it either: what the mission's retention settings say is due goes (services/retention.py).
         Job(RETENTION, timedelta(days=1), _purge),
     )
+
+
+FEED_EVERY = timedelta(seconds=15)
+FEED_IN_FLIGHT = timedelta(seconds=3)
+
+
+def _when_due(
+    interval: timedelta, busy: Callable[[RequestContext], bool], run: Callable[[RequestContext], None]
+) -> Callable[[RequestContext], None]:
+    """``run`` at each turn while ``busy`` says the mission has work in flight, else once an ``interval``
+    has passed since it last ran in this process (the job's own interval being the short one)."""
+    last: dict[str, float] = {}
+
+    def job(ctx: RequestContext) -> None:
+        ran = last.get(ctx.mission.code)
+        if ran is not None and time.monotonic() - ran < interval.total_seconds() and not busy(ctx):
+            return
+        last[ctx.mission.code] = time.monotonic()
+        run(ctx)
+
+    return job
 
 
 RECEPTION = "reception-tasks"

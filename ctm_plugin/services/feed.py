@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ctm_plugin.adapters.mimosa.client import HostClient, MovementChange
 from ctm_plugin.domain.returns import ReturnBooking
-from ctm_plugin.domain.sync import MOVEMENT_FEED, AppliedChange, FeedPosition, OutboxMessage
+from ctm_plugin.domain.sync import MOVEMENT_FEED, OUTBOX_GIVEN_UP, AppliedChange, FeedPosition, OutboxMessage
 from ctm_plugin.security import audit
 from mimosa_host.plugin_api import RequestContext
 
@@ -42,6 +42,21 @@ def apply_movement_changes(ctx: RequestContext, client: HostClient | None = None
             position.position = batch.next_token
         if len(batch.changes) < BATCH:
             return applied
+
+
+def in_flight(ctx: RequestContext) -> bool:
+    """Whether a return of the mission awaits its BOOKED (queued or requested, and not given up)."""
+    with unit_of_work(ctx) as session:
+        query = (
+            sa.select(ReturnBooking.id)
+            .join(ReturnBooking.outbox)
+            .where(
+                sa.or_(ReturnBooking.status.is_(None), ReturnBooking.status == "REQUESTED"),
+                OutboxMessage.status.not_in(OUTBOX_GIVEN_UP),
+            )
+            .limit(1)
+        )
+        return session.scalar(query) is not None
 
 
 def position_of(session: Session, ctx: RequestContext, feed: str) -> FeedPosition:

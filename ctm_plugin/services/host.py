@@ -8,6 +8,7 @@ overrides (``ctm_mapping_override``), which holders of ``ctm.mapping.manage`` ed
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping as MappingType
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +54,20 @@ def host_client(session: Session) -> HostClient:
     # No password when the host could not open the one it stored: the host refuses the call (UNAUTHORIZED),
     # and the pages ask for the mission's settings to be corrected.
     password = settings.get("soap_password", "")
-    return HostClient(Connection(settings["soap_base_url"], settings["soap_username"], password))
+    connection = Connection(settings["soap_base_url"], settings["soap_username"], password)
+    with _clients_lock:
+        if (client := _clients.get(connection)) is None:
+            if len(_clients) >= MAX_CLIENTS:
+                _clients.clear()
+            client = _clients[connection] = HostClient(connection)
+        return client
+
+
+MAX_CLIENTS = 64
+_clients: dict[Connection, HostClient] = {}
+"""One client per connection settings in the process (a mission's new address or API user makes
+another): its calls share the process's keep-alive connections to that host."""
+_clients_lock = threading.Lock()
 
 
 def _newest(session: Session) -> MappingOverride | None:

@@ -1,7 +1,13 @@
 """The relay: sends each outbox message to the host until the host has it, exactly once.
 
-- A message is claimed (``sending``, with a lease) in its own short transaction; the host
-  is called outside any transaction; the outcome is written in another.
+- Messages are claimed (``sending``, with a lease) a batch at a time in one short transaction
+  (on PostgreSQL ``FOR UPDATE SKIP LOCKED``: relays in several processes share one queue), at
+  most one of each case (a case's messages go in the order queued, one after the other's
+  outcome); the host is called outside any transaction, a few messages at once over the
+  process's keep-alive connections; the batch's outcomes are written in one more transaction,
+  each with its audit events.
+- A transaction that queues a message rings the relay job as it commits (``CHANNEL``: a
+  ``NOTIFY`` on PostgreSQL, heard by every process's job runner; in-process otherwise).
 - ``UNAVAILABLE`` and a host that cannot be reached before the request left are retried with
   capped exponential backoff and full jitter; these retries run out into ``dead`` (the host
   never had the request).
@@ -25,15 +31,19 @@
 
 from __future__ import annotations
 
+import contextvars
+import os
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ctm_plugin.adapters.mimosa.client import HostClient
@@ -57,9 +67,9 @@ from ctm_plugin.domain.sync import (
 from ctm_plugin.mappings.engine import Mapping
 from ctm_plugin.security import audit
 from ctm_plugin.security.permissions import SYNC_MANAGE, SYNC_VIEW
-from mimosa_host.plugin_api import RequestContext
+from mimosa_host.plugin_api import RequestContext, wake_jobs
 
-from .base import NotFound, require, unit_of_work
+from .base import Conflict, NotFound, require, unit_of_work
 from .host import NotConnected, host_client, mappings
 from .operations import OPERATIONS, Operation
 
@@ -68,8 +78,59 @@ MAX_DELAY = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
 """Attempts of a message the host surely never had, before it is ``dead``; one in doubt has no limit."""
 LEASE = timedelta(minutes=2)
-"""Longer than one attempt can take (connect + operation timeouts, and a lookup first)."""
+"""Longer than one round can take: ``PER_WORKER`` attempts each way of sharing them out among the workers
+(an attempt at most twice the connect + operation timeouts, a lookup first; 26 s with the defaults)."""
 BATCH = 100
+"""The most messages one run takes."""
+PER_WORKER = 3
+"""A round claims at most this many messages per worker, so that the round ends within the lease however
+the host answers: (3 + 1) attempts of 26 s < 2 min."""
+WORKERS = 4
+"""Messages of different cases sent at once, over the process's keep-alive connections to the host
+(``CTM_RELAY_WORKERS`` in the environment sets it for the process, from 1 to ``MAX_WORKERS``)."""
+MAX_WORKERS = 10
+"""The connections the transport's pool keeps to one host."""
+
+
+def workers_setting() -> int:
+    """The relay's workers in this process: ``CTM_RELAY_WORKERS``, else :data:`WORKERS`."""
+    text = os.environ.get("CTM_RELAY_WORKERS", "").strip()
+    return min(max(int(text), 1), MAX_WORKERS) if text.isdigit() else WORKERS
+
+
+CHANNEL = "ctm_outbox"
+"""The relay job's wake-up (``Job.wake_on``): a transaction that queues a message rings it as it commits."""
+_QUEUED = "ctm_outbox_queued"
+
+
+@event.listens_for(Session, "after_flush")
+def _announce(session: Session, _flush_context: object) -> None:
+    """A message queued (or put back in the queue): on PostgreSQL ``NOTIFY`` in the same transaction, so the
+    relays of every process hear of it when, and only if, it commits; in this process once it has committed."""
+    if not session.info.get(_QUEUED) and not any(isinstance(obj, OutboxMessage) for obj in session.new):
+        return
+    mission = session.info.get("mission_code")
+    session.info[_QUEUED] = mission or True
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_notify(CHANNEL, mission or "")))
+
+
+@event.listens_for(Session, "after_commit")
+def _ring(session: Session) -> None:
+    if (mission := session.info.pop(_QUEUED, None)) is not None:
+        wake_jobs(CHANNEL, mission if isinstance(mission, str) else None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_QUEUED, None)
+
+
+def requeued(message: OutboxMessage) -> None:
+    """``message`` is due again (retried by hand): the relay is rung as for a new one."""
+    if (session := object_session(message)) is not None:
+        session.info[_QUEUED] = session.info.get("mission_code") or True
 
 
 def backoff(attempts: int, rng: random.Random) -> timedelta:
@@ -97,79 +158,136 @@ def relay(
     rng: random.Random | None = None,
     client: HostClient | None = None,
     limit: int = BATCH,
+    workers: int | None = None,
 ) -> RelayReport:
     """Send the mission's due messages in the order they were queued, each at most once a run.
 
-    One message is claimed at a time, just before it is sent, so that a lease never runs out
-    on a message still waiting its turn here.
+    Each round claims a batch in one transaction (at most one message of each case: a case's
+    next message waits for the round after, so a cancellation never overtakes its booking),
+    sends the batch over the process's keep-alive connections, ``workers`` messages at once
+    (:func:`workers_setting` by default), and records every outcome in one more transaction.
+    A round claims no more than its workers can send within the lease (:data:`PER_WORKER`), so
+    a lease never runs out on a message still waiting its turn here.
     """
     rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
-    tried: list[int]
-    report, tried = RelayReport(), []
-    while len(tried) < limit and (claimed := _claim(ctx, now(), 1, skip=tried)):
-        message_id, in_doubt = claimed[0]
-        tried.append(message_id)
-        _deliver(ctx, message_id, in_doubt, now, rng, client, report)
+    report, tried = RelayReport(), list[int]()
+    workers = workers or workers_setting()
+    with ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="ctm-relay") as pool:
+        while len(tried) < limit:
+            batch = _claim(ctx, now(), min(limit - len(tried), workers * PER_WORKER), skip=tried, client=client)
+            if not batch.claimed:
+                break
+            tried.extend(claimed.message.id for claimed in batch.claimed)
+            outcomes, crashed = _send(pool if workers > 1 else None, batch)
+            if outcomes:
+                _record(ctx, outcomes, now(), rng, report)
+            if crashed is not None:
+                raise crashed
     return report
 
 
-def _claim(ctx: RequestContext, at: datetime, limit: int, skip: Sequence[int] = ()) -> list[tuple[int, bool]]:
-    """Take due messages (and stalled ones, whose relay died) as ``sending`` under a lease.
+@dataclass
+class Claimed:
+    message: OutboxMessage
+    """Detached, its payload opened."""
+    in_doubt: bool
+    """The host may already have it (``unknown``, or stalled mid-send)."""
+    operation: Operation
+    outcome: Outcome | None = None
+    """Known without sending: held back (or never sendable)."""
 
-    Each comes with whether the host may already have it (``unknown``, or stalled mid-send).
+
+@dataclass
+class Batch:
+    claimed: list[Claimed] = field(default_factory=list)
+    client: HostClient | None = None
+    in_force: dict[str, Mapping] = field(default_factory=dict)
+
+
+CLAIM_TRIES = 3
+"""SQLite has no row locks: a claim that raced another relay's (the version moved on) is taken again."""
+
+
+def _claim(
+    ctx: RequestContext, at: datetime, limit: int, skip: Sequence[int] = (), client: HostClient | None = None
+) -> Batch:
+    """Take due messages (and stalled ones, whose relay died) as ``sending`` under a lease, in one transaction.
+
+    On PostgreSQL the rows are locked as they are read and rows another relay holds are skipped
+    (``FOR UPDATE SKIP LOCKED``): relays on several machines share one queue and never take the
+    same message at once. On SQLite writers take turns; a message another relay claimed between
+    our read and our write fails the version check, and the claim is taken again.
+    The oldest due message of each case is taken, and each is prepared (a cancellation completed
+    with its movement, or held back) in the same transaction.
     """
-    claimed = []
-    with mission_session(ctx) as session:
+    for attempt in range(CLAIM_TRIES):
+        try:
+            return _claim_once(ctx, at, limit, skip, client)
+        except StaleDataError:
+            if attempt == CLAIM_TRIES - 1:
+                return Batch()
+    return Batch()  # pragma: no cover - the loop returns
+
+
+def _claim_once(ctx: RequestContext, at: datetime, limit: int, skip: Sequence[int], client: HostClient | None) -> Batch:
+    batch = Batch()
+    with mission_session(ctx) as session, session.begin():
         due = sa.or_(
             sa.and_(OutboxMessage.status.in_((OUT_PENDING, OUT_UNKNOWN)), OutboxMessage.next_attempt_at <= at),
             sa.and_(OutboxMessage.status == OUT_SENDING, OutboxMessage.lease_until < at),
         )
-        with session.begin():
-            query = sa.select(OutboxMessage.id).where(due, OutboxMessage.id.not_in(skip))
-            ids = session.scalars(query.order_by(OutboxMessage.id).limit(limit)).all()
-        for message_id in ids:
-            try:
-                with session.begin():
-                    message = session.get(OutboxMessage, message_id, with_for_update={"skip_locked": True})
-                    if message is None or not _still_due(message, at):
-                        continue
-                    in_doubt = message.status != OUT_PENDING
-                    message.status, message.lease_until = OUT_SENDING, at + LEASE
-                claimed.append((message_id, in_doubt))
-            except StaleDataError:  # another relay claimed it first
-                session.rollback()
-    return claimed
-
-
-def _still_due(message: OutboxMessage, at: datetime) -> bool:
-    if message.status == OUT_SENDING:
-        return message.lease_until is not None and message.lease_until < at
-    return message.status in (OUT_PENDING, OUT_UNKNOWN) and message.next_attempt_at <= at
-
-
-def _deliver(
-    ctx: RequestContext,
-    message_id: int,
-    in_doubt: bool,
-    now: Callable[[], datetime],
-    rng: random.Random,
-    client: HostClient | None,
-    report: RelayReport,
-) -> None:
-    with mission_session(ctx) as session, session.begin():  # commits what ``prepare`` completed
-        message = session.get_one(OutboxMessage, message_id)
-        operation = OPERATIONS[message.operation]
-        hold = operation.prepare(session, message) if operation.prepare is not None else None
-        client, in_force = client or host_client(session), mappings(session)
+        query = sa.select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(limit)
+        if skip:
+            query = query.where(OutboxMessage.id.not_in(skip))
+        rows = session.scalars(query.with_for_update(skip_locked=True)).all()
+        cases: set[int] = set()
+        for message in rows:
+            if message.case_id in cases:
+                continue  # the case's next message goes after this one's outcome, next round
+            cases.add(message.case_id)
+            operation = OPERATIONS[message.operation]
+            claimed = Claimed(message, message.status != OUT_PENDING, operation)
+            hold = operation.prepare(session, message) if operation.prepare is not None else None
+            if hold is not None:
+                claimed.outcome = (
+                    Outcome(OUT_FAILED, hold.code)
+                    if hold.until is None
+                    else Outcome(OUT_PENDING, waits_until=hold.until)  # held back: it never left
+                )
+            message.status, message.lease_until = OUT_SENDING, at + LEASE
+            message.payload  # noqa: B018 - opened here, in the caller's context, for the thread that sends it
+            batch.claimed.append(claimed)
+        if any(claimed.outcome is None for claimed in batch.claimed):
+            batch.client, batch.in_force = client or host_client(session), mappings(session)
         session.flush()
-        session.expunge(message)  # nothing is held open while the host is called
-    if hold is None:
-        outcome = _attempt(operation, client, message, in_force, in_doubt)
-    elif hold.until is None:
-        outcome = Outcome(OUT_FAILED, hold.code)
-    else:
-        outcome = Outcome(OUT_PENDING, waits_until=hold.until)  # held back: it never left
-    _record(ctx, message_id, outcome, now(), rng, report)
+        for claimed in batch.claimed:
+            session.expunge(claimed.message)  # nothing is held open while the host is called
+    return batch
+
+
+def _send(pool: ThreadPoolExecutor | None, batch: Batch) -> tuple[list[tuple[int, Outcome]], BaseException | None]:
+    """Each claimed message's outcome, in the order claimed, sent ``pool``'s workers at a time; and the
+    first unexpected error a worker raised (the other outcomes are recorded before it is raised)."""
+
+    def one(claimed: Claimed) -> Outcome:
+        if claimed.outcome is not None:
+            return claimed.outcome
+        assert batch.client is not None  # resolved whenever a message is to be sent
+        return _attempt(claimed.operation, batch.client, claimed.message, batch.in_force, claimed.in_doubt)
+
+    to_send = [claimed for claimed in batch.claimed if claimed.outcome is None]
+    if pool is None or len(to_send) < 2:
+        return [(claimed.message.id, one(claimed)) for claimed in batch.claimed], None
+    # Each worker runs in a copy of this context (the mission's, bound by the host).
+    futures = [pool.submit(contextvars.copy_context().run, one, claimed) for claimed in batch.claimed]
+    wait(futures)
+    outcomes, crashed = [], None
+    for claimed, future in zip(batch.claimed, futures, strict=True):
+        if (error := future.exception()) is not None:
+            crashed = crashed or error  # its message stays claimed: once its lease is over it is in doubt
+        else:
+            outcomes.append((claimed.message.id, future.result()))
+    return outcomes, crashed
 
 
 @dataclass(frozen=True)
@@ -212,30 +330,67 @@ def _attempt(
 
 
 def _record(
-    ctx: RequestContext, message_id: int, outcome: Outcome, at: datetime, rng: random.Random, report: RelayReport
+    ctx: RequestContext,
+    outcomes: list[tuple[int, Outcome]],
+    at: datetime,
+    rng: random.Random,
+    report: RelayReport,
 ) -> None:
+    """Every outcome of a batch in one transaction, each message with its audit events, in the order claimed.
+
+    Should a message have moved on meanwhile (its version checked), each outcome is written in a
+    transaction of its own instead, and that one's is left.
+    """
+    try:
+        with unit_of_work(ctx) as session:
+            ids = [message_id for message_id, _outcome in outcomes]
+            found = {m.id: m for m in session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id.in_(ids)))}
+            outcomes = [(message_id, outcome) for message_id, outcome in outcomes if message_id in found]  # not purged
+            with session.no_autoflush:  # one flush for the batch (its statements grouped), as it commits
+                statuses = [
+                    _apply(session, ctx, found[message_id], outcome, at, rng) for message_id, outcome in outcomes
+                ]
+            references = [found[message_id].client_reference for message_id, _outcome in outcomes]
+    except Conflict:
+        if len(outcomes) == 1:
+            raise
+        for one in outcomes:
+            try:
+                _record(ctx, [one], at, rng, report)
+            except Conflict:
+                continue
+        return
+    for reference, status in zip(references, statuses, strict=True):
+        _count(report, reference, status)
+
+
+def _apply(
+    session: Session, ctx: RequestContext, message: OutboxMessage, outcome: Outcome, at: datetime, rng: random.Random
+) -> str:
     status = outcome.status
-    with unit_of_work(ctx) as session:
-        message = session.get_one(OutboxMessage, message_id)
-        message.lease_until = None
-        message.error_code, message.error = outcome.code, outcome.error
-        if outcome.waits_until is not None:
-            message.next_attempt_at = max(outcome.waits_until, at + BASE_DELAY)
-        else:
-            message.attempts += 1
-            if status == OUT_PENDING and message.attempts >= MAX_ATTEMPTS:
-                status = OUT_DEAD
-            elif status in (OUT_PENDING, OUT_UNKNOWN):
-                message.next_attempt_at = at + backoff(message.attempts, rng)
-        message.status = status
-        if outcome.result is not None:
-            message.result = outcome.result
-        if outcome.mapping_version is not None:
-            message.mapping_version = outcome.mapping_version
-        if status in (OUT_DONE, OUT_FAILED, OUT_DEAD):
-            _settle(session, ctx, message)
-        audit.record(session, ctx, f"outbox.{status}", message.case_id, ["sync"])
-    report.outcomes[message.client_reference] = status
+    message.lease_until = None
+    message.error_code, message.error = outcome.code, outcome.error
+    if outcome.waits_until is not None:
+        message.next_attempt_at = max(outcome.waits_until, at + BASE_DELAY)
+    else:
+        message.attempts += 1
+        if status == OUT_PENDING and message.attempts >= MAX_ATTEMPTS:
+            status = OUT_DEAD
+        elif status in (OUT_PENDING, OUT_UNKNOWN):
+            message.next_attempt_at = at + backoff(message.attempts, rng)
+    message.status = status
+    if outcome.result is not None:
+        message.result = outcome.result
+    if outcome.mapping_version is not None:
+        message.mapping_version = outcome.mapping_version
+    if status in (OUT_DONE, OUT_FAILED, OUT_DEAD):
+        _settle(session, ctx, message)
+    audit.record(session, ctx, f"outbox.{status}", message.case_id, ["sync"])
+    return status
+
+
+def _count(report: RelayReport, reference: str, status: str) -> None:
+    report.outcomes[reference] = status
     if status == OUT_DONE:
         report.done += 1
     elif status == OUT_FAILED:
@@ -299,6 +454,7 @@ def retry(ctx: RequestContext, message_id: int) -> None:
         elif message.status == OUT_DEAD:
             message.status = OUT_UNKNOWN
         message.attempts, message.next_attempt_at = 0, utcnow()
+        requeued(message)
 
 
 def discard(ctx: RequestContext, message_id: int, client: HostClient | None = None) -> str:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from .context import build_context
 from .db import SharedConnection
 from .enablement import enabled_missions
+from .job_wakeup import Wakeup
 from .logs import exception_summary
 from .models import Mission, utcnow
 from .plugin_api import Job, bind_context, unbind_context
@@ -34,21 +35,8 @@ class JobRunner:
     clock: Callable[[], datetime] = utcnow
     last_run: dict[tuple[str, str, str], datetime] = field(default_factory=dict)
     """(plugin, job, mission) -> when it last ran in this process."""
-    woken: threading.Event = field(default_factory=threading.Event)
-    """Set by :meth:`wake`: :meth:`run_forever` runs a round now instead of at the end of its tick."""
-    _wanted: set[tuple[str, str]] = field(default_factory=set)
-    _wanted_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def wake(self, plugin: str | None = None, job: str | None = None) -> None:
-        """Run a round now; with ``plugin`` and ``job``, that job is due in every mission whatever its interval.
-
-        The seam for a notification (e.g. PostgreSQL's LISTEN/NOTIFY on a new outbox row): a listener thread
-        calls it, and the waiting loop runs at once. Without one, rounds come every tick (a short poll).
-        """
-        if plugin is not None and job is not None:
-            with self._wanted_lock:
-                self._wanted.add((plugin, job))
-        self.woken.set()
+    wakeup: Wakeup = field(default_factory=Wakeup)
+    """Brings a job with ``wake_on`` forward (job_wakeup.py)."""
 
     def jobs(self) -> list[tuple[str, Job]]:
         return [(plugin, job) for plugin, jobs in self.rt.host.call_each("mimosa_jobs") for job in jobs or ()]
@@ -61,8 +49,7 @@ class JobRunner:
         """
         ran: list[tuple[str, str, str]] = []
         now = self.clock()
-        with self._wanted_lock:
-            wanted, self._wanted = self._wanted, set()
+        rung = self.wakeup.take()
         for plugin, job in self.jobs():
             with self.rt.factory() as s:
                 missions = enabled_missions(s, plugin)
@@ -71,7 +58,8 @@ class JobRunner:
                 last = self.last_run.get(key)
                 if stop is not None and stop.is_set():
                     return ran
-                if not force and (plugin, job.name) not in wanted and last is not None and now - last < job.interval:
+                woken = job.wake_on is not None and not rung.isdisjoint({(job.wake_on, code), (job.wake_on, None)})
+                if not force and not woken and last is not None and now - last < job.interval:
                     continue
                 self.last_run[key] = now
                 self._run(plugin, job, code)
@@ -98,16 +86,16 @@ class JobRunner:
             db.close()
 
     def run_forever(self, stop: threading.Event, tick: float = 5.0) -> None:
-        """Run due jobs every ``tick`` seconds (or as soon as :meth:`wake` is called) until ``stop`` is set.
+        """Run due jobs every ``tick`` seconds until ``stop`` is set, or at once for a job woken (``Job.wake_on``,
+        :mod:`.job_wakeup`); a failing round is logged and the loop goes on.
 
-        The first round comes after one tick (a web server started beside it is listening by then). A failing
-        round is logged and the loop goes on. Set ``stop`` and call :meth:`wake` to end it: the job running
-        ends, no other starts."""
-        while True:
-            self.woken.wait(tick)
-            self.woken.clear()
+        The first round comes after one tick (a web server started beside it is listening by then). Set ``stop``
+        to end it: the job running ends, no other starts."""
+        self.wakeup.serve(self.rt.engine, [job.wake_on for _plugin, job in self.jobs() if job.wake_on], stop)
+        while not stop.is_set():
+            self.wakeup.wait(tick)
             if stop.is_set():
-                return
+                break
             try:
                 self.run_due(stop=stop)
             except Exception as exc:  # noqa: BLE001 - e.g. the database is briefly unreachable: try again next tick
@@ -144,8 +132,7 @@ def serve_jobs(rt: Runtime, tick: float = 5.0, travel_desk: bool = False, parent
         if os.getppid() != parent:
             log.warning("the jobs process's parent is gone: stopping")
             break
-    stop.set()
-    runner.woken.set()
+    stop.set()  # the runner's bell rings on it (job_wakeup.Wakeup.serve)
     for thread in threads:
         thread.join()
     log.info("jobs process %d stopped", os.getpid())

@@ -113,6 +113,9 @@ class Job:
     name: str
     interval: timedelta
     run: Callable[[RequestContext], None]
+    wake_on: str | None = None
+    """A channel (a plain identifier) that brings the job's turn forward, for one mission: :func:`wake_jobs`
+    in the process, or a committed ``NOTIFY <channel>, '<mission code>'`` on PostgreSQL (``job_wakeup``)."""
 
 
 @dataclass(frozen=True)
@@ -282,6 +285,17 @@ class Refusal(Exception):
 
     The message is a msgid of the plugin's gettext domain; the host translates it.
     """
+
+
+wake_listeners: list[Callable[[str, str | None], None]] = []
+"""The job runners of this process waiting for :func:`wake_jobs` (``job_wakeup.Wakeup.ring``)."""
+
+
+def wake_jobs(channel: str, mission_code: str | None = None) -> None:
+    """Run the jobs that wake on ``channel`` soon (for ``mission_code``, or every mission), in this process's
+    job runners; call it once the work is committed. Other processes hear of it through ``NOTIFY``."""
+    for ring in list(wake_listeners):
+        ring(channel, mission_code)
 
 
 def current_context() -> RequestContext:

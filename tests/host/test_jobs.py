@@ -25,6 +25,7 @@ from mimosa_host.plugin_api import (
     RequestContext,
     current_context,
     hookimpl,
+    wake_jobs,
 )
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -35,9 +36,11 @@ CASE_DATA = "Jane Roe, BEN-1000001, victim of trafficking"
 class JobPlugin:
     """Stands in for a third-party plugin: an hourly ``tick`` and, optionally, a ``boom`` that fails."""
 
-    def __init__(self, name: str = "jobber", failing_in: tuple[str, ...] = ()) -> None:
+    def __init__(self, name: str = "jobber", failing_in: tuple[str, ...] = (), wake_on: str | None = None) -> None:
         self.name = name
         self.failing_in = failing_in
+        self.wake_on = wake_on
+        self.ran = threading.Event()
         self.runs: list[tuple[str, RequestContext, bool]] = []
         self.booms: list[str] = []
 
@@ -51,13 +54,14 @@ class JobPlugin:
 
     @hookimpl
     def mimosa_jobs(self) -> list[Job]:
-        jobs = [Job("tick", timedelta(hours=1), self.tick)]
+        jobs = [Job("tick", timedelta(hours=1), self.tick, wake_on=self.wake_on)]
         if self.failing_in:
             jobs.insert(0, Job("boom", timedelta(hours=1), self.boom))
         return jobs
 
     def tick(self, ctx: RequestContext) -> None:
         self.runs.append((ctx.mission.code, ctx, current_context() is ctx))
+        self.ran.set()
 
     def boom(self, ctx: RequestContext) -> None:
         self.booms.append(ctx.mission.code)
@@ -233,18 +237,42 @@ def test_the_scheduler_logs_a_failing_round_and_goes_on(jobs_rt, caplog: pytest.
     assert "Jane Roe" not in caplog.text
 
 
-def test_a_wake_up_runs_the_named_job_before_its_interval_and_no_other(jobs_rt) -> None:  # noqa: ANN001
-    """The seam a notification (e.g. LISTEN/NOTIFY on a new outbox row) uses: the job it names runs at the
-    next round, whatever its interval; the others keep theirs."""
-    plugin = JobPlugin(failing_in=("nowhere",))
-    install(jobs_rt, plugin, enabled_in=("THA",))
-    clock = Clock()
-    runner = JobRunner(jobs_rt, clock=clock)
-    runner.run_due()
-    clock.now += timedelta(minutes=5)
-    assert runner.run_due() == []
+def test_a_job_woken_for_a_mission_runs_there_before_its_interval_once(jobs_rt) -> None:  # noqa: ANN001
+    plugin = JobPlugin(wake_on="jobber_work")
+    install(jobs_rt, plugin, enabled_in=("THA", "KHM"))
+    runner, stop = JobRunner(jobs_rt, clock=Clock()), threading.Event()
+    runner.run_due()  # each mission's hour starts
+    runner.wakeup.serve(jobs_rt.engine, ["jobber_work"], stop)
+    try:
+        wake_jobs("jobber_work", "THA")
+        assert runner.run_due() == [("jobber", "tick", "THA")]
+        assert runner.run_due() == []  # one wake-up, one run
+        wake_jobs("another_channel", "THA")
+        assert runner.run_due() == []
+        wake_jobs("jobber_work")  # no mission named: every mission's
+        assert sorted(runner.run_due()) == [("jobber", "tick", "KHM"), ("jobber", "tick", "THA")]
+    finally:
+        stop.set()
 
-    runner.wake("jobber", "tick")
-    assert runner.woken.is_set()
-    assert runner.run_due() == [("jobber", "tick", "THA")]
-    assert runner.run_due() == []  # once: the wake-up is used up
+
+def test_on_postgresql_a_committed_notify_wakes_the_running_scheduler_at_once(jobs_rt) -> None:  # noqa: ANN001
+    if jobs_rt.engine.dialect.name != "postgresql":
+        pytest.skip("NOTIFY is PostgreSQL's")
+    import sqlalchemy as sa
+
+    plugin = JobPlugin(wake_on="jobber_work")
+    install(jobs_rt, plugin, enabled_in=("THA",))
+    runner, stop = JobRunner(jobs_rt, clock=Clock()), threading.Event()
+    runner.run_due()  # THA's next turn is an hour away, the tick as long
+    plugin.ran.clear()
+    thread = threading.Thread(target=runner.run_forever, args=(stop,), kwargs={"tick": 3600.0}, daemon=True)
+    thread.start()
+    try:
+        assert runner.wakeup.listening.wait(30)
+        with transaction(jobs_rt.factory) as s:  # any connection, any process: the work's own transaction
+            s.execute(sa.select(sa.func.pg_notify("jobber_work", "THA")))
+        assert plugin.ran.wait(30)
+        assert [code for code, _ctx, _bound in plugin.runs] == ["THA", "THA"]
+    finally:
+        stop.set()
+        thread.join(30)

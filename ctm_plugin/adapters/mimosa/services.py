@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from importlib.resources import files
 
 import zeep
+import zeep.proxy
 from lxml import etree
 from zeep.plugins import Plugin
 
@@ -96,11 +97,17 @@ def client(service: str) -> zeep.Client:
         return _client(service)
 
 
+@functools.lru_cache(maxsize=256)
+def _proxy(service: str, address: str) -> zeep.proxy.ServiceProxy:
+    """The service at ``address``, built once: its calls go through the shared client's keep-alive pool."""
+    return client(service).create_service(BINDINGS[service], address)
+
+
 def invoke(
     connection: Connection, service: str, operation: str, payload: etree._Element | None = None, **params: object
 ) -> etree._Element:
     """Call ``operation`` on the mission's host; its response element, or a ``HostError``."""
-    proxy = client(service).create_service(BINDINGS[service], connection.address(service))
+    proxy = _proxy(service, connection.address(service))
     with calling(Call(connection, payload)):
         reply = proxy[operation](**params)
     return response_element(reply, operation)

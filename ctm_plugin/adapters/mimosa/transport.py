@@ -2,18 +2,18 @@
 
 - ``load()`` serves the vendored WSDL/XSD by location and refuses anything else, so building
   a client can never reach the network, whatever an import in those files says.
-- ``post()`` takes the timeouts from the call in progress (the transport is shared by every
-  mission), follows no redirect, reads at most ``MAX_REPLY_BYTES`` (decompressed) within the
-  time budget, and turns every failure into ``HostUnavailable`` with ``ambiguous`` saying
-  whether the host may have the request. It logs nothing: zeep's own ``post()`` would log
-  whole envelopes at DEBUG.
+- ``post()`` reuses the process's keep-alive connections to each host (the session's pool),
+  takes the timeouts from the call in progress (the transport is shared by every mission),
+  follows no redirect, reads at most ``MAX_REPLY_BYTES`` (decompressed) within the time
+  budget, and turns every failure into ``HostUnavailable`` with ``ambiguous`` saying whether
+  the host may have the request. It logs nothing: zeep's own ``post()`` would log whole
+  envelopes at DEBUG.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from contextlib import closing
 from dataclasses import dataclass
 
 import requests
@@ -65,8 +65,15 @@ class HostTransport(Transport):
             )
         except requests.RequestException as exc:
             raise _unavailable(exc) from exc
-        with closing(response):
-            return Reply(response.status_code, _read(response, deadline))
+        try:
+            body = _read(response, deadline)
+        except BaseException:
+            response.close()  # cut short: the connection cannot serve another call
+            raise
+        # Read to its end: the connection goes back to the pool for the next call (keep-alive).
+        # ``Response.close()`` would close it, the body having been read past requests.
+        response.raw.release_conn()
+        return Reply(response.status_code, body)
 
 
 def _read(response: requests.Response, deadline: float) -> bytes:
