@@ -12,17 +12,22 @@
 
 (b) runs on SQLite under a temporary folder and on PostgreSQL (a database of its own, as
 :mod:`benchmarks.case_overview` makes; skipped when it cannot be reached); (c) on SQLite, and
-on PostgreSQL too with :data:`RELAY_ON_POSTGRESQL`. The host runs in a thread of this process,
-as the tests run it: client and server share one interpreter (and its GIL), so both sides'
-Python time adds up in every figure over HTTP.
+on PostgreSQL too with :data:`RELAY_ON_POSTGRESQL`. For (b) and (c) the host runs in a process of its own
+under the production server (:func:`serving_apart`: gunicorn, 2 workers, keep-alive), on the same database;
+the CTM, its relay and the plain client run here. The two share the machine's 2 cores.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+import os
 import random
+import signal
+import socket
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -47,7 +52,7 @@ from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case, PersonProfile
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import BENEFICIARY_FEED, OUT_DONE, FeedPosition, HostLink, OutboxMessage, new_reference
-from ctm_plugin.hooks.jobs import mimosa_jobs
+from ctm_plugin.hooks.jobs import FEED_IN_FLIGHT
 from ctm_plugin.mappings.engine import default_mappings, map_in, map_out
 from ctm_plugin.schemas.returns import ReturnBookingSchema
 from ctm_plugin.security.xml import parse
@@ -79,7 +84,6 @@ ALONE = 20
 RELAY_ON_POSTGRESQL = False
 """(c) on PostgreSQL too: about two more minutes (its commits are slower here than SQLite's)."""
 CHUNK = 2_000
-JOB_NAMES = ("relay-outbox", "movement-status")
 MISSION = "THA"
 FIRST = 5_000_000
 """Synthetic beneficiaries are BEN-5000000 onwards (the demo's THA ones are BEN-1000001…)."""
@@ -629,10 +633,10 @@ def bench_relay(
 
 
 def report_latency(backend: str, stages: dict[str, float], latency: list[float], one_by_one: list[float]) -> None:
-    relay_job, feed_job = (next(j.interval for j in mimosa_jobs() if j.name == name) for name in JOB_NAMES)
     runner_tick = inspect.signature(JobRunner.run_forever).parameters["tick"].default
     desk_tick = inspect.signature(travel_desk.run_forever).parameters["tick"].default
-    slowest = relay_job + travel_desk.DELAY + timedelta(seconds=desk_tick) + feed_job
+    feed_every = max(FEED_IN_FLIGHT.total_seconds(), runner_tick)  # a job is looked at once a tick
+    slowest = travel_desk.DELAY.total_seconds() + desk_tick + feed_every
     print(f"From a booking's commit to BOOKED in the CTM, {backend} (machine time: the travel desk books at once)")
     print("  " + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in stages.items()))
     print(
@@ -644,14 +648,13 @@ def report_latency(backend: str, stages: dict[str, float], latency: list[float],
         f" p95 {percentile(one_by_one, 0.95) * 1e3:.0f} ms"
     )
     print(
-        f"  On the demo's clock (relay job every {relay_job.seconds} s, feed job every {feed_job.seconds} s, "
-        f"job runner ticking every {runner_tick:g} s;"
+        f"  On the demo's clock the relay is woken by the commit; the host's travel desk books what waited "
+        f"{travel_desk.DELAY.seconds} s (ticking every {desk_tick:g} s);"
     )
     print(
-        f"  travel desk booking what waited {travel_desk.DELAY.seconds} s, ticking every {desk_tick:g} s) "
-        f"a lone booking shows BOOKED {travel_desk.DELAY.seconds} to {slowest.seconds} s after its commit,"
+        f"  the feed asks every {FEED_IN_FLIGHT.seconds} s while a return awaits BOOKED, on the jobs process's "
+        f"{runner_tick:g} s tick: BOOKED shows {travel_desk.DELAY.seconds} to {slowest:g} s after the commit.\n"
     )
-    print("  plus the machine time above: the schedule, not the machine, decides.\n")
 
 
 def _one_booking(rt: Runtime, officer: RequestContext, job: RequestContext, case_id: int) -> float:
@@ -670,14 +673,47 @@ def _one_booking(rt: Runtime, officer: RequestContext, job: RequestContext, case
 
 
 @contextmanager
+def serving_apart(rt: Runtime, workers: int = 2) -> Iterator[str]:
+    """The host on ``rt``'s database in a process of its own under the production server (``mimosa-host serve
+    --no-jobs``: gunicorn, keep-alive), as a deployment runs it; its base URL. The CTM stays in this process."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "MIMOSA_DATABASE_URL": rt.engine.url.render_as_string(hide_password=False)}
+    command = [sys.executable, "-m", "mimosa_host", "serve", "--no-jobs", "--port", str(port)]
+    process = subprocess.Popen(  # noqa: S603 - our own command
+        [*command, "--workers", str(workers), "--threads", "4"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the host's server did not start") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+
+
+@contextmanager
 def served(url: str, people_: int) -> Iterator[tuple[Runtime, str, HostClient]]:
-    """The demo with ``people_`` synthetic THA beneficiaries more, served over HTTP; the CTM pointed at it."""
+    """The demo with ``people_`` synthetic THA beneficiaries more, served over HTTP by the host in a process of its
+    own under the production server; the CTM (this process) pointed at it."""
     host = PluginHost()
     host.load_entry_points()
     rt = Runtime.from_url(url, host=host)
     seed(rt)
     fill_host(rt, people_)
-    with serving(rt) as base_url:
+    with serving_apart(rt) as base_url:
         yield rt, base_url, connect(rt, base_url)
     with rt.factory() as s:  # nothing left behind in the outbox
         left = s.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(OutboxMessage.status != OUT_DONE))
