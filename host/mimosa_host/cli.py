@@ -575,12 +575,11 @@ def jobs_serve(
     elif skipped:
         what = "the plugins' jobs but " + ", ".join(sorted(f"{plugin}:{job}" for plugin, job in skipped))
     click.echo(f"jobs: process {os.getpid()} runs {what} every {tick:g} s")
-    serve_jobs(
-        rt,
-        tick,
-        travel_desk,
-        selected=(lambda plugin, job: (plugin, job) in only) if only else (lambda plugin, job: (plugin, job) not in skipped),
-    )
+
+    def selected(plugin: str, job: str) -> bool:
+        return (plugin, job) in only if only else (plugin, job) not in skipped
+
+    serve_jobs(rt, tick, travel_desk, selected=selected)
     click.echo(f"jobs: process {os.getpid()} stopped")
 
 
