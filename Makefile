@@ -42,6 +42,7 @@ lint: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_catalogs.py
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks
 
 # Rewrite the caseworkers' guide's screenshots (docs/screenshots/*.png) from the browser test, on

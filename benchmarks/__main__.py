@@ -14,6 +14,8 @@ value). The machine is shared: compare within one run, never across runs.
   commit to BOOKED beside one plain booking call.
 - ``concurrency`` (:mod:`benchmarks.concurrency`): 60 users on the CT tab over HTTP beside one.
 - ``sealing`` (:mod:`benchmarks.sealing`): the case tab sealed beside the same over plaintext.
+- ``load`` (:mod:`benchmarks.load`): Locust's caseworkers and movement officers on ``mimosa-host serve`` and
+  PostgreSQL (50 users for 2 minutes; quick: 10 for 30 s) beside one user alone.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from benchmarks import case_list, case_overview, concurrency, machinery, sealing, sync
+from benchmarks import case_list, case_overview, concurrency, load, machinery, sealing, sync
 from benchmarks.harness import Result
 
 BENCHMARKS: dict[str, Callable[[bool], Result]] = {
@@ -35,6 +37,7 @@ BENCHMARKS: dict[str, Callable[[bool], Result]] = {
     "latency": sync.run_latency,
     "concurrency": concurrency.run,
     "sealing": sealing.run,
+    "load": load.run,
 }
 
 

@@ -154,6 +154,7 @@ class FeedPosition(MissionScoped, Base):
     feed: Mapped[str] = mapped_column(String(40))
     position: Mapped[str | None] = mapped_column(String(80))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    """When the feed was last read to its end (the position changed or not): /metrics' feed lag."""
 
 
 class JobOutcome(MissionScoped, Base):

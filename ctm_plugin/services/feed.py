@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ctm_plugin.adapters.mimosa.client import HostClient, MovementChange
+from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import MOVEMENT_FEED, OUTBOX_GIVEN_UP, AppliedChange, FeedPosition, OutboxMessage
 from ctm_plugin.security import audit
@@ -40,6 +41,7 @@ def apply_movement_changes(ctx: RequestContext, client: HostClient | None = None
             for change in batch.changes:
                 applied += _apply_once(session, ctx, change)
             position.position = batch.next_token
+            position.updated_at = utcnow()  # read, changed or not: /metrics' feed lag counts from here
         if len(batch.changes) < BATCH:
             return applied
 

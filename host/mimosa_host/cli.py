@@ -518,21 +518,79 @@ def jobs_run(rt: Runtime) -> None:
         click.echo(f"ran {plugin}.{job} in {mission}")
 
 
+def _job_names(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> frozenset[tuple[str, str]]:
+    names = set()
+    for value in values:
+        plugin, sep, job = value.partition(":")
+        if not (sep and plugin and job):
+            raise click.BadParameter(f"{value!r} is not PLUGIN:JOB (e.g. ctm:relay-outbox)")
+        names.add((plugin, job))
+    return frozenset(names)
+
+
 @jobs.command("serve")
 @click.option("--tick", default=5.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds between rounds.")
 @click.option("--travel-desk", is_flag=True, hidden=True, help="Run the demo's travel desk too (serve --demo).")
+@click.option(
+    "--only",
+    multiple=True,
+    callback=_job_names,
+    metavar="PLUGIN:JOB",
+    help="Run only this job (repeatable), e.g. a relay process of its own: --only ctm:relay-outbox.",
+)
+@click.option(
+    "--except",
+    "skipped",
+    multiple=True,
+    callback=_job_names,
+    metavar="PLUGIN:JOB",
+    help="Run every job but this one (repeatable), e.g. when relay processes run it: --except ctm:relay-outbox.",
+)
 @pass_runtime
-def jobs_serve(rt: Runtime, tick: float, travel_desk: bool) -> None:
+def jobs_serve(
+    rt: Runtime,
+    tick: float,
+    travel_desk: bool,
+    only: frozenset[tuple[str, str]],
+    skipped: frozenset[tuple[str, str]],
+) -> None:
     """Run plugin jobs as they fall due, until SIGTERM (the job running ends, no other starts).
 
-    One such process per database: `mimosa-host serve` starts it, unless --no-jobs.
+    One such process per database runs every job: `mimosa-host serve` starts it, unless --no-jobs. A job
+    whose plugin supports it (the CTM's relay) may run in several processes: give them --only, and the main
+    jobs process --except. `mimosa-host jobs list` names the jobs.
     """
-    from .jobs import serve_jobs
+    from .jobs import JobRunner, serve_jobs
 
+    if only and skipped:
+        raise click.UsageError("--only and --except exclude each other")
+    known = {(plugin, job.name) for plugin, job in JobRunner(rt).jobs()}
+    unknown = sorted(f"{plugin}:{job}" for plugin, job in (only | skipped) - known)
+    if unknown:  # a misspelt name would quietly run a job twice, or not at all
+        raise click.BadParameter(f"no such job: {', '.join(unknown)} (see `mimosa-host jobs list`)")
     db_module.durable_commits(rt.engine)  # what a job tells the host, it does not forget (db.durable_commits)
-    click.echo(f"jobs: process {os.getpid()} runs the plugins' jobs every {tick:g} s")
-    serve_jobs(rt, tick, travel_desk)
+    what = "the plugins' jobs"
+    if only:
+        what = ", ".join(sorted(f"{plugin}:{job}" for plugin, job in only))
+    elif skipped:
+        what = "the plugins' jobs but " + ", ".join(sorted(f"{plugin}:{job}" for plugin, job in skipped))
+    click.echo(f"jobs: process {os.getpid()} runs {what} every {tick:g} s")
+
+    def selected(plugin: str, job: str) -> bool:
+        return (plugin, job) in only if only else (plugin, job) not in skipped
+
+    serve_jobs(rt, tick, travel_desk, selected=selected)
     click.echo(f"jobs: process {os.getpid()} stopped")
+
+
+@jobs.command("list")
+@pass_runtime
+def jobs_list(rt: Runtime) -> None:
+    """Name every plugin job (PLUGIN:JOB, as --only and --except take them) and its interval."""
+    from .jobs import JobRunner
+
+    for plugin, job in JobRunner(rt).jobs():
+        click.echo(f"{plugin}:{job.name}\tevery {job.interval.total_seconds():g} s")
 
 
 def _interrupt(_signum: int, _frame: object) -> None:

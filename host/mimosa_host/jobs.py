@@ -37,12 +37,19 @@ class JobRunner:
     """(plugin, job, mission) -> when it last ran in this process."""
     wakeup: Wakeup = field(default_factory=Wakeup)
     """Brings a job with ``wake_on`` forward (job_wakeup.py)."""
+    selected: Callable[[str, str], bool] = lambda _plugin, _job: True
+    """Which (plugin, job name) this runner runs: every job, unless ``jobs serve --only/--except`` says."""
 
     def jobs(self) -> list[tuple[str, Job]]:
-        return [(plugin, job) for plugin, jobs in self.rt.host.call_each("mimosa_jobs") for job in jobs or ()]
+        return [
+            (plugin, job)
+            for plugin, jobs in self.rt.host.call_each("mimosa_jobs")
+            for job in jobs or ()
+            if self.selected(plugin, job.name)
+        ]
 
     def run_due(self, force: bool = False, stop: threading.Event | None = None) -> list[tuple[str, str, str]]:
-        """Run every job whose interval has passed (every job with ``force``, and those :meth:`wake` named);
+        """Run every job whose interval has passed (every job with ``force``, and those woken: ``Job.wake_on``);
         returns what ran. Once ``stop`` is set, no further job starts (the one running ends first).
 
         A failing job is logged by name and mission only, and does not stop the others.
@@ -105,17 +112,24 @@ class JobRunner:
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
-def serve_jobs(rt: Runtime, tick: float = 5.0, travel_desk: bool = False, parent_check: float = 2.0) -> None:
+def serve_jobs(
+    rt: Runtime,
+    tick: float = 5.0,
+    travel_desk: bool = False,
+    parent_check: float = 2.0,
+    selected: Callable[[str, str], bool] | None = None,
+) -> None:
     """The jobs process: runs due jobs until SIGTERM or SIGINT (or until its parent is gone), then returns,
     with those signals blocked (the process is to end).
 
     On a signal the job running ends and no other starts. The rounds run in a thread of their own while
     this (main) thread waits for the signals (``sigtimedwait``: no handler interrupts a job or a lock), and
     checks every ``parent_check`` seconds that the process that started it is still there. With
-    ``travel_desk``, the demo's travel desk runs beside the jobs (``mimosa-host serve --demo``).
+    ``travel_desk``, the demo's travel desk runs beside the jobs (``mimosa-host serve --demo``); with
+    ``selected``, only the jobs it keeps (``jobs serve --only/--except``: e.g. relay processes of their own).
     """
     stop = threading.Event()
-    runner = JobRunner(rt)
+    runner = JobRunner(rt) if selected is None else JobRunner(rt, selected=selected)
     parent = os.getppid()
     # Blocked before any thread starts, so that every thread inherits it; left blocked on return: a second
     # signal (the supervisor's SIGTERM after a Ctrl-C) must not end the process before it says it stopped.

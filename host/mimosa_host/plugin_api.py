@@ -118,6 +118,29 @@ class Job:
     in the process, or a committed ``NOTIFY <channel>, '<mission code>'`` on PostgreSQL (``job_wakeup``)."""
 
 
+METRIC_TYPES = ("gauge", "counter")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric of a mission, for the host's ``/metrics`` (:func:`mimosa_metrics`): plain data the host
+    renders in Prometheus' text format, adding the label ``mission`` to every sample.
+
+    Counts and durations only, labelled by codes (a status, a job's name): never a person's name, a record's
+    value or anything else of a case.
+    """
+
+    name: str
+    """Starts with ``<plugin name>_`` (the host drops any other); letters, digits and ``_``; a counter's
+    without ``_total``, which the host adds."""
+    help: str
+    """One line of English for the operators (not translated)."""
+    type: str
+    """``gauge`` or ``counter`` (:data:`METRIC_TYPES`)."""
+    samples: tuple[tuple[Mapping[str, str], float], ...] = ()
+    """(labels, value) pairs; every sample of a metric has the same label names, ``mission`` not among them."""
+
+
 @dataclass(frozen=True)
 class SettingsFinding:
     """One thing a settings check found (:func:`mimosa_mission_settings_check`).
@@ -400,6 +423,16 @@ def mimosa_mission_disabled(mission: MissionRef, ctx: RequestContext) -> None:
 @hookspec
 def mimosa_jobs() -> Sequence[Job]:
     """Periodic jobs; the host asks every plugin, and runs each job once per mission where the plugin is enabled."""
+
+
+@hookspec
+def mimosa_metrics(ctx: RequestContext) -> Sequence[Metric]:
+    """The plugin's metrics in the mission of ``ctx``, for the host's ``/metrics``.
+
+    The host asks once per mission where the plugin is enabled, on every scrape, acting for the mission as
+    for a job (no user; the plugin's own permissions), and labels each sample with the mission's code. It must
+    write nothing, and stay cheap: a few aggregate queries.
+    """
 
 
 @hookspec

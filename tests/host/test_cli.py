@@ -357,6 +357,29 @@ def test_jobs_run_runs_each_job_once_where_its_plugin_is_enabled(cli, migrated) 
     ]
 
 
+def test_jobs_list_names_each_job_as_jobs_serve_only_and_except_take_it(cli, migrated) -> None:  # noqa: ANN001
+    listing = cli("jobs", "list")
+    assert listing.exit_code == 0, listing.output
+    assert "ctm:relay-outbox\tevery 10 s" in listing.output.splitlines()
+    assert "ctm:movement-status\tevery 15 s" in listing.output.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--only", "ctm:relay"), "no such job: ctm:relay"),
+        (("--except", "ctm-relay-outbox"), "is not PLUGIN:JOB"),
+        (("--only", "ctm:relay-outbox", "--except", "ctm:pull-beneficiaries"), "exclude each other"),
+    ],
+)
+def test_jobs_serve_refuses_a_job_it_does_not_know_before_running_any(cli, migrated, args, message) -> None:  # noqa: ANN001
+    # A misspelt --except would have the main jobs process relay beside the relay processes: it does not start.
+    result = cli("jobs", "serve", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "runs" not in result.output
+
+
 def test_plugin_commands_are_mounted_under_the_plugins_name(install_plugin, cli, migrated, tmp_path) -> None:  # noqa: ANN001
     install_plugin("jobber", JOBBER)
 

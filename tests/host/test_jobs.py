@@ -116,6 +116,20 @@ def test_a_job_runs_once_per_enabled_mission_with_that_missions_context(jobs_rt)
         current_context()  # and is unbound after it
 
 
+def test_a_runner_runs_only_the_jobs_it_is_given(jobs_rt) -> None:  # noqa: ANN001
+    # jobs serve --only jobber:boom (a relay process of its own) and --except jobber:boom (the main jobs process)
+    plugin = JobPlugin(failing_in=("KHM",))
+    install(jobs_rt, plugin, enabled_in=("THA",))
+
+    only = JobRunner(jobs_rt, clock=Clock(), selected=lambda p, job: (p, job) == ("jobber", "boom"))
+    assert only.run_due() == [("jobber", "boom", "THA")]
+    assert (plugin.booms, plugin.runs) == (["THA"], [])
+
+    rest = JobRunner(jobs_rt, clock=Clock(), selected=lambda p, job: (p, job) != ("jobber", "boom"))
+    assert rest.run_due(force=True) == [("jobber", "tick", "THA")]
+    assert plugin.booms == ["THA"]
+
+
 def test_no_job_runs_where_the_plugin_is_not_enabled(jobs_rt) -> None:  # noqa: ANN001
     plugin = JobPlugin()
     install(jobs_rt, plugin, enabled_in=(), disabled_in=("THA",))

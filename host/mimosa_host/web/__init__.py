@@ -97,12 +97,13 @@ def create_app(rt: Runtime, config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     _install_jinja(app)
 
-    from . import admin, auth, records, second_factor_pages
+    from . import admin, auth, metrics, records, second_factor_pages
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(second_factor_pages.bp)
     app.register_blueprint(records.bp, url_prefix="/m/<mission>")
     app.register_blueprint(admin.bp, url_prefix="/m/<mission>/admin")
+    metrics.configure(app)  # GET /metrics, for the monitoring system (MIMOSA_METRICS_TOKEN, or loopback only)
     _mount_plugins(app, rt)
 
     app.before_request(_refuse_unreadable_path)
