@@ -361,7 +361,7 @@ def test_jobs_list_names_each_job_as_jobs_serve_only_and_except_take_it(cli, mig
     listing = cli("jobs", "list")
     assert listing.exit_code == 0, listing.output
     assert "ctm:relay-outbox\tevery 10 s" in listing.output.splitlines()
-    assert "ctm:movement-status\tevery 15 s" in listing.output.splitlines()
+    assert "ctm:movement-status\tevery 3 s" in listing.output.splitlines()  # while a return awaits BOOKED
 
 
 @pytest.mark.parametrize(
