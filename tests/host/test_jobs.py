@@ -269,9 +269,8 @@ def test_a_job_woken_for_a_mission_runs_there_before_its_interval_once(jobs_rt) 
         stop.set()
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # NOTIFY is PostgreSQL's
 def test_on_postgresql_a_committed_notify_wakes_the_running_scheduler_at_once(jobs_rt) -> None:  # noqa: ANN001
-    if jobs_rt.engine.dialect.name != "postgresql":
-        pytest.skip("NOTIFY is PostgreSQL's")
     import sqlalchemy as sa
 
     plugin = JobPlugin(wake_on="jobber_work")

@@ -118,7 +118,7 @@ VALID: dict[type | None, dict[str, Any]] = {
         "document_number": "SYN1234567",
         "document_expiry": (date.today() + timedelta(days=400)).isoformat(),
         "fit_to_travel": "y",
-        "escort": "NONE",
+        "escort": "OPERATIONAL",
         "escort_name": "Synthetic Escort",
         "risk_level": "HIGH",
         "risk_reason": "Threats from the recruiter's family.",
