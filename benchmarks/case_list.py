@@ -15,7 +15,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from benchmarks.case_overview import SMALL, fill, on_each_backend
+from benchmarks.case_overview import SMALL, fill, headline
 from benchmarks.harness import Result, Timing, measure
 from ctm_plugin.domain.case import Case
 from ctm_plugin.schemas.case_list import cursor
@@ -134,9 +134,7 @@ def bench(url: str, backend: str, cases: int = CASES, runs: int = RUNS) -> Resul
 
 
 def run(quick: bool) -> Result:
-    if quick:
-        return on_each_backend(lambda url, backend: bench(url, backend, 10_000, 50), postgresql=False)[-1]
-    return on_each_backend(bench)[-1]
+    return headline(bench, quick, 10_000, 50)
 
 
 def main() -> None:

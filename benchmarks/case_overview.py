@@ -191,11 +191,16 @@ def on_each_backend(run: Callable[[str, str], T], *, postgresql: bool = True) ->
     return results
 
 
-def run(quick: bool) -> Result:
-    """The headline: the last backend's (PostgreSQL's when it ran: a query there is a round trip)."""
+def headline(bench: Callable[..., Result], quick: bool, *quick_sizes: int) -> Result:
+    """``bench(url, backend)`` on each backend, or ``--quick`` on SQLite alone at ``quick_sizes``; the last
+    backend's result (PostgreSQL's when it ran: a query there is a round trip)."""
     if quick:
-        return on_each_backend(lambda url, backend: bench(url, backend, 10_000, 50), postgresql=False)[-1]
+        return on_each_backend(lambda url, backend: bench(url, backend, *quick_sizes), postgresql=False)[-1]
     return on_each_backend(bench)[-1]
+
+
+def run(quick: bool) -> Result:
+    return headline(bench, quick, 10_000, 50)
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from benchmarks.case_overview import on_each_backend
+from benchmarks.case_overview import headline
 from benchmarks.harness import PoolWaits, Result, http_get, http_login
 from benchmarks.sync import serving
 from mimosa_host import db
@@ -111,9 +111,7 @@ def bench(url: str, label: str, users: int = USERS, rounds: int = ROUNDS) -> Res
 
 
 def run(quick: bool) -> Result:
-    if quick:
-        return on_each_backend(lambda url, label: bench(url, label, 20, 2), postgresql=False)[-1]
-    return on_each_backend(bench)[-1]
+    return headline(bench, quick, 20, 2)
 
 
 def main() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from werkzeug.datastructures import MultiDict
 
 from ctm_plugin import i18n
 from ctm_plugin.i18n import N_
@@ -44,8 +43,10 @@ def _pairs(labels: dict[str, str]) -> list[tuple[str, str]]:
     return [(value, i18n._(label)) for value, label in labels.items()]
 
 
-def _list_page(title: str, *, mine: bool, sent: MultiDict[str, str]) -> Page:
+def _list_page(title: str, *, mine: bool) -> Page:
     ctx = current_context()
+    posted = request.method == "POST"
+    sent = request.form if posted else request.args
     # No owner on one's own cases; no name for a user who may not see names (the host is not asked for them).
     withheld = {"owner"} if mine else set()
     withheld |= set() if ctx.can(IDENTITY_VIEW) else {"name", "document"}
@@ -54,7 +55,7 @@ def _list_page(title: str, *, mine: bool, sent: MultiDict[str, str]) -> Page:
     asked = {name: value for name, value in sent.items() if name in accepted}
     unknown = sorted(set(sent) - set(asked) - {"csrf_token"})
     errors: dict[str, list[str]] = {name: [N_("This field is not part of the form.")] for name in unknown}
-    if request.method == "GET":
+    if not posted:
         errors |= {name: [NOT_IN_THE_ADDRESS] for name in PERSON_TERMS if asked.get(name)}
     found, trouble = None, None
     if not errors:
@@ -88,22 +89,22 @@ def _list_page(title: str, *, mine: bool, sent: MultiDict[str, str]) -> Page:
 
 @page("/cases", CASE_VIEW)
 def case_list():  # noqa: ANN201
-    return _list_page(i18n._("Cases"), mine=False, sent=request.args)
+    return _list_page(i18n._("Cases"), mine=False)
 
 
 @page("/cases", CASE_VIEW, methods=("POST",))
 def search_cases():  # noqa: ANN201
-    return _list_page(i18n._("Cases"), mine=False, sent=request.form)
+    return _list_page(i18n._("Cases"), mine=False)
 
 
 @page("/cases/mine", CASE_EDIT)
 def my_cases():  # noqa: ANN201
-    return _list_page(i18n._("My cases"), mine=True, sent=request.args)
+    return _list_page(i18n._("My cases"), mine=True)
 
 
 @page("/cases/mine", CASE_EDIT, methods=("POST",))
 def search_my_cases():  # noqa: ANN201
-    return _list_page(i18n._("My cases"), mine=True, sent=request.form)
+    return _list_page(i18n._("My cases"), mine=True)
 
 
 @page("/cases/awaiting-determination", DETERMINE)
