@@ -112,7 +112,8 @@ def test_a_replay_racing_the_first_message_is_refused_once_the_first_commits(
     soap_client, live_host, soap_fault
 ) -> None:  # noqa: ANN001
     """The first message's nonce is in its transaction, not yet committed, when the replay arrives: the
-    replay waits for that transaction and is refused; the record is saved once."""
+    replay waits for that transaction and is refused, and saves nothing (the first message, here only its
+    nonce, saves nothing either). On SQLite writers take turns, so the replay simply comes after it."""
     message = soap_client(SERVICE).message("SaveBeneficiary", Beneficiary=PERSON, ClientReference="race")
     header, _body = envelope.split(xml.parse(message))
     before = rows(live_host.rt)

@@ -57,11 +57,15 @@ def compiled_schema() -> etree.XMLSchema:
     Compiling the XSD is the costly part, validating a request's Body is not: one validator serves every
     thread, each validation under :data:`_lock`, since a validator's error log is its own and is read after.
     """
-    global _compiled  # noqa: PLW0603 - the process's one compiled validator
     with _lock:
-        if _compiled is None:
-            _compiled = etree.XMLSchema(xml.parse_file(WSDL_DIR / XSD_NAME))
-        return _compiled
+        return _compiled_under_lock()
+
+
+def _compiled_under_lock() -> etree.XMLSchema:
+    global _compiled  # noqa: PLW0603 - the process's one compiled validator
+    if _compiled is None:
+        _compiled = etree.XMLSchema(xml.parse_file(WSDL_DIR / XSD_NAME))
+    return _compiled
 
 
 def validate(request: etree._Element) -> None:
@@ -73,8 +77,8 @@ def validate(request: etree._Element) -> None:
     for node in request.iter():
         if any(etree.QName(name).namespace == XSI for name in node.attrib):
             raise Fault("VALIDATION", "xsi attributes are not allowed", [etree.QName(node).localname])
-    schema = compiled_schema()
-    with _lock:
+    with _lock:  # one lock taken once: the compile (the first time) and the validation
+        schema = _compiled_under_lock()
         if schema.validate(request):
             return
         fields = _fields(schema.error_log)
