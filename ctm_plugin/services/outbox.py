@@ -101,16 +101,20 @@ def workers_setting() -> int:
 CHANNEL = "ctm_outbox"
 """The relay job's wake-up (``Job.wake_on``): a transaction that queues a message rings it as it commits."""
 _QUEUED = "ctm_outbox_queued"
+_NOTIFIED = "ctm_outbox_notified"
+"""The transaction has said so already: one ``NOTIFY`` a transaction, however many flushes follow."""
 
 
 @event.listens_for(Session, "after_flush")
 def _announce(session: Session, _flush_context: object) -> None:
     """A message queued (or put back in the queue): on PostgreSQL ``NOTIFY`` in the same transaction, so the
     relays of every process hear of it when, and only if, it commits; in this process once it has committed."""
-    if not session.info.get(_QUEUED) and not any(isinstance(obj, OutboxMessage) for obj in session.new):
+    if session.info.get(_NOTIFIED) or not (
+        session.info.get(_QUEUED) or any(isinstance(obj, OutboxMessage) for obj in session.new)
+    ):
         return
     mission = session.info.get("mission_code")
-    session.info[_QUEUED] = mission or True
+    session.info[_QUEUED], session.info[_NOTIFIED] = mission or True, True
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(sa.select(sa.func.pg_notify(CHANNEL, mission or "")))
@@ -118,6 +122,7 @@ def _announce(session: Session, _flush_context: object) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _ring(session: Session) -> None:
+    session.info.pop(_NOTIFIED, None)
     if (mission := session.info.pop(_QUEUED, None)) is not None:
         wake_jobs(CHANNEL, mission if isinstance(mission, str) else None)
 
@@ -125,6 +130,7 @@ def _ring(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_QUEUED, None)
+    session.info.pop(_NOTIFIED, None)
 
 
 def requeued(message: OutboxMessage) -> None:
@@ -204,6 +210,11 @@ class Batch:
     in_force: dict[str, Mapping] = field(default_factory=dict)
 
 
+def stalled(at: datetime) -> sa.ColumnElement[bool]:
+    """A message claimed by a relay that died (or hung) mid-send: its lease ran out before ``at``."""
+    return sa.and_(OutboxMessage.status == OUT_SENDING, OutboxMessage.lease_until < at)
+
+
 CLAIM_TRIES = 3
 """SQLite has no row locks: a claim that raced another relay's (the version moved on) is taken again."""
 
@@ -220,13 +231,12 @@ def _claim(
     The oldest due message of each case is taken, and each is prepared (a cancellation completed
     with its movement, or held back) in the same transaction.
     """
-    for attempt in range(CLAIM_TRIES):
+    for _attempt in range(CLAIM_TRIES):
         try:
             return _claim_once(ctx, at, limit, skip, client)
         except StaleDataError:
-            if attempt == CLAIM_TRIES - 1:
-                return Batch()
-    return Batch()  # pragma: no cover - the loop returns
+            continue
+    return Batch()
 
 
 def _claim_once(ctx: RequestContext, at: datetime, limit: int, skip: Sequence[int], client: HostClient | None) -> Batch:
@@ -234,7 +244,7 @@ def _claim_once(ctx: RequestContext, at: datetime, limit: int, skip: Sequence[in
     with mission_session(ctx) as session, session.begin():
         due = sa.or_(
             sa.and_(OutboxMessage.status.in_((OUT_PENDING, OUT_UNKNOWN)), OutboxMessage.next_attempt_at <= at),
-            sa.and_(OutboxMessage.status == OUT_SENDING, OutboxMessage.lease_until < at),
+            stalled(at),
         )
         query = sa.select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(limit)
         if skip:

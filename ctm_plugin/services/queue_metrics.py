@@ -15,7 +15,7 @@ reading of the host's movement feed stand. Counts and ages in seconds, by status
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -32,6 +32,7 @@ from ctm_plugin.domain.sync import (
 from mimosa_host.plugin_api import Metric, RequestContext
 
 from .base import unit_of_work
+from .outbox import stalled
 
 
 def _age(now: datetime, since: datetime | None) -> float:
@@ -42,7 +43,6 @@ def of_mission(ctx: RequestContext, now: datetime | None = None) -> list[Metric]
     """The mission's figures, read in one short transaction of its scope (no write)."""
     now = now or utcnow()
     due_pending = sa.and_(OutboxMessage.status == OUT_PENDING, OutboxMessage.next_attempt_at <= now)
-    stalled = sa.and_(OutboxMessage.status == OUT_SENDING, OutboxMessage.lease_until < now)
     with unit_of_work(ctx) as session:
         counts = dict(
             session.execute(sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)).all()
@@ -59,7 +59,7 @@ def of_mission(ctx: RequestContext, now: datetime | None = None) -> list[Metric]
                         else_=OutboxMessage.next_attempt_at,
                     )
                 )
-            ).where(sa.or_(due_pending, stalled))
+            ).where(sa.or_(due_pending, stalled(now)))
         )
         feed_read = session.scalar(sa.select(FeedPosition.updated_at).where(FeedPosition.feed == MOVEMENT_FEED))
     statuses = (*OUTBOX_STATUSES, *sorted(set(counts) - set(OUTBOX_STATUSES)))
@@ -74,19 +74,19 @@ def of_mission(ctx: RequestContext, now: datetime | None = None) -> list[Metric]
             "ctm_outbox_oldest_unknown_age_seconds",
             "Seconds since the oldest message in doubt (unknown) was queued; 0 when none is.",
             "gauge",
-            (({}, _age(now, _aware(oldest_unknown))),),
+            (({}, _age(now, oldest_unknown)),),
         ),
         Metric(
             "ctm_outbox_oldest_due_pending_age_seconds",
             "Seconds since the oldest due pending message was queued; 0 when none is.",
             "gauge",
-            (({}, _age(now, _aware(oldest_due))),),
+            (({}, _age(now, oldest_due)),),
         ),
         Metric(
             "ctm_relay_lag_seconds",
             "Seconds the oldest due message not yet sent has waited past its due time; 0 when none waits.",
             "gauge",
-            (({}, _age(now, _aware(waiting_since))),),
+            (({}, _age(now, waiting_since)),),
         ),
     ]
     if feed_read is not None:
@@ -99,12 +99,3 @@ def of_mission(ctx: RequestContext, now: datetime | None = None) -> list[Metric]
             )
         )
     return metrics
-
-
-def _aware(value: datetime | str | None) -> datetime | None:
-    """An aggregate (``min``) skips the column's type: SQLite gives its stored text back, naive UTC."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value

@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session
 from . import db as db_module
 from . import enablement, i18n
 from .accounts import add_user, grant, known_roles, plugin_permissions
-from .context import build_context, system_context
-from .db import HOST_SCRIPT_LOCATION, HOST_VERSION_TABLE, SharedConnection, plugin_at_head, revision_state, transaction
+from .context import acting_for, build_context, system_context
+from .db import HOST_SCRIPT_LOCATION, HOST_VERSION_TABLE, plugin_at_head, revision_state, transaction
 from .inputs import TEXT_CONTROL, is_identifier
 from .models import Mission, User, utcnow
 from .passwords import hash_password
-from .plugin_api import RequestContext, bind_context, unbind_context
+from .plugin_api import RequestContext
 from .plugins import PluginHost
 from .roles import HOST_PERMISSIONS
 from .runtime import DATABASE_ENV, MIGRATION_DATABASE_ENV, Runtime
@@ -50,22 +50,10 @@ class PluginCommandHost:
 
     @contextmanager
     def context(self, mission_code: str) -> Iterator[RequestContext]:
-        db = SharedConnection(self.rt.engine)  # one connection for the command's work, as for a request
-        try:
-            with db.session() as s:
-                mission = s.get(Mission, mission_code)
-                if mission is None or mission_code not in enablement.enabled_missions(s, self.plugin):
-                    raise LookupError(mission_code)
-                ctx, _enabled = build_context(
-                    s, self.rt.host, db.plugin_session, mission, None, i18n.current_locale(), plugin=self.plugin
-                )
-            token = bind_context(ctx)
-            try:
-                yield ctx
-            finally:
-                unbind_context(token)
-        finally:
-            db.close()
+        if mission_code not in self.enabled_missions():
+            raise LookupError(mission_code)
+        with acting_for(self.rt, self.plugin, mission_code, i18n.current_locale()) as ctx:
+            yield ctx
 
 
 def _shown(arg: str) -> str:

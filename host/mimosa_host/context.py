@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from .accounts import granted_roles, known_roles, mission_ref, plugin_permissions, user_ref, users_holding
-from .db import mission_sessions
+from .db import SharedConnection, mission_sessions
 from .enablement import enabled_plugins, plugin_missions, plugin_settings
 from .models import Mission, User
-from .plugin_api import MissionRef, RequestContext, UserRef
+from .plugin_api import MissionRef, RequestContext, UserRef, bind_context, unbind_context
 from .plugins import PluginHost
 from .roles import permissions_for
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
 
 
 def build_context(
@@ -138,3 +143,24 @@ def system_context(
     """The host itself acting in ``mission`` as an HQ administrator (the command line, the demo seed)."""
     ctx, _enabled = build_context(session, host, factory, mission, None, "en")
     return dataclasses.replace(ctx, user=UserRef(0, username, display_name, is_hq_admin=True))
+
+
+@contextmanager
+def acting_for(rt: Runtime, plugin: str, mission_code: str, locale: str = "en") -> Iterator[RequestContext]:
+    """``plugin``'s context in a mission with no user (a job, a command, the metrics), bound as the current one
+    for the block, on one connection for the whole work, as a request has; ``LookupError`` for no such mission.
+    The plugin acts with its own permissions and no other's."""
+    db = SharedConnection(rt.engine)
+    try:
+        with db.session() as s:
+            mission = s.get(Mission, mission_code)
+            if mission is None:
+                raise LookupError(mission_code)
+            ctx, _enabled = build_context(s, rt.host, db.plugin_session, mission, None, locale, plugin=plugin)
+        token = bind_context(ctx)
+        try:
+            yield ctx
+        finally:
+            unbind_context(token)
+    finally:
+        db.close()

@@ -4,7 +4,8 @@ A job that declares ``Job.wake_on`` (a channel name) runs at once, for the missi
 when anyone:
 
 - calls :func:`mimosa_host.plugin_api.wake_jobs` in this process (e.g. once a transaction that
-  queued work has committed; on SQLite that is the only signal), or
+  queued work has committed; on SQLite that is the only signal, so a jobs process of its own, apart from
+  the web workers that queue the work, is not woken and goes by its tick), or
 - commits ``NOTIFY <channel>, '<mission code>'`` (``SELECT pg_notify(...)``) on PostgreSQL, in
   any process on any machine: the runner LISTENs on every channel its jobs declare, on a
   connection of its own.
@@ -59,9 +60,9 @@ class Wakeup:
         """Until rung, or ``timeout`` seconds."""
         self._bell.wait(timeout)
 
-    def serve(self, engine: sa.Engine, channels: Iterable[str], stop: threading.Event) -> list[threading.Thread]:
+    def serve(self, engine: sa.Engine, channels: Iterable[str], stop: threading.Event) -> None:
         """Ring on this process's :func:`wake_jobs` calls, and on PostgreSQL on ``channels``' notifications,
-        until ``stop``; the threads started (daemons)."""
+        until ``stop`` (in daemon threads)."""
         wake_listeners.append(self.ring)
 
         def on_stop() -> None:
@@ -77,7 +78,6 @@ class Wakeup:
             )
         for thread in threads:
             thread.start()
-        return threads
 
     def _listen(self, engine: sa.Engine, channels: list[str], stop: threading.Event) -> None:
         from psycopg import sql  # PostgreSQL's driver: only there

@@ -15,18 +15,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import sqlalchemy as sa
-
-from .context import build_context
-from .db import SharedConnection
+from .context import acting_for
 from .enablement import enabled_missions
 from .job_wakeup import Wakeup
 from .logs import exception_summary
-from .models import Mission, utcnow
-from .plugin_api import Job, bind_context, unbind_context
+from .models import utcnow
+from .plugin_api import Job
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+
+def every_job(_plugin: str, _job: str) -> bool:
+    return True
 
 
 @dataclass
@@ -37,7 +38,7 @@ class JobRunner:
     """(plugin, job, mission) -> when it last ran in this process."""
     wakeup: Wakeup = field(default_factory=Wakeup)
     """Brings a job with ``wake_on`` forward (job_wakeup.py)."""
-    selected: Callable[[str, str], bool] = lambda _plugin, _job: True
+    selected: Callable[[str, str], bool] = every_job
     """Which (plugin, job name) this runner runs: every job, unless ``jobs serve --only/--except`` says."""
 
     def jobs(self) -> list[tuple[str, Job]]:
@@ -74,35 +75,24 @@ class JobRunner:
         return ran
 
     def _run(self, plugin: str, job: Job, code: str) -> None:
-        db = SharedConnection(self.rt.engine)  # one connection for the run, as for a request
-        try:
-            with db.session() as s:
-                mission = s.scalars(sa.select(Mission).where(Mission.code == code)).one()
-                # The job acts for the mission with its own plugin's permissions, and no other's.
-                ctx, _enabled = build_context(s, self.rt.host, db.plugin_session, mission, None, "en", plugin=plugin)
-            token = bind_context(ctx)
+        with acting_for(self.rt, plugin, code) as ctx:
             try:
                 job.run(ctx)
             except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the scheduler
                 # The exception's message (and a chained database error's parameters) may hold case
                 # data: log its type and where it was raised, never its text.
                 log.error("job %s.%s failed in mission %s: %s", plugin, job.name, code, exception_summary(exc))
-            finally:
-                unbind_context(token)
-        finally:
-            db.close()
 
     def run_forever(self, stop: threading.Event, tick: float = 5.0) -> None:
         """Run due jobs every ``tick`` seconds until ``stop`` is set, or at once for a job woken (``Job.wake_on``,
         :mod:`.job_wakeup`); a failing round is logged and the loop goes on.
 
-        The first round comes after one tick (a web server started beside it is listening by then). Set ``stop``
-        to end it: the job running ends, no other starts."""
+        The first round comes after one tick. Set ``stop`` to end it: the job running ends, no other starts."""
         self.wakeup.serve(self.rt.engine, [job.wake_on for _plugin, job in self.jobs() if job.wake_on], stop)
-        while not stop.is_set():
+        while True:
             self.wakeup.wait(tick)
             if stop.is_set():
-                break
+                return
             try:
                 self.run_due(stop=stop)
             except Exception as exc:  # noqa: BLE001 - e.g. the database is briefly unreachable: try again next tick
@@ -117,7 +107,7 @@ def serve_jobs(
     tick: float = 5.0,
     travel_desk: bool = False,
     parent_check: float = 2.0,
-    selected: Callable[[str, str], bool] | None = None,
+    selected: Callable[[str, str], bool] = every_job,
 ) -> None:
     """The jobs process: runs due jobs until SIGTERM or SIGINT (or until its parent is gone), then returns,
     with those signals blocked (the process is to end).
@@ -129,7 +119,7 @@ def serve_jobs(
     ``selected``, only the jobs it keeps (``jobs serve --only/--except``: e.g. relay processes of their own).
     """
     stop = threading.Event()
-    runner = JobRunner(rt) if selected is None else JobRunner(rt, selected=selected)
+    runner = JobRunner(rt, selected=selected)
     parent = os.getppid()
     # Blocked before any thread starts, so that every thread inherits it; left blocked on return: a second
     # signal (the supervisor's SIGTERM after a Ctrl-C) must not end the process before it says it stopped.

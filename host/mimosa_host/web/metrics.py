@@ -23,18 +23,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import flask
-import sqlalchemy as sa
 from flask import Blueprint, request
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from .. import plugin_api
-from ..context import build_context
-from ..db import SharedConnection
+from ..context import acting_for
 from ..enablement import enabled_missions
 from ..logs import exception_summary
-from ..models import Mission
 
 log = logging.getLogger(__name__)
 
@@ -102,18 +99,8 @@ class PluginMetrics:
         yield from families.values()
 
     def _ask(self, plugin: str, code: str) -> Any:
-        db = SharedConnection(self.rt.engine)
-        try:
-            with db.session() as s:
-                mission = s.scalars(sa.select(Mission).where(Mission.code == code)).one()
-                ctx, _enabled = build_context(s, self.rt.host, db.plugin_session, mission, None, "en", plugin=plugin)
-            token = plugin_api.bind_context(ctx)
-            try:
-                return self.rt.host.call_one(plugin, "mimosa_metrics", ctx=ctx)
-            finally:
-                plugin_api.unbind_context(token)
-        finally:
-            db.close()
+        with acting_for(self.rt, plugin, code) as ctx:
+            return self.rt.host.call_one(plugin, "mimosa_metrics", ctx=ctx)
 
     @staticmethod
     def _add(families: dict[str, Metric], plugin: str, code: str, metric: plugin_api.Metric) -> None:
