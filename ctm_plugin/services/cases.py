@@ -251,31 +251,39 @@ def _close(case: Case, closure: CaseClosure) -> None:
     case.status_reason = closure.note or None
 
 
+def latest_determination_of(case_id: Any, *columns: Any) -> sa.Select[Any]:
+    """The query of the case's latest determination (``columns`` of it, or the row): the last decided, and of
+    two decided at once the last written. ``case_id`` may be a column, for a correlated subquery."""
+    return (
+        sa.select(*(columns or (Determination,)))
+        .where(Determination.case_id == case_id)
+        .order_by(Determination.decided_at.desc(), Determination.id.desc())
+        .limit(1)
+    )
+
+
+def pending_closure_of(case_id: Any, *columns: Any) -> sa.Select[Any]:
+    """The query of the case's request to close that waits for a supervisor (``columns`` of it, or the row);
+    ``case_id`` may be a column, for a correlated subquery."""
+    return (
+        sa.select(*(columns or (CaseClosure,)))
+        .where(CaseClosure.case_id == case_id, CaseClosure.state == PENDING)
+        .order_by(CaseClosure.id)
+        .limit(1)
+    )
+
+
 def pending_closure(session: Session, case_id: int) -> CaseClosure | None:
     """The case's request to close that waits for a supervisor, if there is one."""
-    return session.scalar(sa.select(CaseClosure).where(CaseClosure.case_id == case_id, CaseClosure.state == PENDING))
+    return session.scalar(pending_closure_of(case_id))
 
 
 def overview(session: Session, case_id: int) -> tuple[Determination | None, CaseClosure | None, HostLink | None]:
     """What the case tab shows beside the case, in one statement: its latest determination (as
     :func:`~ctm_plugin.services.screening.latest_determination`), its request to close waiting for a
     supervisor (as :func:`pending_closure`) and its link to the host's record."""
-    latest = (
-        sa.select(Determination.id)
-        .where(Determination.case_id == Case.id)
-        .order_by(Determination.decided_at.desc(), Determination.id.desc())
-        .limit(1)
-        .correlate(Case)
-        .scalar_subquery()
-    )
-    waiting = (
-        sa.select(CaseClosure.id)
-        .where(CaseClosure.case_id == Case.id, CaseClosure.state == PENDING)
-        .order_by(CaseClosure.id)
-        .limit(1)
-        .correlate(Case)
-        .scalar_subquery()
-    )
+    latest = latest_determination_of(Case.id, Determination.id).correlate(Case).scalar_subquery()
+    waiting = pending_closure_of(Case.id, CaseClosure.id).correlate(Case).scalar_subquery()
     query = (
         sa.select(Determination, CaseClosure, HostLink)
         .select_from(Case)

@@ -18,7 +18,7 @@ from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, DETERMINE
 from mimosa_host.plugin_api import RequestContext
 
 from .base import Invalid, NotFound, add_to_case, get_case, load, require, row_of_case, touch, unit_of_work
-from .cases import birth_date_for
+from .cases import birth_date_for, latest_determination_of
 
 
 def record_screening(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:
@@ -165,9 +165,4 @@ def determine(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> None:
 
 
 def latest_determination(session: sa.orm.Session, case_id: int) -> Determination | None:
-    return session.scalar(
-        sa.select(Determination)
-        .where(Determination.case_id == case_id)
-        .order_by(Determination.decided_at.desc(), Determination.id.desc())
-        .limit(1)
-    )
+    return session.scalar(latest_determination_of(case_id))
