@@ -9,7 +9,7 @@ frame and the CTM's content each speak from their own catalog.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Blueprint, abort, g, url_for
@@ -50,19 +50,17 @@ def choices_of(options: Any) -> list[tuple[str, str]]:
     return options.choices() if hasattr(options, "choices") else list(options)
 
 
-_ESCAPED: dict[tuple[int, str], tuple[Any, list[tuple[Any, str, str]]]] = {}
-"""A code list's choices with code and label escaped, by list and language: built once, not on every form."""
+@functools.lru_cache(maxsize=256)
+def _escaped_list(options: Any, _locale: str) -> tuple[tuple[Any, str, str], ...]:
+    """A code list's choices with code and label escaped, by list and language: built once, not on every form."""
+    return tuple((code, str(escape(code)), str(escape(text))) for code, text in options.choices())
 
 
-def _escaped_choices(options: Any) -> list[tuple[Any, str, str]]:
+def _escaped_choices(options: Any) -> Sequence[tuple[Any, str, str]]:
     """(code, escaped code, escaped label) of :func:`choices_of`, as the template's autoescaping writes them."""
-    if not hasattr(options, "choices"):
-        return [(code, str(escape(code)), str(escape(text))) for code, text in options]
-    key = (id(options), i18n.current_locale())
-    cached = _ESCAPED.get(key)
-    if cached is None or cached[0] is not options:
-        cached = _ESCAPED[key] = (options, [(c, str(escape(c)), str(escape(t))) for c, t in options.choices()])
-    return cached[1]
+    if hasattr(options, "choices"):
+        return _escaped_list(options, i18n.current_locale())
+    return [(code, str(escape(code)), str(escape(text))) for code, text in options]
 
 
 def option_tags(options: Any, chosen: Any, several: bool = False) -> Markup:

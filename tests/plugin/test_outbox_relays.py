@@ -152,7 +152,7 @@ def test_a_booking_rings_the_relay_when_it_commits_and_a_refused_one_does_not(w:
             listener.close()
 
 
-def test_the_feed_is_asked_often_only_while_a_booking_awaits_booked(w: World, connected) -> None:  # noqa: ANN001
+def test_a_return_is_in_flight_for_the_feed_from_its_booking_until_booked(w: World, connected) -> None:  # noqa: ANN001
     job = w.job_ctx()
     assert not feed.in_flight(job)
     case_id = people.open_from_host(w.ctx("caseworker"), PEOPLE[0], {"opened_on": OPENED})
