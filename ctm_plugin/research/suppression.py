@@ -22,7 +22,7 @@ tables: services/trends.py keeps each page's tables from being differenced again
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from . import small_cell_k
@@ -61,9 +61,18 @@ class SuppressedTable:
     total: Shown
 
 
-def suppress(counts: Sequence[Sequence[int]], k: int | None = None) -> SuppressedTable:
+def suppress(
+    counts: Sequence[Sequence[int]],
+    k: int | None = None,
+    withheld_row_totals: Collection[int] = (),
+    withhold_total: bool = False,
+) -> SuppressedTable:
     """``counts`` (a non-empty list of rows of equal, non-zero length) with primary and secondary suppression
-    at ``k`` (default: :func:`ctm_plugin.research.small_cell_k`)."""
+    at ``k`` (default: :func:`ctm_plugin.research.small_cell_k`).
+
+    ``withheld_row_totals`` (row indexes) and ``withhold_total`` withhold those totals from the start: tables
+    that share their row totals (several breakdowns of the same cases by period) must withhold the same ones,
+    or one table's published total would open another's (:func:`suppress_together`)."""
     k = small_cell_k() if k is None else k
     rows, columns = len(counts), len(counts[0])
     if rows == 0 or columns == 0 or any(len(row) != columns for row in counts):
@@ -75,6 +84,10 @@ def suppress(counts: Sequence[Sequence[int]], k: int | None = None) -> Suppresse
     withheld: dict[tuple[int, int], str] = {
         (i, j): PRIMARY for i, row in enumerate(grid) for j, count in enumerate(row) if 0 < count < k
     }
+    for i in withheld_row_totals:
+        withheld.setdefault((i, columns), SECONDARY)
+    if withhold_total:
+        withheld.setdefault((rows, columns), SECONDARY)
     while (bridge := _a_bridge(withheld, rows + 1, columns + 1)) is not None:
         for entry in _complement(grid, withheld, bridge, rows, columns):
             withheld[entry] = SECONDARY
@@ -90,6 +103,22 @@ def suppress(counts: Sequence[Sequence[int]], k: int | None = None) -> Suppresse
         column_totals=tuple(shown(rows, j) for j in range(columns)),
         total=shown(rows, columns),
     )
+
+
+def suppress_together(tables: Sequence[Sequence[Sequence[int]]], k: int | None = None) -> list[SuppressedTable]:
+    """Tables of the same rows whose row totals and grand total are the same numbers (the same cases, broken
+    down by different single-valued dimensions), each suppressed so that all of them withhold the same totals:
+    the union of what each withholds, until no table withholds one more (it only grows, so it ends)."""
+    k = small_cell_k() if k is None else k
+    rows: set[int] = set()
+    total = False
+    while True:
+        done = [suppress(counts, k, rows, total) for counts in tables]
+        now = {i for table in done for i, shown in enumerate(table.row_totals) if shown.count is None}
+        now_total = any(table.total.count is None for table in done)
+        if now == rows and now_total == total:
+            return done
+        rows, total = rows | now, total or now_total
 
 
 def _a_bridge(withheld: dict[tuple[int, int], str], rows: int, columns: int) -> tuple[int, int] | None:
