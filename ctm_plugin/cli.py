@@ -494,7 +494,9 @@ def demo_research(count: int) -> None:
     for code in ("THA", "KHM"):
         with _mission(code) as ctx:
             seeded = story.research_cases(ctx, count)
-        click.echo(f"{seeded} {code} cases seeded for the trends" if seeded else f"{code}'s research cases are there already")
+        click.echo(
+            f"{seeded} {code} cases seeded for the trends" if seeded else f"{code}'s research cases are there already"
+        )
 
 
 @click.group("audit")

@@ -493,7 +493,7 @@ def research_cases(ctx: RequestContext, count: int, rng: random.Random | None = 
     facts trends count (sex, age, citizenship, exploitation types and countries, means of control, recruiter,
     assistance, a reintegration survey's scores; most with the Research consent), written in bulk through the
     mission's session, and the mission's trend counts made; how many were seeded (0 if they are there)."""
-    rng = rng or random.Random(f"research-{ctx.mission.code}")
+    rng = rng or random.Random(f"research-{ctx.mission.code}")  # noqa: S311 - synthetic data, not a secret
     code = ctx.mission.code
     citizenships, recruited, exploited = _RESEARCH_MIX.get(code, _RESEARCH_MIX["THA"])
 
@@ -541,26 +541,49 @@ def research_cases(ctx: RequestContext, count: int, rng: random.Random | None = 
             session.flush()
             session.add_all(
                 [
-                    TraffickingEvent(mission_code=code, case_id=case.id, sequence=1, type="Recruitment",
-                                     country=skewed(recruited)),
-                    TraffickingEvent(mission_code=code, case_id=case.id, sequence=2, type="Exploitation",
-                                     country=skewed(exploited)),
-                    AssistanceService(mission_code=code, case_id=case.id, type=rng.choice(("Shelter", "Medical",
-                                      "Psychosocial", "Legal")), provider="Synthetic provider", status="Completed"),
+                    TraffickingEvent(
+                        mission_code=code, case_id=case.id, sequence=1, type="Recruitment", country=skewed(recruited)
+                    ),
+                    TraffickingEvent(
+                        mission_code=code, case_id=case.id, sequence=2, type="Exploitation", country=skewed(exploited)
+                    ),
+                    AssistanceService(
+                        mission_code=code,
+                        case_id=case.id,
+                        type=rng.choice(("Shelter", "Medical", "Psychosocial", "Legal")),
+                        provider="Synthetic provider",
+                        status="Completed",
+                    ),
                 ]
             )
             if rng.random() < 0.8:
                 session.add(
-                    Consent(mission_code=code, case_id=case.id, purpose="Research", items=["InformedOfResearchUse"],
-                            given_on=opened, method="Written", recorded_by="demo-seed")
+                    Consent(
+                        mission_code=code,
+                        case_id=case.id,
+                        purpose="Research",
+                        items=["InformedOfResearchUse"],
+                        given_on=opened,
+                        method="Written",
+                        recorded_by="demo-seed",
+                    )
                 )
             if year <= 2024 and rng.random() < 0.5:
                 scores = {d: f"{rng.uniform(0.2, 0.95):.2f}" for d in ("economic", "social", "psychosocial")}
                 session.add(
-                    MonitoringVisit(mission_code=code, case_id=case.id, visited_on=opened + timedelta(days=365),
-                                    mode="InPerson", outcome=REACHED, model_key="iom-rss", model_version=1,
-                                    answers={}, scores=scores, overall=Decimal(scores["economic"]),
-                                    recorded_by="demo-seed")
+                    MonitoringVisit(
+                        mission_code=code,
+                        case_id=case.id,
+                        visited_on=opened + timedelta(days=365),
+                        mode="InPerson",
+                        outcome=REACHED,
+                        model_key="iom-rss",
+                        model_version=1,
+                        answers={},
+                        scores=scores,
+                        overall=Decimal(scores["economic"]),
+                        recorded_by="demo-seed",
+                    )
                 )
         trend_counts.refresh(session)
     return count

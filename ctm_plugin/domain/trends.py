@@ -67,7 +67,11 @@ IDENTIFICATION = frozenset(d.key for d in DIMENSIONS) - {"return", "reintegratio
 """The dimensions of every case identified in the mission: the same cases, by period, as "cases"."""
 AGE_GROUPS = ((0, 17, "0-17"), (18, 24, "18-24"), (25, 34, "25-34"), (35, 44, "35-44"), (45, 200, "45+"))
 SCORE_BANDS = ((Decimal("0.33"), "low"), (Decimal("0.66"), "medium"), (Decimal("1.01"), "high"))
-SCORE_BAND_LABELS = {"low": N_("low (below 0.33)"), "medium": N_("medium (0.33 to 0.66)"), "high": N_("high (0.66 and above)")}
+SCORE_BAND_LABELS = {
+    "low": N_("low (below 0.33)"),
+    "medium": N_("medium (0.33 to 0.66)"),
+    "high": N_("high (0.66 and above)"),
+}
 
 
 class TrendCell(MissionScoped, Base):
@@ -131,9 +135,9 @@ def count_cells(session: Session) -> tuple[Counter[Key], int]:
     """The mission's counts, read through its own session (column by column, no sealed value), and how many
     cases it has."""
     code = session.info["mission_code"]
-    received = set(
-        session.scalars(sa.select(Handover.receiving_case_id).where(Handover.to_mission == code)).all()
-    ) - {None}
+    received = set(session.scalars(sa.select(Handover.receiving_case_id).where(Handover.to_mission == code)).all()) - {
+        None
+    }
     facts: dict[int, _CaseFacts] = {}
     for case_id, opened_on in session.execute(sa.select(Case.id, Case.opened_on)).yield_per(5000):
         facts[case_id] = _CaseFacts(quarter_of(opened_on), case_id in received, [], {})
@@ -143,8 +147,12 @@ def count_cells(session: Session) -> tuple[Counter[Key], int]:
             facts[case_id].values.setdefault(dimension, set()).update(v for v in values if v)
 
     for case_id, types, controls, relation in session.execute(
-        sa.select(VictimContext.case_id, VictimContext.exploitation_types, VictimContext.control_methods,
-                  VictimContext.recruiter_relationship)
+        sa.select(
+            VictimContext.case_id,
+            VictimContext.exploitation_types,
+            VictimContext.control_methods,
+            VictimContext.recruiter_relationship,
+        )
     ).yield_per(5000):
         if case_id in facts:
             facts[case_id].types = sorted(set(types or ()))
@@ -152,23 +160,28 @@ def count_cells(session: Session) -> tuple[Counter[Key], int]:
         add(case_id, "control", controls or ())
         add(case_id, "recruiter", [relation])
     for case_id, gender, citizenships, birth, opened_on in session.execute(
-        sa.select(PersonProfile.case_id, PersonProfile.gender, PersonProfile.citizenships, PersonProfile.birth_date,
-                  Case.opened_on).join(Case, Case.id == PersonProfile.case_id)
+        sa.select(
+            PersonProfile.case_id,
+            PersonProfile.gender,
+            PersonProfile.citizenships,
+            PersonProfile.birth_date,
+            Case.opened_on,
+        ).join(Case, Case.id == PersonProfile.case_id)
     ).yield_per(5000):
         add(case_id, "sex", [gender])
         add(case_id, "citizenship", citizenships or ())
         add(case_id, "age_group", [age_group(birth, opened_on)])
     recruited: dict[int, str] = {}
     exploited: dict[int, set[str]] = {}
-    for case_id, kind, country in session.execute(
+    for case_id, event_type, country in session.execute(
         sa.select(TraffickingEvent.case_id, TraffickingEvent.type, TraffickingEvent.country)
         .where(TraffickingEvent.country.is_not(None))
         .order_by(TraffickingEvent.case_id, TraffickingEvent.sequence)
     ).yield_per(5000):
-        if kind == "Recruitment":
-            recruited.setdefault(case_id, country)
-        elif kind == "Exploitation":
-            exploited.setdefault(case_id, set()).add(country)
+        if event_type == "Recruitment":
+            recruited.setdefault(case_id, str(country))
+        elif event_type == "Exploitation":
+            exploited.setdefault(case_id, set()).add(str(country))
     for case_id, countries in exploited.items():
         add(case_id, "exploitation_country", countries)
         if case_id in recruited:
@@ -194,10 +207,10 @@ def count_cells(session: Session) -> tuple[Counter[Key], int]:
 
     counts: Counter[Key] = Counter()
     for case in facts.values():
-        for types in (ALL_TYPES, *case.types):
+        for kind in (ALL_TYPES, *case.types):
             for key, values in _values_of(case):
                 for value in values:
-                    counts[(key, case.quarter, types, value)] += 1
+                    counts[(key, case.quarter, kind, value)] += 1
     return counts, len(facts)
 
 

@@ -159,6 +159,9 @@ def _a_bridge(withheld: dict[tuple[int, int], str], rows: int, columns: int) -> 
     return None
 
 
+_Cost = tuple[int, int, int]
+
+
 def _complement(
     grid: list[list[int]], withheld: dict[tuple[int, int], str], bridge: tuple[int, int], rows: int, columns: int
 ) -> list[tuple[int, int]]:
@@ -168,17 +171,16 @@ def _complement(
     published as widely as possible), then its count (the least information lost)."""
     height, width = rows + 1, columns + 1
     start, goal = bridge[0], height + bridge[1]
-    Cost = tuple[int, int, int]
 
-    def step(entry: tuple[int, int]) -> Cost:
+    def step(entry: tuple[int, int]) -> _Cost:
         if entry in withheld:
             return (0, 0, 0)
         count = grid[entry[0]][entry[1]]
         return (int(count == 0), int(entry[0] == rows or entry[1] == columns), count)
 
-    best: dict[int, Cost] = {start: (0, 0, 0)}
+    best: dict[int, _Cost] = {start: (0, 0, 0)}
     back: dict[int, int] = {}
-    queue: list[tuple[Cost, int]] = [((0, 0, 0), start)]
+    queue: list[tuple[_Cost, int]] = [((0, 0, 0), start)]
     done: set[int] = set()
     while queue:
         cost, vertex = heapq.heappop(queue)

@@ -77,7 +77,7 @@ def trends(ctx: RequestContext, asked: dict[str, Any]) -> Trends:
     missions = scope(ctx)
     filters = load(trends_filter_schema(m.code for m in missions), asked)
     chosen = [m for m in missions if filters["mission"] in ("", m.code)]
-    bin_of: Callable[[str], str] = (lambda quarter: quarter[:4]) if filters["period"] == "year" else str
+    bin_of: Callable[[str], str] = (lambda quarter: quarter[:4]) if filters["period_bin"] == "year" else str
     counts: dict[str, Counter[tuple[str, str]]] = {d.key: Counter() for d in DIMENSIONS}
     freshness = []
     for mission in chosen:

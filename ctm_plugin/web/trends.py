@@ -78,7 +78,8 @@ def chart_of(table: service.TrendTable, label: Callable[[str], str], number: int
     chart.x_labels = names
     chart.add(title, [s.count for s in shown])  # None (no bar) where withheld
     description = i18n._(
-        "Bars of the counts that may be published; a count below %(k)s is left out. The table beside it has every number.",
+        "Bars of the counts that may be published; a count below %(k)s is left out. "
+        "The table beside it has every number.",
         k=table.numbers.k,
     )
     return inline_svg(chart, f"trend-chart-{number}", title, description)
@@ -112,7 +113,10 @@ def trends_page():  # noqa: ANN201
     except Invalid as refused:
         errors = refused.errors
     missions = service.scope(ctx)
-    label = value_label
+
+    def labeller(dimension: str) -> Callable[[str], str]:
+        return lambda value: value_label(dimension, value)
+
     body = render(
         "trends.html",
         found=found,
@@ -120,10 +124,8 @@ def trends_page():  # noqa: ANN201
         period_choices=[(p, i18n._(PERIOD_LABELS[p])) for p in PERIODS],
         mission_choices=[(m.code, m.code) for m in missions],
         exploitation_choices=all_lists()["exploitation_type"].choices(),
-        charts=[chart_of(t, lambda v, d=t.dimension.key: label(d, v), n) for n, t in enumerate(found.tables)]
-        if found
-        else [],
-        value_label=label,
+        charts=[chart_of(t, labeller(t.dimension.key), n) for n, t in enumerate(found.tables)] if found else [],
+        value_label=value_label,
         k=small_cell_k(),
         shown_fields=("period", "mission", "exploitation"),
     )

@@ -75,12 +75,16 @@ def test_the_scope_is_the_missions_where_the_user_holds_the_permission(w: World)
 
 def test_a_bad_filter_is_a_message_naming_it_not_a_500(w: World, login):
     browser = login("researcher")
-    for query, field in (("?period=week", "period"), ("?exploitation=Nonsense", "exploitation"), ("?from=2020", "from")):
+    for query, field in (
+        ("?period=week", "period"),
+        ("?exploitation=Nonsense", "exploitation"),
+        ("?from=2020", "from"),
+    ):
         response = browser.get(TRENDS + query)
         assert response.status_code == 400, query
-        assert f'data-error="{field}"' in response.get_data(as_text=True) or f'id="filter-{field}"' in response.get_data(
+        assert f'data-error="{field}"' in response.get_data(
             as_text=True
-        )
+        ) or f'id="filter-{field}"' in response.get_data(as_text=True)
 
 
 def test_caseworkers_and_auditors_get_404(w: World, login):
