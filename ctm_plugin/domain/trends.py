@@ -125,22 +125,39 @@ def score_band(score: str | None) -> str | None:
 
 @dataclass
 class _CaseFacts:
+    opened_on: date
     quarter: str
     received: bool
     types: list[str]
     values: dict[str, set[str]]
 
 
+CHUNK = 10_000
+"""Cases counted at a time: a million cases are read in chunks of ids, never held all at once."""
+
+
 def count_cells(session: Session) -> tuple[Counter[Key], int]:
-    """The mission's counts, read through its own session (column by column, no sealed value), and how many
-    cases it has."""
+    """The mission's counts, read through its own session (column by column, no sealed value), chunk by chunk
+    of case ids, and how many cases it has."""
     code = session.info["mission_code"]
     received = set(session.scalars(sa.select(Handover.receiving_case_id).where(Handover.to_mission == code)).all()) - {
         None
     }
+    ids = session.scalars(sa.select(Case.id).order_by(Case.id)).all()
+    counts: Counter[Key] = Counter()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        _count_chunk(session, chunk[0], chunk[-1], received, counts)
+    return counts, len(ids)
+
+
+def _count_chunk(session: Session, first: int, last: int, received: set[int | None], counts: Counter[Key]) -> None:
+    def of(column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+        return column.between(first, last)
+
     facts: dict[int, _CaseFacts] = {}
-    for case_id, opened_on in session.execute(sa.select(Case.id, Case.opened_on)).yield_per(5000):
-        facts[case_id] = _CaseFacts(quarter_of(opened_on), case_id in received, [], {})
+    for case_id, opened_on in session.execute(sa.select(Case.id, Case.opened_on).where(of(Case.id))):
+        facts[case_id] = _CaseFacts(opened_on, quarter_of(opened_on), case_id in received, [], {})
 
     def add(case_id: int, dimension: str, values: Iterable[str | None]) -> None:
         if case_id in facts:
@@ -152,32 +169,29 @@ def count_cells(session: Session) -> tuple[Counter[Key], int]:
             VictimContext.exploitation_types,
             VictimContext.control_methods,
             VictimContext.recruiter_relationship,
-        )
-    ).yield_per(5000):
+        ).where(of(VictimContext.case_id))
+    ):
         if case_id in facts:
             facts[case_id].types = sorted(set(types or ()))
         add(case_id, "exploitation_type", types or ())
         add(case_id, "control", controls or ())
         add(case_id, "recruiter", [relation])
-    for case_id, gender, citizenships, birth, opened_on in session.execute(
+    for case_id, gender, citizenships, birth in session.execute(
         sa.select(
-            PersonProfile.case_id,
-            PersonProfile.gender,
-            PersonProfile.citizenships,
-            PersonProfile.birth_date,
-            Case.opened_on,
-        ).join(Case, Case.id == PersonProfile.case_id)
-    ).yield_per(5000):
+            PersonProfile.case_id, PersonProfile.gender, PersonProfile.citizenships, PersonProfile.birth_date
+        ).where(of(PersonProfile.case_id))
+    ):
         add(case_id, "sex", [gender])
         add(case_id, "citizenship", citizenships or ())
-        add(case_id, "age_group", [age_group(birth, opened_on)])
+        if case_id in facts:
+            add(case_id, "age_group", [age_group(birth, facts[case_id].opened_on)])
     recruited: dict[int, str] = {}
     exploited: dict[int, set[str]] = {}
     for case_id, event_type, country in session.execute(
         sa.select(TraffickingEvent.case_id, TraffickingEvent.type, TraffickingEvent.country)
-        .where(TraffickingEvent.country.is_not(None))
+        .where(of(TraffickingEvent.case_id), TraffickingEvent.country.is_not(None))
         .order_by(TraffickingEvent.case_id, TraffickingEvent.sequence)
-    ).yield_per(5000):
+    ):
         if event_type == "Recruitment":
             recruited.setdefault(case_id, str(country))
         elif event_type == "Exploitation":
@@ -186,32 +200,34 @@ def count_cells(session: Session) -> tuple[Counter[Key], int]:
         add(case_id, "exploitation_country", countries)
         if case_id in recruited:
             add(case_id, "route", (f"{recruited[case_id]}{ROUTE_ARROW}{c}" for c in countries))
-    for case_id, kind in session.execute(sa.select(AssistanceService.case_id, AssistanceService.type)).yield_per(5000):
+    for case_id, kind in session.execute(
+        sa.select(AssistanceService.case_id, AssistanceService.type).where(of(AssistanceService.case_id))
+    ):
         add(case_id, "assistance", [kind])
-    latest_return: dict[int, str | None] = {}
+    latest_return: dict[int, str] = {}
     for case_id, status in session.execute(
-        sa.select(ReturnBooking.case_id, ReturnBooking.status).order_by(ReturnBooking.case_id, ReturnBooking.id)
-    ).yield_per(5000):
+        sa.select(ReturnBooking.case_id, ReturnBooking.status)
+        .where(of(ReturnBooking.case_id))
+        .order_by(ReturnBooking.case_id, ReturnBooking.id)
+    ):
         latest_return[case_id] = status or "REQUESTED"
     for case_id, status in latest_return.items():
         add(case_id, "return", [status])
     latest_scores: dict[int, dict[str, str]] = {}
     for case_id, scores in session.execute(
         sa.select(MonitoringVisit.case_id, MonitoringVisit.scores)
-        .where(MonitoringVisit.scores.is_not(None))
+        .where(of(MonitoringVisit.case_id), MonitoringVisit.scores.is_not(None))
         .order_by(MonitoringVisit.case_id, MonitoringVisit.visited_on, MonitoringVisit.id)
-    ).yield_per(5000):
+    ):
         latest_scores[case_id] = scores or {}
     for case_id, scores in latest_scores.items():
         add(case_id, "reintegration", (f"{dim}:{band}" for dim, s in scores.items() if (band := score_band(s))))
 
-    counts: Counter[Key] = Counter()
     for case in facts.values():
         for kind in (ALL_TYPES, *case.types):
             for key, values in _values_of(case):
                 for value in values:
                     counts[(key, case.quarter, kind, value)] += 1
-    return counts, len(facts)
 
 
 def _values_of(case: _CaseFacts) -> Iterator[tuple[str, Iterable[str]]]:
