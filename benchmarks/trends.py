@@ -56,8 +56,15 @@ def _rows(count: int) -> Iterator[tuple[tuple, tuple, tuple, tuple, tuple]]:
         types = [_skewed(rng, TYPES)]
         yield (
             (n, "THA", f"THA-TR-{n:07d}", f"BEN-TR-{n:07d}", "Active", "caseworker", opened, 1, "2026-01-01", "bench"),
-            (n, "THA", _skewed(rng, SEXES), json.dumps([_skewed(rng, CITIZENSHIPS)]), date(1970 + n % 40, 6, 1),
-             "Year", "[]"),
+            (
+                n,
+                "THA",
+                _skewed(rng, SEXES),
+                json.dumps([_skewed(rng, CITIZENSHIPS)]),
+                date(1970 + n % 40, 6, 1),
+                "Year",
+                "[]",
+            ),
             (n, "THA", json.dumps(types), json.dumps(rng.sample(CONTROLS, 2)), _skewed(rng, RELATIONS), "[]", "[]"),
             (2 * n - 1, n, "THA", 1, "Recruitment", _skewed(rng, CITIZENSHIPS[:4]), "Unknown", "Unknown"),
             (2 * n, n, "THA", 2, "Exploitation", _skewed(rng, COUNTRIES), "Unknown", "Unknown"),
@@ -65,8 +72,10 @@ def _rows(count: int) -> Iterator[tuple[tuple, tuple, tuple, tuple, tuple]]:
 
 
 COLUMNS = (
-    ("ctm_case", "id, mission_code, case_number, beneficiary_id, status, owner, opened_on, version, updated_at,"
-     " updated_by"),
+    (
+        "ctm_case",
+        "id, mission_code, case_number, beneficiary_id, status, owner, opened_on, version, updated_at, updated_by",
+    ),
     ("ctm_person", "case_id, mission_code, gender, citizenships, birth_date, birth_date_precision, languages"),
     (
         "ctm_victim_context",

@@ -152,7 +152,7 @@ def count_cells(session: Session) -> tuple[Counter[Key], int]:
 
 
 def _count_chunk(session: Session, first: int, last: int, received: set[int | None], counts: Counter[Key]) -> None:
-    def of(column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    def of(column: sa.orm.InstrumentedAttribute[int]) -> sa.ColumnElement[bool]:
         return column.between(first, last)
 
     facts: dict[int, _CaseFacts] = {}

@@ -47,9 +47,7 @@ def test_the_researcher_reads_the_trends_with_small_counts_withheld(page: Page, 
     page.locator('form[data-form="filter"] select[name="mission"]').select_option("KHM")
     with page.expect_navigation():
         page.locator('button[data-action="filter"]').click()
-    expect(page.locator('section[data-dimension="cases"] tbody tr').first).to_have_attribute(
-        "data-period", "2021-Q1"
-    )
+    expect(page.locator('section[data-dimension="cases"] tbody tr').first).to_have_attribute("data-period", "2021-Q1")
     expect(page.locator('[data-note="as-of"] li')).to_have_count(1)
     counts = page.locator("td[data-count]").all_inner_texts()
     assert not [c for c in counts if c.isdigit() and 0 < int(c) < k]
