@@ -14,6 +14,9 @@ value). The machine is shared: compare within one run, never across runs.
   commit to BOOKED beside one plain booking call.
 - ``concurrency`` (:mod:`benchmarks.concurrency`): 60 users on the CT tab over HTTP beside one.
 - ``sealing`` (:mod:`benchmarks.sealing`): the case tab sealed beside the same over plaintext.
+- ``trends`` (:mod:`benchmarks.trends`): the trends page's suppressed tables from the pre-computed counts at
+  1,000,000 cases on PostgreSQL (quick: 50,000; seeded by COPY into a kept template database) beside a plain
+  GROUP BY of one chart over the cases.
 - ``load`` (:mod:`benchmarks.load`): Locust's caseworkers and movement officers on ``mimosa-host serve`` and
   PostgreSQL (50 users for 2 minutes; quick: 10 for 30 s) beside one user alone.
 """
@@ -24,7 +27,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from benchmarks import case_list, case_overview, concurrency, load, machinery, sealing, sync
+from benchmarks import case_list, case_overview, concurrency, load, machinery, sealing, sync, trends
 from benchmarks.harness import Result
 
 BENCHMARKS: dict[str, Callable[[bool], Result]] = {
@@ -38,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[bool], Result]] = {
     "concurrency": concurrency.run,
     "sealing": sealing.run,
     "load": load.run,
+    "trends": trends.run,
 }
 
 

@@ -158,13 +158,15 @@ def bench(url: str, backend: str, cases: int = CASES, runs: int = RUNS) -> Resul
 
 
 @contextmanager
-def postgresql_database() -> Iterator[str | None]:
+def postgresql_database(template: str | None = None) -> Iterator[str | None]:
+    """A new database (a copy of ``template``, if named) for one benchmark, dropped after it; ``None`` when
+    PostgreSQL cannot be reached."""
     base = os.environ.get(PG_ENV, PG_DEFAULT)
     name = f"ctm_bench_{secrets.token_hex(4)}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     except sa.exc.OperationalError:
         yield None
         return

@@ -484,6 +484,21 @@ def demo_cases() -> None:
     click.echo(f"{seeded} THA cases seeded for the lists" if seeded else "the demo's cases are there already")
 
 
+@demo.command("research")
+@click.option("--count", type=click.IntRange(1, 5000), default=300, show_default=True, help="Cases per mission.")
+def demo_research(count: int) -> None:
+    """Synthetic THA and KHM cases of past years (coded facts, most with the Research consent) and the
+    missions' trend counts, for the trends pages. Safe to repeat."""
+    from ctm_plugin import demo as story
+
+    for code in ("THA", "KHM"):
+        with _mission(code) as ctx:
+            seeded = story.research_cases(ctx, count)
+        click.echo(
+            f"{seeded} {code} cases seeded for the trends" if seeded else f"{code}'s research cases are there already"
+        )
+
+
 @click.group("audit")
 def audit_group() -> None:
     """The audit trail's chain."""

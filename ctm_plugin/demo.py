@@ -1,6 +1,7 @@
 """The demo's stories, told through the CTM's own use cases: a THA case handed over to KHM (``mimosa-host ctm
 demo handover``); a KHM case's reintegration over 13 months, and the global emergency fund topped up and
-answering a THA request (``mimosa-host ctm demo reintegration``).
+answering a THA request (``mimosa-host ctm demo reintegration``); a few hundred synthetic THA and KHM cases
+of past years for the trends (``mimosa-host ctm demo research``).
 
 Run after the host's ``demo seed`` (``make demo`` runs them all); everything in them is synthetic. The
 host's seed writes no CTM row: the CTM's tables are its own.
@@ -9,18 +10,23 @@ host's seed writes no CTM row: the CTM's tables are its own.
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 
 from ctm_plugin.domain import palermo
-from ctm_plugin.domain.case import Case
+from ctm_plugin.domain import trends as trend_counts
+from ctm_plugin.domain.assistance import AssistanceService, Consent
+from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
 from ctm_plugin.domain.fund import FundRequest
 from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.mission_time import mission_today
-from ctm_plugin.domain.monitoring import REACHED
+from ctm_plugin.domain.monitoring import REACHED, MonitoringVisit
+from ctm_plugin.domain.process import TraffickingEvent
 from ctm_plugin.domain.reintegration import provider_key
 from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.schemas.fund import APPROVE
@@ -470,3 +476,114 @@ def _screen(ctx: RequestContext, case_id: int, on: date) -> None:
         "purposes": ["ForcedLabour"],
     }
     screening.record_screening(ctx, case_id, {**interview, "version": version_of(ctx, case_id)})
+
+
+RESEARCH_PEOPLE = "SYN-RES-"
+"""The research story's cases: synthetic people with no host record, so only their numbers show (trends)."""
+RESEARCH_YEARS = (2021, 2022, 2023, 2024, 2025)
+_RESEARCH_MIX = {
+    # mission: (citizenships, countries of recruitment, countries of exploitation), each most common first
+    "THA": (("MMR", "KHM", "LAO", "THA", "VNM"), ("MMR", "KHM", "LAO"), ("THA", "MYS", "IDN")),
+    "KHM": (("KHM", "VNM", "LAO"), ("KHM", "VNM"), ("THA", "MYS", "CHN", "KHM")),
+}
+
+
+def research_cases(ctx: RequestContext, count: int, rng: random.Random | None = None) -> int:
+    """In ``ctx``'s mission: ``count`` synthetic cases identified over :data:`RESEARCH_YEARS` with the coded
+    facts trends count (sex, age, citizenship, exploitation types and countries, means of control, recruiter,
+    assistance, a reintegration survey's scores; most with the Research consent), written in bulk through the
+    mission's session, and the mission's trend counts made; how many were seeded (0 if they are there)."""
+    rng = rng or random.Random(f"research-{ctx.mission.code}")  # noqa: S311 - synthetic data, not a secret
+    code = ctx.mission.code
+    citizenships, recruited, exploited = _RESEARCH_MIX.get(code, _RESEARCH_MIX["THA"])
+
+    def skewed(values: tuple[str, ...]) -> str:  # the first the most common, the last rare: small cells
+        return rng.choices(values, weights=[2 ** (len(values) - i) for i in range(len(values))])[0]
+
+    with mission_session(ctx) as session, session.begin():
+        stem = f"{RESEARCH_PEOPLE}{code}-"
+        if session.scalar(sa.select(Case.id).where(Case.beneficiary_id.startswith(stem)).limit(1)) is not None:
+            return 0
+        numbers: dict[int, int] = {}
+        for n in range(1, count + 1):
+            year = rng.choice(RESEARCH_YEARS)
+            numbers[year] = numbers.get(year, 0) + 1
+            opened = date(year, rng.randint(1, 12), rng.randint(1, 28))
+            case = Case(
+                mission_code=code,
+                case_number=f"{code}-R-{year}-{numbers[year]:05d}",
+                beneficiary_id=f"{stem}{n:04d}",
+                status="Closed" if year < 2024 else "Active",
+                owner="caseworker",
+                opened_on=opened,
+                updated_at=datetime(year, opened.month, opened.day, tzinfo=UTC),
+                updated_by="demo-seed",
+            )
+            age = rng.choice((15, 16, 19, 22, 27, 31, 38, 47))
+            case.person = PersonProfile(
+                mission_code=code,
+                gender=rng.choices(("Feminine", "Masculine", "NonSpecifiedUnknown"), weights=(60, 37, 3))[0],
+                citizenships=[skewed(citizenships)],
+                birth_date=date(year - age, 6, 15),
+                birth_date_precision="Year",
+            )
+            types = ["SexualExploitation"] if rng.random() < 0.4 else ["ForcedLabour"]
+            if rng.random() < 0.08:
+                types.append(rng.choice(("ForcedBegging", "ForcedMarriage", "Servitude")))
+            case.victim = VictimContext(
+                mission_code=code,
+                trafficking_status="ActualVictimOfTrafficking",
+                exploitation_types=types,
+                control_methods=rng.sample(("DebtBondage", "WithholdsDocuments", "Threats", "FalsePromises"), 2),
+                recruiter_relationship=rng.choices(("Friend", "Family", "IntimatePartner", "Other"), (5, 3, 1, 1))[0],
+            )
+            session.add(case)
+            session.flush()
+            session.add_all(
+                [
+                    TraffickingEvent(
+                        mission_code=code, case_id=case.id, sequence=1, type="Recruitment", country=skewed(recruited)
+                    ),
+                    TraffickingEvent(
+                        mission_code=code, case_id=case.id, sequence=2, type="Exploitation", country=skewed(exploited)
+                    ),
+                    AssistanceService(
+                        mission_code=code,
+                        case_id=case.id,
+                        type=rng.choice(("Shelter", "Medical", "Psychosocial", "Legal")),
+                        provider="Synthetic provider",
+                        status="Completed",
+                    ),
+                ]
+            )
+            if rng.random() < 0.8:
+                session.add(
+                    Consent(
+                        mission_code=code,
+                        case_id=case.id,
+                        purpose="Research",
+                        items=["InformedOfResearchUse"],
+                        given_on=opened,
+                        method="Written",
+                        recorded_by="demo-seed",
+                    )
+                )
+            if year <= 2024 and rng.random() < 0.5:
+                scores = {d: f"{rng.uniform(0.2, 0.95):.2f}" for d in ("economic", "social", "psychosocial")}
+                session.add(
+                    MonitoringVisit(
+                        mission_code=code,
+                        case_id=case.id,
+                        visited_on=opened + timedelta(days=365),
+                        mode="InPerson",
+                        outcome=REACHED,
+                        model_key="iom-rss",
+                        model_version=1,
+                        answers={},
+                        scores=scores,
+                        overall=Decimal(scores["economic"]),
+                        recorded_by="demo-seed",
+                    )
+                )
+        trend_counts.refresh(session)
+    return count

@@ -18,4 +18,5 @@ from . import (  # noqa: F401 - registers the tables
     returns,
     screening,
     sync,
+    trends,
 )

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from ctm_plugin.services import feed, handover, job_outcomes, outbox, people, retention
+from ctm_plugin.services import feed, handover, job_outcomes, outbox, people, retention, trends
 from ctm_plugin.services.host import PROBLEM_TYPES, problem_of
 from mimosa_host.plugin_api import Job, RequestContext, hookimpl
 
@@ -56,6 +56,8 @@ def mimosa_jobs() -> Sequence[Job]:
         Job(RECEPTION, timedelta(seconds=30), _open_reception_tasks),
         # No host in it either: what the mission's retention settings say is due goes (services/retention.py).
         Job(RETENTION, timedelta(days=1), _purge),
+        # No host either: the mission's trend counts made again, the page saying as of when.
+        Job(TRENDS, timedelta(hours=1), _count_trends),
     )
 
 
@@ -82,10 +84,15 @@ def _when_due(
 
 RECEPTION = "reception-tasks"
 RETENTION = "retention-purge"
+TRENDS = "trend-counts"
 
 
 def _purge(ctx: RequestContext) -> None:
     retention.purge(ctx)
+
+
+def _count_trends(ctx: RequestContext) -> None:
+    trends.refresh(ctx)
 
 
 def _open_reception_tasks(ctx: RequestContext) -> None:

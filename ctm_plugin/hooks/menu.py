@@ -19,6 +19,7 @@ from ctm_plugin.security.permissions import (
     HANDOVER_ACCEPT,
     MAPPING_MANAGE,
     SYNC_VIEW,
+    TRENDS_VIEW,
 )
 from ctm_plugin.services import due
 from mimosa_host.plugin_api import MenuItem, RequestContext, hookimpl
@@ -50,6 +51,7 @@ ENTRIES = (
     ((MAPPING_MANAGE,), "ctm.mappings", N_("Mappings"), "ctm.mappings"),
     ((MAPPING_MANAGE,), "ctm.scoring", N_("Scoring model"), "ctm.scoring_model"),
     ((AUDIT_VIEW,), "ctm.audit", N_("Audit trail"), "ctm.audit_trail_page"),
+    ((TRENDS_VIEW,), "ctm.trends", N_("Trends"), "ctm.trends_page"),
 )
 
 

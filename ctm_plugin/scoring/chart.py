@@ -54,6 +54,13 @@ def scores_chart(title: str, description: str, dates: Sequence[str], series: Seq
     chart.x_labels = list(dates)
     for line in series:
         chart.add(line.label, [None if value is None else float(value) for value in line.values])
+    return inline_svg(chart, "scores-chart", title, description)
+
+
+def inline_svg(chart: pygal.graph.graph.Graph, chart_id: str, title: str, description: str) -> str:
+    """``chart`` as an inline ``<svg>`` safe under the host's Content-Security-Policy (see above): no script,
+    no style, no external reference; its title and description (ids ``<chart_id>-title``, ``-desc``) for
+    screen readers."""
     tree = chart.render_tree()
     unwanted = "//*[local-name()='defs'] | //*[contains(@class, 'tooltip-overlay')] | //comment()"
     for node in tree.xpath(unwanted):
@@ -61,13 +68,13 @@ def scores_chart(title: str, description: str, dates: Sequence[str], series: Seq
     for node in tree.xpath("//*[@style]"):
         del node.attrib["style"]
     tree.set("role", "img")
-    tree.set("aria-labelledby", "scores-chart-title scores-chart-desc")
+    tree.set("aria-labelledby", f"{chart_id}-title {chart_id}-desc")
     for node in tree.xpath("./*[local-name()='title']"):
         tree.remove(node)
     svg = "{http://www.w3.org/2000/svg}"
-    head = etree.Element(svg + "title", id="scores-chart-title")
+    head = etree.Element(svg + "title", id=f"{chart_id}-title")
     head.text = title
-    desc = etree.Element(svg + "desc", id="scores-chart-desc")
+    desc = etree.Element(svg + "desc", id=f"{chart_id}-desc")
     desc.text = description
     tree.insert(0, desc)
     tree.insert(0, head)

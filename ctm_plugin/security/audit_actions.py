@@ -101,6 +101,8 @@ ACTIONS: dict[str, str] = {
     "fund.top_up": N_("Topped up the emergency fund"),
     "fund.currency": N_("Changed the emergency fund's currency"),
     "fund.max_request": N_("Changed the emergency fund's largest request"),
+    # trends
+    "trends.view": N_("Viewed the trends (suppressed counts, no case)"),
     # monitoring
     "monitoring.start": N_("Started monitoring"),
     "monitoring.visit": N_("Recorded a monitoring visit"),
@@ -131,6 +133,7 @@ ACTIONS: dict[str, str] = {
 }
 
 FIELD_GROUPS: dict[str, str] = {
+    "trends": N_("Trends"),
     "case": N_("Case"),
     "person": N_("Person"),
     "identity": N_("Identity"),

@@ -354,6 +354,7 @@ def test_jobs_run_runs_each_job_once_where_its_plugin_is_enabled(cli, migrated) 
         "ran ctm.pull-beneficiaries in THA",
         "ran ctm.reception-tasks in THA",
         "ran ctm.retention-purge in THA",
+        "ran ctm.trend-counts in THA",
     ]
 
 

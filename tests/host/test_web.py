@@ -333,6 +333,14 @@ def test_movement_pages_are_404_without_the_records_permission(login):
     assert researcher.get(f"/m/THA/beneficiaries/{THA_BENEFICIARY}").status_code == 404
 
 
+def test_a_user_without_records_lands_on_the_first_page_a_plugin_menu_offers(login):
+    researcher = login("researcher")  # trends only, in THA and KHM (MDA has no CTM)
+    landing = researcher.get("/")
+    assert landing.status_code == 302
+    assert landing.headers["Location"].endswith("/plugins/ctm/trends")
+    assert researcher.get(landing.headers["Location"]).status_code == 200
+
+
 # -- administration: who may, and what a refusal looks like ------------------------------
 
 

@@ -148,6 +148,7 @@ EXPECTED = {
     "ctm.answer_referral": ("POST", CASE_EDIT),
     "ctm.people_to_screen": ("GET", CASE_EDIT),
     "ctm.dismiss_candidate": ("POST", CASE_EDIT),
+    "ctm.trends_page": ("GET", TRENDS_VIEW),
 }
 
 # What each user below holds in THA (their roles' CT permissions): their own routes are not for this test.

@@ -3,6 +3,7 @@ switch, and the landing redirect."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 import flask
@@ -14,7 +15,8 @@ from ..accounts import authenticate, user_missions
 from ..context import build_context
 from ..db import transaction
 from ..inputs import is_identifier
-from ..models import User
+from ..models import Mission, User
+from ..plugin_api import bind_context, unbind_context
 from ..roles import VIEW_RECORDS
 from . import _now, request_db, runtime
 
@@ -50,7 +52,8 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/")
 def home():
-    """To the beneficiary list of the last mission used, or of the first where the user may see records."""
+    """To the beneficiary list of the last mission used, or of the first where the user may see records; for a
+    user who may see none (a researcher), to the first page a plugin's menu offers them."""
     if g.user is None:
         return redirect(url_for("auth.login"))
     db = request_db()
@@ -62,6 +65,10 @@ def home():
             ctx, _enabled = build_context(s, runtime().host, db.plugin_session, mission, g.user, g.locale)
             if ctx.can(VIEW_RECORDS):
                 return redirect(url_for("records.beneficiaries", mission=mission.code))
+        for mission in missions:  # no records to see: the first page a plugin's menu offers there (e.g. trends)
+            target = _first_menu_item(s, db, mission)
+            if target is not None:
+                return redirect(target)
     message = (
         i18n.N_("Nothing in your missions is open to you here yet.")
         if missions
@@ -70,6 +77,25 @@ def home():
     from . import ERROR_TITLES  # the package imports this module
 
     return flask.render_template("error.html", title=ERROR_TITLES[200], message=message), 200
+
+
+def _first_menu_item(s: Any, db: Any, mission: Mission) -> str | None:
+    """The address of the first entry the enabled plugins' menus give the user in ``mission``, if any: asked as
+    the mission's frame asks it, with the mission's context bound."""
+    ctx, enabled = build_context(
+        s, runtime().host, db.plugin_session, mission, g.user, g.locale, host_sessions=db.session
+    )
+    if not enabled:
+        return None
+    token = bind_context(ctx)
+    g.mission = mission
+    try:
+        items = runtime().host.call_mission("mimosa_menu_items", enabled, ctx=ctx)
+    finally:
+        g.pop("mission", None)
+        unbind_context(token)
+    first = min(items, key=lambda pair: (pair[1].order, pair[1].id), default=None)
+    return first[1].url if first else None
 
 
 def client_address() -> str:
