@@ -33,27 +33,36 @@ from .host import host_client, mappings
 
 LISTED = 50
 """Candidates shown at once (each name is one call to the host)."""
+FLAGGED_BY = frozenset({"vulnerabilities"})
+"""What :func:`flag_candidates` reads of a record: the pull maps no more of the records that refresh no case."""
 
 
 def flag_candidates(
     session: Session, ctx: RequestContext, found: dict[str, BeneficiaryRecord], cases: set[str]
 ) -> None:
     """Within the pull's transaction: keep the flagged among ``found`` who have no case, drop a flag the host
-    took back (unless dismissed: the reason stays on record)."""
+    took back (unless dismissed: the reason stays on record). Of each record it reads :data:`FLAGGED_BY`."""
     codes = set(screening_vulnerabilities(ctx.settings))
     flagged = {
         ref for ref, r in found.items() if codes & set(r.values.get("vulnerabilities") or []) and ref not in cases
     }
-    known = {
-        c.beneficiary_id: c
-        for c in session.scalars(
-            sa.select(ScreeningCandidate).where(ScreeningCandidate.beneficiary_id.in_(list(found)))
-        )
-    }
+    # What is kept of each of them, as rows: only a flag to drop is loaded, to be deleted at the version read.
+    known = dict(
+        session.execute(
+            sa.select(ScreeningCandidate.beneficiary_id, ScreeningCandidate.dismissed_at).where(
+                ScreeningCandidate.beneficiary_id.in_(list(found))
+            )
+        ).all()
+    )
     for ref in flagged - set(known):
         session.add(ScreeningCandidate(mission_code=ctx.mission.code, beneficiary_id=ref))
-    for ref, candidate in known.items():
-        if ref not in flagged and candidate.dismissed_at is None:
+    taken_back = [ref for ref, dismissed_at in known.items() if ref not in flagged and dismissed_at is None]
+    if taken_back:
+        for candidate in session.scalars(
+            sa.select(ScreeningCandidate).where(
+                ScreeningCandidate.beneficiary_id.in_(taken_back), ScreeningCandidate.dismissed_at.is_(None)
+            )
+        ):
             session.delete(candidate)
 
 
