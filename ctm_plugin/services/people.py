@@ -56,7 +56,7 @@ from .base import Conflict, Invalid, case_of_beneficiary, get_case, load, requir
 from .cases import new_case
 from .feed import position_of
 from .host import MappingMismatch, host_beneficiary_id, host_client, mappings
-from .to_screen import FLAGGED_BY, flag_candidates
+from .to_screen import FLAGGED_BY, flag_candidates, screening_codes
 
 PERSON_FIELDS = ("gender", "birth_date", "birth_date_precision", "citizenships", "languages")
 """What the beneficiary mapping brings into the CTM's person profile."""
@@ -196,15 +196,17 @@ def pull(ctx: RequestContext, progress: Any = None) -> int:
     for the next page while this one is written (:func:`_pages`); each page is written in a transaction
     of its own, in the host's order, and the feed's position moves only once the last one is: a pull cut
     short is read again from the same position next time, and a page read twice refreshes nothing twice.
+    Every page is read by the mapping, and flagged by the screening codes, in force when the pull began.
     """
     with unit_of_work(ctx) as session:
-        client = host_client(session)
+        client, mapping = host_client(session), mappings(session)["beneficiary"]
         since = position_of(session, ctx, BENEFICIARY_FEED).position
+    codes = screening_codes(ctx)
     started, refreshed, seen = utcnow(), 0, 0
     with closing(_pages(client, ctx.mission.code, datetime.fromisoformat(since) if since else None)) as pages:
         for batch in pages:
             with unit_of_work(ctx) as session:
-                refreshed += _pull_page(session, ctx, batch.items)
+                refreshed += _pull_page(session, ctx, batch.items, mapping, codes)
             seen += len(batch.items)
             if progress:
                 progress(seen, batch.total)
@@ -242,27 +244,28 @@ def _pages(client: HostClient, mission_code: str, since: datetime | None) -> Gen
                 return
 
 
-def _pull_page(session: Session, ctx: RequestContext, items: list[Any]) -> int:
+def _pull_page(session: Session, ctx: RequestContext, items: list[Any], mapping: Mapping, codes: frozenset[str]) -> int:
     """One page of the pull: refresh the cases linked to its records, flag those to screen; how many refreshed.
 
-    Only the records of linked cases are mapped whole; of the others, flagging reads its own fields alone.
+    Every record is read for what flagging needs (:data:`FLAGGED_BY`); only those of linked cases are then
+    mapped whole, to refresh their case.
     """
-    mapping = mappings(session)["beneficiary"]
-    elements = {records.beneficiary_id(item): item for item in items}
+    found: dict[str, BeneficiaryRecord] = {}
+    elements = {}
+    for item in items:
+        record = records.beneficiary(item, mapping, FLAGGED_BY)
+        found[record.beneficiary_id], elements[record.beneficiary_id] = record, item
     cases = session.scalars(
-        sa.select(Case).options(sa.orm.selectinload(Case.person)).where(Case.beneficiary_id.in_(elements))
+        sa.select(Case).options(sa.orm.selectinload(Case.person)).where(Case.beneficiary_id.in_(found))
     ).all()
-    linked = {case.beneficiary_id for case in cases}
-    found = {
-        ref: records.beneficiary(item, mapping, None if ref in linked else FLAGGED_BY) for ref, item in elements.items()
-    }
     links = {
         link.case_id: link
         for link in session.scalars(sa.select(HostLink).where(HostLink.case_id.in_([c.id for c in cases])))
     }
     for case in cases:
-        _refresh_case(session, ctx, case, found[case.beneficiary_id], mapping, links.get(case.id))
-    flag_candidates(session, ctx, found, linked)
+        record = records.beneficiary(elements[case.beneficiary_id], mapping)
+        _refresh_case(session, ctx, case, record, mapping, links.get(case.id))
+    flag_candidates(session, ctx, found, cases_of={case.beneficiary_id for case in cases}, codes=codes)
     if cases:
         audit.record(session, ctx, "host.pull", None, ["person"])
     return len(cases)

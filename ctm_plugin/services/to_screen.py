@@ -37,14 +37,24 @@ FLAGGED_BY = frozenset({"vulnerabilities"})
 """What :func:`flag_candidates` reads of a record: the pull maps no more of the records that refresh no case."""
 
 
+def screening_codes(ctx: RequestContext) -> frozenset[str]:
+    """The vulnerability codes that flag a person to screen in this mission (its settings)."""
+    return frozenset(screening_vulnerabilities(ctx.settings))
+
+
 def flag_candidates(
-    session: Session, ctx: RequestContext, found: dict[str, BeneficiaryRecord], cases: set[str]
+    session: Session,
+    ctx: RequestContext,
+    found: dict[str, BeneficiaryRecord],
+    *,
+    cases_of: set[str],
+    codes: frozenset[str],
 ) -> None:
-    """Within the pull's transaction: keep the flagged among ``found`` who have no case, drop a flag the host
-    took back (unless dismissed: the reason stays on record). Of each record it reads :data:`FLAGGED_BY`."""
-    codes = set(screening_vulnerabilities(ctx.settings))
+    """Within the pull's transaction: keep the flagged (by ``codes``, :func:`screening_codes`) among ``found``
+    whose beneficiary is not in ``cases_of`` (those with a case), drop a flag the host took back (unless
+    dismissed: the reason stays on record). Of each record it reads :data:`FLAGGED_BY`."""
     flagged = {
-        ref for ref, r in found.items() if codes & set(r.values.get("vulnerabilities") or []) and ref not in cases
+        ref for ref, r in found.items() if codes & set(r.values.get("vulnerabilities") or []) and ref not in cases_of
     }
     # What is kept of each of them, as rows: only a flag to drop is loaded, to be deleted at the version read.
     known = dict(
