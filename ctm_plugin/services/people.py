@@ -258,10 +258,10 @@ def _pull_page(session: Session, ctx: RequestContext, items: list[Any], mapping:
     cases = session.scalars(
         sa.select(Case).options(sa.orm.selectinload(Case.person)).where(Case.beneficiary_id.in_(found))
     ).all()
-    links = {
-        link.case_id: link
-        for link in session.scalars(sa.select(HostLink).where(HostLink.case_id.in_([c.id for c in cases])))
-    }
+    links: dict[int, HostLink] = {}
+    if cases:  # most pages refresh no case: no query for their links
+        rows = session.scalars(sa.select(HostLink).where(HostLink.case_id.in_([c.id for c in cases])))
+        links = {link.case_id: link for link in rows}
     for case in cases:
         record = records.beneficiary(elements[case.beneficiary_id], mapping)
         _refresh_case(session, ctx, case, record, mapping, links.get(case.id))
