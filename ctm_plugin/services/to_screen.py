@@ -64,8 +64,10 @@ def flag_candidates(
             )
         ).all()
     )
-    for ref in flagged - set(known):
-        session.add(ScreeningCandidate(mission_code=ctx.mission.code, beneficiary_id=ref))
+    new = sorted(flagged - set(known))
+    if new:  # in one statement: a first pull flags thousands (the mission's own code, as a flush would check)
+        rows = [{"mission_code": ctx.mission.code, "beneficiary_id": ref} for ref in new]
+        session.execute(sa.insert(ScreeningCandidate), rows)
     taken_back = [ref for ref, dismissed_at in known.items() if ref not in flagged and dismissed_at is None]
     if taken_back:
         for candidate in session.scalars(
