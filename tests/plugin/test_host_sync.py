@@ -90,12 +90,14 @@ def test_the_pull_job_refreshes_only_what_changed_since_the_last_pull(w: World, 
     assert seen and seen[-1][0] == seen[-1][1]
 
 
-class _Asked:
-    """The client's ``find_beneficiaries``, noting each page asked for, failing where told to."""
+class Paged:
+    """The host (``exchange_host``) read in pages of 3 (the demo's THA people make many): the client's
+    ``find_beneficiaries`` notes each page asked for, and fails on ``fail_on``."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, fail_on: int | None = None) -> None:
+    def __init__(self, host: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.host = host
         self.pages: list[int] = []
-        self.fail_on = fail_on
+        self.fail_on: int | None = None
         real = HostClient.find_beneficiaries
 
         def find(client: HostClient, **criteria: Any) -> Any:
@@ -105,60 +107,48 @@ class _Asked:
             return real(client, **criteria)
 
         monkeypatch.setattr(HostClient, "find_beneficiaries", find)
+        monkeypatch.setattr(people, "PAGE_SIZE", 3)
+
+
+@pytest.fixture
+def paged(imported: int, exchange_host, monkeypatch: pytest.MonkeyPatch) -> Paged:  # noqa: ANN001
+    return Paged(exchange_host, monkeypatch)
 
 
 def flagged(w: World) -> list[str]:
     return sorted(c.beneficiary_id for c in w.all(ScreeningCandidate))
 
 
-def test_a_pull_page_by_page_refreshes_each_linked_case_once_and_flags_the_others(  # noqa: ANN201
-    w: World,
-    imported: int,
-    exchange_host,
-    monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
+def test_a_pull_page_by_page_refreshes_each_linked_case_once_and_flags_the_others(
+    w: World, imported: int, paged: Paged
 ):
-    monkeypatch.setattr(people, "PAGE_SIZE", 3)
-    exchange_host.edit_beneficiary(THA_PERSON, vulnerabilities=["VOT"], languages=["eng"])
-    exchange_host.edit_beneficiary(THA_OTHER_PERSON, vulnerabilities=["VOT"])
-    asked, seen = _Asked(monkeypatch), []
+    paged.host.edit_beneficiary(THA_PERSON, vulnerabilities=["VOT"], languages=["eng"])
+    paged.host.edit_beneficiary(THA_OTHER_PERSON, vulnerabilities=["VOT"])
+    seen = []
     assert people.pull(w.job_ctx(), lambda done, total: seen.append((done, total))) == 1
     total = seen[-1][1]
     assert len(seen) > 2 and [done for done, _ in seen] == [min(3 * n, total) for n in range(1, len(seen) + 1)]
-    assert sorted(asked.pages) == list(range(1, len(seen) + 1))  # each page once, none past the last
+    assert sorted(paged.pages) == list(range(1, len(seen) + 1))  # each page once, none past the last
     assert w.one(PersonProfile, case_id=imported).languages == ["eng"]
     assert THA_OTHER_PERSON in flagged(w) and THA_PERSON not in flagged(w)  # the linked one has a case already
 
 
-def test_a_pull_the_host_fails_midway_keeps_what_it_wrote_and_is_read_again_whole_next_time(  # noqa: ANN201
-    w: World,
-    imported: int,
-    exchange_host,
-    monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
-):
-    monkeypatch.setattr(people, "PAGE_SIZE", 3)
-    exchange_host.edit_beneficiary(THA_OTHER_PERSON, vulnerabilities=["VOT"])
-    asked, seen = _Asked(monkeypatch, fail_on=3), []
+def test_a_pull_the_host_fails_midway_keeps_what_it_wrote_and_is_read_again_whole_next_time(w: World, paged: Paged):
+    paged.host.edit_beneficiary(THA_OTHER_PERSON, vulnerabilities=["VOT"])
+    paged.fail_on, seen = 3, []
     with pytest.raises(HostUnavailable):
         people.pull(w.job_ctx(), lambda done, total: seen.append((done, total)))
     assert [done for done, _ in seen] == [3, 6]  # the pages before the failure are written...
     written = flagged(w)
-    assert sorted(asked.pages) == [1, 2, 3]
+    assert sorted(paged.pages) == [1, 2, 3]
     assert w.one(FeedPosition, feed=BENEFICIARY_FEED).position is None  # ...and the position has not moved
-    asked.fail_on = None
+    paged.fail_on = None
     assert people.pull(w.job_ctx()) == 1  # from the same position: everything again, each flag once
     assert set(written) <= set(flagged(w)) and THA_OTHER_PERSON in flagged(w)
     assert len(flagged(w)) == len(set(flagged(w)))
 
 
-def test_a_pull_stopped_while_writing_a_page_asks_for_no_page_after_the_one_in_flight(  # noqa: ANN201
-    w: World,
-    imported: int,
-    exchange_host,
-    monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
-):
-    monkeypatch.setattr(people, "PAGE_SIZE", 3)
-    asked = _Asked(monkeypatch)
-
+def test_a_pull_stopped_while_writing_a_page_asks_for_no_page_after_the_one_in_flight(w: World, paged: Paged):
     class Stopped(Exception):
         pass
 
@@ -167,7 +157,7 @@ def test_a_pull_stopped_while_writing_a_page_asks_for_no_page_after_the_one_in_f
 
     with pytest.raises(Stopped):
         people.pull(w.job_ctx(), stop)
-    assert sorted(asked.pages) == [1, 2]  # page 2 was asked for while page 1 was written, then dropped
+    assert sorted(paged.pages) == [1, 2]  # page 2 was asked for while page 1 was written, then dropped
     assert not [t for t in threading.enumerate() if t.name.startswith("ctm-pull") and t.is_alive()]
     assert w.one(FeedPosition, feed=BENEFICIARY_FEED).position is None
 
