@@ -82,6 +82,20 @@ class Mapping:
     def plan_out(self) -> OutPlan:
         return compile_out(self.record, self.fields.values())
 
+    @cached_property
+    def _plans_in_of(self) -> dict[frozenset[str], InPlan]:
+        return {}
+
+    def plan_in_of(self, names: frozenset[str]) -> InPlan:
+        """The plan reading only the in-fields among ``names``, compiled once per set: a caller that needs a
+        field or two of many records (the pull, of the records that refresh no case) skips the rest's work."""
+        plan = self._plans_in_of.get(names)
+        if plan is None:
+            plan = self._plans_in_of[names] = compile_in(
+                self.record, [f for f in self.fields.values() if f.name in names]
+            )
+        return plan
+
 
 @dataclass(frozen=True)
 class MappedRecord:
@@ -168,10 +182,12 @@ def _override(mapping: Mapping, section: dict[str, Any], source: Source) -> Mapp
 # -- in and out -------------------------------------------------------------------------------
 
 
-def map_in(mapping: Mapping, element: etree._Element) -> MappedRecord:
-    """The CTM's values for the mapping's in-fields, read from the host's record ``element``."""
+def map_in(mapping: Mapping, element: etree._Element, only: frozenset[str] | None = None) -> MappedRecord:
+    """The CTM's values for the mapping's in-fields (those named in ``only`` when given, read as the whole
+    mapping reads them), read from the host's record ``element``."""
     errors: list[FieldError] = []
-    values = mapping.plan_in.run(element, "", errors)
+    plan = mapping.plan_in if only is None else mapping.plan_in_of(only)
+    values = plan.run(element, "", errors)
     return MappedRecord(mapping.id, mapping.version, values, tuple(errors))
 
 

@@ -361,6 +361,17 @@ def test_plans_read_what_the_xpaths_read(host_record):
         assert (mapped.values, mapped.errors) == oracle_in(mapping, host_record)
 
 
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(host_record=RECORDS, data=st.data())
+def test_a_plan_of_some_fields_reads_them_as_the_whole_mapping_does(host_record, data):
+    for mapping in mappings():
+        names = frozenset(data.draw(st.lists(st.sampled_from(sorted(mapping.fields)), min_size=1, max_size=3)))
+        whole, some = map_in(mapping, host_record), map_in(mapping, host_record, names)
+        assert some.values == {name: value for name, value in whole.values.items() if name in names}
+        assert list(some.errors) == [e for e in whole.errors if e.field.split("[")[0] in names]
+        assert mapping.plan_in_of(names) is mapping.plan_in_of(names)  # compiled once
+
+
 @pytest.mark.parametrize("name", ["beneficiary.xml", "get_beneficiary_response.xml", "get_movement_response.xml"])
 def test_plans_read_the_samples_as_the_xpaths_do(name):
     root = parse((Path(__file__).parent / "testdata" / name).read_bytes())

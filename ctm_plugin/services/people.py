@@ -9,6 +9,10 @@ that is down loses nothing; their names travel only in that request.
 from __future__ import annotations
 
 import json
+from collections.abc import Generator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from contextvars import copy_context
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ctm_plugin.adapters.mimosa import records
-from ctm_plugin.adapters.mimosa.client import HostClient
+from ctm_plugin.adapters.mimosa.client import BeneficiaryPage, HostClient
 from ctm_plugin.adapters.mimosa.errors import HostFault
 from ctm_plugin.adapters.mimosa.records import BeneficiaryRecord
 from ctm_plugin.domain.assistance import Consent
@@ -52,7 +56,7 @@ from .base import Conflict, Invalid, case_of_beneficiary, get_case, load, requir
 from .cases import new_case
 from .feed import position_of
 from .host import MappingMismatch, host_beneficiary_id, host_client, mappings
-from .to_screen import flag_candidates
+from .to_screen import FLAGGED_BY, flag_candidates, screening_codes
 
 PERSON_FIELDS = ("gender", "birth_date", "birth_date_precision", "citizenships", "languages")
 """What the beneficiary mapping brings into the CTM's person profile."""
@@ -188,45 +192,83 @@ def refresh(ctx: RequestContext, case_id: int) -> list[dict[str, Any]]:
 def pull(ctx: RequestContext, progress: Any = None) -> int:
     """Refresh every linked case whose host record changed since the last pull; returns how many.
 
-    ``progress(done, total)`` is told after each page (the CLI draws a bar with it).
+    ``progress(done, total)`` is told after each page (the CLI draws a bar with it). The host is asked
+    for the next page while this one is written (:func:`_pages`); each page is written in a transaction
+    of its own, in the host's order, and the feed's position moves only once the last one is: a pull cut
+    short is read again from the same position next time, and a page read twice refreshes nothing twice.
+    Every page is read by the mapping, and flagged by the screening codes, in force when the pull began.
     """
     with unit_of_work(ctx) as session:
-        client = host_client(session)
+        client, mapping = host_client(session), mappings(session)["beneficiary"]
         since = position_of(session, ctx, BENEFICIARY_FEED).position
-    started, refreshed, page, seen = utcnow(), 0, 1, 0
-    while True:
-        batch = client.find_beneficiaries(
-            mission_code=ctx.mission.code,
-            modified_since=datetime.fromisoformat(since) if since else None,
-            page=page,
-            page_size=PAGE_SIZE,
-        )
-        with unit_of_work(ctx) as session:
-            mapping = mappings(session)["beneficiary"]
-            ids = {record.beneficiary_id: record for record in (records.beneficiary(i, mapping) for i in batch.items)}
-            cases = session.scalars(
-                sa.select(Case).options(sa.orm.selectinload(Case.person)).where(Case.beneficiary_id.in_(ids))
-            ).all()
-            links = {
-                link.case_id: link
-                for link in session.scalars(sa.select(HostLink).where(HostLink.case_id.in_([c.id for c in cases])))
-            }
-            for case in cases:
-                _refresh_case(session, ctx, case, ids[case.beneficiary_id], mapping, links.get(case.id))
-                refreshed += 1
-            flag_candidates(session, ctx, ids, {case.beneficiary_id for case in cases})
-            if cases:
-                audit.record(session, ctx, "host.pull", None, ["person"])
-        seen += len(batch.items)
-        if progress:
-            progress(seen, batch.total)
-        if seen >= batch.total or not batch.items:
-            break
-        page += 1
+    codes = screening_codes(ctx)
+    started, refreshed, seen = utcnow(), 0, 0
+    with closing(_pages(client, ctx.mission.code, datetime.fromisoformat(since) if since else None)) as pages:
+        for batch in pages:
+            with unit_of_work(ctx) as session:
+                refreshed += _pull_page(session, ctx, batch.items, mapping, codes)
+            seen += len(batch.items)
+            if progress:
+                progress(seen, batch.total)
     with unit_of_work(ctx) as session:
         # Records changed while this pull ran are read again next time: the host's clock decides.
         position_of(session, ctx, BENEFICIARY_FEED).position = started.isoformat()
     return refreshed
+
+
+def _pages(client: HostClient, mission_code: str, since: datetime | None) -> Generator[BeneficiaryPage, None, None]:
+    """The host's pages of ``mission_code``'s records changed since ``since``, to the last, one at a time.
+
+    Page N + 1 is asked for (in a thread of its own, one page ahead, no more) as page N is handed over: the
+    host prepares it while the CTM writes page N. What the host answers for it, or how it failed, comes out
+    only when the caller asks for it, after page N is written, as if it had been asked for then. Closed
+    early, the generator waits for the page in flight (the connection's timeouts bound it) and drops it.
+    """
+
+    def fetch(page: int) -> BeneficiaryPage:
+        return client.find_beneficiaries(
+            mission_code=mission_code, modified_since=since, page=page, page_size=PAGE_SIZE
+        )
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ctm-pull") as ahead:
+        page, seen, upcoming = 1, 0, ahead.submit(copy_context().run, fetch, 1)
+        while True:
+            batch = upcoming.result()
+            seen += len(batch.items)
+            last = seen >= batch.total or not batch.items
+            if not last:
+                page += 1
+                upcoming = ahead.submit(copy_context().run, fetch, page)
+            yield batch
+            if last:
+                return
+
+
+def _pull_page(session: Session, ctx: RequestContext, items: list[Any], mapping: Mapping, codes: frozenset[str]) -> int:
+    """One page of the pull: refresh the cases linked to its records, flag those to screen; how many refreshed.
+
+    Every record is read for what flagging needs (:data:`FLAGGED_BY`); only those of linked cases are then
+    mapped whole, to refresh their case.
+    """
+    found: dict[str, BeneficiaryRecord] = {}
+    elements = {}
+    for item in items:
+        record = records.beneficiary(item, mapping, FLAGGED_BY)
+        found[record.beneficiary_id], elements[record.beneficiary_id] = record, item
+    cases = session.scalars(
+        sa.select(Case).options(sa.orm.selectinload(Case.person)).where(Case.beneficiary_id.in_(found))
+    ).all()
+    links: dict[int, HostLink] = {}
+    if cases:  # most pages refresh no case: no query for their links
+        rows = session.scalars(sa.select(HostLink).where(HostLink.case_id.in_([c.id for c in cases])))
+        links = {link.case_id: link for link in rows}
+    for case in cases:
+        record = records.beneficiary(elements[case.beneficiary_id], mapping)
+        _refresh_case(session, ctx, case, record, mapping, links.get(case.id))
+    flag_candidates(session, ctx, found, cases_of={case.beneficiary_id for case in cases}, codes=codes)
+    if cases:
+        audit.record(session, ctx, "host.pull", None, ["person"])
+    return len(cases)
 
 
 def register(ctx: RequestContext, data: dict[str, Any]) -> int:

@@ -33,27 +33,48 @@ from .host import host_client, mappings
 
 LISTED = 50
 """Candidates shown at once (each name is one call to the host)."""
+FLAGGED_BY = frozenset({"vulnerabilities"})
+"""What :func:`flag_candidates` reads of a record: the pull maps no more of the records that refresh no case."""
+
+
+def screening_codes(ctx: RequestContext) -> frozenset[str]:
+    """The vulnerability codes that flag a person to screen in this mission (its settings)."""
+    return frozenset(screening_vulnerabilities(ctx.settings))
 
 
 def flag_candidates(
-    session: Session, ctx: RequestContext, found: dict[str, BeneficiaryRecord], cases: set[str]
+    session: Session,
+    ctx: RequestContext,
+    found: dict[str, BeneficiaryRecord],
+    *,
+    cases_of: set[str],
+    codes: frozenset[str],
 ) -> None:
-    """Within the pull's transaction: keep the flagged among ``found`` who have no case, drop a flag the host
-    took back (unless dismissed: the reason stays on record)."""
-    codes = set(screening_vulnerabilities(ctx.settings))
+    """Within the pull's transaction: keep the flagged (by ``codes``, :func:`screening_codes`) among ``found``
+    whose beneficiary is not in ``cases_of`` (those with a case), drop a flag the host took back (unless
+    dismissed: the reason stays on record). Of each record it reads :data:`FLAGGED_BY`."""
     flagged = {
-        ref for ref, r in found.items() if codes & set(r.values.get("vulnerabilities") or []) and ref not in cases
+        ref for ref, r in found.items() if codes & set(r.values.get("vulnerabilities") or []) and ref not in cases_of
     }
-    known = {
-        c.beneficiary_id: c
-        for c in session.scalars(
-            sa.select(ScreeningCandidate).where(ScreeningCandidate.beneficiary_id.in_(list(found)))
-        )
-    }
-    for ref in flagged - set(known):
-        session.add(ScreeningCandidate(mission_code=ctx.mission.code, beneficiary_id=ref))
-    for ref, candidate in known.items():
-        if ref not in flagged and candidate.dismissed_at is None:
+    # What is kept of each of them, as rows: only a flag to drop is loaded, to be deleted at the version read.
+    known = dict(
+        session.execute(
+            sa.select(ScreeningCandidate.beneficiary_id, ScreeningCandidate.dismissed_at).where(
+                ScreeningCandidate.beneficiary_id.in_(list(found))
+            )
+        ).all()
+    )
+    new = sorted(flagged - set(known))
+    if new:  # in one statement: a first pull flags thousands (the mission's own code, as a flush would check)
+        rows = [{"mission_code": ctx.mission.code, "beneficiary_id": ref} for ref in new]
+        session.execute(sa.insert(ScreeningCandidate), rows)
+    taken_back = [ref for ref, dismissed_at in known.items() if ref not in flagged and dismissed_at is None]
+    if taken_back:
+        for candidate in session.scalars(
+            sa.select(ScreeningCandidate).where(
+                ScreeningCandidate.beneficiary_id.in_(taken_back), ScreeningCandidate.dismissed_at.is_(None)
+            )
+        ):
             session.delete(candidate)
 
 

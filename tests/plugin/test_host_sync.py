@@ -9,18 +9,21 @@ The invariant under every fault: no booking lost, none doubled.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from lxml import etree
-from world import OPENED, World, set_ctm_settings
+from world import OPENED, THA_OTHER_PERSON, World, set_ctm_settings
 
 from ctm_plugin.adapters.mimosa.client import Connection, HostClient
 from ctm_plugin.adapters.mimosa.errors import HostUnavailable
 from ctm_plugin.domain.case import Case, PersonProfile
+from ctm_plugin.domain.due import ScreeningCandidate
 from ctm_plugin.domain.returns import ReturnBooking
-from ctm_plugin.domain.sync import HostLink, OutboxMessage
+from ctm_plugin.domain.sync import BENEFICIARY_FEED, FeedPosition, HostLink, OutboxMessage
 from ctm_plugin.services import feed, outbox, people, returns
 from ctm_plugin.services.base import Invalid
 from mimosa_host.demo import api_credentials
@@ -85,6 +88,78 @@ def test_the_pull_job_refreshes_only_what_changed_since_the_last_pull(w: World, 
     assert people.pull(w.job_ctx(), lambda done, total: seen.append((done, total))) == 1
     assert w.one(PersonProfile, case_id=imported).languages == ["eng"]
     assert seen and seen[-1][0] == seen[-1][1]
+
+
+class Paged:
+    """The host (``exchange_host``) read in pages of 3 (the demo's THA people make many): the client's
+    ``find_beneficiaries`` notes each page asked for, and fails on ``fail_on``."""
+
+    def __init__(self, host: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.host = host
+        self.pages: list[int] = []
+        self.fail_on: int | None = None
+        real = HostClient.find_beneficiaries
+
+        def find(client: HostClient, **criteria: Any) -> Any:
+            self.pages.append(criteria["page"])
+            if criteria["page"] == self.fail_on:
+                raise HostUnavailable("CONNECTION_REFUSED", ambiguous=False)
+            return real(client, **criteria)
+
+        monkeypatch.setattr(HostClient, "find_beneficiaries", find)
+        monkeypatch.setattr(people, "PAGE_SIZE", 3)
+
+
+@pytest.fixture
+def paged(imported: int, exchange_host, monkeypatch: pytest.MonkeyPatch) -> Paged:  # noqa: ANN001
+    return Paged(exchange_host, monkeypatch)
+
+
+def flagged(w: World) -> list[str]:
+    return sorted(c.beneficiary_id for c in w.all(ScreeningCandidate))
+
+
+def test_a_pull_page_by_page_refreshes_each_linked_case_once_and_flags_the_others(
+    w: World, imported: int, paged: Paged
+):
+    paged.host.edit_beneficiary(THA_PERSON, vulnerabilities=["VOT"], languages=["eng"])
+    paged.host.edit_beneficiary(THA_OTHER_PERSON, vulnerabilities=["VOT"])
+    seen = []
+    assert people.pull(w.job_ctx(), lambda done, total: seen.append((done, total))) == 1
+    total = seen[-1][1]
+    assert len(seen) > 2 and [done for done, _ in seen] == [min(3 * n, total) for n in range(1, len(seen) + 1)]
+    assert sorted(paged.pages) == list(range(1, len(seen) + 1))  # each page once, none past the last
+    assert w.one(PersonProfile, case_id=imported).languages == ["eng"]
+    assert THA_OTHER_PERSON in flagged(w) and THA_PERSON not in flagged(w)  # the linked one has a case already
+
+
+def test_a_pull_the_host_fails_midway_keeps_what_it_wrote_and_is_read_again_whole_next_time(w: World, paged: Paged):
+    paged.host.edit_beneficiary(THA_OTHER_PERSON, vulnerabilities=["VOT"])
+    paged.fail_on, seen = 3, []
+    with pytest.raises(HostUnavailable):
+        people.pull(w.job_ctx(), lambda done, total: seen.append((done, total)))
+    assert [done for done, _ in seen] == [3, 6]  # the pages before the failure are written...
+    written = flagged(w)
+    assert sorted(paged.pages) == [1, 2, 3]
+    assert w.one(FeedPosition, feed=BENEFICIARY_FEED).position is None  # ...and the position has not moved
+    paged.fail_on = None
+    assert people.pull(w.job_ctx()) == 1  # from the same position: everything again, each flag once
+    assert set(written) <= set(flagged(w)) and THA_OTHER_PERSON in flagged(w)
+    assert len(flagged(w)) == len(set(flagged(w)))
+
+
+def test_a_pull_stopped_while_writing_a_page_asks_for_no_page_after_the_one_in_flight(w: World, paged: Paged):
+    class Stopped(Exception):
+        pass
+
+    def stop(done: int, total: int) -> None:
+        raise Stopped
+
+    with pytest.raises(Stopped):
+        people.pull(w.job_ctx(), stop)
+    assert sorted(paged.pages) == [1, 2]  # page 2 was asked for while page 1 was written, then dropped
+    assert not [t for t in threading.enumerate() if t.name.startswith("ctm-pull") and t.is_alive()]
+    assert w.one(FeedPosition, feed=BENEFICIARY_FEED).position is None
 
 
 # -- a person registered in the CTM first ------------------------------------------------------
