@@ -24,6 +24,8 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from ctm_plugin.i18n import N_
+
 from . import regions
 
 SUPPRESSED: Final = "*"
@@ -255,19 +257,23 @@ def _region_of_sub(code: str) -> str:
 
 AGE = Hierarchy(
     "ageBroad",
-    ("age band", "wider age band", "minor or adult", "suppressed"),
+    (N_("age band"), N_("wider age band"), N_("minor or adult"), N_("suppressed")),
     (_WIDER_BAND.__getitem__, _MAJORITY.__getitem__),
 )
-SEX = Hierarchy("gender", ("gender", "suppressed"), ())
+SEX = Hierarchy("gender", (N_("gender"), N_("suppressed")), ())
 CITIZENSHIP = Hierarchy(
-    "citizenship", ("country", "UN M49 sub-region", "UN M49 region", "suppressed"), (regions.sub_region, _region_of_sub)
+    "citizenship",
+    (N_("country"), N_("UN M49 sub-region"), N_("UN M49 region"), N_("suppressed")),
+    (regions.sub_region, _region_of_sub),
 )
 EXPLOITATION_COUNTRY = Hierarchy(
     "CountryOfExploitation",
-    ("country", "UN M49 sub-region", "UN M49 region", "suppressed"),
+    (N_("country"), N_("UN M49 sub-region"), N_("UN M49 region"), N_("suppressed")),
     (regions.sub_region, _region_of_sub),
 )
-YEAR = Hierarchy("yearOfRegistration", ("year", "5 years", "10 years", "suppressed"), (_year_bin(5), _year_bin(10)))
+YEAR = Hierarchy(
+    "yearOfRegistration", (N_("year"), N_("5 years"), N_("10 years"), N_("suppressed")), (_year_bin(5), _year_bin(10))
+)
 """Years in 5-year, then 10-year bins (2020—2024, 2020—2029): a 2-year bin would not nest in a 5-year one."""
 
 QUASI_IDENTIFIERS: Final = (AGE, SEX, CITIZENSHIP, EXPLOITATION_COUNTRY, YEAR)

@@ -50,7 +50,7 @@ FIELD_GROUP = "research"
 RESEARCH_CONSENT = "Research"
 VICTIM_STATUSES = ("PossibleVictimOfTrafficking", "ActualVictimOfTrafficking")
 CANNOT = N_(
-    "k-anonymity (k = %(k)s) cannot be reached for this export without suppressing everything: too few cases, "
+    "k-anonymity cannot be reached for this export without suppressing everything: too few cases, "
     "or too rare. Nothing was produced; ask for more years or more missions."
 )
 
