@@ -19,7 +19,7 @@ from typing import Final
 from ctm_plugin.codelists.htcds import LABOUR_INDUSTRY
 from ctm_plugin.domain.research import CTDC, HTCDS
 
-from .kanonymity import Value, age_band
+from .kanonymity import SUPPRESSED, Value, age_band
 
 
 @dataclass(frozen=True)
@@ -226,12 +226,39 @@ def htcds_rest(facts: CaseFacts) -> dict[str, str]:
 REST: Final[dict[str, Callable[[CaseFacts], dict[str, str]]]] = {CTDC: ctdc_rest, HTCDS: htcds_rest}
 
 
+_HEAD: Final = {layout: len(QUASI_COLUMNS[layout]) for layout in COLUMNS}
+_QUASI_ORDER: Final = {
+    layout: [QUASI_COLUMNS[layout].index(name) for name in COLUMNS[layout][: _HEAD[layout]]] for layout in COLUMNS
+}
+"""Each layout starts with its quasi-identifiers' columns (in its own order): where each comes from."""
+
+
+def head(layout: str, quasi: Sequence[Value]) -> list[str]:
+    """The row's first cells: the generalised quasi-identifiers, a missing or suppressed one empty (CTDC's
+    NULL)."""
+    cells = [quasi[i] for i in _QUASI_ORDER[layout]]
+    return ["" if cell is None or cell == SUPPRESSED else cell for cell in cells]
+
+
+def tail_key(facts: CaseFacts) -> tuple[object, ...]:
+    """What :func:`tail` reads of a case: rows that share it share their tail (an export memoises it)."""
+    return (
+        facts.trafficking_status,
+        tuple(facts.recruitment_methods),
+        tuple(facts.control_methods),
+        tuple(facts.exploitation_types),
+        facts.labour_industry,
+        tuple(facts.sexual_exploitation_types),
+        facts.recruiter_relationship,
+    )
+
+
+def tail(layout: str, facts: CaseFacts) -> list[str]:
+    """The row's other cells, in the layout's order."""
+    rest = REST[layout](facts)
+    return [rest[name] for name in COLUMNS[layout][_HEAD[layout] :]]
+
+
 def row(layout: str, quasi: Sequence[Value], facts: CaseFacts) -> list[str]:
-    """One export row in the layout's column order: the generalised quasi-identifiers (a missing or suppressed
-    one is empty, CTDC's NULL) and the other columns."""
-    values = {
-        name: "" if value is None or value == "*" else value
-        for name, value in zip(QUASI_COLUMNS[layout], quasi, strict=True)
-    }
-    values |= REST[layout](facts)
-    return [values[name] for name in COLUMNS[layout]]
+    """One export row in the layout's column order."""
+    return head(layout, quasi) + tail(layout, facts)

@@ -235,12 +235,19 @@ _WIDER_BAND: Final = {
 _MAJORITY: Final = {"0—17": "Minor", "18—29": "Adult", "30—47": "Adult", "48+": "Adult"}
 
 
-def age_band(age: int) -> str:
-    """The CTDC ``ageBroad`` band of an age in whole years."""
+def _band(age: int) -> str:
     for band in AGE_BANDS[:-1]:
         if age <= int(band.split("—")[1]):
             return band
     return AGE_BANDS[-1]
+
+
+_BAND_OF_AGE: Final = tuple(_band(age) for age in range(49))
+
+
+def age_band(age: int) -> str:
+    """The CTDC ``ageBroad`` band of an age in whole years."""
+    return _BAND_OF_AGE[age] if age < len(_BAND_OF_AGE) else AGE_BANDS[-1]
 
 
 def _year_bin(width: int) -> Step:

@@ -18,7 +18,9 @@ possible or actual victim, opened in the request's years; its rows are :mod:`ctm
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -98,6 +100,16 @@ def _first_exploitation_country() -> sa.ScalarSelect[Any]:
     )
 
 
+def _as_text(column: Any) -> Any:
+    """A JSON list column as its text: a few distinct lists among many rows, each decoded once (:func:`_codes`)."""
+    return sa.cast(column, sa.Text).label(column.key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _codes(text: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(text)) if text else ()
+
+
 def case_facts(session: Session, year_from: int, year_to: int) -> Iterator[ctdc.CaseFacts]:
     """The facts of the mission's cases an export may hold (the session's mission): the ``Research`` consent in
     force (as ``consent_in_force`` reads it, for every case at once), a possible or actual victim, opened in
@@ -110,14 +122,14 @@ def case_facts(session: Session, year_from: int, year_to: int) -> Iterator[ctdc.
             Case.opened_on,
             PersonProfile.birth_date,
             PersonProfile.gender,
-            PersonProfile.citizenships,
+            _as_text(PersonProfile.citizenships),
             _first_exploitation_country().label("country"),
             VictimContext.trafficking_status,
-            VictimContext.recruitment_methods,
-            VictimContext.control_methods,
-            VictimContext.exploitation_types,
+            _as_text(VictimContext.recruitment_methods),
+            _as_text(VictimContext.control_methods),
+            _as_text(VictimContext.exploitation_types),
             VictimContext.labour_industry,
-            VictimContext.sexual_exploitation_types,
+            _as_text(VictimContext.sexual_exploitation_types),
             VictimContext.recruiter_relationship,
         )
         .join(VictimContext, VictimContext.case_id == Case.id)
@@ -135,14 +147,14 @@ def case_facts(session: Session, year_from: int, year_to: int) -> Iterator[ctdc.
             opened_on=r.opened_on,
             birth_date=r.birth_date,
             gender=r.gender,
-            citizenships=r.citizenships or (),
+            citizenships=_codes(r.citizenships),
             exploitation_country=r.country,
             trafficking_status=r.trafficking_status,
-            recruitment_methods=r.recruitment_methods or (),
-            control_methods=r.control_methods or (),
-            exploitation_types=r.exploitation_types or (),
+            recruitment_methods=_codes(r.recruitment_methods),
+            control_methods=_codes(r.control_methods),
+            exploitation_types=_codes(r.exploitation_types),
             labour_industry=r.labour_industry,
-            sexual_exploitation_types=r.sexual_exploitation_types or (),
+            sexual_exploitation_types=_codes(r.sexual_exploitation_types),
             recruiter_relationship=r.recruiter_relationship,
         )
 
@@ -156,20 +168,30 @@ class Export:
 
 def build(layout: str, facts: Sequence[ctdc.CaseFacts], k: int | None = None) -> Export:
     """The export's rows from the cases' facts: k-anonymous on the quasi-identifiers; :class:`CannotAnonymise`
-    when only suppressing everything would do."""
+    when only suppressing everything would do. Every cell is neutralised for spreadsheets; a row's head (its
+    class) and tail (its codes) are made once for all the rows that share them, since cases cluster."""
     k = small_cell_k() if k is None else k
     quasi = [ctdc.quasi_identifiers(layout, f) for f in facts]
     done = anonymise(quasi, QUASI_IDENTIFIERS, k)
-    rows = [ctdc.row(layout, values, facts[i]) for i, values in zip(done.kept, done.values, strict=True)]
+    heads: dict[tuple[Any, ...], list[str]] = {}
+    tails: dict[tuple[Any, ...], list[str]] = {}
+    rows = []
+    for i, values in zip(done.kept, done.values, strict=True):
+        case, key = facts[i], ctdc.tail_key(facts[i])
+        if values not in heads:
+            heads[values] = [neutral(cell) for cell in ctdc.head(layout, values)]
+        if key not in tails:
+            tails[key] = [neutral(cell) for cell in ctdc.tail(layout, case)]
+        rows.append(heads[values] + tails[key])
     return Export(ctdc.COLUMNS[layout], rows, done.report)
 
 
 def as_csv(export: Export) -> str:
-    """The export as CSV, every cell neutralised for spreadsheets."""
+    """The export as CSV (its cells neutralised already, by :func:`build`)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(export.columns)
-    writer.writerows([neutral(cell) for cell in row] for row in export.rows)
+    writer.writerows(export.rows)
     return out.getvalue()
 
 
