@@ -86,10 +86,10 @@ class NotApproved(Conflict):
 # -- reading the cases ----------------------------------------------------------------------------------------
 
 
-def _first_exploitation_countries(session: Session) -> dict[int, str]:
+def _first_exploitation_countries(session: Session) -> dict[int, str | None]:
     """Each case's first exploitation country (by the events' order), read in one pass over the events: a
     subquery per case, or a window joined back, costs SQLite far more."""
-    first: dict[int, str] = {}
+    first: dict[int, str | None] = {}
     query = (
         sa.select(TraffickingEvent.case_id, TraffickingEvent.country)
         .where(TraffickingEvent.type == "Exploitation", TraffickingEvent.country.is_not(None))

@@ -270,3 +270,16 @@ def test_two_downloads_at_once_cannot_both_succeed(w: World) -> None:
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["file", "refused"]
+
+
+def test_a_consent_withdrawn_after_the_approval_is_honoured_at_the_download(w: World) -> None:
+    seed_cases(w, "THA", K, seed=5)  # exactly k cases, all alike but for the rare tenth
+    export_id = request(w, missions=["THA"], year_from="2023")
+    approve(w, export_id)
+    with w.rt.factory() as s, s.begin():
+        consents = list(s.scalars(sa.select(Consent).where(Consent.mission_code == "THA")))
+        for consent in consents[: K // 2]:
+            consent.withdrawn_on = date(2026, 1, 2)
+    with pytest.raises(exports.CannotReachK):
+        exports.download(w.request_ctx("researcher"), export_id)
+    assert w.one(ResearchExport, id=export_id).status == APPROVED  # nothing produced, still downloadable later
