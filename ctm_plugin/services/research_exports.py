@@ -323,6 +323,7 @@ def hq_requests(ctx: RequestContext) -> list[HqExport]:
             for export in session.scalars(sa.select(ResearchExport)):
                 found.append(HqExport(mission, export))
             audit.record(session, mctx, "research.exports.view", None, [FIELD_GROUP])
+            session.flush()  # the audit event written before the rows leave the session for the page
             session.expunge_all()
     return sorted(found, key=lambda h: (h.export.status != REQUESTED, h.export.requested_at, h.mission.code))
 

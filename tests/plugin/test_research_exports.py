@@ -151,6 +151,9 @@ def test_requested_approved_downloaded_once_with_every_combination_at_least_k_ti
     assert actions["research.export.approved"] == 1
     assert actions["research.export.download"] == 1
     assert actions["research.export.read"] == 4  # each mission, at the approval and at the download
+    exports.hq_requests(w.request_ctx("hq"))
+    viewed = [row["mission_code"] for row in w.audit_rows() if row["action"] == "research.exports.view"]
+    assert sorted(viewed) == ["KHM", "THA"]  # HQ's view of the requests, in each mission of its scope
 
 
 def test_no_sealed_or_free_text_field_reaches_an_export(w: World) -> None:
