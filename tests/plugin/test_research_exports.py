@@ -286,3 +286,15 @@ def test_a_consent_withdrawn_after_the_approval_is_honoured_at_the_download(w: W
     with pytest.raises(exports.CannotReachK):
         exports.download(w.request_ctx("researcher"), export_id)
     assert w.one(ResearchExport, id=export_id).status == APPROVED  # nothing produced, still downloadable later
+
+
+def test_the_country_of_exploitation_is_the_first_exploitation_in_the_persons_story(w: World) -> None:
+    seed_cases(w, "THA", 3 * K, seed=6)  # each with an exploitation in Thailand (sequence 1)
+    with w.rt.factory() as s, s.begin():
+        for case_id in s.scalars(sa.select(Case.id).where(Case.mission_code == "THA")):
+            s.add(TraffickingEvent(mission_code="THA", case_id=case_id, sequence=0, type="Exploitation", country="USA"))
+            s.add(TraffickingEvent(mission_code="THA", case_id=case_id, sequence=-1, type="Transit", country="MEX"))
+    export_id = request(w, missions=["THA"])
+    approve(w, export_id)
+    _name, text = exports.download(w.request_ctx("researcher"), export_id)
+    assert {row["CountryOfExploitation"] for row in rows_of(text)} <= {"USA", "021", "019"}  # the US, generalised
