@@ -108,7 +108,8 @@ def _as_text(column: Any) -> Any:
 
 @functools.lru_cache(maxsize=4096)
 def _codes(text: str | None) -> tuple[str, ...]:
-    return tuple(json.loads(text)) if text else ()
+    """A JSON list's codes; SQL NULL, JSON ``null`` (an ORM ``None``) and ``[]`` are none."""
+    return tuple(json.loads(text) or ()) if text else ()
 
 
 _day = date.fromisoformat
