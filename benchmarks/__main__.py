@@ -17,6 +17,8 @@ value). The machine is shared: compare within one run, never across runs.
 - ``trends`` (:mod:`benchmarks.trends`): the trends page's suppressed tables from the pre-computed counts at
   1,000,000 cases on PostgreSQL (quick: 50,000; seeded by COPY into a kept template database) beside a plain
   GROUP BY of one chart over the cases.
+- ``export`` (:mod:`benchmarks.research_export`): the CTDC research export of 200,000 cases with k-anonymity
+  verified (goal: 5 s) beside a plain SELECT of the same rows into CSV.
 - ``load`` (:mod:`benchmarks.load`): Locust's caseworkers and movement officers on ``mimosa-host serve`` and
   PostgreSQL (50 users for 2 minutes; quick: 10 for 30 s) beside one user alone.
 """
@@ -27,7 +29,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from benchmarks import case_list, case_overview, concurrency, load, machinery, sealing, sync, trends
+from benchmarks import case_list, case_overview, concurrency, load, machinery, research_export, sealing, sync, trends
 from benchmarks.harness import Result
 
 BENCHMARKS: dict[str, Callable[[bool], Result]] = {
@@ -42,6 +44,7 @@ BENCHMARKS: dict[str, Callable[[bool], Result]] = {
     "sealing": sealing.run,
     "load": load.run,
     "trends": trends.run,
+    "export": research_export.run,
 }
 
 

@@ -18,6 +18,8 @@ from ctm_plugin.security.permissions import (
     EMERGENCY_FUND_REQUEST,
     HANDOVER_ACCEPT,
     MAPPING_MANAGE,
+    RESEARCH_APPROVE,
+    RESEARCH_REQUEST,
     SYNC_VIEW,
     TRENDS_VIEW,
 )
@@ -47,6 +49,8 @@ ENTRIES = (
     ((CASE_SUPERVISE,), "ctm.reassign", N_("Reassign cases"), "ctm.reassign_cases"),
     ((EMERGENCY_FUND_REQUEST,), "ctm.fund_requests", N_("Emergency fund requests"), "ctm.mission_fund_requests"),
     ((EMERGENCY_FUND_APPROVE,), "ctm.fund", N_("Emergency fund"), "ctm.fund_page"),
+    ((RESEARCH_REQUEST,), "ctm.research_exports", N_("Research exports"), "ctm.research_exports"),
+    ((RESEARCH_APPROVE,), "ctm.research_approvals", N_("Research exports to approve"), "ctm.research_approvals"),
     ((SYNC_VIEW,), "ctm.sync", N_("Synchronisation"), "ctm.sync"),
     ((MAPPING_MANAGE,), "ctm.mappings", N_("Mappings"), "ctm.mappings"),
     ((MAPPING_MANAGE,), "ctm.scoring", N_("Scoring model"), "ctm.scoring_model"),

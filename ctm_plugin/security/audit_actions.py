@@ -103,6 +103,13 @@ ACTIONS: dict[str, str] = {
     "fund.max_request": N_("Changed the emergency fund's largest request"),
     # trends
     "trends.view": N_("Viewed the trends (suppressed counts, no case)"),
+    # research exports
+    "research.export.request": N_("Requested a research export"),
+    "research.exports.view": N_("Viewed the research export requests"),
+    "research.export.approved": N_("Approved a research export"),
+    "research.export.declined": N_("Declined a research export"),
+    "research.export.read": N_("Read the mission's consenting cases for a research export"),
+    "research.export.download": N_("Downloaded a research export"),
     # monitoring
     "monitoring.start": N_("Started monitoring"),
     "monitoring.visit": N_("Recorded a monitoring visit"),
@@ -151,6 +158,7 @@ FIELD_GROUPS: dict[str, str] = {
     "reintegration": N_("Reintegration"),
     "monitoring": N_("Monitoring"),
     "fund": N_("Emergency fund"),
+    "research": N_("Research exports"),
     "sync": N_("Synchronisation"),
     "audit": N_("Audit trail"),
 }

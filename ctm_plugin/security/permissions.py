@@ -25,6 +25,8 @@ APPROVE_RISK = "ctm.return.approve_risk"
 DISBURSEMENT_APPROVE = "ctm.disbursement.approve"
 CASE_SUPERVISE = "ctm.case.supervise"
 EMERGENCY_FUND_REQUEST = "ctm.emergency_fund.request"
+RESEARCH_REQUEST = "ctm.research.request"
+RESEARCH_APPROVE = "ctm.research.approve"
 
 AWAITED: dict[str, int] = {}
 """Declared before any code checks them: each with the issue that brings its pages (DESIGN.md's
@@ -49,6 +51,8 @@ PERMISSIONS = (
     Permission(DISBURSEMENT_APPROVE, N_("Approve disbursements of reintegration budgets")),
     Permission(CASE_SUPERVISE, N_("Supervise cases: approve closings, reassign cases, see re-trafficking risk alerts")),
     Permission(EMERGENCY_FUND_REQUEST, N_("Request assistance from the global emergency fund")),
+    Permission(RESEARCH_REQUEST, N_("Request a k-anonymous research export")),
+    Permission(RESEARCH_APPROVE, N_("Approve or decline research exports requested by others")),
 )
 
 ROLES = (
@@ -81,9 +85,9 @@ ROLES = (
     Role(
         "ctm.hq_programme_manager",
         N_("CT HQ programme manager"),
-        (CASE_VIEW, DETERMINE, EMERGENCY_FUND_APPROVE, TRENDS_VIEW, APPROVE_RISK),
+        (CASE_VIEW, DETERMINE, EMERGENCY_FUND_APPROVE, TRENDS_VIEW, APPROVE_RISK, RESEARCH_APPROVE),
     ),
-    Role("ctm.researcher", N_("CT researcher"), (TRENDS_VIEW,)),
+    Role("ctm.researcher", N_("CT researcher"), (TRENDS_VIEW, RESEARCH_REQUEST)),
     Role("ctm.auditor", N_("CT auditor"), (CASE_VIEW, AUDIT_VIEW)),
 )
 

@@ -175,6 +175,7 @@ from ctm_plugin.web import reintegration  # noqa: E402, F401, I001 - the Reinteg
 from ctm_plugin.web import people, sync, mappings  # noqa: E402, F401, I001 - registers the routes
 from ctm_plugin.web import fund  # noqa: E402, F401, I001 - the emergency fund's pages
 from ctm_plugin.web import audit  # noqa: E402, F401, I001 - the audit trail and the case summary for print
+from ctm_plugin.web import research_exports  # noqa: E402, F401, I001 - research exports: requests, approvals, the download
 from ctm_plugin.web import owners  # noqa: E402, F401, I001 - reassigning a caseworker's cases
 from ctm_plugin.web import due  # noqa: E402, F401, I001 - what is due, follow-ups, referral answers, people to screen
 from ctm_plugin.web import case_list  # noqa: E402, F401, I001 - the case lists and HQ's queue

@@ -592,3 +592,68 @@ def case_with_a_story(demo: Runtime, alias: str, narrative: str) -> int:
     process.add_event(ctx, case_id, {"version": version(), "type": "Recruitment", "country": "KHM", "notes": narrative})
     process.add_perpetrator(ctx, case_id, {"version": version(), "alias": alias, "roles": ["Transporter"]})
     return case_id
+
+
+# -- research exports ------------------------------------------------------------------------------------------
+
+RESEARCH = "/m/THA/plugins/ctm/research"
+
+
+def seed_consenting_cases(rt: Runtime, count: int, year: int = 2025) -> None:
+    """``count`` THA victims' cases of one common profile, each with the ``Research`` consent in force: enough
+    for an export to reach k without suppressing them."""
+    from ctm_plugin.domain.assistance import Consent
+    from ctm_plugin.domain.case import PersonProfile, VictimContext
+
+    with rt.factory() as s, s.begin():
+        for n in range(count):
+            case = Case(
+                mission_code="THA",
+                case_number=f"THA-CT-RES-{n:04d}",
+                beneficiary_id=f"BEN-7{n:06d}",
+                owner="caseworker",
+                opened_on=date(year, 3, 1),
+                updated_by="caseworker",
+            )
+            s.add(case)
+            s.flush()
+            common = {"mission_code": "THA", "case_id": case.id}
+            s.add(PersonProfile(**common, gender="Feminine", citizenships=["KHM"], birth_date=date(year - 22, 1, 1)))
+            s.add(
+                VictimContext(
+                    **common, trafficking_status="ActualVictimOfTrafficking", exploitation_types=["ForcedLabour"]
+                )
+            )
+            s.add(
+                Consent(
+                    **common,
+                    purpose="Research",
+                    items=["InformedOfResearchUse"],
+                    given_on=date(year, 3, 1),
+                    method="Written",
+                    recorded_by="caseworker",
+                )
+            )
+
+
+def request_research_export(page: Page, year: int) -> None:
+    """The researcher's request: THA's cases of ``year``, in CTDC's layout."""
+    page.goto(f"{RESEARCH}/exports")
+    form = page.locator('form[data-form="export"]')
+    form.locator('input[name="missions"][value="THA"]').check()
+    form.locator('select[name="layout"]').select_option("CTDC")
+    form.locator('input[name="year_from"]').fill(str(year))
+    form.locator('input[name="year_to"]').fill(str(year))
+    form.locator('textarea[name="purpose"]').fill("Forced labour among young women, 2025.")
+    send(page, "export")
+
+
+def approve_research_export(page: Page) -> None:
+    """HQ's approval of the one pending request on its page."""
+    page.goto(f"{RESEARCH}/approvals")
+    form = page.locator('form[data-form^="decision-THA-"]')
+    form.locator('select[name="decision"]').select_option("approve")
+    with page.expect_navigation() as navigation:
+        form.locator('button[type="submit"]').click()
+    assert navigation.value.status == 200, navigation.value.status
+    expect(page.locator("table[data-table='research-approvals'] tr[data-state='approved']")).to_have_count(1)

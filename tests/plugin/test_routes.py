@@ -17,6 +17,8 @@ from ctm_plugin.security.permissions import (
     EMERGENCY_FUND_REQUEST,
     HANDOVER_ACCEPT,
     MAPPING_MANAGE,
+    RESEARCH_APPROVE,
+    RESEARCH_REQUEST,
     RETURN_BOOK,
     SYNC_MANAGE,
     SYNC_VIEW,
@@ -45,6 +47,8 @@ SAMPLE_VALUES = {
     "follow_up_id": "1",
     "referral_id": "1",
     "candidate_id": "1",
+    "export_id": "1",
+    "export_mission": "THA",
 }
 
 
@@ -149,12 +153,17 @@ EXPECTED = {
     "ctm.people_to_screen": ("GET", CASE_EDIT),
     "ctm.dismiss_candidate": ("POST", CASE_EDIT),
     "ctm.trends_page": ("GET", TRENDS_VIEW),
+    "ctm.research_exports": ("GET", RESEARCH_REQUEST),
+    "ctm.request_research_export": ("POST", RESEARCH_REQUEST),
+    "ctm.download_research_export": ("POST", RESEARCH_REQUEST),
+    "ctm.research_approvals": ("GET", RESEARCH_APPROVE),
+    "ctm.decide_research_export": ("POST", RESEARCH_APPROVE),
 }
 
 # What each user below holds in THA (their roles' CT permissions): their own routes are not for this test.
 HELD = {
     "integrator": {MAPPING_MANAGE, SYNC_VIEW, SYNC_MANAGE},
-    "researcher": {TRENDS_VIEW},
+    "researcher": {TRENDS_VIEW, RESEARCH_REQUEST},
     "khm.caseworker": set(),
 }
 
