@@ -498,12 +498,12 @@ def jobs() -> None:
 @jobs.command("run")
 @pass_runtime
 def jobs_run(rt: Runtime) -> None:
-    """Run every job once in every mission where its plugin is enabled."""
+    """Run every job once in every mission where its plugin is enabled (a plugin-wide job once)."""
     from .jobs import JobRunner
 
     db_module.durable_commits(rt.engine)  # what a job tells the host, it does not forget (db.durable_commits)
     for plugin, job, mission in JobRunner(rt).run_due(force=True):
-        click.echo(f"ran {plugin}.{job} in {mission}")
+        click.echo(f"ran {plugin}.{job} in {mission}" if mission else f"ran {plugin}.{job} for the plugin")
 
 
 def _job_names(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> frozenset[tuple[str, str]]:
@@ -578,7 +578,8 @@ def jobs_list(rt: Runtime) -> None:
     from .jobs import JobRunner
 
     for plugin, job in JobRunner(rt).jobs():
-        click.echo(f"{plugin}:{job.name}\tevery {job.interval.total_seconds():g} s")
+        kind = " (plugin-wide)" if job.plugin_wide else ""
+        click.echo(f"{plugin}:{job.name}\tevery {job.interval.total_seconds():g} s{kind}")
 
 
 def _interrupt(_signum: int, _frame: object) -> None:

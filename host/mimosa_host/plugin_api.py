@@ -108,7 +108,8 @@ class MenuItem:
 
 @dataclass(frozen=True)
 class Job:
-    """A periodic job; the host runs ``run(ctx)`` once per mission where the plugin is enabled."""
+    """A periodic job; the host runs ``run(ctx)`` once per mission where the plugin is enabled, or once for the
+    plugin (``plugin_wide``)."""
 
     name: str
     interval: timedelta
@@ -116,6 +117,12 @@ class Job:
     wake_on: str | None = None
     """A channel (a plain identifier) that brings the job's turn forward, for one mission: :func:`wake_jobs`
     in the process, or a committed ``NOTIFY <channel>, '<mission code>'`` on PostgreSQL (``job_wakeup``)."""
+    plugin_wide: bool = False
+    """Run once per interval for the plugin, not once per mission: work across missions (matching records of
+    several missions, a balance of no mission's). Its context acts for the plugin with no user and no mission
+    (``mission`` is :data:`NO_MISSION`): ``missions_with(permission)`` are the missions where the plugin is enabled
+    (it holds its own declared permissions in each), and ``in_mission(code)`` is its context in one of them, on
+    the same connection. Any wake-up on ``wake_on`` brings it forward, whatever mission it names. Host 1.3.0."""
 
 
 METRIC_TYPES = ("gauge", "counter")
@@ -178,6 +185,11 @@ class MissionRef:
     name: str
     country: str
     """ISO 3166-1 alpha-3."""
+
+
+NO_MISSION = MissionRef("", "", "")
+"""The ``mission`` of a plugin-wide job's context (:attr:`Job.plugin_wide`): no mission's code, so its
+``session_factory`` is bound to none (a mission's rows are reached through :meth:`RequestContext.in_mission`)."""
 
 
 @dataclass(frozen=True)
