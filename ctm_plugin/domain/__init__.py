@@ -15,6 +15,7 @@ from . import (  # noqa: F401 - registers the tables
     preparation,
     process,
     reintegration,
+    retrafficking,
     returns,
     screening,
     sync,

@@ -101,6 +101,11 @@ ACTIONS: dict[str, str] = {
     "fund.top_up": N_("Topped up the emergency fund"),
     "fund.currency": N_("Changed the emergency fund's currency"),
     "fund.max_request": N_("Changed the emergency fund's largest request"),
+    # re-trafficking
+    "retrafficking.view": N_("Viewed the re-trafficking matches"),
+    "retrafficking.confirmed": N_("Confirmed a re-trafficking match"),
+    "retrafficking.dismissed": N_("Dismissed a re-trafficking match"),
+    "retrafficking.flag.view": N_("Viewed a case's re-trafficking flag"),
     # monitoring
     "monitoring.start": N_("Started monitoring"),
     "monitoring.visit": N_("Recorded a monitoring visit"),
@@ -148,6 +153,7 @@ FIELD_GROUPS: dict[str, str] = {
     "reintegration": N_("Reintegration"),
     "monitoring": N_("Monitoring"),
     "fund": N_("Emergency fund"),
+    "retrafficking": N_("Re-trafficking"),
     "sync": N_("Synchronisation"),
     "audit": N_("Audit trail"),
 }

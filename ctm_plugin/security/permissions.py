@@ -25,6 +25,8 @@ APPROVE_RISK = "ctm.return.approve_risk"
 DISBURSEMENT_APPROVE = "ctm.disbursement.approve"
 CASE_SUPERVISE = "ctm.case.supervise"
 EMERGENCY_FUND_REQUEST = "ctm.emergency_fund.request"
+RETRAFFICKING_REVIEW = "ctm.retrafficking.review"
+"""HQ's review of re-trafficking matches (confirm, dismiss); the matching job acts with it on HQ's rows."""
 
 AWAITED = {
     TRENDS_VIEW: 11,
@@ -51,6 +53,7 @@ PERMISSIONS = (
     Permission(DISBURSEMENT_APPROVE, N_("Approve disbursements of reintegration budgets")),
     Permission(CASE_SUPERVISE, N_("Supervise cases: approve closings, reassign cases, see re-trafficking risk alerts")),
     Permission(EMERGENCY_FUND_REQUEST, N_("Request assistance from the global emergency fund")),
+    Permission(RETRAFFICKING_REVIEW, N_("Review people identified again across missions (re-trafficking)")),
 )
 
 ROLES = (
@@ -75,7 +78,7 @@ ROLES = (
     Role(
         "ctm.hq_programme_manager",
         N_("CT HQ programme manager"),
-        (CASE_VIEW, DETERMINE, EMERGENCY_FUND_APPROVE, TRENDS_VIEW, APPROVE_RISK),
+        (CASE_VIEW, DETERMINE, EMERGENCY_FUND_APPROVE, TRENDS_VIEW, APPROVE_RISK, RETRAFFICKING_REVIEW),
     ),
     Role("ctm.researcher", N_("CT researcher"), (TRENDS_VIEW,)),
     Role("ctm.auditor", N_("CT auditor"), (CASE_VIEW, AUDIT_VIEW)),
