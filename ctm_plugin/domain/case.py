@@ -3,7 +3,8 @@
 The host owns the beneficiary's identity (names, documents, nationality); the CTM keeps only
 what the host does not hold, and one sealed copy of the person's names (``ctm_person.name``) that the
 re-trafficking matching job alone opens (domain/retrafficking.py): it compares people across missions in
-one process, where asking each mission's host for every record at each run would not do. ``docs/caseworkers.md`` says which side owns which field.
+one process, where asking each mission's host for every record at each run would not do.
+``docs/caseworkers.md`` says which side owns which field.
 """
 
 from __future__ import annotations

@@ -63,7 +63,11 @@ class RetraffickingMatch(HqScoped, Base):
     __tablename__ = "ctm_retrafficking_match"
     __table_args__ = (
         UniqueConstraint(
-            "earlier_mission", "earlier_case_id", "later_mission", "later_case_id", name="uq_ctm_retrafficking_match_pair"
+            "earlier_mission",
+            "earlier_case_id",
+            "later_mission",
+            "later_case_id",
+            name="uq_ctm_retrafficking_match_pair",
         ),
     )
 

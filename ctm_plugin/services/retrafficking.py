@@ -69,8 +69,9 @@ def match(ctx: RequestContext) -> int:
         with mission_session(there) as session:
             people.extend(_identities(session, mission.code))
             for handover in session.scalars(sa.select(Handover).where(Handover.receiving_case_id.is_not(None))):
-                assert handover.receiving_case_id is not None
-                linked.join((handover.from_mission, handover.case_id), (handover.to_mission, handover.receiving_case_id))
+                receiving = handover.receiving_case_id
+                assert receiving is not None
+                linked.join((handover.from_mission, handover.case_id), (handover.to_mission, receiving))
     added = 0
     with hq_session(ctx, RETRAFFICKING_REVIEW) as hq, hq.begin():
         known = {_key_of(row): row for row in hq.scalars(sa.select(RetraffickingMatch))}

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from . import db as db_module
 from . import enablement, i18n
 from .accounts import add_user, grant, known_roles, plugin_permissions
-from .context import acting_for, build_context, system_context
+from .context import acting_for, acting_for_plugin, build_context, system_context
 from .db import HOST_SCRIPT_LOCATION, HOST_VERSION_TABLE, plugin_at_head, revision_state, transaction
 from .inputs import TEXT_CONTROL, is_identifier
 from .models import Mission, User, utcnow
@@ -53,6 +53,11 @@ class PluginCommandHost:
         if mission_code not in self.enabled_missions():
             raise LookupError(mission_code)
         with acting_for(self.rt, self.plugin, mission_code, i18n.current_locale()) as ctx:
+            yield ctx
+
+    @contextmanager
+    def plugin_context(self) -> Iterator[RequestContext]:
+        with acting_for_plugin(self.rt, self.plugin, i18n.current_locale()) as ctx:
             yield ctx
 
 

@@ -311,6 +311,10 @@ class CommandHost(Protocol):
         Raises :class:`LookupError` when the mission does not exist or the plugin is not enabled there.
         """
 
+    def plugin_context(self) -> AbstractContextManager[RequestContext]:
+        """A context acting for the plugin across its missions, as a plugin-wide job's (``Job.plugin_wide``), bound
+        as current. Host 1.3.0."""
+
 
 _current_context: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("mimosa_request_context")
 
