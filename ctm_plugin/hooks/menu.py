@@ -18,6 +18,7 @@ from ctm_plugin.security.permissions import (
     EMERGENCY_FUND_REQUEST,
     HANDOVER_ACCEPT,
     MAPPING_MANAGE,
+    RETRAFFICKING_REVIEW,
     SYNC_VIEW,
 )
 from ctm_plugin.services import due
@@ -46,6 +47,7 @@ ENTRIES = (
     ((CASE_SUPERVISE,), "ctm.reassign", N_("Reassign cases"), "ctm.reassign_cases"),
     ((EMERGENCY_FUND_REQUEST,), "ctm.fund_requests", N_("Emergency fund requests"), "ctm.mission_fund_requests"),
     ((EMERGENCY_FUND_APPROVE,), "ctm.fund", N_("Emergency fund"), "ctm.fund_page"),
+    ((RETRAFFICKING_REVIEW,), "ctm.retrafficking", N_("Re-trafficking"), "ctm.retrafficking_matches"),
     ((SYNC_VIEW,), "ctm.sync", N_("Synchronisation"), "ctm.sync"),
     ((MAPPING_MANAGE,), "ctm.mappings", N_("Mappings"), "ctm.mappings"),
     ((MAPPING_MANAGE,), "ctm.scoring", N_("Scoring model"), "ctm.scoring_model"),

@@ -178,6 +178,7 @@ from ctm_plugin.web import audit  # noqa: E402, F401, I001 - the audit trail and
 from ctm_plugin.web import owners  # noqa: E402, F401, I001 - reassigning a caseworker's cases
 from ctm_plugin.web import due  # noqa: E402, F401, I001 - what is due, follow-ups, referral answers, people to screen
 from ctm_plugin.web import case_list  # noqa: E402, F401, I001 - the case lists and HQ's queue
+from ctm_plugin.web import retrafficking  # noqa: E402, F401, I001 - HQ's re-trafficking matches
 from ctm_plugin.web.exchanges import WORDS  # noqa: E402
 
 templates.globals.update(WORDS)

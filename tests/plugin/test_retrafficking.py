@@ -234,3 +234,57 @@ def test_the_earlier_mission_sees_a_flag_only_while_the_later_cases_consent_allo
             consent.withdrawn_on = date(2026, 10, 1)
     run_matching(w)
     assert retrafficking.flags_for_case(w.request_ctx("caseworker"), earlier) == []
+
+
+# -- the pages ---------------------------------------------------------------------------------------------------
+
+MATCHES = "/m/THA/plugins/ctm/retrafficking"
+
+
+def test_hq_sees_the_match_explained_without_the_number_and_dismisses_it_with_a_reason(  # noqa: ANN001
+    w: World, same_passport: tuple[int, int], login
+) -> None:
+    from page_parts import error_on, text
+
+    run_matching(w)
+    hq = login("hq")
+    page = text(hq.get(MATCHES))
+    found = w.one(RetraffickingMatch)
+    assert f'data-match="{found.id}"' in page and "same travel document number" in page
+    assert PASSPORT not in page and "1234567" not in page
+    assert text(login("hq").get("/m/THA/plugins/ctm/retrafficking?status=open")).count("data-match=") == 1
+
+    refused = hq.post(f"{MATCHES}/{found.id}/decision", {"decision": DISMISSED, "reason": "", "version": "1"})
+    assert refused.status_code == 422 and error_on(text(refused), f"decision-{found.id}", "reason")
+    assert w.one(RetraffickingMatch).status == OPEN  # nothing half-saved
+    done = hq.post(
+        f"{MATCHES}/{found.id}/decision", {"decision": DISMISSED, "reason": "A relative's passport", "version": "1"}
+    )
+    assert done.status_code == 303
+    assert 'data-status="dismissed"' in text(hq.get(MATCHES))
+
+
+def test_the_page_is_in_french_and_spanish_too(w: World, same_passport: tuple[int, int], login) -> None:  # noqa: ANN001
+    from page_parts import text
+
+    earlier, later = same_passport
+    person(w, earlier)
+    person(w, later, "Synthetic Sokhar")
+    with w.rt.factory() as s, s.begin():  # a fuzzy match: no document in common
+        for prep in s.scalars(sa.select(ReturnPreparation)):
+            s.delete(prep)
+    run_matching(w)
+    hq = login("hq")
+    french = text(hq.get(MATCHES, headers={"Accept-Language": "fr"}))
+    assert "nom similaire à 0,97, même date de naissance, même nationalité" in french
+
+
+def test_the_earlier_cases_tab_shows_the_flag_to_its_caseworkers(w: World, same_passport: tuple[int, int], login):  # noqa: ANN001
+    from page_parts import text
+
+    earlier, later = same_passport
+    consent_to_share(w, later, "KHM")
+    run_matching(w)
+    tab = text(login("caseworker").get("/m/THA/plugins/ctm/records/beneficiary/BEN-1000001/case"))
+    assert 'data-flag="retrafficking"' in tab and "mission KHM" in tab
+    assert "retrafficking.flag.view" in [row["action"] for row in w.audit_rows()]

@@ -17,6 +17,7 @@ from ctm_plugin.security.permissions import (
     EMERGENCY_FUND_REQUEST,
     HANDOVER_ACCEPT,
     MAPPING_MANAGE,
+    RETRAFFICKING_REVIEW,
     RETURN_BOOK,
     SYNC_MANAGE,
     SYNC_VIEW,
@@ -45,6 +46,7 @@ SAMPLE_VALUES = {
     "follow_up_id": "1",
     "referral_id": "1",
     "candidate_id": "1",
+    "match_id": "1",
 }
 
 
@@ -118,6 +120,8 @@ EXPECTED = {
     "ctm.set_fund_max_request": ("POST", EMERGENCY_FUND_APPROVE),
     "ctm.fund_request": ("GET", EMERGENCY_FUND_APPROVE),
     "ctm.decide_fund_request": ("POST", EMERGENCY_FUND_APPROVE),
+    "ctm.retrafficking_matches": ("GET", RETRAFFICKING_REVIEW),
+    "ctm.decide_match": ("POST", RETRAFFICKING_REVIEW),
     "ctm.monitoring": ("GET", CASE_VIEW),
     "ctm.set_monitoring_start": ("POST", CASE_EDIT),
     "ctm.record_visit": ("POST", CASE_EDIT),
