@@ -22,7 +22,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ctm_plugin.i18n import N_
 
 from .models import Base, HqScoped, UTCDateTime, utcnow
-from .sealed import Sealed, sealed_type
 
 # Evidence
 DOCUMENT = "document"
@@ -95,9 +94,10 @@ class RetraffickingMatch(HqScoped, Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_in: Mapped[str | None] = mapped_column(String(8))
     """The mission HQ acted from (its audit trail has the decision)."""
-    reason_sealed: Mapped[str | None] = mapped_column("reason", sealed_type())
-    reason = Sealed(mission="later_mission")
-    """HQ's reason, sealed under the later mission's key (where the person is now)."""
+    reason: Mapped[str | None] = mapped_column(String(500))
+    """HQ's reason: what it checked of the evidence, not about the person (the form says so). Plain, as the fund's
+    donor is: a sealed value needs a mission's key, and a mission's key rotation re-seals only what its own
+    sessions see, which HQ's rows are not."""
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

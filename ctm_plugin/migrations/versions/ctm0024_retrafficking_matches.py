@@ -43,7 +43,7 @@ def upgrade() -> None:
     sa.Column('decided_by', sa.String(length=80), nullable=True),
     sa.Column('decided_at', UTCDateTime(), nullable=True),
     sa.Column('decided_in', sa.String(length=8), nullable=True),
-    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('reason', sa.String(length=500), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ctm_retrafficking_match')),
     sa.UniqueConstraint('earlier_mission', 'earlier_case_id', 'later_mission', 'later_case_id', name='uq_ctm_retrafficking_match_pair')
