@@ -122,7 +122,8 @@ def _identities(session: Session, mission_code: str) -> list[Identity]:
             ReturnPreparation.document_number_index.is_not(None)
         )
     ):
-        documents[case_id].add(index)
+        if index:
+            documents[case_id].add(index)
     sharing = set(
         session.scalars(
             sa.select(Consent.case_id).where(Consent.purpose == SHARING_PURPOSE, Consent.withdrawn_on.is_(None))
