@@ -482,26 +482,23 @@ RETRAFFICKED_PASSPORT = "SYN-PP-0417"
 
 def earlier_case(ctx: RequestContext) -> int | None:
     """In THA: the case of a year ago, its return checklist holding the passport; ``None`` if it is there."""
-    ctx = _as_seed(ctx)
-    if _has_case(ctx, RETRAFFICKED[0]):
-        return None
-    opened = mission_today(ctx.settings) - timedelta(days=400)
-    with _whole(ctx):
-        case_id = cases.open_case(ctx, RETRAFFICKED[0], {"opened_on": opened.isoformat()})
-        _checklist_with_passport(ctx, case_id, opened + timedelta(days=20), ())
-    return case_id
+    return _case_with_passport(ctx, RETRAFFICKED[0], days_ago=400, purposes=())
 
 
 def later_case(ctx: RequestContext) -> int | None:
     """In KHM: the new case with the same passport, and the person's consent to another mission learning of it
     (``HandOver``), so that THA sees a flag on its case; ``None`` if it is there."""
+    return _case_with_passport(ctx, RETRAFFICKED[1], days_ago=5, purposes=("HandOver",))
+
+
+def _case_with_passport(ctx: RequestContext, person: str, days_ago: int, purposes: tuple[str, ...]) -> int | None:
     ctx = _as_seed(ctx)
-    if _has_case(ctx, RETRAFFICKED[1]):
+    if _has_case(ctx, person):
         return None
-    opened = mission_today(ctx.settings) - timedelta(days=5)
+    opened = mission_today(ctx.settings) - timedelta(days=days_ago)
     with _whole(ctx):
-        case_id = cases.open_case(ctx, RETRAFFICKED[1], {"opened_on": opened.isoformat()})
-        _checklist_with_passport(ctx, case_id, opened + timedelta(days=1), ("HandOver",))
+        case_id = cases.open_case(ctx, person, {"opened_on": opened.isoformat()})
+        _checklist_with_passport(ctx, case_id, opened + timedelta(days=1), purposes)
     return case_id
 
 

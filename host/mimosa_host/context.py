@@ -70,7 +70,36 @@ def build_context(
     return ctx, enabled
 
 
-class UserScope:
+class _Scope:
+    """Contexts in the missions where a plugin is enabled (``missions``), each built (:meth:`_build`) when the
+    plugin first asks for it and kept for the request, job or command; ``None``: not to be reached."""
+
+    missions: tuple[MissionRef, ...]
+    contexts: dict[str, RequestContext | None]
+
+    def _build(self, mission_code: str) -> RequestContext | None:
+        raise NotImplementedError
+
+    def context(self, mission_code: str) -> RequestContext:
+        if mission_code not in self.contexts:
+            self.contexts[mission_code] = self._build(mission_code)
+        ctx = self.contexts[mission_code]
+        if ctx is None:
+            raise LookupError(mission_code)
+        return ctx
+
+    def missions_with(self, permission: str) -> tuple[MissionRef, ...]:
+        found = []
+        for mission in self.missions:
+            try:
+                if self.context(mission.code).can(permission):
+                    found.append(mission)
+            except LookupError:
+                continue
+        return tuple(found)
+
+
+class UserScope(_Scope):
     """One user's contexts in the missions where a plugin is enabled, built when the plugin first asks.
 
     Each is built as the user's request to that mission would be (its permissions, its settings), with
@@ -93,14 +122,6 @@ class UserScope:
         self.missions = first.plugin_missions
         self.contexts: dict[str, RequestContext | None] = {}
 
-    def context(self, mission_code: str) -> RequestContext:
-        if mission_code not in self.contexts:
-            self.contexts[mission_code] = self._build(mission_code)
-        ctx = self.contexts[mission_code]
-        if ctx is None:
-            raise LookupError(mission_code)
-        return ctx
-
     def _build(self, mission_code: str) -> RequestContext | None:
         if mission_code not in {m.code for m in self.missions}:
             return None
@@ -114,16 +135,6 @@ class UserScope:
         if self.plugin not in enabled:
             return None
         return dataclasses.replace(ctx, scope=self)
-
-    def missions_with(self, permission: str) -> tuple[MissionRef, ...]:
-        found = []
-        for mission in self.missions:
-            try:
-                if self.context(mission.code).can(permission):
-                    found.append(mission)
-            except LookupError:
-                continue
-        return tuple(found)
 
     def mission_users(self, mission_code: str, permission: str) -> tuple[UserRef, ...]:
         """Read on the request's connection, with the roles of the plugins enabled in that mission."""
@@ -145,7 +156,7 @@ def system_context(
     return dataclasses.replace(ctx, user=UserRef(0, username, display_name, is_hq_admin=True))
 
 
-class PluginScope:
+class PluginScope(_Scope):
     """A plugin's own contexts (no user) in the missions where it is enabled: a plugin-wide job's reach
     (``Job.plugin_wide``), beside :class:`UserScope`. Each is the context the plugin's job in that mission would
     get (its declared permissions, the mission's settings), with sessions from the same ``factory``."""
@@ -168,14 +179,6 @@ class PluginScope:
         self.contexts: dict[str, RequestContext | None] = {}
         self.missions: tuple[MissionRef, ...] = ()
 
-    def context(self, mission_code: str) -> RequestContext:
-        if mission_code not in self.contexts:
-            self.contexts[mission_code] = self._build(mission_code)
-        ctx = self.contexts[mission_code]
-        if ctx is None:
-            raise LookupError(mission_code)
-        return ctx
-
     def _build(self, mission_code: str) -> RequestContext | None:
         if mission_code not in {m.code for m in self.missions}:
             return None
@@ -185,16 +188,6 @@ class PluginScope:
                 return None
             ctx, enabled = build_context(s, self.host, self.factory, mission, None, self.locale, plugin=self.plugin)
         return dataclasses.replace(ctx, scope=self) if self.plugin in enabled else None
-
-    def missions_with(self, permission: str) -> tuple[MissionRef, ...]:
-        found = []
-        for mission in self.missions:
-            try:
-                if self.context(mission.code).can(permission):
-                    found.append(mission)
-            except LookupError:
-                continue
-        return tuple(found)
 
     def mission_users(self, _mission_code: str, _permission: str) -> tuple[UserRef, ...]:
         return ()  # the plugin acts for no user: it chooses no person
