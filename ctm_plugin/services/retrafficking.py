@@ -52,6 +52,9 @@ from .base import Conflict, NotFound, load, require, unit_of_work
 
 log = logging.getLogger(__name__)
 
+DAY = "Day"
+"""The only birth dates the fuzzy rule compares: known to the day. One known to the month or year only is stored
+as its first day, says little, and would put thousands of people in one block to compare."""
 SHARING_PURPOSE = "HandOver"
 """The consent purpose under which the earlier mission learns of the later case (see the module's docstring)."""
 FIELD_GROUP = "retrafficking"
@@ -141,7 +144,7 @@ def _identities(session: Session, mission_code: str) -> list[Identity]:
                 opened_on=case.opened_on,
                 documents=frozenset(documents.get(case.id, ())),
                 name=normalised_name(name) if name and not isinstance(name, Unreadable) else "",
-                birth_date=person.birth_date if person is not None else None,
+                birth_date=person.birth_date if person is not None and person.birth_date_precision == DAY else None,
                 citizenships=frozenset(person.citizenships or ()) if person is not None else frozenset(),
                 shares=case.id in sharing,
             )

@@ -43,11 +43,19 @@ def run_matching(w: World) -> int:
         return retrafficking.match(ctx)
 
 
-def person(w: World, case_id: int, name: str = NAME, born: date = date(1998, 4, 3), citizenship: str = "KHM") -> None:
+def person(
+    w: World,
+    case_id: int,
+    name: str = NAME,
+    born: date = date(1998, 4, 3),
+    citizenship: str = "KHM",
+    precision: str = "Day",
+) -> None:
     """What the host's record gave the case's person (names sealed, birth date, citizenship)."""
     with w.rt.factory() as s, s.begin():
         profile = s.get(PersonProfile, case_id)
         profile.name, profile.birth_date, profile.citizenships = name, born, [citizenship]
+        profile.birth_date_precision = precision
 
 
 def document(w: World, case_id: int, mission: str, number: str = PASSPORT) -> None:
@@ -130,6 +138,9 @@ def test_a_fuzzy_match_needs_similar_names_the_birth_date_and_a_citizenship(w: W
     person(w, other, "Sophal Synthetic", date(1998, 4, 3))  # the family's other child: not a match
     foreign = w.open("BEN-1000003")
     person(w, foreign, "Sokha Synthetic", date(1998, 4, 3), citizenship="THA")  # another citizenship
+    vague = w.open("BEN-1000004")
+    person(w, vague, "Sokha Synthetic", date(1998, 1, 1), precision="Year")  # born in 1998: says too little
+    person(w, w.open("BEN-1000006"), "Sokha Synthetic", date(1998, 1, 1), precision="Year")
 
     assert run_matching(w) == 1
     found = w.one(RetraffickingMatch)
