@@ -222,7 +222,8 @@ class RequestContext:
 
     scope: MissionScope | None = field(default=None, compare=False, repr=False)
     """Host side: how :meth:`missions_with` and :meth:`in_mission` reach the user's other missions
-    (a user's request to the plugin's own page, with ``plugin_missions``); ``None`` elsewhere."""
+    (a user's request to the plugin's own page, with ``plugin_missions``), or the plugin's (a plugin-wide job);
+    ``None`` elsewhere."""
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
