@@ -499,6 +499,27 @@ def demo_research(count: int) -> None:
         )
 
 
+@demo.command("retrafficking")
+def demo_retrafficking() -> None:
+    """A person identified again: a THA case a year ago and a KHM case now, with the same passport; the matching
+    job then runs once, so that HQ sees the match. Safe to repeat."""
+    from ctm_plugin import demo as story
+    from ctm_plugin.services import retrafficking
+
+    with _mission("THA") as ctx:
+        earlier = story.earlier_case(ctx)
+    with _mission("KHM") as ctx:
+        later = story.later_case(ctx)
+    if earlier is None and later is None:
+        click.echo("the demo's re-trafficked person is there already")
+    else:
+        click.echo(f"THA case {earlier} and KHM case {later}: one person, the same passport")
+    host = click.get_current_context().find_object(object)
+    with cast(CommandHost, host).plugin_context() as ctx:
+        added = retrafficking.match(ctx)
+    click.echo(f"re-trafficking matching: {added} new match(es) for HQ")
+
+
 @click.group("audit")
 def audit_group() -> None:
     """The audit trail's chain."""

@@ -587,3 +587,53 @@ def research_cases(ctx: RequestContext, count: int, rng: random.Random | None = 
                 )
         trend_counts.refresh(session)
     return count
+# -- re-trafficking -----------------------------------------------------------------------------------------------
+
+RETRAFFICKED = ("BEN-1000017", "BEN-2000017")
+"""The same person in the demo's two CTM missions: a THA case a year ago, and a new KHM case now."""
+RETRAFFICKED_PASSPORT = "SYN-PP-0417"
+"""The passport both missions' return checklists hold (synthetic): the match's evidence."""
+
+
+def earlier_case(ctx: RequestContext) -> int | None:
+    """In THA: the case of a year ago, its return checklist holding the passport; ``None`` if it is there."""
+    return _case_with_passport(ctx, RETRAFFICKED[0], days_ago=400, purposes=())
+
+
+def later_case(ctx: RequestContext) -> int | None:
+    """In KHM: the new case with the same passport, and the person's consent to another mission learning of it
+    (``HandOver``), so that THA sees a flag on its case; ``None`` if it is there."""
+    return _case_with_passport(ctx, RETRAFFICKED[1], days_ago=5, purposes=("HandOver",))
+
+
+def _case_with_passport(ctx: RequestContext, person: str, days_ago: int, purposes: tuple[str, ...]) -> int | None:
+    ctx = _as_seed(ctx)
+    if _has_case(ctx, person):
+        return None
+    opened = mission_today(ctx.settings) - timedelta(days=days_ago)
+    with _whole(ctx):
+        case_id = cases.open_case(ctx, person, {"opened_on": opened.isoformat()})
+        _checklist_with_passport(ctx, case_id, opened + timedelta(days=1), purposes)
+    return case_id
+
+
+def _checklist_with_passport(ctx: RequestContext, case_id: int, on: date, purposes: tuple[str, ...]) -> None:
+    for purpose in purposes:
+        consent = {
+            "version": version_of(ctx, case_id),
+            "purpose": purpose,
+            "items": ["ConsentedToInterview", "InformedOfPurpose", "InformedOfWithdrawal"],
+            "given_on": on.isoformat(),
+            "method": "Written",
+        }
+        assistance.record_consent(ctx, case_id, consent)
+    checklist = {
+        "version": version_of(ctx, case_id),
+        "counselled_on": on.isoformat(),
+        "document_kind": "PASSPORT",
+        "document_number": RETRAFFICKED_PASSPORT,
+        "document_expiry": (on + timedelta(days=3000)).isoformat(),
+        "risk_level": "MEDIUM",
+        "risk_reason": "Synthetic: identified again after a return.",
+    }
+    preparation.save_checklist(ctx, case_id, checklist)

@@ -16,6 +16,7 @@ from . import (  # noqa: F401 - registers the tables
     process,
     reintegration,
     research,
+    retrafficking,
     returns,
     screening,
     sync,

@@ -1,7 +1,10 @@
 """The counter-trafficking case and what the CTM records about the person (HTCDS ``cas_``, ``prs_``, ``vic_``).
 
 The host owns the beneficiary's identity (names, documents, nationality); the CTM keeps only
-what the host does not hold. ``docs/caseworkers.md`` says which side owns which field.
+what the host does not hold, and one sealed copy of the person's names (``ctm_person.name``) that the
+re-trafficking matching job alone opens (domain/retrafficking.py): it compares people across missions in
+one process, where asking each mission's host for every record at each run would not do.
+``docs/caseworkers.md`` says which side owns which field.
 """
 
 from __future__ import annotations
@@ -120,6 +123,10 @@ class PersonProfile(MissionScoped, Base):
     number_of_children: Mapped[int | None] = mapped_column(Integer)
     birth_date: Mapped[date | None] = mapped_column(Date)
     birth_date_precision: Mapped[str] = mapped_column(String(10), default="Unknown")
+    name_sealed: Mapped[str | None] = mapped_column("name", sealed_type(200))
+    name = Sealed()
+    """The person's names as the host last gave them (given, middle, family), sealed under the mission's key;
+    written when the host's record is read, opened only by the re-trafficking matching job, shown nowhere."""
 
     case: Mapped[Case] = relationship(back_populates="person")
 

@@ -24,6 +24,7 @@ The sealed columns, and why (docs/administrators.md, "Encryption at rest", lists
 
 - identity fields (``ctm.identity.view``): ``ctm_perpetrator.alias`` (how the person knew them),
   ``ctm_return_preparation.document_number`` (the travel document; searched through its blind index);
+- the person's names as the host gave them, for re-trafficking matching only: ``ctm_person.name``;
 - names of people: ``ctm_return_preparation.escort_name``, ``ctm_referral.case_worker`` (the receiving
   organisation's contact), ``ctm_screening.interpreter``, ``ctm_reception.received_by``;
 - narratives written about the person: ``ctm_case.status_reason``, ``ctm_case_closure.note`` and

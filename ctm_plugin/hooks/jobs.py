@@ -1,4 +1,5 @@
-"""The CTM's periodic jobs, run by the host once per mission where the CTM is enabled.
+"""The CTM's periodic jobs, run by the host once per mission where the CTM is enabled (re-trafficking matching
+once for the CTM, across its missions: a plugin-wide job).
 
 Each run's outcome is kept per mission and job (``services.job_outcomes``) for the synchronisation
 page. A failed exchange with the host (refused credentials, a host that cannot be reached, a record
@@ -12,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from ctm_plugin.services import feed, handover, job_outcomes, outbox, people, retention, trends
+from ctm_plugin.services import feed, handover, job_outcomes, outbox, people, retention, retrafficking, trends
 from ctm_plugin.services.host import PROBLEM_TYPES, problem_of
 from mimosa_host.plugin_api import Job, RequestContext, hookimpl
 
@@ -58,6 +59,8 @@ def mimosa_jobs() -> Sequence[Job]:
         Job(RETENTION, timedelta(days=1), _purge),
         # No host either: the mission's trend counts made again, the page saying as of when.
         Job(TRENDS, timedelta(hours=1), _count_trends),
+        # Once for the CTM, across its missions (host 1.3): people identified again, for HQ's review.
+        Job(RETRAFFICKING, retrafficking.RUN_EVERY, _match_people, plugin_wide=True),
     )
 
 
@@ -85,6 +88,11 @@ def _when_due(
 RECEPTION = "reception-tasks"
 RETENTION = "retention-purge"
 TRENDS = "trend-counts"
+RETRAFFICKING = "retrafficking-match"
+
+
+def _match_people(ctx: RequestContext) -> None:
+    retrafficking.match(ctx)
 
 
 def _purge(ctx: RequestContext) -> None:

@@ -20,6 +20,7 @@ from ctm_plugin.security.permissions import (
     MAPPING_MANAGE,
     RESEARCH_APPROVE,
     RESEARCH_REQUEST,
+    RETRAFFICKING_REVIEW,
     SYNC_VIEW,
     TRENDS_VIEW,
 )
@@ -51,6 +52,7 @@ ENTRIES = (
     ((EMERGENCY_FUND_APPROVE,), "ctm.fund", N_("Emergency fund"), "ctm.fund_page"),
     ((RESEARCH_REQUEST,), "ctm.research_exports", N_("Research exports"), "ctm.research_exports"),
     ((RESEARCH_APPROVE,), "ctm.research_approvals", N_("Research exports to approve"), "ctm.research_approvals"),
+    ((RETRAFFICKING_REVIEW,), "ctm.retrafficking", N_("Re-trafficking"), "ctm.retrafficking_matches"),
     ((SYNC_VIEW,), "ctm.sync", N_("Synchronisation"), "ctm.sync"),
     ((MAPPING_MANAGE,), "ctm.mappings", N_("Mappings"), "ctm.mappings"),
     ((MAPPING_MANAGE,), "ctm.scoring", N_("Scoring model"), "ctm.scoring_model"),

@@ -110,6 +110,11 @@ ACTIONS: dict[str, str] = {
     "research.export.declined": N_("Declined a research export"),
     "research.export.read": N_("Read the mission's consenting cases for a research export"),
     "research.export.download": N_("Downloaded a research export"),
+    # re-trafficking
+    "retrafficking.view": N_("Viewed the re-trafficking matches"),
+    "retrafficking.confirmed": N_("Confirmed a re-trafficking match"),
+    "retrafficking.dismissed": N_("Dismissed a re-trafficking match"),
+    "retrafficking.flag.view": N_("Viewed a case's re-trafficking flag"),
     # monitoring
     "monitoring.start": N_("Started monitoring"),
     "monitoring.visit": N_("Recorded a monitoring visit"),
@@ -159,6 +164,7 @@ FIELD_GROUPS: dict[str, str] = {
     "monitoring": N_("Monitoring"),
     "fund": N_("Emergency fund"),
     "research": N_("Research exports"),
+    "retrafficking": N_("Re-trafficking"),
     "sync": N_("Synchronisation"),
     "audit": N_("Audit trail"),
 }

@@ -27,6 +27,8 @@ CASE_SUPERVISE = "ctm.case.supervise"
 EMERGENCY_FUND_REQUEST = "ctm.emergency_fund.request"
 RESEARCH_REQUEST = "ctm.research.request"
 RESEARCH_APPROVE = "ctm.research.approve"
+RETRAFFICKING_REVIEW = "ctm.retrafficking.review"
+"""HQ's review of re-trafficking matches (confirm, dismiss); the matching job acts with it on HQ's rows."""
 
 AWAITED: dict[str, int] = {}
 """Declared before any code checks them: each with the issue that brings its pages (DESIGN.md's
@@ -53,6 +55,7 @@ PERMISSIONS = (
     Permission(EMERGENCY_FUND_REQUEST, N_("Request assistance from the global emergency fund")),
     Permission(RESEARCH_REQUEST, N_("Request a k-anonymous research export")),
     Permission(RESEARCH_APPROVE, N_("Approve or decline research exports requested by others")),
+    Permission(RETRAFFICKING_REVIEW, N_("Review people identified again across missions (re-trafficking)")),
 )
 
 ROLES = (
@@ -85,7 +88,7 @@ ROLES = (
     Role(
         "ctm.hq_programme_manager",
         N_("CT HQ programme manager"),
-        (CASE_VIEW, DETERMINE, EMERGENCY_FUND_APPROVE, TRENDS_VIEW, APPROVE_RISK, RESEARCH_APPROVE),
+        (CASE_VIEW, DETERMINE, EMERGENCY_FUND_APPROVE, TRENDS_VIEW, APPROVE_RISK, RESEARCH_APPROVE, RETRAFFICKING_REVIEW),
     ),
     Role("ctm.researcher", N_("CT researcher"), (TRENDS_VIEW, RESEARCH_REQUEST)),
     Role("ctm.auditor", N_("CT auditor"), (CASE_VIEW, AUDIT_VIEW)),

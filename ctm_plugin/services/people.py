@@ -62,6 +62,8 @@ PERSON_FIELDS = ("gender", "birth_date", "birth_date_precision", "citizenships",
 """What the beneficiary mapping brings into the CTM's person profile."""
 SHARED_FIELDS = ("gender", "birth_date", "birth_date_precision", "nationality", "languages")
 """What the CTM sends to update the host's record: its own knowledge of the person, no more."""
+NAME_FIELDS = ("given_name", "middle_name", "family_name")
+"""Kept together, sealed, as the person's name (``PersonProfile.name``) for re-trafficking matching only."""
 OUTGOING = ("family_name", "given_name", "middle_name", "gender", "birth_date", "nationality", "languages")
 """What a person registered in the CTM first is created with in the host."""
 SAVE_BENEFICIARY = "SaveBeneficiary"
@@ -280,7 +282,7 @@ def register(ctx: RequestContext, data: dict[str, Any]) -> int:
         reference = new_reference()
         # Until the host has given the person an id, the case stands on the request's reference.
         case = new_case(session, ctx, f"PENDING-{reference[4:16]}", {"opened_on": values["opened_on"]})
-        person = {name: values.get(name) for name in PERSON_FIELDS if name != "citizenships"}
+        person = {name: values.get(name) for name in (*PERSON_FIELDS, *NAME_FIELDS) if name != "citizenships"}
         person["citizenships"] = [values["nationality"]] if values.get("nationality") else []
         assert case.person is not None  # new_case gives every case one
         _apply_person(case.person, person)
@@ -391,7 +393,7 @@ def link_of(ctx: RequestContext, case_id: int) -> HostLink | None:
 def _mapped(record: BeneficiaryRecord) -> dict[str, Any]:
     if record.errors:
         raise MappingMismatch(record.errors)
-    return {name: record.values.get(name) for name in PERSON_FIELDS}
+    return {name: record.values.get(name) for name in (*PERSON_FIELDS, *NAME_FIELDS)}
 
 
 def _apply_person(person: PersonProfile, values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -405,6 +407,10 @@ def _apply_person(person: PersonProfile, values: dict[str, Any]) -> list[dict[st
         if before != after:
             changes.append({"field": name, "before": _plain(before), "after": _plain(after)})
             setattr(person, name, after)
+    # The sealed copy of the names follows the host's; never among the changes, which are stored plain.
+    names = " ".join(str(values[part]).strip() for part in NAME_FIELDS if values.get(part))
+    if names and person.name != names:
+        person.name = names
     return changes
 
 

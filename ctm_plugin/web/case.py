@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ctm_plugin import i18n
 from ctm_plugin.domain.case import APPROVED, REFUSED, Case
+from ctm_plugin.domain.retrafficking import STATES as RETRAFFICKING_STATES
 from ctm_plugin.schemas.case import (
     CLOSED_STATUSES,
     CloseCaseSchema,
@@ -25,7 +26,7 @@ from ctm_plugin.schemas.case import (
 from ctm_plugin.schemas.mission_settings import case_close_requires_approval
 from ctm_plugin.schemas.people import PushSchema
 from ctm_plugin.security.permissions import CASE_EDIT, CASE_SUPERVISE, CASE_VIEW
-from ctm_plugin.services import cases, follow_ups, owners, people
+from ctm_plugin.services import cases, follow_ups, owners, people, retrafficking
 from ctm_plugin.services.base import Conflict, Invalid, NotFound, case_id_for
 from ctm_plugin.services.host import MappingMismatch
 from ctm_plugin.web import RECORD, page
@@ -50,6 +51,8 @@ def _load(session: Session, case: Case) -> dict[str, Any]:
         "owner_choices": list(names.items()) if ctx.can(CASE_SUPERVISE) else [],
         "follow_ups": follow_ups.follow_ups_of_case(session, case.id),
         "caseworkers": list(names.items()),
+        "retrafficking_flags": retrafficking.flags_for_case(ctx, case.id),
+        "retrafficking_states": RETRAFFICKING_STATES,
     }
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from . import db as db_module
 from . import enablement, i18n
 from .accounts import add_user, grant, known_roles, plugin_permissions
-from .context import acting_for, build_context, system_context
+from .context import acting_for, acting_for_plugin, build_context, system_context
 from .db import HOST_SCRIPT_LOCATION, HOST_VERSION_TABLE, plugin_at_head, revision_state, transaction
 from .inputs import TEXT_CONTROL, is_identifier
 from .models import Mission, User, utcnow
@@ -53,6 +53,11 @@ class PluginCommandHost:
         if mission_code not in self.enabled_missions():
             raise LookupError(mission_code)
         with acting_for(self.rt, self.plugin, mission_code, i18n.current_locale()) as ctx:
+            yield ctx
+
+    @contextmanager
+    def plugin_context(self) -> Iterator[RequestContext]:
+        with acting_for_plugin(self.rt, self.plugin, i18n.current_locale()) as ctx:
             yield ctx
 
 
@@ -498,12 +503,12 @@ def jobs() -> None:
 @jobs.command("run")
 @pass_runtime
 def jobs_run(rt: Runtime) -> None:
-    """Run every job once in every mission where its plugin is enabled."""
+    """Run every job once in every mission where its plugin is enabled (a plugin-wide job once)."""
     from .jobs import JobRunner
 
     db_module.durable_commits(rt.engine)  # what a job tells the host, it does not forget (db.durable_commits)
     for plugin, job, mission in JobRunner(rt).run_due(force=True):
-        click.echo(f"ran {plugin}.{job} in {mission}")
+        click.echo(f"ran {plugin}.{job} in {mission}" if mission else f"ran {plugin}.{job} for the plugin")
 
 
 def _job_names(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> frozenset[tuple[str, str]]:
@@ -578,7 +583,8 @@ def jobs_list(rt: Runtime) -> None:
     from .jobs import JobRunner
 
     for plugin, job in JobRunner(rt).jobs():
-        click.echo(f"{plugin}:{job.name}\tevery {job.interval.total_seconds():g} s")
+        kind = " (plugin-wide)" if job.plugin_wide else ""
+        click.echo(f"{plugin}:{job.name}\tevery {job.interval.total_seconds():g} s{kind}")
 
 
 def _interrupt(_signum: int, _frame: object) -> None:

@@ -13,7 +13,7 @@ from .accounts import granted_roles, known_roles, mission_ref, plugin_permission
 from .db import SharedConnection, mission_sessions
 from .enablement import enabled_plugins, plugin_missions, plugin_settings
 from .models import Mission, User
-from .plugin_api import MissionRef, RequestContext, UserRef, bind_context, unbind_context
+from .plugin_api import NO_MISSION, MissionRef, RequestContext, UserRef, bind_context, unbind_context
 from .plugins import PluginHost
 from .roles import permissions_for
 
@@ -70,7 +70,36 @@ def build_context(
     return ctx, enabled
 
 
-class UserScope:
+class _Scope:
+    """Contexts in the missions where a plugin is enabled (``missions``), each built (:meth:`_build`) when the
+    plugin first asks for it and kept for the request, job or command; ``None``: not to be reached."""
+
+    missions: tuple[MissionRef, ...]
+    contexts: dict[str, RequestContext | None]
+
+    def _build(self, mission_code: str) -> RequestContext | None:
+        raise NotImplementedError
+
+    def context(self, mission_code: str) -> RequestContext:
+        if mission_code not in self.contexts:
+            self.contexts[mission_code] = self._build(mission_code)
+        ctx = self.contexts[mission_code]
+        if ctx is None:
+            raise LookupError(mission_code)
+        return ctx
+
+    def missions_with(self, permission: str) -> tuple[MissionRef, ...]:
+        found = []
+        for mission in self.missions:
+            try:
+                if self.context(mission.code).can(permission):
+                    found.append(mission)
+            except LookupError:
+                continue
+        return tuple(found)
+
+
+class UserScope(_Scope):
     """One user's contexts in the missions where a plugin is enabled, built when the plugin first asks.
 
     Each is built as the user's request to that mission would be (its permissions, its settings), with
@@ -93,14 +122,6 @@ class UserScope:
         self.missions = first.plugin_missions
         self.contexts: dict[str, RequestContext | None] = {}
 
-    def context(self, mission_code: str) -> RequestContext:
-        if mission_code not in self.contexts:
-            self.contexts[mission_code] = self._build(mission_code)
-        ctx = self.contexts[mission_code]
-        if ctx is None:
-            raise LookupError(mission_code)
-        return ctx
-
     def _build(self, mission_code: str) -> RequestContext | None:
         if mission_code not in {m.code for m in self.missions}:
             return None
@@ -114,16 +135,6 @@ class UserScope:
         if self.plugin not in enabled:
             return None
         return dataclasses.replace(ctx, scope=self)
-
-    def missions_with(self, permission: str) -> tuple[MissionRef, ...]:
-        found = []
-        for mission in self.missions:
-            try:
-                if self.context(mission.code).can(permission):
-                    found.append(mission)
-            except LookupError:
-                continue
-        return tuple(found)
 
     def mission_users(self, mission_code: str, permission: str) -> tuple[UserRef, ...]:
         """Read on the request's connection, with the roles of the plugins enabled in that mission."""
@@ -145,6 +156,52 @@ def system_context(
     return dataclasses.replace(ctx, user=UserRef(0, username, display_name, is_hq_admin=True))
 
 
+class PluginScope(_Scope):
+    """A plugin's own contexts (no user) in the missions where it is enabled: a plugin-wide job's reach
+    (``Job.plugin_wide``), beside :class:`UserScope`. Each is the context the plugin's job in that mission would
+    get (its declared permissions, the mission's settings), with sessions from the same ``factory``."""
+
+    def __init__(
+        self,
+        host: PluginHost,
+        host_sessions: Callable[[], Session],
+        factory: Callable[..., Session],
+        plugin: str,
+        locale: str,
+    ) -> None:
+        self.host, self.host_sessions, self.factory, self.plugin, self.locale = (
+            host,
+            host_sessions,
+            factory,
+            plugin,
+            locale,
+        )
+        self.contexts: dict[str, RequestContext | None] = {}
+        self.missions: tuple[MissionRef, ...] = ()
+
+    def _build(self, mission_code: str) -> RequestContext | None:
+        if mission_code not in {m.code for m in self.missions}:
+            return None
+        with self.host_sessions() as s:
+            mission = s.get(Mission, mission_code)
+            if mission is None:
+                return None
+            ctx, enabled = build_context(s, self.host, self.factory, mission, None, self.locale, plugin=self.plugin)
+        return dataclasses.replace(ctx, scope=self) if self.plugin in enabled else None
+
+    def mission_users(self, _mission_code: str, _permission: str) -> tuple[UserRef, ...]:
+        return ()  # the plugin acts for no user: it chooses no person
+
+
+@contextmanager
+def _bound(ctx: RequestContext) -> Iterator[RequestContext]:
+    token = bind_context(ctx)
+    try:
+        yield ctx
+    finally:
+        unbind_context(token)
+
+
 @contextmanager
 def acting_for(rt: Runtime, plugin: str, mission_code: str, locale: str = "en") -> Iterator[RequestContext]:
     """``plugin``'s context in a mission with no user (a job, a command, the metrics), bound as the current one
@@ -157,10 +214,33 @@ def acting_for(rt: Runtime, plugin: str, mission_code: str, locale: str = "en") 
             if mission is None:
                 raise LookupError(mission_code)
             ctx, _enabled = build_context(s, rt.host, db.plugin_session, mission, None, locale, plugin=plugin)
-        token = bind_context(ctx)
-        try:
+        with _bound(ctx):
             yield ctx
-        finally:
-            unbind_context(token)
+    finally:
+        db.close()
+
+
+@contextmanager
+def acting_for_plugin(rt: Runtime, plugin: str, locale: str = "en") -> Iterator[RequestContext]:
+    """``plugin``'s context across its missions with no user (a plugin-wide job: ``Job.plugin_wide``), bound as the
+    current one for the block, on one connection for the whole work. Its ``mission`` is :data:`NO_MISSION` and its
+    sessions are bound to none; ``missions_with``/``in_mission`` reach every mission where the plugin is enabled,
+    each with the plugin's own permissions there (:class:`PluginScope`)."""
+    db = SharedConnection(rt.engine)
+    try:
+        scope = PluginScope(rt.host, db.session, db.plugin_session, plugin, locale)
+        with db.session() as s:
+            scope.missions = plugin_missions(s, plugin)
+        declared = frozenset(p.name for p in plugin_permissions(rt.host, {plugin}).get(plugin, ()))
+        ctx = RequestContext(
+            mission=NO_MISSION,
+            locale=locale,
+            permissions=declared,
+            session_factory=mission_sessions(db.plugin_session, NO_MISSION.code),
+            plugin_missions=scope.missions,
+            scope=scope,
+        )
+        with _bound(ctx):
+            yield ctx
     finally:
         db.close()

@@ -1,4 +1,5 @@
-"""Runs plugins' periodic jobs, once per mission where the plugin is enabled.
+"""Runs plugins' periodic jobs, once per mission where the plugin is enabled (or, a plugin-wide job, once for
+the plugin while it is enabled in any mission: ``Job.plugin_wide``).
 
 ``mimosa-host jobs serve`` runs them in one dedicated process (:func:`serve_jobs`; ``mimosa-host serve``
 starts it beside the web workers), never in the web workers: a job runs once per interval and mission,
@@ -15,12 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .context import acting_for
+from .context import acting_for, acting_for_plugin
 from .enablement import enabled_missions
 from .job_wakeup import Wakeup
 from .logs import exception_summary
 from .models import utcnow
-from .plugin_api import Job
+from .plugin_api import NO_MISSION, Job
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class JobRunner:
     rt: Runtime
     clock: Callable[[], datetime] = utcnow
     last_run: dict[tuple[str, str, str], datetime] = field(default_factory=dict)
-    """(plugin, job, mission) -> when it last ran in this process."""
+    """(plugin, job, mission) -> when it last ran in this process (a plugin-wide job's mission: ``""``)."""
     wakeup: Wakeup = field(default_factory=Wakeup)
     """Brings a job with ``wake_on`` forward (job_wakeup.py)."""
     selected: Callable[[str, str], bool] = every_job
@@ -51,7 +52,8 @@ class JobRunner:
 
     def run_due(self, force: bool = False, stop: threading.Event | None = None) -> list[tuple[str, str, str]]:
         """Run every job whose interval has passed (every job with ``force``, and those woken: ``Job.wake_on``);
-        returns what ran. Once ``stop`` is set, no further job starts (the one running ends first).
+        returns what ran (a plugin-wide job's mission being ``""``). Once ``stop`` is set, no further job starts
+        (the one running ends first).
 
         A failing job is logged by name and mission only, and does not stop the others.
         """
@@ -61,27 +63,38 @@ class JobRunner:
         for plugin, job in self.jobs():
             with self.rt.factory() as s:
                 missions = enabled_missions(s, plugin)
-            for code in missions:
+            # A plugin-wide job runs once for the plugin, while it is enabled anywhere.
+            turns = ([NO_MISSION.code] if missions else []) if job.plugin_wide else missions
+            for code in turns:
                 key = (plugin, job.name, code)
                 last = self.last_run.get(key)
                 if stop is not None and stop.is_set():
                     return ran
-                woken = job.wake_on is not None and not rung.isdisjoint({(job.wake_on, code), (job.wake_on, None)})
-                if not force and not woken and last is not None and now - last < job.interval:
+                if not force and not self._woken(job, code, rung) and last is not None and now - last < job.interval:
                     continue
                 self.last_run[key] = now
                 self._run(plugin, job, code)
                 ran.append(key)
         return ran
 
+    @staticmethod
+    def _woken(job: Job, code: str, rung: set[tuple[str, str | None]]) -> bool:
+        if job.wake_on is None:
+            return False
+        if job.plugin_wide:  # whatever mission the wake-up names
+            return any(channel == job.wake_on for channel, _mission in rung)
+        return not rung.isdisjoint({(job.wake_on, code), (job.wake_on, None)})
+
     def _run(self, plugin: str, job: Job, code: str) -> None:
-        with acting_for(self.rt, plugin, code) as ctx:
+        acting = acting_for_plugin(self.rt, plugin) if job.plugin_wide else acting_for(self.rt, plugin, code)
+        where = "for the plugin" if job.plugin_wide else f"in mission {code}"
+        with acting as ctx:
             try:
                 job.run(ctx)
             except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the scheduler
-                # The exception's message (and a chained database error's parameters) may hold case
-                # data: log its type and where it was raised, never its text.
-                log.error("job %s.%s failed in mission %s: %s", plugin, job.name, code, exception_summary(exc))
+                # The exception's message (and a chained database error's parameters) may hold case data: log
+                # its type and where it was raised, never its text.
+                log.error("job %s.%s failed %s: %s", plugin, job.name, where, exception_summary(exc))
 
     def run_forever(self, stop: threading.Event, tick: float = 5.0) -> None:
         """Run due jobs every ``tick`` seconds until ``stop`` is set, or at once for a job woken (``Job.wake_on``,

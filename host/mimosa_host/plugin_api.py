@@ -108,7 +108,8 @@ class MenuItem:
 
 @dataclass(frozen=True)
 class Job:
-    """A periodic job; the host runs ``run(ctx)`` once per mission where the plugin is enabled."""
+    """A periodic job; the host runs ``run(ctx)`` once per mission where the plugin is enabled, or once for the
+    plugin (``plugin_wide``)."""
 
     name: str
     interval: timedelta
@@ -116,6 +117,12 @@ class Job:
     wake_on: str | None = None
     """A channel (a plain identifier) that brings the job's turn forward, for one mission: :func:`wake_jobs`
     in the process, or a committed ``NOTIFY <channel>, '<mission code>'`` on PostgreSQL (``job_wakeup``)."""
+    plugin_wide: bool = False
+    """Run once per interval for the plugin, not once per mission: work across missions (matching records of
+    several missions, a balance of no mission's). Its context acts for the plugin with no user and no mission
+    (``mission`` is :data:`NO_MISSION`): ``missions_with(permission)`` are the missions where the plugin is enabled
+    (it holds its own declared permissions in each), and ``in_mission(code)`` is its context in one of them, on
+    the same connection. Any wake-up on ``wake_on`` brings it forward, whatever mission it names. Host 1.3.0."""
 
 
 METRIC_TYPES = ("gauge", "counter")
@@ -180,6 +187,11 @@ class MissionRef:
     """ISO 3166-1 alpha-3."""
 
 
+NO_MISSION = MissionRef("", "", "")
+"""The ``mission`` of a plugin-wide job's context (:attr:`Job.plugin_wide`): no mission's code, so its
+``session_factory`` is bound to none (a mission's rows are reached through :meth:`RequestContext.in_mission`)."""
+
+
 @dataclass(frozen=True)
 class RequestContext:
     """What a hook or a plugin page knows about the request it serves.
@@ -210,7 +222,8 @@ class RequestContext:
 
     scope: MissionScope | None = field(default=None, compare=False, repr=False)
     """Host side: how :meth:`missions_with` and :meth:`in_mission` reach the user's other missions
-    (a user's request to the plugin's own page, with ``plugin_missions``); ``None`` elsewhere."""
+    (a user's request to the plugin's own page, with ``plugin_missions``), or the plugin's (a plugin-wide job);
+    ``None`` elsewhere."""
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
@@ -298,6 +311,10 @@ class CommandHost(Protocol):
 
         Raises :class:`LookupError` when the mission does not exist or the plugin is not enabled there.
         """
+
+    def plugin_context(self) -> AbstractContextManager[RequestContext]:
+        """A context acting for the plugin across its missions, as a plugin-wide job's (``Job.plugin_wide``), bound
+        as current. Host 1.3.0."""
 
 
 _current_context: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("mimosa_request_context")

@@ -30,9 +30,10 @@ LOCALES = ("en", "fr", "es")
 
 
 def with_the_demo_stories(rt: Runtime) -> None:
-    """The demo data with its hand-over (THA to KHM) and its reintegration and emergency-fund stories."""
+    """The demo data with its hand-over (THA to KHM), its reintegration and emergency-fund stories, and its person
+    identified again (a re-trafficking match for HQ)."""
     url = rt.engine.url.render_as_string(hide_password=False)
-    for story in ("handover", "reintegration"):
+    for story in ("handover", "reintegration", "retrafficking"):
         result = CliRunner().invoke(host_cli, ["--database", url, "ctm", "demo", story])
         assert result.exit_code == 0, result.output
 

@@ -355,6 +355,7 @@ def test_jobs_run_runs_each_job_once_where_its_plugin_is_enabled(cli, migrated) 
         "ran ctm.reception-tasks in THA",
         "ran ctm.retention-purge in THA",
         "ran ctm.trend-counts in THA",
+        "ran ctm.retrafficking-match for the plugin",
     ]
 
 
@@ -363,6 +364,7 @@ def test_jobs_list_names_each_job_as_jobs_serve_only_and_except_take_it(cli, mig
     assert listing.exit_code == 0, listing.output
     assert "ctm:relay-outbox\tevery 10 s" in listing.output.splitlines()
     assert "ctm:movement-status\tevery 3 s" in listing.output.splitlines()  # while a return awaits BOOKED
+    assert "ctm:retrafficking-match\tevery 3600 s (plugin-wide)" in listing.output.splitlines()
 
 
 @pytest.mark.parametrize(

@@ -289,3 +289,104 @@ def test_on_postgresql_a_committed_notify_wakes_the_running_scheduler_at_once(jo
     finally:
         stop.set()
         thread.join(30)
+
+
+class WidePlugin(JobPlugin):
+    """A plugin with one plugin-wide job (``Job.plugin_wide``): it reads every mission it reaches."""
+
+    def __init__(self, name: str = "wide", failing: bool = False, wake_on: str | None = None) -> None:
+        super().__init__(name, wake_on=wake_on)
+        self.failing = failing
+        self.reached: list[list[tuple[str, bool, str]]] = []
+
+    @hookimpl
+    def mimosa_jobs(self) -> list[Job]:
+        return [Job("match", timedelta(hours=1), self.match, wake_on=self.wake_on, plugin_wide=True)]
+
+    def match(self, ctx: RequestContext) -> None:
+        self.runs.append((ctx.mission.code, ctx, current_context() is ctx))
+        reached = []
+        for mission in ctx.missions_with(f"{self.name}.sync"):
+            there = ctx.in_mission(mission.code)
+            with there.session_factory() as session:
+                reached.append((there.mission.code, there.can(f"{self.name}.sync"), session.info["mission_code"]))
+        self.reached.append(reached)
+        if self.failing:
+            raise RuntimeError(f"could not match {CASE_DATA}")
+
+
+def test_a_plugin_wide_job_runs_once_per_interval_however_many_missions(jobs_rt) -> None:  # noqa: ANN001
+    plugin = WidePlugin()
+    install(jobs_rt, plugin, enabled_in=("THA", "KHM"))
+    clock = Clock()
+    runner = JobRunner(jobs_rt, clock=clock)
+
+    assert runner.run_due() == [("wide", "match", "")]
+    clock.now = T0 + timedelta(minutes=59)
+    assert runner.run_due() == []
+    clock.now = T0 + timedelta(hours=1)
+    assert runner.run_due() == [("wide", "match", "")]
+    assert len(plugin.runs) == 2
+    ((code, ctx, bound), _second) = plugin.runs
+    assert (code, ctx.user, bound) == ("", None, True)  # for the plugin, with no user, bound as current
+    assert ctx.can("wide.sync")  # with its own declared permissions
+
+
+def test_a_plugin_wide_job_reaches_every_enabled_mission_and_not_a_disabled_one(jobs_rt) -> None:  # noqa: ANN001
+    plugin = WidePlugin()
+    install(jobs_rt, plugin, enabled_in=("THA", "KHM"), disabled_in=("MDA",))
+
+    JobRunner(jobs_rt, clock=Clock()).run_due()
+
+    # Each mission's context is the plugin's job's there: that mission's sessions, the plugin's permissions.
+    assert plugin.reached == [[("KHM", True, "KHM"), ("THA", True, "THA")]]
+    ((_code, ctx, _bound),) = plugin.runs
+    with pytest.raises(LookupError):
+        ctx.in_mission("MDA")
+    assert ctx.mission_users("wide.sync") == ()  # it acts for no user: it chooses no person
+
+
+def test_a_plugin_wide_job_does_not_run_where_the_plugin_is_enabled_nowhere(jobs_rt) -> None:  # noqa: ANN001
+    plugin = WidePlugin()
+    install(jobs_rt, plugin, enabled_in=(), disabled_in=("THA",))
+
+    assert JobRunner(jobs_rt, clock=Clock()).run_due(force=True) == []
+
+
+def test_a_failing_plugin_wide_job_is_logged_by_type_only(jobs_rt, caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
+    plugin, other = WidePlugin(failing=True), JobPlugin("other")
+    install(jobs_rt, plugin, enabled_in=("THA", "KHM"))
+    install(jobs_rt, other, enabled_in=("THA",))
+
+    with caplog.at_level(logging.INFO, logger="mimosa_host.jobs"):
+        ran = JobRunner(jobs_rt, clock=Clock()).run_due()
+
+    assert sorted(ran) == [("other", "tick", "THA"), ("wide", "match", "")]
+    assert "Jane Roe" not in caplog.text
+    (failure,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert failure.getMessage().startswith("job wide.match failed for the plugin: RuntimeError")
+
+
+def test_a_plugin_wide_job_is_woken_by_a_wake_up_for_any_mission(jobs_rt) -> None:  # noqa: ANN001
+    plugin = WidePlugin(wake_on="wide_work")
+    install(jobs_rt, plugin, enabled_in=("THA", "KHM"))
+    runner, stop = JobRunner(jobs_rt, clock=Clock()), threading.Event()
+    runner.run_due()
+    runner.wakeup.serve(jobs_rt.engine, ["wide_work"], stop)
+    try:
+        wake_jobs("wide_work", "KHM")
+        assert runner.run_due() == [("wide", "match", "")]
+        assert runner.run_due() == []
+    finally:
+        stop.set()
+
+
+def test_a_runner_selects_a_plugin_wide_job_by_name(jobs_rt) -> None:  # noqa: ANN001
+    # jobs serve --only wide:match / --except wide:match
+    plugin = WidePlugin()
+    install(jobs_rt, plugin, enabled_in=("THA",))
+
+    assert JobRunner(jobs_rt, clock=Clock(), selected=lambda p, job: (p, job) != ("wide", "match")).run_due() == []
+    assert JobRunner(jobs_rt, clock=Clock(), selected=lambda p, job: (p, job) == ("wide", "match")).run_due() == [
+        ("wide", "match", "")
+    ]

@@ -18,13 +18,16 @@ from page_parts import text, version
 MISSION = "THA"
 REF = "BEN-1000001"
 BASE = f"/m/{MISSION}/plugins/ctm/records/beneficiary/{REF}/case"
-MOST = 17
+MOST = 20
 """The most statements the tab's own transaction issues: its case with the person, the victim context, the
 hand-overs and whether it was handed over; the audit event; the determination, the request to close and the
 host link; the follow-ups; the host's answers naming the mission's caseworkers and the people who may see
-cases (four each: a savepoint, the plugins enabled, the users, its rollback); and the audit chain's five at
-the commit. (It was 25, one statement per part of the page.) On PostgreSQL, one more: the session's
-row-level security scope is read as the transaction begins."""
+cases (four each: a savepoint, the plugins enabled, the users, its rollback); whether HQ's matching found the
+person again in another mission (three: a savepoint, HQ's rows, its rollback); and the audit chain's five at
+the commit. (It was 25, one statement per part of the page.)"""
+POSTGRESQL_MORE = 3
+"""On PostgreSQL: the session's row-level security scope read as the transaction begins, and HQ's reader's
+scope set and given back."""
 
 
 @contextmanager
@@ -71,4 +74,4 @@ def test_the_case_tab_reads_in_few_statements_and_commits_once(demo, login) -> N
         (tab,) = written
         assert any("ctm_audit_event" in s and s.lstrip().upper().startswith("INSERT") for s in tab)
         assert sum("ctm_case.case_number" in s for s in tab) == 1, "the case is read once"
-        assert len(tab) <= MOST + (demo.engine.dialect.name == "postgresql"), "\n".join(tab)
+        assert len(tab) <= MOST + POSTGRESQL_MORE * (demo.engine.dialect.name == "postgresql"), "\n".join(tab)

@@ -54,7 +54,8 @@ def stored(w: World, mission: str) -> dict[Place, str]:
             for mapper, names in sealed_attributes()
             for name in names
             for row in conn.execute(
-                sa.select(mapper.local_table.c.id, mapper.local_table.c[name].label("token")).where(
+                # the row's primary key (``id``; a person's is its case's)
+                sa.select(mapper.primary_key[0].label("id"), mapper.local_table.c[name].label("token")).where(
                     mapper.local_table.c[getattr(mapper.class_, name).mission] == mission,
                     mapper.local_table.c[name].is_not(None),
                 )

@@ -19,6 +19,7 @@ from ctm_plugin.security.permissions import (
     MAPPING_MANAGE,
     RESEARCH_APPROVE,
     RESEARCH_REQUEST,
+    RETRAFFICKING_REVIEW,
     RETURN_BOOK,
     SYNC_MANAGE,
     SYNC_VIEW,
@@ -49,6 +50,7 @@ SAMPLE_VALUES = {
     "candidate_id": "1",
     "export_id": "1",
     "export_mission": "THA",
+    "match_id": "1",
 }
 
 
@@ -122,6 +124,8 @@ EXPECTED = {
     "ctm.set_fund_max_request": ("POST", EMERGENCY_FUND_APPROVE),
     "ctm.fund_request": ("GET", EMERGENCY_FUND_APPROVE),
     "ctm.decide_fund_request": ("POST", EMERGENCY_FUND_APPROVE),
+    "ctm.retrafficking_matches": ("GET", RETRAFFICKING_REVIEW),
+    "ctm.decide_match": ("POST", RETRAFFICKING_REVIEW),
     "ctm.monitoring": ("GET", CASE_VIEW),
     "ctm.set_monitoring_start": ("POST", CASE_EDIT),
     "ctm.record_visit": ("POST", CASE_EDIT),

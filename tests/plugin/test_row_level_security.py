@@ -2,7 +2,8 @@
 
 The role is NOSUPERUSER and NOBYPASSRLS (a superuser, and a role with BYPASSRLS, would see every row)
 and owns no table: ``mimosa-host db grant`` gives it DML. The demo's stories (a hand-over from THA to
-KHM, reintegration and the emergency fund, the due list, cases in every stage) are seeded through the
+KHM, reintegration and the emergency fund, the due list, cases in every stage, a person identified again and
+the plugin-wide matching job) are seeded through the
 command line AS that role, so the CTM's sessions, jobs and commands are shown to set the mission
 themselves; then raw SQL, outside any session of the CTM, sees the mission set for its transaction and
 nothing else, and writes into another mission are refused.
@@ -30,7 +31,7 @@ ctm0017 = importlib.import_module("ctm_plugin.migrations.versions.ctm0017_row_le
 ROLE = "ctm_rls_app"
 MISSION_TABLES = (*ctm0017.MISSION_ROWS, "ctm_audit_chain_head", "ctm_audit_checkpoint")  # the chain's: ctm0019
 BETWEEN_MISSIONS = ctm0017.BETWEEN_MISSIONS
-HQ_TABLES = ctm0017.HQ_ROWS
+HQ_TABLES = (*ctm0017.HQ_ROWS, "ctm_retrafficking_match")  # the matches: ctm0024
 UNDER_A_ROW = ("ctm_case_handover", "ctm_perpetrator_event")
 
 
@@ -58,7 +59,7 @@ def with_the_stories_as_the_application(rt: Runtime) -> None:
         conn.commit()
     as_the_application = ("--database", app_url(owner), "--migration-database", owner)
     assert "row-level security" in _host(*as_the_application, "db", "grant", ROLE)
-    for story in ("handover", "reintegration", "due", "cases"):
+    for story in ("handover", "reintegration", "due", "cases", "retrafficking"):
         _host(*as_the_application, "ctm", "demo", story)
 
 
@@ -152,6 +153,7 @@ def test_raw_sql_sees_only_the_mission_set_for_its_transaction(demo: Runtime, ap
 def test_hq_rows_are_seen_only_with_hq_set(demo: Runtime, application: Runtime):
     with demo.engine.connect() as conn:
         held = counts(conn, HQ_TABLES)
+    assert held["ctm_retrafficking_match"] == 1  # the matching job, run as the application, wrote HQ's row
     with application.engine.connect() as conn:
         in_transaction_of(conn, hq="on")
         assert counts(conn, HQ_TABLES) == held

@@ -26,6 +26,7 @@ from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.process import TraffickingEvent
 from ctm_plugin.domain.reintegration import Disbursement, LedgerEntry, PlanElement
+from ctm_plugin.domain.retrafficking import RetraffickingMatch
 from ctm_plugin.domain.returns import ReturnBooking
 from ctm_plugin.domain.sync import OutboxMessage
 from ctm_plugin.schemas import assistance_test, case_test, process_test, screening_test
@@ -57,6 +58,7 @@ from ctm_plugin.schemas.reintegration import (
     PaymentSchema,
     ReversalSchema,
 )
+from ctm_plugin.schemas.retrafficking import MatchDecisionSchema
 from ctm_plugin.schemas.returns import CancelReturnSchema, ReturnBookingSchema
 from ctm_plugin.schemas.screening import DeterminationSchema, ScreeningSchema
 from ctm_plugin.scoring.model_test import SURVEYS
@@ -128,6 +130,7 @@ VALID: dict[type | None, dict[str, Any]] = {
     BestInterestsSchema: {"bid_outcome": "RETURN", "bid_on": OPENED, "bid_reason": "The mother is able to care."},
     RiskDecisionSchema: {"risk_decision": "APPROVED", "risk_decision_reason": "Police protection on arrival."},
     CancelReturnSchema: {"reason": "BENEFICIARY_WITHDREW"},
+    MatchDecisionSchema: {"decision": "dismissed", "reason": "A relative's passport"},
     LinkToHostSchema: {"beneficiary_id": "BEN-2000001"},
     FundRequestSchema: {"kind": "Medical", "amount": "120.50", "currency": "USD", "justification": "Surgery."},
     TopUpSchema: {"amount": "1000", "donor": "ECHO", "project_code": "GEF-1", "on_date": OPENED},
@@ -250,6 +253,8 @@ FORMS = {
         Form("ctm.record_payment", "caseworker", PaymentSchema),
         Form("ctm.reverse_entry", "supervisor", ReversalSchema),
     ],
+    # The site adds a match between THA's case and a KHM one, as the matching job would.
+    "re-trafficking": [Form("ctm.decide_match", "hq", MatchDecisionSchema)],
 }
 
 
@@ -309,6 +314,25 @@ class Site:
             ids["candidate_id"] = conn.execute(
                 sa.insert(ScreeningCandidate).values(mission_code="THA", beneficiary_id="BEN-1000003", version=1)
             ).inserted_primary_key[0]
+        with self.engine.begin() as conn:  # HQ's row, as the matching job writes it
+            ids["match_id"] = conn.execute(
+                sa.insert(RetraffickingMatch).values(
+                    earlier_mission="THA",
+                    earlier_case_id=ids["case_id"],
+                    earlier_case_number="THA-CT-1",
+                    earlier_opened_on=date(2025, 2, 3),
+                    later_mission="KHM",
+                    later_case_id=ids["case_id"],
+                    later_case_number="KHM-CT-1",
+                    later_opened_on=date(2026, 2, 3),
+                    evidence="document",
+                    score=1,
+                    explanation="same_document",
+                    shared_with_earlier=False,
+                    status="open",
+                    version=1,
+                )
+            ).inserted_primary_key[0]
         self.ids = ids
 
     def base(self, schema: type | None) -> dict[str, Any]:
@@ -326,6 +350,11 @@ class Site:
             with self.engine.connect() as conn:
                 data["version"] = conn.scalar(
                     sa.select(FundRequest.version).where(FundRequest.id == self.ids["request_id"])
+                )
+        elif schema is MatchDecisionSchema:  # the match's own version
+            with self.engine.connect() as conn:
+                data["version"] = conn.scalar(
+                    sa.select(RetraffickingMatch.version).where(RetraffickingMatch.id == self.ids["match_id"])
                 )
         elif schema is DismissCandidateSchema:  # the candidate's own version
             data["version"] = 1

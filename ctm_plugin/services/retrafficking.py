@@ -1,0 +1,320 @@
+"""Re-trafficking: the plugin-wide matching job, HQ's review of its matches, and the earlier mission's flag.
+
+The job (``Job.plugin_wide``, host 1.3) reads every mission where the CTM is enabled through that mission's own
+session (``ctx.in_mission``), compares the people of their cases in this process, and writes HQ's rows only
+(:class:`RetraffickingMatch`, through an HQ session). What it opens of a person (the sealed names) stays in the
+process: it is never logged and never stored in a match.
+
+Cases joined by a hand-over are one person's two cases by design: never a match. A match found again is not added
+again; a dismissed one is not raised again.
+
+The earlier mission sees a flag on its case only while the later case's consent to a hand-over to another
+mission (``HandOver``) is in force: it is the purpose under which the person agreed that another mission learns
+of them; no other purpose covers telling a mission where the person is now.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from itertools import combinations
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from ctm_plugin.domain.assistance import Consent
+from ctm_plugin.domain.case import Case, PersonProfile
+from ctm_plugin.domain.handover import Handover
+from ctm_plugin.domain.models import utcnow
+from ctm_plugin.domain.preparation import ReturnPreparation
+from ctm_plugin.domain.retrafficking import (
+    DISMISSED,
+    OPEN,
+    Identity,
+    RetraffickingMatch,
+    evidence,
+    normalised_name,
+)
+from ctm_plugin.domain.scope import hq_reader, hq_session, mission_session
+from ctm_plugin.domain.sealed import Unreadable
+from ctm_plugin.schemas.retrafficking import MatchDecisionSchema
+from ctm_plugin.security import audit
+from ctm_plugin.security.audit import actor
+from ctm_plugin.security.permissions import CASE_VIEW, RETRAFFICKING_REVIEW
+from mimosa_host.plugin_api import MissionRef, RequestContext
+
+from .base import Conflict, NotFound, load, require, unit_of_work
+
+log = logging.getLogger(__name__)
+
+DAY = "Day"
+"""The only birth dates the fuzzy rule compares: known to the day. One known to the month or year only is stored
+as its first day, says little, and would put thousands of people in one block to compare."""
+SHARING_PURPOSE = "HandOver"
+"""The consent purpose under which the earlier mission learns of the later case (see the module's docstring)."""
+FIELD_GROUP = "retrafficking"
+
+
+# -- the job -----------------------------------------------------------------------------------------------------
+
+
+def match(ctx: RequestContext) -> int:
+    """The plugin-wide job: every mission's people compared, the new matches written for HQ; returns how many."""
+    people: list[Identity] = []
+    linked = _Linked()
+    for mission in ctx.missions_with(CASE_VIEW):
+        there = ctx.in_mission(mission.code)
+        with mission_session(there) as session:
+            people.extend(_identities(session, mission.code))
+            for handover in session.scalars(sa.select(Handover).where(Handover.receiving_case_id.is_not(None))):
+                receiving = handover.receiving_case_id
+                assert receiving is not None
+                linked.join((handover.from_mission, handover.case_id), (handover.to_mission, receiving))
+    added = 0
+    with hq_session(ctx, RETRAFFICKING_REVIEW) as hq, hq.begin():
+        known = {_key_of(row): row for row in hq.scalars(sa.select(RetraffickingMatch))}
+        for a, b in _candidates(people):
+            if a.ref == b.ref or linked.same(a.ref, b.ref):
+                continue
+            found = evidence(a, b)
+            if found is None:
+                continue
+            earlier, later = sorted((a, b), key=lambda p: (p.opened_on, p.mission, p.case_id))
+            key = (earlier.mission, earlier.case_id, later.mission, later.case_id)
+            row = known.get(key)
+            if row is None:
+                row = RetraffickingMatch(
+                    earlier_mission=earlier.mission,
+                    earlier_case_id=earlier.case_id,
+                    earlier_case_number=earlier.case_number,
+                    earlier_opened_on=earlier.opened_on,
+                    later_mission=later.mission,
+                    later_case_id=later.case_id,
+                    later_case_number=later.case_number,
+                    later_opened_on=later.opened_on,
+                    evidence=found.kind,
+                    score=found.score,
+                    explanation=",".join(found.codes),
+                    shared_with_earlier=later.shares,
+                    status=OPEN,
+                )
+                hq.add(row)
+                known[key] = row
+                added += 1
+            elif row.shared_with_earlier != later.shares:
+                row.shared_with_earlier = later.shares  # a consent given or withdrawn since: the flag follows it
+    # Counts only: never a name, a case or a mission's person.
+    log.info("re-trafficking matching: %d people compared, %d new matches", len(people), added)
+    return added
+
+
+def _key_of(row: RetraffickingMatch) -> tuple[str, int, str, int]:
+    return (row.earlier_mission, row.earlier_case_id, row.later_mission, row.later_case_id)
+
+
+def _identities(session: Session, mission_code: str) -> list[Identity]:
+    """The mission's cases' people as the job compares them (in this process only)."""
+    documents: dict[int, set[str]] = defaultdict(set)
+    for case_id, index in session.execute(
+        sa.select(ReturnPreparation.case_id, ReturnPreparation.document_number_index).where(
+            ReturnPreparation.document_number_index.is_not(None)
+        )
+    ):
+        if index:
+            documents[case_id].add(index)
+    sharing = set(
+        session.scalars(
+            sa.select(Consent.case_id).where(Consent.purpose == SHARING_PURPOSE, Consent.withdrawn_on.is_(None))
+        )
+    )
+    found = []
+    for case in session.scalars(sa.select(Case).options(sa.orm.selectinload(Case.person))):
+        person: PersonProfile | None = case.person
+        name = person.name if person is not None else None
+        found.append(
+            Identity(
+                mission=mission_code,
+                case_id=case.id,
+                case_number=case.case_number,
+                opened_on=case.opened_on,
+                documents=frozenset(documents.get(case.id, ())),
+                name=normalised_name(name) if name and not isinstance(name, Unreadable) else "",
+                birth_date=person.birth_date if person is not None and person.birth_date_precision == DAY else None,
+                citizenships=frozenset(person.citizenships or ()) if person is not None else frozenset(),
+                shares=case.id in sharing,
+            )
+        )
+    return found
+
+
+def _candidates(people: list[Identity]) -> Iterator[tuple[Identity, Identity]]:
+    """The pairs worth comparing, each once: those sharing a document, or a birth date (as it is, or with day
+    and month swapped); never every pair of every mission."""
+    blocks: dict[tuple[str, object], list[Identity]] = defaultdict(list)
+    for person in people:
+        for document in person.documents:
+            blocks[("document", document)].append(person)
+        if person.birth_date is not None:
+            born = person.birth_date
+            blocks[("born", born)].append(person)
+            if born.day <= 12 and born.day != born.month:
+                blocks[("born", date(born.year, born.day, born.month))].append(person)
+    seen: set[tuple[tuple[str, int], tuple[str, int]]] = set()
+    for block in blocks.values():
+        for a, b in combinations(block, 2):
+            pair = (min(a.ref, b.ref), max(a.ref, b.ref))
+            if pair not in seen:
+                seen.add(pair)
+                yield a, b
+
+
+class _Linked:
+    """Cases joined by hand-overs (a chain of them too): one person's cases, never a match."""
+
+    def __init__(self) -> None:
+        self.parent: dict[tuple[str, int], tuple[str, int]] = {}
+
+    def _root(self, ref: tuple[str, int]) -> tuple[str, int]:
+        while self.parent.get(ref, ref) != ref:
+            ref = self.parent[ref]
+        return ref
+
+    def join(self, a: tuple[str, int], b: tuple[str, int]) -> None:
+        self.parent[self._root(a)] = self._root(b)
+
+    def same(self, a: tuple[str, int], b: tuple[str, int]) -> bool:
+        return self._root(a) == self._root(b)
+
+
+# -- HQ's review -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeenMatch:
+    id: int
+    earlier: MissionRef
+    earlier_case_number: str
+    earlier_opened_on: date
+    later: MissionRef
+    later_case_number: str
+    later_opened_on: date
+    evidence: str
+    score: Any
+    codes: list[str]
+    shared_with_earlier: bool
+    status: str
+    found_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str | None
+    version: int
+
+
+def hq_missions(ctx: RequestContext) -> dict[str, MissionRef]:
+    """HQ's scope for the matches: the missions where the user reviews them; a match shows when both of its
+    missions are in it (it names a case of each)."""
+    require(ctx, RETRAFFICKING_REVIEW)
+    return {mission.code: mission for mission in ctx.missions_with(RETRAFFICKING_REVIEW)}
+
+
+def _in_scope(missions: Iterable[str]) -> sa.ColumnElement[bool]:
+    codes = sorted(missions)
+    return sa.and_(RetraffickingMatch.earlier_mission.in_(codes), RetraffickingMatch.later_mission.in_(codes))
+
+
+def _seen(row: RetraffickingMatch, missions: dict[str, MissionRef]) -> SeenMatch:
+    return SeenMatch(
+        id=row.id,
+        earlier=missions[row.earlier_mission],
+        earlier_case_number=row.earlier_case_number,
+        earlier_opened_on=row.earlier_opened_on,
+        later=missions[row.later_mission],
+        later_case_number=row.later_case_number,
+        later_opened_on=row.later_opened_on,
+        evidence=row.evidence,
+        score=row.score,
+        codes=row.codes,
+        shared_with_earlier=row.shared_with_earlier,
+        status=row.status,
+        found_at=row.found_at,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        reason=row.reason,
+        version=row.version,
+    )
+
+
+def hq_matches(ctx: RequestContext, status: str | None = None) -> list[SeenMatch]:
+    """The matches of HQ's scope (of one status, if given), open ones first then newest; the view is audited in
+    the mission HQ acts from."""
+    missions = hq_missions(ctx)
+    with hq_session(ctx, RETRAFFICKING_REVIEW) as hq:
+        query = sa.select(RetraffickingMatch).where(_in_scope(missions))
+        if status is not None:
+            query = query.where(RetraffickingMatch.status == status)
+        rows = hq.scalars(query.order_by(RetraffickingMatch.found_at.desc(), RetraffickingMatch.id.desc())).all()
+        seen = [_seen(row, missions) for row in rows]
+    with unit_of_work(ctx) as session:
+        audit.record(session, ctx, "retrafficking.view", None, [FIELD_GROUP])
+    return sorted(seen, key=lambda m: m.status != OPEN)
+
+
+def decide(ctx: RequestContext, match_id: int, data: dict[str, Any]) -> None:
+    """HQ confirms or dismisses an open match, with its reason; audited in the mission HQ acts from, in the same
+    transaction (nothing half-saved). A match decided meanwhile is a :class:`Conflict`."""
+    missions = hq_missions(ctx)
+    values = load(MatchDecisionSchema(), data)
+    try:
+        with hq_session(ctx, RETRAFFICKING_REVIEW) as hq, hq.begin():
+            row = hq.scalar(sa.select(RetraffickingMatch).where(RetraffickingMatch.id == match_id, _in_scope(missions)))
+            if row is None:
+                raise NotFound
+            if row.version != values["version"] or row.status != OPEN:
+                raise Conflict
+            row.status, row.reason = values["decision"], values["reason"]
+            row.decided_by, row.decided_at, row.decided_in = actor(ctx), utcnow(), ctx.mission.code
+            with unit_of_work(ctx) as session:  # joins HQ's transaction on the request's connection
+                audit.record(session, ctx, f"retrafficking.{values['decision']}", None, [FIELD_GROUP])
+    except StaleDataError:
+        raise Conflict from None
+
+
+# -- the earlier mission's flag ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flag:
+    """What the earlier mission learns: that the person was identified again, where, when; no later case."""
+
+    later_mission: str
+    later_opened_on: date
+    status: str
+
+
+def flags_for_case(ctx: RequestContext, case_id: int) -> list[Flag]:
+    """The matches naming this mission's case as the earlier one, not dismissed, whose later case's consent lets
+    it be known here; read through an HQ reader (the rows are HQ's), audited on the case when there is one."""
+    require(ctx, CASE_VIEW)
+    with hq_reader(ctx, CASE_VIEW) as hq:
+        rows = hq.scalars(
+            sa.select(RetraffickingMatch).where(
+                RetraffickingMatch.earlier_mission == ctx.mission.code,
+                RetraffickingMatch.earlier_case_id == case_id,
+                RetraffickingMatch.shared_with_earlier.is_(True),
+                RetraffickingMatch.status != DISMISSED,
+            )
+        ).all()
+        flags = [Flag(row.later_mission, row.later_opened_on, row.status) for row in rows]
+    if flags:
+        with unit_of_work(ctx) as session:
+            audit.record(session, ctx, "retrafficking.flag.view", case_id, [FIELD_GROUP])
+    return flags
+
+
+RUN_EVERY = timedelta(hours=1)
+"""How often the job compares everyone: a person identified again is usually screened over days, not minutes."""
