@@ -7,8 +7,8 @@ previous event's ``hash``. Keyed, so that someone with the database alone cannot
 changing it. The chain's head row and the purge checkpoints are signed under the same key.
 
 Events are chained as their transaction commits, whatever session added them (listeners on every
-``Session``): the head row is taken then, for writing (an insert that does nothing if it is there,
-then ``FOR UPDATE``), so a mission's transactions chain their events one after the other, in the order
+``Session``): the head row is taken then, for writing (an insert that, if it is there, updates it to itself
+and returns it), so a mission's transactions chain their events one after the other, in the order
 they commit, in the page's own transaction; other missions' do not wait. Until then an event has no
 place (``seq`` is NULL); a committed event without one was written past the chain and breaks it.
 """
@@ -102,17 +102,16 @@ def checkpoint_signature(key: bytes, mission: str, seq: int, last_hash: str, pur
 def lock_head(connection: sa.Connection, mission: str, key: bytes) -> tuple[int, str]:
     """The mission's chain head (last seq, its hash), locked for writing until the transaction ends.
 
-    The first statement writes (an insert that does nothing when the head is there): on SQLite it takes
-    the database's write lock before the head is read, so no other writer can move the head in between.
+    One statement, which writes: an insert of the genesis head that, when the head is there, updates it to
+    itself and returns it. The update takes the row's lock on PostgreSQL (as ``FOR UPDATE`` would); on SQLite
+    the write takes the database's write lock before the head is read, so no other writer can move the head
+    in between.
     """
     insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(HEADS)
-    connection.execute(
-        insert.values(
-            mission_code=mission, seq=0, hash=GENESIS, signature=head_signature(key, mission, 0, GENESIS)
-        ).on_conflict_do_nothing(index_elements=["mission_code"])
-    )
     seq, last = connection.execute(
-        sa.select(HEADS.c.seq, HEADS.c.hash).where(HEADS.c.mission_code == mission).with_for_update()
+        insert.values(mission_code=mission, seq=0, hash=GENESIS, signature=head_signature(key, mission, 0, GENESIS))
+        .on_conflict_do_update(index_elements=["mission_code"], set_={"seq": HEADS.c.seq})
+        .returning(HEADS.c.seq, HEADS.c.hash)
     ).one()
     return seq, last
 

@@ -164,9 +164,20 @@ def handed_over_to(case: Case) -> str | None:
     return session.scalar(sa.select(Handover.to_mission).where(*_accepted_from(case.id, case.mission_code)))
 
 
-def case_for_page(session: Session, beneficiary_id: str, options: Sequence[ORMOption] = ()) -> Case | None:
+BESIDE = "ctm_beside"
+"""``Session.info`` key: what a page read beside its case (:func:`case_for_page`'s ``beside``), by case id."""
+
+
+def case_for_page(
+    session: Session,
+    beneficiary_id: str,
+    options: Sequence[ORMOption] = (),
+    beside: Sequence[tuple[Any, Any]] = (),
+) -> Case | None:
     """The beneficiary's case for a page that only reads it, with ``options`` (eager loads) and, in the same
-    statement, the mission it was handed over to (kept for :func:`handed_over_to` in this session)."""
+    statement, the mission it was handed over to (kept for :func:`handed_over_to` in this session) and the
+    rows ``beside`` names, each an ``(entity, on)`` pair outer-joined to the case (kept for :func:`read_beside`:
+    what a tab shows of other tables, without a statement of its own)."""
     handed_over = (
         sa.select(Handover.to_mission)
         .where(*_accepted_from(Case.id, Case.mission_code))
@@ -174,12 +185,21 @@ def case_for_page(session: Session, beneficiary_id: str, options: Sequence[ORMOp
         .limit(1)
         .scalar_subquery()
     )
-    query = sa.select(Case, handed_over).where(Case.beneficiary_id == beneficiary_id).options(*options)
-    row = session.execute(query).unique().one_or_none()
+    query = sa.select(Case, handed_over, *(entity for entity, _on in beside))
+    for entity, on in beside:
+        query = query.outerjoin(entity, on)
+    row = session.execute(query.where(Case.beneficiary_id == beneficiary_id).options(*options)).unique().one_or_none()
     if row is None:
         return None
     session.info.setdefault(HANDED_OVER, {})[row[0].id] = row[1]
+    if beside:
+        session.info.setdefault(BESIDE, {})[row[0].id] = tuple(row[2:])
     return row[0]
+
+
+def read_beside(session: Session, case_id: int) -> tuple[Any, ...] | None:
+    """What :func:`case_for_page` read beside the case in this session, if it was asked to."""
+    return session.info.get(BESIDE, {}).get(case_id)
 
 
 def open_here() -> sa.ColumnElement[bool]:

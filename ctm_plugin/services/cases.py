@@ -51,6 +51,7 @@ from .base import (
     case_of_beneficiary,
     get_case,
     load,
+    read_beside,
     require,
     touch,
     unit_of_work,
@@ -64,6 +65,7 @@ def viewing(
     *groups: str,
     action: str = "case.view",
     options: Sequence[ORMOption] = (),
+    beside: Sequence[tuple[Any, Any]] = (),
 ) -> Iterator[tuple[Session, Case | None]]:
     """The beneficiary's case (or ``None``) for a page, with the view audited before it is shown
     (as ``action``: ``case.print`` for the summary for print).
@@ -71,11 +73,12 @@ def viewing(
     The page renders inside the block, in the transaction that writes the view's audit event: one commit
     per page (it chains the event, ``security.audit_chain``); if the event cannot be written, nothing is
     shown. ``options`` load with the case what the page shows of it (e.g. ``joinedload(Case.person)``), and
-    whether it was handed over is read with it too (:func:`handed_over_to` then asks nothing more).
+    whether it was handed over is read with it too (:func:`handed_over_to` then asks nothing more), and so are
+    the rows ``beside`` names (:func:`case_for_page`).
     """
     require(ctx, CASE_VIEW)
     with unit_of_work(ctx) as session:
-        case = case_for_page(session, beneficiary_id, options)
+        case = case_for_page(session, beneficiary_id, options, beside)
         audit.record(session, ctx, action, case.id if case else None, field_groups(ctx.permissions, *groups))
         session.flush()
         yield session, case
@@ -278,22 +281,26 @@ def pending_closure(session: Session, case_id: int) -> CaseClosure | None:
     return session.scalar(pending_closure_of(case_id))
 
 
-def overview(session: Session, case_id: int) -> tuple[Determination | None, CaseClosure | None, HostLink | None]:
-    """What the case tab shows beside the case, in one statement: its latest determination (as
-    :func:`~ctm_plugin.services.screening.latest_determination`), its request to close waiting for a
-    supervisor (as :func:`pending_closure`) and its link to the host's record."""
+def overview_beside() -> tuple[tuple[Any, Any], ...]:
+    """What the case tab shows beside the case, as ``(entity, on)`` outer joins to it (:func:`case_for_page`'s
+    ``beside``): its latest determination (as :func:`~ctm_plugin.services.screening.latest_determination`),
+    its request to close waiting for a supervisor (as :func:`pending_closure`) and its link to the host's
+    record."""
     latest = latest_determination_of(Case.id, Determination.id).correlate(Case).scalar_subquery()
     waiting = pending_closure_of(Case.id, CaseClosure.id).correlate(Case).scalar_subquery()
-    query = (
-        sa.select(Determination, CaseClosure, HostLink)
-        .select_from(Case)
-        .outerjoin(Determination, Determination.id == latest)
-        .outerjoin(CaseClosure, CaseClosure.id == waiting)
-        .outerjoin(HostLink, HostLink.case_id == Case.id)
-        .where(Case.id == case_id)
+    return (
+        (Determination, Determination.id == latest),
+        (CaseClosure, CaseClosure.id == waiting),
+        (HostLink, HostLink.case_id == Case.id),
     )
-    row = session.execute(query).one_or_none()
-    return (row[0], row[1], row[2]) if row is not None else (None, None, None)
+
+
+def overview(session: Session, case_id: int) -> tuple[Determination | None, CaseClosure | None, HostLink | None]:
+    """:func:`overview_beside`'s rows, as the case tab read them with its case (no statement of their own)."""
+    read = read_beside(session, case_id)
+    assert read is not None, "the case tab reads its case with overview_beside()"
+    determination, closure, link = read
+    return determination, closure, link
 
 
 def decide_closure(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> str:

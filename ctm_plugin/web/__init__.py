@@ -63,15 +63,41 @@ def _escaped_choices(options: Any) -> Sequence[tuple[Any, str, str]]:
     return [(code, str(escape(code)), str(escape(text))) for code, text in options]
 
 
+def _option(code: str, text: str, selected: bool) -> str:
+    return f'\n    <option value="{code}"{" selected" if selected else ""}>{text}</option>'
+
+
+@functools.lru_cache(maxsize=256)
+def _options_of_list(options: Any, locale: str) -> tuple[list[str], dict[Any, list[int]]]:
+    """A code list's options, none selected, by list and language; and where each code's option is."""
+    escaped = _escaped_list(options, locale)
+    where: dict[Any, list[int]] = {}
+    for n, (raw, _code, _text) in enumerate(escaped):
+        where.setdefault(raw, []).append(n)
+    return [_option(code, text, False) for _raw, code, text in escaped], where
+
+
 def option_tags(options: Any, chosen: Any, several: bool = False) -> Markup:
     """A select's options (after its blank one): ``chosen`` is the value, or with ``several`` the values, selected.
 
-    Hundreds of options on a form (countries, languages): written here from labels escaped once per
-    language, rather than by a template loop escaping each one on every page."""
+    Hundreds of options on a form (countries, languages): a code list's are written once per language, from
+    labels escaped once, and only the chosen ones are written again, selected, on each page."""
+    if hasattr(options, "choices") and (
+        isinstance(chosen, list | tuple) if several else isinstance(chosen, str | None)
+    ):
+        locale = i18n.current_locale()
+        unselected, where = _options_of_list(options, locale)
+        picked = [n for value in (chosen if several else (chosen,)) if value in where for n in where[value]]
+        if not picked:
+            return Markup("".join(unselected))  # noqa: S704 - codes and labels went through escape() (_escaped_list)
+        tags = list(unselected)
+        escaped = _escaped_list(options, locale)
+        for n in picked:
+            tags[n] = _option(escaped[n][1], escaped[n][2], True)
+        return Markup("".join(tags))  # noqa: S704 - as above
     return Markup(  # noqa: S704 - codes and labels went through escape() (_escaped_choices)
         "".join(
-            f'\n    <option value="{code}"{" selected" if (raw in chosen if several else raw == chosen) else ""}>'
-            f"{text}</option>"
+            _option(code, text, raw in chosen if several else raw == chosen)
             for raw, code, text in _escaped_choices(options)
         )
     )

@@ -67,6 +67,7 @@ OVERVIEW = register_tab(
         needs_case=False,
         # What the tab shows of the case itself, read with it (one statement, not one per part).
         options=(joinedload(Case.person), joinedload(Case.victim), joinedload(Case.handovers)),
+        beside=cases.overview_beside(),  # the determination, the request to close, the host link
     )
 )
 

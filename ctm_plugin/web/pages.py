@@ -45,6 +45,8 @@ class CaseTab:
     needs_case: bool = True
     options: tuple[ORMOption, ...] = ()
     """Loader options for the case (what the tab shows of it, read with it: ``joinedload(Case.person)``)."""
+    beside: tuple[tuple[Any, Any], ...] = ()
+    """Rows of other tables the tab shows, read in the case's statement (``case_for_page``'s ``beside``)."""
 
 
 TABS: list[CaseTab] = []
@@ -59,7 +61,10 @@ def show(tab: CaseTab, ref: str, state: FormState | None = None, status: int = 2
     """The tab of the beneficiary ``ref``; ``extra`` values go to the template (e.g. a host failure)."""
     ctx = current_context()
     try:
-        with viewing(ctx, ref, tab.field_group, *tab.more_groups, options=tab.options) as (session, case):
+        with viewing(ctx, ref, tab.field_group, *tab.more_groups, options=tab.options, beside=tab.beside) as (
+            session,
+            case,
+        ):
             if case is None and tab.needs_case:
                 raise NotFound
             data = tab.load(session, case) if case is not None else {}

@@ -87,16 +87,24 @@ def granted_roles(session: Session, user_id: int, mission_code: str) -> set[str]
     )
 
 
-def users_holding(session: Session, mission_code: str, roles: Iterable[Role], permission: str) -> tuple[UserRef, ...]:
-    """The active users holding ``permission`` in the mission through one of ``roles``, by display name."""
-    holding = [role.name for role in roles if permission in role.permissions]
-    if not holding:
+def mission_people(
+    session: Session, mission_code: str, roles: Iterable[Role]
+) -> tuple[tuple[UserRef, frozenset[str]], ...]:
+    """The active users granted one of ``roles`` in the mission, by display name, each with the permissions
+    those roles give them there: one statement, however many permissions are then asked about."""
+    by_name = {role.name: role for role in roles}
+    if not by_name:
         return ()
-    granted = sa.select(RoleGrant.user_id).where(RoleGrant.mission_code == mission_code, RoleGrant.role.in_(holding))
-    users = session.scalars(
-        sa.select(User).where(User.active, User.id.in_(granted)).order_by(User.display_name, User.username)
+    rows = session.execute(
+        sa.select(User, RoleGrant.role)
+        .join(RoleGrant, RoleGrant.user_id == User.id)
+        .where(User.active, RoleGrant.mission_code == mission_code, RoleGrant.role.in_(by_name))
+        .order_by(User.display_name, User.username, User.id)
     )
-    return tuple(user_ref(user) for user in users)
+    people: dict[int, tuple[UserRef, set[str]]] = {}
+    for user, role in rows:
+        people.setdefault(user.id, (user_ref(user), set()))[1].update(by_name[role].permissions)
+    return tuple((ref, frozenset(permissions)) for ref, permissions in people.values())
 
 
 # -- plugins' roles and permissions -----------------------------------------------------

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from .accounts import granted_roles, known_roles, mission_ref, plugin_permissions, user_ref, users_holding
+from .accounts import granted_roles, known_roles, mission_people, mission_ref, plugin_permissions, user_ref
 from .db import SharedConnection, mission_sessions
 from .enablement import enabled_plugins, plugin_missions, plugin_settings
 from .models import Mission, User
@@ -67,6 +67,7 @@ def build_context(
         scope = UserScope(host, host_sessions or factory, factory, user.id, locale, csrf_token, plugin, ctx)
         ctx = dataclasses.replace(ctx, scope=scope)
         scope.contexts[mission.code] = ctx
+        scope.enabled[mission.code] = enabled
     return ctx, enabled
 
 
@@ -121,6 +122,10 @@ class UserScope(_Scope):
         self.user_id, self.locale, self.csrf_token, self.plugin = user_id, locale, csrf_token, plugin
         self.missions = first.plugin_missions
         self.contexts: dict[str, RequestContext | None] = {}
+        self.enabled: dict[str, set[str]] = {}
+        """The plugins enabled in a mission, as its context was built with them."""
+        self.people: dict[str, tuple[tuple[UserRef, frozenset[str]], ...]] = {}
+        """A mission's users with their permissions there, read once a request (:meth:`mission_users`)."""
 
     def _build(self, mission_code: str) -> RequestContext | None:
         if mission_code not in {m.code for m in self.missions}:
@@ -134,13 +139,20 @@ class UserScope(_Scope):
             )
         if self.plugin not in enabled:
             return None
+        self.enabled[mission_code] = enabled
         return dataclasses.replace(ctx, scope=self)
 
     def mission_users(self, mission_code: str, permission: str) -> tuple[UserRef, ...]:
-        """Read on the request's connection, with the roles of the plugins enabled in that mission."""
-        with self.host_sessions() as s:
-            enabled = enabled_plugins(s, mission_code) & set(self.host.active_names)
-            return users_holding(s, mission_code, known_roles(self.host, enabled), permission)
+        """Read on the request's connection, with the roles of the plugins enabled in that mission: once a
+        request and mission, whatever permissions the plugin asks about (a page names its cases' owners and
+        offers its caseworkers)."""
+        if mission_code not in self.people:
+            with self.host_sessions() as s:
+                enabled = self.enabled.get(mission_code)
+                if enabled is None:
+                    enabled = enabled_plugins(s, mission_code) & set(self.host.active_names)
+                self.people[mission_code] = mission_people(s, mission_code, known_roles(self.host, enabled))
+        return tuple(user for user, permissions in self.people[mission_code] if permission in permissions)
 
 
 def system_context(
