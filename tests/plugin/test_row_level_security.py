@@ -29,7 +29,12 @@ from mimosa_host.runtime import Runtime
 ctm0017 = importlib.import_module("ctm_plugin.migrations.versions.ctm0017_row_level_security")
 
 ROLE = "ctm_rls_app"
-MISSION_TABLES = (*ctm0017.MISSION_ROWS, "ctm_audit_chain_head", "ctm_audit_checkpoint")  # the chain's: ctm0019
+MISSION_TABLES = (
+    *ctm0017.MISSION_ROWS,
+    *("ctm_audit_chain_head", "ctm_audit_checkpoint"),  # the chain's: ctm0019
+    *("ctm_trend_cell", "ctm_trend_refresh"),  # the trends' counts: ctm0022
+    "ctm_research_export",  # ctm0023
+)
 BETWEEN_MISSIONS = ctm0017.BETWEEN_MISSIONS
 HQ_TABLES = (*ctm0017.HQ_ROWS, "ctm_retrafficking_match")  # the matches: ctm0024
 UNDER_A_ROW = ("ctm_case_handover", "ctm_perpetrator_event")
