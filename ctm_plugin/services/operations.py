@@ -8,7 +8,7 @@ says which operation they serve, so the relay knows every operation whatever was
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -24,8 +24,9 @@ from . import cancellations, people, returns
 class Operation:
     send: Callable[[HostClient, OutboxMessage, dict[str, Mapping]], Sent]
     """Send the message with the mission's mappings in force."""
-    apply: Callable[[Session, OutboxMessage], None]
-    """Apply a result (``message.result``) or a failure to the records that wait for it."""
+    apply: Callable[[Session, Sequence[OutboxMessage]], None]
+    """Apply each message's result (``message.result``) or failure to the records that wait for it: the
+    relay hands over a batch's settled messages of the operation at once (one query for the batch)."""
     lookup: Callable[[HostClient, OutboxMessage], dict | None] | None = None
     """Ask the host whether it already acted on the message (has the reference, holds the
     cancellation): what it holds, or ``None`` when it has not."""
@@ -33,19 +34,31 @@ class Operation:
     """Before each send, in a transaction: complete the message from the records, or hold it."""
     audited_as: tuple[str, str] | None = None
     """The case's audit action (``.<state>`` appended) and field group of each outcome."""
+    mapped_at_send: bool = False
+    """``send`` maps the payload with the mappings in force (the relay loads them only for such a message)."""
     payload_kept: bool = False
     """The payload holds codes only, no one's data, and the case's history reads it: retention keeps it
     (services/retention.py erases every other final message's payload)."""
 
 
+def each(apply_one: Callable[[Session, OutboxMessage], None]) -> Callable[[Session, Sequence[OutboxMessage]], None]:
+    """An ``apply`` that applies one message at a time (an operation rare enough to need no batch query)."""
+
+    def apply(session: Session, messages: Sequence[OutboxMessage]) -> None:
+        for message in messages:
+            apply_one(session, message)
+
+    return apply
+
+
 OPERATIONS: dict[str, Operation] = {
     returns.BOOK_MOVEMENT: Operation(
-        send=returns.send_booking, apply=returns.apply_booking, lookup=returns.find_booking
+        send=returns.send_booking, apply=returns.apply_bookings, lookup=returns.find_booking
     ),
-    people.SAVE_BENEFICIARY: Operation(send=people.send_person, apply=people.apply_person),
+    people.SAVE_BENEFICIARY: Operation(send=people.send_person, apply=each(people.apply_person), mapped_at_send=True),
     cancellations.CANCEL_MOVEMENT: Operation(
         send=cancellations.send_cancellation,
-        apply=cancellations.apply_cancellation,
+        apply=each(cancellations.apply_cancellation),
         lookup=cancellations.find_cancellation,
         prepare=cancellations.prepare_cancellation,
         audited_as=("return.cancel", "return"),

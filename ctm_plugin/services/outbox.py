@@ -4,8 +4,9 @@
   (on PostgreSQL ``FOR UPDATE SKIP LOCKED``: relays in several processes share one queue), at
   most one of each case (a case's messages go in the order queued, one after the other's
   outcome); the host is called outside any transaction, a few messages at once over the
-  process's keep-alive connections; the batch's outcomes are written in one more transaction,
-  each with its audit events.
+  process's keep-alive connections; the outcomes that came back are written together in one
+  more transaction, each with its audit events, which claims the next messages too, while the
+  workers send the last ones (never more claimed than they can send within the lease).
 - A transaction that queues a message rings the relay job as it commits (``CHANNEL``: a
   ``NOTIFY`` on PostgreSQL, heard by every process's job runner; in-process otherwise).
 - ``UNAVAILABLE`` and a host that cannot be reached before the request left are retried with
@@ -36,7 +37,7 @@ import os
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -168,28 +169,93 @@ def relay(
 ) -> RelayReport:
     """Send the mission's due messages in the order they were queued, each at most once a run.
 
-    Each round claims a batch in one transaction (at most one message of each case: a case's
-    next message waits for the round after, so a cancellation never overtakes its booking),
-    sends the batch over the process's keep-alive connections, ``workers`` messages at once
-    (:func:`workers_setting` by default), and records every outcome in one more transaction.
-    A round claims no more than its workers can send within the lease (:data:`PER_WORKER`), so
-    a lease never runs out on a message still waiting its turn here.
+    The relay keeps its ``workers`` (:func:`workers_setting` by default) busy over the process's
+    keep-alive connections: it claims a batch in one transaction (at most one message of each
+    case, and none of a case whose message is still under way here: a case's next message waits
+    for its outcome, so a cancellation never overtakes its booking); once all but one message a
+    worker have come back, it records their outcomes and claims as many again in one more
+    transaction, while the workers send the rest (few, large transactions: each costs the same
+    few statements, the audit chain's among them, however many outcomes it holds). No more than
+    :data:`PER_WORKER` messages per worker are ever claimed and unfinished, so a lease never runs
+    out on a message still waiting its turn here.
     """
     rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
     report, tried = RelayReport(), list[int]()
     workers = workers or workers_setting()
-    with ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="ctm-relay") as pool:
-        while len(tried) < limit:
-            batch = _claim(ctx, now(), min(limit - len(tried), workers * PER_WORKER), skip=tried, client=client)
-            if not batch.claimed:
-                break
+    most = workers * PER_WORKER
+    top_up = max(most - workers, 1)  # outcomes recorded together, and room claimed again, at a time
+    under_way: dict[Future[Outcome], Claimed] = {}
+    crashed: BaseException | None = None
+    emptied = False  # the last claim found nothing: claim again only once nothing is under way
+    with _senders(workers) as pool:
+
+        def wanted() -> Wanted | None:
+            """What to claim now: room for a worker's worth or more, or for anything once nothing is under way."""
+            room = min(most - len(under_way), limit - len(tried))
+            if crashed is not None or room <= 0 or (under_way and (emptied or room < top_up)):
+                return None
+            busy = frozenset(claimed.message.case_id for claimed in under_way.values())
+            return Wanted(room, tuple(tried), busy, client)
+
+        def take(batch: Batch) -> None:
+            nonlocal emptied
+            emptied = not batch.claimed
             tried.extend(claimed.message.id for claimed in batch.claimed)
-            outcomes, crashed = _send(pool if workers > 1 else None, batch)
-            if outcomes:
-                _record(ctx, outcomes, now(), rng, report)
-            if crashed is not None:
-                raise crashed
+            for claimed in batch.claimed:
+                # Each worker runs in a copy of this context (the mission's, bound by the host).
+                under_way[pool.submit(contextvars.copy_context().run, _outcome, batch, claimed)] = claimed
+
+        if (first := wanted()) is not None:
+            take(_claim_as(ctx, now(), first))
+        while under_way:
+            _wait_for(under_way, top_up)
+            outcomes = []
+            for future in [future for future in under_way if future.done()]:  # in the order claimed
+                claimed = under_way.pop(future)
+                if (error := future.exception()) is not None:
+                    crashed = crashed or error  # its message stays claimed: once its lease is over it is in doubt
+                else:
+                    outcomes.append((claimed.message.id, future.result()))
+            more = wanted()
+            if outcomes:  # recorded, and more claimed, in one transaction
+                batch = _record(ctx, outcomes, now(), rng, report, more)
+            else:
+                batch = _claim_as(ctx, now(), more) if more is not None else Batch()
+            if more is not None:
+                take(batch)
+    if crashed is not None:
+        raise crashed  # after every other outcome was recorded
     return report
+
+
+def _wait_for(futures: dict[Future[Outcome], Claimed], count: int) -> None:
+    """Until ``count`` of ``futures`` are done (all of them, if fewer): outcomes recorded together, in one
+    transaction, rather than each as it comes."""
+    for done, _future in enumerate(as_completed(futures), start=1):
+        if done >= count:
+            return
+
+
+@contextmanager
+def _senders(workers: int) -> Iterator[Executor]:
+    """``workers`` threads to send on, or (one worker) the relay's own thread."""
+    if workers < 2:
+        yield _InThisThread()
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ctm-relay") as pool:
+        yield pool
+
+
+class _InThisThread(Executor):
+    """Runs what is submitted at once, in the caller's thread."""
+
+    def submit(self, fn: Callable[..., Outcome], /, *args: object, **kwargs: object) -> Future[Outcome]:  # type: ignore[override]
+        future: Future[Outcome] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # noqa: BLE001 - handed over as a worker's would be
+            future.set_exception(error)
+        return future
 
 
 @dataclass
@@ -219,85 +285,94 @@ CLAIM_TRIES = 3
 """SQLite has no row locks: a claim that raced another relay's (the version moved on) is taken again."""
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """A claim's terms: at most ``room`` messages, none of ``skip`` (tried this run), none of the ``busy`` cases
+    (whose message is under way)."""
+
+    room: int
+    skip: tuple[int, ...] = ()
+    busy: frozenset[int] = frozenset()
+    client: HostClient | None = None
+
+
 def _claim(
-    ctx: RequestContext, at: datetime, limit: int, skip: Sequence[int] = (), client: HostClient | None = None
+    ctx: RequestContext,
+    at: datetime,
+    limit: int,
+    skip: Sequence[int] = (),
+    client: HostClient | None = None,
+    busy: frozenset[int] = frozenset(),
 ) -> Batch:
+    """Up to ``limit`` due messages claimed on their own (:func:`_claim_as`)."""
+    return _claim_as(ctx, at, Wanted(limit, tuple(skip), busy, client))
+
+
+def _claim_as(ctx: RequestContext, at: datetime, wanted: Wanted) -> Batch:
     """Take due messages (and stalled ones, whose relay died) as ``sending`` under a lease, in one transaction.
 
     On PostgreSQL the rows are locked as they are read and rows another relay holds are skipped
     (``FOR UPDATE SKIP LOCKED``): relays on several machines share one queue and never take the
     same message at once. On SQLite writers take turns; a message another relay claimed between
     our read and our write fails the version check, and the claim is taken again.
-    The oldest due message of each case is taken, and each is prepared (a cancellation completed
-    with its movement, or held back) in the same transaction.
     """
     for _attempt in range(CLAIM_TRIES):
         try:
-            return _claim_once(ctx, at, limit, skip, client)
+            with mission_session(ctx) as session, session.begin():
+                return _claim_in(session, at, wanted)
         except StaleDataError:
             continue
     return Batch()
 
 
-def _claim_once(ctx: RequestContext, at: datetime, limit: int, skip: Sequence[int], client: HostClient | None) -> Batch:
+def _claim_in(session: Session, at: datetime, wanted: Wanted) -> Batch:
+    """The claim, in ``session``'s transaction: the oldest due message of each case (none of the busy ones), each
+    prepared (a cancellation completed with its movement, or held back), detached once marked ``sending``."""
     batch = Batch()
-    with mission_session(ctx) as session, session.begin():
-        due = sa.or_(
-            sa.and_(OutboxMessage.status.in_((OUT_PENDING, OUT_UNKNOWN)), OutboxMessage.next_attempt_at <= at),
-            stalled(at),
-        )
-        query = sa.select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(limit)
-        if skip:
-            query = query.where(OutboxMessage.id.not_in(skip))
-        rows = session.scalars(query.with_for_update(skip_locked=True)).all()
-        cases: set[int] = set()
-        for message in rows:
-            if message.case_id in cases:
-                continue  # the case's next message goes after this one's outcome, next round
-            cases.add(message.case_id)
-            operation = OPERATIONS[message.operation]
-            claimed = Claimed(message, message.status != OUT_PENDING, operation)
-            hold = operation.prepare(session, message) if operation.prepare is not None else None
-            if hold is not None:
-                claimed.outcome = (
-                    Outcome(OUT_FAILED, hold.code)
-                    if hold.until is None
-                    else Outcome(OUT_PENDING, waits_until=hold.until)  # held back: it never left
-                )
-            message.status, message.lease_until = OUT_SENDING, at + LEASE
-            message.payload  # noqa: B018 - opened here, in the caller's context, for the thread that sends it
-            batch.claimed.append(claimed)
-        if any(claimed.outcome is None for claimed in batch.claimed):
-            batch.client, batch.in_force = client or host_client(session), mappings(session)
-        session.flush()
-        for claimed in batch.claimed:
-            session.expunge(claimed.message)  # nothing is held open while the host is called
+    due = sa.or_(
+        sa.and_(OutboxMessage.status.in_((OUT_PENDING, OUT_UNKNOWN)), OutboxMessage.next_attempt_at <= at),
+        stalled(at),
+    )
+    query = sa.select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(wanted.room)
+    if wanted.skip:
+        query = query.where(OutboxMessage.id.not_in(wanted.skip))
+    if wanted.busy:
+        query = query.where(OutboxMessage.case_id.not_in(wanted.busy))
+    rows = session.scalars(query.with_for_update(skip_locked=True)).all()
+    cases: set[int] = set()
+    for message in rows:
+        if message.case_id in cases:
+            continue  # the case's next message goes after this one's outcome, next round
+        cases.add(message.case_id)
+        operation = OPERATIONS[message.operation]
+        claimed = Claimed(message, message.status != OUT_PENDING, operation)
+        hold = operation.prepare(session, message) if operation.prepare is not None else None
+        if hold is not None:
+            claimed.outcome = (
+                Outcome(OUT_FAILED, hold.code)
+                if hold.until is None
+                else Outcome(OUT_PENDING, waits_until=hold.until)  # held back: it never left
+            )
+        message.status, message.lease_until = OUT_SENDING, at + LEASE
+        message.payload  # noqa: B018 - opened here, in the caller's context, for the thread that sends it
+        batch.claimed.append(claimed)
+    to_send = [claimed for claimed in batch.claimed if claimed.outcome is None]
+    if to_send:
+        batch.client = wanted.client or host_client(session)
+        if any(claimed.operation.mapped_at_send for claimed in to_send):
+            batch.in_force = mappings(session)
+    session.flush()
+    for claimed in batch.claimed:
+        session.expunge(claimed.message)  # nothing is held open while the host is called
     return batch
 
 
-def _send(pool: ThreadPoolExecutor | None, batch: Batch) -> tuple[list[tuple[int, Outcome]], BaseException | None]:
-    """Each claimed message's outcome, in the order claimed, sent ``pool``'s workers at a time; and the
-    first unexpected error a worker raised (the other outcomes are recorded before it is raised)."""
-
-    def one(claimed: Claimed) -> Outcome:
-        if claimed.outcome is not None:
-            return claimed.outcome
-        assert batch.client is not None  # resolved whenever a message is to be sent
-        return _attempt(claimed.operation, batch.client, claimed.message, batch.in_force, claimed.in_doubt)
-
-    to_send = [claimed for claimed in batch.claimed if claimed.outcome is None]
-    if pool is None or len(to_send) < 2:
-        return [(claimed.message.id, one(claimed)) for claimed in batch.claimed], None
-    # Each worker runs in a copy of this context (the mission's, bound by the host).
-    futures = [pool.submit(contextvars.copy_context().run, one, claimed) for claimed in batch.claimed]
-    wait(futures)
-    outcomes, crashed = [], None
-    for claimed, future in zip(batch.claimed, futures, strict=True):
-        if (error := future.exception()) is not None:
-            crashed = crashed or error  # its message stays claimed: once its lease is over it is in doubt
-        else:
-            outcomes.append((claimed.message.id, future.result()))
-    return outcomes, crashed
+def _outcome(batch: Batch, claimed: Claimed) -> Outcome:
+    """What became of a claimed message: known at its claim (held back), or sent."""
+    if claimed.outcome is not None:
+        return claimed.outcome
+    assert batch.client is not None  # resolved whenever a message is to be sent
+    return _attempt(claimed.operation, batch.client, claimed.message, batch.in_force, claimed.in_doubt)
 
 
 @dataclass(frozen=True)
@@ -345,23 +420,30 @@ def _record(
     at: datetime,
     rng: random.Random,
     report: RelayReport,
-) -> None:
-    """Every outcome of a batch in one transaction, each message with its audit events, in the order claimed.
+    more: Wanted | None = None,
+) -> Batch:
+    """Every outcome of a batch in one transaction, each message with its audit events, in the order claimed;
+    and, ``more`` wanted, the next messages claimed in the same transaction (what it claimed).
 
-    Should a message have moved on meanwhile (its version checked), each outcome is written in a
-    transaction of its own instead, and that one's is left.
+    Should a message have moved on meanwhile (its version checked), the outcomes are written without the
+    claim, each in a transaction of its own, and that one's is left; the claim is taken on its own after them.
     """
+    batch = Batch()
     try:
         with unit_of_work(ctx) as session:
             ids = [message_id for message_id, _outcome in outcomes]
             found = {m.id: m for m in session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id.in_(ids)))}
-            outcomes = [(message_id, outcome) for message_id, outcome in outcomes if message_id in found]  # not purged
+            kept = [(message_id, outcome) for message_id, outcome in outcomes if message_id in found]  # not purged
             with session.no_autoflush:  # one flush for the batch (its statements grouped), as it commits
-                statuses = [
-                    _apply(session, ctx, found[message_id], outcome, at, rng) for message_id, outcome in outcomes
-                ]
-            references = [found[message_id].client_reference for message_id, _outcome in outcomes]
+                statuses = [_apply(found[message_id], outcome, at, rng) for message_id, outcome in kept]
+                _settle_all(session, ctx, [found[message_id] for message_id, _outcome in kept])
+            references = [found[message_id].client_reference for message_id, _outcome in kept]
+            if more is not None:
+                batch = _claim_in(session, at, more)
     except Conflict:
+        if more is not None:
+            _record(ctx, outcomes, at, rng, report)
+            return _claim_as(ctx, at, more)
         if len(outcomes) == 1:
             raise
         for one in outcomes:
@@ -369,14 +451,14 @@ def _record(
                 _record(ctx, [one], at, rng, report)
             except Conflict:
                 continue
-        return
+        return batch
     for reference, status in zip(references, statuses, strict=True):
         _count(report, reference, status)
+    return batch
 
 
-def _apply(
-    session: Session, ctx: RequestContext, message: OutboxMessage, outcome: Outcome, at: datetime, rng: random.Random
-) -> str:
+def _apply(message: OutboxMessage, outcome: Outcome, at: datetime, rng: random.Random) -> str:
+    """The message's new state after ``outcome``."""
     status = outcome.status
     message.lease_until = None
     message.error_code, message.error = outcome.code, outcome.error
@@ -393,10 +475,19 @@ def _apply(
         message.result = outcome.result
     if outcome.mapping_version is not None:
         message.mapping_version = outcome.mapping_version
-    if status in (OUT_DONE, OUT_FAILED, OUT_DEAD):
-        _settle(session, ctx, message)
-    audit.record(session, ctx, f"outbox.{status}", message.case_id, ["sync"])
     return status
+
+
+def _settle_all(session: Session, ctx: RequestContext, messages: Sequence[OutboxMessage]) -> None:
+    """Each final message's state applied to the records waiting for it (one ``apply`` per operation for
+    them all), then every message's audit events, in order: the operation's, if settled, then the outbox's."""
+    settled = [message for message in messages if message.status in (OUT_DONE, OUT_FAILED, OUT_DEAD)]
+    for name in dict.fromkeys(message.operation for message in settled):
+        OPERATIONS[name].apply(session, [message for message in settled if message.operation == name])
+    for message in messages:
+        if message in settled:
+            _audit_settled(session, ctx, message)
+        audit.record(session, ctx, f"outbox.{message.status}", message.case_id, ["sync"])
 
 
 def _count(report: RelayReport, reference: str, status: str) -> None:
@@ -506,8 +597,12 @@ def _manageable(ctx: RequestContext, message_id: int, action: str, allowed: tupl
 
 def _settle(session: Session, ctx: RequestContext, message: OutboxMessage) -> None:
     """Apply the message's new state to the records waiting for it, audited as its operation says."""
+    OPERATIONS[message.operation].apply(session, [message])
+    _audit_settled(session, ctx, message)
+
+
+def _audit_settled(session: Session, ctx: RequestContext, message: OutboxMessage) -> None:
     operation = OPERATIONS[message.operation]
-    operation.apply(session, message)
     if operation.audited_as is not None:
         action, field_group = operation.audited_as
         audit.record(session, ctx, f"{action}.{message.status}", message.case_id, [field_group])

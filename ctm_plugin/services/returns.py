@@ -8,6 +8,7 @@ reach, and ``Remarks`` is never filled.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -164,11 +165,16 @@ def find_booking(client: HostClient, message: OutboxMessage) -> dict[str, Any] |
     return None if movement is None else {"movement_id": movement.movement_id, "status": movement.status}
 
 
-def apply_booking(session: Session, message: OutboxMessage) -> None:
-    booking = session.scalar(sa.select(ReturnBooking).where(ReturnBooking.outbox_id == message.id))
-    if booking is None or message.status != OUT_DONE or booking.movement_id is not None:
-        return  # a failure shows through the outbox row; the feed may have been first with the id
-    assert message.result is not None  # a message is done with the host's answer
-    booking.movement_id = message.result["movement_id"]
-    booking.status = booking.status or message.result["status"]
-    booking.status_changed_at = booking.status_changed_at or utcnow()
+def apply_bookings(session: Session, messages: Sequence[OutboxMessage]) -> None:
+    """Each booked message's movement on its return, the returns read in one query."""
+    done = {message.id: message for message in messages if message.status == OUT_DONE}
+    if not done:
+        return  # a failure shows through the outbox row
+    for booking in session.scalars(sa.select(ReturnBooking).where(ReturnBooking.outbox_id.in_(done))):
+        if booking.movement_id is not None:
+            continue  # the feed may have been first with the id
+        result = done[booking.outbox_id].result
+        assert result is not None  # a message is done with the host's answer
+        booking.movement_id = result["movement_id"]
+        booking.status = booking.status or result["status"]
+        booking.status_changed_at = booking.status_changed_at or utcnow()

@@ -657,6 +657,9 @@ class _Server(ThreadingHTTPServer):
 def _handler(host: ContractHost) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+        """The headers and each chunk are written apart: with Nagle's algorithm each answer after the first on a
+        keep-alive connection would wait for the client's delayed ACK (40 ms), as no production server does."""
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's signature
             """Quiet: a request line may hold a record's id."""
