@@ -25,6 +25,7 @@ demo: $(STAMP)
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo reintegration
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo cases
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo due
+	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host demo past
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo research
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo retrafficking
 	@# The production server: gunicorn's workers, and one jobs process beside them (Ctrl-C stops them all).

@@ -50,6 +50,7 @@ ENTRIES = (
     ((CASE_SUPERVISE,), "ctm.reassign", N_("Reassign cases"), "ctm.reassign_cases"),
     ((EMERGENCY_FUND_REQUEST,), "ctm.fund_requests", N_("Emergency fund requests"), "ctm.mission_fund_requests"),
     ((EMERGENCY_FUND_APPROVE,), "ctm.fund", N_("Emergency fund"), "ctm.fund_page"),
+    ((TRENDS_VIEW,), "ctm.trends", N_("Trends"), "ctm.trends_page"),
     ((RESEARCH_REQUEST,), "ctm.research_exports", N_("Research exports"), "ctm.research_exports"),
     ((RESEARCH_APPROVE,), "ctm.research_approvals", N_("Research exports to approve"), "ctm.research_approvals"),
     ((RETRAFFICKING_REVIEW,), "ctm.retrafficking", N_("Re-trafficking"), "ctm.retrafficking_matches"),
@@ -57,7 +58,6 @@ ENTRIES = (
     ((MAPPING_MANAGE,), "ctm.mappings", N_("Mappings"), "ctm.mappings"),
     ((MAPPING_MANAGE,), "ctm.scoring", N_("Scoring model"), "ctm.scoring_model"),
     ((AUDIT_VIEW,), "ctm.audit", N_("Audit trail"), "ctm.audit_trail_page"),
-    ((TRENDS_VIEW,), "ctm.trends", N_("Trends"), "ctm.trends_page"),
 )
 
 
