@@ -25,6 +25,7 @@ demo: $(STAMP)
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo reintegration
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo cases
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo due
+	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host demo past
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo research
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo retrafficking
 	@# The production server: gunicorn's workers, and one jobs process beside them (Ctrl-C stops them all).
@@ -47,15 +48,16 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks
 
-# Rewrite the caseworkers' guide's screenshots (docs/screenshots/*.png) from the browser test, on
+# Rewrite the guides' screenshots (docs/screenshots/*.png) from the browser test, on
 # SQLite; without CTM_GUIDE_SCREENSHOTS=1 the test writes them under test-artifacts/ instead.
 screenshots: $(STAMP)
 	CTM_GUIDE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_case_tabs.py tests/browser/test_returns.py \
 		tests/browser/test_handing_over.py tests/browser/test_hq_fund.py tests/browser/test_monitoring_tab.py \
 		tests/browser/test_reintegration_plan.py tests/browser/test_corrections.py tests/browser/test_caseworker_day.py \
+		tests/browser/test_reading_the_trends.py tests/browser/test_research_export.py \
 		-k "(every_tab or booked_return or cancelled_with_a_reason_on_a_phone or khm_accepts or childs_return \
 		or approves_from_the_fund or three_surveys or three_elements or (corrects_a_service and en-US) \
-		or caseworkers_day) and sqlite"
+		or caseworkers_day or reads_the_trends or (fit_a_phone and fr-FR) or hq_approves) and sqlite"
 
 # Re-extract the .pot files, create any missing catalog (pybabel init), merge the .pot into
 # every catalog (pybabel update), compile the .mo files. Idempotent: a second run changes no

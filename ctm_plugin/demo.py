@@ -29,6 +29,7 @@ from ctm_plugin.domain.monitoring import REACHED, MonitoringVisit
 from ctm_plugin.domain.process import TraffickingEvent
 from ctm_plugin.domain.reintegration import provider_key
 from ctm_plugin.domain.scope import mission_session
+from ctm_plugin.domain.screening import Determination
 from ctm_plugin.schemas.fund import APPROVE
 from ctm_plugin.schemas.mission_settings import project_codes, providers
 from ctm_plugin.security.permissions import ROLES
@@ -478,8 +479,12 @@ def _screen(ctx: RequestContext, case_id: int, on: date) -> None:
     screening.record_screening(ctx, case_id, {**interview, "version": version_of(ctx, case_id)})
 
 
-RESEARCH_PEOPLE = "SYN-RES-"
-"""The research story's cases: synthetic people with no host record, so only their numbers show (trends)."""
+RESEARCH_PEOPLE = {"THA": "BEN-11", "KHM": "BEN-21"}
+"""The research story's people: the host's past beneficiaries of the mission (``mimosa-host demo past``),
+``BEN-1100001`` on in THA; every case of the story opens on its host record."""
+FORMER_CASEWORKER = "former.caseworker"
+"""Who owned the research story's cases: a caseworker who has left (no login, no grant), so that the cases are
+nobody's now and stay out of every demo user's **My cases**."""
 RESEARCH_YEARS = (2021, 2022, 2023, 2024, 2025)
 _RESEARCH_MIX = {
     # mission: (citizenships, countries of recruitment, countries of exploitation), each most common first
@@ -491,17 +496,20 @@ _RESEARCH_MIX = {
 def research_cases(ctx: RequestContext, count: int, rng: random.Random | None = None) -> int:
     """In ``ctx``'s mission: ``count`` synthetic cases identified over :data:`RESEARCH_YEARS` with the coded
     facts trends count (sex, age, citizenship, exploitation types and countries, means of control, recruiter,
-    assistance, a reintegration survey's scores; most with the Research consent), written in bulk through the
-    mission's session, and the mission's trend counts made; how many were seeded (0 if they are there)."""
+    assistance, a reintegration survey's scores; most with the Research consent), each closed and owned by
+    :data:`FORMER_CASEWORKER`, written in bulk through the mission's session, and the mission's trend counts made;
+    how many were seeded (0 if they are there). The people are the host's past beneficiaries (the first
+    ``count`` of them); the person's sex, age and citizenship written here stand until the pull job brings the
+    host's own."""
     rng = rng or random.Random(f"research-{ctx.mission.code}")  # noqa: S311 - synthetic data, not a secret
     code = ctx.mission.code
     citizenships, recruited, exploited = _RESEARCH_MIX.get(code, _RESEARCH_MIX["THA"])
 
-    def skewed(values: tuple[str, ...]) -> str:  # the first the most common, the last rare: small cells
-        return rng.choices(values, weights=[2 ** (len(values) - i) for i in range(len(values))])[0]
+    def skewed(values: tuple[str, ...], draw: random.Random = rng) -> str:  # the first the most common: small cells
+        return draw.choices(values, weights=[2 ** (len(values) - i) for i in range(len(values))])[0]
 
     with mission_session(ctx) as session, session.begin():
-        stem = f"{RESEARCH_PEOPLE}{code}-"
+        stem = RESEARCH_PEOPLE.get(code, f"BEN-{code}-R")
         if session.scalar(sa.select(Case.id).where(Case.beneficiary_id.startswith(stem)).limit(1)) is not None:
             return 0
         numbers: dict[int, int] = {}
@@ -512,19 +520,25 @@ def research_cases(ctx: RequestContext, count: int, rng: random.Random | None = 
             case = Case(
                 mission_code=code,
                 case_number=f"{code}-R-{year}-{numbers[year]:05d}",
-                beneficiary_id=f"{stem}{n:04d}",
-                status="Closed" if year < 2024 else "Active",
-                owner="caseworker",
+                beneficiary_id=f"{stem}{n:05d}",
+                status="Closed",
+                close_reason=rng.choice(("GoalsMet", "Reintegrated", "LostContact")),
+                owner=FORMER_CASEWORKER,
                 opened_on=opened,
+                closed_on=min(opened + timedelta(days=rng.randint(60, 540)), date(2025, 12, 31)),
                 updated_at=datetime(year, opened.month, opened.day, tzinfo=UTC),
                 updated_by="demo-seed",
             )
-            age = rng.choice((15, 16, 19, 22, 27, 31, 38, 47))
+            # The host's record as the host's demo draws it, by the person's id (mimosa_host/demo.py, seed_past):
+            # the sex, the year of birth (estimated), the nationality; the first pull then changes nothing.
+            person = random.Random(case.beneficiary_id)  # noqa: S311 - synthetic data, not a secret
+            gender = person.choices(("Feminine", "Masculine", "NonSpecifiedUnknown"), weights=(60, 37, 3))[0]
+            born = person.randrange(1975, 2010)
             case.person = PersonProfile(
                 mission_code=code,
-                gender=rng.choices(("Feminine", "Masculine", "NonSpecifiedUnknown"), weights=(60, 37, 3))[0],
-                citizenships=[skewed(citizenships)],
-                birth_date=date(year - age, 6, 15),
+                gender=gender,
+                citizenships=[skewed(citizenships, person)],
+                birth_date=date(born, 6, 15),
                 birth_date_precision="Year",
             )
             types = ["SexualExploitation"] if rng.random() < 0.4 else ["ForcedLabour"]
@@ -546,6 +560,14 @@ def research_cases(ctx: RequestContext, count: int, rng: random.Random | None = 
                     ),
                     TraffickingEvent(
                         mission_code=code, case_id=case.id, sequence=2, type="Exploitation", country=skewed(exploited)
+                    ),
+                    Determination(  # past screening: the case shows in the lists at the assistance stage
+                        mission_code=code,
+                        case_id=case.id,
+                        decision=palermo.VICTIM,
+                        reason="Synthetic: act, means and purpose shown.",
+                        decided_by="hq",
+                        decided_at=case.updated_at,
                     ),
                     AssistanceService(
                         mission_code=code,

@@ -495,6 +495,17 @@ def demo_seed(rt: Runtime) -> None:
     print_logins(click.echo)
 
 
+@demo.command("past")
+@pass_runtime
+def demo_past(rt: Runtime) -> None:
+    """THA's and KHM's past beneficiaries (2021 to 2025), whose closed cases the CTM's research story adds.
+    Run after ``demo seed``; safe to repeat."""
+    from .demo import seed_past
+
+    added = seed_past(rt)
+    click.echo(f"{added} past beneficiaries seeded in THA and KHM" if added else "the past beneficiaries are there")
+
+
 @main.group()
 def jobs() -> None:
     """Plugins' periodic jobs."""

@@ -85,6 +85,13 @@ AIRPORT = {
     "ROU": "OTP",
 }
 BENEFICIARIES_PER_MISSION = 40
+MISSION_DIGIT = {"THA": 1, "KHM": 2, "MDA": 3}
+"""The first digit of a mission's beneficiary ids (``BEN-1000001`` is THA's)."""
+PAST_PER_MISSION = 300
+"""Past beneficiaries of each CTM mission (:func:`seed_past`), identified in 2021 to 2025: the people whose
+closed CT cases the CTM's research story adds, so that every one of those cases opens on a host record."""
+PAST_NATIONALITY = {"THA": ("MMR", "KHM", "LAO", "THA", "VNM"), "KHM": ("KHM", "VNM", "LAO")}
+"""Most common first: the last ones are rare (the research story's small cells)."""
 
 
 def password_for(username: str) -> str:
@@ -152,7 +159,7 @@ def seed(rt: Runtime) -> None:
 
 
 def _seed_records(s, rng: random.Random, code: str) -> None:  # noqa: ANN001 - a Session
-    prefix = {"THA": 1, "KHM": 2, "MDA": 3}[code]
+    prefix = MISSION_DIGIT[code]
     people = []
     for i in range(1, BENEFICIARIES_PER_MISSION + 1):
         nationality = rng.choice(NATIONALITY[code])
@@ -211,6 +218,50 @@ def _seed_records(s, rng: random.Random, code: str) -> None:  # noqa: ANN001 - a
                 )
             )
         s.add(m)
+
+
+def past_beneficiary_id(code: str, n: int) -> str:
+    """The ``n``-th past beneficiary of a CTM mission: ``BEN-1100001`` on in THA, ``BEN-2100001`` on in KHM."""
+    return f"BEN-{MISSION_DIGIT[code]}1{n:05d}"
+
+
+def seed_past(rt: Runtime, count: int = PAST_PER_MISSION) -> int:
+    """THA's and KHM's past beneficiaries (:data:`PAST_PER_MISSION` each), written in bulk: names from the fixed
+    lists; a sex, a birth year (estimated) and a nationality drawn by the person's id, as the CTM's research story
+    draws its copy of them, so that the CTM's first pull finds its cases' people as the story wrote them; no
+    language, no vulnerability flag (their cases are closed); how many were added (0 when they are there)."""
+    rng = random.Random(2021)  # noqa: S311 - reproducible synthetic data, not secrets
+    added = 0
+    with transaction(rt.factory) as s:
+        for code, nationalities in PAST_NATIONALITY.items():
+            if s.get(Beneficiary, past_beneficiary_id(code, 1)) is not None:
+                continue
+            given, family = NAMES[REGION[code]]
+            weights = [2 ** (len(nationalities) - i) for i in range(len(nationalities))]
+            for n in range(1, count + 1):
+                beneficiary_id = past_beneficiary_id(code, n)
+                # The person's own draws, by their id: the CTM's research story draws the same (its demo.py).
+                person = random.Random(beneficiary_id)  # noqa: S311 - synthetic data, not a secret
+                sex = person.choices("FMU", weights=(60, 37, 3))[0]
+                born = person.randrange(1975, 2010)
+                nationality = person.choices(nationalities, weights=weights)[0]
+                s.add(
+                    Beneficiary(
+                        beneficiary_id=beneficiary_id,
+                        mission_code=code,
+                        family_name=rng.choice(family),
+                        given_name=rng.choice(given),
+                        sex=sex,
+                        birth_date=date(born, 6, 15),
+                        birth_date_estimated=True,
+                        nationality=nationality,
+                        languages=[],
+                        vulnerabilities=[],
+                        project_code=f"{code}-CT-01",
+                    )
+                )
+                added += 1
+    return added
 
 
 def _enable_ctm(rt: Runtime) -> None:

@@ -124,7 +124,8 @@ def shot(request: pytest.FixtureRequest) -> Callable[[object, str], Path]:
 @pytest.fixture
 def guide_shot(database_url: str) -> Callable[..., Path | None]:
     """``guide_shot(page, "name")`` takes a screenshot for the caseworkers' guide; ``guide_shot(page, "name",
-    of=locator)`` only of that part of the page (a box at the foot of a long page, say).
+    of=locator)`` only of that part of the page (a box at the foot of a long page, say), ``top=True`` of its first
+    screenful only (a long page's beginning).
 
     With ``CTM_GUIDE_SCREENSHOTS=1`` (``make screenshots``) it replaces ``docs/screenshots/<name>.png``;
     otherwise it goes to ``test-artifacts/screenshots/guide-<name>.png``, so that a test run leaves the
@@ -132,13 +133,17 @@ def guide_shot(database_url: str) -> Callable[..., Path | None]:
     """
     folder, prefix = (GUIDE_SCREENSHOTS, "") if os.environ.get(GUIDE_ENV) == "1" else (SCREENSHOTS, "guide-")
 
-    def _shot(page, name: str, of=None) -> Path | None:  # noqa: ANN001 - a playwright Page and Locator
+    def _shot(page, name: str, of=None, top: bool = False) -> Path | None:  # noqa: ANN001 - a playwright Page and Locator
         if not database_url.startswith("sqlite"):
             return None
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{prefix}{name}.png"
         if of is None:
             page.screenshot(path=str(path), full_page=True)
+        elif top:  # the part's head only, as far down as a screen's height: a long page's beginning
+            box = of.bounding_box()
+            height = min(box["height"], page.viewport_size["height"])
+            page.screenshot(path=str(path), full_page=True, clip={**box, "height": height})
         else:
             of.screenshot(path=str(path))
         return path

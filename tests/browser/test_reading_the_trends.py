@@ -28,7 +28,7 @@ def with_the_research_story(rt: Runtime) -> None:
 pytestmark = [pytest.mark.browser, pytest.mark.database.with_args(with_the_research_story)]
 
 
-def test_the_researcher_reads_the_trends_with_small_counts_withheld(page: Page, shot) -> None:
+def test_the_researcher_reads_the_trends_with_small_counts_withheld(page: Page, shot, guide_shot) -> None:  # noqa: ANN001
     log_in(page, "researcher")  # no records to see: the trends are where the researcher lands
     expect(page).to_have_url(re.compile(r"/m/(THA|KHM)/plugins/ctm/trends$"))
     page.locator('a[data-menu="ctm.trends"]').click()
@@ -42,6 +42,10 @@ def test_the_researcher_reads_the_trends_with_small_counts_withheld(page: Page, 
     assert f"<{k}" in counts
     assert not [c for c in counts if c.isdigit() and 0 < int(c) < k]
     shot(page, "years")
+    guide_shot(page, "trends-top", of=page.locator("main"), top=True)
+    citizenship = page.locator('section[data-dimension="citizenship"]')
+    expect(citizenship.locator("td[data-count]", has_text=f"<{k}").first).to_be_visible()
+    guide_shot(page, "trends-citizenship", of=citizenship)
 
     page.locator('form[data-form="filter"] select[name="period"]').select_option("quarter")
     page.locator('form[data-form="filter"] select[name="mission"]').select_option("KHM")
@@ -55,7 +59,7 @@ def test_the_researcher_reads_the_trends_with_small_counts_withheld(page: Page, 
 
 
 @pytest.mark.parametrize("locale", ["fr-FR", "es-ES"])
-def test_the_trends_fit_a_phone_and_are_accessible(new_page, locale: str) -> None:  # noqa: ANN001
+def test_the_trends_fit_a_phone_and_are_accessible(new_page, guide_shot, locale: str) -> None:  # noqa: ANN001
     phone = new_page(locale=locale, width=390)
     log_in(phone, "researcher")
     phone.goto(TRENDS)
@@ -63,6 +67,8 @@ def test_the_trends_fit_a_phone_and_are_accessible(new_page, locale: str) -> Non
     expect(phone.locator('section[data-dimension="cases"]')).to_be_visible()
     assert fits_the_window(phone)
     assert problems(phone) == []
+    if locale == "fr-FR":
+        guide_shot(phone, "trends-phone-fr", of=phone.locator("main"), top=True)
 
 
 def test_a_caseworker_finds_no_trends(page: Page) -> None:

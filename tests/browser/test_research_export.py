@@ -23,21 +23,27 @@ def test_the_researcher_requests_hq_approves_and_the_export_downloads_once(
     new_page,  # noqa: ANN001
     demo,  # noqa: ANN001
     shot,  # noqa: ANN001
+    guide_shot,  # noqa: ANN001
 ) -> None:
     seed_consenting_cases(demo, 3 * small_cell_k(), YEAR)
     researcher: Page = new_page()
     log_in(researcher, "researcher")
     request_research_export(researcher, YEAR)
     expect(researcher.locator("tr[data-research-export][data-state='requested']")).to_have_count(1)
+    guide_shot(researcher, "research-export-requested")
 
     hq: Page = new_page()
     log_in(hq, "hq")
+    hq.goto(f"{RESEARCH}/approvals")
+    expect(hq.locator("table[data-table='research-approvals'] tr[data-state='requested']")).to_have_count(1)
+    guide_shot(hq, "research-approvals")
     approve_research_export(hq)
     shot(hq, "research-approvals")
 
     researcher.goto(f"{RESEARCH}/exports")
     row = researcher.locator("tr[data-research-export][data-state='approved']")
     expect(row.locator("[data-level='citizenship']")).to_be_visible()  # the report: what would be generalised
+    guide_shot(researcher, "research-export-approved")
     button = row.locator("form button[type='submit']")
     with researcher.expect_download() as download:
         button.click()
