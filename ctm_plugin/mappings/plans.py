@@ -10,6 +10,12 @@ element is, the n-th item's parts are read from that item. An XPath the walk can
 with a ``[n]`` or ``[@attr='value']`` predicate) keeps its compiled ``etree.XPath``; the default
 mappings have none (``plans_test`` holds them to it).
 
+The walk and the usual fields' readers are then written out as one Python function per plan
+(:func:`_generate`), compiled once: a record costs one call, its children one dictionary look-up
+each, and the usual field a few lines of its own. The generated source holds only identifiers
+and numbers the generator makes; every tag, attribute, name, XPath and converter reaches it
+through the function's namespace, never as text pasted into code.
+
 :func:`compile_out` does the same for ``map_out``: each out-field's place in the host's element,
 with where it goes among its siblings in the XSD's order, is worked out once.
 
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 from collections import abc
 from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,27 +85,6 @@ class _Step:
         """(attribute, slot) for the attributes read of it."""
 
 
-def _walk(children: dict[Any, _Step | int], element: etree._Element, hits: list[list[Any]]) -> None:
-    get = children.get
-    for child in element:  # comments' and PIs' tags are functions: no step has them
-        step = get(child.tag)
-        if step is None:
-            continue
-        if isinstance(step, int):
-            hits[step].append(child.text)
-            continue
-        if step.text is not None:
-            hits[step.text].append(child.text)
-        if step.elements is not None:
-            hits[step.elements].append(child)
-        for name, slot in step.attributes:
-            value = child.get(name)
-            if value is not None:
-                hits[slot].append(value)
-        if step.children:
-            _walk(step.children, child, hits)
-
-
 Reader = Callable[[list[list[Any]], etree._Element, str, list[FieldError]], Any]
 """(the walk's hits, the element walked, the label's prefix, errors) → the field's value."""
 
@@ -108,23 +94,45 @@ _NOTHING: list[list[Any]] = []
 
 
 @dataclass(frozen=True)
+class _Single:
+    """A field of one value the generated function reads inline: from a slot of the walk (its
+    first non-blank text) or from an attribute of the element walked itself."""
+
+    name: str
+    xpath: str
+    slot: int | None
+    attribute: str | None
+    there: int | bool
+    """For a ``default``: the slot that says the element is there, or ``True``."""
+    to_ctm: Callable[[str, abc.Mapping[str, Any]], Any] | None
+    """``None`` when the text is the value."""
+    params: abc.Mapping[str, Any]
+    codes: frozenset[str] | None
+    absent: Callable[[str, list[FieldError], Any], Any] | None
+    """The value (and errors) when no XPath finds one; ``None`` when that is just ``None``."""
+
+
+Run = Callable[[etree._Element, str, list[FieldError]], dict[str, Any]]
+"""(the element, the label's prefix, errors) → the values of the plan's fields."""
+
+
+@dataclass(frozen=True)
 class InPlan:
     """One walk over a record (or an item of a field with parts) and a reader per field."""
 
     steps: dict[Any, _Step | int]
     slots: int
-    fields: tuple[tuple[str, Reader], ...]
+    fields: tuple[tuple[str, Reader | _Single], ...]
     fallbacks: tuple[str, ...]
     """The XPaths the walk cannot take, evaluated as XPaths (none in the default mappings)."""
+    run: Run = dataclasses.field(init=False, repr=False, compare=False)
+    """The generated function: the walk and the readers, for one record."""
+    source: str = dataclasses.field(init=False, repr=False, compare=False)
 
-    def run(self, element: etree._Element, prefix: str, errors: list[FieldError]) -> dict[str, Any]:
-        hits: list[list[Any]] = [[] for _ in range(self.slots)] if self.slots else _NOTHING
-        if self.steps:
-            _walk(self.steps, element, hits)
-        values = {}
-        for name, read in self.fields:  # a loop, not a comprehension: no function made per record (3.11)
-            values[name] = read(hits, element, prefix, errors)
-        return values
+    def __post_init__(self) -> None:
+        source, run = _generate(self)
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "run", run)
 
 
 class _Builder:
@@ -168,7 +176,7 @@ class _Builder:
             step.attributes = (*step.attributes, (name, slot))
         return slot
 
-    def plan(self, fields: tuple[tuple[str, Reader], ...]) -> InPlan:
+    def plan(self, fields: tuple[tuple[str, Reader | _Single], ...]) -> InPlan:
         return InPlan(_finished(self.root), len(self.slots), fields, tuple(self.fallbacks))
 
 
@@ -242,7 +250,7 @@ def _items(path: str, index: int, field: FieldMapping, builder: _Builder) -> _So
     return _Source(builder.elements(tuple(map(_tag, target.steps))), True)
 
 
-def _reader(field: FieldMapping, codelist: CodeList | None, builder: _Builder) -> Reader:
+def _reader(field: FieldMapping, codelist: CodeList | None, builder: _Builder) -> Reader | _Single:
     """The field's value from what the walk gathered; its errors as the XPaths would give them."""
     if field.parts:
         return _parts_reader(field, builder)
@@ -267,56 +275,49 @@ def _reader(field: FieldMapping, codelist: CodeList | None, builder: _Builder) -
             return False, None
         return True, value
 
-    if len(sources) == 1 and sources[0].slot is not None:  # the usual field: one XPath, which the walk takes
+    def absent(prefix: str, errors: list[FieldError], there: Any) -> Any:
+        """A field of one value that found none (``there``: the hits that say its element is, or ``True``)."""
+        if default is not None and there:
+            return convert(default, prefix + name, xpaths[0], errors)[1]
+        if required:
+            errors.append(FieldError(prefix + name, xpaths[0], NOT_FOUND, {}))
+        return None
+
+    single = len(sources) == 1 and not many and (sources[0].slot is not None or sources[0].attribute is not None)
+    if single:  # the usual field, read inline by the generated function
+        source = sources[0]
+        return _Single(
+            name,
+            xpaths[0],
+            source.slot,
+            source.attribute,
+            source.there,
+            None if plain else to_ctm,
+            params,
+            codes,
+            absent if default is not None or required else None,
+        )
+
+    if len(sources) == 1 and sources[0].slot is not None:  # a list the walk gathers
         slot, there, xpath = sources[0].slot, sources[0].there, xpaths[0]
 
         def read_walked(hits: list[list[Any]], _node: etree._Element, prefix: str, errors: list[FieldError]) -> Any:
-            for raw in hits[slot]:
-                if raw and (text := raw.strip()):
-                    if many:
-                        break
-                    if plain:
-                        return text
-                    try:  # convert(), inline: this runs for most fields of every record
-                        value = to_ctm(text, params)
-                    except ConversionError as error:
-                        errors.append(FieldError(prefix + name, xpath, error.msgid, error.params))
-                        return None
-                    if codes is not None and value not in codes:
-                        errors.append(FieldError(prefix + name, xpath, NOT_A_CTM_CODE, {"code": value, "field": name}))
-                        return None
-                    return value
-            else:  # no value
+            found = [text for raw in hits[slot] if raw and (text := raw.strip())]
+            if not found:
                 if default is not None and (there is True or hits[there]):
                     ok, value = convert(default, prefix + name, xpath, errors)
-                    return ([value] if ok else []) if many else value
+                    return [value] if ok else []
                 if required:
                     errors.append(FieldError(prefix + name, xpath, NOT_FOUND, {}))
-                return [] if many else None
+                return []
             values = []
-            for raw in hits[slot]:
-                if raw and (text := raw.strip()):
-                    ok, value = convert(text, prefix + name, xpath, errors)
-                    if ok:
-                        values.append(value)
+            for text in found:
+                ok, value = convert(text, prefix + name, xpath, errors)
+                if ok:
+                    values.append(value)
             return values
 
         return read_walked
-
-    if len(sources) == 1 and sources[0].attribute is not None and not many:  # a part's usual @attr
-        attribute, xpath = sources[0].attribute, xpaths[0]
-
-        def read_own(_hits: list[list[Any]], node: etree._Element, prefix: str, errors: list[FieldError]) -> Any:
-            raw = node.get(attribute)
-            if raw and (text := raw.strip()):
-                return convert(text, prefix + name, xpath, errors)[1]
-            if default is not None:  # the element is the one walked: it is there
-                return convert(default, prefix + name, xpath, errors)[1]
-            if required:
-                errors.append(FieldError(prefix + name, xpath, NOT_FOUND, {}))
-            return None
-
-        return read_own
 
     def read(hits: list[list[Any]], node: etree._Element, prefix: str, errors: list[FieldError]) -> Any:
         label, xpath, found = prefix + name, xpaths[0], []
@@ -367,6 +368,116 @@ def _compile_fields(fields: abc.Iterable[FieldMapping], record: RecordType | Non
         (field.name, _reader(field, record.slots[field.name].codelist if record else None, builder)) for field in fields
     )
     return builder.plan(readers)
+
+
+class _Writer:
+    """The source of a plan's function, and the namespace its names stand for."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {
+            "ConversionError": ConversionError,
+            "FieldError": FieldError,
+            "not_a_code": _not_a_code,
+            "NOTHING": _NOTHING,
+        }
+
+    def name(self, kind: str, value: Any) -> str:
+        """An identifier (``kind`` and a number, both ours) standing for ``value`` in the namespace."""
+        assert kind.isidentifier() and kind.isalpha()
+        found = f"{kind}{len(self.namespace)}"
+        self.namespace[found] = value
+        return found
+
+    def line(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
+
+
+def _not_a_code(errors: list[FieldError], label: str, xpath: str, value: Any, name: str) -> None:
+    errors.append(FieldError(label, xpath, NOT_A_CTM_CODE, {"code": value, "field": name}))
+
+
+def _write_walk(writer: _Writer, children: dict[Any, _Step | int], parent: str, depth: int, indent: int) -> None:
+    """The loop over ``parent``'s children: each child's tag looked up once, then what its step feeds."""
+    child, kind = f"c{depth}", f"k{depth}"
+    table = writer.name("steps", {tag: number for number, tag in enumerate(children)})
+    writer.line(indent, f"for {child} in {parent}:")  # comments' and PIs' tags are functions: no step has them
+    writer.line(indent + 1, f"{kind} = {table}.get({child}.tag)")
+    writer.line(indent + 1, f"if {kind} is None:")
+    writer.line(indent + 2, "continue")
+    for number, step in enumerate(children.values()):
+        writer.line(indent + 1, f"{'if' if number == 0 else 'elif'} {kind} == {number}:")
+        if isinstance(step, int):
+            writer.line(indent + 2, f"h{step}.append({child}.text)")
+            continue
+        if step.text is not None:
+            writer.line(indent + 2, f"h{step.text}.append({child}.text)")
+        if step.elements is not None:
+            writer.line(indent + 2, f"h{step.elements}.append({child})")
+        for attribute, slot in step.attributes:
+            writer.line(indent + 2, f"raw = {child}.get({writer.name('attribute', attribute)})")
+            writer.line(indent + 2, "if raw is not None:")
+            writer.line(indent + 3, f"h{slot}.append(raw)")
+        if step.children:
+            _write_walk(writer, step.children, child, depth + 1, indent + 2)
+
+
+def _write_single(writer: _Writer, single: _Single, value: str) -> None:
+    """``value`` = the field's first non-blank text, converted, or what ``absent`` makes of none."""
+    if single.slot is not None:
+        writer.line(1, f"for raw in h{single.slot}:")
+        writer.line(2, "if raw and (raw := raw.strip()):")
+        indent = 3
+    else:
+        writer.line(1, f"raw = element.get({writer.name('attribute', single.attribute)})")
+        writer.line(1, "if raw and (raw := raw.strip()):")
+        indent = 2
+    if single.to_ctm is None:
+        writer.line(indent, f"{value} = raw")
+    else:
+        label, xpath = writer.name("name", single.name), writer.name("xpath", single.xpath)
+        writer.line(indent, "try:")
+        writer.line(indent + 1, f"{value} = {writer.name('convert', single.to_ctm)}(raw, {writer.name('params', single.params)})")
+        writer.line(indent, "except ConversionError as error:")
+        writer.line(indent + 1, f"{value} = None")
+        writer.line(indent + 1, f"errors.append(FieldError(prefix + {label}, {xpath}, error.msgid, error.params))")
+        if single.codes is not None:
+            writer.line(indent, "else:")
+            writer.line(indent + 1, f"if {value} not in {writer.name('codes', single.codes)}:")
+            writer.line(indent + 2, f"not_a_code(errors, prefix + {label}, {xpath}, {value}, {label})")
+            writer.line(indent + 2, f"{value} = None")
+    if single.slot is not None:
+        writer.line(indent, "break")
+    writer.line(1, "else:")  # the for's, or the if's: no value
+    if single.absent is None:
+        writer.line(2, f"{value} = None")
+    else:
+        there = "True" if single.there is True else f"h{single.there}"
+        writer.line(2, f"{value} = {writer.name('absent', single.absent)}(prefix, errors, {there})")
+
+
+def _generate(plan: InPlan) -> tuple[str, Run]:
+    """The plan as one function: the walk, then each field in the mapping's order (so are its errors)."""
+    writer = _Writer()
+    writer.line(0, "def run(element, prefix, errors):")
+    for slot in range(plan.slots):
+        writer.line(1, f"h{slot} = []")
+    if plan.steps:
+        _write_walk(writer, plan.steps, "element", 0, 1)
+    if any(not isinstance(read, _Single) for _, read in plan.fields):
+        writer.line(1, f"hits = [{', '.join(f'h{slot}' for slot in range(plan.slots))}]" if plan.slots else "hits = NOTHING")
+    values = []
+    for number, (name, read) in enumerate(plan.fields):
+        value = f"v{number}"
+        if isinstance(read, _Single):
+            _write_single(writer, read, value)
+        else:
+            writer.line(1, f"{value} = {writer.name('read', read)}(hits, element, prefix, errors)")
+        values.append(f"{writer.name('name', name)}: {value}")
+    writer.line(1, f"return {{{', '.join(values)}}}")
+    source = "\n".join(writer.lines) + "\n"
+    exec(compile(source, "<ctm_plugin.mappings.plans>", "exec"), writer.namespace)  # noqa: S102 - our identifiers only
+    return source, writer.namespace["run"]
 
 
 def compile_in(record: RecordType, fields: abc.Iterable[FieldMapping]) -> InPlan:
