@@ -94,9 +94,9 @@ _NOTHING: list[list[Any]] = []
 
 
 @dataclass(frozen=True)
-class _Single:
-    """A field of one value the generated function reads inline: from a slot of the walk (its
-    first non-blank text) or from an attribute of the element walked itself."""
+class _Inline:
+    """A field the generated function reads inline: from a slot of the walk (its first non-blank
+    text, or each of them for a list) or from an attribute of the element walked itself."""
 
     name: str
     xpath: str
@@ -109,7 +109,8 @@ class _Single:
     params: abc.Mapping[str, Any]
     codes: frozenset[str] | None
     absent: Callable[[str, list[FieldError], Any], Any] | None
-    """The value (and errors) when no XPath finds one; ``None`` when that is just ``None``."""
+    """The value (and errors) when no XPath finds one; ``None`` when that is just ``None`` (or ``[]``)."""
+    many: bool
 
 
 Run = Callable[[etree._Element, str, list[FieldError]], dict[str, Any]]
@@ -122,7 +123,7 @@ class InPlan:
 
     steps: dict[Any, _Step | int]
     slots: int
-    fields: tuple[tuple[str, Reader | _Single], ...]
+    fields: tuple[tuple[str, Reader | _Inline], ...]
     fallbacks: tuple[str, ...]
     """The XPaths the walk cannot take, evaluated as XPaths (none in the default mappings)."""
     run: Run = dataclasses.field(init=False, repr=False, compare=False)
@@ -176,7 +177,7 @@ class _Builder:
             step.attributes = (*step.attributes, (name, slot))
         return slot
 
-    def plan(self, fields: tuple[tuple[str, Reader | _Single], ...]) -> InPlan:
+    def plan(self, fields: tuple[tuple[str, Reader | _Inline], ...]) -> InPlan:
         return InPlan(_finished(self.root), len(self.slots), fields, tuple(self.fallbacks))
 
 
@@ -250,7 +251,7 @@ def _items(path: str, index: int, field: FieldMapping, builder: _Builder) -> _So
     return _Source(builder.elements(tuple(map(_tag, target.steps))), True)
 
 
-def _reader(field: FieldMapping, codelist: CodeList | None, builder: _Builder) -> Reader | _Single:
+def _reader(field: FieldMapping, codelist: CodeList | None, builder: _Builder) -> Reader | _Inline:
     """The field's value from what the walk gathered; its errors as the XPaths would give them."""
     if field.parts:
         return _parts_reader(field, builder)
@@ -276,17 +277,18 @@ def _reader(field: FieldMapping, codelist: CodeList | None, builder: _Builder) -
         return True, value
 
     def absent(prefix: str, errors: list[FieldError], there: Any) -> Any:
-        """A field of one value that found none (``there``: the hits that say its element is, or ``True``)."""
+        """A field that found no value (``there``: the hits that say its element is, or ``True``)."""
         if default is not None and there:
-            return convert(default, prefix + name, xpaths[0], errors)[1]
+            ok, value = convert(default, prefix + name, xpaths[0], errors)
+            return ([value] if ok else []) if many else value
         if required:
             errors.append(FieldError(prefix + name, xpaths[0], NOT_FOUND, {}))
-        return None
+        return [] if many else None
 
-    single = len(sources) == 1 and not many and (sources[0].slot is not None or sources[0].attribute is not None)
-    if single:  # the usual field, read inline by the generated function
+    if len(sources) == 1 and (sources[0].slot is not None or sources[0].attribute is not None and not many):
+        # The usual field, read inline by the generated function.
         source = sources[0]
-        return _Single(
+        return _Inline(
             name,
             xpaths[0],
             source.slot,
@@ -296,28 +298,8 @@ def _reader(field: FieldMapping, codelist: CodeList | None, builder: _Builder) -
             params,
             codes,
             absent if default is not None or required else None,
+            many,
         )
-
-    if len(sources) == 1 and sources[0].slot is not None:  # a list the walk gathers
-        slot, there, xpath = sources[0].slot, sources[0].there, xpaths[0]
-
-        def read_walked(hits: list[list[Any]], _node: etree._Element, prefix: str, errors: list[FieldError]) -> Any:
-            found = [text for raw in hits[slot] if raw and (text := raw.strip())]
-            if not found:
-                if default is not None and (there is True or hits[there]):
-                    ok, value = convert(default, prefix + name, xpath, errors)
-                    return [value] if ok else []
-                if required:
-                    errors.append(FieldError(prefix + name, xpath, NOT_FOUND, {}))
-                return []
-            values = []
-            for text in found:
-                ok, value = convert(text, prefix + name, xpath, errors)
-                if ok:
-                    values.append(value)
-            return values
-
-        return read_walked
 
     def read(hits: list[list[Any]], node: etree._Element, prefix: str, errors: list[FieldError]) -> Any:
         label, xpath, found = prefix + name, xpaths[0], []
@@ -422,38 +404,63 @@ def _write_walk(writer: _Writer, children: dict[Any, _Step | int], parent: str, 
             _write_walk(writer, step.children, child, depth + 1, indent + 2)
 
 
-def _write_single(writer: _Writer, single: _Single, value: str) -> None:
-    """``value`` = the field's first non-blank text, converted, or what ``absent`` makes of none."""
-    if single.slot is not None:
-        writer.line(1, f"for raw in h{single.slot}:")
+def _write_inline(writer: _Writer, inline: _Inline, value: str) -> None:
+    """``value`` = the field's first non-blank text (each of them for a list), converted, or what
+    ``absent`` makes of none."""
+    many, found = inline.many, f"found{value}"
+    tracks = many and inline.absent is not None
+    """A list that finds no value asks ``absent`` (else it stays ``[]``)."""
+    if many:
+        writer.line(1, f"{value} = []")
+    if tracks:
+        writer.line(1, f"{found} = False")
+    if inline.slot is not None:
+        writer.line(1, f"for raw in h{inline.slot}:")
         writer.line(2, "if raw and (raw := raw.strip()):")
         indent = 3
     else:
-        writer.line(1, f"raw = element.get({writer.name('attribute', single.attribute)})")
+        writer.line(1, f"raw = element.get({writer.name('attribute', inline.attribute)})")
         writer.line(1, "if raw and (raw := raw.strip()):")
         indent = 2
-    if single.to_ctm is None:
-        writer.line(indent, f"{value} = raw")
+    if tracks:
+        writer.line(indent, f"{found} = True")
+    keep = f"{value}.append(converted)" if many else None
+    if inline.to_ctm is None:
+        writer.line(indent, f"{value}.append(raw)" if many else f"{value} = raw")
     else:
-        label, xpath = writer.name("name", single.name), writer.name("xpath", single.xpath)
+        label, xpath = writer.name("name", inline.name), writer.name("xpath", inline.xpath)
+        convert, params = writer.name("convert", inline.to_ctm), writer.name("params", inline.params)
+        converted = "converted" if many else value
         writer.line(indent, "try:")
-        writer.line(indent + 1, f"{value} = {writer.name('convert', single.to_ctm)}(raw, {writer.name('params', single.params)})")
+        writer.line(indent + 1, f"{converted} = {convert}(raw, {params})")
         writer.line(indent, "except ConversionError as error:")
-        writer.line(indent + 1, f"{value} = None")
+        if not many:
+            writer.line(indent + 1, f"{value} = None")
         writer.line(indent + 1, f"errors.append(FieldError(prefix + {label}, {xpath}, error.msgid, error.params))")
-        if single.codes is not None:
+        if inline.codes is not None:
+            writer.line(indent, f"else:")
+            writer.line(indent + 1, f"if {converted} not in {writer.name('codes', inline.codes)}:")
+            writer.line(indent + 2, f"not_a_code(errors, prefix + {label}, {xpath}, {converted}, {label})")
+            if many:
+                writer.line(indent + 1, "else:")
+                writer.line(indent + 2, keep)
+            else:
+                writer.line(indent + 2, f"{value} = None")
+        elif many:
             writer.line(indent, "else:")
-            writer.line(indent + 1, f"if {value} not in {writer.name('codes', single.codes)}:")
-            writer.line(indent + 2, f"not_a_code(errors, prefix + {label}, {xpath}, {value}, {label})")
-            writer.line(indent + 2, f"{value} = None")
-    if single.slot is not None:
+            writer.line(indent + 1, keep)
+    if inline.slot is not None and not many:
         writer.line(indent, "break")
-    writer.line(1, "else:")  # the for's, or the if's: no value
-    if single.absent is None:
-        writer.line(2, f"{value} = None")
+    if many:
+        if tracks:
+            writer.line(1, f"if not {found}:")
     else:
-        there = "True" if single.there is True else f"h{single.there}"
-        writer.line(2, f"{value} = {writer.name('absent', single.absent)}(prefix, errors, {there})")
+        writer.line(1, "else:")  # the for's, or the if's: no value
+    if inline.absent is not None:
+        there = "True" if inline.there is True else f"h{inline.there}"
+        writer.line(2, f"{value} = {writer.name('absent', inline.absent)}(prefix, errors, {there})")
+    elif not many:
+        writer.line(2, f"{value} = None")
 
 
 def _generate(plan: InPlan) -> tuple[str, Run]:
@@ -464,13 +471,13 @@ def _generate(plan: InPlan) -> tuple[str, Run]:
         writer.line(1, f"h{slot} = []")
     if plan.steps:
         _write_walk(writer, plan.steps, "element", 0, 1)
-    if any(not isinstance(read, _Single) for _, read in plan.fields):
+    if any(not isinstance(read, _Inline) for _, read in plan.fields):
         writer.line(1, f"hits = [{', '.join(f'h{slot}' for slot in range(plan.slots))}]" if plan.slots else "hits = NOTHING")
     values = []
     for number, (name, read) in enumerate(plan.fields):
         value = f"v{number}"
-        if isinstance(read, _Single):
-            _write_single(writer, read, value)
+        if isinstance(read, _Inline):
+            _write_inline(writer, read, value)
         else:
             writer.line(1, f"{value} = {writer.name('read', read)}(hits, element, prefix, errors)")
         values.append(f"{writer.name('name', name)}: {value}")
