@@ -230,8 +230,56 @@ default = "2000-01-01"
 """
 
 
+INLINE_OVERRIDES = """\
+[beneficiary]
+version = 2
+
+[beneficiary.fields.citizenships]
+xpath = ["m:Documents/m:Document/@issuingCountry"]
+cardinality = "many"
+converter = "country_alpha3"
+default = "THA"
+
+[beneficiary.fields.middle_name]
+xpath = ["m:Name/@middle"]
+default = "-"
+
+[beneficiary.fields.project_code]
+xpath = ["@codes"]
+cardinality = "required"
+
+[beneficiary.fields.languages]
+xpath = ["m:Languages/m:Language/@form"]
+cardinality = "many"
+converter = "language_639_2"
+default = "tha"
+
+[beneficiary.fields.documents]
+xpath = ["m:Documents/m:Document"]
+cardinality = "many"
+
+[beneficiary.fields.documents.parts.type]
+xpath = ["@type"]
+
+[beneficiary.fields.documents.parts.number]
+xpath = ["m:Number"]
+cardinality = "required"
+
+[beneficiary.fields.documents.parts.issuing_country]
+xpath = ["@issuingCountry"]
+converter = "country_alpha3"
+default = "LAO"
+"""
+"""Single-XPath fields the generated functions read inline, with defaults and
+requirements on nested attributes, the record's own and an item's."""
+
+
 def mappings() -> list[Mapping]:
-    return [*default_mappings().values(), effective_mappings(OVERRIDES)["beneficiary"]]
+    return [
+        *default_mappings().values(),
+        effective_mappings(OVERRIDES)["beneficiary"],
+        effective_mappings(INLINE_OVERRIDES)["beneficiary"],
+    ]
 
 
 # -- generated host XML -----------------------------------------------------------------------
