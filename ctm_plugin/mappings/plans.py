@@ -126,6 +126,8 @@ class InPlan:
     fields: tuple[tuple[str, Reader | _Inline], ...]
     fallbacks: tuple[str, ...]
     """The XPaths the walk cannot take, evaluated as XPaths (none in the default mappings)."""
+    uses: tuple[int, ...]
+    """How many readers each slot feeds."""
     run: Run = dataclasses.field(init=False, repr=False, compare=False)
     """The generated function: the walk and the readers, for one record."""
     source: str = dataclasses.field(init=False, repr=False, compare=False)
@@ -142,6 +144,8 @@ class _Builder:
     def __init__(self) -> None:
         self.root: dict[Any, _Step] = {}
         self.slots: dict[tuple[Any, ...], int] = {}
+        self.uses: list[int] = []
+        """How many of the fields' XPaths (or their defaults' elements) each slot was handed to."""
         self.fallbacks: list[str] = []
 
     def _step(self, steps: tuple[str, ...]) -> _Step:
@@ -153,10 +157,12 @@ class _Builder:
         return step
 
     def _slot(self, key: tuple[Any, ...]) -> tuple[int, bool]:
-        if key in self.slots:
-            return self.slots[key], False
-        self.slots[key] = len(self.slots)
-        return self.slots[key], True
+        new = key not in self.slots
+        if new:
+            self.slots[key] = len(self.slots)
+            self.uses.append(0)
+        self.uses[self.slots[key]] += 1
+        return self.slots[key], new
 
     def text(self, steps: tuple[str, ...]) -> int:
         slot, new = self._slot(("text", steps))
@@ -178,7 +184,7 @@ class _Builder:
         return slot
 
     def plan(self, fields: tuple[tuple[str, Reader | _Inline], ...]) -> InPlan:
-        return InPlan(_finished(self.root), len(self.slots), fields, tuple(self.fallbacks))
+        return InPlan(_finished(self.root), len(self.slots), fields, tuple(self.fallbacks), tuple(self.uses))
 
 
 def _finished(children: abc.Mapping[Any, _Step | int]) -> dict[Any, _Step | int]:
@@ -379,7 +385,21 @@ def _not_a_code(errors: list[FieldError], label: str, xpath: str, value: Any, na
     errors.append(FieldError(label, xpath, NOT_A_CTM_CODE, {"code": value, "field": name}))
 
 
-def _write_walk(writer: _Writer, children: dict[Any, _Step | int], parent: str, depth: int, indent: int) -> None:
+def _write_hit(writer: _Writer, slot: int, raw: str, firsts: abc.Container[int], indent: int) -> None:
+    """``raw`` (an expression: the child's text or attribute) kept in its slot: a list of them all, or for
+    a slot that only feeds one field of one value, the first non-blank one, stripped."""
+    if slot not in firsts:
+        writer.line(indent, f"h{slot}.append({raw})")
+        return
+    writer.line(indent, f"if t{slot} is None:")
+    writer.line(indent + 1, f"raw = {raw}")
+    writer.line(indent + 1, "if raw and (raw := raw.strip()):")
+    writer.line(indent + 2, f"t{slot} = raw")
+
+
+def _write_walk(
+    writer: _Writer, children: dict[Any, _Step | int], firsts: abc.Container[int], parent: str, depth: int, indent: int
+) -> None:
     """The loop over ``parent``'s children: each child's tag looked up once, then what its step feeds."""
     child, kind = f"c{depth}", f"k{depth}"
     table = writer.name("steps", {tag: number for number, tag in enumerate(children)})
@@ -390,21 +410,25 @@ def _write_walk(writer: _Writer, children: dict[Any, _Step | int], parent: str, 
     for number, step in enumerate(children.values()):
         writer.line(indent + 1, f"{'if' if number == 0 else 'elif'} {kind} == {number}:")
         if isinstance(step, int):
-            writer.line(indent + 2, f"h{step}.append({child}.text)")
+            _write_hit(writer, step, f"{child}.text", firsts, indent + 2)
             continue
         if step.text is not None:
-            writer.line(indent + 2, f"h{step.text}.append({child}.text)")
+            _write_hit(writer, step.text, f"{child}.text", firsts, indent + 2)
         if step.elements is not None:
             writer.line(indent + 2, f"h{step.elements}.append({child})")
         for attribute, slot in step.attributes:
-            writer.line(indent + 2, f"raw = {child}.get({writer.name('attribute', attribute)})")
-            writer.line(indent + 2, "if raw is not None:")
-            writer.line(indent + 3, f"h{slot}.append(raw)")
+            name = writer.name("attribute", attribute)
+            if slot in firsts:
+                _write_hit(writer, slot, f"{child}.get({name})", firsts, indent + 2)
+            else:
+                writer.line(indent + 2, f"raw = {child}.get({name})")
+                writer.line(indent + 2, "if raw is not None:")
+                writer.line(indent + 3, f"h{slot}.append(raw)")
         if step.children:
-            _write_walk(writer, step.children, child, depth + 1, indent + 2)
+            _write_walk(writer, step.children, firsts, child, depth + 1, indent + 2)
 
 
-def _write_inline(writer: _Writer, inline: _Inline, value: str) -> None:
+def _write_inline(writer: _Writer, inline: _Inline, firsts: abc.Container[int], value: str) -> None:
     """``value`` = the field's first non-blank text (each of them for a list), converted, or what
     ``absent`` makes of none."""
     many, found = inline.many, f"found{value}"
@@ -414,10 +438,16 @@ def _write_inline(writer: _Writer, inline: _Inline, value: str) -> None:
         writer.line(1, f"{value} = []")
     if tracks:
         writer.line(1, f"{found} = False")
-    if inline.slot is not None:
+    looped = inline.slot is not None and inline.slot not in firsts
+    """Read from the list of the slot's values (else from one value, stripped or ``None``)."""
+    if looped:
         writer.line(1, f"for raw in h{inline.slot}:")
         writer.line(2, "if raw and (raw := raw.strip()):")
         indent = 3
+    elif inline.slot is not None:
+        writer.line(1, f"raw = t{inline.slot}")
+        writer.line(1, "if raw is not None:")
+        indent = 2
     else:
         writer.line(1, f"raw = element.get({writer.name('attribute', inline.attribute)})")
         writer.line(1, "if raw and (raw := raw.strip()):")
@@ -449,7 +479,7 @@ def _write_inline(writer: _Writer, inline: _Inline, value: str) -> None:
         elif many:
             writer.line(indent, "else:")
             writer.line(indent + 1, keep)
-    if inline.slot is not None and not many:
+    if looped and not many:
         writer.line(indent, "break")
     if many:
         if tracks:
@@ -466,18 +496,24 @@ def _write_inline(writer: _Writer, inline: _Inline, value: str) -> None:
 def _generate(plan: InPlan) -> tuple[str, Run]:
     """The plan as one function: the walk, then each field in the mapping's order (so are its errors)."""
     writer = _Writer()
+    firsts = {
+        read.slot
+        for _, read in plan.fields
+        if isinstance(read, _Inline) and not read.many and read.slot is not None and plan.uses[read.slot] == 1
+    }
     writer.line(0, "def run(element, prefix, errors):")
     for slot in range(plan.slots):
-        writer.line(1, f"h{slot} = []")
+        writer.line(1, f"t{slot} = None" if slot in firsts else f"h{slot} = []")
     if plan.steps:
-        _write_walk(writer, plan.steps, "element", 0, 1)
+        _write_walk(writer, plan.steps, firsts, "element", 0, 1)
     if any(not isinstance(read, _Inline) for _, read in plan.fields):
-        writer.line(1, f"hits = [{', '.join(f'h{slot}' for slot in range(plan.slots))}]" if plan.slots else "hits = NOTHING")
+        hits = ", ".join("None" if slot in firsts else f"h{slot}" for slot in range(plan.slots))
+        writer.line(1, f"hits = [{hits}]" if plan.slots else "hits = NOTHING")  # the slots other readers read
     values = []
     for number, (name, read) in enumerate(plan.fields):
         value = f"v{number}"
         if isinstance(read, _Inline):
-            _write_inline(writer, read, value)
+            _write_inline(writer, read, firsts, value)
         else:
             writer.line(1, f"{value} = {writer.name('read', read)}(hits, element, prefix, errors)")
         values.append(f"{writer.name('name', name)}: {value}")
