@@ -118,12 +118,22 @@ Run = Callable[[etree._Element, str, list[FieldError]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
+class _Items:
+    """A field with parts the generated function reads inline: the items a slot of the walk gathers,
+    each read by the parts' own plan."""
+
+    name: str
+    slot: int
+    run: Run
+
+
+@dataclass(frozen=True)
 class InPlan:
     """One walk over a record (or an item of a field with parts) and a reader per field."""
 
     steps: dict[Any, _Step | int]
     slots: int
-    fields: tuple[tuple[str, Reader | _Inline], ...]
+    fields: tuple[tuple[str, Reader | _Inline | _Items], ...]
     fallbacks: tuple[str, ...]
     """The XPaths the walk cannot take, evaluated as XPaths (none in the default mappings)."""
     uses: tuple[int, ...]
@@ -183,7 +193,7 @@ class _Builder:
             step.attributes = (*step.attributes, (name, slot))
         return slot
 
-    def plan(self, fields: tuple[tuple[str, Reader | _Inline], ...]) -> InPlan:
+    def plan(self, fields: tuple[tuple[str, Reader | _Inline | _Items], ...]) -> InPlan:
         return InPlan(_finished(self.root), len(self.slots), fields, tuple(self.fallbacks), tuple(self.uses))
 
 
@@ -257,7 +267,7 @@ def _items(path: str, index: int, field: FieldMapping, builder: _Builder) -> _So
     return _Source(builder.elements(tuple(map(_tag, target.steps))), True)
 
 
-def _reader(field: FieldMapping, codelist: CodeList | None, builder: _Builder) -> Reader | _Inline:
+def _reader(field: FieldMapping, codelist: CodeList | None, builder: _Builder) -> Reader | _Inline | _Items:
     """The field's value from what the walk gathered; its errors as the XPaths would give them."""
     if field.parts:
         return _parts_reader(field, builder)
@@ -329,11 +339,13 @@ def _reader(field: FieldMapping, codelist: CodeList | None, builder: _Builder) -
     return read
 
 
-def _parts_reader(field: FieldMapping, builder: _Builder) -> Reader:
+def _parts_reader(field: FieldMapping, builder: _Builder) -> Reader | _Items:
     items = [_items(path, index, field, builder) for index, path in enumerate(field.xpaths)]
     inner = _compile_fields(field.parts, None)
     builder.fallbacks += inner.fallbacks
     name = field.name
+    if len(items) == 1 and items[0].slot is not None:  # the usual list of items, read inline
+        return _Items(name, items[0].slot, inner.run)
 
     def read(hits: list[list[Any]], node: etree._Element, prefix: str, errors: list[FieldError]) -> list[Any]:
         for source in items:
@@ -506,7 +518,7 @@ def _generate(plan: InPlan) -> tuple[str, Run]:
         writer.line(1, f"t{slot} = None" if slot in firsts else f"h{slot} = []")
     if plan.steps:
         _write_walk(writer, plan.steps, firsts, "element", 0, 1)
-    if any(not isinstance(read, _Inline) for _, read in plan.fields):
+    if any(not isinstance(read, _Inline | _Items) for _, read in plan.fields):
         hits = ", ".join("None" if slot in firsts else f"h{slot}" for slot in range(plan.slots))
         writer.line(1, f"hits = [{hits}]" if plan.slots else "hits = NOTHING")  # the slots other readers read
     values = []
@@ -514,6 +526,11 @@ def _generate(plan: InPlan) -> tuple[str, Run]:
         value = f"v{number}"
         if isinstance(read, _Inline):
             _write_inline(writer, read, firsts, value)
+        elif isinstance(read, _Items):  # each item's fields are labelled "name[n].part"
+            items, label = writer.name("items", read.run), writer.name("name", read.name)
+            writer.line(1, f"{value} = []")
+            writer.line(1, f"for number, item in enumerate(h{read.slot}, 1):")
+            writer.line(2, f'{value}.append({items}(item, f"{{prefix}}{{{label}}}[{{number}}].", errors))')
         else:
             writer.line(1, f"{value} = {writer.name('read', read)}(hits, element, prefix, errors)")
         values.append(f"{writer.name('name', name)}: {value}")
