@@ -412,15 +412,13 @@ def _write_hit(writer: _Writer, slot: int, raw: str, firsts: abc.Container[int],
 def _write_walk(
     writer: _Writer, children: dict[Any, _Step | int], firsts: abc.Container[int], parent: str, depth: int, indent: int
 ) -> None:
-    """The loop over ``parent``'s children: each child's tag looked up once, then what its step feeds."""
-    child, kind = f"c{depth}", f"k{depth}"
-    table = writer.name("steps", {tag: number for number, tag in enumerate(children)})
-    writer.line(indent, f"for {child} in {parent}:")  # comments' and PIs' tags are functions: no step has them
-    writer.line(indent + 1, f"{kind} = {table}.get({child}.tag)")
-    writer.line(indent + 1, f"if {kind} is None:")
-    writer.line(indent + 2, "continue")
-    for number, step in enumerate(children.values()):
-        writer.line(indent + 1, f"{'if' if number == 0 else 'elif'} {kind} == {number}:")
+    """The loop over ``parent``'s children: each child's tag compared with the steps' (a child no step
+    has, a comment's or a PI's whose tag is a function, matches none), then what its step feeds."""
+    child, tag = f"c{depth}", f"tag{depth}"
+    writer.line(indent, f"for {child} in {parent}:")
+    writer.line(indent + 1, f"{tag} = {child}.tag")
+    for number, (name, step) in enumerate(children.items()):
+        writer.line(indent + 1, f"{'if' if number == 0 else 'elif'} {tag} == {writer.name('tag', name)}:")
         if isinstance(step, int):
             _write_hit(writer, step, f"{child}.text", firsts, indent + 2)
             continue
