@@ -25,9 +25,9 @@ mission's new override document makes new mappings, hence new plans.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import abc
 from collections.abc import Callable
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -464,7 +464,7 @@ def _write_inline(writer: _Writer, inline: _Inline, firsts: abc.Container[int], 
         indent = 2
     if tracks:
         writer.line(indent, f"{found} = True")
-    keep = f"{value}.append(converted)" if many else None
+    keep = f"{value}.append(converted)"  # a list's converted value
     if inline.to_ctm is None:
         writer.line(indent, f"{value}.append(raw)" if many else f"{value} = raw")
     else:
@@ -478,7 +478,7 @@ def _write_inline(writer: _Writer, inline: _Inline, firsts: abc.Container[int], 
             writer.line(indent + 1, f"{value} = None")
         writer.line(indent + 1, f"errors.append(FieldError(prefix + {label}, {xpath}, error.msgid, error.params))")
         if inline.codes is not None:
-            writer.line(indent, f"else:")
+            writer.line(indent, "else:")
             writer.line(indent + 1, f"if {converted} not in {writer.name('codes', inline.codes)}:")
             writer.line(indent + 2, f"not_a_code(errors, prefix + {label}, {xpath}, {converted}, {label})")
             if many:
