@@ -11,10 +11,11 @@ with a ``[n]`` or ``[@attr='value']`` predicate) keeps its compiled ``etree.XPat
 mappings have none (``plans_test`` holds them to it).
 
 The walk and the usual fields' readers are then written out as one Python function per plan
-(:func:`_generate`), compiled once: a record costs one call, its children one dictionary look-up
-each, and the usual field a few lines of its own. The generated source holds only identifiers
-and numbers the generator makes; every tag, attribute, name, XPath and converter reaches it
-through the function's namespace, never as text pasted into code.
+(:func:`_generate`), compiled once: a record costs one call, its children a few tag comparisons
+each, and the usual field a few lines of its own (a slot that feeds one field of one value keeps
+just its first non-blank text). The generated source holds only identifiers, numbers and
+punctuation the generator makes; every tag, attribute, name, XPath and converter reaches it
+through the function's namespace, never as text pasted into code (``plans_test`` checks).
 
 :func:`compile_out` does the same for ``map_out``: each out-field's place in the host's element,
 with where it goes among its siblings in the XSD's order, is worked out once.
@@ -124,7 +125,7 @@ class _Items:
 
     name: str
     slot: int
-    run: Run
+    plan: InPlan
 
 
 @dataclass(frozen=True)
@@ -345,7 +346,7 @@ def _parts_reader(field: FieldMapping, builder: _Builder) -> Reader | _Items:
     builder.fallbacks += inner.fallbacks
     name = field.name
     if len(items) == 1 and items[0].slot is not None:  # the usual list of items, read inline
-        return _Items(name, items[0].slot, inner.run)
+        return _Items(name, items[0].slot, inner)
 
     def read(hits: list[list[Any]], node: etree._Element, prefix: str, errors: list[FieldError]) -> list[Any]:
         for source in items:
@@ -378,7 +379,7 @@ class _Writer:
         self.namespace: dict[str, Any] = {
             "ConversionError": ConversionError,
             "FieldError": FieldError,
-            "not_a_code": _not_a_code,
+            "notacode": _not_a_code,
             "NOTHING": _NOTHING,
         }
 
@@ -480,7 +481,7 @@ def _write_inline(writer: _Writer, inline: _Inline, firsts: abc.Container[int], 
         if inline.codes is not None:
             writer.line(indent, "else:")
             writer.line(indent + 1, f"if {converted} not in {writer.name('codes', inline.codes)}:")
-            writer.line(indent + 2, f"not_a_code(errors, prefix + {label}, {xpath}, {converted}, {label})")
+            writer.line(indent + 2, f"notacode(errors, prefix + {label}, {xpath}, {converted}, {label})")
             if many:
                 writer.line(indent + 1, "else:")
                 writer.line(indent + 2, keep)
@@ -525,7 +526,7 @@ def _generate(plan: InPlan) -> tuple[str, Run]:
         if isinstance(read, _Inline):
             _write_inline(writer, read, firsts, value)
         elif isinstance(read, _Items):  # each item's fields are labelled "name[n].part"
-            items, label = writer.name("items", read.run), writer.name("name", read.name)
+            items, label = writer.name("items", read.plan.run), writer.name("name", read.name)
             writer.line(1, f"{value} = []")
             writer.line(1, f"for number, item in enumerate(h{read.slot}, 1):")
             writer.line(2, f'{value}.append({items}(item, f"{{prefix}}{{{label}}}[{{number}}].", errors))')
