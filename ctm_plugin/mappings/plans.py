@@ -87,7 +87,8 @@ class _Step:
 
 
 Reader = Callable[[list[list[Any]], etree._Element, str, list[FieldError]], Any]
-"""(the walk's hits, the element walked, the label's prefix, errors) → the field's value."""
+"""(the walk's hits, the element walked, the label's prefix, errors) → the field's value: for a field
+the generated function does not read inline (several XPaths, or one the walk cannot take)."""
 
 
 _NOTHING: list[list[Any]] = []
