@@ -10,6 +10,13 @@ element is, the n-th item's parts are read from that item. An XPath the walk can
 with a ``[n]`` or ``[@attr='value']`` predicate) keeps its compiled ``etree.XPath``; the default
 mappings have none (``plans_test`` holds them to it).
 
+The walk and the usual fields' readers are then written out as one Python function per plan
+(:func:`_generate`), compiled once: a record costs one call, its children a few tag comparisons
+each, and the usual field a few lines of its own (a slot that feeds one field of one value keeps
+just its first non-blank text). The generated source holds only identifiers, numbers and
+punctuation the generator makes; every tag, attribute, name, XPath and converter reaches it
+through the function's namespace, never as text pasted into code (``plans_test`` checks).
+
 :func:`compile_out` does the same for ``map_out``: each out-field's place in the host's element,
 with where it goes among its siblings in the XSD's order, is worked out once.
 
@@ -19,6 +26,7 @@ mission's new override document makes new mappings, hence new plans.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import abc
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,33 +86,47 @@ class _Step:
         """(attribute, slot) for the attributes read of it."""
 
 
-def _walk(children: dict[Any, _Step | int], element: etree._Element, hits: list[list[Any]]) -> None:
-    get = children.get
-    for child in element:  # comments' and PIs' tags are functions: no step has them
-        step = get(child.tag)
-        if step is None:
-            continue
-        if isinstance(step, int):
-            hits[step].append(child.text)
-            continue
-        if step.text is not None:
-            hits[step.text].append(child.text)
-        if step.elements is not None:
-            hits[step.elements].append(child)
-        for name, slot in step.attributes:
-            value = child.get(name)
-            if value is not None:
-                hits[slot].append(value)
-        if step.children:
-            _walk(step.children, child, hits)
-
-
 Reader = Callable[[list[list[Any]], etree._Element, str, list[FieldError]], Any]
-"""(the walk's hits, the element walked, the label's prefix, errors) → the field's value."""
+"""(the walk's hits, the element walked, the label's prefix, errors) → the field's value: for a field
+the generated function does not read inline (several XPaths, or one the walk cannot take)."""
 
 
 _NOTHING: list[list[Any]] = []
 """The hits of a plan that walks nothing (its readers read the element's own attributes)."""
+
+
+@dataclass(frozen=True)
+class _Inline:
+    """A field the generated function reads inline: from a slot of the walk (its first non-blank
+    text, or each of them for a list) or from an attribute of the element walked itself."""
+
+    name: str
+    xpath: str
+    slot: int | None
+    attribute: str | None
+    there: int | bool
+    """For a ``default``: the slot that says the element is there, or ``True``."""
+    to_ctm: Callable[[str, abc.Mapping[str, Any]], Any] | None
+    """``None`` when the text is the value."""
+    params: abc.Mapping[str, Any]
+    codes: frozenset[str] | None
+    absent: Callable[[str, list[FieldError], Any], Any] | None
+    """The value (and errors) when no XPath finds one; ``None`` when that is just ``None`` (or ``[]``)."""
+    many: bool
+
+
+Run = Callable[[etree._Element, str, list[FieldError]], dict[str, Any]]
+"""(the element, the label's prefix, errors) → the values of the plan's fields."""
+
+
+@dataclass(frozen=True)
+class _Items:
+    """A field with parts the generated function reads inline: the items a slot of the walk gathers,
+    each read by the parts' own plan."""
+
+    name: str
+    slot: int
+    plan: InPlan
 
 
 @dataclass(frozen=True)
@@ -113,18 +135,19 @@ class InPlan:
 
     steps: dict[Any, _Step | int]
     slots: int
-    fields: tuple[tuple[str, Reader], ...]
+    fields: tuple[tuple[str, Reader | _Inline | _Items], ...]
     fallbacks: tuple[str, ...]
     """The XPaths the walk cannot take, evaluated as XPaths (none in the default mappings)."""
+    uses: tuple[int, ...]
+    """How many readers each slot feeds."""
+    run: Run = dataclasses.field(init=False, repr=False, compare=False)
+    """The generated function: the walk and the readers, for one record."""
+    source: str = dataclasses.field(init=False, repr=False, compare=False)
 
-    def run(self, element: etree._Element, prefix: str, errors: list[FieldError]) -> dict[str, Any]:
-        hits: list[list[Any]] = [[] for _ in range(self.slots)] if self.slots else _NOTHING
-        if self.steps:
-            _walk(self.steps, element, hits)
-        values = {}
-        for name, read in self.fields:  # a loop, not a comprehension: no function made per record (3.11)
-            values[name] = read(hits, element, prefix, errors)
-        return values
+    def __post_init__(self) -> None:
+        source, run = _generate(self)
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "run", run)
 
 
 class _Builder:
@@ -133,6 +156,8 @@ class _Builder:
     def __init__(self) -> None:
         self.root: dict[Any, _Step] = {}
         self.slots: dict[tuple[Any, ...], int] = {}
+        self.uses: list[int] = []
+        """How many of the fields' XPaths (or their defaults' elements) each slot was handed to."""
         self.fallbacks: list[str] = []
 
     def _step(self, steps: tuple[str, ...]) -> _Step:
@@ -144,10 +169,12 @@ class _Builder:
         return step
 
     def _slot(self, key: tuple[Any, ...]) -> tuple[int, bool]:
-        if key in self.slots:
-            return self.slots[key], False
-        self.slots[key] = len(self.slots)
-        return self.slots[key], True
+        new = key not in self.slots
+        if new:
+            self.slots[key] = len(self.slots)
+            self.uses.append(0)
+        self.uses[self.slots[key]] += 1
+        return self.slots[key], new
 
     def text(self, steps: tuple[str, ...]) -> int:
         slot, new = self._slot(("text", steps))
@@ -168,8 +195,8 @@ class _Builder:
             step.attributes = (*step.attributes, (name, slot))
         return slot
 
-    def plan(self, fields: tuple[tuple[str, Reader], ...]) -> InPlan:
-        return InPlan(_finished(self.root), len(self.slots), fields, tuple(self.fallbacks))
+    def plan(self, fields: tuple[tuple[str, Reader | _Inline | _Items], ...]) -> InPlan:
+        return InPlan(_finished(self.root), len(self.slots), fields, tuple(self.fallbacks), tuple(self.uses))
 
 
 def _finished(children: abc.Mapping[Any, _Step | int]) -> dict[Any, _Step | int]:
@@ -242,7 +269,7 @@ def _items(path: str, index: int, field: FieldMapping, builder: _Builder) -> _So
     return _Source(builder.elements(tuple(map(_tag, target.steps))), True)
 
 
-def _reader(field: FieldMapping, codelist: CodeList | None, builder: _Builder) -> Reader:
+def _reader(field: FieldMapping, codelist: CodeList | None, builder: _Builder) -> Reader | _Inline | _Items:
     """The field's value from what the walk gathered; its errors as the XPaths would give them."""
     if field.parts:
         return _parts_reader(field, builder)
@@ -267,56 +294,30 @@ def _reader(field: FieldMapping, codelist: CodeList | None, builder: _Builder) -
             return False, None
         return True, value
 
-    if len(sources) == 1 and sources[0].slot is not None:  # the usual field: one XPath, which the walk takes
-        slot, there, xpath = sources[0].slot, sources[0].there, xpaths[0]
+    def absent(prefix: str, errors: list[FieldError], there: Any) -> Any:
+        """A field that found no value (``there``: the hits that say its element is, or ``True``)."""
+        if default is not None and there:
+            ok, value = convert(default, prefix + name, xpaths[0], errors)
+            return ([value] if ok else []) if many else value
+        if required:
+            errors.append(FieldError(prefix + name, xpaths[0], NOT_FOUND, {}))
+        return [] if many else None
 
-        def read_walked(hits: list[list[Any]], _node: etree._Element, prefix: str, errors: list[FieldError]) -> Any:
-            for raw in hits[slot]:
-                if raw and (text := raw.strip()):
-                    if many:
-                        break
-                    if plain:
-                        return text
-                    try:  # convert(), inline: this runs for most fields of every record
-                        value = to_ctm(text, params)
-                    except ConversionError as error:
-                        errors.append(FieldError(prefix + name, xpath, error.msgid, error.params))
-                        return None
-                    if codes is not None and value not in codes:
-                        errors.append(FieldError(prefix + name, xpath, NOT_A_CTM_CODE, {"code": value, "field": name}))
-                        return None
-                    return value
-            else:  # no value
-                if default is not None and (there is True or hits[there]):
-                    ok, value = convert(default, prefix + name, xpath, errors)
-                    return ([value] if ok else []) if many else value
-                if required:
-                    errors.append(FieldError(prefix + name, xpath, NOT_FOUND, {}))
-                return [] if many else None
-            values = []
-            for raw in hits[slot]:
-                if raw and (text := raw.strip()):
-                    ok, value = convert(text, prefix + name, xpath, errors)
-                    if ok:
-                        values.append(value)
-            return values
-
-        return read_walked
-
-    if len(sources) == 1 and sources[0].attribute is not None and not many:  # a part's usual @attr
-        attribute, xpath = sources[0].attribute, xpaths[0]
-
-        def read_own(_hits: list[list[Any]], node: etree._Element, prefix: str, errors: list[FieldError]) -> Any:
-            raw = node.get(attribute)
-            if raw and (text := raw.strip()):
-                return convert(text, prefix + name, xpath, errors)[1]
-            if default is not None:  # the element is the one walked: it is there
-                return convert(default, prefix + name, xpath, errors)[1]
-            if required:
-                errors.append(FieldError(prefix + name, xpath, NOT_FOUND, {}))
-            return None
-
-        return read_own
+    if len(sources) == 1 and (sources[0].slot is not None or sources[0].attribute is not None and not many):
+        # The usual field, read inline by the generated function.
+        source = sources[0]
+        return _Inline(
+            name,
+            xpaths[0],
+            source.slot,
+            source.attribute,
+            source.there,
+            None if plain else to_ctm,
+            params,
+            codes,
+            absent if default is not None or required else None,
+            many,
+        )
 
     def read(hits: list[list[Any]], node: etree._Element, prefix: str, errors: list[FieldError]) -> Any:
         label, xpath, found = prefix + name, xpaths[0], []
@@ -340,11 +341,13 @@ def _reader(field: FieldMapping, codelist: CodeList | None, builder: _Builder) -
     return read
 
 
-def _parts_reader(field: FieldMapping, builder: _Builder) -> Reader:
+def _parts_reader(field: FieldMapping, builder: _Builder) -> Reader | _Items:
     items = [_items(path, index, field, builder) for index, path in enumerate(field.xpaths)]
     inner = _compile_fields(field.parts, None)
     builder.fallbacks += inner.fallbacks
     name = field.name
+    if len(items) == 1 and items[0].slot is not None:  # the usual list of items, read inline
+        return _Items(name, items[0].slot, inner)
 
     def read(hits: list[list[Any]], node: etree._Element, prefix: str, errors: list[FieldError]) -> list[Any]:
         for source in items:
@@ -367,6 +370,174 @@ def _compile_fields(fields: abc.Iterable[FieldMapping], record: RecordType | Non
         (field.name, _reader(field, record.slots[field.name].codelist if record else None, builder)) for field in fields
     )
     return builder.plan(readers)
+
+
+class _Writer:
+    """The source of a plan's function, and the namespace its names stand for."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {
+            "ConversionError": ConversionError,
+            "FieldError": FieldError,
+            "notacode": _not_a_code,
+            "NOTHING": _NOTHING,
+        }
+
+    def name(self, kind: str, value: Any) -> str:
+        """An identifier (``kind`` and a number, both ours) standing for ``value`` in the namespace."""
+        assert kind.isidentifier() and kind.isalpha()
+        found = f"{kind}{len(self.namespace)}"
+        self.namespace[found] = value
+        return found
+
+    def line(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
+
+
+def _not_a_code(errors: list[FieldError], label: str, xpath: str, value: Any, name: str) -> None:
+    errors.append(FieldError(label, xpath, NOT_A_CTM_CODE, {"code": value, "field": name}))
+
+
+def _write_hit(writer: _Writer, slot: int, raw: str, firsts: abc.Container[int], indent: int) -> None:
+    """``raw`` (an expression: the child's text or attribute) kept in its slot: a list of them all, or for
+    a slot that only feeds one field of one value, the first non-blank one, stripped."""
+    if slot not in firsts:
+        writer.line(indent, f"h{slot}.append({raw})")
+        return
+    writer.line(indent, f"if t{slot} is None:")
+    writer.line(indent + 1, f"raw = {raw}")
+    writer.line(indent + 1, "if raw and (raw := raw.strip()):")
+    writer.line(indent + 2, f"t{slot} = raw")
+
+
+def _write_walk(
+    writer: _Writer, children: dict[Any, _Step | int], firsts: abc.Container[int], parent: str, depth: int, indent: int
+) -> None:
+    """The loop over ``parent``'s children: each child's tag compared with the steps' (a child no step
+    has, a comment's or a PI's whose tag is a function, matches none), then what its step feeds."""
+    child, tag = f"c{depth}", f"tag{depth}"
+    writer.line(indent, f"for {child} in {parent}:")
+    writer.line(indent + 1, f"{tag} = {child}.tag")
+    for number, (name, step) in enumerate(children.items()):
+        writer.line(indent + 1, f"{'if' if number == 0 else 'elif'} {tag} == {writer.name('tag', name)}:")
+        if isinstance(step, int):
+            _write_hit(writer, step, f"{child}.text", firsts, indent + 2)
+            continue
+        if step.text is not None:
+            _write_hit(writer, step.text, f"{child}.text", firsts, indent + 2)
+        if step.elements is not None:
+            writer.line(indent + 2, f"h{step.elements}.append({child})")
+        for attribute, slot in step.attributes:
+            name = writer.name("attribute", attribute)
+            if slot in firsts:
+                _write_hit(writer, slot, f"{child}.get({name})", firsts, indent + 2)
+            else:
+                writer.line(indent + 2, f"raw = {child}.get({name})")
+                writer.line(indent + 2, "if raw is not None:")
+                writer.line(indent + 3, f"h{slot}.append(raw)")
+        if step.children:
+            _write_walk(writer, step.children, firsts, child, depth + 1, indent + 2)
+
+
+def _write_inline(writer: _Writer, inline: _Inline, firsts: abc.Container[int], value: str) -> None:
+    """``value`` = the field's first non-blank text (each of them for a list), converted, or what
+    ``absent`` makes of none."""
+    many, found = inline.many, f"found{value}"
+    tracks = many and inline.absent is not None
+    """A list that finds no value asks ``absent`` (else it stays ``[]``)."""
+    if many:
+        writer.line(1, f"{value} = []")
+    if tracks:
+        writer.line(1, f"{found} = False")
+    looped = inline.slot is not None and inline.slot not in firsts
+    """Read from the list of the slot's values (else from one value, stripped or ``None``)."""
+    if looped:
+        writer.line(1, f"for raw in h{inline.slot}:")
+        writer.line(2, "if raw and (raw := raw.strip()):")
+        indent = 3
+    elif inline.slot is not None:
+        writer.line(1, f"raw = t{inline.slot}")
+        writer.line(1, "if raw is not None:")
+        indent = 2
+    else:
+        writer.line(1, f"raw = element.get({writer.name('attribute', inline.attribute)})")
+        writer.line(1, "if raw and (raw := raw.strip()):")
+        indent = 2
+    if tracks:
+        writer.line(indent, f"{found} = True")
+    keep = f"{value}.append(converted)"  # a list's converted value
+    if inline.to_ctm is None:
+        writer.line(indent, f"{value}.append(raw)" if many else f"{value} = raw")
+    else:
+        label, xpath = writer.name("name", inline.name), writer.name("xpath", inline.xpath)
+        convert, params = writer.name("convert", inline.to_ctm), writer.name("params", inline.params)
+        converted = "converted" if many else value
+        writer.line(indent, "try:")
+        writer.line(indent + 1, f"{converted} = {convert}(raw, {params})")
+        writer.line(indent, "except ConversionError as error:")
+        if not many:
+            writer.line(indent + 1, f"{value} = None")
+        writer.line(indent + 1, f"errors.append(FieldError(prefix + {label}, {xpath}, error.msgid, error.params))")
+        if inline.codes is not None:
+            writer.line(indent, "else:")
+            writer.line(indent + 1, f"if {converted} not in {writer.name('codes', inline.codes)}:")
+            writer.line(indent + 2, f"notacode(errors, prefix + {label}, {xpath}, {converted}, {label})")
+            if many:
+                writer.line(indent + 1, "else:")
+                writer.line(indent + 2, keep)
+            else:
+                writer.line(indent + 2, f"{value} = None")
+        elif many:
+            writer.line(indent, "else:")
+            writer.line(indent + 1, keep)
+    if looped and not many:
+        writer.line(indent, "break")
+    if many:
+        if tracks:
+            writer.line(1, f"if not {found}:")
+    else:
+        writer.line(1, "else:")  # the for's, or the if's: no value
+    if inline.absent is not None:
+        there = "True" if inline.there is True else f"h{inline.there}"
+        writer.line(2, f"{value} = {writer.name('absent', inline.absent)}(prefix, errors, {there})")
+    elif not many:
+        writer.line(2, f"{value} = None")
+
+
+def _generate(plan: InPlan) -> tuple[str, Run]:
+    """The plan as one function: the walk, then each field in the mapping's order (so are its errors)."""
+    writer = _Writer()
+    firsts = {
+        read.slot
+        for _, read in plan.fields
+        if isinstance(read, _Inline) and not read.many and read.slot is not None and plan.uses[read.slot] == 1
+    }
+    writer.line(0, "def run(element, prefix, errors):")
+    for slot in range(plan.slots):
+        writer.line(1, f"t{slot} = None" if slot in firsts else f"h{slot} = []")
+    if plan.steps:
+        _write_walk(writer, plan.steps, firsts, "element", 0, 1)
+    if any(not isinstance(read, _Inline | _Items) for _, read in plan.fields):
+        hits = ", ".join("None" if slot in firsts else f"h{slot}" for slot in range(plan.slots))
+        writer.line(1, f"hits = [{hits}]" if plan.slots else "hits = NOTHING")  # the slots other readers read
+    values = []
+    for number, (name, read) in enumerate(plan.fields):
+        value = f"v{number}"
+        if isinstance(read, _Inline):
+            _write_inline(writer, read, firsts, value)
+        elif isinstance(read, _Items):  # each item's fields are labelled "name[n].part"
+            items, label = writer.name("items", read.plan.run), writer.name("name", read.name)
+            writer.line(1, f"{value} = []")
+            writer.line(1, f"for number, item in enumerate(h{read.slot}, 1):")
+            writer.line(2, f'{value}.append({items}(item, f"{{prefix}}{{{label}}}[{{number}}].", errors))')
+        else:
+            writer.line(1, f"{value} = {writer.name('read', read)}(hits, element, prefix, errors)")
+        values.append(f"{writer.name('name', name)}: {value}")
+    writer.line(1, f"return {{{', '.join(values)}}}")
+    source = "\n".join(writer.lines) + "\n"
+    exec(compile(source, "<ctm_plugin.mappings.plans>", "exec"), writer.namespace)  # noqa: S102 - our identifiers only
+    return source, writer.namespace["run"]
 
 
 def compile_in(record: RecordType, fields: abc.Iterable[FieldMapping]) -> InPlan:

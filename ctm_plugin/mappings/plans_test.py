@@ -8,6 +8,8 @@ here only, to hold the plans to its results on generated host XML and records.
 
 from __future__ import annotations
 
+import ast
+import re
 import string
 from collections import abc
 from datetime import UTC, date, datetime
@@ -35,6 +37,7 @@ from ctm_plugin.mappings.engine import (
     map_in,
     map_out,
 )
+from ctm_plugin.mappings.plans import InPlan, _Items
 from ctm_plugin.mappings.records import NS, Layout
 from ctm_plugin.mappings.schema import NOT_A_CTM_CODE, FieldMapping
 from ctm_plugin.security.xml import MAX_BYTES, HostileXML, parse
@@ -230,8 +233,56 @@ default = "2000-01-01"
 """
 
 
+INLINE_OVERRIDES = """\
+[beneficiary]
+version = 2
+
+[beneficiary.fields.citizenships]
+xpath = ["m:Documents/m:Document/@issuingCountry"]
+cardinality = "many"
+converter = "country_alpha3"
+default = "THA"
+
+[beneficiary.fields.middle_name]
+xpath = ["m:Name/@middle"]
+default = "-"
+
+[beneficiary.fields.project_code]
+xpath = ["@codes"]
+cardinality = "required"
+
+[beneficiary.fields.languages]
+xpath = ["m:Languages/m:Language/@form"]
+cardinality = "many"
+converter = "language_639_2"
+default = "tha"
+
+[beneficiary.fields.documents]
+xpath = ["m:Documents/m:Document"]
+cardinality = "many"
+
+[beneficiary.fields.documents.parts.type]
+xpath = ["@type"]
+
+[beneficiary.fields.documents.parts.number]
+xpath = ["m:Number"]
+cardinality = "required"
+
+[beneficiary.fields.documents.parts.issuing_country]
+xpath = ["@issuingCountry"]
+converter = "country_alpha3"
+default = "LAO"
+"""
+"""Single-XPath fields the generated functions read inline, with defaults and
+requirements on nested attributes, the record's own and an item's."""
+
+
 def mappings() -> list[Mapping]:
-    return [*default_mappings().values(), effective_mappings(OVERRIDES)["beneficiary"]]
+    return [
+        *default_mappings().values(),
+        effective_mappings(OVERRIDES)["beneficiary"],
+        effective_mappings(INLINE_OVERRIDES)["beneficiary"],
+    ]
 
 
 # -- generated host XML -----------------------------------------------------------------------
@@ -436,6 +487,25 @@ def test_a_path_the_walk_cannot_take_falls_back_to_its_xpath():
         "m:Languages/m:Language[@form='T']",
         "m:Documents/m:Document[@type='PASSPORT']",
     }
+
+
+def _plans(plan: InPlan) -> abc.Iterator[InPlan]:
+    """``plan`` and those of its fields' parts."""
+    yield plan
+    for _, read in plan.fields:
+        if isinstance(read, _Items):
+            yield from _plans(read.plan)
+
+
+def test_generated_functions_hold_no_text_of_the_mappings():
+    for mapping in mappings():
+        for plan in _plans(mapping.plan_in):
+            tree = ast.parse(plan.source)
+            texts = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)}
+            assert texts <= {None, True, False, "[", "]."}  # an item's label: "documents[1].type"
+            names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+            assert all(re.fullmatch(r"[a-zA-Z]+[0-9]*", name) for name in names)
+            assert not names & {name for name in mapping.fields}
 
 
 def test_a_mapping_is_compiled_once_and_new_overrides_compile_anew():
