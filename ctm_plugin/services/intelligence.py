@@ -86,7 +86,7 @@ def mission_facts(session: Session, mission_code: str, only: int | None = None) 
     """What links the mission's cases (or only one case's), in four statements however many cases (the session is the
     mission's)."""
 
-    def of(column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    def of(column: sa.orm.InstrumentedAttribute[int]) -> sa.ColumnElement[bool]:
         return sa.true() if only is None else column == only
 
     cases = {
@@ -110,6 +110,7 @@ def mission_facts(session: Session, mission_code: str, only: int | None = None) 
         .where(TraffickingEvent.country.is_not(None), of(TraffickingEvent.case_id))
         .order_by(TraffickingEvent.case_id, TraffickingEvent.sequence)
     ):
+        country = str(country)  # never None: the statement asks for a country
         places[case_id].append((country, locality))
         if kind == "Recruitment":
             recruited.setdefault(case_id, country)

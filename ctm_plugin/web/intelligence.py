@@ -219,14 +219,26 @@ def package_csv(package: service.Package) -> str:
             _("Trafficking status"),
             lists["trafficking_status"].label(package.trafficking_status) if package.trafficking_status else "",
         ),
-        (_("Facts"), _("Types of exploitation"), ", ".join(lists["exploitation_type"].labels(package.exploitation_types))),
-        (_("Facts"), _("Recruitment methods"), ", ".join(lists["recruitment_method"].labels(package.recruitment_methods))),
+        (
+            _("Facts"),
+            _("Types of exploitation"),
+            ", ".join(lists["exploitation_type"].labels(package.exploitation_types)),
+        ),
+        (
+            _("Facts"),
+            _("Recruitment methods"),
+            ", ".join(lists["recruitment_method"].labels(package.recruitment_methods)),
+        ),
         (_("Facts"), _("Means of control"), ", ".join(lists["control_method"].labels(package.control_methods))),
     ]
     for event in package.events:
-        where = ", ".join(x for x in (event.locality or "", lists["country"].label(event.country) if event.country else "") if x)
+        where = ", ".join(
+            x for x in (event.locality or "", lists["country"].label(event.country) if event.country else "") if x
+        )
         when = recalled(event.start_date, event.start_precision) if event.start_date else ""
-        rows.append((_("Events"), f"{event.sequence}. {lists['event_type'].label(event.type)}", f"{where} {when}".strip()))
+        rows.append(
+            (_("Events"), f"{event.sequence}. {lists['event_type'].label(event.type)}", f"{where} {when}".strip())
+        )
     for number, p in enumerate(package.perpetrators, start=1):
         described = [
             p.alias or _("no alias"),

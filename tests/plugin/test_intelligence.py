@@ -65,7 +65,9 @@ def test_aliases_match_whatever_their_case_accents_or_spaces() -> None:
 
 def test_the_network_draws_the_most_connected_within_its_bounds() -> None:
     cases = [
-        facts(f"C-{n}", places=(("THA", f"Town {n % 5}"),), perpetrators=(links.PerpetratorFacts(f"P{n % 7}", (), None),))
+        facts(
+            f"C-{n}", places=(("THA", f"Town {n % 5}"),), perpetrators=(links.PerpetratorFacts(f"P{n % 7}", (), None),)
+        )
         for n in range(200)
     ]
     shared = links.linking(links.entities(cases))
