@@ -109,7 +109,7 @@ def entities(facts: Iterable[CaseFacts]) -> dict[str, Entity]:
         for perpetrator in case.perpetrators:
             if not perpetrator.alias or not normalised(perpetrator.alias):
                 continue  # a perpetrator known by no alias links nothing
-            entity = add(PERPETRATOR, normalised(perpetrator.alias), perpetrator.alias.strip(), case.case)
+            entity = add(PERPETRATOR, normalised(perpetrator.alias), "", case.case)
             entity.aliases.add(" ".join(perpetrator.alias.split()))
             entity.roles.update(perpetrator.roles)
             if perpetrator.nationality:
@@ -121,6 +121,9 @@ def entities(facts: Iterable[CaseFacts]) -> dict[str, Entity]:
             add(ROUTE, route_key(recruited, exploited), route_key(recruited, exploited), case.case)
         for method in case.recruitment_methods:
             add(RECRUITMENT, method, method, case.case)
+    for entity in found.values():
+        if entity.aliases:  # one spelling, whichever mission was read first: the first in a stable order
+            entity.label = min(entity.aliases, key=lambda alias: (alias.casefold(), alias))
     return found
 
 

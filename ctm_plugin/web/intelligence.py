@@ -82,13 +82,13 @@ def network_svg(network: links.Network, title: str, description: str) -> Markup:
 
     at_entity = {e.ref: y(i, len(network.entities)) for i, e in enumerate(network.entities)}
     at_case = {c: y(i, len(network.cases)) for i, c in enumerate(network.cases)}
+    left_title, right_title = i18n._("Perpetrators and places"), i18n._("Cases")
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
         'aria-labelledby="network-title network-desc" font-family="sans-serif" font-size="12">',
         f'<title id="network-title">{escape(title)}</title><desc id="network-desc">{escape(description)}</desc>',
-        f'<text x="{LEFT_X}" y="16" text-anchor="end" font-weight="bold">'
-        f"{escape(i18n._('Perpetrators and places'))}</text>",
-        f'<text x="{RIGHT_X}" y="16" font-weight="bold">{escape(i18n._("Cases"))}</text>',
+        f'<text x="{LEFT_X}" y="16" text-anchor="end" font-weight="bold">{escape(left_title)}</text>',
+        f'<text x="{RIGHT_X}" y="16" font-weight="bold">{escape(right_title)}</text>',
     ]
     for ref, case in network.links:
         parts.append(
