@@ -174,3 +174,12 @@ def test_the_demo_story_is_told_once(w: World, shared_recruiter: dict[str, int])
     assert story.intelligence_cases(w.ctx("caseworker", "THA")) == 0
     with w.rt.factory() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "case.open")) == 3
+
+
+def test_with_nothing_shared_the_pages_say_so(w: World, login) -> None:  # noqa: ANN001
+    w.open()  # one case: nothing to share with
+    analyst = login("analyst")
+    for path in ("", "/network"):
+        page = text(analyst.get(INTELLIGENCE + path))
+        assert "No perpetrator or place is shared by two cases." in page and "<svg" not in page
+    assert views(w, "intelligence.view") == [("KHM", "analyst"), ("THA", "analyst")]
