@@ -28,6 +28,7 @@ demo: $(STAMP)
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host demo past
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo research
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo retrafficking
+	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host ctm demo intelligence
 	@# The production server: gunicorn's workers, and one jobs process beside them (Ctrl-C stops them all).
 	MIMOSA_DATABASE_URL=$(DEMO_DB) $(BIN)/mimosa-host serve --port $(PORT) --demo
 

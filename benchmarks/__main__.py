@@ -20,6 +20,8 @@ value). The machine is shared: compare within one run, never across runs.
   GROUP BY of one chart over the cases.
 - ``export`` (:mod:`benchmarks.research_export`): the CTDC research export of 200,000 cases with k-anonymity
   verified (goal: 5 s) beside a plain SELECT of the same rows into CSV.
+- ``intelligence`` (:mod:`benchmarks.intelligence`): the intelligence pages' read at 5,000 cases of a mission
+  (aliases opened, cases linked) beside a plain SELECT of the same rows; the network page beside it.
 - ``load`` (:mod:`benchmarks.load`): Locust's caseworkers and movement officers on ``mimosa-host serve`` and
   PostgreSQL (50 users for 2 minutes; quick: 10 for 30 s) beside one user alone.
 """
@@ -30,7 +32,18 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from benchmarks import case_list, case_overview, concurrency, load, machinery, research_export, sealing, sync, trends
+from benchmarks import (
+    case_list,
+    case_overview,
+    concurrency,
+    intelligence,
+    load,
+    machinery,
+    research_export,
+    sealing,
+    sync,
+    trends,
+)
 from benchmarks.harness import Result
 
 BENCHMARKS: dict[str, Callable[[bool], Result]] = {
@@ -46,6 +59,7 @@ BENCHMARKS: dict[str, Callable[[bool], Result]] = {
     "load": load.run,
     "trends": trends.run,
     "export": research_export.run,
+    "intelligence": intelligence.run,
 }
 
 

@@ -520,6 +520,20 @@ def demo_retrafficking() -> None:
     click.echo(f"re-trafficking matching: {added} new match(es) for HQ")
 
 
+@demo.command("intelligence")
+def demo_intelligence() -> None:
+    """A recruiter's alias shared by two THA cases and a KHM case (the same route), for the intelligence pages;
+    two of the cases with the consent to sharing with law enforcement. Safe to repeat."""
+    from ctm_plugin import demo as story
+
+    for code in ("THA", "KHM"):
+        with _mission(code) as ctx:
+            seeded = story.intelligence_cases(ctx)
+        click.echo(
+            f"{seeded} {code} cases sharing a recruiter" if seeded else f"{code}'s intelligence cases are there already"
+        )
+
+
 @click.group("audit")
 def audit_group() -> None:
     """The audit trail's chain."""

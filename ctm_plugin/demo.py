@@ -1,7 +1,8 @@
 """The demo's stories, told through the CTM's own use cases: a THA case handed over to KHM (``mimosa-host ctm
 demo handover``); a KHM case's reintegration over 13 months, and the global emergency fund topped up and
 answering a THA request (``mimosa-host ctm demo reintegration``); a few hundred synthetic THA and KHM cases
-of past years for the trends (``mimosa-host ctm demo research``).
+of past years for the trends (``mimosa-host ctm demo research``); a recruiter's alias shared by two THA cases and
+a KHM case, for the intelligence pages (``mimosa-host ctm demo intelligence``).
 
 Run after the host's ``demo seed`` (``make demo`` runs them all); everything in them is synthetic. The
 host's seed writes no CTM row: the CTM's tables are its own.
@@ -40,6 +41,7 @@ from ctm_plugin.services import (
     handover,
     monitoring,
     preparation,
+    process,
     reintegration,
     returns,
     screening,
@@ -661,3 +663,62 @@ def _checklist_with_passport(ctx: RequestContext, case_id: int, on: date, purpos
         "risk_reason": "Synthetic: identified again after a return.",
     }
     preparation.save_checklist(ctx, case_id, checklist)
+
+
+# -- intelligence -------------------------------------------------------------------------------------------------
+
+INTELLIGENCE_ALIAS = "Madam Lek"
+"""The perpetrator's alias the story's three cases share (synthetic), written as each caseworker heard it."""
+INTELLIGENCE_CASES = (
+    # mission, person, the alias as written, the consent to sharing with law enforcement
+    ("THA", "BEN-1000021", "Madam Lek", True),
+    ("THA", "BEN-1000022", "MADAM  LÉK", False),
+    ("KHM", "BEN-2000021", "madam lek", True),
+)
+
+
+def intelligence_cases(ctx: RequestContext) -> int:
+    """In ``ctx``'s mission: its cases of :data:`INTELLIGENCE_CASES`, each recruited in Poipet (Cambodia) through
+    friends and exploited in Bangkok (Thailand) by the same recruiter, whose alias each caseworker wrote their way;
+    how many were seeded (0 if they are there)."""
+    ctx = _as_seed(ctx)
+    seeded = 0
+    today = mission_today(ctx.settings)
+    with _whole(ctx):
+        for mission, person, alias, to_police in INTELLIGENCE_CASES:
+            if mission != ctx.mission.code or _has_case(ctx, person):
+                continue
+            opened = today - timedelta(days=20 + 10 * seeded)
+            case_id = cases.open_case(ctx, person, {"opened_on": opened.isoformat()})
+            cases.update_victim(
+                ctx,
+                case_id,
+                {
+                    "version": version_of(ctx, case_id),
+                    "recruitment_methods": ["ThroughFriendsOrSocialEvents"],
+                    "exploitation_types": ["ForcedLabour"],
+                },
+            )
+            events = []
+            for kind, country, locality in (("Recruitment", "KHM", "Poipet"), ("Exploitation", "THA", "Bangkok")):
+                event = {"version": version_of(ctx, case_id), "type": kind, "country": country, "locality": locality}
+                events.append(process.add_event(ctx, case_id, event))
+            perpetrator = {
+                "version": version_of(ctx, case_id),
+                "alias": alias,
+                "roles": ["RecruiterOrIntermediary"],
+                "nationality": "THA",
+                "event_ids": [str(events[0])],
+            }
+            process.add_perpetrator(ctx, case_id, perpetrator)
+            if to_police:
+                consent = {
+                    "version": version_of(ctx, case_id),
+                    "purpose": "LawEnforcement",
+                    "items": ["ConsentedToInterview", "InformedOfPurpose", "InformedOfWithdrawal"],
+                    "given_on": opened.isoformat(),
+                    "method": "Written",
+                }
+                assistance.record_consent(ctx, case_id, consent)
+            seeded += 1
+    return seeded

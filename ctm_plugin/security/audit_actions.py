@@ -115,6 +115,11 @@ ACTIONS: dict[str, str] = {
     "retrafficking.confirmed": N_("Confirmed a re-trafficking match"),
     "retrafficking.dismissed": N_("Dismissed a re-trafficking match"),
     "retrafficking.flag.view": N_("Viewed a case's re-trafficking flag"),
+    # intelligence
+    "intelligence.view": N_("Viewed the intelligence links (the mission's cases read)"),
+    "intelligence.network.view": N_("Viewed the intelligence network (the mission's cases read)"),
+    "intelligence.package": N_("Produced a law-enforcement referral package"),
+    "intelligence.package.download": N_("Downloaded a law-enforcement referral package"),
     # monitoring
     "monitoring.start": N_("Started monitoring"),
     "monitoring.visit": N_("Recorded a monitoring visit"),
@@ -165,6 +170,7 @@ FIELD_GROUPS: dict[str, str] = {
     "fund": N_("Emergency fund"),
     "research": N_("Research exports"),
     "retrafficking": N_("Re-trafficking"),
+    "intelligence": N_("Intelligence"),
     "sync": N_("Synchronisation"),
     "audit": N_("Audit trail"),
 }

@@ -29,6 +29,9 @@ RESEARCH_REQUEST = "ctm.research.request"
 RESEARCH_APPROVE = "ctm.research.approve"
 RETRAFFICKING_REVIEW = "ctm.retrafficking.review"
 """HQ's review of re-trafficking matches (confirm, dismiss); the matching job acts with it on HQ's rows."""
+INTELLIGENCE_VIEW = "ctm.intelligence.view"
+"""The intelligence pages (what links cases, the network, law enforcement's package): the intelligence analyst's
+only, and the one permission besides identity's that opens perpetrators' aliases."""
 
 AWAITED: dict[str, int] = {}
 """Declared before any code checks them: each with the issue that brings its pages (DESIGN.md's
@@ -56,6 +59,10 @@ PERMISSIONS = (
     Permission(RESEARCH_REQUEST, N_("Request a k-anonymous research export")),
     Permission(RESEARCH_APPROVE, N_("Approve or decline research exports requested by others")),
     Permission(RETRAFFICKING_REVIEW, N_("Review people identified again across missions (re-trafficking)")),
+    Permission(
+        INTELLIGENCE_VIEW,
+        N_("See the perpetrators, places and routes linking cases, and produce law-enforcement referral packages"),
+    ),
 )
 
 ROLES = (
@@ -100,6 +107,7 @@ ROLES = (
     ),
     Role("ctm.researcher", N_("CT researcher"), (TRENDS_VIEW, RESEARCH_REQUEST)),
     Role("ctm.auditor", N_("CT auditor"), (CASE_VIEW, AUDIT_VIEW)),
+    Role("ctm.intelligence_analyst", N_("CT intelligence analyst"), (INTELLIGENCE_VIEW,)),
 )
 
 # Field groups: the parts of a case a page may show, each behind a permission.

@@ -207,6 +207,7 @@ from ctm_plugin.web import due  # noqa: E402, F401, I001 - what is due, follow-u
 from ctm_plugin.web import case_list  # noqa: E402, F401, I001 - the case lists and HQ's queue
 from ctm_plugin.web import trends  # noqa: E402, F401, I001 - the trends, suppressed
 from ctm_plugin.web import retrafficking  # noqa: E402, F401, I001 - HQ's re-trafficking matches
+from ctm_plugin.web import intelligence  # noqa: E402, F401, I001 - links between cases, the network, the referral package
 from ctm_plugin.web.exchanges import WORDS  # noqa: E402
 
 templates.globals.update(WORDS)

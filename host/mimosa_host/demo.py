@@ -42,6 +42,7 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...] | None, bool]
     ("auditor", "Sam Auditor", ("host.officer", "ctm.auditor"), None, False),
     ("khm.caseworker", "Sophea KHM Caseworker", ("host.officer", "ctm.caseworker"), ("KHM",), False),
     ("supervisor", "Vichea Supervisor", ("host.officer", "ctm.supervisor"), ("THA", "KHM"), False),
+    ("analyst", "Tida Intelligence Analyst", ("ctm.intelligence_analyst",), ("THA", "KHM"), False),
     (
         "childprotection",
         "Kiri Child Protection Officer",

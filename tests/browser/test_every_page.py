@@ -9,12 +9,16 @@ context (one login) per user.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 from a11y import PHONE, problems
 from click.testing import CliRunner
 from steps import log_in, switch_locale
 
+from ctm_plugin.domain.assistance import Consent
+from ctm_plugin.domain.case import Case
 from ctm_plugin.security.permissions import ROLES
 from mimosa_host.cli import main as host_cli
 from mimosa_host.demo import DEMO_USERS
@@ -24,18 +28,32 @@ MISSION = "KHM"
 """The mission every page is visited in: the demo's received hand-over and reintegration case are there."""
 PERSON = "BEN-2000007"
 """The demo's KHM case with a reintegration plan, disbursements and monitoring visits."""
-USERS = ("supervisor", "caseworker", "integrator", "hq", "auditor", "admin", "movement", "childprotection")
+USERS = ("supervisor", "caseworker", "integrator", "hq", "auditor", "admin", "movement", "childprotection", "analyst")
 """Who visits a page: the first of these who holds its permission in the mission (few users, few logins)."""
 LOCALES = ("en", "fr", "es")
 
 
 def with_the_demo_stories(rt: Runtime) -> None:
-    """The demo data with its hand-over (THA to KHM), its reintegration and emergency-fund stories, and its person
-    identified again (a re-trafficking match for HQ)."""
+    """The demo data with its hand-over (THA to KHM), its reintegration and emergency-fund stories, its person
+    identified again (a re-trafficking match for HQ) and its recruiter shared by three cases (intelligence); the
+    reintegration case's person consents to law enforcement's referral package, so that it shows."""
     url = rt.engine.url.render_as_string(hide_password=False)
-    for story in ("handover", "reintegration", "retrafficking"):
+    for story in ("handover", "reintegration", "retrafficking", "intelligence"):
         result = CliRunner().invoke(host_cli, ["--database", url, "ctm", "demo", story])
         assert result.exit_code == 0, result.output
+    with rt.factory() as s, s.begin():
+        case_id = s.scalar(sa.select(Case.id).where(Case.mission_code == MISSION, Case.beneficiary_id == PERSON))
+        s.add(
+            Consent(
+                mission_code=MISSION,
+                case_id=case_id,
+                purpose="LawEnforcement",
+                items=["ConsentedToInterview"],
+                given_on=date(2026, 2, 3),
+                method="Written",
+                recorded_by="khm.caseworker",
+            )
+        )
 
 
 pytestmark = pytest.mark.database.with_args(with_the_demo_stories)

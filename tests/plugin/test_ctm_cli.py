@@ -282,3 +282,15 @@ def test_the_demos_case_with_work_waiting_is_seeded_once_and_shows_on_the_due_li
     code, output = host("demo", "due")
     assert code == 0 and "there already" in output
     assert len(due.due_list(w.ctx("caseworker"))) == 3
+
+
+def test_the_demos_recruiter_links_two_tha_cases_and_a_khm_case_once(w: World, host):  # noqa: ANN001
+    from ctm_plugin.services import intelligence
+
+    code, output = host("demo", "intelligence")
+    assert code == 0 and "2 THA cases sharing a recruiter" in output and "1 KHM cases" in output, output
+    found = intelligence.read(w.request_ctx("analyst"))
+    recruiter = next(e for e in found.shared if e.ref == "perpetrator:madam lek")
+    assert sorted(c.mission for c in recruiter.cases) == ["KHM", "THA", "THA"]
+    code, output = host("demo", "intelligence")
+    assert code == 0 and output.count("there already") == 2

@@ -64,7 +64,7 @@ def with_the_stories_as_the_application(rt: Runtime) -> None:
         conn.commit()
     as_the_application = ("--database", app_url(owner), "--migration-database", owner)
     assert "row-level security" in _host(*as_the_application, "db", "grant", ROLE)
-    for story in ("handover", "reintegration", "due", "cases", "retrafficking"):
+    for story in ("handover", "reintegration", "due", "cases", "retrafficking", "intelligence"):
         _host(*as_the_application, "ctm", "demo", story)
 
 

@@ -48,6 +48,8 @@ AUDIT_PAGES = ("ctm.case_audit_trail", "ctm.audit_trail_page", "ctm.audit_trail_
 """Reading the trail is audited: these are asked for the trail as it stood before the test (``before``); the
 export, the whole trail whatever ``before`` says, is compared without its own ``audit.export`` lines."""
 
+PACKAGES = ("ctm.referral_package", "ctm.referral_package_csv")
+"""Law enforcement's referral package: only for a case whose person consents to it."""
 GET_PAGES = sorted(endpoint for endpoint, (method, _permission) in EXPECTED.items() if method == "GET")
 
 
@@ -64,6 +66,8 @@ class Seeded:
     fund_requests: list[tuple[str, int]]
     first_unseen_event: int
     """The first audit event the test writes itself: the trail is asked for what comes before it."""
+    law_enforcement: frozenset[int]
+    """The cases whose consent to law enforcement's referral package is in force: the others' is refused (409)."""
 
 
 def seeded(rt: Runtime) -> Seeded:
@@ -92,7 +96,12 @@ def seeded(rt: Runtime) -> Seeded:
             tuple(row) for row in conn.execute(sa.text("SELECT mission_code, id FROM ctm_fund_request ORDER BY id"))
         ]
         last_event = conn.scalar(sa.text("SELECT max(id) FROM ctm_audit_event"))
-    return Seeded(people, cases, handovers, requests, last_event + 1)  # type: ignore[arg-type]
+        consenting = frozenset(
+            conn.scalars(
+                sa.text("SELECT case_id FROM ctm_consent WHERE purpose = 'LawEnforcement' AND withdrawn_on IS NULL")
+            )
+        )
+    return Seeded(people, cases, handovers, requests, last_event + 1, consenting)  # type: ignore[arg-type]
 
 
 def pages(app, data: Seeded) -> Iterator[tuple[str, str, str, int]]:  # noqa: ANN001 - a Flask app
@@ -117,6 +126,10 @@ def pages(app, data: Seeded) -> Iterator[tuple[str, str, str, int]]:  # noqa: AN
                 choices = [
                     ({"handover_id": handover}, 200 if to == mission else 404) for to, handover in data.handovers
                 ]
+            elif arguments == {"case_id"} and endpoint in PACKAGES:
+                choices = [
+                    ({"case_id": case}, 200 if case in data.law_enforcement else 409) for case in data.cases[mission]
+                ]
             elif arguments == {"case_id"}:
                 choices = [({"case_id": case}, 200) for case in data.cases[mission]]
             elif arguments == {"request_mission", "request_id"}:
@@ -134,6 +147,7 @@ def pages(app, data: Seeded) -> Iterator[tuple[str, str, str, int]]:  # noqa: AN
 VOLATILE = (
     (re.compile(r'(name="csrf_token" value=")[^"]*"'), r'\1"'),
     (re.compile(r"(Printed by [^<]* on )[^<]*(</p>)"), r"\1now\2"),  # the printed summary's moment
+    (re.compile(r"(Produced by [^<]* on )[^;<]*(;)"), r"\1now\2"),  # the referral package's moment
     (re.compile(r"chart-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "chart-"),  # a chart's own id
     (re.compile(r"^[^\r\n]*,audit\.export,[^\r\n]*\r\n", re.MULTILINE), ""),  # the exports the test itself made
 )
