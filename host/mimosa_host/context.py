@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from .accounts import granted_roles, known_roles, mission_people, mission_ref, plugin_permissions, user_ref
 from .db import SharedConnection, mission_sessions
-from .enablement import enabled_plugins, plugin_missions, plugin_settings
+from .enablement import enabled_plugins, plugin_missions, plugin_place
 from .models import Mission, User
 from .plugin_api import NO_MISSION, MissionRef, RequestContext, UserRef, bind_context, unbind_context
 from .plugins import PluginHost
@@ -46,7 +46,8 @@ def build_context(
     ``host_sessions`` (the request's ``SharedConnection.session``; ``factory`` when not given), when
     the plugin first asks.
     """
-    enabled = enabled_plugins(session, mission.code) & set(host.active_names)
+    place = plugin_place(session, mission.code, plugin) if plugin is not None else None
+    enabled = (place.enabled if place is not None else enabled_plugins(session, mission.code)) & set(host.active_names)
     if user is not None:
         permissions = permissions_for(granted_roles(session, user.id, mission.code), known_roles(host, enabled))
     elif plugin is not None and plugin in enabled:
@@ -60,8 +61,8 @@ def build_context(
         session_factory=mission_sessions(factory, mission.code),
         user=user_ref(user) if user else None,
         csrf_token=csrf_token,
-        settings=plugin_settings(session, mission.code, plugin) if plugin in enabled else {},
-        plugin_missions=plugin_missions(session, plugin) if plugin in enabled else (),
+        settings=place.settings if place is not None and plugin in enabled else {},
+        plugin_missions=place.missions if place is not None and plugin in enabled else (),
     )
     if user is not None and plugin is not None and plugin in enabled:
         scope = UserScope(host, host_sessions or factory, factory, user.id, locale, csrf_token, plugin, ctx)
