@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from .accounts import granted_roles, known_roles, mission_people, mission_ref, plugin_permissions, user_ref
-from .db import SharedConnection, mission_sessions
+from .db import READ_IN_TRANSACTION, SharedConnection, mission_sessions
 from .enablement import enabled_plugins, plugin_missions, plugin_place
 from .models import Mission, User
 from .plugin_api import NO_MISSION, MissionRef, RequestContext, UserRef, bind_context, unbind_context
@@ -30,7 +30,7 @@ def build_context(
     locale: str,
     csrf_token: Callable[[], str] = lambda: "",
     plugin: str | None = None,
-    host_sessions: Callable[[], Session] | None = None,
+    host_sessions: Callable[..., Session] | None = None,
 ) -> tuple[RequestContext, set[str]]:
     """The request context for ``user`` in ``mission``, and the plugins enabled there.
 
@@ -111,7 +111,7 @@ class UserScope(_Scope):
     def __init__(
         self,
         host: PluginHost,
-        host_sessions: Callable[[], Session],
+        host_sessions: Callable[..., Session],
         factory: Callable[..., Session],
         user_id: int,
         locale: str,
@@ -148,7 +148,7 @@ class UserScope(_Scope):
         request and mission, whatever permissions the plugin asks about (a page names its cases' owners and
         offers its caseworkers)."""
         if mission_code not in self.people:
-            with self.host_sessions() as s:
+            with self.host_sessions(**READ_IN_TRANSACTION) as s:  # in the plugin's transaction: no savepoint
                 enabled = self.enabled.get(mission_code)
                 if enabled is None:
                     enabled = enabled_plugins(s, mission_code) & set(self.host.active_names)
