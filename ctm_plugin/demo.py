@@ -587,6 +587,8 @@ def research_cases(ctx: RequestContext, count: int, rng: random.Random | None = 
                 )
         trend_counts.refresh(session)
     return count
+
+
 # -- re-trafficking -----------------------------------------------------------------------------------------------
 
 RETRAFFICKED = ("BEN-1000017", "BEN-2000017")

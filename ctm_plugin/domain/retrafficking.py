@@ -107,6 +107,7 @@ class RetraffickingMatch(HqScoped, Base):
         marked visible to it (the later case's consent in force) and HQ has not dismissed, read in the mission's
         own session (ctm0025 allows exactly these on PostgreSQL). The later mission reads none."""
         return sa.and_(cls.earlier_mission == mission, cls.shared_with_earlier.is_(True), cls.status != DISMISSED)
+
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

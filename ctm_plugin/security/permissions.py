@@ -88,7 +88,15 @@ ROLES = (
     Role(
         "ctm.hq_programme_manager",
         N_("CT HQ programme manager"),
-        (CASE_VIEW, DETERMINE, EMERGENCY_FUND_APPROVE, TRENDS_VIEW, APPROVE_RISK, RESEARCH_APPROVE, RETRAFFICKING_REVIEW),
+        (
+            CASE_VIEW,
+            DETERMINE,
+            EMERGENCY_FUND_APPROVE,
+            TRENDS_VIEW,
+            APPROVE_RISK,
+            RESEARCH_APPROVE,
+            RETRAFFICKING_REVIEW,
+        ),
     ),
     Role("ctm.researcher", N_("CT researcher"), (TRENDS_VIEW, RESEARCH_REQUEST)),
     Role("ctm.auditor", N_("CT auditor"), (CASE_VIEW, AUDIT_VIEW)),

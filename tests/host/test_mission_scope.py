@@ -168,28 +168,32 @@ def test_mission_users_read_in_a_plugins_transaction_leave_it_to_commit_or_roll_
     def executed(_conn, _cursor, statement: str, *_args) -> None:  # noqa: ANN001, ANN002
         statements.append(statement)
 
-    with request_of(demo, "supervisor") as ctx:
-        with pytest.raises(RuntimeError) if fails else nullcontext(), ctx.session_factory() as tha, tha.begin():
+    with (
+        request_of(demo, "supervisor") as ctx,
+        pytest.raises(RuntimeError) if fails else nullcontext(),
+        ctx.session_factory() as tha,
+        tha.begin(),
+    ):
+        tha.execute(
+            sa.text(
+                "INSERT INTO ctm_mapping_override (mission_code, revision, document, saved_by, saved_at)"
+                " VALUES ('THA', :revision, :d, 'hq', CURRENT_TIMESTAMP)"
+            ),
+            {"revision": 990 + fails, "d": document},
+        )
+        sa.event.listen(demo.engine, "before_cursor_execute", executed)
+        try:
+            caseworkers = ctx.mission_users("ctm.case.edit")
+        finally:
+            sa.event.remove(demo.engine, "before_cursor_execute", executed)
+        assert (
             tha.execute(
-                sa.text(
-                    "INSERT INTO ctm_mapping_override (mission_code, revision, document, saved_by, saved_at)"
-                    " VALUES ('THA', :revision, :d, 'hq', CURRENT_TIMESTAMP)"
-                ),
-                {"revision": 990 + fails, "d": document},
-            )
-            sa.event.listen(demo.engine, "before_cursor_execute", executed)
-            try:
-                caseworkers = ctx.mission_users("ctm.case.edit")
-            finally:
-                sa.event.remove(demo.engine, "before_cursor_execute", executed)
-            assert (
-                tha.execute(
-                    sa.text("SELECT count(*) FROM ctm_mapping_override WHERE document = :d"), {"d": document}
-                ).scalar()
-                == 1
-            )
-            if fails:
-                raise RuntimeError("the use case fails after the read")
+                sa.text("SELECT count(*) FROM ctm_mapping_override WHERE document = :d"), {"d": document}
+            ).scalar()
+            == 1
+        )
+        if fails:
+            raise RuntimeError("the use case fails after the read")
     assert "caseworker" in [u.username for u in caseworkers]
     assert len(statements) == 1 and "SAVEPOINT" not in statements[0].upper(), statements
     assert _overrides(demo, document) == ([] if fails else ["THA"])

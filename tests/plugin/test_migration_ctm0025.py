@@ -47,9 +47,7 @@ def _matches(conn: sa.Connection) -> list[tuple]:
 def _policies(conn: sa.Connection) -> list[str]:
     if conn.dialect.name != "postgresql":
         return []
-    return list(
-        conn.scalars(sa.text("SELECT policyname FROM pg_policies WHERE tablename = 'ctm_retrafficking_match'"))
-    )
+    return list(conn.scalars(sa.text("SELECT policyname FROM pg_policies WHERE tablename = 'ctm_retrafficking_match'")))
 
 
 def test_ctm0025_lets_the_earlier_mission_read_the_match_shared_with_it(w: World):

@@ -32,7 +32,7 @@ ROLE = "ctm_rls_app"
 MISSION_TABLES = (
     *ctm0017.MISSION_ROWS,
     *("ctm_audit_chain_head", "ctm_audit_checkpoint"),  # the chain's: ctm0019
-    *("ctm_trend_cell", "ctm_trend_refresh"),  # the trends': ctm0022
+    *("ctm_trend_cell", "ctm_trend_refresh"),  # the trends' counts: ctm0022
     "ctm_research_export",  # ctm0023
 )
 BETWEEN_MISSIONS = ctm0017.BETWEEN_MISSIONS
@@ -172,9 +172,7 @@ def test_hq_rows_are_seen_only_with_hq_set(demo: Runtime, application: Runtime):
         assert counts(conn, ("ctm_case", "ctm_handover")) == {"ctm_case": 0, "ctm_handover": 0}
 
 
-def test_a_mission_reads_only_the_matches_flagging_its_own_case_and_writes_none(
-    demo: Runtime, application: Runtime
-):
+def test_a_mission_reads_only_the_matches_flagging_its_own_case_and_writes_none(demo: Runtime, application: Runtime):
     """ctm0025: THA (the earlier mission) reads the demo's match while the job has marked it visible to THA and
     HQ has not dismissed it; KHM (the later mission) never does; no mission writes it."""
     with demo.engine.connect() as conn:
@@ -220,7 +218,8 @@ def test_a_mission_reads_only_the_matches_flagging_its_own_case_and_writes_none(
     finally:
         as_hq_marks(shared, status)
     with demo.engine.connect() as conn:
-        assert conn.scalar(sa.text("SELECT reason FROM ctm_retrafficking_match WHERE id = :id"), {"id": match_id}) is None
+        reason = conn.scalar(sa.text("SELECT reason FROM ctm_retrafficking_match WHERE id = :id"), {"id": match_id})
+    assert reason is None  # no mission's update took
 
 
 def test_writes_into_another_mission_are_refused(demo: Runtime, application: Runtime):
