@@ -15,7 +15,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import Boolean, Date, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -98,6 +100,14 @@ class RetraffickingMatch(HqScoped, Base):
     """HQ's reason: what it checked of the evidence, not about the person (the form says so). Plain, as the fund's
     donor is: a sealed value needs a mission's key, and a mission's key rotation re-seals only what its own
     sessions see, which HQ's rows are not."""
+
+    @classmethod
+    def read_in_mission(cls, mission: Any) -> sa.ColumnElement[bool]:
+        """The earlier mission's flag: the matches naming ``mission``'s case as the earlier one that the job
+        marked visible to it (the later case's consent in force) and HQ has not dismissed, read in the mission's
+        own session (ctm0025 allows exactly these on PostgreSQL). The later mission reads none."""
+        return sa.and_(cls.earlier_mission == mission, cls.shared_with_earlier.is_(True), cls.status != DISMISSED)
+
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

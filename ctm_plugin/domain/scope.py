@@ -4,7 +4,8 @@ The one exception is deliberate and narrow: a row between two missions (a hand-o
 is read and written by either of its two missions, and by no other.
 
 HQ's rows (the emergency fund: :class:`HqScoped`, no mission) are in no mission's scope: a mission
-session neither reads nor writes them. An HQ session (:func:`hq_session`) reads and writes them and
+session writes none of them and reads only the few its class names (``HqScoped.read_in_mission``: the
+re-trafficking matches flagging the mission's own case). An HQ session (:func:`hq_session`) reads and writes them and
 nothing else; an HQ use case reads a mission's rows through that mission's own session. A mission
 reads the few facts of HQ's rows it needs (the fund's currency, its largest request) through
 :func:`hq_reader`, which reads HQ's rows and writes nothing.
@@ -75,6 +76,8 @@ def mission_session(ctx: RequestContext) -> Session:
     session.info["settings"] = ctx.settings  # the host's document, the one copy (services/host.py)
     _database_scope(session, code, hq=False)
 
+    mission = sa.literal(code)  # a bound value the lambda's criteria carry whether or not a class uses it
+
     @event.listens_for(session, "do_orm_execute")
     def _only_this_mission(state: ORMExecuteState) -> None:
         if state.is_update or state.is_delete:
@@ -87,7 +90,7 @@ def mission_session(ctx: RequestContext) -> Session:
                     lambda cls: sa.or_(cls.from_mission == code, cls.to_mission == code),
                     include_aliases=True,
                 ),
-                with_loader_criteria(HqScoped, lambda cls: sa.false(), include_aliases=True),
+                with_loader_criteria(HqScoped, lambda cls: cls.read_in_mission(mission), include_aliases=True),
             )
 
     @event.listens_for(session, "before_flush")

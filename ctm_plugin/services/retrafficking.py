@@ -33,14 +33,13 @@ from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.retrafficking import (
-    DISMISSED,
     OPEN,
     Identity,
     RetraffickingMatch,
     evidence,
     normalised_name,
 )
-from ctm_plugin.domain.scope import hq_reader, hq_session, mission_session
+from ctm_plugin.domain.scope import hq_session, mission_session
 from ctm_plugin.domain.sealed import Unreadable
 from ctm_plugin.schemas.retrafficking import MatchDecisionSchema
 from ctm_plugin.security import audit
@@ -296,23 +295,20 @@ class Flag:
     status: str
 
 
-def flags_for_case(ctx: RequestContext, case_id: int) -> list[Flag]:
+def flags_for_case(session: Session, ctx: RequestContext, case_id: int) -> list[Flag]:
     """The matches naming this mission's case as the earlier one, not dismissed, whose later case's consent lets
-    it be known here; read through an HQ reader (the rows are HQ's), audited on the case when there is one."""
+    it be known here, read in the mission's own ``session`` (the one statement the case tab adds:
+    ``RetraffickingMatch.read_in_mission`` lets a mission read exactly these of HQ's rows, and row-level
+    security the same, ctm0025); audited on the case, in that session's transaction, when there is one."""
     require(ctx, CASE_VIEW)
-    with hq_reader(ctx, CASE_VIEW) as hq:
-        rows = hq.scalars(
-            sa.select(RetraffickingMatch).where(
-                RetraffickingMatch.earlier_mission == ctx.mission.code,
-                RetraffickingMatch.earlier_case_id == case_id,
-                RetraffickingMatch.shared_with_earlier.is_(True),
-                RetraffickingMatch.status != DISMISSED,
-            )
-        ).all()
-        flags = [Flag(row.later_mission, row.later_opened_on, row.status) for row in rows]
+    rows = session.scalars(
+        sa.select(RetraffickingMatch)
+        .where(RetraffickingMatch.earlier_case_id == case_id, RetraffickingMatch.read_in_mission(ctx.mission.code))
+        .order_by(RetraffickingMatch.id)
+    ).all()
+    flags = [Flag(row.later_mission, row.later_opened_on, row.status) for row in rows]
     if flags:
-        with unit_of_work(ctx) as session:
-            audit.record(session, ctx, "retrafficking.flag.view", case_id, [FIELD_GROUP])
+        audit.record(session, ctx, "retrafficking.flag.view", case_id, [FIELD_GROUP])
     return flags
 
 

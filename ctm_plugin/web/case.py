@@ -51,7 +51,7 @@ def _load(session: Session, case: Case) -> dict[str, Any]:
         "owner_choices": list(names.items()) if ctx.can(CASE_SUPERVISE) else [],
         "follow_ups": follow_ups.follow_ups_of_case(session, case.id),
         "caseworkers": list(names.items()),
-        "retrafficking_flags": retrafficking.flags_for_case(ctx, case.id),
+        "retrafficking_flags": retrafficking.flags_for_case(session, ctx, case.id),
         "retrafficking_states": RETRAFFICKING_STATES,
     }
 

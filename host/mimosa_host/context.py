@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from .accounts import granted_roles, known_roles, mission_people, mission_ref, plugin_permissions, user_ref
-from .db import SharedConnection, mission_sessions
-from .enablement import enabled_plugins, plugin_missions, plugin_settings
+from .db import READ_IN_TRANSACTION, SharedConnection, mission_sessions
+from .enablement import enabled_plugins, plugin_missions, plugin_place
 from .models import Mission, User
 from .plugin_api import NO_MISSION, MissionRef, RequestContext, UserRef, bind_context, unbind_context
 from .plugins import PluginHost
@@ -30,7 +30,7 @@ def build_context(
     locale: str,
     csrf_token: Callable[[], str] = lambda: "",
     plugin: str | None = None,
-    host_sessions: Callable[[], Session] | None = None,
+    host_sessions: Callable[..., Session] | None = None,
 ) -> tuple[RequestContext, set[str]]:
     """The request context for ``user`` in ``mission``, and the plugins enabled there.
 
@@ -46,7 +46,8 @@ def build_context(
     ``host_sessions`` (the request's ``SharedConnection.session``; ``factory`` when not given), when
     the plugin first asks.
     """
-    enabled = enabled_plugins(session, mission.code) & set(host.active_names)
+    place = plugin_place(session, mission.code, plugin) if plugin is not None else None
+    enabled = (place.enabled if place is not None else enabled_plugins(session, mission.code)) & set(host.active_names)
     if user is not None:
         permissions = permissions_for(granted_roles(session, user.id, mission.code), known_roles(host, enabled))
     elif plugin is not None and plugin in enabled:
@@ -60,8 +61,8 @@ def build_context(
         session_factory=mission_sessions(factory, mission.code),
         user=user_ref(user) if user else None,
         csrf_token=csrf_token,
-        settings=plugin_settings(session, mission.code, plugin) if plugin in enabled else {},
-        plugin_missions=plugin_missions(session, plugin) if plugin in enabled else (),
+        settings=place.settings if place is not None and plugin in enabled else {},
+        plugin_missions=place.missions if place is not None and plugin in enabled else (),
     )
     if user is not None and plugin is not None and plugin in enabled:
         scope = UserScope(host, host_sessions or factory, factory, user.id, locale, csrf_token, plugin, ctx)
@@ -110,7 +111,7 @@ class UserScope(_Scope):
     def __init__(
         self,
         host: PluginHost,
-        host_sessions: Callable[[], Session],
+        host_sessions: Callable[..., Session],
         factory: Callable[..., Session],
         user_id: int,
         locale: str,
@@ -147,7 +148,7 @@ class UserScope(_Scope):
         request and mission, whatever permissions the plugin asks about (a page names its cases' owners and
         offers its caseworkers)."""
         if mission_code not in self.people:
-            with self.host_sessions() as s:
+            with self.host_sessions(**READ_IN_TRANSACTION) as s:  # in the plugin's transaction: no savepoint
                 enabled = self.enabled.get(mission_code)
                 if enabled is None:
                     enabled = enabled_plugins(s, mission_code) & set(self.host.active_names)

@@ -448,5 +448,30 @@ def test_a_plugins_context_lists_the_missions_where_it_is_enabled_with_their_cou
     assert [m.code for m in after.plugin_missions] == ["THA"]  # MDA never enabled it, KHM no longer does
 
 
+def test_a_plugins_page_starts_from_its_settings_and_missions_read_in_one_statement(demo) -> None:  # noqa: ANN001
+    """What a plugin's page starts from (the plugins enabled in the mission, the plugin's settings there, the
+    missions where it is enabled) costs it one round trip; where the plugin is not enabled, it gets none of it."""
+    statements: list[str] = []
+
+    def executed(_conn, _cursor, statement: str, *_args) -> None:  # noqa: ANN001, ANN002
+        statements.append(statement)
+
+    with demo.factory() as s:
+        tha, mda = s.get(Mission, "THA"), s.get(Mission, "MDA")
+        sa.event.listen(demo.engine, "before_cursor_execute", executed)
+        try:
+            served, enabled = build_context(s, demo.host, demo.factory, tha, None, "en", plugin="ctm")
+        finally:
+            sa.event.remove(demo.engine, "before_cursor_execute", executed)
+        unserved, elsewhere = build_context(s, demo.host, demo.factory, mda, None, "en", plugin="ctm")
+        assert served.settings == enablement.plugin_settings(s, "THA", "ctm")
+        assert enabled == enablement.enabled_plugins(s, "THA") & set(demo.host.active_names)
+        assert elsewhere == enablement.enabled_plugins(s, "MDA") & set(demo.host.active_names)
+    assert len(statements) == 1, statements
+    assert served.settings["case_number_prefix"] == "THA-CT" and "ctm" in enabled
+    assert [m.code for m in served.plugin_missions] == ["KHM", "THA"]
+    assert (unserved.settings, unserved.plugin_missions, "ctm" in elsewhere) == ({}, (), False)
+
+
 def _ctm_in(s, code: str) -> int:  # noqa: ANN001
     return s.scalar(sa.select(PluginEnablement.id).filter_by(mission_code=code, plugin_name="ctm"))

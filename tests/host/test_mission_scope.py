@@ -157,6 +157,48 @@ def test_mission_users_are_the_active_users_holding_a_permission_in_that_mission
         assert "childprotection" not in [u.username for u in ctx.mission_users("ctm.case.edit")]
 
 
+@pytest.mark.parametrize("fails", [False, True])
+def test_mission_users_read_in_a_plugins_transaction_leave_it_to_commit_or_roll_back_alone(demo, fails: bool) -> None:  # noqa: ANN001
+    """The users are read in the plugin's open transaction (no SAVEPOINT of their own, nothing written), and
+    what the plugin wrote before the read is still there after it, and commits, or rolls back, with the rest of
+    its work."""
+    document = f"# users read meanwhile {fails}"
+    statements: list[str] = []
+
+    def executed(_conn, _cursor, statement: str, *_args) -> None:  # noqa: ANN001, ANN002
+        statements.append(statement)
+
+    with (
+        request_of(demo, "supervisor") as ctx,
+        pytest.raises(RuntimeError) if fails else nullcontext(),
+        ctx.session_factory() as tha,
+        tha.begin(),
+    ):
+        tha.execute(
+            sa.text(
+                "INSERT INTO ctm_mapping_override (mission_code, revision, document, saved_by, saved_at)"
+                " VALUES ('THA', :revision, :d, 'hq', CURRENT_TIMESTAMP)"
+            ),
+            {"revision": 990 + fails, "d": document},
+        )
+        sa.event.listen(demo.engine, "before_cursor_execute", executed)
+        try:
+            caseworkers = ctx.mission_users("ctm.case.edit")
+        finally:
+            sa.event.remove(demo.engine, "before_cursor_execute", executed)
+        assert (
+            tha.execute(
+                sa.text("SELECT count(*) FROM ctm_mapping_override WHERE document = :d"), {"d": document}
+            ).scalar()
+            == 1
+        )
+        if fails:
+            raise RuntimeError("the use case fails after the read")
+    assert "caseworker" in [u.username for u in caseworkers]
+    assert len(statements) == 1 and "SAVEPOINT" not in statements[0].upper(), statements
+    assert _overrides(demo, document) == ([] if fails else ["THA"])
+
+
 def test_mission_users_without_a_users_scope_is_the_user_alone(demo) -> None:  # noqa: ANN001
     with request_of(demo, "caseworker", plugin=None) as ctx:
         assert ctx.scope is None

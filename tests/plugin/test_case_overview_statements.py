@@ -18,17 +18,16 @@ from page_parts import text, version
 MISSION = "THA"
 REF = "BEN-1000001"
 BASE = f"/m/{MISSION}/plugins/ctm/records/beneficiary/{REF}/case"
-MOST = 13
+MOST = 9
 """The most statements the tab's own transaction issues: its case with the person, the victim context, the
 hand-overs, whether it was handed over, the determination, the request to close and the host link; the audit
 event; the follow-ups; the host's answer naming the mission's users, once for the whole page (the owners'
-names, the follow-ups' people, whom to reassign to: a savepoint, the users with their roles, its rollback);
-whether HQ's matching found the person again in another mission (three: a savepoint, HQ's rows, its rollback);
-and the audit chain's four at the commit (the head taken, the transaction's events, their links, the head
-moved). (It was 25, one statement per part of the page, then 17.)"""
-POSTGRESQL_MORE = 3
-"""On PostgreSQL: the session's row-level security scope read as the transaction begins, and HQ's reader's
-scope set and given back."""
+names, the follow-ups' people, whom to reassign to: the users with their roles, read in the tab's transaction);
+whether HQ's matching found the person again in another mission (one: the matches the mission reads of HQ's, in
+its own session); and the audit chain's four at the commit (the head taken, the transaction's events, their
+links, the head moved). (It was 25, one statement per part of the page, then 17, then 13, then 11.)"""
+POSTGRESQL_MORE = 1
+"""On PostgreSQL: the session's row-level security scope read as the transaction begins."""
 
 
 @contextmanager

@@ -29,8 +29,9 @@ from ctm_plugin.domain.retrafficking import (
     name_similarity,
     normalised_name,
 )
+from ctm_plugin.domain.scope import MissionScopeViolation, mission_session
 from ctm_plugin.services import retrafficking
-from ctm_plugin.services.base import Conflict, Invalid, NotFound
+from ctm_plugin.services.base import Conflict, Invalid, NotFound, unit_of_work
 from mimosa_host.context import acting_for_plugin
 
 PASSPORT = "SYN1234567"
@@ -226,25 +227,52 @@ def test_only_hq_reviews_matches(w: World, same_passport: tuple[int, int]) -> No
         retrafficking.decide(w.request_ctx("caseworker"), 1, {"decision": CONFIRMED, "reason": "x", "version": "1"})
 
 
+def flags(w: World, username: str, case_id: int, mission: str = "THA") -> list[retrafficking.Flag]:
+    """The flags the case tab shows on ``case_id``, read as it reads them: in the mission's own transaction."""
+    ctx = w.request_ctx(username, mission)
+    with unit_of_work(ctx) as session:
+        return retrafficking.flags_for_case(session, ctx, case_id)
+
+
 def test_the_earlier_mission_sees_a_flag_only_while_the_later_cases_consent_allows(
     w: World, same_passport: tuple[int, int]
 ) -> None:
     earlier, later = same_passport
     run_matching(w)
-    assert retrafficking.flags_for_case(w.request_ctx("caseworker"), earlier) == []  # no consent to share
+    assert flags(w, "caseworker", earlier) == []  # no consent to share
 
     consent_to_share(w, later, "KHM")
     run_matching(w)  # the next run reads the consent
-    (flag,) = retrafficking.flags_for_case(w.request_ctx("caseworker"), earlier)
+    (flag,) = flags(w, "caseworker", earlier)
     assert (flag.later_mission, flag.status) == ("KHM", OPEN)
     # The later mission's case is not flagged as an earlier one, and no other case is.
-    assert retrafficking.flags_for_case(w.request_ctx("khm.caseworker", "KHM"), later) == []
+    assert flags(w, "khm.caseworker", later, "KHM") == []
 
     with w.rt.factory() as s, s.begin():
         for consent in s.scalars(sa.select(Consent).where(Consent.case_id == later, Consent.purpose == "HandOver")):
             consent.withdrawn_on = date(2026, 10, 1)
     run_matching(w)
-    assert retrafficking.flags_for_case(w.request_ctx("caseworker"), earlier) == []
+    assert flags(w, "caseworker", earlier) == []
+
+
+def test_a_mission_reads_only_the_matches_flagging_its_own_case_and_writes_none(
+    w: World, same_passport: tuple[int, int]
+) -> None:
+    earlier, later = same_passport
+    consent_to_share(w, later, "KHM")
+    run_matching(w)
+    with mission_session(w.ctx("caseworker")) as tha:
+        (seen,) = tha.scalars(sa.select(RetraffickingMatch)).all()
+        assert (seen.earlier_mission, seen.earlier_case_id) == ("THA", earlier)
+        seen.reason = "A mission's note"
+        with pytest.raises(MissionScopeViolation):
+            tha.flush()
+    with mission_session(w.ctx("khm.caseworker", "KHM")) as khm:  # the later mission: HQ's row, not its own flag
+        assert khm.scalars(sa.select(RetraffickingMatch)).all() == []
+    (match,) = retrafficking.hq_matches(w.request_ctx("hq"))
+    retrafficking.decide(w.request_ctx("hq"), match.id, {"decision": DISMISSED, "reason": "Twins", "version": "1"})
+    with mission_session(w.ctx("caseworker")) as tha:
+        assert tha.scalars(sa.select(RetraffickingMatch)).all() == []
 
 
 # -- the pages ---------------------------------------------------------------------------------------------------

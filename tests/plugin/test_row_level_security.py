@@ -142,6 +142,13 @@ def test_raw_sql_sees_only_the_mission_set_for_its_transaction(demo: Runtime, ap
                 )
             ),
         }
+        flagged = conn.scalar(  # ctm0025: the matches flagging one of its cases, the consent in force, not dismissed
+            sa.text(
+                "SELECT count(*) FROM ctm_retrafficking_match WHERE earlier_mission = :mission"
+                " AND shared_with_earlier AND status <> 'dismissed'"
+            ),
+            {"mission": mission},
+        )
     assert own["ctm_case"] > 0 and shared["ctm_handover"] > 0
     with application.engine.connect() as conn:
         in_transaction_of(conn, mission)
@@ -149,7 +156,7 @@ def test_raw_sql_sees_only_the_mission_set_for_its_transaction(demo: Runtime, ap
         assert counts(conn, MISSION_TABLES, f"WHERE mission_code <> '{mission}'") == dict.fromkeys(MISSION_TABLES, 0)
         assert counts(conn, BETWEEN_MISSIONS) == shared
         assert counts(conn, UNDER_A_ROW) == under
-        assert counts(conn, HQ_TABLES) == dict.fromkeys(HQ_TABLES, 0)
+        assert counts(conn, HQ_TABLES) == {**dict.fromkeys(HQ_TABLES, 0), "ctm_retrafficking_match": flagged}
         conn.commit()
         # The setting ended with its transaction: the next one on the same connection sees nothing.
         assert counts(conn, ("ctm_case",)) == {"ctm_case": 0}
@@ -163,6 +170,56 @@ def test_hq_rows_are_seen_only_with_hq_set(demo: Runtime, application: Runtime):
         in_transaction_of(conn, hq="on")
         assert counts(conn, HQ_TABLES) == held
         assert counts(conn, ("ctm_case", "ctm_handover")) == {"ctm_case": 0, "ctm_handover": 0}
+
+
+def test_a_mission_reads_only_the_matches_flagging_its_own_case_and_writes_none(demo: Runtime, application: Runtime):
+    """ctm0025: THA (the earlier mission) reads the demo's match while the job has marked it visible to THA and
+    HQ has not dismissed it; KHM (the later mission) never does; no mission writes it."""
+    with demo.engine.connect() as conn:
+        (match_id, earlier, shared, status) = conn.execute(
+            sa.text("SELECT id, earlier_mission, shared_with_earlier, status FROM ctm_retrafficking_match")
+        ).one()
+    assert earlier == "THA"
+
+    def seen_by(mission: str) -> int:
+        with application.engine.connect() as conn:
+            in_transaction_of(conn, mission)
+            return conn.scalar(sa.text("SELECT count(*) FROM ctm_retrafficking_match"))
+
+    def as_hq_marks(shared_with_earlier: bool, status: str) -> None:
+        with demo.engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE ctm_retrafficking_match SET shared_with_earlier = :shared, status = :status"),
+                {"shared": shared_with_earlier, "status": status},
+            )
+
+    try:
+        as_hq_marks(False, "open")
+        assert (seen_by("THA"), seen_by("KHM"), seen_by("")) == (0, 0, 0)
+        as_hq_marks(True, "open")
+        assert (seen_by("THA"), seen_by("KHM"), seen_by("")) == (1, 0, 0)
+        with application.engine.connect() as conn:
+            in_transaction_of(conn, "THA")
+            assert conn.execute(sa.text("UPDATE ctm_retrafficking_match SET reason = 'a mission'")).rowcount == 0
+            assert conn.execute(sa.text("DELETE FROM ctm_retrafficking_match")).rowcount == 0
+            with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO ctm_retrafficking_match (earlier_mission, earlier_case_id, earlier_case_number,"
+                        " earlier_opened_on, later_mission, later_case_id, later_case_number, later_opened_on,"
+                        " evidence, score, explanation, shared_with_earlier, status, found_at, version)"
+                        " SELECT earlier_mission, earlier_case_id, earlier_case_number, earlier_opened_on, 'THA',"
+                        " 0, 'THA-X', later_opened_on, evidence, score, explanation, true, 'open', found_at, 1"
+                        " FROM ctm_retrafficking_match"
+                    )
+                )
+        as_hq_marks(True, "dismissed")
+        assert seen_by("THA") == 0
+    finally:
+        as_hq_marks(shared, status)
+    with demo.engine.connect() as conn:
+        reason = conn.scalar(sa.text("SELECT reason FROM ctm_retrafficking_match WHERE id = :id"), {"id": match_id})
+    assert reason is None  # no mission's update took
 
 
 def test_writes_into_another_mission_are_refused(demo: Runtime, application: Runtime):

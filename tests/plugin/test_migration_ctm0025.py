@@ -1,0 +1,77 @@
+"""ctm0025 on a database with HQ's matches from before: each is kept as it was; the earlier mission now reads, in
+its own session, the one the job marked visible to it (not the one it did not, nor the later mission any); down
+again, the matches are as they were and, on PostgreSQL, the policy letting a mission read them is gone."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.script import ScriptDirectory
+from old_rows import AT, insert_case
+from world import World
+
+from ctm_plugin.domain.retrafficking import RetraffickingMatch
+from ctm_plugin.domain.scope import mission_session
+from ctm_plugin.hooks.database import SCRIPT_LOCATION, VERSION_TABLE
+from mimosa_host import db
+
+
+def _seed(conn: sa.Connection) -> dict[str, int]:
+    """A THA case matched twice by later KHM cases, as ctm0024 wrote the matches: the first later case's consent
+    lets THA know, the second's does not; the cases' ids."""
+    ids = {
+        "tha": insert_case(conn, "THA-CT-2025-OLD25", opened_on="2025-02-03"),
+        "shares": insert_case(conn, "KHM-CT-2026-OLD25", person="BEN-2000001", mission="KHM"),
+        "keeps": insert_case(conn, "KHM-CT-2026-OLD26", person="BEN-2000002", mission="KHM"),
+    }
+    for later, shared in (("shares", True), ("keeps", False)):
+        conn.execute(
+            sa.text(
+                "INSERT INTO ctm_retrafficking_match (earlier_mission, earlier_case_id, earlier_case_number,"
+                " earlier_opened_on, later_mission, later_case_id, later_case_number, later_opened_on, evidence,"
+                " score, explanation, shared_with_earlier, status, found_at, version) VALUES ('THA', :tha,"
+                " 'THA-CT-2025-OLD25', '2025-02-03', 'KHM', :later, :number, '2026-02-03', 'document', 1,"
+                " 'same_document', :shared, 'open', :at, 1)"
+            ),
+            {"tha": ids["tha"], "later": ids[later], "number": f"KHM-{later}", "shared": shared, "at": AT},
+        )
+    return ids
+
+
+def _matches(conn: sa.Connection) -> list[tuple]:
+    return conn.execute(
+        sa.text("SELECT later_case_id, shared_with_earlier, status FROM ctm_retrafficking_match ORDER BY id")
+    ).all()
+
+
+def _policies(conn: sa.Connection) -> list[str]:
+    if conn.dialect.name != "postgresql":
+        return []
+    return list(conn.scalars(sa.text("SELECT policyname FROM pg_policies WHERE tablename = 'ctm_retrafficking_match'")))
+
+
+def test_ctm0025_lets_the_earlier_mission_read_the_match_shared_with_it(w: World):
+    cfg = db.alembic_config(w.rt.engine, SCRIPT_LOCATION, VERSION_TABLE)
+    previous = ScriptDirectory.from_config(cfg).get_revision("ctm0025").down_revision
+    assert previous == "ctm0024"
+    command.downgrade(cfg, previous)
+    with w.rt.engine.begin() as conn:
+        ids = _seed(conn)
+        before = _matches(conn)
+    postgresql = w.rt.engine.dialect.name == "postgresql"
+
+    command.upgrade(cfg, "heads")
+    with w.rt.engine.connect() as conn:
+        assert _matches(conn) == before == [(ids["shares"], True, "open"), (ids["keeps"], False, "open")]
+        assert sorted(_policies(conn)) == (["ctm_earlier_mission_flag", "ctm_scope"] if postgresql else [])
+    with mission_session(w.ctx("caseworker")) as tha:
+        (seen,) = tha.scalars(sa.select(RetraffickingMatch)).all()
+        assert (seen.earlier_case_id, seen.later_case_id) == (ids["tha"], ids["shares"])
+    with mission_session(w.ctx("khm.caseworker", "KHM")) as khm:
+        assert khm.scalars(sa.select(RetraffickingMatch)).all() == []
+
+    command.downgrade(cfg, previous)
+    with w.rt.engine.connect() as conn:
+        assert _matches(conn) == before
+        assert _policies(conn) == (["ctm_scope"] if postgresql else [])
+    command.upgrade(cfg, "heads")
