@@ -15,6 +15,15 @@ Secondary suppression withholds more entries until no withheld entry is a bridge
 cheapest path of published entries that closes a cycle through it (non-zero counts before zeros, inner cells
 before totals, then the smallest counts).
 
+**Bounds.** A reader knows more than the sums: a "<k" count lies between 1 and k − 1, an "x" is at least 0.
+Two "<11" cells under a published total of 20 are both 10, though neither is a bridge. So a cycle protects a
+withheld entry only if moving along it keeps every entry within what the reader knows: the entry itself one up
+(or one down), the cycle's other entries one down and one up in turn. In the grid with the totals' signs
+flipped, such a cycle is a directed one: an entry that may go one up in that grid is an arc from its row to its
+column, one that may go one down an arc back. Secondary suppression withholds more entries until every
+withheld entry can move both ways its own bounds allow (at least two values, three away from its bounds),
+each time along the cheapest path as above; where even withholding everything would not give a way, it stops.
+
 This protects each table on its own against exact recovery through its own totals. It knows nothing of other
 tables: services/trends.py keeps each page's tables from being differenced against each other (its docstring).
 """
@@ -59,6 +68,9 @@ class SuppressedTable:
     row_totals: tuple[Shown, ...]
     column_totals: tuple[Shown, ...]
     total: Shown
+    disclosive: bool = False
+    """Some withheld number has one value a reader can work out even with every number withheld (the table is
+    too small to show: e.g. two cells of 1 under "<3" totals): publish nothing of it."""
 
 
 def suppress(
@@ -88,8 +100,13 @@ def suppress(
         withheld.setdefault((i, columns), SECONDARY)
     if withhold_total:
         withheld.setdefault((rows, columns), SECONDARY)
-    while (bridge := _a_bridge(withheld, rows + 1, columns + 1)) is not None:
-        for entry in _complement(grid, withheld, bridge, rows, columns):
+    lines = _Lines(grid, withheld, rows, columns, k)
+    beyond: set[tuple[tuple[int, int], int]] = set()
+    while (need := lines.unprotected(beyond)) is not None:
+        added = lines.complement(*need)
+        if added is None:
+            beyond.add(need)  # no way even through every published entry: as protected as it can be
+        for entry in added or ():
             withheld[entry] = SECONDARY
 
     def shown(i: int, j: int) -> Shown:
@@ -102,6 +119,7 @@ def suppress(
         row_totals=tuple(shown(i, columns) for i in range(rows)),
         column_totals=tuple(shown(rows, j) for j in range(columns)),
         total=shown(rows, columns),
+        disclosive=any(lines.pinned(entry, beyond) for entry in withheld),
     )
 
 
@@ -121,88 +139,113 @@ def suppress_together(tables: Sequence[Sequence[Sequence[int]]], k: int | None =
         rows, total = rows | now, total or now_total
 
 
-def _a_bridge(withheld: dict[tuple[int, int], str], rows: int, columns: int) -> tuple[int, int] | None:
-    """A withheld entry on no cycle of the withheld entries' graph (rows and columns as vertices), if any:
-    Tarjan's low-link search, iterative (a table may have more rows than Python's recursion allows)."""
-    neighbours: dict[int, list[tuple[int, tuple[int, int]]]] = {}
-    for i, j in withheld:
-        neighbours.setdefault(i, []).append((rows + j, (i, j)))
-        neighbours.setdefault(rows + j, []).append((i, (i, j)))
-    order: dict[int, int] = {}
-    low: dict[int, int] = {}
-    for root in sorted(neighbours):
-        if root in order:
-            continue
-        order[root] = low[root] = len(order)
-        stack: list[tuple[int, tuple[int, int] | None, int]] = [(root, None, 0)]
-        while stack:
-            vertex, via, index = stack[-1]
-            edges = neighbours[vertex]
-            if index < len(edges):
-                stack[-1] = (vertex, via, index + 1)
-                other, edge = edges[index]
-                if edge == via:
-                    continue
-                if other in order:
-                    low[vertex] = min(low[vertex], order[other])
-                else:
-                    order[other] = low[other] = len(order)
-                    stack.append((other, edge, 0))
-                continue
-            stack.pop()
-            if stack:
-                parent = stack[-1][0]
-                low[parent] = min(low[parent], low[vertex])
-                if low[vertex] > order[parent]:
-                    assert via is not None
-                    return via
-    return None
-
-
 _Cost = tuple[int, int, int]
+UP, DOWN = 1, -1
 
 
-def _complement(
-    grid: list[list[int]], withheld: dict[tuple[int, int], str], bridge: tuple[int, int], rows: int, columns: int
-) -> list[tuple[int, int]]:
-    """The published entries to withhold so that ``bridge`` lies on a cycle: the cheapest path from its row to
-    its column through the grid, other than itself (Dijkstra). A withheld entry costs nothing; a published one
-    costs, in this order, whether it is 0 (shown as 0 whenever possible), whether it is a total (a total is
-    published as widely as possible), then its count (the least information lost)."""
-    height, width = rows + 1, columns + 1
-    start, goal = bridge[0], height + bridge[1]
+class _Lines:
+    """The grid as the reader sees it: rows ``0..rows`` and columns ``0..columns`` (the totals last) as the
+    vertices of a directed graph, each entry an arc from its row to its column where it may go one up in the
+    sign-flipped grid, and back where it may go one down (the module's docstring)."""
 
-    def step(entry: tuple[int, int]) -> _Cost:
-        if entry in withheld:
-            return (0, 0, 0)
-        count = grid[entry[0]][entry[1]]
-        return (int(count == 0), int(entry[0] == rows or entry[1] == columns), count)
+    def __init__(self, grid: list[list[int]], withheld: dict[tuple[int, int], str], rows: int, columns: int, k: int):
+        self.grid, self.withheld, self.rows, self.columns, self.k = grid, withheld, rows, columns, k
+        self.height = rows + 1
 
-    best: dict[int, _Cost] = {start: (0, 0, 0)}
-    back: dict[int, int] = {}
-    queue: list[tuple[_Cost, int]] = [((0, 0, 0), start)]
-    done: set[int] = set()
-    while queue:
-        cost, vertex = heapq.heappop(queue)
-        if vertex in done:
-            continue
-        done.add(vertex)
-        if vertex == goal:
-            break
-        others = range(height, height + width) if vertex < height else range(height)
-        for other in others:
-            entry = (vertex, other - height) if vertex < height else (other, vertex - height)
-            if entry == bridge:
+    def _moves(self, entry: tuple[int, int], withheld: bool) -> tuple[bool, bool]:
+        """Whether ``entry``, withheld (or were it withheld, as an "x"), may go one up and one down in the
+        sign-flipped grid, within what a reader knows of it."""
+        i, j = entry
+        count = self.grid[i][j]
+        low, high = (1, self.k - 1) if withheld and self.withheld.get(entry) == PRIMARY else (0, None)
+        up, down = high is None or count + 1 <= high, count - 1 >= low
+        return (down, up) if (i == self.rows) != (j == self.columns) else (up, down)  # a total's sign is flipped
+
+    def _arcs(self, vertex: int, free: bool) -> list[tuple[int, tuple[int, int]]]:
+        """The arcs out of ``vertex`` through withheld entries, or through any entry with ``free``."""
+        found = []
+        if vertex < self.height:
+            for j in range(self.columns + 1):
+                entry = (vertex, j)
+                held = entry in self.withheld
+                if (held or free) and self._moves(entry, held)[0]:
+                    found.append((self.height + j, entry))
+        else:
+            j = vertex - self.height
+            for i in range(self.height):
+                entry = (i, j)
+                held = entry in self.withheld
+                if (held or free) and self._moves(entry, held)[1]:
+                    found.append((i, entry))
+        return found
+
+    def _ends(self, entry: tuple[int, int], direction: int) -> tuple[int, int]:
+        """Where a path must go for ``entry`` to move in ``direction``: back from its column to its row (up) or
+        on from its row to its column (down), without it."""
+        row, column = entry[0], self.height + entry[1]
+        return (column, row) if direction == UP else (row, column)
+
+    def unprotected(self, beyond: set[tuple[tuple[int, int], int]]) -> tuple[tuple[int, int], int] | None:
+        """A withheld entry and a direction its bounds allow but no cycle of withheld entries does, if any."""
+        for entry in sorted(self.withheld):
+            up, down = self._moves(entry, True)
+            for direction, allowed in ((UP, up), (DOWN, down)):
+                if allowed and (entry, direction) not in beyond and not self._reaches(entry, direction):
+                    return entry, direction
+        return None
+
+    def pinned(self, entry: tuple[int, int], beyond: set[tuple[tuple[int, int], int]]) -> bool:
+        """Whether ``entry`` cannot move either way its bounds allow (each given up as beyond reach)."""
+        up, down = self._moves(entry, True)
+        allowed = [direction for direction, ok in ((UP, up), (DOWN, down)) if ok]
+        return bool(allowed) and all((entry, direction) in beyond for direction in allowed)
+
+    def _reaches(self, entry: tuple[int, int], direction: int) -> bool:
+        start, goal = self._ends(entry, direction)
+        seen, stack = {start}, [start]
+        while stack:
+            for other, via in self._arcs(stack.pop(), free=False):
+                if via != entry and other not in seen:
+                    if other == goal:
+                        return True
+                    seen.add(other)
+                    stack.append(other)
+        return False
+
+    def complement(self, entry: tuple[int, int], direction: int) -> list[tuple[int, int]] | None:
+        """The published entries to withhold so that ``entry`` may move in ``direction``: the cheapest path
+        (Dijkstra), ``None`` if there is none. A withheld entry costs nothing; a published one costs, in this
+        order, whether it is 0 (shown as 0 whenever possible), whether it is a total (a total is published as
+        widely as possible), then its count (the least information lost)."""
+        start, goal = self._ends(entry, direction)
+
+        def step(via: tuple[int, int]) -> _Cost:
+            if via in self.withheld:
+                return (0, 0, 0)
+            count = self.grid[via[0]][via[1]]
+            return (int(count == 0), int(via[0] == self.rows or via[1] == self.columns), count)
+
+        best: dict[int, _Cost] = {start: (0, 0, 0)}
+        back: dict[int, tuple[int, tuple[int, int]]] = {}
+        queue: list[tuple[_Cost, int]] = [((0, 0, 0), start)]
+        done: set[int] = set()
+        while queue:
+            cost, vertex = heapq.heappop(queue)
+            if vertex in done:
                 continue
-            extra = step(entry)
-            total = (cost[0] + extra[0], cost[1] + extra[1], cost[2] + extra[2])
-            if other not in best or total < best[other]:
-                best[other], back[other] = total, vertex
-                heapq.heappush(queue, (total, other))
-    path: list[tuple[int, int]] = []
-    vertex = goal
-    while vertex != start:
-        previous = back[vertex]
-        path.append((previous, vertex - height) if previous < height else (vertex, previous - height))
-        vertex = previous
-    return [entry for entry in path if entry not in withheld]
+            done.add(vertex)
+            if vertex == goal:
+                path = []
+                while vertex != start:
+                    vertex, via = back[vertex]
+                    path.append(via)
+                return [via for via in path if via not in self.withheld]
+            for other, via in self._arcs(vertex, free=True):
+                if via == entry:
+                    continue
+                extra = step(via)
+                total = (cost[0] + extra[0], cost[1] + extra[1], cost[2] + extra[2])
+                if other not in best or total < best[other]:
+                    best[other], back[other] = total, (vertex, via)
+                    heapq.heappush(queue, (total, other))
+        return None

@@ -138,3 +138,92 @@ def test_breakdowns_of_the_same_cases_withhold_the_same_totals(columns_of_tables
     assert len({tuple(shown.count for shown in table.row_totals) + (table.total.count,) for table in done}) == 1
     for table in done:
         assert recoverable(_grid(table)) == []
+
+
+def values_each_could_take(grid: list[list[Shown]], truth: list[list[int]], k: int) -> dict[tuple[int, int], set[int]]:
+    """What a reader can tell of each withheld entry, found by brute force (not by the module's arcs): every
+    solution of the table's sums where a "<k" lies in 1..k-1 and an "x" in 0..(the largest true count + 1) —
+    enough room for any move of one that the module's protection claims."""
+    rows, columns = len(grid) - 1, len(grid[0]) - 1
+    unknowns = [(i, j) for i in range(rows + 1) for j in range(columns + 1) if grid[i][j].count is None]
+    ceiling = max(map(max, truth)) + 1
+    domains = {u: range(1, k) if grid[u[0]][u[1]].withheld == PRIMARY else range(ceiling + 1) for u in unknowns}
+    lines = [[(i, j) for j in range(columns + 1)] for i in range(rows + 1)]
+    lines += [[(i, j) for i in range(rows + 1)] for j in range(columns + 1)]
+    taken: dict[tuple[int, int], set[int]] = {u: set() for u in unknowns}
+    value: dict[tuple[int, int], int] = {}
+
+    def balanced(line: list[tuple[int, int]]) -> bool | None:
+        """The line's inner entries add up to its total: True, False, or None while one is unknown."""
+        numbers = [value.get(e) if grid[e[0]][e[1]].count is None else grid[e[0]][e[1]].count for e in line]
+        if any(n is None for n in numbers):
+            return None
+        return sum(numbers[:-1]) == numbers[-1]  # type: ignore[arg-type]
+
+    def search(index: int) -> None:
+        if index == len(unknowns):
+            for u in unknowns:
+                taken[u].add(value[u])
+            return
+        entry = unknowns[index]
+        for candidate in domains[entry]:
+            value[entry] = candidate
+            if all(balanced(line) is not False for line in lines if entry in line):
+                search(index + 1)
+        del value[entry]
+
+    search(0)
+    return taken
+
+
+small = st.integers(1, 3).flatmap(
+    lambda columns: st.lists(st.lists(st.integers(0, 5), min_size=columns, max_size=columns), min_size=1, max_size=2)
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(small)
+def test_no_withheld_number_is_pinned_by_the_bounds_a_reader_knows(counts: list[list[int]]) -> None:
+    """A "<3" is 1 or 2 and an "x" at least 0: with that, still no withheld number has only one possible value
+    (unless its own bounds leave it one: none at k = 3), and one not at its bounds can go both ways."""
+    k = 3
+    table = suppress(counts, k)
+    grid, truth = _grid(table), _true_grid(counts)
+    possible = values_each_could_take(grid, truth, k)
+    if table.disclosive:  # the caller publishes nothing of it; it must be so for a reason
+        assert any(len(values) == 1 for values in possible.values())
+        return
+    for (i, j), values in possible.items():
+        true = truth[i][j]
+        assert true in values
+        assert len(values) >= 2, ((i, j), true, values, [[s.text(k) for s in row] for row in grid])
+
+
+@pytest.mark.parametrize(
+    ("counts", "k"),
+    [
+        ([[10, 50, 30], [10, 60, 40]], 11),  # two "<11" under a published total of 20 would both be 10
+        ([[1, 20]] * 11, 11),  # eleven "<11" under a total of 11 would all be 1
+        ([[0, 2, 8], [8, 2, 4]], 3),  # two "<3" under a total of 4 would both be 2
+    ],
+)
+def test_small_counts_at_their_bounds_are_not_pinned_by_a_total(counts: list[list[int]], k: int) -> None:
+    table = suppress(counts, k)
+    column = [row[0] for row in table.cells] if k == 11 and len(counts) == 11 else None
+    if column is not None:
+        assert table.column_totals[0].count is None or any(shown.count is None for shown in table.cells[0][1:])
+    grid = _grid(table)
+    for i, row in enumerate(grid):
+        for j, shown in enumerate(row):
+            if shown.withheld == PRIMARY:
+                line = [grid[i][c] for c in range(len(row))]
+                # the entry's row: a published total with only "<k" withheld in it would bound each of them
+                others = [s for c, s in enumerate(line) if c != j and s.count is None]
+                assert any(s.withheld == SECONDARY for s in others) or line[-1].count is None or j == len(row) - 1
+
+
+def test_ten_periods_of_one_case_each_are_too_few_to_show() -> None:
+    # Ten "<11" under a "<11" total: the total is at most 10, so every period holds exactly one case.
+    assert suppress([[1]] * 10, K).disclosive
+    # Three are not: the total could be 3 to 10, each period 1 to 8.
+    assert not suppress([[1]] * 3, K).disclosive

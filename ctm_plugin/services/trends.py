@@ -64,6 +64,9 @@ class Trends:
     """The user's scope, for the mission filter."""
     freshness: tuple[Freshness, ...]
     tables: tuple[TrendTable, ...]
+    too_few: tuple[Dimension, ...] = ()
+    """The breakdowns too small to show at all: a number of theirs could be worked out even with every number
+    withheld (:attr:`SuppressedTable.disclosive`), so nothing of them is published."""
 
 
 def scope(ctx: RequestContext) -> tuple[MissionRef, ...]:
@@ -95,7 +98,10 @@ def trends(ctx: RequestContext, asked: dict[str, Any]) -> Trends:
             audit.record(session, mctx, "trends.view", None, [FIELD_GROUP])
         freshness.append(Freshness(mission, refreshed))
     k = small_cell_k()
-    return Trends(k, filters, missions, tuple(freshness), _tables(counts, bin_of, k))
+    tables = _tables(counts, bin_of, k)
+    shown = tuple(t for t in tables if not t.numbers.disclosive)
+    too_few = tuple(t.dimension for t in tables if t.numbers.disclosive)
+    return Trends(k, filters, missions, tuple(freshness), shown, too_few)
 
 
 def _tables(
