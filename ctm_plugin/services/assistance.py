@@ -44,14 +44,20 @@ def edit_service(ctx: RequestContext, case_id: int, service_id: int, data: dict[
     )
 
 
-def consent_in_force(session: sa.orm.Session, case_id: int, purpose: str, on: date | None = None) -> Consent | None:
-    """The consent for ``purpose`` in force now, or on the day ``on`` (given by then, not yet withdrawn)."""
-    in_force: sa.ColumnElement[bool] = Consent.withdrawn_on.is_(None)
+def in_force(purpose: str, on: date | None = None) -> sa.ColumnElement[bool]:
+    """Whether a consent row is for ``purpose`` and in force now, or on the day ``on`` (given by then, not yet
+    withdrawn): the one rule, for a case (:func:`consent_in_force`) or every case at once (exports, matching)."""
+    not_withdrawn: sa.ColumnElement[bool] = Consent.withdrawn_on.is_(None)
     if on is not None:
-        in_force = sa.and_(Consent.given_on <= on, sa.or_(in_force, Consent.withdrawn_on > on))
+        not_withdrawn = sa.and_(Consent.given_on <= on, sa.or_(not_withdrawn, Consent.withdrawn_on > on))
+    return sa.and_(Consent.purpose == purpose, not_withdrawn)
+
+
+def consent_in_force(session: sa.orm.Session, case_id: int, purpose: str, on: date | None = None) -> Consent | None:
+    """The consent for ``purpose`` in force now, or on the day ``on``."""
     return session.scalar(
         sa.select(Consent)
-        .where(Consent.case_id == case_id, Consent.purpose == purpose, in_force)
+        .where(Consent.case_id == case_id, in_force(purpose, on))
         .order_by(Consent.given_on.desc(), Consent.id.desc())
         .limit(1)
     )

@@ -45,6 +45,7 @@ from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import RESEARCH_APPROVE, RESEARCH_REQUEST
 from mimosa_host.plugin_api import MissionRef, RequestContext
 
+from .assistance import in_force
 from .base import Conflict, Invalid, NotFound, load, require, unit_of_work
 from .spreadsheet import neutral
 
@@ -117,11 +118,9 @@ _day = date.fromisoformat
 
 def case_facts(session: Session, year_from: int, year_to: int) -> Iterator[ctdc.CaseFacts]:
     """The facts of the mission's cases an export may hold (the session's mission): the ``Research`` consent in
-    force (as ``consent_in_force`` reads it, for every case at once), a possible or actual victim, opened in
-    the years. Only :data:`ctdc.FACT_FIELDS` are read."""
-    consented = sa.exists().where(
-        Consent.case_id == Case.id, Consent.purpose == RESEARCH_CONSENT, Consent.withdrawn_on.is_(None)
-    )
+    force (:func:`.assistance.in_force`, for every case at once), a possible or actual victim, opened in the
+    years. Only :data:`ctdc.FACT_FIELDS` are read."""
+    consented = sa.exists().where(Consent.case_id == Case.id, in_force(RESEARCH_CONSENT))
     first = _first_exploitation_countries(session)
     query = (
         sa.select(

@@ -47,6 +47,7 @@ from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import CASE_VIEW, RETRAFFICKING_REVIEW
 from mimosa_host.plugin_api import MissionRef, RequestContext
 
+from .assistance import in_force
 from .base import Conflict, NotFound, load, require, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -126,11 +127,7 @@ def _identities(session: Session, mission_code: str) -> list[Identity]:
     ):
         if index:
             documents[case_id].add(index)
-    sharing = set(
-        session.scalars(
-            sa.select(Consent.case_id).where(Consent.purpose == SHARING_PURPOSE, Consent.withdrawn_on.is_(None))
-        )
-    )
+    sharing = set(session.scalars(sa.select(Consent.case_id).where(in_force(SHARING_PURPOSE))))
     found = []
     for case in session.scalars(sa.select(Case).options(sa.orm.selectinload(Case.person))):
         person: PersonProfile | None = case.person
