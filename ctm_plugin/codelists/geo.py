@@ -25,8 +25,8 @@ def _cldr_names(locale: str, kind: str) -> Mapping[str, str]:
     return getattr(Locale.parse(locale), kind)
 
 
-def _sort_key(text: str) -> str:
-    """Accent- and case-insensitive order ("Égypte" sorts with "E")."""
+def folded(text: str) -> str:
+    """Accents stripped and case folded: "Égypte" sorts with "E", "BÀ Lan" compares equal to "ba lan"."""
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
 
 
@@ -49,7 +49,7 @@ class CldrCodeList(CodeList):
         # Hundreds of entries on every form: sort once per language.
         locale = i18n.current_locale()
         if locale not in self._sorted:
-            self._sorted[locale] = sorted(super().choices(), key=lambda choice: _sort_key(choice[1]))
+            self._sorted[locale] = sorted(super().choices(), key=lambda choice: folded(choice[1]))
         return list(self._sorted[locale])
 
 
@@ -60,7 +60,7 @@ def _english(kind: str, cldr: str, fallback: str) -> str:
 def _cldr_list(name: str, kind: str, pairs: Iterable[tuple[str, str, str]]) -> CldrCodeList:
     """From (stored code, CLDR alpha-2 key, pycountry's English name) triples."""
     codes = [Code(value, _english(kind, cldr, fallback), extra={"cldr": cldr}) for value, cldr, fallback in pairs]
-    return CldrCodeList(name, kind, sorted(codes, key=lambda code: _sort_key(code.label)))
+    return CldrCodeList(name, kind, sorted(codes, key=lambda code: folded(code.label)))
 
 
 COUNTRY = _cldr_list(

@@ -13,10 +13,11 @@ a readable picture, quickly.
 
 from __future__ import annotations
 
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from ctm_plugin.codelists.geo import folded
 
 PERPETRATOR = "perpetrator"
 PLACE = "place"
@@ -32,8 +33,7 @@ NETWORK_CASES = 40
 
 def normalised(text: str) -> str:
     """Case folded, accents stripped, whitespace collapsed: "  BÀ  Lan " and "ba lan" are one alias."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+    return " ".join(folded(text).split())
 
 
 @dataclass(frozen=True, order=True)

@@ -11,7 +11,6 @@ people's facts make of a match.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import Boolean, Date, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ctm_plugin.codelists.geo import folded
 from ctm_plugin.i18n import N_
 
 from .models import Base, HqScoped, UTCDateTime, utcnow
@@ -123,9 +123,7 @@ class RetraffickingMatch(HqScoped, Base):
 def normalised_name(name: str) -> str:
     """Case folded, accents stripped, punctuation as spaces, tokens sorted: the order of given and family names
     differs between records and countries, and transliterations drop accents."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    tokens = "".join(c if c.isalnum() else " " for c in plain).split()
+    tokens = "".join(c if c.isalnum() else " " for c in folded(name)).split()
     return " ".join(sorted(tokens))
 
 
