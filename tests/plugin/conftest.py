@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from exchange_hosts import ContractExchange, ReferenceHost, seeded_store
+from exchange_hosts import ContractExchange, ReferenceHost, point_ctm_missions_at, seeded_store
 from world import World
 
 
 @pytest.fixture
 def w(demo) -> World:  # noqa: ANN001 - a Runtime
     return World(demo)
-
-
-def point_ctm_missions_at(rt, base_url: str) -> None:  # noqa: ANN001 - a Runtime
-    """The demo's CTM missions set to reach the host at ``base_url``, as an administrator would."""
-    import sqlalchemy as sa
-
-    from mimosa_host import enablement
-    from mimosa_host.context import system_context
-    from mimosa_host.models import Mission, PluginEnablement
-
-    with rt.factory() as s, s.begin():
-        for state in s.scalars(sa.select(PluginEnablement).filter_by(plugin_name="ctm", enabled=True)).all():
-            ctx = system_context(s, rt.host, rt.factory, s.get(Mission, state.mission_code))
-            settings = {**state.settings, "soap_base_url": base_url}
-            enablement.enable(s, rt.host, state.mission_code, "ctm", settings, ctx)
 
 
 @pytest.fixture

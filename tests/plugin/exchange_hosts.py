@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from contract_host import store
 from contract_host.server import ContractHost
 
-from mimosa_host import models
+from mimosa_host import enablement, models
+from mimosa_host.context import system_context
 from mimosa_host.demo import CTM_MISSIONS, api_credentials
 from mimosa_host.soap import models as soap_models
 
@@ -210,3 +211,12 @@ def seeded_store(rt: Any) -> store.Store:
                     document.expires = None
             seeded.put_beneficiary(record)
     return seeded
+
+
+def point_ctm_missions_at(rt, base_url: str) -> None:  # noqa: ANN001 - a Runtime
+    """The demo's CTM missions set to reach the host at ``base_url``, as an administrator would."""
+    with rt.factory() as s, s.begin():
+        for state in s.scalars(sa.select(models.PluginEnablement).filter_by(plugin_name="ctm", enabled=True)).all():
+            ctx = system_context(s, rt.host, rt.factory, s.get(models.Mission, state.mission_code))
+            settings = {**state.settings, "soap_base_url": base_url}
+            enablement.enable(s, rt.host, state.mission_code, "ctm", settings, ctx)

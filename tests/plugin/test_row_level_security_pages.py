@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
-from conftest import point_ctm_missions_at
+from exchange_hosts import point_ctm_missions_at
 from test_routes import EXPECTED
 from test_row_level_security import (  # noqa: F401 - `application` is a fixture, used by its name
     application,
