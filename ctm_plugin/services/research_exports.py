@@ -2,17 +2,23 @@
 downloads once.
 
 The request is a row of the mission the researcher asks from and covers missions of the researcher's scope for
-requests (``ctx.missions_with``). HQ sees the pending requests of every mission of its scope for approvals, read
-mission by mission, and decides only on a request whose missions all lie in that scope, never on its own (even
-holding both permissions). The approval runs the export once without keeping it, so that HQ and the requester
-see what would be generalised or suppressed, and an export that cannot reach k short of suppressing everything
-is said so and cannot be approved. The download makes the file from the cases as they are then (a consent
-withdrawn since is honoured), claims the request with a conditional update (``approved`` to ``downloaded``), so
-that of two downloads one only succeeds, and keeps no copy: the report alone stays. Each mission whose cases an
-export reads records it in its own audit trail.
+requests (``ctx.missions_with``). HQ sees the requests of every mission of its scope for approvals whose
+missions all lie in that scope, read mission by mission, and decides only on such a request (any other is not
+found), never on its own (even holding both permissions). The approval runs the export once without keeping
+it, so that HQ and the requester see what would be generalised or suppressed, and an export that cannot reach
+k short of suppressing everything is said so and cannot be approved. The download makes the file from the
+cases as they are then (a consent withdrawn since is honoured), claims the request with a conditional update
+(``approved`` to ``downloaded``), so that of two downloads one only succeeds, and keeps no copy: the report
+alone stays. Each mission whose cases an export reads records it in its own audit trail.
 
 An export holds only cases with the ``Research`` consent in force (given, not withdrawn), whose person is a
-possible or actual victim, opened in the request's years; its rows are :mod:`ctm_plugin.research.ctdc`'s.
+possible or actual victim, opened in the request's years; its rows are :mod:`ctm_plugin.research.ctdc`'s, one per
+person (:func:`one_per_person`: cases joined by a hand-over or by HQ's confirmed re-trafficking match are one
+person's), so that k rows are k people. The researcher reads the report with its counts below k banded
+(:func:`for_requester`); HQ, who approves, reads it exact. An export is made beside every approved one that
+overlaps it (missions and years), which HQ sees listed with the request, and is refused when the two differ by
+1 to k - 1 people (:class:`TooCloseToEarlier`). The requester is known by the host's user id, which a renaming
+does not change.
 """
 
 from __future__ import annotations
