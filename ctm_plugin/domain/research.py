@@ -39,6 +39,11 @@ class ResearchExport(MissionScoped, Base):
     """What the researcher will use it for, as they wrote it to HQ; never in the export."""
     status: Mapped[str] = mapped_column(String(12), default=REQUESTED, index=True)
     requested_by: Mapped[str] = mapped_column(String(80))
+    """The requester's username when asking: what the pages show."""
+    requested_by_id: Mapped[int | None] = mapped_column(Integer)
+    """The requester's host user id (ctm0026): who the requester is (their own list, the one download, never
+    their own approver) though they be renamed since. ``None`` on a request from before ctm0026: its
+    username then (:func:`ctm_plugin.services.research_exports.is_requester`)."""
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(80))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

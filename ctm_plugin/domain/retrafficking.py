@@ -202,6 +202,25 @@ class Identity:
         return (self.mission, self.case_id)
 
 
+class Linked:
+    """Cases known to be one person's (joined by hand-overs, a chain of them too; a research export joins HQ's
+    confirmed matches besides): each case's :meth:`root` names its person."""
+
+    def __init__(self) -> None:
+        self.parent: dict[tuple[str, int], tuple[str, int]] = {}
+
+    def root(self, ref: tuple[str, int]) -> tuple[str, int]:
+        while self.parent.get(ref, ref) != ref:
+            ref = self.parent[ref]
+        return ref
+
+    def join(self, a: tuple[str, int], b: tuple[str, int]) -> None:
+        self.parent[self.root(a)] = self.root(b)
+
+    def same(self, a: tuple[str, int], b: tuple[str, int]) -> bool:
+        return self.root(a) == self.root(b)
+
+
 @dataclass(frozen=True)
 class Evidence:
     kind: str

@@ -6,12 +6,16 @@ date, no document number, no free text (notes, reasons, places, localities, alia
 are not even read (:data:`FACT_FIELDS`, and a test checks that no sealed or free-text column is among them).
 The quasi-identifiers (age band, gender, citizenship, country of exploitation, year) come generalised from
 :mod:`ctm_plugin.research.kanonymity`; the other columns are flags and codes that the k-anonymity of the
-quasi-identifiers covers as CTDC's does.
+quasi-identifiers covers as CTDC's does. HTCDS's columns hold the codes themselves, where one rare code (an
+industry, a means of control few people knew) would single a person out: a code fewer than k of the export's
+people hold leaves its column (:func:`rare_codes`): a multi-select says ``Other`` instead, itself only when k
+people hold it; a single code is left empty.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Final
@@ -196,7 +200,57 @@ def _in_labour(industry: str | None, isic: str) -> bool:
     return bool(industry) and industry.startswith(isic)  # type: ignore[union-attr]
 
 
-def ctdc_rest(facts: CaseFacts) -> dict[str, str]:
+OTHER: Final = "Other"
+"""What an HTCDS multi-select says of the codes too rare to keep (HTCDS's own ``Other``)."""
+HTCDS_MULTI: Final = frozenset(
+    {"vic_MethodOfRecruitment", "vic_MethodsOfControl", "vic_TypeOfExploitation", "vic_TypeOfSexExploitation"}
+)
+Rare = Collection[tuple[str, str]]
+"""(column, code) pairs an export leaves out: held by fewer than k of its people."""
+
+
+def htcds_codes(facts: CaseFacts) -> dict[str, tuple[str, ...]]:
+    """The codes each HTCDS column past the quasi-identifiers holds of a case: the labour industry as its ISIC
+    section (tier 1), the recruiter relationship in CTDC's values, as the CTM records it."""
+
+    def one(value: str | None) -> tuple[str, ...]:
+        return (value,) if value else ()
+
+    return {
+        "vic_TraffickingStatus": one(facts.trafficking_status),
+        "vic_MethodOfRecruitment": tuple(facts.recruitment_methods),
+        "vic_MethodsOfControl": tuple(facts.control_methods),
+        "vic_TypeOfExploitation": tuple(facts.exploitation_types),
+        "vic_ForcedLabourIndustry": one(_section(facts.labour_industry)),
+        "vic_TypeOfSexExploitation": tuple(facts.sexual_exploitation_types),
+        "vic_RecruiterRelationship": one(facts.recruiter_relationship),
+    }
+
+
+def _kept(column: str, codes: Iterable[str], rare: Rare) -> set[str]:
+    """A column's codes less the rare ones; a multi-select's rare ones as :data:`OTHER`, unless it is rare too."""
+    codes = set(codes)
+    kept = {code for code in codes if (column, code) not in rare}
+    if column in HTCDS_MULTI and kept != codes and (column, OTHER) not in rare:
+        kept.add(OTHER)
+    return kept
+
+
+def rare_codes(layout: str, facts: Iterable[CaseFacts], k: int) -> frozenset[tuple[str, str]]:
+    """The HTCDS codes fewer than k of ``facts`` (an export's people) hold, by column; then ``Other`` where fewer
+    than k hold it once the rare codes are said so. None in CTDC's layout, whose flags group the codes."""
+    if layout != HTCDS:
+        return frozenset()
+    cases = [htcds_codes(f) for f in facts]
+    held = Counter((column, code) for codes in cases for column, values in codes.items() for code in set(values))
+    rare = {key for key, n in held.items() if n < k}
+    others = Counter(
+        column for codes in cases for column, values in codes.items() if OTHER in _kept(column, values, rare)
+    )
+    return frozenset(rare | {(column, OTHER) for column, n in others.items() if n < k})
+
+
+def ctdc_rest(facts: CaseFacts, _rare: Rare = ()) -> dict[str, str]:
     """The CTDC columns that are not quasi-identifiers: 1 or NULL (empty) flags."""
     controls, types = set(facts.control_methods), set(facts.exploitation_types)
     row = {"traffickMonths": ""}
@@ -208,22 +262,12 @@ def ctdc_rest(facts: CaseFacts) -> dict[str, str]:
     return row
 
 
-def htcds_rest(facts: CaseFacts) -> dict[str, str]:
-    def joined(values: Sequence[str]) -> str:
-        return ";".join(sorted(values))
-
-    return {
-        "vic_TraffickingStatus": facts.trafficking_status or "",
-        "vic_MethodOfRecruitment": joined(facts.recruitment_methods),
-        "vic_MethodsOfControl": joined(facts.control_methods),
-        "vic_TypeOfExploitation": joined(facts.exploitation_types),
-        "vic_ForcedLabourIndustry": _section(facts.labour_industry) or "",
-        "vic_TypeOfSexExploitation": joined(facts.sexual_exploitation_types),
-        "vic_RecruiterRelationship": facts.recruiter_relationship or "",
-    }
+def htcds_rest(facts: CaseFacts, rare: Rare = ()) -> dict[str, str]:
+    """The HTCDS columns past the quasi-identifiers (multi-selects joined by ``;``), less the ``rare`` codes."""
+    return {column: ";".join(sorted(_kept(column, codes, rare))) for column, codes in htcds_codes(facts).items()}
 
 
-REST: Final[dict[str, Callable[[CaseFacts], dict[str, str]]]] = {CTDC: ctdc_rest, HTCDS: htcds_rest}
+REST: Final[dict[str, Callable[[CaseFacts, Rare], dict[str, str]]]] = {CTDC: ctdc_rest, HTCDS: htcds_rest}
 
 
 _HEAD: Final = {layout: len(QUASI_COLUMNS[layout]) for layout in COLUMNS}
@@ -253,12 +297,12 @@ def tail_key(facts: CaseFacts) -> tuple[object, ...]:
     )
 
 
-def tail(layout: str, facts: CaseFacts) -> list[str]:
-    """The row's other cells, in the layout's order."""
-    rest = REST[layout](facts)
+def tail(layout: str, facts: CaseFacts, rare: Rare = ()) -> list[str]:
+    """The row's other cells, in the layout's order, less the ``rare`` codes (:func:`rare_codes`)."""
+    rest = REST[layout](facts, rare)
     return [rest[name] for name in COLUMNS[layout][_HEAD[layout] :]]
 
 
-def row(layout: str, quasi: Sequence[Value], facts: CaseFacts) -> list[str]:
+def row(layout: str, quasi: Sequence[Value], facts: CaseFacts, rare: Rare = ()) -> list[str]:
     """One export row in the layout's column order."""
-    return head(layout, quasi) + tail(layout, facts)
+    return head(layout, quasi) + tail(layout, facts, rare)

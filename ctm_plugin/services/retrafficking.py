@@ -35,6 +35,7 @@ from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.retrafficking import (
     OPEN,
     Identity,
+    Linked,
     RetraffickingMatch,
     evidence,
     normalised_name,
@@ -66,7 +67,7 @@ FIELD_GROUP = "retrafficking"
 def match(ctx: RequestContext) -> int:
     """The plugin-wide job: every mission's people compared, the new matches written for HQ; returns how many."""
     people: list[Identity] = []
-    linked = _Linked()
+    linked = Linked()
     for mission in ctx.missions_with(CASE_VIEW):
         there = ctx.in_mission(mission.code)
         with mission_session(there) as session:
@@ -167,24 +168,6 @@ def _candidates(people: list[Identity]) -> Iterator[tuple[Identity, Identity]]:
             if pair not in seen:
                 seen.add(pair)
                 yield a, b
-
-
-class _Linked:
-    """Cases joined by hand-overs (a chain of them too): one person's cases, never a match."""
-
-    def __init__(self) -> None:
-        self.parent: dict[tuple[str, int], tuple[str, int]] = {}
-
-    def _root(self, ref: tuple[str, int]) -> tuple[str, int]:
-        while self.parent.get(ref, ref) != ref:
-            ref = self.parent[ref]
-        return ref
-
-    def join(self, a: tuple[str, int], b: tuple[str, int]) -> None:
-        self.parent[self._root(a)] = self._root(b)
-
-    def same(self, a: tuple[str, int], b: tuple[str, int]) -> bool:
-        return self._root(a) == self._root(b)
 
 
 # -- HQ's review -------------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from flask import Response, abort, flash, redirect, url_for
 
 from ctm_plugin import i18n
 from ctm_plugin.schemas.research import DECISION, LAYOUT, STATE, ExportDecisionSchema, ExportRequestSchema
-from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import RESEARCH_APPROVE, RESEARCH_REQUEST
 from ctm_plugin.services import research_exports as service
 from ctm_plugin.services.base import Conflict, Invalid, NotFound
@@ -79,7 +78,7 @@ def _approvals_page(state: FormState | None = None, status: int = 200) -> Page:
         requests = service.hq_requests(ctx)
     except NotFound:
         abort(404)
-    body = render("research_approvals.html", requests=requests, me=actor(ctx), form=state or FormState(), **_words())
+    body = render("research_approvals.html", requests=requests, form=state or FormState(), **_words())
     return Page(title=i18n._("Research exports to approve"), body=body, status=status)
 
 
