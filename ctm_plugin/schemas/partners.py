@@ -109,7 +109,11 @@ class _AgreementForm(FormSchema):
             for purpose in partners.PURPOSES
             if purpose in data["purposes"]
         }
-        return {"valid_from": data["valid_from"], "valid_until": data["valid_until"], "document": {"purposes": purposes}}
+        return {
+            "valid_from": data["valid_from"],
+            "valid_until": data["valid_until"],
+            "document": {"purposes": purposes},
+        }
 
 
 AgreementFormSchema: type[FormSchema] = type(

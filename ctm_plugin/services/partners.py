@@ -145,9 +145,7 @@ def _credential_lookup(session: Session) -> Iterator[None]:
 
 
 def _valid(now: datetime) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        Credential.valid_from <= now, sa.or_(Credential.valid_until.is_(None), Credential.valid_until > now)
-    )
+    return sa.and_(Credential.valid_from <= now, sa.or_(Credential.valid_until.is_(None), Credential.valid_until > now))
 
 
 def credential_for(session: Session, username: str) -> PartnerCredential | None:
@@ -163,17 +161,22 @@ def credential_for(session: Session, username: str) -> PartnerCredential | None:
     if found is None:
         return None
     credential, status = found
-    return PartnerCredential(credential.partner_id, credential.mission_code, credential.username, (credential.secret,), status)
+    return PartnerCredential(
+        credential.partner_id, credential.mission_code, credential.username, (credential.secret,), status
+    )
 
 
 def _agreement(row: SharingAgreement) -> Agreement | None:
     try:
         document = AgreementDocumentSchema().load(row.document)
     except ValidationError:
-        log.warning("sharing agreement %s version %s of %s is not valid: not in force", row.id, row.version, row.mission_code)
+        log.warning(
+            "sharing agreement %s version %s of %s is not valid: not in force", row.id, row.version, row.mission_code
+        )
         return None
     purposes = {
-        name: Purpose(frozenset(purpose["allowed"]), purpose["consent"]) for name, purpose in document["purposes"].items()
+        name: Purpose(frozenset(purpose["allowed"]), purpose["consent"])
+        for name, purpose in document["purposes"].items()
     }
     return Agreement(row.version, purposes, row.valid_from, row.valid_until)
 
@@ -397,7 +400,9 @@ def draft_agreement(ctx: RequestContext, partner_id: int, data: dict[str, Any]) 
     with unit_of_work(ctx) as session:
         _partner(session, partner_id)
         draft = session.scalar(
-            sa.select(SharingAgreement).where(SharingAgreement.partner_id == partner_id, SharingAgreement.status == DRAFT)
+            sa.select(SharingAgreement).where(
+                SharingAgreement.partner_id == partner_id, SharingAgreement.status == DRAFT
+            )
         )
         if draft is None:
             latest = session.scalar(
@@ -407,7 +412,11 @@ def draft_agreement(ctx: RequestContext, partner_id: int, data: dict[str, Any]) 
                 mission_code=ctx.mission.code, partner_id=partner_id, version=(latest or 0) + 1, status=DRAFT
             )
             session.add(draft)
-        draft.document, draft.valid_from, draft.valid_until = values["document"], values["valid_from"], values["valid_until"]
+        draft.document, draft.valid_from, draft.valid_until = (
+            values["document"],
+            values["valid_from"],
+            values["valid_until"],
+        )
         draft.drafted_by, draft.drafted_at = actor(ctx), utcnow()
         audit.record(session, ctx, "agreement.draft", None, [FIELD_GROUP])
         session.flush()

@@ -82,7 +82,13 @@ def _partner_page(
     except NotFound:
         abort(404)
     body = render(
-        "partner.html", file=file, now=utcnow(), issued=issued, form=state or FormState(), suspended=SUSPENDED, **_words()
+        "partner.html",
+        file=file,
+        now=utcnow(),
+        issued=issued,
+        form=state or FormState(),
+        suspended=SUSPENDED,
+        **_words(),
     )
     return Page(title=i18n._("Partner: %(name)s", name=file.partner.name), body=body, status=status)
 

@@ -134,7 +134,11 @@ def test_bad_partner_details_name_the_field_and_save_nothing(w: World, changes, 
         ({"fields_ReferralAssistance": []}, "fields_ReferralAssistance", "Choose at least one field for this purpose."),
         ({"fields_FollowUp": ["person.passport_number"]}, "fields_FollowUp", "Choose a value from the list."),
         ({"consent_FollowUp": ""}, "consent_FollowUp", "Choose the consent this purpose needs."),
-        ({"fields_HandOver": ["person.sex"]}, "fields_HandOver", "Tick the purpose to share these fields, or leave them empty."),
+        (
+            {"fields_HandOver": ["person.sex"]},
+            "fields_HandOver",
+            "Tick the purpose to share these fields, or leave them empty.",
+        ),
         ({"valid_until": "2020-01-01"}, "valid_until", "The end cannot be before the start."),
         ({"valid_from": "soon"}, "valid_from", "Enter a valid date (YYYY-MM-DD)."),
     ],
@@ -152,7 +156,10 @@ def test_an_agreement_is_in_force_only_once_hq_approves_it_and_within_its_dates(
     partner_id = a_partner(w)
     admin = w.request_ctx("admin")
     assert partners.draft_agreement(admin, partner_id, agreement_form()) == 1
-    assert partners.draft_agreement(admin, partner_id, agreement_form(purposes=["ReferralAssistance"], fields_FollowUp=[])) == 1
+    assert (
+        partners.draft_agreement(admin, partner_id, agreement_form(purposes=["ReferralAssistance"], fields_FollowUp=[]))
+        == 1
+    )
     [draft] = w.all(SharingAgreement, partner_id=partner_id)
     assert (draft.status, list(draft.document["purposes"])) == (DRAFT, ["ReferralAssistance"])
 
@@ -185,7 +192,9 @@ def test_an_agreement_whose_document_no_longer_validates_shares_nothing(w: World
     partner_id = approved_partner(w)
     with w.rt.engine.begin() as conn:
         conn.execute(
-            sa.update(SharingAgreement.__table__).values(document={"purposes": {"Gossip": {"fields": [], "consent": "X"}}})
+            sa.update(SharingAgreement.__table__).values(
+                document={"purposes": {"Gossip": {"fields": [], "consent": "X"}}}
+            )
         )
     with mission_session(w.ctx("admin")) as session:
         assert partners.agreement_in_force(session, partner_id, TODAY) is None
