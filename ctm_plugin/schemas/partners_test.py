@@ -25,7 +25,8 @@ def test_the_form_loads_as_a_document_its_schema_accepts() -> None:
     loaded = AgreementFormSchema().load(FORM)
     document = {"purposes": {"HandOver": {"fields": ["person.birth_date", "person.sex"], "consent": "HandOver"}}}
     assert loaded == {"valid_from": date(2026, 1, 1), "valid_until": date(2026, 12, 31), "document": document}
-    assert AgreementDocumentSchema().load(document)["purposes"]["HandOver"]["allowed"] == ["person.birth_date", "person.sex"]
+    terms = AgreementDocumentSchema().load(document)["purposes"]["HandOver"]
+    assert terms == {"allowed": ["person.birth_date", "person.sex"], "consent": "HandOver"}
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@ credentials, agreements, exchanges), the agreement's drafting form, and HQ's app
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import abort, flash, redirect, url_for
@@ -98,8 +100,9 @@ def partner_page(partner_id: int):  # noqa: ANN201
     return _partner_page(partner_id)
 
 
-def _refused(partner_id: int, fname: str, data: dict[str, Any], call: Any) -> Page | None:
-    """Run ``call``; its refusal as the partner's page (422 naming the fields, 409 with the problem)."""
+def _change(partner_id: int, fname: str, data: dict[str, Any], call: Callable[[], object], done: str) -> Any:
+    """Run ``call``: its refusal as the partner's page (422 naming the fields, 409 with the problem), or ``done``
+    said on the partner's page, to which the answer redirects."""
     try:
         call()
     except NotFound:
@@ -108,27 +111,22 @@ def _refused(partner_id: int, fname: str, data: dict[str, Any], call: Any) -> Pa
         return _partner_page(partner_id, FormState(fname, refused.errors, data), status=422)
     except Conflict as refused:
         return _partner_page(partner_id, FormState(fname, {}, data, problem=refused.message), status=409)
-    return None
+    flash(done, "success")
+    return redirect(url_for("ctm.partner_page", partner_id=partner_id), 303)
 
 
 @page(PARTNER, PARTNER_MANAGE, methods=("POST",))
 def edit_partner(partner_id: int):  # noqa: ANN201
     data = form_data(PartnerEditSchema)
-    refused = _refused(partner_id, "details", data, lambda: service.edit_partner(current_context(), partner_id, data))
-    if refused:
-        return refused
-    flash(i18n._("The partner's details are saved."), "success")
-    return redirect(url_for("ctm.partner_page", partner_id=partner_id), 303)
+    call = partial(service.edit_partner, current_context(), partner_id, data)
+    return _change(partner_id, "details", data, call, i18n._("The partner's details are saved."))
 
 
 @page(f"{PARTNER}/status", PARTNER_MANAGE, methods=("POST",))
 def change_partner_status(partner_id: int):  # noqa: ANN201
     data = form_data(PartnerStatusSchema)
-    refused = _refused(partner_id, "status", data, lambda: service.set_status(current_context(), partner_id, data))
-    if refused:
-        return refused
-    flash(i18n._("The partner's access is changed."), "success")
-    return redirect(url_for("ctm.partner_page", partner_id=partner_id), 303)
+    call = partial(service.set_status, current_context(), partner_id, data)
+    return _change(partner_id, "status", data, call, i18n._("The partner's access is changed."))
 
 
 @page(f"{PARTNER}/credentials", PARTNER_MANAGE, methods=("POST",))
@@ -146,13 +144,9 @@ def issue_partner_credential(partner_id: int):  # noqa: ANN201
 
 @page(f"{PARTNER}/credentials/<{ROW_ID}:credential_id>/retire", PARTNER_MANAGE, methods=("POST",))
 def retire_partner_credential(partner_id: int, credential_id: int):  # noqa: ANN201
-    fname = f"retire-{credential_id}"
-    ctx = current_context()
-    refused = _refused(partner_id, fname, {}, lambda: service.retire_credential(ctx, partner_id, credential_id))
-    if refused:
-        return refused
-    flash(i18n._("The credential is retired: the partner service refuses it from now on."), "success")
-    return redirect(url_for("ctm.partner_page", partner_id=partner_id), 303)
+    call = partial(service.retire_credential, current_context(), partner_id, credential_id)
+    done = i18n._("The credential is retired: the partner service refuses it from now on.")
+    return _change(partner_id, f"retire-{credential_id}", {}, call, done)
 
 
 def _agreement_page(partner_id: int, state: FormState | None = None, status: int = 200) -> Page:
