@@ -267,9 +267,6 @@ class PartnerFile:
     def draft(self) -> SharingAgreement | None:
         return next((a for a in self.agreements if a.status == DRAFT), None)
 
-    def valid_credentials(self, now: datetime) -> list[Credential]:
-        return [c for c in self.credentials if c.valid_from <= now and (c.valid_until is None or c.valid_until > now)]
-
 
 def _partner(session: Session, partner_id: int) -> Partner:
     partner = session.get(Partner, partner_id)
