@@ -67,6 +67,14 @@ def test_added_given_a_credential_shown_once_suspended_and_its_agreement_approve
     assert late.status_code == 409 and "not a draft any more" in text(late)
     assert 'data-agreement="1" data-state="approved"' in text(admin.get(page))
 
+    handing_over = {"fields_HandOver": ["person.sex"], "consent_HandOver": "HandOver"}
+    handing_over |= {"fields_ReferralAssistance": [], "fields_FollowUp": []}
+    assert admin.post(f"{page}/agreement", agreement_form(purposes=["HandOver"], **handing_over)).status_code == 303
+    beside = text(hq.get(APPROVALS))  # version 2 beside version 1, approved: what changes
+    drafted, approved = beside.split("Version 1", 1)
+    assert 'data-purpose="HandOver"' in drafted and 'data-purpose="ReferralAssistance"' not in drafted
+    assert 'data-purpose="ReferralAssistance"' in approved and 'data-purpose="HandOver"' not in approved
+
 
 def test_the_menus_offer_each_side_its_page_and_no_one_else(w: World, login) -> None:  # noqa: ANN001
     admin = text(login("admin").get(PARTNERS))
