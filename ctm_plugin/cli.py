@@ -534,6 +534,21 @@ def demo_intelligence() -> None:
         )
 
 
+@demo.command("partners")
+def demo_partners() -> None:
+    """A THA partner (a shelter): its agreement approved by HQ and in force, a second version awaiting HQ, a
+    referral received. Safe to repeat."""
+    from ctm_plugin import demo as story
+
+    with _mission("THA") as ctx:
+        partner_id = story.partner(ctx)
+    click.echo(
+        f"THA partner {partner_id}: agreement 1 in force, 2 awaiting HQ"
+        if partner_id
+        else "the demo's partner is there already"
+    )
+
+
 @click.group("audit")
 def audit_group() -> None:
     """The audit trail's chain."""

@@ -27,6 +27,7 @@ from ctm_plugin.domain.fund import FundRequest
 from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.monitoring import REACHED, MonitoringVisit
+from ctm_plugin.domain.partners import INBOUND, Partner, SharingAgreement
 from ctm_plugin.domain.process import TraffickingEvent
 from ctm_plugin.domain.reintegration import provider_key
 from ctm_plugin.domain.scope import mission_session
@@ -40,13 +41,14 @@ from ctm_plugin.services import (
     fund,
     handover,
     monitoring,
+    partners,
     preparation,
     process,
     reintegration,
     returns,
     screening,
 )
-from ctm_plugin.services.base import version_of
+from ctm_plugin.services.base import unit_of_work, version_of
 from mimosa_host.plugin_api import RequestContext, UserRef
 
 PERSON = "BEN-1000005"
@@ -143,6 +145,7 @@ USERS = {
     "khm.caseworker": ("Sophea KHM Caseworker", "ctm.caseworker", False),
     "supervisor": ("Vichea Supervisor", "ctm.supervisor", False),
     "hq": ("Ana HQ Programme Manager", "ctm.hq_programme_manager", True),
+    "admin": ("Mai Mission Admin", "ctm.mission_admin", False),
 }
 """The host demo's users the stories act as: display name, the CTM role the host's demo grants them, HQ."""
 
@@ -722,3 +725,52 @@ def intelligence_cases(ctx: RequestContext) -> int:
                 assistance.record_consent(ctx, case_id, consent)
             seeded += 1
     return seeded
+
+
+# -- partners ----------------------------------------------------------------------------------------------------
+
+PARTNER_NAME = "Synthetic Safe Harbour Shelter"
+"""THA's demo partner (synthetic): an approved agreement in force, a second version awaiting HQ."""
+PARTNER_TERMS = {
+    "purposes": ["ReferralAssistance", "FollowUp"],
+    "fields_ReferralAssistance": ["person.given_name", "person.sex", "person.languages", "referral.needs"],
+    "consent_ReferralAssistance": "Referral",
+    "fields_FollowUp": ["follow_up.status", "follow_up.services_provided"],
+    "consent_FollowUp": "Services",
+}
+
+
+def partner(ctx: RequestContext) -> int | None:
+    """In THA: a shelter as a partner, added by the mission administrator, its agreement (version 1) approved by HQ
+    and in force, a version 2 (adding hand-overs) awaiting HQ, and one referral received under version 1; the
+    partner's id, or ``None`` if the demo has it already. No credential: the administrator issues one (its secret
+    is shown once)."""
+    admin, hq = as_user(ctx, "admin"), as_user(ctx, "hq")
+    with mission_session(admin) as session:
+        if session.scalar(sa.select(Partner.id).where(Partner.name == PARTNER_NAME)) is not None:
+            return None
+    today = mission_today(ctx.settings)
+    dates = {
+        "valid_from": (today - timedelta(days=60)).isoformat(),
+        "valid_until": (today + timedelta(days=305)).isoformat(),
+    }
+    with _whole(ctx):
+        contact = "Intake desk, intake@safe-harbour.example, +66 2 000 0000"
+        partner_id = partners.add_partner(admin, {"name": PARTNER_NAME, "kind": "Shelter", "contact": contact})
+        partners.draft_agreement(admin, partner_id, {**PARTNER_TERMS, **dates})
+        with mission_session(admin) as session:
+            first = session.scalars(
+                sa.select(SharingAgreement.id).where(SharingAgreement.partner_id == partner_id)
+            ).one()
+        partners.approve_agreement(hq, ctx.mission.code, first)
+        handing_over = {
+            "purposes": [*PARTNER_TERMS["purposes"], "HandOver"],
+            "fields_HandOver": ["person.given_name", "person.family_name", "person.birth_date", "referral.needs"],
+            "consent_HandOver": "HandOver",
+        }
+        partners.draft_agreement(admin, partner_id, {**PARTNER_TERMS, **dates, **handing_over})
+        with unit_of_work(admin) as session:
+            partners.record_exchange(
+                session, admin, partner_id, INBOUND, "SubmitReferral", "SYN-SH-0001", 1, "accepted"
+            )
+    return partner_id

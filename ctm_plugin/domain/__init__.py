@@ -12,6 +12,7 @@ from . import (  # noqa: F401 - registers the tables
     fund,
     handover,
     monitoring,
+    partners,
     preparation,
     process,
     reintegration,

@@ -8,6 +8,7 @@ from flask import url_for
 from ctm_plugin import i18n
 from ctm_plugin.i18n import N_
 from ctm_plugin.security.permissions import (
+    AGREEMENT_APPROVE,
     AUDIT_VIEW,
     CASE_EDIT,
     CASE_SUPERVISE,
@@ -19,6 +20,7 @@ from ctm_plugin.security.permissions import (
     HANDOVER_ACCEPT,
     INTELLIGENCE_VIEW,
     MAPPING_MANAGE,
+    PARTNER_MANAGE,
     RESEARCH_APPROVE,
     RESEARCH_REQUEST,
     RETRAFFICKING_REVIEW,
@@ -56,6 +58,8 @@ ENTRIES = (
     ((RESEARCH_APPROVE,), "ctm.research_approvals", N_("Research exports to approve"), "ctm.research_approvals"),
     ((RETRAFFICKING_REVIEW,), "ctm.retrafficking", N_("Re-trafficking"), "ctm.retrafficking_matches"),
     ((INTELLIGENCE_VIEW,), "ctm.intelligence", N_("Intelligence"), "ctm.intelligence_links"),
+    ((PARTNER_MANAGE,), "ctm.partners", N_("Partners"), "ctm.partners_list"),
+    ((AGREEMENT_APPROVE,), "ctm.agreement_approvals", N_("Sharing agreements to approve"), "ctm.agreement_approvals"),
     ((SYNC_VIEW,), "ctm.sync", N_("Synchronisation"), "ctm.sync"),
     ((MAPPING_MANAGE,), "ctm.mappings", N_("Mappings"), "ctm.mappings"),
     ((MAPPING_MANAGE,), "ctm.scoring", N_("Scoring model"), "ctm.scoring_model"),

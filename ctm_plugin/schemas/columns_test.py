@@ -19,6 +19,7 @@ from ctm_plugin.domain.fund import Fund, FundEntry, FundRequest
 from ctm_plugin.domain.handover import Handover, ReceptionTask
 from ctm_plugin.domain.models import MissionActivation
 from ctm_plugin.domain.monitoring import MonitoringStart, MonitoringVisit
+from ctm_plugin.domain.partners import Partner, SharingAgreement
 from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.process import Perpetrator, TraffickingEvent
 from ctm_plugin.domain.reintegration import Disbursement, LedgerEntry, PlanElement, ReintegrationPlan
@@ -31,6 +32,7 @@ from ctm_plugin.schemas import (
     fund,
     handover,
     monitoring,
+    partners,
     preparation,
     process,
     reintegration,
@@ -100,6 +102,15 @@ STORED = [
     (reintegration.PaymentSchema, LedgerEntry, {}),
     (reintegration.ReversalSchema, LedgerEntry, {}),
     (reintegration.PeriodSchema, LedgerEntry, {"from_on": None, "to_on": None}),  # a report's period, not stored
+    (partners.PartnerSchema, Partner, {}),
+    (partners.PartnerEditSchema, Partner, {}),
+    (partners.PartnerStatusSchema, Partner, {"action": "status"}),
+    # The purposes, their fields and consents land in the agreement's document (JSON), validated again on reading.
+    (
+        partners.AgreementFormSchema,
+        SharingAgreement,
+        {name: None for name in partners.AgreementFormSchema().fields if name not in ("valid_from", "valid_until")},
+    ),
 ]
 
 

@@ -120,6 +120,19 @@ ACTIONS: dict[str, str] = {
     "intelligence.network.view": N_("Viewed the intelligence network (the mission's cases read)"),
     "intelligence.package": N_("Produced a law-enforcement referral package"),
     "intelligence.package.download": N_("Downloaded a law-enforcement referral package"),
+    # partners
+    "partners.view": N_("Viewed the mission's partners"),
+    "partner.view": N_("Viewed a partner (credentials, agreements, exchanges)"),
+    "partner.add": N_("Added a partner"),
+    "partner.edit": N_("Changed a partner's details"),
+    "partner.suspend": N_("Suspended a partner"),
+    "partner.resume": N_("Resumed a suspended partner"),
+    "partner.credential.issue": N_("Issued a partner credential"),
+    "partner.credential.retire": N_("Retired a partner credential"),
+    "agreement.draft": N_("Drafted a sharing agreement"),
+    "agreements.view": N_("Viewed the sharing agreements to approve"),
+    "agreement.approve": N_("Approved a sharing agreement"),
+    "partner.exchange": N_("Exchanged with a partner"),
     # monitoring
     "monitoring.start": N_("Started monitoring"),
     "monitoring.visit": N_("Recorded a monitoring visit"),
@@ -171,6 +184,7 @@ FIELD_GROUPS: dict[str, str] = {
     "research": N_("Research exports"),
     "retrafficking": N_("Re-trafficking"),
     "intelligence": N_("Intelligence"),
+    "partners": N_("Partners"),
     "sync": N_("Synchronisation"),
     "audit": N_("Audit trail"),
 }

@@ -32,6 +32,10 @@ RETRAFFICKING_REVIEW = "ctm.retrafficking.review"
 INTELLIGENCE_VIEW = "ctm.intelligence.view"
 """The intelligence pages (what links cases, the network, law enforcement's package): the intelligence analyst's
 only, and the one permission besides identity's that opens perpetrators' aliases."""
+PARTNER_MANAGE = "ctm.partner.manage"
+"""The mission's partners: their details, credentials, suspension, agreements drafted, exchanges seen."""
+AGREEMENT_APPROVE = "ctm.agreement.approve"
+"""HQ's sign-off of a sharing agreement, never by whoever drafted it."""
 
 AWAITED: dict[str, int] = {}
 """Declared before any code checks them: each with the issue that brings its pages (DESIGN.md's
@@ -63,6 +67,8 @@ PERMISSIONS = (
         INTELLIGENCE_VIEW,
         N_("See the perpetrators, places and routes linking cases, and produce law-enforcement referral packages"),
     ),
+    Permission(PARTNER_MANAGE, N_("Manage the mission's partners, their credentials and sharing agreements")),
+    Permission(AGREEMENT_APPROVE, N_("Approve sharing agreements drafted by others")),
 )
 
 ROLES = (
@@ -91,7 +97,7 @@ ROLES = (
     ),
     Role("ctm.movement_officer", N_("CT movement officer"), (CASE_VIEW, IDENTITY_VIEW, RETURN_BOOK)),
     Role("ctm.integrator", N_("CT integrator"), (MAPPING_MANAGE, SYNC_VIEW, SYNC_MANAGE)),
-    Role("ctm.mission_admin", N_("CT mission administrator"), (AUDIT_VIEW, SYNC_VIEW)),
+    Role("ctm.mission_admin", N_("CT mission administrator"), (AUDIT_VIEW, SYNC_VIEW, PARTNER_MANAGE)),
     Role(
         "ctm.hq_programme_manager",
         N_("CT HQ programme manager"),
@@ -103,6 +109,7 @@ ROLES = (
             APPROVE_RISK,
             RESEARCH_APPROVE,
             RETRAFFICKING_REVIEW,
+            AGREEMENT_APPROVE,
         ),
     ),
     Role("ctm.researcher", N_("CT researcher"), (TRENDS_VIEW, RESEARCH_REQUEST)),

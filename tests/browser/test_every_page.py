@@ -19,6 +19,7 @@ from steps import log_in, switch_locale
 
 from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case
+from ctm_plugin.domain.partners import Partner
 from ctm_plugin.security.permissions import ROLES
 from mimosa_host.cli import main as host_cli
 from mimosa_host.demo import DEMO_USERS
@@ -36,7 +37,8 @@ LOCALES = ("en", "fr", "es")
 def with_the_demo_stories(rt: Runtime) -> None:
     """The demo data with its hand-over (THA to KHM), its reintegration and emergency-fund stories, its person
     identified again (a re-trafficking match for HQ) and its recruiter shared by three cases (intelligence); the
-    reintegration case's person consents to law enforcement's referral package, so that it shows."""
+    reintegration case's person consents to law enforcement's referral package, so that it shows; KHM has a
+    partner, so that its page and agreement form show."""
     url = rt.engine.url.render_as_string(hide_password=False)
     for story in ("handover", "reintegration", "retrafficking", "intelligence"):
         result = CliRunner().invoke(host_cli, ["--database", url, "ctm", "demo", story])
@@ -52,6 +54,15 @@ def with_the_demo_stories(rt: Runtime) -> None:
                 given_on=date(2026, 2, 3),
                 method="Written",
                 recorded_by="khm.caseworker",
+            )
+        )
+        s.add(
+            Partner(
+                mission_code=MISSION,
+                name="Synthetic Shelter",
+                kind="Shelter",
+                contact="intake@shelter.example",
+                created_by="admin",
             )
         )
 
@@ -84,6 +95,7 @@ def values(rt: Runtime) -> dict[str, str]:
             "handover_id": one("select max(id) from ctm_handover where to_mission = :m", m=MISSION),
             "request_mission": "THA",
             "request_id": one("select max(id) from ctm_fund_request where mission_code = 'THA'"),
+            "partner_id": one("select max(id) from ctm_partner where mission_code = :m", m=MISSION),
         }
 
 

@@ -294,3 +294,21 @@ def test_the_demos_recruiter_links_two_tha_cases_and_a_khm_case_once(w: World, h
     assert sorted(c.mission for c in recruiter.cases) == ["KHM", "THA", "THA"]
     code, output = host("demo", "intelligence")
     assert code == 0 and output.count("there already") == 2
+
+
+def test_the_demos_partner_has_an_agreement_in_force_and_a_version_awaiting_hq_once(w: World, host):  # noqa: ANN001
+    from ctm_plugin.services import partners
+
+    code, output = host("demo", "partners")
+    assert code == 0 and "agreement 1 in force, 2 awaiting HQ" in output, output
+    [shelter] = partners.partners_of_mission(w.request_ctx("admin"))
+    file = partners.partner_file(w.request_ctx("admin"), shelter.id)
+    assert [(a.version, a.status) for a in file.agreements] == [(2, "draft"), (1, "approved")]
+    assert [(x.operation, x.agreement_version, x.outcome) for x in file.exchanges] == [
+        ("SubmitReferral", 1, "accepted")
+    ]
+    assert file.credentials == []  # the administrator issues it: its secret is shown once
+    [awaiting] = partners.hq_drafts(w.request_ctx("hq"))
+    assert (awaiting.agreement.version, awaiting.in_force.version if awaiting.in_force else None) == (2, 1)
+    code, output = host("demo", "partners")
+    assert code == 0 and "there already" in output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ctm_plugin.security.permissions import (
+    AGREEMENT_APPROVE,
     APPROVE_RISK,
     AUDIT_VIEW,
     CASE_EDIT,
@@ -18,6 +19,7 @@ from ctm_plugin.security.permissions import (
     HANDOVER_ACCEPT,
     INTELLIGENCE_VIEW,
     MAPPING_MANAGE,
+    PARTNER_MANAGE,
     RESEARCH_APPROVE,
     RESEARCH_REQUEST,
     RETRAFFICKING_REVIEW,
@@ -52,6 +54,10 @@ SAMPLE_VALUES = {
     "export_id": "1",
     "export_mission": "THA",
     "match_id": "1",
+    "partner_id": "1",
+    "credential_id": "1",
+    "agreement_id": "1",
+    "agreement_mission": "THA",
 }
 
 
@@ -167,6 +173,17 @@ EXPECTED = {
     "ctm.download_research_export": ("POST", RESEARCH_REQUEST),
     "ctm.research_approvals": ("GET", RESEARCH_APPROVE),
     "ctm.decide_research_export": ("POST", RESEARCH_APPROVE),
+    "ctm.partners_list": ("GET", PARTNER_MANAGE),
+    "ctm.add_partner": ("POST", PARTNER_MANAGE),
+    "ctm.partner_page": ("GET", PARTNER_MANAGE),
+    "ctm.edit_partner": ("POST", PARTNER_MANAGE),
+    "ctm.change_partner_status": ("POST", PARTNER_MANAGE),
+    "ctm.issue_partner_credential": ("POST", PARTNER_MANAGE),
+    "ctm.retire_partner_credential": ("POST", PARTNER_MANAGE),
+    "ctm.agreement_form": ("GET", PARTNER_MANAGE),
+    "ctm.draft_agreement": ("POST", PARTNER_MANAGE),
+    "ctm.agreement_approvals": ("GET", AGREEMENT_APPROVE),
+    "ctm.approve_agreement": ("POST", AGREEMENT_APPROVE),
 }
 
 # What each user below holds in THA (their roles' CT permissions): their own routes are not for this test.

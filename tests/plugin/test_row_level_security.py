@@ -3,7 +3,7 @@
 The role is NOSUPERUSER and NOBYPASSRLS (a superuser, and a role with BYPASSRLS, would see every row)
 and owns no table: ``mimosa-host db grant`` gives it DML. The demo's stories (a hand-over from THA to
 KHM, reintegration and the emergency fund, the due list, cases in every stage, a person identified again and
-the plugin-wide matching job) are seeded through the
+the plugin-wide matching job, a partner with its agreements) are seeded through the
 command line AS that role, so the CTM's sessions, jobs and commands are shown to set the mission
 themselves; then raw SQL, outside any session of the CTM, sees the mission set for its transaction and
 nothing else, and writes into another mission are refused.
@@ -34,6 +34,7 @@ MISSION_TABLES = (
     *("ctm_audit_chain_head", "ctm_audit_checkpoint"),  # the chain's: ctm0019
     *("ctm_trend_cell", "ctm_trend_refresh"),  # the trends' counts: ctm0022
     "ctm_research_export",  # ctm0023
+    *("ctm_partner", "ctm_partner_credential", "ctm_sharing_agreement", "ctm_partner_exchange"),  # ctm0026
 )
 BETWEEN_MISSIONS = ctm0017.BETWEEN_MISSIONS
 HQ_TABLES = (*ctm0017.HQ_ROWS, "ctm_retrafficking_match")  # the matches: ctm0024
@@ -64,7 +65,7 @@ def with_the_stories_as_the_application(rt: Runtime) -> None:
         conn.commit()
     as_the_application = ("--database", app_url(owner), "--migration-database", owner)
     assert "row-level security" in _host(*as_the_application, "db", "grant", ROLE)
-    for story in ("handover", "reintegration", "due", "cases", "retrafficking", "intelligence"):
+    for story in ("handover", "reintegration", "due", "cases", "retrafficking", "intelligence", "partners"):
         _host(*as_the_application, "ctm", "demo", story)
 
 
@@ -261,3 +262,39 @@ def test_the_ctms_sessions_set_their_scope_for_raw_sql_too(application: Runtime)
     with hq_reader(w.ctx("caseworker"), EMERGENCY_FUND_REQUEST) as session:
         assert session.connection().scalar(sa.text("SELECT count(*) FROM ctm_case")) == 0
         assert session.get(Fund, 1) is not None
+
+
+def test_a_partners_username_is_found_across_missions_by_the_lookup_alone_which_writes_nothing(
+    demo: Runtime, application: Runtime
+):
+    """ctm0026: the partner service finds a UsernameToken's username before it knows the mission; the lookup's
+    policy opens partners and credentials for SELECT only, and only in a transaction that sets it."""
+    from test_partners import SHELTER
+
+    from ctm_plugin.services import partners
+
+    w = World(application)
+    issued = {
+        mission: partners.issue_credential(
+            w.request_ctx("admin", mission), partners.add_partner(w.request_ctx("admin", mission), SHELTER)
+        )
+        for mission in ("THA", "KHM")
+    }
+    for mission, (username, secret) in issued.items():
+        with application.factory() as session, session.begin():
+            found = partners.credential_for(session, username)
+            assert found is not None and (found.mission_code, found.secrets) == (mission, (secret,))
+            assert session.connection().scalar(sa.text("SELECT count(*) FROM ctm_partner_credential")) == 0  # off again
+    tables = ("ctm_partner", "ctm_partner_credential")
+    with demo.engine.connect() as conn:
+        held = counts(conn, tables)
+    assert held == {"ctm_partner": 3, "ctm_partner_credential": 2}  # the demo's partner has no credential
+    with application.engine.connect() as conn:
+        assert counts(conn, tables) == dict.fromkeys(tables, 0)
+        conn.execute(sa.text("SELECT set_config('ctm.partner_lookup', 'on', true)"))
+        assert counts(conn, tables) == held
+        assert conn.execute(sa.text("UPDATE ctm_partner SET status = 'active', name = 'intruder'")).rowcount == 0
+        assert conn.execute(sa.text("DELETE FROM ctm_partner_credential")).rowcount == 0
+        assert counts(conn, ("ctm_sharing_agreement", "ctm_partner_exchange", "ctm_case")) == dict.fromkeys(
+            ("ctm_sharing_agreement", "ctm_partner_exchange", "ctm_case"), 0
+        )

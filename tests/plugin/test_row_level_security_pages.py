@@ -68,6 +68,8 @@ class Seeded:
     """The first audit event the test writes itself: the trail is asked for what comes before it."""
     law_enforcement: frozenset[int]
     """The cases whose consent to law enforcement's referral package is in force: the others' is refused (409)."""
+    partners: list[tuple[str, int]]
+    """(the partner's mission, id): its pages are that mission's only."""
 
 
 def seeded(rt: Runtime) -> Seeded:
@@ -101,7 +103,22 @@ def seeded(rt: Runtime) -> Seeded:
                 sa.text("SELECT case_id FROM ctm_consent WHERE purpose = 'LawEnforcement' AND withdrawn_on IS NULL")
             )
         )
-    return Seeded(people, cases, handovers, requests, last_event + 1, consenting)  # type: ignore[arg-type]
+        partners = [tuple(row) for row in conn.execute(sa.text("SELECT mission_code, id FROM ctm_partner ORDER BY id"))]
+    return Seeded(people, cases, handovers, requests, last_event + 1, consenting, partners)  # type: ignore[arg-type]
+
+
+def with_partners(w: World) -> None:
+    """A partner in each mission, with a credential and an agreement drafted and approved (the demo has none)."""
+    from test_partners import SHELTER, agreement_form
+
+    from ctm_plugin.services import partners
+
+    for mission in MISSIONS:
+        partner_id = partners.add_partner(w.request_ctx("admin", mission), SHELTER)
+        partners.issue_credential(w.request_ctx("admin", mission), partner_id)
+        partners.draft_agreement(w.request_ctx("admin", mission), partner_id, agreement_form())
+    for draft in partners.hq_drafts(w.request_ctx("hq")):  # read mission by mission, as the application can
+        partners.approve_agreement(w.request_ctx("hq"), draft.mission.code, draft.agreement.id)
 
 
 def pages(app, data: Seeded) -> Iterator[tuple[str, str, str, int]]:  # noqa: ANN001 - a Flask app
@@ -134,6 +151,8 @@ def pages(app, data: Seeded) -> Iterator[tuple[str, str, str, int]]:  # noqa: AN
                 choices = [({"case_id": case}, 200) for case in data.cases[mission]]
             elif arguments == {"request_mission", "request_id"}:
                 choices = [({"request_mission": m, "request_id": i}, 200) for m, i in data.fund_requests]
+            elif arguments == {"partner_id"}:
+                choices = [({"partner_id": i}, 200 if m == mission else 404) for m, i in data.partners]
             else:
                 assert not arguments, f"{endpoint}: fill {arguments} from the seeded rows"
                 choices = [({}, 200)]
@@ -165,6 +184,7 @@ def test_every_page_answers_the_same_as_the_application_role(
     login_to,  # noqa: ANN001
 ):
     """Each page, asked of both hosts by a user who holds its permission in the mission, answers the same."""
+    with_partners(World(application))
     data = seeded(demo)
     owner_app = create_app(demo, {"TESTING": True})
     bound_app = create_app(application, {"TESTING": True})

@@ -24,6 +24,7 @@ from ctm_plugin.domain.due import FollowUp, ScreeningCandidate
 from ctm_plugin.domain.fund import FundRequest
 from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.mission_time import mission_today
+from ctm_plugin.domain.partners import Credential, Partner, SharingAgreement
 from ctm_plugin.domain.process import TraffickingEvent
 from ctm_plugin.domain.reintegration import Disbursement, LedgerEntry, PlanElement
 from ctm_plugin.domain.retrafficking import RetraffickingMatch
@@ -47,6 +48,7 @@ from ctm_plugin.schemas.handover import (
     ReceptionSchema,
 )
 from ctm_plugin.schemas.monitoring import MonitoringStartSchema, VisitSchema
+from ctm_plugin.schemas.partners import AgreementFormSchema, PartnerEditSchema, PartnerSchema, PartnerStatusSchema
 from ctm_plugin.schemas.people import HostSearchSchema, LinkToHostSchema, PushSchema, RegisterPersonSchema
 from ctm_plugin.schemas.preparation import BestInterestsSchema, ChecklistSchema, RiskDecisionSchema
 from ctm_plugin.schemas.process import EventSchema, PerpetratorSchema
@@ -166,6 +168,16 @@ VALID: dict[type | None, dict[str, Any]] = {
     VersionOnlySchema: {},
     ReferralAnswerSchema: {"status": "accepted", "answered_on": OPENED},
     DismissCandidateSchema: {"reason": "Smuggled, not trafficked."},
+    PartnerSchema: {"name": "Safe Harbour Shelter", "kind": "Shelter", "contact": "intake@safe-harbour.example"},
+    PartnerEditSchema: {"name": "Safe Harbour Shelter", "kind": "NGO", "contact": "intake@safe-harbour.example"},
+    PartnerStatusSchema: {"action": "suspend"},
+    AgreementFormSchema: {
+        "valid_from": OPENED,
+        "valid_until": "2026-12-31",
+        "purposes": ["ReferralAssistance"],
+        "fields_ReferralAssistance": ["person.given_name", "referral.needs"],
+        "consent_ReferralAssistance": "Referral",
+    },
 }
 
 
@@ -255,6 +267,16 @@ FORMS = {
     ],
     # The site adds a match between THA's case and a KHM one, as the matching job would.
     "re-trafficking": [Form("ctm.decide_match", "hq", MatchDecisionSchema)],
+    # The site adds a partner with a credential and a drafted agreement, as the mission administrator would.
+    "partners": [
+        Form("ctm.add_partner", "admin", PartnerSchema),
+        Form("ctm.edit_partner", "admin", PartnerEditSchema),
+        Form("ctm.change_partner_status", "admin", PartnerStatusSchema),
+        Form("ctm.issue_partner_credential", "admin", None),
+        Form("ctm.retire_partner_credential", "admin", None),
+        Form("ctm.draft_agreement", "admin", AgreementFormSchema),
+        Form("ctm.approve_agreement", "hq", None),
+    ],
 }
 
 
@@ -310,6 +332,18 @@ class Site:
             ids["entry_id"] = conn.scalar(sa.select(sa.func.min(LedgerEntry.id)))
             ids["follow_up_id"] = conn.scalar(sa.select(sa.func.min(FollowUp.id)))
             ids["referral_id"] = conn.scalar(sa.select(sa.func.min(Referral.id)))
+        partner_ids = {"mission": "THA"}
+        assert self.post("ctm.add_partner", "admin", VALID[PartnerSchema], partner_ids).status_code == 303
+        with self.engine.connect() as conn:
+            partner_ids["partner_id"] = ids["partner_id"] = conn.scalar(sa.select(sa.func.min(Partner.id)))
+        assert self.post("ctm.issue_partner_credential", "admin", {}, partner_ids).status_code == 200
+        assert self.post("ctm.draft_agreement", "admin", VALID[AgreementFormSchema], partner_ids).status_code == 303
+        with self.engine.connect() as conn:
+            ids["credential_id"] = conn.scalar(sa.select(sa.func.min(Credential.id)))
+            ids["agreement_id"], ids["agreement_mission"] = (
+                conn.scalar(sa.select(sa.func.min(SharingAgreement.id))),
+                "THA",
+            )
         with self.engine.begin() as conn:  # a person the pull flagged for screening
             ids["candidate_id"] = conn.execute(
                 sa.insert(ScreeningCandidate).values(mission_code="THA", beneficiary_id="BEN-1000003", version=1)
@@ -356,6 +390,9 @@ class Site:
                 data["version"] = conn.scalar(
                     sa.select(RetraffickingMatch.version).where(RetraffickingMatch.id == self.ids["match_id"])
                 )
+        elif schema in (PartnerEditSchema, PartnerStatusSchema):  # the partner's own version
+            with self.engine.connect() as conn:
+                data["version"] = conn.scalar(sa.select(Partner.version).where(Partner.id == self.ids["partner_id"]))
         elif schema is DismissCandidateSchema:  # the candidate's own version
             data["version"] = 1
         elif schema is LinkToHostSchema:  # KHM's case, once an accepted example opened it
