@@ -1,4 +1,4 @@
-"""Trends: each mission's cases counted by quarter of identification, exploitation type and one dimension's value.
+"""Trends: each mission's cases counted by quarter of identification and one dimension's value.
 
 The counts are pre-computed (a CTM job, :func:`count_cells`, every hour), so that a trends page reads a few
 hundred rows of its missions instead of grouping every case each time. The page reads not these but their
@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import Integer, String
@@ -37,8 +37,6 @@ from .monitoring import MonitoringVisit
 from .process import TraffickingEvent
 from .returns import ReturnBooking
 
-ALL_TYPES = ""
-"""The exploitation type of the cells that count every case, whatever its types (a case may have several)."""
 UNKNOWN = "?"
 """The value of a case that has none recorded for the dimension."""
 ROUTE_ARROW = ">"
@@ -78,33 +76,29 @@ SCORE_BAND_LABELS = {
 }
 
 
-class TrendCell(MissionScoped, Base):
-    """How many of the mission's cases identified in ``quarter`` (``2026-Q1``), of ``exploitation`` (a type, or
-    :data:`ALL_TYPES`), have ``value`` in ``dimension``. Only counts above zero are kept."""
+class Counts(MissionScoped):
+    """How many of the mission's cases identified in ``quarter`` (``2026-Q1``) have ``value`` in ``dimension``.
+    Only counts above zero are kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(24))
+    quarter: Mapped[str] = mapped_column(String(7))
+    value: Mapped[str] = mapped_column(String(80))
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class TrendCell(Counts, Base):
+    """The counts as the job made them last. (Until ctm0027 they were also counted per exploitation type, for a
+    filter the page no longer has: services/trends.py.)"""
 
     __tablename__ = "ctm_trend_cell"
-    __table_args__ = (sa.Index("ix_ctm_trend_cell_lookup", "mission_code", "dimension", "exploitation"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    dimension: Mapped[str] = mapped_column(String(24))
-    quarter: Mapped[str] = mapped_column(String(7))
-    exploitation: Mapped[str] = mapped_column(String(40))
-    value: Mapped[str] = mapped_column(String(80))
-    count: Mapped[int] = mapped_column(Integer)
 
 
-class TrendPublished(MissionScoped, Base):
-    """The counts of every case (:data:`ALL_TYPES`) as the trends page reads them: a copy of the
-    :class:`TrendCell` rows the job renews at most once every :data:`PUBLISH_EVERY`."""
+class TrendPublished(Counts, Base):
+    """The counts as the trends page reads them: a copy of the :class:`TrendCell` rows the job renews at most once
+    every :data:`PUBLISH_EVERY`."""
 
     __tablename__ = "ctm_trend_published"
-    __table_args__ = (sa.Index("ix_ctm_trend_published_lookup", "mission_code", "dimension"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    dimension: Mapped[str] = mapped_column(String(24))
-    quarter: Mapped[str] = mapped_column(String(7))
-    value: Mapped[str] = mapped_column(String(80))
-    count: Mapped[int] = mapped_column(Integer)
 
 
 class TrendRefresh(MissionScoped, Base):
@@ -120,12 +114,11 @@ class TrendRefresh(MissionScoped, Base):
     """``None``: never published yet (the next count publishes)."""
 
 
-_Counted = TypeVar("_Counted", TrendCell, TrendPublished)
 PUBLISH_EVERY = timedelta(days=1)
 """The published counts change at most this often, whatever the counting job does."""
 
 
-Key = tuple[str, str, str, str]  # dimension, quarter, exploitation, value
+Key = tuple[str, str, str]  # dimension, quarter, value
 
 
 def quarter_of(day: date) -> str:
@@ -160,7 +153,6 @@ class _CaseFacts:
     opened_on: date
     quarter: str
     received: bool
-    types: list[str]
     values: dict[str, set[str]]
 
 
@@ -189,7 +181,7 @@ def _count_chunk(session: Session, first: int, last: int, received: set[int | No
 
     facts: dict[int, _CaseFacts] = {}
     for case_id, opened_on in session.execute(sa.select(Case.id, Case.opened_on).where(of(Case.id))):
-        facts[case_id] = _CaseFacts(opened_on, quarter_of(opened_on), case_id in received, [], {})
+        facts[case_id] = _CaseFacts(opened_on, quarter_of(opened_on), case_id in received, {})
 
     def add(case_id: int, dimension: str, values: Iterable[str | None]) -> None:
         if case_id in facts:
@@ -203,8 +195,6 @@ def _count_chunk(session: Session, first: int, last: int, received: set[int | No
             VictimContext.recruiter_relationship,
         ).where(of(VictimContext.case_id))
     ):
-        if case_id in facts:
-            facts[case_id].types = sorted(set(types or ()))
         add(case_id, "exploitation_type", types or ())
         add(case_id, "control", controls or ())
         add(case_id, "recruiter", [relation])
@@ -256,10 +246,9 @@ def _count_chunk(session: Session, first: int, last: int, received: set[int | No
         add(case_id, "reintegration", (f"{dim}:{band}" for dim, s in scores.items() if (band := score_band(s))))
 
     for case in facts.values():
-        for kind in (ALL_TYPES, *case.types):
-            for key, values in _values_of(case):
-                for value in values:
-                    counts[(key, case.quarter, kind, value)] += 1
+        for key, values in _values_of(case):
+            for value in values:
+                counts[(key, case.quarter, value)] += 1
 
 
 def _values_of(case: _CaseFacts) -> Iterator[tuple[str, Iterable[str]]]:
@@ -284,25 +273,29 @@ def refresh(session: Session) -> int:
     state = session.scalars(sa.select(TrendRefresh)).first() or TrendRefresh(mission_code=code)
     state.refreshed_at, state.cases = utcnow(), cases
     if state.published_at is None or state.refreshed_at - state.published_at >= PUBLISH_EVERY:
-        every_case = Counter({(d, q, v): n for (d, q, e, v), n in counts.items() if e == ALL_TYPES})
-        _write(session, TrendPublished, ("dimension", "quarter", "value"), every_case)
+        _write(session, TrendPublished, counts)
         state.published_at = state.refreshed_at
-    _write(session, TrendCell, ("dimension", "quarter", "exploitation", "value"), counts)
+    _write(session, TrendCell, counts)
     session.add(state)
     session.flush()
     return session.scalar(sa.select(sa.func.count()).select_from(TrendCell)) or 0
 
 
-def _write(session: Session, model: type[_Counted], key: tuple[str, ...], counts: Counter[Any]) -> None:
-    """The mission's rows of ``model`` made the ``counts`` (by the columns ``key``): a row no longer counted
-    goes, a changed count is updated, a new one added (row by row: a mission's session writes no bulk)."""
+_Table = TypeVar("_Table", TrendCell, TrendPublished)
+
+
+def _write(session: Session, model: type[_Table], counts: Counter[Key]) -> None:
+    """The mission's rows of ``model`` made the ``counts``: a row no longer counted goes, a changed count is
+    updated, a new one added (row by row: a mission's session writes no bulk)."""
     counts = counts.copy()
-    row: _Counted
+    row: _Table
     for row in session.scalars(sa.select(model)):
-        count = counts.pop(tuple(getattr(row, column) for column in key), 0)
+        count = counts.pop((row.dimension, row.quarter, row.value), 0)
         if not count:
             session.delete(row)
         elif row.count != count:
             row.count = count
     code = session.info["mission_code"]
-    session.add_all(model(mission_code=code, count=n, **dict(zip(key, k, strict=True))) for k, n in counts.items())
+    session.add_all(
+        model(mission_code=code, dimension=d, quarter=q, value=v, count=n) for (d, q, v), n in counts.items()
+    )

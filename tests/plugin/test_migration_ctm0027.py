@@ -1,6 +1,6 @@
-"""ctm0027 on a database with trend counts from before: the counts and when they were made stay, nothing is
-published until the job's next count (the page says so), which publishes them; back down, the published copy
-goes and the counts stay."""
+"""ctm0027 on a database with trend counts from before: the counts of every case and when they were made stay,
+those of one exploitation type go (no page reads them), nothing is published until the job's next count (the
+page says so), which publishes them; back down, the published copy goes and the counts stay."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ def test_ctm0027_publishes_the_counts_from_before_at_the_next_count(w: World, lo
         conn.execute(
             sa.text(
                 "INSERT INTO ctm_trend_cell (mission_code, dimension, quarter, exploitation, value, count)"
-                " VALUES ('THA', 'cases', '2025-Q1', '', 'all', 3)"
+                " VALUES ('THA', 'cases', '2025-Q1', '', 'all', 3),"
+                " ('THA', 'cases', '2025-Q1', 'ForcedLabour', 'all', 1)"
             )
         )
         conn.execute(
@@ -44,7 +45,9 @@ def test_ctm0027_publishes_the_counts_from_before_at_the_next_count(w: World, lo
     command.upgrade(cfg, "heads")
     with w.rt.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT cases, published_at FROM ctm_trend_refresh")).one() == (3, None)
-        assert conn.scalar(sa.text("SELECT count FROM ctm_trend_cell WHERE dimension = 'cases'")) == 3
+        assert conn.execute(sa.text("SELECT quarter, value, count FROM ctm_trend_cell")).all() == [
+            ("2025-Q1", "all", 3)
+        ]
         assert conn.scalar(sa.text("SELECT count(*) FROM ctm_trend_published")) == 0
     body = login("supervisor").get("/m/THA/plugins/ctm/trends").get_data(as_text=True)
     assert "THA: not published yet" in body
@@ -60,4 +63,6 @@ def test_ctm0027_publishes_the_counts_from_before_at_the_next_count(w: World, lo
     assert "ctm_trend_published" not in tables(w)
     with w.rt.engine.connect() as conn:
         assert conn.scalar(sa.text("SELECT cases FROM ctm_trend_refresh WHERE mission_code = 'THA'")) == 3
+        cells = conn.execute(sa.text("SELECT exploitation, count FROM ctm_trend_cell WHERE dimension = 'cases'")).all()
+        assert [tuple(row) for row in cells] == [("", 3)]  # as the older page read them: of every type
     command.upgrade(cfg, "heads")
