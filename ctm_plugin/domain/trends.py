@@ -1,9 +1,12 @@
-"""Trends: each mission's cases counted by quarter of identification, exploitation type and one dimension's value.
+"""Trends: each mission's cases counted by quarter of identification and one dimension's value.
 
-The counts are pre-computed (a CTM job, :func:`count_cells`), so that a trends page reads a few hundred rows
-of its missions instead of grouping every case each time; the mission's :class:`TrendRefresh` says how fresh
-they are, and the page says so. These are true counts, microdata in all but name: they leave the CTM only
-through small-cell suppression (services/trends.py), never as they are.
+The counts are pre-computed (a CTM job, :func:`count_cells`, every hour), so that a trends page reads a few
+hundred rows of its missions instead of grouping every case each time. The page reads not these but their
+**published** copy (:class:`TrendPublished`), which the job renews at most once a day (:data:`PUBLISH_EVERY`):
+a reader comparing two views an hour apart must not watch cases arrive one by one. The mission's
+:class:`TrendRefresh` says when they were counted and published, and the page says so. These are true counts,
+microdata in all but name: they leave the CTM only through small-cell suppression (services/trends.py), never as
+they are.
 
 Sources are the coded fields of the case (no sealed value: nothing written about a person is read here) and a
 case counts in the quarter it was identified (opened). A case received through a hand-over is the same person
@@ -16,8 +19,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import Integer, String
@@ -33,8 +37,6 @@ from .monitoring import MonitoringVisit
 from .process import TraffickingEvent
 from .returns import ReturnBooking
 
-ALL_TYPES = ""
-"""The exploitation type of the cells that count every case, whatever its types (a case may have several)."""
 UNKNOWN = "?"
 """The value of a case that has none recorded for the dimension."""
 ROUTE_ARROW = ">"
@@ -74,36 +76,59 @@ SCORE_BAND_LABELS = {
 }
 
 
-class TrendCell(MissionScoped, Base):
-    """How many of the mission's cases identified in ``quarter`` (``2026-Q1``), of ``exploitation`` (a type, or
-    :data:`ALL_TYPES`), have ``value`` in ``dimension``. Only counts above zero are kept."""
-
-    __tablename__ = "ctm_trend_cell"
-    __table_args__ = (sa.Index("ix_ctm_trend_cell_lookup", "mission_code", "dimension", "exploitation"),)
+class Counts(MissionScoped):
+    """How many of the mission's cases identified in ``quarter`` (``2026-Q1``) have ``value`` in ``dimension``.
+    Only counts above zero are kept."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dimension: Mapped[str] = mapped_column(String(24))
     quarter: Mapped[str] = mapped_column(String(7))
-    exploitation: Mapped[str] = mapped_column(String(40))
     value: Mapped[str] = mapped_column(String(80))
     count: Mapped[int] = mapped_column(Integer)
 
 
+class TrendCell(Counts, Base):
+    """The counts as the job made them last. (Until ctm0027 they were also counted per exploitation type, for a
+    filter the page no longer has: services/trends.py.)"""
+
+    __tablename__ = "ctm_trend_cell"
+
+
+class TrendPublished(Counts, Base):
+    """The counts as the trends page reads them: a copy of the :class:`TrendCell` rows the job renews at most once
+    every :data:`PUBLISH_EVERY`."""
+
+    __tablename__ = "ctm_trend_published"
+
+
 class TrendRefresh(MissionScoped, Base):
-    """When the mission's cells were last counted, and over how many cases: the page's "as of"."""
+    """When the mission's cells were last counted, and over how many cases; when they were last published: the
+    page's "as of"."""
 
     __tablename__ = "ctm_trend_refresh"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cases: Mapped[int] = mapped_column(Integer, default=0)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """``None``: never published yet (the next count publishes)."""
 
 
-Key = tuple[str, str, str, str]  # dimension, quarter, exploitation, value
+PUBLISH_EVERY = timedelta(days=1)
+"""The published counts change at most this often, whatever the counting job does."""
+
+
+Key = tuple[str, str, str]  # dimension, quarter, value
 
 
 def quarter_of(day: date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def quarter_before(quarter: str) -> str:
+    """The quarter before ``quarter`` (``2026-Q1`` → ``2025-Q4``)."""
+    year, number = int(quarter[:4]), int(quarter[-1])
+    return f"{year - 1}-Q4" if number == 1 else f"{year}-Q{number - 1}"
 
 
 def age_group(birth: date | None, on: date) -> str:
@@ -128,7 +153,6 @@ class _CaseFacts:
     opened_on: date
     quarter: str
     received: bool
-    types: list[str]
     values: dict[str, set[str]]
 
 
@@ -157,7 +181,7 @@ def _count_chunk(session: Session, first: int, last: int, received: set[int | No
 
     facts: dict[int, _CaseFacts] = {}
     for case_id, opened_on in session.execute(sa.select(Case.id, Case.opened_on).where(of(Case.id))):
-        facts[case_id] = _CaseFacts(opened_on, quarter_of(opened_on), case_id in received, [], {})
+        facts[case_id] = _CaseFacts(opened_on, quarter_of(opened_on), case_id in received, {})
 
     def add(case_id: int, dimension: str, values: Iterable[str | None]) -> None:
         if case_id in facts:
@@ -171,8 +195,6 @@ def _count_chunk(session: Session, first: int, last: int, received: set[int | No
             VictimContext.recruiter_relationship,
         ).where(of(VictimContext.case_id))
     ):
-        if case_id in facts:
-            facts[case_id].types = sorted(set(types or ()))
         add(case_id, "exploitation_type", types or ())
         add(case_id, "control", controls or ())
         add(case_id, "recruiter", [relation])
@@ -224,10 +246,9 @@ def _count_chunk(session: Session, first: int, last: int, received: set[int | No
         add(case_id, "reintegration", (f"{dim}:{band}" for dim, s in scores.items() if (band := score_band(s))))
 
     for case in facts.values():
-        for kind in (ALL_TYPES, *case.types):
-            for key, values in _values_of(case):
-                for value in values:
-                    counts[(key, case.quarter, kind, value)] += 1
+        for key, values in _values_of(case):
+            for value in values:
+                counts[(key, case.quarter, value)] += 1
 
 
 def _values_of(case: _CaseFacts) -> Iterator[tuple[str, Iterable[str]]]:
@@ -245,23 +266,36 @@ def _values_of(case: _CaseFacts) -> Iterator[tuple[str, Iterable[str]]]:
 
 
 def refresh(session: Session) -> int:
-    """Count the mission's cells again and write what changed (in the session's transaction); how many cells
-    the mission has now."""
+    """Count the mission's cells again and write what changed (in the session's transaction), and publish them
+    if the last publication is :data:`PUBLISH_EVERY` old; how many cells the mission has now."""
     counts, cases = count_cells(session)
-    for cell in session.scalars(sa.select(TrendCell)):
-        key = (cell.dimension, cell.quarter, cell.exploitation, cell.value)
-        count = counts.pop(key, 0)
-        if not count:
-            session.delete(cell)
-        elif cell.count != count:
-            cell.count = count
     code = session.info["mission_code"]
-    session.add_all(
-        TrendCell(mission_code=code, dimension=d, quarter=q, exploitation=e, value=v, count=n)
-        for (d, q, e, v), n in counts.items()
-    )
     state = session.scalars(sa.select(TrendRefresh)).first() or TrendRefresh(mission_code=code)
     state.refreshed_at, state.cases = utcnow(), cases
+    if state.published_at is None or state.refreshed_at - state.published_at >= PUBLISH_EVERY:
+        _write(session, TrendPublished, counts)
+        state.published_at = state.refreshed_at
+    _write(session, TrendCell, counts)
     session.add(state)
     session.flush()
     return session.scalar(sa.select(sa.func.count()).select_from(TrendCell)) or 0
+
+
+_Table = TypeVar("_Table", TrendCell, TrendPublished)
+
+
+def _write(session: Session, model: type[_Table], counts: Counter[Key]) -> None:
+    """The mission's rows of ``model`` made the ``counts``: a row no longer counted goes, a changed count is
+    updated, a new one added (row by row: a mission's session writes no bulk)."""
+    counts = counts.copy()
+    row: _Table
+    for row in session.scalars(sa.select(model)):
+        count = counts.pop((row.dimension, row.quarter, row.value), 0)
+        if not count:
+            session.delete(row)
+        elif row.count != count:
+            row.count = count
+    code = session.info["mission_code"]
+    session.add_all(
+        model(mission_code=code, dimension=d, quarter=q, value=v, count=n) for (d, q, v), n in counts.items()
+    )

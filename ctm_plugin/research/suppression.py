@@ -24,8 +24,10 @@ column, one that may go one down an arc back. Secondary suppression withholds mo
 withheld entry can move both ways its own bounds allow (at least two values, three away from its bounds),
 each time along the cheapest path as above; where even withholding everything would not give a way, it stops.
 
-This protects each table on its own against exact recovery through its own totals. It knows nothing of other
-tables: services/trends.py keeps each page's tables from being differenced against each other (its docstring).
+This protects each table on its own against exact recovery through its own totals, and tables that share their
+row totals together (:func:`suppress_together`). It knows nothing of other tables: services/trends.py offers
+only views that cannot be differenced against each other (every table over the reader's whole scope, no nested
+filters; the year view made from the quarter view's published numbers alone), and its docstring says why.
 """
 
 from __future__ import annotations

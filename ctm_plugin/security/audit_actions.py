@@ -164,6 +164,8 @@ ACTIONS: dict[str, str] = {
 
 FIELD_GROUPS: dict[str, str] = {
     "trends": N_("Trends"),
+    "trends:year": N_("Trends by year"),  # the filter asked (services/trends.py)
+    "trends:quarter": N_("Trends by quarter"),
     "case": N_("Case"),
     "person": N_("Person"),
     "identity": N_("Identity"),

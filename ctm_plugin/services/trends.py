@@ -1,24 +1,37 @@
-"""Trends for researchers, HQ and mission supervisors: the pre-computed counts (domain/trends.py) of the missions
+"""Trends for researchers, HQ and mission supervisors: the published counts (domain/trends.py) of the missions
 of the user's scope, as tables every number of which passed small-cell suppression.
 
 No role has microdata here: whoever holds ``ctm.trends.view`` sees the same suppressed numbers (microdata
 leaves only through the approved, k-anonymous export). The scope is the missions where the user holds the
 permission (``ctx.missions_with``: HQ's across missions, a supervisor's own), read mission by mission through
-each one's own session, each view audited there.
+each one's own session, each view audited there with the filter asked.
 
-Each table is periods (fixed bins: years or quarters of identification) by the dimension's values, with its
-totals. The breakdowns of every case identified (cases, relation to the recruiter, age group, sex) add up to
-the same number per period, so they are suppressed together: they withhold the same totals
-(:func:`ctm_plugin.research.suppression.suppress_together`). What this does not cover: the same numbers seen
-through another filter (a year against its quarters, one mission against all of them, one exploitation type
-against all) are separate tables, suppressed each on its own; a reader who compares them may narrow a withheld
-count. The periods are fixed bins and the filters few for that reason; the export is where finer cuts go.
+**The views a reader can ask for, and why no two can be subtracted from each other.** Every table covers the
+whole scope: there is no mission filter and no exploitation type filter (a mission's view subtracted from all
+missions' gave the other missions' small counts; a type's view subtracted from every type's gave the small
+count of the cases not of that type). The one filter is the period bin, so a reader has exactly two views:
+
+* **by quarter**: each dimension's table, periods (the closed quarters) by the dimension's values, with its
+  totals, suppressed (:func:`ctm_plugin.research.suppression.suppress`). The breakdowns of every case
+  identified (cases, by mission when the scope has several, relation to the recruiter, age group, sex) add up
+  to the same number per quarter, so they are suppressed together: they withhold the same totals
+  (:func:`ctm_plugin.research.suppression.suppress_together`). The exploitation type is one of the tables
+  (a case may have several: its totals count mentions); its crossings with the other dimensions go through
+  the k-anonymous export.
+* **by year**: not suppressed on its own but made from the quarter view alone (:func:`by_year`): a year's
+  number is shown only when every quarter number it adds up is shown (it is then their sum, which the quarter
+  view gives already), else withheld as "x" (or as that quarter's own "<k", when it is the year's only
+  non-zero quarter); the totals over all periods are the quarter view's. The year view is a function of the
+  quarter view, so together they say no more than the quarter view.
+
+The current quarter (on each mission's calendar) is never shown: the tables stop at the last quarter closed in
+every mission of the scope, and the page says which. And the page reads the counts the job publishes at most
+once a day, not its hourly recount, so two views an hour apart do not show single cases arriving.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,19 +39,31 @@ from typing import Any
 import sqlalchemy as sa
 
 from ctm_plugin.domain import trends as trend_counts
-from ctm_plugin.domain.trends import DIMENSIONS, IDENTIFICATION, Dimension, TrendCell, TrendRefresh
+from ctm_plugin.domain.mission_time import mission_today
+from ctm_plugin.domain.trends import (
+    DIMENSIONS,
+    IDENTIFICATION,
+    Dimension,
+    TrendPublished,
+    TrendRefresh,
+    quarter_before,
+    quarter_of,
+)
+from ctm_plugin.i18n import N_
 from ctm_plugin.research import small_cell_k
-from ctm_plugin.research.suppression import SuppressedTable, suppress, suppress_together
-from ctm_plugin.schemas.trends import trends_filter_schema
+from ctm_plugin.research.suppression import SECONDARY, Shown, SuppressedTable, suppress, suppress_together
+from ctm_plugin.schemas.trends import TrendsFilterSchema
 from ctm_plugin.security import audit
 from ctm_plugin.security.permissions import TRENDS_VIEW
 from ctm_plugin.services.base import load, require, unit_of_work
 from mimosa_host.plugin_api import MissionRef, RequestContext
 
 FIELD_GROUP = "trends"
-SUPPRESSED_TOGETHER = ("cases", "recruiter", "age_group", "sex")
+MISSIONS = Dimension("mission", N_("Cases identified by mission"), False)
+"""The cases identified by the mission that identified them: shown when the scope has more than one mission."""
+SUPPRESSED_TOGETHER = ("cases", MISSIONS.key, "recruiter", "age_group", "sex")
 """Single-valued breakdowns of the cases identified: each adds up, per period, to the cases identified."""
-assert set(SUPPRESSED_TOGETHER) <= IDENTIFICATION
+assert set(SUPPRESSED_TOGETHER) - {MISSIONS.key} <= IDENTIFICATION
 
 
 @dataclass(frozen=True)
@@ -52,16 +77,16 @@ class TrendTable:
 @dataclass(frozen=True)
 class Freshness:
     mission: MissionRef
-    refreshed_at: datetime | None
-    """``None``: the mission's counts were never made (its job has not run yet)."""
+    published_at: datetime | None
+    """``None``: the mission's counts were never published (its job has not run yet)."""
 
 
 @dataclass(frozen=True)
 class Trends:
     k: int
     filters: dict[str, str]
-    missions: tuple[MissionRef, ...]
-    """The user's scope, for the mission filter."""
+    up_to: str
+    """The last quarter shown: closed in every mission of the scope."""
     freshness: tuple[Freshness, ...]
     tables: tuple[TrendTable, ...]
     too_few: tuple[Dimension, ...] = ()
@@ -78,62 +103,91 @@ def scope(ctx: RequestContext) -> tuple[MissionRef, ...]:
 def trends(ctx: RequestContext, asked: dict[str, Any]) -> Trends:
     """The suppressed tables for the filters ``asked`` (:class:`Invalid` when one is not a choice)."""
     missions = scope(ctx)
-    filters = load(trends_filter_schema(m.code for m in missions), asked)
-    chosen = [m for m in missions if filters["mission"] in ("", m.code)]
-    bin_of: Callable[[str], str] = (lambda quarter: quarter[:4]) if filters["period_bin"] == "year" else str
-    counts: dict[str, Counter[tuple[str, str]]] = {d.key: Counter() for d in DIMENSIONS}
+    filters = load(TrendsFilterSchema(), asked)
+    contexts = [(mission, ctx.in_mission(mission.code)) for mission in missions]
+    up_to = min(quarter_before(quarter_of(mission_today(mctx.settings))) for _mission, mctx in contexts)
+    keys = [d.key for d in DIMENSIONS] + ([MISSIONS.key] if len(missions) > 1 else [])
+    counts: dict[str, Counter[tuple[str, str]]] = {key: Counter() for key in keys}
     freshness = []
-    for mission in chosen:
-        mctx = ctx.in_mission(mission.code)
+    for mission, mctx in contexts:
         with unit_of_work(mctx) as session:
             rows = session.execute(
-                sa.select(TrendCell.dimension, TrendCell.quarter, TrendCell.value, TrendCell.count).where(
-                    TrendCell.exploitation == filters["exploitation"]
-                )
+                sa.select(
+                    TrendPublished.dimension, TrendPublished.quarter, TrendPublished.value, TrendPublished.count
+                ).where(TrendPublished.quarter <= up_to)
             )
             for dimension, quarter, value, count in rows:
                 if dimension in counts:
-                    counts[dimension][(bin_of(quarter), value)] += count
-            refreshed = session.scalar(sa.select(TrendRefresh.refreshed_at))
-            audit.record(session, mctx, "trends.view", None, [FIELD_GROUP])
-        freshness.append(Freshness(mission, refreshed))
-    k = small_cell_k()
-    tables = _tables(counts, bin_of, k)
+                    counts[dimension][(quarter, value)] += count
+                if dimension == "cases" and MISSIONS.key in counts:
+                    counts[MISSIONS.key][(quarter, mission.code)] += count
+            published = session.scalar(sa.select(TrendRefresh.published_at))
+            audit.record(session, mctx, "trends.view", None, [FIELD_GROUP, f"{FIELD_GROUP}:{filters['period_bin']}"])
+        freshness.append(Freshness(mission, published))
+    tables = _tables(counts, up_to, small_cell_k())
+    if filters["period_bin"] == "year":
+        tables = tuple(by_year(t) for t in tables)
     shown = tuple(t for t in tables if not t.numbers.disclosive)
     too_few = tuple(t.dimension for t in tables if t.numbers.disclosive)
-    return Trends(k, filters, missions, tuple(freshness), shown, too_few)
+    return Trends(small_cell_k(), filters, up_to, tuple(freshness), shown, too_few)
 
 
-def _tables(
-    counts: dict[str, Counter[tuple[str, str]]], bin_of: Callable[[str], str], k: int
-) -> tuple[TrendTable, ...]:
-    """Every dimension's table over the same periods: every bin from the first to the last with a case (a bin
-    without any is a row of zeros), so that the tables add up to each other."""
+def _tables(counts: dict[str, Counter[tuple[str, str]]], up_to: str, k: int) -> tuple[TrendTable, ...]:
+    """Every dimension's table over the same quarters: every one from the first with a case to ``up_to`` (a
+    quarter without any is a row of zeros), so that the tables add up to each other."""
     seen = sorted({period for c in counts.values() for period, _value in c})
     if not seen:
         return ()
-    periods = _bins(seen[0], seen[-1])
+    periods = _bins(seen[0], up_to)
     grids: dict[str, tuple[tuple[str, ...], list[list[int]]]] = {}
-    for dimension in DIMENSIONS:
-        cells = counts[dimension.key]
+    for key, cells in counts.items():
         totals: Counter[str] = Counter()
         for (_period, value), count in cells.items():
             totals[value] += count
         values = tuple(sorted(totals, key=lambda v: (-totals[v], v)))
         if values:
-            grids[dimension.key] = (values, [[cells[(p, v)] for v in values] for p in periods])
+            grids[key] = (values, [[cells[(p, v)] for v in values] for p in periods])
     together = [key for key in SUPPRESSED_TOGETHER if key in grids]
     numbers = dict(zip(together, suppress_together([grids[key][1] for key in together], k), strict=True))
     return tuple(
         TrendTable(d, tuple(periods), grids[d.key][0], numbers.get(d.key) or suppress(grids[d.key][1], k))
-        for d in DIMENSIONS
+        for d in (*DIMENSIONS, MISSIONS)
         if d.key in grids
     )
 
 
+def by_year(quarterly: TrendTable) -> TrendTable:
+    """The table by year, made from the quarter table's published numbers alone (never from the counts): a
+    year's number is the sum of its quarters' when all of them are shown; withheld ("x") when one is not,
+    unless it is the only one not zero (then the year's number is that quarter's, "<k" as it is)."""
+    years = sorted({period[:4] for period in quarterly.periods})
+    quarters = {year: [i for i, p in enumerate(quarterly.periods) if p[:4] == year] for year in years}
+    n = quarterly.numbers
+
+    def summed(shown: list[Shown]) -> Shown:
+        withheld = [s for s in shown if s.count is None]
+        if not withheld:
+            return Shown(sum(s.count or 0 for s in shown))
+        if len(withheld) == 1 and not any(s.count for s in shown):
+            return withheld[0]
+        return Shown(None, SECONDARY)
+
+    numbers = SuppressedTable(
+        k=n.k,
+        cells=tuple(
+            tuple(summed([n.cells[i][j] for i in quarters[year]]) for j in range(len(quarterly.values)))
+            for year in years
+        ),
+        row_totals=tuple(summed([n.row_totals[i] for i in quarters[year]]) for year in years),
+        column_totals=n.column_totals,
+        total=n.total,
+        disclosive=n.disclosive,
+    )
+    return TrendTable(quarterly.dimension, tuple(years), quarterly.values, numbers)
+
+
 def _bins(first: str, last: str) -> list[str]:
-    if len(first) == 4:
-        return [str(year) for year in range(int(first), int(last) + 1)]
+    """The quarters from ``first`` to ``last``."""
     bins, (year, quarter) = [], (int(first[:4]), int(first[-1]))
     while True:
         label = f"{year}-Q{quarter}"

@@ -1,5 +1,6 @@
 """The trends page: charts of the suppressed counts, each with its table beside it (the same numbers, for screen
-readers and for anyone who wants them exact), filtered by period bin, mission and exploitation type.
+readers and for anyone who wants them exact), by year or by quarter, over every mission of the reader's scope
+(services/trends.py says why there is no other filter).
 
 A chart draws only published numbers: a withheld one is left out of it (no bar), and its table says "<11" or
 "x". The filters travel in the address (they name no person), and a filter that is not a choice is a message
@@ -61,7 +62,7 @@ def value_label(dimension: str, value: str) -> str:
         part, _colon, band = value.partition(":")
         named = i18n._(SCORE_DIMENSIONS[part]) if part in SCORE_DIMENSIONS else part
         return f"{named}: {i18n._(SCORE_BAND_LABELS[band])}" if band in SCORE_BAND_LABELS else named
-    return value  # an age group: digits
+    return value  # an age group (digits) or a mission's code
 
 
 def chart_of(table: service.TrendTable, label: Callable[[str], str], number: int) -> str:
@@ -112,7 +113,6 @@ def trends_page():  # noqa: ANN201
         abort(404)
     except Invalid as refused:
         errors = refused.errors
-    missions = service.scope(ctx)
 
     def labeller(dimension: str) -> Callable[[str], str]:
         return lambda value: value_label(dimension, value)
@@ -122,11 +122,9 @@ def trends_page():  # noqa: ANN201
         found=found,
         form=FormState(FILTER, errors, asked),
         period_choices=[(p, i18n._(PERIOD_LABELS[p])) for p in PERIODS],
-        mission_choices=[(m.code, m.code) for m in missions],
-        exploitation_choices=all_lists()["exploitation_type"].choices(),
         charts=[chart_of(t, labeller(t.dimension.key), n) for n, t in enumerate(found.tables)] if found else [],
         value_label=value_label,
         k=small_cell_k(),
-        shown_fields=("period", "mission", "exploitation"),
+        shown_fields=("period",),
     )
     return Page(title=i18n._("Trends"), body=body, status=400 if errors else 200)
