@@ -17,8 +17,8 @@ from mimosa_host import db
 
 
 def _seed(conn: sa.Connection) -> dict[str, int]:
-    """A THA case matched twice by later KHM cases, as ctm0024 wrote the matches: the first later case's consent
-    lets THA know, the second's does not; the cases' ids."""
+    """A THA case matched twice by later KHM cases, as ctm0024 wrote the matches (and HQ confirmed them): the
+    first later case's consent lets THA know, the second's does not; the cases' ids."""
     ids = {
         "tha": insert_case(conn, "THA-CT-2025-OLD25", opened_on="2025-02-03"),
         "shares": insert_case(conn, "KHM-CT-2026-OLD25", person="BEN-2000001", mission="KHM"),
@@ -31,7 +31,7 @@ def _seed(conn: sa.Connection) -> dict[str, int]:
                 " earlier_opened_on, later_mission, later_case_id, later_case_number, later_opened_on, evidence,"
                 " score, explanation, shared_with_earlier, status, found_at, version) VALUES ('THA', :tha,"
                 " 'THA-CT-2025-OLD25', '2025-02-03', 'KHM', :later, :number, '2026-02-03', 'document', 1,"
-                " 'same_document', :shared, 'open', :at, 1)"
+                " 'same_document', :shared, 'confirmed', :at, 1)"
             ),
             {"tha": ids["tha"], "later": ids[later], "number": f"KHM-{later}", "shared": shared, "at": AT},
         )
@@ -62,7 +62,7 @@ def test_ctm0025_lets_the_earlier_mission_read_the_match_shared_with_it(w: World
 
     command.upgrade(cfg, "heads")
     with w.rt.engine.connect() as conn:
-        assert _matches(conn) == before == [(ids["shares"], True, "open"), (ids["keeps"], False, "open")]
+        assert _matches(conn) == before == [(ids["shares"], True, "confirmed"), (ids["keeps"], False, "confirmed")]
         assert sorted(_policies(conn)) == (["ctm_earlier_mission_flag", "ctm_scope"] if postgresql else [])
     with mission_session(w.ctx("caseworker")) as tha:
         (seen,) = tha.scalars(sa.select(RetraffickingMatch)).all()
