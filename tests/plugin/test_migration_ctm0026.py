@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
-from old_rows import AT, insert_case
+from old_rows import insert_case, insert_match, matches
 from world import World
 
 from ctm_plugin.domain.retrafficking import RetraffickingMatch
@@ -25,23 +25,8 @@ def _seed(conn: sa.Connection) -> dict[str, int]:
         "confirmed": insert_case(conn, "KHM-CT-2026-OLD28", person="BEN-2000002", mission="KHM"),
     }
     for later in ("open", "confirmed"):
-        conn.execute(
-            sa.text(
-                "INSERT INTO ctm_retrafficking_match (earlier_mission, earlier_case_id, earlier_case_number,"
-                " earlier_opened_on, later_mission, later_case_id, later_case_number, later_opened_on, evidence,"
-                " score, explanation, shared_with_earlier, status, found_at, version) VALUES ('THA', :tha,"
-                " 'THA-CT-2025-OLD27', '2025-02-03', 'KHM', :later, :number, '2026-02-03', 'document', 1,"
-                " 'same_document', true, :status, :at, 1)"
-            ),
-            {"tha": ids["tha"], "later": ids[later], "number": f"KHM-{later}", "status": later, "at": AT},
-        )
+        insert_match(conn, ids["tha"], "THA-CT-2025-OLD27", ids[later], True, status=later)
     return ids
-
-
-def _matches(conn: sa.Connection) -> list[tuple]:
-    return conn.execute(
-        sa.text("SELECT later_case_id, shared_with_earlier, status FROM ctm_retrafficking_match ORDER BY id")
-    ).all()
 
 
 def _flag_policy(conn: sa.Connection) -> str | None:
@@ -60,12 +45,12 @@ def test_ctm0026_shows_the_earlier_mission_only_the_match_hq_confirmed(w: World)
     command.downgrade(cfg, previous)
     with w.rt.engine.begin() as conn:
         ids = _seed(conn)
-        before = _matches(conn)
+        before = matches(conn)
     postgresql = w.rt.engine.dialect.name == "postgresql"
 
     command.upgrade(cfg, "heads")
     with w.rt.engine.connect() as conn:
-        assert _matches(conn) == before == [(ids["open"], True, "open"), (ids["confirmed"], True, "confirmed")]
+        assert matches(conn) == before == [(ids["open"], True, "open"), (ids["confirmed"], True, "confirmed")]
         policy = _flag_policy(conn)
         assert ("'confirmed'" in policy and "<>" not in policy) if postgresql else policy is None
     with mission_session(w.ctx("caseworker")) as tha:
@@ -74,7 +59,7 @@ def test_ctm0026_shows_the_earlier_mission_only_the_match_hq_confirmed(w: World)
 
     command.downgrade(cfg, previous)
     with w.rt.engine.connect() as conn:
-        assert _matches(conn) == before
+        assert matches(conn) == before
         policy = _flag_policy(conn)
         assert ("<> 'dismissed'" in policy) if postgresql else policy is None
     command.upgrade(cfg, "heads")
