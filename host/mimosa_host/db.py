@@ -162,7 +162,8 @@ def writing_only(factory: Callable[..., Session], tables: frozenset[str]) -> Cal
             raise WriteRefused(f"a write to {table} this job does not declare")
 
     def _flush(session: Session, _context: object, _instances: object) -> None:
-        for obj in (*session.new, *session.dirty, *session.deleted):
+        changed = [obj for obj in session.dirty if session.is_modified(obj)]  # a value set again is no write
+        for obj in (*session.new, *changed, *session.deleted):
             refuse(sa.inspect(obj).mapper.persist_selectable.name)
 
     def _statement(state: Any) -> None:
