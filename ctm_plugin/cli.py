@@ -502,8 +502,10 @@ def demo_research(count: int) -> None:
 @demo.command("retrafficking")
 def demo_retrafficking() -> None:
     """A person identified again: a THA case a year ago and a KHM case now, with the same passport; the matching
-    job then runs once, so that HQ sees the match. Safe to repeat."""
+    job then runs once, so that HQ sees the match, and HQ confirms it, so that THA's case shows the flag. Safe to
+    repeat."""
     from ctm_plugin import demo as story
+    from ctm_plugin.hooks.jobs import MATCHING
     from ctm_plugin.services import retrafficking
 
     with _mission("THA") as ctx:
@@ -515,9 +517,12 @@ def demo_retrafficking() -> None:
     else:
         click.echo(f"THA case {earlier} and KHM case {later}: one person, the same passport")
     host = click.get_current_context().find_object(object)
-    with cast(CommandHost, host).plugin_context() as ctx:
+    with cast(CommandHost, host).plugin_context(MATCHING) as ctx:
         added = retrafficking.match(ctx)
     click.echo(f"re-trafficking matching: {added} new match(es) for HQ")
+    with _mission("THA") as ctx:
+        if story.confirm_match(ctx):
+            click.echo("HQ confirmed the match: THA's case shows the flag")
 
 
 @demo.command("intelligence")

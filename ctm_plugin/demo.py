@@ -30,11 +30,12 @@ from ctm_plugin.domain.monitoring import REACHED, MonitoringVisit
 from ctm_plugin.domain.partners import INBOUND, Partner, SharingAgreement
 from ctm_plugin.domain.process import TraffickingEvent
 from ctm_plugin.domain.reintegration import provider_key
-from ctm_plugin.domain.scope import mission_session
+from ctm_plugin.domain.retrafficking import CONFIRMED, OPEN, RetraffickingMatch
+from ctm_plugin.domain.scope import hq_session, mission_session
 from ctm_plugin.domain.screening import Determination
 from ctm_plugin.schemas.fund import APPROVE
 from ctm_plugin.schemas.mission_settings import project_codes, providers
-from ctm_plugin.security.permissions import ROLES
+from ctm_plugin.security.permissions import RETRAFFICKING_REVIEW, ROLES
 from ctm_plugin.services import (
     assistance,
     cases,
@@ -45,6 +46,7 @@ from ctm_plugin.services import (
     preparation,
     process,
     reintegration,
+    retrafficking,
     returns,
     screening,
 )
@@ -633,6 +635,25 @@ def later_case(ctx: RequestContext) -> int | None:
     """In KHM: the new case with the same passport, and the person's consent to another mission learning of it
     (``HandOver``), so that THA sees a flag on its case; ``None`` if it is there."""
     return _case_with_passport(ctx, RETRAFFICKED[1], days_ago=5, purposes=("HandOver",))
+
+
+def confirm_match(ctx: RequestContext) -> bool:
+    """In THA, as the demo's ``hq``: the demo's match (found by the job) confirmed, so that THA's case shows the
+    flag (the earlier mission sees a confirmed match only); ``False`` if there is none open to confirm."""
+    hq = as_user(ctx, "hq")
+    with hq_session(hq, RETRAFFICKING_REVIEW) as session, session.begin():
+        found = session.scalar(
+            sa.select(RetraffickingMatch).where(
+                RetraffickingMatch.earlier_mission == hq.mission.code,
+                RetraffickingMatch.later_mission == "KHM",
+                RetraffickingMatch.status == OPEN,
+            )
+        )
+        if found is None:
+            return False
+        reason = "Synthetic: the same passport on both return checklists, checked with both missions."
+        retrafficking.record_decision(hq, found, CONFIRMED, reason)
+    return True
 
 
 def _case_with_passport(ctx: RequestContext, person: str, days_ago: int, purposes: tuple[str, ...]) -> int | None:

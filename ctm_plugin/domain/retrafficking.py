@@ -88,8 +88,9 @@ class RetraffickingMatch(HqScoped, Base):
     explanation: Mapped[str] = mapped_column(String(200))
     """The explanation's codes (:data:`EXPLANATIONS`), comma-separated."""
     shared_with_earlier: Mapped[bool] = mapped_column(Boolean, default=False)
-    """The later case's consent to sharing with another mission is in force: the earlier mission sees a flag on
-    its case (computed by each run of the job, which alone reads the later mission's consent)."""
+    """The later case's consent to sharing with another mission is in force: once HQ confirmed the match, the
+    earlier mission sees a flag on its case (computed by each run of the job, which alone reads the later
+    mission's consent; cleared when the consent is withdrawn or the later case is gone)."""
     status: Mapped[str] = mapped_column(String(12), default=OPEN, index=True)
     found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(80))
@@ -104,9 +105,10 @@ class RetraffickingMatch(HqScoped, Base):
     @classmethod
     def read_in_mission(cls, mission: Any) -> sa.ColumnElement[bool]:
         """The earlier mission's flag: the matches naming ``mission``'s case as the earlier one that the job
-        marked visible to it (the later case's consent in force) and HQ has not dismissed, read in the mission's
-        own session (ctm0025 allows exactly these on PostgreSQL). The later mission reads none."""
-        return sa.and_(cls.earlier_mission == mission, cls.shared_with_earlier.is_(True), cls.status != DISMISSED)
+        marked visible to it (the later case's consent in force) and HQ confirmed, read in the mission's own
+        session (ctm0029 allows exactly these on PostgreSQL). An open match may be wrong (two people alike): only
+        HQ sees it until HQ confirms it. The later mission reads none."""
+        return sa.and_(cls.earlier_mission == mission, cls.shared_with_earlier.is_(True), cls.status == CONFIRMED)
 
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -59,8 +59,7 @@ def mimosa_jobs() -> Sequence[Job]:
         Job(RETENTION, timedelta(days=1), _purge),
         # No host either: the mission's trend counts made again, published for the page at most once a day.
         Job(TRENDS, timedelta(hours=1), _count_trends),
-        # Once for the CTM, across its missions (host 1.3): people identified again, for HQ's review.
-        Job(RETRAFFICKING, retrafficking.RUN_EVERY, _match_people, plugin_wide=True),
+        MATCHING,
     )
 
 
@@ -93,6 +92,19 @@ RETRAFFICKING = "retrafficking-match"
 
 def _match_people(ctx: RequestContext) -> None:
     retrafficking.match(ctx)
+
+
+MATCHING = Job(
+    RETRAFFICKING,
+    retrafficking.RUN_EVERY,
+    _match_people,
+    plugin_wide=True,
+    permissions=retrafficking.JOB_PERMISSIONS,
+    writes=retrafficking.JOB_WRITES,
+    mission_writes=retrafficking.JOB_MISSION_WRITES,
+)
+"""Once for the CTM, across its missions (host 1.3), with no more than it needs (host 1.4): people identified
+again, for HQ's review."""
 
 
 def _purge(ctx: RequestContext) -> None:

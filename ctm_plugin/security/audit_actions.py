@@ -115,6 +115,7 @@ ACTIONS: dict[str, str] = {
     "retrafficking.confirmed": N_("Confirmed a re-trafficking match"),
     "retrafficking.dismissed": N_("Dismissed a re-trafficking match"),
     "retrafficking.flag.view": N_("Viewed a case's re-trafficking flag"),
+    "retrafficking.match.read": N_("Read the mission's people for the re-trafficking matching"),
     # intelligence
     "intelligence.view": N_("Viewed the intelligence links (the mission's cases read)"),
     "intelligence.network.view": N_("Viewed the intelligence network (the mission's cases read)"),

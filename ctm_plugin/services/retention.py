@@ -52,7 +52,7 @@ from ctm_plugin.schemas.mission_settings import (
     retention_outbox_days,
 )
 from ctm_plugin.security import audit
-from ctm_plugin.services import audit_chain
+from ctm_plugin.services import audit_chain, retrafficking
 from mimosa_host.plugin_api import RequestContext
 
 from .base import unit_of_work
@@ -201,25 +201,30 @@ def _cases_to_erase(before: datetime) -> sa.Select[Any]:
     return _closed_cases(before).where(sa.not_(_held()), _has_money(), _story_left())
 
 
-def _in_batches(ctx: RequestContext, query: sa.Select[Any], handle: Callable[[Session, Any], None]) -> int:
+def _in_batches(
+    ctx: RequestContext, query: sa.Select[Any], handle: Callable[[RequestContext, Session, Any], None]
+) -> int:
     """Handle the rows ``query`` selects, ``BATCH`` a transaction, until it selects none."""
     done = 0
     while True:
         with unit_of_work(ctx) as session:
             rows = session.scalars(query.limit(BATCH)).all()
             for row in rows:
-                handle(session, row)
+                handle(ctx, session, row)
         done += len(rows)
         if len(rows) < BATCH:
             return done
 
 
-def _delete_case(session: Session, case: Case) -> None:
-    """The case and, through the database's cascades, every row under it; its audit events keep its number."""
+def _delete_case(ctx: RequestContext, session: Session, case: Case) -> None:
+    """The case and, through the database's cascades, every row under it, and HQ's re-trafficking matches naming
+    it; its audit events keep its number."""
+    retrafficking.forget_case(ctx, case.id)
     session.delete(case)
 
 
-def _erase_around_money(session: Session, case: Case) -> None:
+def _erase_around_money(ctx: RequestContext, session: Session, case: Case) -> None:
+    retrafficking.forget_case(ctx, case.id)  # the person is erased: nothing links the case to another any more
     for model in ERASED_AROUND_MONEY:
         for row in session.scalars(sa.select(model).where(model.case_id == case.id)):
             session.delete(row)
@@ -261,7 +266,7 @@ def _due_payloads(session: Session, before: datetime) -> Due:
     return Due(count, oldest.date() if oldest else None)
 
 
-def _erase_payload(_session: Session, message: OutboxMessage) -> None:
+def _erase_payload(_ctx: RequestContext, _session: Session, message: OutboxMessage) -> None:
     """What went out lives in the host now; the row (operation, dates, outcome) stays for the history."""
     message.payload = ""
 

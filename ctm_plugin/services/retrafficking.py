@@ -8,9 +8,16 @@ process: it is never logged and never stored in a match.
 Cases joined by a hand-over are one person's two cases by design: never a match. A match found again is not added
 again; a dismissed one is not raised again.
 
-The earlier mission sees a flag on its case only while the later case's consent to a hand-over to another
-mission (``HandOver``) is in force: it is the purpose under which the person agreed that another mission learns
-of them; no other purpose covers telling a mission where the person is now.
+The earlier mission sees a flag on its case only once HQ confirmed the match (an open one may be two people
+alike: HQ alone sees it) and while the later case's consent to a hand-over to another mission (``HandOver``) is
+in force: it is the purpose under which the person agreed that another mission learns of them; no other purpose
+covers telling a mission where the person is now.
+
+Each run keeps HQ's rows true to what it reads: an open match whose pair it no longer finds (a case corrected, a
+document changed, a case purged) is deleted (no one decided anything on it); a confirmed or dismissed one is
+HQ's record and stays, no longer shared with the earlier mission unless the later case is still read with its
+consent in force. The job reads each mission under its own audit: one event a mission read, no name in it.
+Its context is narrowed to what it needs (:data:`JOB_PERMISSIONS`, :data:`JOB_WRITES`, host 1.4).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ctm_plugin.domain.assistance import Consent
+from ctm_plugin.domain.audit import AuditEvent
 from ctm_plugin.domain.case import Case, PersonProfile
 from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.models import utcnow
@@ -40,7 +48,7 @@ from ctm_plugin.domain.retrafficking import (
     evidence,
     normalised_name,
 )
-from ctm_plugin.domain.scope import hq_session, mission_session
+from ctm_plugin.domain.scope import hq_session
 from ctm_plugin.domain.sealed import Unreadable
 from ctm_plugin.schemas.retrafficking import MatchDecisionSchema
 from ctm_plugin.security import audit
@@ -64,21 +72,33 @@ FIELD_GROUP = "retrafficking"
 # -- the job -----------------------------------------------------------------------------------------------------
 
 
+JOB_PERMISSIONS = frozenset({CASE_VIEW, RETRAFFICKING_REVIEW})
+"""All the job holds (``Job.permissions``): reading the missions' cases, writing HQ's matches."""
+JOB_WRITES = frozenset({RetraffickingMatch.__tablename__})
+"""The one table the job writes for no mission (``Job.writes``)."""
+JOB_MISSION_WRITES = frozenset({AuditEvent.__tablename__})
+"""What it writes in a mission (``Job.mission_writes``): its audit of the read, nothing else."""
+
+
 def match(ctx: RequestContext) -> int:
-    """The plugin-wide job: every mission's people compared, the new matches written for HQ; returns how many."""
+    """The plugin-wide job: every mission's people compared, the new matches written for HQ, the ones no longer
+    found cleared; returns how many are new."""
     people: list[Identity] = []
     linked = Linked()
     for mission in ctx.missions_with(CASE_VIEW):
         there = ctx.in_mission(mission.code)
-        with mission_session(there) as session:
+        with unit_of_work(there) as session:
             people.extend(_identities(session, mission.code))
             for handover in session.scalars(sa.select(Handover).where(Handover.receiving_case_id.is_not(None))):
                 receiving = handover.receiving_case_id
                 assert receiving is not None
                 linked.join((handover.from_mission, handover.case_id), (handover.to_mission, receiving))
+            audit.record(session, there, "retrafficking.match.read", None, [FIELD_GROUP])
+    sharing = {person.ref for person in people if person.shares}
     added = 0
     with hq_session(ctx, RETRAFFICKING_REVIEW) as hq, hq.begin():
         known = {_key_of(row): row for row in hq.scalars(sa.select(RetraffickingMatch))}
+        found_again: set[tuple[str, int, str, int]] = set()
         for a, b in _candidates(people):
             if a.ref == b.ref or linked.same(a.ref, b.ref):
                 continue
@@ -87,6 +107,7 @@ def match(ctx: RequestContext) -> int:
                 continue
             earlier, later = sorted((a, b), key=lambda p: (p.opened_on, p.mission, p.case_id))
             key = (earlier.mission, earlier.case_id, later.mission, later.case_id)
+            found_again.add(key)
             row = known.get(key)
             if row is None:
                 row = RetraffickingMatch(
@@ -107,8 +128,13 @@ def match(ctx: RequestContext) -> int:
                 hq.add(row)
                 known[key] = row
                 added += 1
-            elif row.shared_with_earlier != later.shares:
-                row.shared_with_earlier = later.shares  # a consent given or withdrawn since: the flag follows it
+        for key, row in known.items():
+            if key not in found_again and row.status == OPEN:
+                hq.delete(row)  # the pair is no longer found: nothing of it was decided, nothing of it stays
+                continue
+            shares = (row.later_mission, row.later_case_id) in sharing
+            if row.shared_with_earlier != shares:
+                row.shared_with_earlier = shares  # a consent given or withdrawn since, or the case gone: it follows
     # Counts only: never a name, a case or a mission's person.
     log.info("re-trafficking matching: %d people compared, %d new matches", len(people), added)
     return added
@@ -151,16 +177,21 @@ def _identities(session: Session, mission_code: str) -> list[Identity]:
 
 def _candidates(people: list[Identity]) -> Iterator[tuple[Identity, Identity]]:
     """The pairs worth comparing, each once: those sharing a document, or a birth date (as it is, or with day
-    and month swapped); never every pair of every mission."""
-    blocks: dict[tuple[str, object], list[Identity]] = defaultdict(list)
+    and month swapped) and a citizenship: the fuzzy rule needs both, and the name is compared only within such a
+    block, however it is spelled. Never every pair of every mission: a block is the people of one birth date and
+    one citizenship."""
+    blocks: dict[tuple[str, object, str], list[Identity]] = defaultdict(list)
     for person in people:
         for document in person.documents:
-            blocks[("document", document)].append(person)
-        if person.birth_date is not None:
+            blocks[("document", document, "")].append(person)
+        if person.birth_date is not None and person.name:
             born = person.birth_date
-            blocks[("born", born)].append(person)
-            if born.day <= 12 and born.day != born.month:
-                blocks[("born", date(born.year, born.day, born.month))].append(person)
+            dates = {born}
+            if born.day <= 12:
+                dates.add(date(born.year, born.day, born.month))
+            for day in dates:
+                for citizenship in person.citizenships:
+                    blocks[("born", day, citizenship)].append(person)
     seen: set[tuple[tuple[str, int], tuple[str, int]]] = set()
     for block in blocks.values():
         for a, b in combinations(block, 2):
@@ -168,6 +199,23 @@ def _candidates(people: list[Identity]) -> Iterator[tuple[Identity, Identity]]:
             if pair not in seen:
                 seen.add(pair)
                 yield a, b
+
+
+def forget_case(ctx: RequestContext, case_id: int) -> None:
+    """Retention purges ``ctx.mission``'s case (or erases its person around the money): every match naming it
+    goes too, open or decided, so that nothing of HQ's links another case to the person purged. In an HQ session
+    joining the purge's transaction (one commit, or none)."""
+    code = ctx.mission.code
+    with hq_session(ctx, RETRAFFICKING_REVIEW) as hq, hq.begin():
+        for row in hq.scalars(
+            sa.select(RetraffickingMatch).where(
+                sa.or_(
+                    sa.and_(RetraffickingMatch.earlier_mission == code, RetraffickingMatch.earlier_case_id == case_id),
+                    sa.and_(RetraffickingMatch.later_mission == code, RetraffickingMatch.later_case_id == case_id),
+                )
+            )
+        ):
+            hq.delete(row)
 
 
 # -- HQ's review -------------------------------------------------------------------------------------------------
@@ -255,12 +303,18 @@ def decide(ctx: RequestContext, match_id: int, data: dict[str, Any]) -> None:
                 raise NotFound
             if row.version != values["version"] or row.status != OPEN:
                 raise Conflict
-            row.status, row.reason = values["decision"], values["reason"]
-            row.decided_by, row.decided_at, row.decided_in = actor(ctx), utcnow(), ctx.mission.code
-            with unit_of_work(ctx) as session:  # joins HQ's transaction on the request's connection
-                audit.record(session, ctx, f"retrafficking.{values['decision']}", None, [FIELD_GROUP])
+            record_decision(ctx, row, values["decision"], values["reason"])
     except StaleDataError:
         raise Conflict from None
+
+
+def record_decision(ctx: RequestContext, row: RetraffickingMatch, decision: str, reason: str) -> None:
+    """``row`` (open, read in an HQ session whose transaction is open) decided by ``ctx``'s user, audited in the
+    mission HQ acts from, in the same transaction."""
+    row.status, row.reason = decision, reason
+    row.decided_by, row.decided_at, row.decided_in = actor(ctx), utcnow(), ctx.mission.code
+    with unit_of_work(ctx) as session:  # joins HQ's transaction on the request's connection
+        audit.record(session, ctx, f"retrafficking.{decision}", None, [FIELD_GROUP])
 
 
 # -- the earlier mission's flag ----------------------------------------------------------------------------------
@@ -276,10 +330,10 @@ class Flag:
 
 
 def flags_for_case(session: Session, ctx: RequestContext, case_id: int) -> list[Flag]:
-    """The matches naming this mission's case as the earlier one, not dismissed, whose later case's consent lets
+    """The matches naming this mission's case as the earlier one, confirmed by HQ, whose later case's consent lets
     it be known here, read in the mission's own ``session`` (the one statement the case tab adds:
     ``RetraffickingMatch.read_in_mission`` lets a mission read exactly these of HQ's rows, and row-level
-    security the same, ctm0025); audited on the case, in that session's transaction, when there is one."""
+    security the same, ctm0025 and ctm0029); audited on the case, in that session's transaction, when there is one."""
     require(ctx, CASE_VIEW)
     rows = session.scalars(
         sa.select(RetraffickingMatch)

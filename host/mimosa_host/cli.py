@@ -30,7 +30,7 @@ from .db import HOST_SCRIPT_LOCATION, HOST_VERSION_TABLE, plugin_at_head, revisi
 from .inputs import TEXT_CONTROL, is_identifier
 from .models import Mission, User, utcnow
 from .passwords import hash_password
-from .plugin_api import RequestContext
+from .plugin_api import Job, RequestContext
 from .plugins import PluginHost
 from .roles import HOST_PERMISSIONS
 from .runtime import DATABASE_ENV, MIGRATION_DATABASE_ENV, Runtime
@@ -56,8 +56,8 @@ class PluginCommandHost:
             yield ctx
 
     @contextmanager
-    def plugin_context(self) -> Iterator[RequestContext]:
-        with acting_for_plugin(self.rt, self.plugin, i18n.current_locale()) as ctx:
+    def plugin_context(self, job: Job | None = None) -> Iterator[RequestContext]:
+        with acting_for_plugin(self.rt, self.plugin, i18n.current_locale(), job) as ctx:
             yield ctx
 
 

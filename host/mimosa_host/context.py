@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from .accounts import granted_roles, known_roles, mission_people, mission_ref, plugin_permissions, user_ref
-from .db import READ_IN_TRANSACTION, SharedConnection, mission_sessions
+from .db import READ_IN_TRANSACTION, SharedConnection, mission_sessions, writing_only
 from .enablement import enabled_plugins, plugin_missions, plugin_place
 from .models import Mission, User
-from .plugin_api import NO_MISSION, MissionRef, RequestContext, UserRef, bind_context, unbind_context
+from .plugin_api import NO_MISSION, Job, MissionRef, RequestContext, UserRef, bind_context, unbind_context
 from .plugins import PluginHost
 from .roles import permissions_for
 
@@ -172,7 +172,8 @@ def system_context(
 class PluginScope(_Scope):
     """A plugin's own contexts (no user) in the missions where it is enabled: a plugin-wide job's reach
     (``Job.plugin_wide``), beside :class:`UserScope`. Each is the context the plugin's job in that mission would
-    get (its declared permissions, the mission's settings), with sessions from the same ``factory``."""
+    get (the mission's settings), narrowed to the job's ``permissions``, its sessions from the same ``factory``
+    writing only the job's ``mission_writes`` (host 1.4.0)."""
 
     def __init__(
         self,
@@ -181,6 +182,8 @@ class PluginScope(_Scope):
         factory: Callable[..., Session],
         plugin: str,
         locale: str,
+        permissions: frozenset[str],
+        mission_writes: frozenset[str],
     ) -> None:
         self.host, self.host_sessions, self.factory, self.plugin, self.locale = (
             host,
@@ -189,6 +192,7 @@ class PluginScope(_Scope):
             plugin,
             locale,
         )
+        self.permissions, self.mission_writes = permissions, mission_writes
         self.contexts: dict[str, RequestContext | None] = {}
         self.missions: tuple[MissionRef, ...] = ()
 
@@ -200,7 +204,14 @@ class PluginScope(_Scope):
             if mission is None:
                 return None
             ctx, enabled = build_context(s, self.host, self.factory, mission, None, self.locale, plugin=self.plugin)
-        return dataclasses.replace(ctx, scope=self) if self.plugin in enabled else None
+        if self.plugin not in enabled:
+            return None
+        return dataclasses.replace(
+            ctx,
+            permissions=ctx.permissions & self.permissions,
+            session_factory=mission_sessions(writing_only(self.factory, self.mission_writes), mission_code),
+            scope=self,
+        )
 
     def mission_users(self, _mission_code: str, _permission: str) -> tuple[UserRef, ...]:
         return ()  # the plugin acts for no user: it chooses no person
@@ -234,22 +245,27 @@ def acting_for(rt: Runtime, plugin: str, mission_code: str, locale: str = "en") 
 
 
 @contextmanager
-def acting_for_plugin(rt: Runtime, plugin: str, locale: str = "en") -> Iterator[RequestContext]:
-    """``plugin``'s context across its missions with no user (a plugin-wide job: ``Job.plugin_wide``), bound as the
-    current one for the block, on one connection for the whole work. Its ``mission`` is :data:`NO_MISSION` and its
-    sessions are bound to none; ``missions_with``/``in_mission`` reach every mission where the plugin is enabled,
-    each with the plugin's own permissions there (:class:`PluginScope`)."""
+def acting_for_plugin(rt: Runtime, plugin: str, locale: str = "en", job: Job | None = None) -> Iterator[RequestContext]:
+    """``plugin``'s context across its missions with no user, as its plugin-wide ``job`` gets it
+    (``Job.plugin_wide``), bound as the current one for the block, on one connection for the whole work. Its
+    ``mission`` is :data:`NO_MISSION` and its sessions are bound to none; ``missions_with``/``in_mission`` reach
+    every mission where the plugin is enabled (:class:`PluginScope`). Its permissions, here and in every mission,
+    are the job's (``Job.permissions``, of those the plugin declares); its sessions write only ``Job.writes``,
+    a mission's only ``Job.mission_writes``. With no ``job``: the plugin's permissions, and no write."""
     db = SharedConnection(rt.engine)
     try:
-        scope = PluginScope(rt.host, db.session, db.plugin_session, plugin, locale)
+        declared = frozenset(p.name for p in plugin_permissions(rt.host, {plugin}).get(plugin, ()))
+        wanted = job.permissions if job is not None and job.permissions is not None else declared
+        permissions = declared & wanted
+        writes, mission_writes = (job.writes, job.mission_writes) if job is not None else (frozenset(), frozenset())
+        scope = PluginScope(rt.host, db.session, db.plugin_session, plugin, locale, permissions, mission_writes)
         with db.session() as s:
             scope.missions = plugin_missions(s, plugin)
-        declared = frozenset(p.name for p in plugin_permissions(rt.host, {plugin}).get(plugin, ()))
         ctx = RequestContext(
             mission=NO_MISSION,
             locale=locale,
-            permissions=declared,
-            session_factory=mission_sessions(db.plugin_session, NO_MISSION.code),
+            permissions=permissions,
+            session_factory=mission_sessions(writing_only(db.plugin_session, writes), NO_MISSION.code),
             plugin_missions=scope.missions,
             scope=scope,
         )

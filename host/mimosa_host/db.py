@@ -147,6 +147,38 @@ def mission_sessions(factory: Callable[..., Session], mission_code: str) -> Call
     return functools.partial(factory, info={MISSION_INFO_KEY: mission_code})
 
 
+class WriteRefused(PermissionError):
+    """A plugin-wide job's session was asked to write a table its job does not declare (``Job.writes``,
+    ``Job.mission_writes``): a bug of the plugin, never the user's input."""
+
+
+def writing_only(factory: Callable[..., Session], tables: frozenset[str]) -> Callable[..., Session]:
+    """A session factory whose sessions write ``tables`` alone (by name): a flush of any other table's row,
+    or an ORM ``INSERT``/``UPDATE``/``DELETE`` statement on one, raises :class:`WriteRefused`; they read as any.
+    With no tables, a reader."""
+
+    def refuse(table: str) -> None:
+        if table not in tables:
+            raise WriteRefused(f"a write to {table} this job does not declare")
+
+    def _flush(session: Session, _context: object, _instances: object) -> None:
+        changed = [obj for obj in session.dirty if session.is_modified(obj)]  # a value set again is no write
+        for obj in (*session.new, *changed, *session.deleted):
+            refuse(sa.inspect(obj).mapper.persist_selectable.name)
+
+    def _statement(state: Any) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            refuse(state.statement.table.name)
+
+    def open_session(**kwargs: Any) -> Session:
+        session = factory(**kwargs)
+        sa.event.listen(session, "before_flush", _flush)
+        sa.event.listen(session, "do_orm_execute", _statement)
+        return session
+
+    return open_session
+
+
 READ_IN_TRANSACTION = {"join_transaction_mode": "rollback_only"}
 """A host session that only reads, opened while a plugin's transaction is open on the shared connection: it
 reads in that transaction, with no SAVEPOINT of its own (two round trips fewer); it writes nothing, commits

@@ -86,7 +86,7 @@ class JobRunner:
         return not rung.isdisjoint({(job.wake_on, code), (job.wake_on, None)})
 
     def _run(self, plugin: str, job: Job, code: str) -> None:
-        acting = acting_for_plugin(self.rt, plugin) if job.plugin_wide else acting_for(self.rt, plugin, code)
+        acting = acting_for_plugin(self.rt, plugin, job=job) if job.plugin_wide else acting_for(self.rt, plugin, code)
         where = "for the plugin" if job.plugin_wide else f"in mission {code}"
         with acting as ctx:
             try:

@@ -122,7 +122,20 @@ class Job:
     several missions, a balance of no mission's). Its context acts for the plugin with no user and no mission
     (``mission`` is :data:`NO_MISSION`): ``missions_with(permission)`` are the missions where the plugin is enabled
     (it holds its own declared permissions in each), and ``in_mission(code)`` is its context in one of them, on
-    the same connection. Any wake-up on ``wake_on`` brings it forward, whatever mission it names. Host 1.3.0."""
+    the same connection. Any wake-up on ``wake_on`` brings it forward, whatever mission it names. Host 1.3.0.
+
+    Host 1.4.0 narrows that context to what the job declares below: its permissions, and the tables it writes
+    (every other write raises ``mimosa_host.db.WriteRefused``), so that a job reading every mission's people
+    reads and writes no more than its work needs."""
+    permissions: frozenset[str] | None = None
+    """A plugin-wide job's permissions: the few of its plugin's declared ones it needs, in its context and in each
+    mission's (so ``missions_with`` of any other is empty); ``None``: every one its plugin declares. Host 1.4.0."""
+    writes: frozenset[str] = frozenset()
+    """The tables (by name) a plugin-wide job writes through its own context's sessions, the ones of no mission
+    (its HQ's rows); any other write there is refused. Host 1.4.0."""
+    mission_writes: frozenset[str] = frozenset()
+    """The tables a plugin-wide job writes in a mission, through ``in_mission``'s sessions (its audit of what it
+    read there, say); any other write there is refused: a mission's sessions are its readers. Host 1.4.0."""
 
 
 METRIC_TYPES = ("gauge", "counter")
@@ -312,9 +325,10 @@ class CommandHost(Protocol):
         Raises :class:`LookupError` when the mission does not exist or the plugin is not enabled there.
         """
 
-    def plugin_context(self) -> AbstractContextManager[RequestContext]:
-        """A context acting for the plugin across its missions, as a plugin-wide job's (``Job.plugin_wide``), bound
-        as current. Host 1.3.0."""
+    def plugin_context(self, job: Job | None = None) -> AbstractContextManager[RequestContext]:
+        """A context acting for the plugin across its missions, as the plugin-wide ``job`` gets it (``Job.plugin_wide``:
+        its permissions and its writes, host 1.4.0; with no job, the plugin's permissions and no write), bound as
+        current. Host 1.3.0."""
 
 
 _current_context: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("mimosa_request_context")

@@ -11,10 +11,12 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mimosa_host import enablement
-from mimosa_host.context import build_context
-from mimosa_host.db import transaction
+from mimosa_host.context import acting_for_plugin, build_context
+from mimosa_host.db import WriteRefused, transaction
 from mimosa_host.jobs import JobRunner
 from mimosa_host.models import Mission
 from mimosa_host.plugin_api import (
@@ -390,3 +392,97 @@ def test_a_runner_selects_a_plugin_wide_job_by_name(jobs_rt) -> None:  # noqa: A
     assert JobRunner(jobs_rt, clock=Clock(), selected=lambda p, job: (p, job) == ("wide", "match")).run_due() == [
         ("wide", "match", "")
     ]
+
+
+class _Tables(DeclarativeBase):
+    pass
+
+
+class NarrowNote(_Tables):
+    """Stands in for a plugin's HQ table (no mission's) that its plugin-wide job writes."""
+
+    __tablename__ = "narrow_note"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(sa.String(40))
+
+
+class NarrowLog(_Tables):
+    """Stands in for a plugin's table of a mission: its audit of what the job read there, say."""
+
+    __tablename__ = "narrow_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_code: Mapped[str] = mapped_column(sa.String(8))
+
+
+class NarrowPlugin(JobPlugin):
+    """A plugin-wide job that declares what it needs (host 1.4): one of its plugin's two permissions, the one
+    table it writes for no mission, the one it writes in a mission; it tries every other write too."""
+
+    def __init__(self) -> None:
+        super().__init__("narrow")
+        self.refused: list[str] = []
+
+    @hookimpl
+    def mimosa_permissions(self) -> list[Permission]:
+        return [Permission("narrow.read", "Read"), Permission("narrow.admin", "Administer")]
+
+    @hookimpl
+    def mimosa_jobs(self) -> list[Job]:
+        job = Job(
+            "match",
+            timedelta(hours=1),
+            self.match,
+            plugin_wide=True,
+            permissions=frozenset({"narrow.read"}),
+            writes=frozenset({"narrow_note"}),
+            mission_writes=frozenset({"narrow_log"}),
+        )
+        return [job]
+
+    def _refused(self, factory, obj: object) -> None:  # noqa: ANN001
+        try:
+            with factory() as session, session.begin():
+                session.add(obj)
+        except WriteRefused:
+            self.refused.append(type(obj).__name__)
+
+    def match(self, ctx: RequestContext) -> None:
+        assert ctx.permissions == {"narrow.read"} and ctx.missions_with("narrow.admin") == ()
+        for mission in ctx.missions_with("narrow.read"):
+            there = ctx.in_mission(mission.code)
+            assert there.permissions == {"narrow.read"}
+            with there.session_factory() as session, session.begin():
+                session.add(NarrowLog(mission_code=mission.code))
+            self._refused(there.session_factory, NarrowNote(text=f"in {mission.code}"))
+            with there.session_factory() as session, session.begin(), pytest.raises(WriteRefused):
+                session.execute(sa.delete(NarrowNote))
+        with ctx.session_factory() as session, session.begin():
+            session.add(NarrowNote(text="found"))
+        self._refused(ctx.session_factory, NarrowLog(mission_code=""))
+        self.runs.append((ctx.mission.code, ctx, current_context() is ctx))  # to its end: every check held
+
+
+def test_a_plugin_wide_job_holds_the_permissions_it_declares_and_writes_only_its_tables(jobs_rt) -> None:  # noqa: ANN001
+    plugin = NarrowPlugin()
+    install(jobs_rt, plugin, enabled_in=("THA", "KHM"))
+    _Tables.metadata.create_all(jobs_rt.engine)
+    try:
+        assert JobRunner(jobs_rt, clock=Clock()).run_due() == [("narrow", "match", "")]
+        assert len(plugin.runs) == 1  # it ran to its end
+        assert plugin.refused == ["NarrowNote", "NarrowNote", "NarrowLog"]
+        with jobs_rt.factory() as s:
+            assert s.scalars(sa.select(NarrowNote.text)).all() == ["found"]
+            assert sorted(s.scalars(sa.select(NarrowLog.mission_code))) == ["KHM", "THA"]
+    finally:
+        _Tables.metadata.drop_all(jobs_rt.engine)
+
+
+def test_a_command_reaching_the_plugins_missions_without_a_job_writes_nothing(jobs_rt) -> None:  # noqa: ANN001
+    plugin = NarrowPlugin()
+    install(jobs_rt, plugin, enabled_in=("THA",))
+    with acting_for_plugin(jobs_rt, "narrow") as ctx:  # CommandHost.plugin_context() with no job
+        assert ctx.permissions == {"narrow.read", "narrow.admin"}
+        with pytest.raises(WriteRefused), ctx.in_mission("THA").session_factory() as session, session.begin():
+            session.add(NarrowLog(mission_code="THA"))
+        with pytest.raises(WriteRefused), ctx.session_factory() as session, session.begin():
+            session.add(NarrowNote(text="x"))

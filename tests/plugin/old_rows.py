@@ -67,3 +67,34 @@ def insert_return(conn: Connection, case_id: int, destination: str = "KHM", miss
 def case_number(conn: Connection, case_id: int) -> str | None:
     """The case's number, read with SQL at any revision."""
     return conn.scalar(sa.text("SELECT case_number FROM ctm_case WHERE id = :id"), {"id": case_id})
+
+
+def insert_match(
+    conn: Connection, earlier: int, earlier_number: str, later: int, shared: bool, status: str = "confirmed"
+) -> None:
+    """A re-trafficking match of THA's case ``earlier`` by KHM's ``later`` as ctm0024 wrote it (HQ's row)."""
+    conn.execute(
+        sa.text(
+            "INSERT INTO ctm_retrafficking_match (earlier_mission, earlier_case_id, earlier_case_number,"
+            " earlier_opened_on, later_mission, later_case_id, later_case_number, later_opened_on, evidence,"
+            " score, explanation, shared_with_earlier, status, found_at, version) VALUES ('THA', :earlier,"
+            " :earlier_number, '2025-02-03', 'KHM', :later, :number, '2026-02-03', 'document', 1,"
+            " 'same_document', :shared, :status, :at, 1)"
+        ),
+        {
+            "earlier": earlier,
+            "earlier_number": earlier_number,
+            "later": later,
+            "number": f"KHM-{later}",
+            "shared": shared,
+            "status": status,
+            "at": AT,
+        },
+    )
+
+
+def matches(conn: Connection) -> list[tuple]:
+    """The matches as the tests of ctm0025 and ctm0026 compare them: later case, shared, status."""
+    return conn.execute(
+        sa.text("SELECT later_case_id, shared_with_earlier, status FROM ctm_retrafficking_match ORDER BY id")
+    ).all()

@@ -16,6 +16,7 @@ from ctm_plugin.domain.case import PersonProfile
 from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.retrafficking import DOCUMENT, RetraffickingMatch
 from ctm_plugin.hooks.database import SCRIPT_LOCATION, VERSION_TABLE
+from ctm_plugin.hooks.jobs import MATCHING
 from ctm_plugin.services import retrafficking
 from mimosa_host import db
 from mimosa_host.context import acting_for_plugin
@@ -60,7 +61,7 @@ def test_ctm0024_adds_hqs_matches_and_an_empty_sealed_name_to_every_person(w: Wo
                     updated_by="caseworker",
                 )
             )
-    with acting_for_plugin(w.rt, "ctm") as ctx:
+    with acting_for_plugin(w.rt, "ctm", job=MATCHING) as ctx:
         assert retrafficking.match(ctx) == 1
     found = w.one(RetraffickingMatch)
     assert (found.earlier_case_id, found.later_case_id, found.evidence) == (ids["tha"], ids["khm"], DOCUMENT)

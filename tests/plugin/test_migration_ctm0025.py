@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
-from old_rows import AT, insert_case
+from old_rows import insert_case, insert_match, matches
 from world import World
 
 from ctm_plugin.domain.retrafficking import RetraffickingMatch
@@ -17,31 +17,16 @@ from mimosa_host import db
 
 
 def _seed(conn: sa.Connection) -> dict[str, int]:
-    """A THA case matched twice by later KHM cases, as ctm0024 wrote the matches: the first later case's consent
-    lets THA know, the second's does not; the cases' ids."""
+    """A THA case matched twice by later KHM cases, as ctm0024 wrote the matches (and HQ confirmed them): the
+    first later case's consent lets THA know, the second's does not; the cases' ids."""
     ids = {
         "tha": insert_case(conn, "THA-CT-2025-OLD25", opened_on="2025-02-03"),
         "shares": insert_case(conn, "KHM-CT-2026-OLD25", person="BEN-2000001", mission="KHM"),
         "keeps": insert_case(conn, "KHM-CT-2026-OLD26", person="BEN-2000002", mission="KHM"),
     }
     for later, shared in (("shares", True), ("keeps", False)):
-        conn.execute(
-            sa.text(
-                "INSERT INTO ctm_retrafficking_match (earlier_mission, earlier_case_id, earlier_case_number,"
-                " earlier_opened_on, later_mission, later_case_id, later_case_number, later_opened_on, evidence,"
-                " score, explanation, shared_with_earlier, status, found_at, version) VALUES ('THA', :tha,"
-                " 'THA-CT-2025-OLD25', '2025-02-03', 'KHM', :later, :number, '2026-02-03', 'document', 1,"
-                " 'same_document', :shared, 'open', :at, 1)"
-            ),
-            {"tha": ids["tha"], "later": ids[later], "number": f"KHM-{later}", "shared": shared, "at": AT},
-        )
+        insert_match(conn, ids["tha"], "THA-CT-2025-OLD25", ids[later], shared)
     return ids
-
-
-def _matches(conn: sa.Connection) -> list[tuple]:
-    return conn.execute(
-        sa.text("SELECT later_case_id, shared_with_earlier, status FROM ctm_retrafficking_match ORDER BY id")
-    ).all()
 
 
 def _policies(conn: sa.Connection) -> list[str]:
@@ -57,12 +42,12 @@ def test_ctm0025_lets_the_earlier_mission_read_the_match_shared_with_it(w: World
     command.downgrade(cfg, previous)
     with w.rt.engine.begin() as conn:
         ids = _seed(conn)
-        before = _matches(conn)
+        before = matches(conn)
     postgresql = w.rt.engine.dialect.name == "postgresql"
 
     command.upgrade(cfg, "heads")
     with w.rt.engine.connect() as conn:
-        assert _matches(conn) == before == [(ids["shares"], True, "open"), (ids["keeps"], False, "open")]
+        assert matches(conn) == before == [(ids["shares"], True, "confirmed"), (ids["keeps"], False, "confirmed")]
         assert sorted(_policies(conn)) == (["ctm_earlier_mission_flag", "ctm_scope"] if postgresql else [])
     with mission_session(w.ctx("caseworker")) as tha:
         (seen,) = tha.scalars(sa.select(RetraffickingMatch)).all()
@@ -72,6 +57,6 @@ def test_ctm0025_lets_the_earlier_mission_read_the_match_shared_with_it(w: World
 
     command.downgrade(cfg, previous)
     with w.rt.engine.connect() as conn:
-        assert _matches(conn) == before
+        assert matches(conn) == before
         assert _policies(conn) == (["ctm_scope"] if postgresql else [])
     command.upgrade(cfg, "heads")

@@ -13,6 +13,7 @@ from world import KHM_PERSON, World
 
 from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case, PersonProfile
+from ctm_plugin.domain.fund import Fund
 from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.retrafficking import (
     BIRTH_DATE_SWAPPED,
@@ -24,23 +25,27 @@ from ctm_plugin.domain.retrafficking import (
     OPEN,
     SAME_CITIZENSHIP,
     SAME_DOCUMENT,
+    Identity,
     RetraffickingMatch,
     birth_dates_agree,
     name_similarity,
     normalised_name,
 )
-from ctm_plugin.domain.scope import MissionScopeViolation, mission_session
-from ctm_plugin.services import retrafficking
+from ctm_plugin.domain.scope import MissionScopeViolation, hq_session, mission_session
+from ctm_plugin.hooks.jobs import MATCHING
+from ctm_plugin.security.permissions import CASE_EDIT, RETRAFFICKING_REVIEW
+from ctm_plugin.services import retention, retrafficking
 from ctm_plugin.services.base import Conflict, Invalid, NotFound, unit_of_work
-from mimosa_host.context import acting_for_plugin
+from mimosa_host.context import acting_for, acting_for_plugin
+from mimosa_host.db import WriteRefused
 
 PASSPORT = "SYN1234567"
 NAME = "Sokha Synthetic"
 
 
 def run_matching(w: World) -> int:
-    """The job as the host runs it: once, for the CTM, across its missions."""
-    with acting_for_plugin(w.rt, "ctm") as ctx:
+    """The job as the host runs it: once, for the CTM, across its missions, in the context its ``Job`` declares."""
+    with acting_for_plugin(w.rt, "ctm", job=MATCHING) as ctx:
         return retrafficking.match(ctx)
 
 
@@ -234,7 +239,15 @@ def flags(w: World, username: str, case_id: int, mission: str = "THA") -> list[r
         return retrafficking.flags_for_case(session, ctx, case_id)
 
 
-def test_the_earlier_mission_sees_a_flag_only_while_the_later_cases_consent_allows(
+def confirm(w: World, reason: str = "Same passport, checked") -> None:
+    """HQ confirms the one match there is."""
+    (seen,) = retrafficking.hq_matches(w.request_ctx("hq"))
+    retrafficking.decide(
+        w.request_ctx("hq"), seen.id, {"decision": CONFIRMED, "reason": reason, "version": str(seen.version)}
+    )
+
+
+def test_the_earlier_mission_sees_a_flag_only_once_hq_confirmed_and_while_the_later_cases_consent_allows(
     w: World, same_passport: tuple[int, int]
 ) -> None:
     earlier, later = same_passport
@@ -243,8 +256,12 @@ def test_the_earlier_mission_sees_a_flag_only_while_the_later_cases_consent_allo
 
     consent_to_share(w, later, "KHM")
     run_matching(w)  # the next run reads the consent
+    assert w.one(RetraffickingMatch).shared_with_earlier
+    assert flags(w, "caseworker", earlier) == []  # open: it may be two people alike, and only HQ sees it
+
+    confirm(w)
     (flag,) = flags(w, "caseworker", earlier)
-    assert (flag.later_mission, flag.status) == ("KHM", OPEN)
+    assert (flag.later_mission, flag.status) == ("KHM", CONFIRMED)
     # The later mission's case is not flagged as an earlier one, and no other case is.
     assert flags(w, "khm.caseworker", later, "KHM") == []
 
@@ -261,6 +278,9 @@ def test_a_mission_reads_only_the_matches_flagging_its_own_case_and_writes_none(
     earlier, later = same_passport
     consent_to_share(w, later, "KHM")
     run_matching(w)
+    with mission_session(w.ctx("caseworker")) as tha:  # open: HQ's alone
+        assert tha.scalars(sa.select(RetraffickingMatch)).all() == []
+    confirm(w)
     with mission_session(w.ctx("caseworker")) as tha:
         (seen,) = tha.scalars(sa.select(RetraffickingMatch)).all()
         assert (seen.earlier_mission, seen.earlier_case_id) == ("THA", earlier)
@@ -269,10 +289,96 @@ def test_a_mission_reads_only_the_matches_flagging_its_own_case_and_writes_none(
             tha.flush()
     with mission_session(w.ctx("khm.caseworker", "KHM")) as khm:  # the later mission: HQ's row, not its own flag
         assert khm.scalars(sa.select(RetraffickingMatch)).all() == []
-    (match,) = retrafficking.hq_matches(w.request_ctx("hq"))
-    retrafficking.decide(w.request_ctx("hq"), match.id, {"decision": DISMISSED, "reason": "Twins", "version": "1"})
-    with mission_session(w.ctx("caseworker")) as tha:
-        assert tha.scalars(sa.select(RetraffickingMatch)).all() == []
+
+
+def test_an_open_match_no_longer_found_is_deleted(w: World, same_passport: tuple[int, int]) -> None:
+    earlier, later = same_passport
+    consent_to_share(w, later, "KHM")
+    run_matching(w)
+    assert w.one(RetraffickingMatch).status == OPEN
+    with w.rt.factory() as s, s.begin():  # KHM corrects the passport's number: not THA's any more
+        s.scalar(sa.select(ReturnPreparation).where(ReturnPreparation.case_id == later)).document_number = "SYN7654321"
+
+    assert run_matching(w) == 0
+    assert w.all(RetraffickingMatch) == []  # nothing of it was decided: nothing of it stays
+
+
+def test_a_confirmed_match_stays_hqs_record_but_its_flag_goes_with_the_later_case(
+    w: World, same_passport: tuple[int, int]
+) -> None:
+    earlier, later = same_passport
+    consent_to_share(w, later, "KHM")
+    run_matching(w)
+    confirm(w)
+    assert len(flags(w, "caseworker", earlier)) == 1
+    with w.rt.factory() as s, s.begin():  # the later case is gone (deleted in KHM): the job no longer reads it
+        s.delete(s.get(Case, later))
+
+    run_matching(w)
+    kept = w.one(RetraffickingMatch)
+    assert (kept.status, kept.shared_with_earlier) == (CONFIRMED, False)
+    assert flags(w, "caseworker", earlier) == []  # its consent can no longer be read: THA is told no more
+
+
+def test_a_purged_case_takes_its_matches_with_it(w: World, same_passport: tuple[int, int]) -> None:
+    earlier, later = same_passport
+    consent_to_share(w, later, "KHM")
+    run_matching(w)
+    confirm(w)
+    with w.rt.factory() as s, s.begin():  # THA's case closed eleven years ago: past the mission's retention
+        case = s.get(Case, earlier)
+        case.status, case.close_reason, case.closed_on = "Closed", "GoalsMet", date(2015, 1, 5)
+
+    with acting_for(w.rt, "ctm", "THA") as ctx:  # the retention job, as the host runs it in THA
+        retention.purge(ctx)
+    assert w.all(Case, id=earlier) == []
+    assert w.all(RetraffickingMatch) == []  # nothing of HQ's links KHM's case to the person purged
+    assert run_matching(w) == 0
+
+
+def test_the_job_records_its_read_in_each_missions_audit_without_a_name(w: World, same_passport) -> None:  # noqa: ANN001
+    earlier, _later = same_passport
+    person(w, earlier)
+    run_matching(w)
+    reads = [row for row in w.audit_rows() if row["action"] == "retrafficking.match.read"]
+    assert sorted(row["mission_code"] for row in reads) == ["KHM", "THA"]
+    assert {(row["username"], row["case_id"], tuple(row["field_groups"])) for row in reads} == {
+        ("system", None, ("retrafficking",))
+    }
+    assert NAME not in str(reads) and "Sokha" not in str(reads)
+
+
+def test_the_jobs_context_holds_its_permissions_reads_the_missions_and_writes_only_its_matches(
+    w: World, same_passport: tuple[int, int]
+) -> None:
+    earlier, _later = same_passport
+    before = w.snapshot()
+    with acting_for_plugin(w.rt, "ctm", job=MATCHING) as ctx:
+        assert ctx.permissions == retrafficking.JOB_PERMISSIONS
+        there = ctx.in_mission("THA")
+        assert there.permissions == retrafficking.JOB_PERMISSIONS and not there.can(CASE_EDIT)
+        with pytest.raises(WriteRefused), unit_of_work(there) as session:  # a mission's case: read, never written
+            session.get(Case, earlier).opened_on = date(2020, 1, 1)
+        with pytest.raises(WriteRefused), hq_session(ctx, RETRAFFICKING_REVIEW) as hq, hq.begin():
+            hq.add(Fund(currency="USD"))  # HQ's, but not what the job writes
+    assert w.snapshot() == before
+
+
+def test_a_misspelled_name_in_another_mission_is_compared_within_its_birth_date_and_citizenship(w: World) -> None:
+    earlier, later = w.open(), later_case(w)
+    person(w, earlier, "Sokha Synthetic", date(1998, 4, 3))
+    person(w, later, "Sokhaa Synthetik", date(1998, 4, 3))
+    assert run_matching(w) == 1
+    assert {w.one(RetraffickingMatch).earlier_case_id, w.one(RetraffickingMatch).later_case_id} == {earlier, later}
+
+    # A thousand people born the same day, of a hundred citizenships, ten of each: the pairs of a citizenship
+    # alone are compared (45 each), not every pair of the day (499,500).
+    born = date(1990, 6, 15)
+    people = [
+        Identity("THA", n, f"THA-{n}", born, frozenset(), f"person {n}", born, frozenset({f"C{n % 100:02d}"}), False)
+        for n in range(1000)
+    ]
+    assert sum(1 for _pair in retrafficking._candidates(people)) == 100 * 45
 
 
 # -- the pages ---------------------------------------------------------------------------------------------------
@@ -324,6 +430,10 @@ def test_the_earlier_cases_tab_shows_the_flag_to_its_caseworkers(w: World, same_
     earlier, later = same_passport
     consent_to_share(w, later, "KHM")
     run_matching(w)
+    tab = text(login("caseworker").get("/m/THA/plugins/ctm/records/beneficiary/BEN-1000001/case"))
+    assert 'data-flag="retrafficking"' not in tab  # open: HQ has not confirmed it
+    assert "Once you confirm it: the person consented" in text(login("hq").get(MATCHES))
+    confirm(w)
     tab = text(login("caseworker").get("/m/THA/plugins/ctm/records/beneficiary/BEN-1000001/case"))
     assert 'data-flag="retrafficking"' in tab and "mission KHM" in tab
     assert "retrafficking.flag.view" in [row["action"] for row in w.audit_rows()]

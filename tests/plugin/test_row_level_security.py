@@ -144,10 +144,10 @@ def test_raw_sql_sees_only_the_mission_set_for_its_transaction(demo: Runtime, ap
                 )
             ),
         }
-        flagged = conn.scalar(  # ctm0025: the matches flagging one of its cases, the consent in force, not dismissed
+        flagged = conn.scalar(  # ctm0025/26: the matches flagging one of its cases, the consent in force, confirmed
             sa.text(
                 "SELECT count(*) FROM ctm_retrafficking_match WHERE earlier_mission = :mission"
-                " AND shared_with_earlier AND status <> 'dismissed'"
+                " AND shared_with_earlier AND status = 'confirmed'"
             ),
             {"mission": mission},
         )
@@ -175,13 +175,14 @@ def test_hq_rows_are_seen_only_with_hq_set(demo: Runtime, application: Runtime):
 
 
 def test_a_mission_reads_only_the_matches_flagging_its_own_case_and_writes_none(demo: Runtime, application: Runtime):
-    """ctm0025: THA (the earlier mission) reads the demo's match while the job has marked it visible to THA and
-    HQ has not dismissed it; KHM (the later mission) never does; no mission writes it."""
+    """ctm0025/ctm0026: THA (the earlier mission) reads the demo's match while the job has marked it visible to
+    THA and HQ has confirmed it (not while it is open, nor once dismissed); KHM (the later mission) never does; no
+    mission writes it."""
     with demo.engine.connect() as conn:
-        (match_id, earlier, shared, status) = conn.execute(
-            sa.text("SELECT id, earlier_mission, shared_with_earlier, status FROM ctm_retrafficking_match")
+        (match_id, earlier, shared, status, hqs_reason) = conn.execute(
+            sa.text("SELECT id, earlier_mission, shared_with_earlier, status, reason FROM ctm_retrafficking_match")
         ).one()
-    assert earlier == "THA"
+    assert (earlier, status) == ("THA", "confirmed")  # the demo's HQ confirmed it
 
     def seen_by(mission: str) -> int:
         with application.engine.connect() as conn:
@@ -199,6 +200,8 @@ def test_a_mission_reads_only_the_matches_flagging_its_own_case_and_writes_none(
         as_hq_marks(False, "open")
         assert (seen_by("THA"), seen_by("KHM"), seen_by("")) == (0, 0, 0)
         as_hq_marks(True, "open")
+        assert (seen_by("THA"), seen_by("KHM"), seen_by("")) == (0, 0, 0)  # open: HQ's alone
+        as_hq_marks(True, "confirmed")
         assert (seen_by("THA"), seen_by("KHM"), seen_by("")) == (1, 0, 0)
         with application.engine.connect() as conn:
             in_transaction_of(conn, "THA")
@@ -221,7 +224,7 @@ def test_a_mission_reads_only_the_matches_flagging_its_own_case_and_writes_none(
         as_hq_marks(shared, status)
     with demo.engine.connect() as conn:
         reason = conn.scalar(sa.text("SELECT reason FROM ctm_retrafficking_match WHERE id = :id"), {"id": match_id})
-    assert reason is None  # no mission's update took
+    assert reason == hqs_reason  # no mission's update took
 
 
 def test_writes_into_another_mission_are_refused(demo: Runtime, application: Runtime):
