@@ -19,6 +19,7 @@ import queue
 import re
 import secrets
 import shutil
+import socket
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -35,6 +36,7 @@ import werkzeug.routing
 import werkzeug.routing.rules
 from argon2 import profiles
 from hypothesis import HealthCheck, settings
+from soap_faults import host_fault
 
 from ctm_plugin.security.keys import FileKeyStore, default_key_file, key_store, use_key_store
 from mimosa_host import passwords
@@ -575,17 +577,15 @@ def soap_client(live_host: LiveHost):  # noqa: ANN201
     return make
 
 
-def host_fault(fault) -> tuple[str, str, list[str]]:  # noqa: ANN001 - a zeep Fault, or a raw answer's bytes
-    """(faultcode, HostFault Code, [Field, ...]) of a zeep ``Fault`` or of a raw SOAP answer."""
-    from lxml import etree
-
-    if isinstance(fault, bytes):
-        fault = etree.fromstring(fault).find(".//{http://schemas.xmlsoap.org/soap/envelope/}Fault")
-        faultcode, detail = fault.findtext("faultcode"), fault.find("detail")
-    else:
-        faultcode, detail = fault.code, fault.detail
-    host = detail.find(f"{{{SOAP_NS}}}HostFault")
-    return faultcode, host.findtext(f"{{{SOAP_NS}}}Code"), [f.text for f in host.findall(f"{{{SOAP_NS}}}Field")]
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A loopback port that accepts TCP connections into its backlog; the test then checks it got none."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.setblocking(False)
+    yield sock
+    sock.close()
 
 
 @pytest.fixture
