@@ -34,6 +34,7 @@ MISSION_TABLES = (
     *("ctm_audit_chain_head", "ctm_audit_checkpoint"),  # the chain's: ctm0019
     *("ctm_trend_cell", "ctm_trend_refresh"),  # the trends' counts: ctm0022
     "ctm_research_export",  # ctm0023
+    *("ctm_partner_nonce", "ctm_inbound_referral", "ctm_partner_followup"),  # the partner service: ctm0027
 )
 BETWEEN_MISSIONS = ctm0017.BETWEEN_MISSIONS
 HQ_TABLES = (*ctm0017.HQ_ROWS, "ctm_retrafficking_match")  # the matches: ctm0024
