@@ -39,7 +39,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from lxml import etree
@@ -304,32 +304,8 @@ def submit_referral(
     fields = _fields(element)
     if purpose not in REFERRAL_PURPOSES:
         raise Fault("VALIDATION", "The purpose is not one a referral is made for", ("Purpose",))
-    digest = _hash({"purpose": purpose, "fields": fields})
-    referral = s.scalar(
-        sa.select(InboundReferral).where(
-            InboundReferral.partner_id == credential.partner_id, InboundReferral.partner_reference == reference
-        )
-    )
-    if referral is not None:
-        if referral.payload_hash != digest:
-            reused = "This reference was sent before with another referral"
-            raise Fault("REFERENCE_REUSED", reused, ("PartnerReference",))
-        outcome = REPEATED
-    else:
-        agreement = _agreement(s, ctx, credential, purpose, fields)
-        referral = InboundReferral(
-            mission_code=ctx.mission.code,
-            partner_id=credential.partner_id,
-            partner_reference=reference,
-            purpose=purpose,
-            payload_hash=digest,
-            agreement_version=agreement.version,
-            received_at=now,
-        )
-        referral.payload = fields
-        s.add(referral)
-        s.flush()
-        outcome = RECEIVED
+    sent = Sent(reference, "PartnerReference", purpose, fields, _hash({"purpose": purpose, "fields": fields}))
+    referral, outcome = _receive(s, ctx, credential, InboundReferral, sent, now, purpose=purpose)
     _exchange(s, ctx, credential, "SubmitReferral", reference, referral.agreement_version, outcome)
     return _answer("SubmitReferralResponse", _status(referral))
 
@@ -349,32 +325,8 @@ def submit_follow_up(
     referral = _referral(s, credential, _text(element, "ReferralReference"), "ReferralReference")
     reference, fields = _text(element, "FollowUpReference"), _fields(element)
     digest = _hash({"referral": referral.partner_reference, "fields": fields})
-    follow_up = s.scalar(
-        sa.select(PartnerFollowUp).where(
-            PartnerFollowUp.partner_id == credential.partner_id, PartnerFollowUp.partner_reference == reference
-        )
-    )
-    if follow_up is not None:
-        if follow_up.payload_hash != digest:
-            raise Fault(
-                "REFERENCE_REUSED", "This reference was sent before with another follow-up", ("FollowUpReference",)
-            )
-        outcome = REPEATED
-    else:
-        agreement = _agreement(s, ctx, credential, FOLLOW_UP_PURPOSE, fields)
-        follow_up = PartnerFollowUp(
-            mission_code=ctx.mission.code,
-            partner_id=credential.partner_id,
-            referral_id=referral.id,
-            partner_reference=reference,
-            payload_hash=digest,
-            agreement_version=agreement.version,
-            received_at=now,
-        )
-        follow_up.payload = fields
-        s.add(follow_up)
-        s.flush()
-        outcome = RECEIVED
+    sent = Sent(reference, "FollowUpReference", FOLLOW_UP_PURPOSE, fields, digest)
+    follow_up, outcome = _receive(s, ctx, credential, PartnerFollowUp, sent, now, referral_id=referral.id)
     _exchange(s, ctx, credential, "SubmitFollowUp", reference, follow_up.agreement_version, outcome)
     answer = etree.Element(f"{{{NS}}}SubmitFollowUpResponse", nsmap={None: NS})
     etree.SubElement(answer, f"{{{NS}}}FollowUpReference").text = follow_up.partner_reference
@@ -406,12 +358,64 @@ def _agreement(
     return agreement
 
 
-def _referral(s: Session, credential: partners.PartnerCredential, reference: str, field: str) -> InboundReferral:
-    referral = s.scalar(
-        sa.select(InboundReferral).where(
-            InboundReferral.partner_id == credential.partner_id, InboundReferral.partner_reference == reference
-        )
+Stored = TypeVar("Stored", InboundReferral, PartnerFollowUp)
+
+
+@dataclasses.dataclass(frozen=True)
+class Sent:
+    """What a partner submits under its own reference: the purpose it is sent for, its fields and their hash."""
+
+    reference: str
+    reference_field: str
+    """The element the reference came in, named in a fault."""
+    purpose: str
+    fields: dict[str, str]
+    digest: str
+
+
+def _by_reference(
+    s: Session, model: type[Stored], credential: partners.PartnerCredential, reference: str
+) -> Stored | None:
+    return s.scalar(
+        sa.select(model).where(model.partner_id == credential.partner_id, model.partner_reference == reference)
     )
+
+
+def _receive(
+    s: Session,
+    ctx: RequestContext,
+    credential: partners.PartnerCredential,
+    model: type[Stored],
+    sent: Sent,
+    now: datetime,
+    **columns: Any,
+) -> tuple[Stored, str]:
+    """(the row, ``received``) for a new reference, stored within the agreement; (the row, ``repeated``) for the same
+    sent again; a fault for the reference sent before with other content (which would the partner mean?)."""
+    before = _by_reference(s, model, credential, sent.reference)
+    if before is not None:
+        if before.payload_hash != sent.digest:
+            reused = "This reference was sent before with other content"
+            raise Fault("REFERENCE_REUSED", reused, (sent.reference_field,))
+        return before, REPEATED
+    agreement = _agreement(s, ctx, credential, sent.purpose, sent.fields)
+    row = model(
+        mission_code=ctx.mission.code,
+        partner_id=credential.partner_id,
+        partner_reference=sent.reference,
+        payload_hash=sent.digest,
+        agreement_version=agreement.version,
+        received_at=now,
+        **columns,
+    )
+    row.payload = sent.fields
+    s.add(row)
+    s.flush()
+    return row, RECEIVED
+
+
+def _referral(s: Session, credential: partners.PartnerCredential, reference: str, field: str) -> InboundReferral:
+    referral = _by_reference(s, InboundReferral, credential, reference)
     if referral is None:
         raise Fault("NOT_FOUND", "No referral of the partner has this reference", (field,))
     return referral
