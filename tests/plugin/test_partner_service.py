@@ -16,7 +16,6 @@ import zeep
 from hostile_xml import corpus
 from lxml import etree
 from soap_faults import host_fault
-from zeep.transports import Transport
 
 from ctm_plugin.domain.audit import AuditEvent
 from ctm_plugin.domain.partner_service import InboundReferral, PartnerFollowUp, PartnerNonce
@@ -56,23 +55,11 @@ def partner(
 
 
 @pytest.fixture
-def service(live_host, soap_token) -> Iterator:  # noqa: ANN001 - tests/conftest.py's LiveHost and token maker
-    """``service(username, secret)`` → a zeep service of the partner service, from its WSDL file; THA's partner
-    ``ngo-tha`` (id 7) exists with agreement version 3 in force."""
+def service(partner_client) -> Iterator:  # noqa: ANN001 - tests/conftest.py's
+    """``service(username, secret)`` → a zeep service of the partner service; THA's partner ``ngo-tha`` (id 7)
+    exists with agreement version 3 in force."""
     partner()
-    url = f"{live_host.base_url}/machine/ctm{partner_service.PATH}"
-    settings = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=False)
-
-    def make(username: str = "ngo-tha", secret: str = SECRET):  # noqa: ANN202
-        token = soap_token(username, secret)
-        client = zeep.Client(str(partner_service.WSDL), settings=settings, transport=Transport(timeout=10), wsse=token)
-        proxy = client.create_service(f"{{{NS}}}PartnerBinding", url)
-        proxy.client = client
-        proxy.url = url
-        return proxy
-
-    yield make
-    partners.forget_all()
+    return partner_client
 
 
 def fault(call, *args, **kwargs) -> tuple[str, str, list[str]]:  # noqa: ANN001, ANN002, ANN003
