@@ -13,6 +13,7 @@ from . import (  # noqa: F401 - registers the tables
     handover,
     monitoring,
     partners,
+    partner_service,
     preparation,
     process,
     reintegration,

@@ -3,9 +3,10 @@ from ctm_plugin.i18n import N_
 from mimosa_host.plugin_api import PluginInfo, hookimpl
 
 NAME = "ctm"
-REQUIRES_HOST = ">=1.3,<2"
+REQUIRES_HOST = ">=1.4,<2"
 """1.1: the host lists a mission's users to a plugin (``RequestContext.mission_users``); 1.2: ``mimosa_metrics``;
-1.3: plugin-wide jobs (``Job.plugin_wide``: re-trafficking matching)."""
+1.3: plugin-wide jobs (``Job.plugin_wide``: re-trafficking matching); 1.4: machine routes (``mimosa_machine_routes``:
+the partner service)."""
 
 
 @hookimpl

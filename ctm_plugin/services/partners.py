@@ -133,7 +133,7 @@ _LOOKUP_OFF = sa.text("SELECT set_config('ctm.partner_lookup', '', true)")
 @contextmanager
 def _credential_lookup(session: Session) -> Iterator[None]:
     """On PostgreSQL, lets ``session``'s transaction read partners and their credentials of any mission
-    (ctm0026's SELECT-only policy ``ctm_partner_lookup``) for the statements inside, and no longer."""
+    (ctm0028's SELECT-only policy ``ctm_partner_lookup``) for the statements inside, and no longer."""
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
         session.execute(_LOOKUP_ON)
@@ -151,7 +151,7 @@ def _valid(now: datetime) -> sa.ColumnElement[bool]:
 def credential_for(session: Session, username: str) -> PartnerCredential | None:
     """The partner a UsernameToken's username names, with its valid secrets; ``None`` for an unknown username or
     a retired credential. ``session`` is a session of no mission (the mission is what this finds out): on
-    PostgreSQL it reads across missions through ctm0026's lookup policy for this one statement."""
+    PostgreSQL it reads across missions through ctm0028's lookup policy for this one statement."""
     with _credential_lookup(session):
         found = session.execute(
             sa.select(Credential, Partner.status)

@@ -92,7 +92,7 @@ def test_entry_points_load_the_ctm_with_its_plugin_info() -> None:
     assert ctm.compatible, ctm.problems
     assert ctm.info.name == "ctm"
     assert ctm.info.version == ctm_plugin.__version__
-    assert ctm.info.requires_host == ">=1.3,<2"
+    assert ctm.info.requires_host == ">=1.4,<2"
     assert ctm.info.restricted is False
     assert ctm.info.title == "Counter-trafficking"
     assert "ctm" in host.active_names
@@ -102,10 +102,10 @@ def test_entry_points_load_the_ctm_with_its_plugin_info() -> None:
     assert host.call_one("ctm", "mimosa_database").version_table == "alembic_version_ctm"
 
 
-def test_a_host_before_1_3_refuses_the_ctm_whose_plugin_wide_jobs_it_would_run_per_mission() -> None:
-    host = PluginHost(host_version="1.2.0")
+def test_a_host_before_1_4_refuses_the_ctm_whose_partner_service_it_would_not_serve() -> None:
+    host = PluginHost(host_version="1.3.0")
     host.load_entry_points()
-    assert texts(host.installed["ctm"]) == ["It requires host >=1.3,<2; this host is 1.2.0."]
+    assert texts(host.installed["ctm"]) == ["It requires host >=1.4,<2; this host is 1.3.0."]
     assert "ctm" not in host.active_names
 
 
@@ -115,7 +115,7 @@ def test_a_host_outside_the_ctms_range_refuses_it_and_never_calls_it() -> None:
 
     ctm = host.installed["ctm"]
     assert not ctm.compatible
-    assert texts(ctm) == ["It requires host >=1.3,<2; this host is 2.0.0."]
+    assert texts(ctm) == ["It requires host >=1.4,<2; this host is 2.0.0."]
     assert "ctm" not in host.active_names
     assert dict(host.call_each("mimosa_permissions")) == {}
     assert host.call_one("ctm", "mimosa_database") is None

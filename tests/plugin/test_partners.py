@@ -1,6 +1,6 @@
 """Partners' use cases (issue 15): the mission administrator's partners, credentials and agreements, HQ's approval,
 and the three functions the partner service reads (credential_for, agreement_in_force, record_exchange). SQLite,
-and PostgreSQL when configured (there the credential lookup crosses missions through ctm0026's policy only)."""
+and PostgreSQL when configured (there the credential lookup crosses missions through ctm0028's policy only)."""
 
 from __future__ import annotations
 

@@ -35,7 +35,8 @@ MISSION_TABLES = (
     *("ctm_trend_cell", "ctm_trend_refresh"),  # the trends' counts: ctm0022
     "ctm_trend_published",  # what the trends page reads: ctm0027
     "ctm_research_export",  # ctm0023
-    *("ctm_partner", "ctm_partner_credential", "ctm_sharing_agreement", "ctm_partner_exchange"),  # ctm0026
+    *("ctm_partner", "ctm_partner_credential", "ctm_sharing_agreement", "ctm_partner_exchange"),  # ctm0028
+    *("ctm_partner_nonce", "ctm_inbound_referral", "ctm_partner_followup"),  # the partner service: ctm0029
 )
 BETWEEN_MISSIONS = ctm0017.BETWEEN_MISSIONS
 HQ_TABLES = (*ctm0017.HQ_ROWS, "ctm_retrafficking_match")  # the matches: ctm0024
@@ -268,7 +269,7 @@ def test_the_ctms_sessions_set_their_scope_for_raw_sql_too(application: Runtime)
 def test_a_partners_username_is_found_across_missions_by_the_lookup_alone_which_writes_nothing(
     demo: Runtime, application: Runtime
 ):
-    """ctm0026: the partner service finds a UsernameToken's username before it knows the mission; the lookup's
+    """ctm0028: the partner service finds a UsernameToken's username before it knows the mission; the lookup's
     policy opens partners and credentials for SELECT only, and only in a transaction that sets it."""
     from test_partners import SHELTER
 

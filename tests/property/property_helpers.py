@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from ctm_plugin.domain.audit import AuditChainHead, AuditEvent
 from ctm_plugin.domain.models import Base as CtmBase
+from ctm_plugin.domain.partner_service import PartnerNonce
 from mimosa_host.models import Base as HostBase
 from mimosa_host.soap.models import ApiNonce
 
@@ -86,8 +87,9 @@ def hostile_text() -> st.SearchStrategy[str]:
     )
 
 
-TRANSIENT = {ApiNonce.__tablename__, AuditChainHead.__tablename__}
-"""Rows a refused request still writes on purpose: a SOAP request's nonce, committed before the operation;
+TRANSIENT = {ApiNonce.__tablename__, PartnerNonce.__tablename__, AuditChainHead.__tablename__}
+"""Rows a refused request still writes on purpose: a SOAP request's nonce (the host's, the partner service's),
+committed before the operation;
 the audit chain's end, which moves with every event, views too (the events themselves are compared)."""
 
 

@@ -1,6 +1,6 @@
-"""Any value in any element of any SOAP operation of the reference host, sent raw over HTTP: the
-answer is the operation's result or a fault the caller can act on, never ``SERVER_ERROR``; a fault
-leaves every record as it was (but the nonce, committed on purpose before the operation)."""
+"""Any value in any element of any SOAP operation of the reference host, and of the CTM's partner service, sent
+raw over HTTP: the answer is the operation's result or a fault the caller can act on, never ``SERVER_ERROR``; a
+fault leaves every record as it was (but the nonce, committed on purpose before the operation)."""
 
 from __future__ import annotations
 
@@ -115,6 +115,55 @@ def test_any_value_in_any_element_is_answered_and_a_fault_saves_nothing(live_hos
         )
         assert response.status_code in (200, 400, 413, 500), response.status_code
         code = host_code(response.content)
+        assert code != "SERVER_ERROR", (operation, message[-600:])
+        if response.status_code != 200:
+            assert code is not None, response.content[:300]  # every refusal is a SOAP fault
+            assert snapshot(engine) == before, (operation, code)
+
+    send_anything()
+
+
+PARTNER_NS = "urn:ctm:partners:v1"
+FIELDS = {"Field": [{"Name": "needs", "Value": "shelter"}, {"Name": "age", "Value": "17"}]}
+PARTNER_OPERATIONS: dict[str, dict[str, Any]] = {
+    "SubmitReferral": {"PartnerReference": "prop-ref", "Purpose": "referral_assistance", "Fields": FIELDS},
+    "GetReferralStatus": {"PartnerReference": "prop-ref"},
+    "SubmitFollowUp": {"ReferralReference": "prop-ref", "FollowUpReference": "prop-fu", "Fields": FIELDS},
+}
+
+
+def test_any_value_sent_to_the_partner_service_is_answered_and_a_fault_saves_nothing(  # noqa: ANN001
+    live_host, partner_client, monkeypatch
+) -> None:
+    from datetime import date
+
+    from ctm_plugin.services import partner_service, partners
+
+    monkeypatch.setenv(partner_service.RATE_LIMIT_ENV, "100000")  # every example, however many are drawn
+
+    allowed = partners.Purpose(frozenset({"needs", "age"}), "assistance")
+    agreement = partners.Agreement(
+        1, {"referral_assistance": allowed, "follow_up_report": allowed}, date(2020, 1, 1), None
+    )
+    partners.register(partners.PartnerCredential(7, "THA", "ngo-tha", ("ngo-secret-2026-a",), "active"), agreement)
+    service = partner_client()
+    service.SubmitReferral(**PARTNER_OPERATIONS["SubmitReferral"])  # the referral the other two name
+    engine = live_host.rt.engine
+
+    @EXAMPLES
+    @given(operation=st.sampled_from(sorted(PARTNER_OPERATIONS)), data=st.data())
+    def send_anything(operation: str, data: st.DataObject) -> None:
+        rendered = service.client.create_message(service, operation, **PARTNER_OPERATIONS[operation])
+        message = mutated(etree.tostring(rendered), data)
+        before = snapshot(engine)
+        response = requests.post(
+            service.url,
+            data=message,
+            headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{PARTNER_NS}/{operation}"'},
+            timeout=30,
+        )
+        assert response.status_code in (200, 400, 413, 500), response.status_code
+        code = etree.fromstring(response.content).findtext(f".//{{{PARTNER_NS}}}PartnerFault/{{{PARTNER_NS}}}Code")
         assert code != "SERVER_ERROR", (operation, message[-600:])
         if response.status_code != 200:
             assert code is not None, response.content[:300]  # every refusal is a SOAP fault
