@@ -607,25 +607,24 @@ def soap_fault():  # noqa: ANN201
 @pytest.fixture
 def partner_client(live_host: LiveHost, soap_token):  # noqa: ANN001, ANN201
     """``partner_client(username, secret)`` → a zeep service of the CTM's partner service on ``live_host``, built from
-    the WSDL partners get, authenticating as that partner (register it: ``services.partners.register``; the
-    registry is emptied after the test); ``.client`` is its zeep client, ``.url`` the service's address."""
+    the WSDL partners get, authenticating with a partner's credential (services/partners.py ``issue_credential``);
+    ``.client`` is its zeep client, ``.url`` the service's address."""
     import zeep
     from zeep.transports import Transport
 
-    from ctm_plugin.services import partner_service, partners
+    from ctm_plugin.services import partner_service
 
     url = f"{live_host.base_url}/machine/ctm{partner_service.PATH}"
     settings = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=False)
 
-    def make(username: str = "ngo-tha", secret: str = "ngo-secret-2026-a"):  # noqa: ANN202, S107 - the tests' own
+    def make(username: str, secret: str):  # noqa: ANN202
         token = soap_token(username, secret)
         client = zeep.Client(str(partner_service.WSDL), settings=settings, transport=Transport(timeout=10), wsse=token)
         proxy = client.create_service(f"{{{partner_service.NS}}}PartnerBinding", url)
         proxy.client, proxy.url = client, url
         return proxy
 
-    yield make
-    partners.forget_all()
+    return make
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@
   same reference idempotent and one with another payload refused.
 - :class:`PartnerFollowUp`: a follow-up report on a referral the partner made, sealed likewise.
 
-``partner_id`` names the partner of ``ctm_partner`` (domain/partners.py), in the same mission.
+``partner_id`` is the partner's row of ``ctm_partner`` (domain/partners.py, a foreign key), in the same mission.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class PartnerNonce(MissionScoped, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partner_id: Mapped[int] = mapped_column(Integer)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("ctm_partner.id"))
     username: Mapped[str] = mapped_column(String(80))
     nonce: Mapped[str] = mapped_column(String(100))
     """Base64, as sent."""
@@ -59,7 +59,7 @@ class InboundReferral(MissionScoped, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partner_id: Mapped[int] = mapped_column(Integer, index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("ctm_partner.id"), index=True)
     partner_reference: Mapped[str] = mapped_column(String(64))
     purpose: Mapped[str] = mapped_column(String(40))
     payload_sealed: Mapped[str] = mapped_column("payload", sealed_document_type())
@@ -83,7 +83,7 @@ class PartnerFollowUp(MissionScoped, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partner_id: Mapped[int] = mapped_column(Integer, index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("ctm_partner.id"), index=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("ctm_inbound_referral.id", ondelete="CASCADE"), index=True)
     partner_reference: Mapped[str] = mapped_column(String(64))
     payload_sealed: Mapped[str] = mapped_column("payload", sealed_document_type())

@@ -110,8 +110,6 @@ ACTIONS: dict[str, str] = {
     "research.export.declined": N_("Declined a research export"),
     "research.export.read": N_("Read the mission's consenting cases for a research export"),
     "research.export.download": N_("Downloaded a research export"),
-    # partners
-    "partner.exchange": N_("Exchanged with a partner through the partner service"),
     # re-trafficking
     "retrafficking.view": N_("Viewed the re-trafficking matches"),
     "retrafficking.confirmed": N_("Confirmed a re-trafficking match"),

@@ -7,10 +7,12 @@ WSDL-first: ``ctm_plugin/web/partner_service/partners.wsdl`` (+ ``partners.xsd``
 
 :func:`authenticate` (acting for the plugin, before any mission is known): the body through the CTM's one
 hardened XML parse path (security/xml.py: no DOCTYPE, no entity, UTF-8 only), the WS-Security UsernameToken
-(security/wsse.py) checked against every valid secret of the partner's credential, found in the mission
-it belongs to; its nonce is recorded there (a replay is refused, even one of a message that failed), and the
-partner's requests of the last minute counted from those nonces: over its limit (:func:`rate_limit`), the
-request is refused. The limit is persisted (the nonces are rows), so it holds across processes.
+(security/wsse.py) read, its username found in whichever mission holds it (services/partners.py
+``credential_for``, in a session of no mission: on PostgreSQL through ctm0028's read-only lookup policy) and its
+digest checked against every valid secret of the credential; a mission where the CTM is off has no partners.
+Then, in the partner's mission, its nonce is recorded (a replay is refused, even one of a message that failed),
+and the partner's requests of the last minute counted from those nonces: over its limit (:func:`rate_limit`),
+the request is refused. The limit is persisted (the nonces are rows), so it holds across processes.
 
 :func:`handle` (acting in that mission, as the partner): the operation, in one transaction:
 
@@ -19,11 +21,12 @@ request is refused. The limit is persisted (the nonces are rows), so it holds ac
 - ``GetReferralStatus``: pending, accepted or declined (with the reason the mission gave);
 - ``SubmitFollowUp``: a follow-up report on a referral the partner made, idempotent by its own reference.
 
-A suspended partner, no agreement in force today, a purpose the agreement does not name, a field outside the
-purpose's allow-list, a reference reused with another payload, malformed XML or a message off the schema:
-refused with a fault whose code and message name the reason (and the fields at fault), nothing stored but a
-line of the security log, which names the mission, the partner's username, the operation and the code,
-never a value sent. Every exchange answered is recorded (services/partners.py ``record_exchange``: the
+A suspended partner, no approved agreement or one whose dates leave out today, a purpose the agreement does not
+name, a field outside the purpose's allow-list, a reference reused with another payload, malformed XML or a message
+off the schema: refused with a fault whose code and message name the reason (and the fields at fault), nothing
+stored but the exchange (below) and a line of the security log, which names the mission, the partner's username, the
+operation and the code, never a value sent. Every exchange of an authenticated partner, answered or refused (the
+fault's code as its outcome), is recorded (services/partners.py ``record_exchange``: the partner's page and the
 mission's audit trail, with the agreement's version).
 """
 
@@ -48,6 +51,7 @@ from sqlalchemy.orm import Session
 from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.partner_service import NONCE_KEPT, InboundReferral, PartnerFollowUp, PartnerNonce
+from ctm_plugin.domain.partners import FOLLOW_UP, HAND_OVER, INBOUND, REFERRAL_ASSISTANCE, REFERRAL_LAW_ENFORCEMENT
 from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.security import wsse, xml
 from ctm_plugin.services import partners
@@ -80,8 +84,10 @@ RATE_PERIOD = timedelta(minutes=1)
 PRUNED_AT_ONCE = 200
 """Stale nonces deleted by one request: more than one request adds, so the table stays small."""
 
-REFERRAL_PURPOSES = ("referral_assistance", "referral_law_enforcement", "handover")
-FOLLOW_UP_PURPOSE = "follow_up_report"
+REFERRAL_PURPOSES = (REFERRAL_ASSISTANCE, REFERRAL_LAW_ENFORCEMENT, HAND_OVER)
+"""The agreement's purposes (domain/partners.py) a referral is sent under; a follow-up, under ``FollowUp``."""
+UNKNOWN_OPERATION = "-"
+"""An exchange's operation when the request named none the service has."""
 RECEIVED = "received"
 REPEATED = "repeated"
 """Outcomes of an exchange as recorded: a new submission, or the same one sent again (answered as before)."""
@@ -206,30 +212,37 @@ def authenticate(ctx: RequestContext, request: MachineRequest) -> MachinePrincip
     except wsse.Refused as why:
         security_log.warning("partner authentication refused: operation=%s reason=%s", operation, why)
         return _fault_response(_unauthorized())
-    for mission in ctx.plugin_missions:
-        try:
-            counted = _remember(ctx.in_mission(mission.code), token, now)
-        except Fault as fault:
-            return _refused(fault, mission.code, token.username, operation)
-        if counted is None:
-            continue
-        if counted > rate_limit():
-            limited = Fault("RATE_LIMITED", "Too many requests: wait a minute", http_status=429)
-            return _refused(limited, mission.code, token.username, operation)
-        return MachinePrincipal(mission.code, token.username)
-    return _refused(_unauthorized(), "", token.username, operation)
+    with ctx.session_factory() as s, s.begin():  # no mission yet: the username tells which
+        credential = partners.credential_for(s, token.username)
+    if credential is None or credential.mission_code not in {m.code for m in ctx.plugin_missions}:
+        return _refused(_unauthorized(), "", token.username, operation)
+    mission = credential.mission_code
+    if not wsse.matches(token, credential.secrets):
+        return _refused(_unauthorized(), mission, token.username, operation)
+    as_partner = _as_partner(ctx.in_mission(mission), token.username)
+    try:
+        counted = _remember(as_partner, credential, token, now)
+    except Fault as fault:
+        return _refused(fault, mission, token.username, operation)
+    if counted > rate_limit():
+        limited = Fault("RATE_LIMITED", "Too many requests: wait a minute", http_status=429)
+        _record_refusal(as_partner, token.username, operation, None, limited)
+        return _refused(limited, mission, token.username, operation)
+    return MachinePrincipal(mission, token.username)
 
 
-def _remember(ctx: RequestContext, token: wsse.UsernameToken, now: datetime) -> int | None:
-    """In the mission of ``ctx``: None when the username is none of its partners'; else, the digest checked and
-    the nonce recorded (committed), the partner's requests in the last minute, this one included."""
+def _as_partner(ctx: RequestContext, username: str) -> RequestContext:
+    """``ctx`` acting as the partner (its audit events name ``partner:<username>``)."""
+    return dataclasses.replace(ctx, user=UserRef(0, f"partner:{username}", username))
+
+
+def _remember(
+    ctx: RequestContext, credential: partners.PartnerCredential, token: wsse.UsernameToken, now: datetime
+) -> int:
+    """In the partner's mission: the nonce recorded (committed; a replay is refused), the stale ones pruned, and
+    the partner's requests in the last minute, this one included."""
     try:
         with mission_session(ctx) as s, s.begin():
-            credential = partners.credential_for(s, token.username)
-            if credential is None:
-                return None
-            if not wsse.matches(token, credential.secrets):
-                raise _unauthorized()
             stale = s.scalars(
                 sa.select(PartnerNonce).where(PartnerNonce.seen_at < now - NONCE_KEPT).limit(PRUNED_AT_ONCE)
             )
@@ -245,10 +258,13 @@ def _remember(ctx: RequestContext, token: wsse.UsernameToken, now: datetime) -> 
                 )
             )
             s.flush()
-            return s.scalar(
-                sa.select(sa.func.count(PartnerNonce.id)).where(
-                    PartnerNonce.partner_id == credential.partner_id, PartnerNonce.seen_at > now - RATE_PERIOD
+            return (
+                s.scalar(
+                    sa.select(sa.func.count(PartnerNonce.id)).where(
+                        PartnerNonce.partner_id == credential.partner_id, PartnerNonce.seen_at > now - RATE_PERIOD
+                    )
                 )
+                or 0
             )
     except sa.exc.IntegrityError:
         raise Fault("REPLAYED", "This message was received before") from None
@@ -261,8 +277,8 @@ Operation = Callable[[Session, RequestContext, partners.PartnerCredential, etree
 
 def handle(ctx: RequestContext, request: MachineRequest, principal: MachinePrincipal) -> MachineResponse:
     """One operation for the authenticated partner, in its mission (see the module's docstring)."""
-    mission, username, operation = ctx.mission.code, principal.name, ""
-    as_partner = dataclasses.replace(ctx, user=UserRef(0, f"partner:{username}", username))
+    mission, username, operation, reference = ctx.mission.code, principal.name, "", None
+    as_partner = _as_partner(ctx, username)
     try:
         _header, element = _envelope(request)
         name = etree.QName(element)
@@ -274,9 +290,31 @@ def handle(ctx: RequestContext, request: MachineRequest, principal: MachinePrinc
         if action and action != f"{NS}/{operation}":
             raise Fault("VALIDATION", "The SOAPAction does not match the request element")
         _validate(element)
+        reference = _text(element, "FollowUpReference") or _text(element, "PartnerReference")
         return MachineResponse(_wrap(etree.tostring(_run(run, as_partner, username, element))))
     except Fault as fault:
+        _record_refusal(as_partner, username, operation, reference, fault)
         return _refused(fault, mission, username, operation)
+
+
+def _record_refusal(ctx: RequestContext, username: str, operation: str, reference: str | None, fault: Fault) -> None:
+    """A refusal of the authenticated partner as an exchange of its mission (the partner's page shows it), under
+    the agreement in force if any; the operation by its name only if the service has it, the reference only once
+    the request matched the schema."""
+    with unit_of_work(ctx) as s:
+        credential = partners.credential_for(s, username)
+        if credential is None:
+            return  # retired since the request was authenticated: the security log has it
+        agreement = partners.agreement_in_force(s, credential.partner_id, mission_today(ctx.settings))
+        _exchange(
+            s,
+            ctx,
+            credential,
+            operation if operation in OPERATIONS else UNKNOWN_OPERATION,
+            reference,
+            agreement.version if agreement else None,
+            fault.code,
+        )
 
 
 def _run(run: Operation, ctx: RequestContext, username: str, element: etree._Element) -> etree._Element:
@@ -325,7 +363,7 @@ def submit_follow_up(
     referral = _referral(s, credential, _text(element, "ReferralReference"), "ReferralReference")
     reference, fields = _text(element, "FollowUpReference"), _fields(element)
     digest = _hash({"referral": referral.partner_reference, "fields": fields})
-    sent = Sent(reference, "FollowUpReference", FOLLOW_UP_PURPOSE, fields, digest)
+    sent = Sent(reference, "FollowUpReference", FOLLOW_UP, fields, digest)
     follow_up, outcome = _receive(s, ctx, credential, PartnerFollowUp, sent, now, referral_id=referral.id)
     _exchange(s, ctx, credential, "SubmitFollowUp", reference, follow_up.agreement_version, outcome)
     answer = etree.Element(f"{{{NS}}}SubmitFollowUpResponse", nsmap={None: NS})
@@ -348,6 +386,8 @@ def _agreement(
     """The agreement in force today (the mission's) that names ``purpose`` and allows every one of ``fields``."""
     agreement = partners.agreement_in_force(s, credential.partner_id, mission_today(ctx.settings))
     if agreement is None:
+        if partners.has_approved_agreement(s, credential.partner_id):
+            raise Fault("OUTSIDE_AGREEMENT_DATES", "The sharing agreement with the partner is not in force today")
         raise Fault("NO_AGREEMENT", "No sharing agreement with the partner is in force today")
     allowed = agreement.purposes.get(purpose)
     if allowed is None:
@@ -426,11 +466,11 @@ def _exchange(
     ctx: RequestContext,
     credential: partners.PartnerCredential,
     operation: str,
-    reference: str,
-    agreement_version: int,
+    reference: str | None,
+    agreement_version: int | None,
     outcome: str,
 ) -> None:
-    partners.record_exchange(s, ctx, credential.partner_id, "in", operation, reference, agreement_version, outcome)
+    partners.record_exchange(s, ctx, credential.partner_id, INBOUND, operation, reference, agreement_version, outcome)
 
 
 def _status(referral: InboundReferral) -> etree._Element:

@@ -90,6 +90,12 @@ class OwnDraft(Conflict):
     message = N_("You drafted this agreement: another HQ approver approves it. Nothing was saved.")
 
 
+class AgreementDrafted(Conflict):
+    message = N_(
+        "Someone else drafted an agreement with this partner meanwhile: nothing was saved. Reload the page to see it."
+    )
+
+
 class NotADraft(Conflict):
     message = N_("This agreement is not a draft any more: nothing was saved. Reload the page to see it.")
 
@@ -197,6 +203,19 @@ def agreement_in_force(session: Session, partner_id: int, on: date) -> Agreement
         .limit(1)
     )
     return None if row is None else _agreement(row)
+
+
+def has_approved_agreement(session: Session, partner_id: int) -> bool:
+    """Whether the partner has an approved agreement at all, in force today or not: the partner service tells a
+    request outside its dates from one with no agreement. ``session``: the partner's mission's."""
+    return (
+        session.scalar(
+            sa.select(SharingAgreement.id)
+            .where(SharingAgreement.partner_id == partner_id, SharingAgreement.status == APPROVED)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def record_exchange(
@@ -416,7 +435,10 @@ def draft_agreement(ctx: RequestContext, partner_id: int, data: dict[str, Any]) 
         )
         draft.drafted_by, draft.drafted_at = actor(ctx), utcnow()
         audit.record(session, ctx, "agreement.draft", None, [FIELD_GROUP])
-        session.flush()
+        try:
+            session.flush()
+        except sa.exc.IntegrityError:  # another draft took the version meanwhile (two first drafts at once)
+            raise AgreementDrafted from None
         return draft.version
 
 

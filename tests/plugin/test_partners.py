@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from partner_rows import SHELTER
 from test_emergency_fund import grant_role
 from world import World
 
@@ -27,7 +28,6 @@ from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.services import partners
 from ctm_plugin.services.base import Invalid, NotFound
 
-SHELTER = {"name": "Safe Harbour Shelter", "kind": "Shelter", "contact": "intake@safe-harbour.example"}
 TODAY = date.today()
 
 

@@ -31,6 +31,7 @@ def upgrade() -> None:
     sa.Column('nonce', sa.String(length=100), nullable=False),
     sa.Column('seen_at', UTCDateTime(), nullable=False),
     sa.Column('mission_code', sa.String(length=8), nullable=False),
+    sa.ForeignKeyConstraint(['partner_id'], ['ctm_partner.id'], name=op.f('fk_ctm_partner_nonce_partner_id_ctm_partner')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ctm_partner_nonce')),
     sa.UniqueConstraint('username', 'nonce', name=op.f('uq_ctm_partner_nonce_username_nonce'))
     )
@@ -50,6 +51,7 @@ def upgrade() -> None:
     sa.Column('received_at', UTCDateTime(), nullable=False),
     sa.Column('decided_at', UTCDateTime(), nullable=True),
     sa.Column('mission_code', sa.String(length=8), nullable=False),
+    sa.ForeignKeyConstraint(['partner_id'], ['ctm_partner.id'], name=op.f('fk_ctm_inbound_referral_partner_id_ctm_partner')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ctm_inbound_referral')),
     sa.UniqueConstraint('mission_code', 'partner_id', 'partner_reference',
                         name='uq_ctm_inbound_referral_reference')
@@ -68,6 +70,7 @@ def upgrade() -> None:
     sa.Column('mission_code', sa.String(length=8), nullable=False),
     sa.ForeignKeyConstraint(['referral_id'], ['ctm_inbound_referral.id'],
                             name=op.f('fk_ctm_partner_followup_referral_id_ctm_inbound_referral'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['partner_id'], ['ctm_partner.id'], name=op.f('fk_ctm_partner_followup_partner_id_ctm_partner')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ctm_partner_followup')),
     sa.UniqueConstraint('mission_code', 'partner_id', 'partner_reference',
                         name='uq_ctm_partner_followup_reference')
