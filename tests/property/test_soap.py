@@ -1,6 +1,7 @@
 """Any value in any element of any SOAP operation of the reference host, and of the CTM's partner service, sent
 raw over HTTP: the answer is the operation's result or a fault the caller can act on, never ``SERVER_ERROR``; a
-fault leaves every record as it was (but the nonce, committed on purpose before the operation)."""
+fault leaves every record as it was (but the nonce, committed on purpose before the operation, and the partner
+service's refusal of an authenticated partner, kept as its exchange)."""
 
 from __future__ import annotations
 
