@@ -8,6 +8,7 @@ from ctm_plugin.hooks.cli import mimosa_cli_commands
 from ctm_plugin.hooks.database import mimosa_database
 from ctm_plugin.hooks.info import mimosa_plugin_info
 from ctm_plugin.hooks.jobs import mimosa_jobs
+from ctm_plugin.hooks.machine import mimosa_machine_routes
 from ctm_plugin.hooks.menu import mimosa_menu_items
 from ctm_plugin.hooks.metrics import mimosa_metrics
 from ctm_plugin.hooks.mission import (
@@ -26,6 +27,7 @@ __all__ = [
     "mimosa_cli_commands",
     "mimosa_database",
     "mimosa_jobs",
+    "mimosa_machine_routes",
     "mimosa_menu_items",
     "mimosa_metrics",
     "mimosa_mission_disabled",

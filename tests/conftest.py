@@ -19,6 +19,7 @@ import queue
 import re
 import secrets
 import shutil
+import socket
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -35,6 +36,7 @@ import werkzeug.routing
 import werkzeug.routing.rules
 from argon2 import profiles
 from hypothesis import HealthCheck, settings
+from soap_faults import host_fault
 
 from ctm_plugin.security.keys import FileKeyStore, default_key_file, key_store, use_key_store
 from mimosa_host import passwords
@@ -575,17 +577,15 @@ def soap_client(live_host: LiveHost):  # noqa: ANN201
     return make
 
 
-def host_fault(fault) -> tuple[str, str, list[str]]:  # noqa: ANN001 - a zeep Fault, or a raw answer's bytes
-    """(faultcode, HostFault Code, [Field, ...]) of a zeep ``Fault`` or of a raw SOAP answer."""
-    from lxml import etree
-
-    if isinstance(fault, bytes):
-        fault = etree.fromstring(fault).find(".//{http://schemas.xmlsoap.org/soap/envelope/}Fault")
-        faultcode, detail = fault.findtext("faultcode"), fault.find("detail")
-    else:
-        faultcode, detail = fault.code, fault.detail
-    host = detail.find(f"{{{SOAP_NS}}}HostFault")
-    return faultcode, host.findtext(f"{{{SOAP_NS}}}Code"), [f.text for f in host.findall(f"{{{SOAP_NS}}}Field")]
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A loopback port that accepts TCP connections into its backlog; the test then checks it got none."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.setblocking(False)
+    yield sock
+    sock.close()
 
 
 @pytest.fixture
@@ -602,6 +602,29 @@ def soap_fault():  # noqa: ANN201
         return host_fault(raised.value)
 
     return check
+
+
+@pytest.fixture
+def partner_client(live_host: LiveHost, soap_token):  # noqa: ANN001, ANN201
+    """``partner_client(username, secret)`` → a zeep service of the CTM's partner service on ``live_host``, built from
+    the WSDL partners get, authenticating with a partner's credential (services/partners.py ``issue_credential``);
+    ``.client`` is its zeep client, ``.url`` the service's address."""
+    import zeep
+    from zeep.transports import Transport
+
+    from ctm_plugin.services import partner_service
+
+    url = f"{live_host.base_url}/machine/ctm{partner_service.PATH}"
+    settings = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=False)
+
+    def make(username: str, secret: str):  # noqa: ANN202
+        token = soap_token(username, secret)
+        client = zeep.Client(str(partner_service.WSDL), settings=settings, transport=Transport(timeout=10), wsse=token)
+        proxy = client.create_service(f"{{{partner_service.NS}}}PartnerBinding", url)
+        proxy.client, proxy.url = client, url
+        return proxy
+
+    return make
 
 
 @pytest.fixture

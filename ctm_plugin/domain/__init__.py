@@ -12,6 +12,7 @@ from . import (  # noqa: F401 - registers the tables
     fund,
     handover,
     monitoring,
+    partner_service,
     partners,
     preparation,
     process,

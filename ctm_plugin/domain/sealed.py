@@ -42,6 +42,8 @@ The sealed columns, and why (docs/administrators.md, "Encryption at rest", lists
 - ``ctm_handover.record`` (the whole JSON document), under the receiving mission's key (``to_mission``: it opens its
   case from it) and bound to the hand-over's row; the proposing mission's tab opens it with that key too.
 - a partner's credential secret, ``ctm_partner_credential.secret`` (the UsernameToken digest needs it in clear);
+- what partners send through the partner service: ``ctm_inbound_referral.payload`` and
+  ``ctm_partner_followup.payload`` (the whole JSON documents of fields), ``ctm_inbound_referral.decline_reason``;
 - a declined hand-over's reason (``ctm_handover.decline_reason``, ``ctm_handover_event.reason``) and the older case
   trail's ``ctm_case_handover.reason``, under the proposing mission's key (``from_mission``): the case stays its.
 

@@ -90,6 +90,12 @@ class OwnDraft(Conflict):
     message = N_("You drafted this agreement: another HQ approver approves it. Nothing was saved.")
 
 
+class AgreementDrafted(Conflict):
+    message = N_(
+        "Someone else drafted an agreement with this partner meanwhile: nothing was saved. Reload the page to see it."
+    )
+
+
 class NotADraft(Conflict):
     message = N_("This agreement is not a draft any more: nothing was saved. Reload the page to see it.")
 
@@ -133,7 +139,7 @@ _LOOKUP_OFF = sa.text("SELECT set_config('ctm.partner_lookup', '', true)")
 @contextmanager
 def _credential_lookup(session: Session) -> Iterator[None]:
     """On PostgreSQL, lets ``session``'s transaction read partners and their credentials of any mission
-    (ctm0026's SELECT-only policy ``ctm_partner_lookup``) for the statements inside, and no longer."""
+    (ctm0028's SELECT-only policy ``ctm_partner_lookup``) for the statements inside, and no longer."""
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
         session.execute(_LOOKUP_ON)
@@ -151,7 +157,7 @@ def _valid(now: datetime) -> sa.ColumnElement[bool]:
 def credential_for(session: Session, username: str) -> PartnerCredential | None:
     """The partner a UsernameToken's username names, with its valid secrets; ``None`` for an unknown username or
     a retired credential. ``session`` is a session of no mission (the mission is what this finds out): on
-    PostgreSQL it reads across missions through ctm0026's lookup policy for this one statement."""
+    PostgreSQL it reads across missions through ctm0028's lookup policy for this one statement."""
     with _credential_lookup(session):
         found = session.execute(
             sa.select(Credential, Partner.status)
@@ -197,6 +203,19 @@ def agreement_in_force(session: Session, partner_id: int, on: date) -> Agreement
         .limit(1)
     )
     return None if row is None else _agreement(row)
+
+
+def has_approved_agreement(session: Session, partner_id: int) -> bool:
+    """Whether the partner has an approved agreement at all, in force today or not: the partner service tells a
+    request outside its dates from one with no agreement. ``session``: the partner's mission's."""
+    return (
+        session.scalar(
+            sa.select(SharingAgreement.id)
+            .where(SharingAgreement.partner_id == partner_id, SharingAgreement.status == APPROVED)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def record_exchange(
@@ -416,7 +435,10 @@ def draft_agreement(ctx: RequestContext, partner_id: int, data: dict[str, Any]) 
         )
         draft.drafted_by, draft.drafted_at = actor(ctx), utcnow()
         audit.record(session, ctx, "agreement.draft", None, [FIELD_GROUP])
-        session.flush()
+        try:
+            session.flush()
+        except sa.exc.IntegrityError:  # another draft took the version meanwhile (two first drafts at once)
+            raise AgreementDrafted from None
         return draft.version
 
 

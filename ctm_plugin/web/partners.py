@@ -181,6 +181,8 @@ def draft_agreement(partner_id: int):  # noqa: ANN201
         abort(404)
     except Invalid as refused:
         return _agreement_page(partner_id, FormState("agreement", refused.errors, data), status=422)
+    except Conflict as refused:
+        return _agreement_page(partner_id, FormState("agreement", {}, data, problem=refused.message), status=409)
     flash(i18n._("Version %(version)s is drafted: it takes effect once HQ approves it.", version=version), "success")
     return redirect(url_for("ctm.partner_page", partner_id=partner_id), 303)
 

@@ -280,6 +280,63 @@ class RequestContext:
         return self.scope.mission_users(self.mission.code, permission)
 
 
+@dataclass(frozen=True)
+class MachineRequest:
+    """A machine's request to a plugin's machine route (:func:`mimosa_machine_routes`), read whole by the host
+    within the route's ``max_bytes`` before any plugin code sees it."""
+
+    method: str
+    path: str
+    """The route's path as declared (the part after ``/machine/<plugin name>``)."""
+    headers: Mapping[str, str]
+    body: bytes
+    remote_addr: str | None = None
+
+
+@dataclass(frozen=True)
+class MachineResponse:
+    """What a machine route answers; the host adds no cookie and sets ``Cache-Control: no-store``."""
+
+    body: bytes
+    status: int = 200
+    content_type: str = "text/xml; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class MachinePrincipal:
+    """Who a machine request comes from, as the plugin's ``authenticate`` established it: the mission it acts
+    in (where the plugin must be enabled) and the principal's name (e.g. a partner's username), for the handler
+    and the plugin's own audit trail."""
+
+    mission_code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class MachineRoute:
+    """A route for machines, not people: no session, no cookie, no CSRF token; the caller authenticates each
+    request itself (e.g. a WS-Security header), and its mission comes from that, not from the URL.
+
+    Served at ``/machine/<plugin name><path>``. The host refuses a body larger than ``max_bytes`` (by its
+    ``Content-Length``, then by what it reads) and a compressed one before any plugin code runs, answering with
+    ``refuse(status, reason)``; then it calls ``authenticate(ctx, request)`` in the plugin's plugin-wide context
+    (no user, no mission: ``in_mission`` reaches the missions where the plugin is enabled, as a plugin-wide
+    job's); then ``handler(ctx, request, principal)`` in the principal's mission, acting for the plugin there (its
+    own permissions, no user). Host 1.4.0."""
+
+    path: str
+    """Starts with ``/``; letters, digits, ``-``, ``_``, ``.`` and ``/``."""
+    methods: tuple[str, ...]
+    max_bytes: int
+    authenticate: Callable[[RequestContext, MachineRequest], MachinePrincipal | MachineResponse]
+    """The principal, or the answer refusing the request (nothing more runs)."""
+    handler: Callable[[RequestContext, MachineRequest, MachinePrincipal], MachineResponse]
+    refuse: Callable[[int, str], MachineResponse] | None = None
+    """How the route answers the host's own refusals (``413`` too large, ``400`` compressed, ``403`` the
+    principal's mission is not one where the plugin is enabled, ``500`` a failure); ``reason`` is English, for
+    the machine. ``None``: plain text."""
+
+
 class MissionScope(Protocol):
     """Host side of :meth:`RequestContext.missions_with`, :meth:`RequestContext.in_mission` and
     :meth:`RequestContext.mission_users`."""
@@ -419,6 +476,13 @@ def mimosa_blueprints() -> Sequence[flask.Blueprint]:
     for the whole application (``before_app_request``, ``app_errorhandler`` ...): the host
     refuses the plugin.
     """
+
+
+@hookspec
+def mimosa_machine_routes() -> Sequence[MachineRoute]:
+    """Routes for machines (:class:`MachineRoute`), served at ``/machine/<plugin name><path>`` outside the web
+    shell's sessions and CSRF protection: the size limit first, then the plugin's ``authenticate``, then its
+    ``handler`` in the mission the principal belongs to. Host 1.4.0."""
 
 
 @hookspec(firstresult=True)

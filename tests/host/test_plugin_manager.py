@@ -102,7 +102,7 @@ def test_entry_points_load_the_ctm_with_its_plugin_info() -> None:
     assert host.call_one("ctm", "mimosa_database").version_table == "alembic_version_ctm"
 
 
-def test_a_host_before_1_4_refuses_the_ctm_whose_matching_job_it_would_not_narrow() -> None:
+def test_a_host_before_1_4_refuses_the_ctm_whose_matching_job_and_partner_service_it_would_not_serve() -> None:
     host = PluginHost(host_version="1.3.0")
     host.load_entry_points()
     assert texts(host.installed["ctm"]) == ["It requires host >=1.4,<2; this host is 1.3.0."]

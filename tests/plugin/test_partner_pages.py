@@ -96,3 +96,27 @@ def test_another_missions_partner_is_not_found(w: World, login) -> None:  # noqa
     admin.get(PARTNERS)
     assert admin.post(f"{PARTNERS}/{khm}/credentials", {}).status_code == 404
     assert w.all(Credential) == []
+
+
+def test_two_first_drafts_at_once_the_second_is_told_to_reload_and_saves_nothing(  # noqa: ANN001
+    w: World, login, monkeypatch
+) -> None:
+    from ctm_plugin.services import partners
+
+    partner_id = partners.add_partner(w.request_ctx("admin"), SHELTER)
+    page = f"{PARTNERS}/{partner_id}"
+    admin = login("admin")
+    admin.get(f"{page}/agreement")  # the form's token
+    now, theirs = partners.utcnow, []
+
+    def another_draft_meanwhile():  # noqa: ANN202 - between this draft's version and its saving
+        monkeypatch.setattr(partners, "utcnow", now)  # once
+        theirs.append(partners.draft_agreement(w.request_ctx("admin"), partner_id, agreement_form()))
+        return now()
+
+    monkeypatch.setattr(partners, "utcnow", another_draft_meanwhile)
+    refused = admin.post(f"{page}/agreement", agreement_form(consent_FollowUp="Referral"))
+    assert refused.status_code == 409
+    assert "Someone else drafted an agreement with this partner meanwhile: nothing was saved." in text(refused)
+    [draft] = w.all(SharingAgreement, partner_id=partner_id)
+    assert (theirs, draft.version, draft.document["purposes"]["FollowUp"]["consent"]) == ([1], 1, "Services")

@@ -1,6 +1,6 @@
 """Partners' use cases (issue 15): the mission administrator's partners, credentials and agreements, HQ's approval,
 and the three functions the partner service reads (credential_for, agreement_in_force, record_exchange). SQLite,
-and PostgreSQL when configured (there the credential lookup crosses missions through ctm0026's policy only)."""
+and PostgreSQL when configured (there the credential lookup crosses missions through ctm0028's policy only)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from partner_rows import SHELTER
 from test_emergency_fund import grant_role
 from world import World
 
@@ -27,7 +28,6 @@ from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.services import partners
 from ctm_plugin.services.base import Invalid, NotFound
 
-SHELTER = {"name": "Safe Harbour Shelter", "kind": "Shelter", "contact": "intake@safe-harbour.example"}
 TODAY = date.today()
 
 

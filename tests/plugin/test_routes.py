@@ -186,6 +186,10 @@ EXPECTED = {
     "ctm.approve_agreement": ("POST", AGREEMENT_APPROVE),
 }
 
+# Every CT machine route (mimosa_machine_routes): no user's permission; each request authenticates itself (a
+# WS-Security UsernameToken) and answers nothing to one that does not, whoever is signed in.
+MACHINE_ROUTES = {"/machine/ctm/partners": ("POST",)}
+
 # What each user below holds in THA (their roles' CT permissions): their own routes are not for this test.
 HELD = {
     "integrator": {MAPPING_MANAGE, SYNC_VIEW, SYNC_MANAGE},
@@ -243,3 +247,16 @@ def test_users_without_the_permission_in_the_mission_get_404_on_every_ct_route(a
 
 def test_the_blueprint_is_the_one_the_plugin_hands_the_host():
     assert bp.name == "ctm"
+
+
+def test_every_ct_machine_route_is_listed_and_refuses_a_request_that_does_not_authenticate(app, login) -> None:  # noqa: ANN001
+    machine = app.extensions["mimosa_machine"]
+    assert {f"/machine/{plugin}{path}": route.methods for (plugin, path), route in machine.routes.items()} == (
+        MACHINE_ROUTES
+    )
+    envelope = b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><x/></s:Body></s:Envelope>'
+    browser = login("admin")  # a signed-in session is no credential here
+    for target in MACHINE_ROUTES:
+        response = browser.client.post(target, data=envelope, base_url=browser.BASE_URL)
+        assert response.status_code == 500 and b"UNAUTHORIZED" in response.data, target
+        assert "Set-Cookie" not in response.headers

@@ -35,7 +35,8 @@ MISSION_TABLES = (
     *("ctm_trend_cell", "ctm_trend_refresh"),  # the trends' counts: ctm0022
     "ctm_trend_published",  # what the trends page reads: ctm0027
     "ctm_research_export",  # ctm0023
-    *("ctm_partner", "ctm_partner_credential", "ctm_sharing_agreement", "ctm_partner_exchange"),  # ctm0026
+    *("ctm_partner", "ctm_partner_credential", "ctm_sharing_agreement", "ctm_partner_exchange"),  # ctm0028
+    *("ctm_partner_nonce", "ctm_inbound_referral", "ctm_partner_followup"),  # the partner service: ctm0030
 )
 BETWEEN_MISSIONS = ctm0017.BETWEEN_MISSIONS
 HQ_TABLES = (*ctm0017.HQ_ROWS, "ctm_retrafficking_match")  # the matches: ctm0024
@@ -271,7 +272,7 @@ def test_the_ctms_sessions_set_their_scope_for_raw_sql_too(application: Runtime)
 def test_a_partners_username_is_found_across_missions_by_the_lookup_alone_which_writes_nothing(
     demo: Runtime, application: Runtime
 ):
-    """ctm0026: the partner service finds a UsernameToken's username before it knows the mission; the lookup's
+    """ctm0028: the partner service finds a UsernameToken's username before it knows the mission; the lookup's
     policy opens partners and credentials for SELECT only, and only in a transaction that sets it."""
     from test_partners import SHELTER
 
@@ -302,3 +303,41 @@ def test_a_partners_username_is_found_across_missions_by_the_lookup_alone_which_
         assert counts(conn, ("ctm_sharing_agreement", "ctm_partner_exchange", "ctm_case")) == dict.fromkeys(
             ("ctm_sharing_agreement", "ctm_partner_exchange", "ctm_case"), 0
         )
+
+
+def test_the_partner_service_knows_a_partner_by_the_lookup_and_works_in_its_mission_as_the_application(
+    demo: Runtime, application: Runtime, soap_token
+):  # noqa: ANN001
+    """ctm0028's lookup is all the partner service needs, as the application's role, to find a username's mission
+    before it knows it: a KHM partner's referral lands in KHM under its agreement, its exchange on its page."""
+    import zeep
+    from lxml import etree
+    from partner_rows import NEEDS, partner
+
+    from ctm_plugin.services import partner_service
+    from mimosa_host.web import create_app
+
+    ngo = partner(application, "KHM")
+    client = zeep.Client(str(partner_service.WSDL), wsse=soap_token(ngo.username, ngo.secret))
+    service = client.create_service(f"{{{partner_service.NS}}}PartnerBinding", "http://localhost/")
+    sent = client.create_message(
+        service,
+        "SubmitReferral",
+        PartnerReference="RLS-1",
+        Purpose="ReferralAssistance",
+        Fields={"Field": [{"Name": NEEDS, "Value": "shelter"}]},
+    )
+    answer = (
+        create_app(application)
+        .test_client()
+        .post(f"/machine/ctm{partner_service.PATH}", data=etree.tostring(sent), content_type="text/xml; charset=utf-8")
+    )
+    assert answer.status_code == 200, answer.data
+    with demo.engine.connect() as conn:  # the owner sees every mission's rows
+        referrals = conn.execute(sa.text("SELECT mission_code, partner_id, status FROM ctm_inbound_referral")).all()
+        assert [tuple(r) for r in referrals] == [("KHM", ngo.id, "pending")]
+        exchanged = conn.execute(
+            sa.text("SELECT mission_code, outcome, agreement_version FROM ctm_partner_exchange WHERE partner_id = :id"),
+            {"id": ngo.id},
+        )
+        assert [tuple(r) for r in exchanged] == [("KHM", "received", 1)]

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from ctm_plugin.domain.audit import AuditChainHead, AuditEvent
 from ctm_plugin.domain.models import Base as CtmBase
+from ctm_plugin.domain.partner_service import PartnerNonce
 from mimosa_host.models import Base as HostBase
 from mimosa_host.soap.models import ApiNonce
 
@@ -86,30 +87,26 @@ def hostile_text() -> st.SearchStrategy[str]:
     )
 
 
-TRANSIENT = {ApiNonce.__tablename__, AuditChainHead.__tablename__}
-"""Rows a refused request still writes on purpose: a SOAP request's nonce, committed before the operation;
+TRANSIENT = {ApiNonce.__tablename__, PartnerNonce.__tablename__, AuditChainHead.__tablename__}
+"""Rows a refused request still writes on purpose: a SOAP request's nonce (the host's, the partner service's),
+committed before the operation;
 the audit chain's end, which moves with every event, views too (the events themselves are compared)."""
 
 
-def _changes(table: sa.Table, audit: sa.Table) -> sa.ColumnElement[bool]:
-    return ~audit.c.action.like("%.view") if table is audit else sa.true()
-
-
-def snapshot(engine: sa.Engine, skip: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+def snapshot(
+    engine: sa.Engine, skip: frozenset[str] = frozenset(), recorded: frozenset[str] = frozenset()
+) -> dict[str, list[str]]:
     """Every row of every host and CTM table (but ``skip``): a refusal must leave it as it was.
 
-    A refused form shows its page again, and showing a case is audited: views are not changes.
+    A refused form shows its page again, and showing a case is audited: views are not changes; nor are the audit
+    events of ``recorded`` actions, which a refusal records on purpose (the caller checks those).
     """
     tables = [*HostBase.metadata.sorted_tables, *CtmBase.metadata.sorted_tables]
     audit = AuditEvent.__table__
+    changes = sa.and_(~audit.c.action.like("%.view"), audit.c.action.not_in(recorded))
     with engine.connect() as conn:
         return {
-            table.name: sorted(
-                map(
-                    repr,
-                    conn.execute(sa.select(table).where(~audit.c.action.like("%.view") if table is audit else True)),
-                )
-            )
+            table.name: sorted(map(repr, conn.execute(sa.select(table).where(changes if table is audit else True))))
             for table in tables
             if table.name not in skip | TRANSIENT
         }

@@ -1,6 +1,7 @@
-"""Any value in any element of any SOAP operation of the reference host, sent raw over HTTP: the
-answer is the operation's result or a fault the caller can act on, never ``SERVER_ERROR``; a fault
-leaves every record as it was (but the nonce, committed on purpose before the operation)."""
+"""Any value in any element of any SOAP operation of the reference host, and of the CTM's partner service, sent
+raw over HTTP: the answer is the operation's result or a fault the caller can act on, never ``SERVER_ERROR``; a
+fault leaves every record as it was (but the nonce, committed on purpose before the operation, and the partner
+service's refusal of an authenticated partner, kept as its exchange)."""
 
 from __future__ import annotations
 
@@ -119,5 +120,59 @@ def test_any_value_in_any_element_is_answered_and_a_fault_saves_nothing(live_hos
         if response.status_code != 200:
             assert code is not None, response.content[:300]  # every refusal is a SOAP fault
             assert snapshot(engine) == before, (operation, code)
+
+    send_anything()
+
+
+PARTNER_NS = "urn:ctm:partners:v1"
+FIELDS = {"Field": [{"Name": "referral.needs", "Value": "shelter"}, {"Name": "person.birth_date", "Value": "2009"}]}
+PARTNER_OPERATIONS: dict[str, dict[str, Any]] = {
+    "SubmitReferral": {"PartnerReference": "prop-ref", "Purpose": "ReferralAssistance", "Fields": FIELDS},
+    "GetReferralStatus": {"PartnerReference": "prop-ref"},
+    "SubmitFollowUp": {"ReferralReference": "prop-ref", "FollowUpReference": "prop-fu", "Fields": FIELDS},
+}
+
+
+def test_any_value_sent_to_the_partner_service_is_answered_and_a_fault_saves_nothing_but_its_exchange(  # noqa: ANN001
+    live_host, partner_client, monkeypatch
+) -> None:
+    import sqlalchemy as sa
+    from partner_rows import BIRTH, NEEDS, approve, partner
+
+    from ctm_plugin.domain.partners import PartnerExchange
+    from ctm_plugin.services import partner_service
+
+    monkeypatch.setenv(partner_service.RATE_LIMIT_ENV, "100000")  # every example, however many are drawn
+    ngo = partner(live_host.rt, agreed=False)
+    approve(live_host.rt, ngo.id, fields_ReferralAssistance=[NEEDS, BIRTH], fields_FollowUp=[NEEDS, BIRTH])
+    service = partner_client(ngo.username, ngo.secret)
+    service.SubmitReferral(**PARTNER_OPERATIONS["SubmitReferral"])  # the referral the other two name
+    engine = live_host.rt.engine
+    recorded = frozenset({"partner.exchange"})
+
+    def outcomes() -> list[str]:
+        with engine.connect() as conn:
+            return list(conn.scalars(sa.select(PartnerExchange.outcome).order_by(PartnerExchange.id)))
+
+    @EXAMPLES
+    @given(operation=st.sampled_from(sorted(PARTNER_OPERATIONS)), data=st.data())
+    def send_anything(operation: str, data: st.DataObject) -> None:
+        rendered = service.client.create_message(service, operation, **PARTNER_OPERATIONS[operation])
+        message = mutated(etree.tostring(rendered), data)
+        before, exchanged = snapshot(engine, frozenset({PartnerExchange.__tablename__}), recorded), outcomes()
+        response = requests.post(
+            service.url,
+            data=message,
+            headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{PARTNER_NS}/{operation}"'},
+            timeout=30,
+        )
+        assert response.status_code in (200, 400, 413, 500), response.status_code
+        code = etree.fromstring(response.content).findtext(f".//{{{PARTNER_NS}}}PartnerFault/{{{PARTNER_NS}}}Code")
+        assert code != "SERVER_ERROR", (operation, message[-600:])
+        if response.status_code != 200:
+            assert code is not None, response.content[:300]  # every refusal is a SOAP fault
+            after = snapshot(engine, frozenset({PartnerExchange.__tablename__}), recorded)
+            assert after == before, (operation, code)
+            assert outcomes() in (exchanged, [*exchanged, code])  # at most the refusal, on the partner's page
 
     send_anything()

@@ -38,6 +38,7 @@ from ..plugins import Problem
 from ..roles import VIEW_RECORDS
 from ..runtime import Runtime
 from ..soap.app import SoapApp
+from .machine import MachineApp
 
 IDLE_TIMEOUT = timedelta(minutes=15)
 ABSOLUTE_TIMEOUT = timedelta(hours=8)
@@ -124,7 +125,9 @@ def create_app(rt: Runtime, config: dict[str, Any] | None = None) -> Flask:
     app.register_error_handler(413, lambda e: _error_page(413, i18n.N_("The request is too large.")))
     # The SOAP services answer /soap/... before Flask sees the request: no session, no CSRF, no cookie.
     soap = app.extensions["mimosa_soap"] = SoapApp(rt.factory)
-    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/soap": soap})  # type: ignore[method-assign]
+    # Plugins' machine routes (mimosa_machine_routes) likewise: each request authenticates itself to its plugin.
+    machine = app.extensions["mimosa_machine"] = MachineApp(rt)
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/soap": soap, "/machine": machine})  # type: ignore[method-assign]
     if int(proxies):
         # The client is the address the trusted proxies saw; without them, the socket's peer (the header is
         # anyone's to write). The sign-in throttle counts failures against it.

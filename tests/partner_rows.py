@@ -1,0 +1,67 @@
+"""Partners of the partner service's tests (tests/plugin, tests/property), made as the mission administrator
+makes them (services/partners.py: the partner added, a credential issued) with an agreement HQ approved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from ctm_plugin.services import partners
+from mimosa_host.context import build_context
+from mimosa_host.models import Mission, User
+from mimosa_host.plugin_api import RequestContext
+from mimosa_host.runtime import Runtime
+
+NAME, BIRTH, NEEDS, WHERE = "person.given_name", "person.birth_date", "referral.needs", "person.current_location"
+NOTE, STATUS = "follow_up.note", "follow_up.status"
+SHELTER = {"name": "Safe Harbour Shelter", "kind": "Shelter", "contact": "intake@safe-harbour.example"}
+
+
+def terms(**changes: object) -> dict[str, object]:
+    """The drafting form of the tests' agreement: in force from yesterday for a year, a referral for assistance of
+    four fields, a follow-up of two; ``changes`` over it."""
+    today = date.today()
+    form: dict[str, object] = {
+        "valid_from": (today - timedelta(days=1)).isoformat(),
+        "valid_until": (today + timedelta(days=365)).isoformat(),
+        "purposes": ["ReferralAssistance", "FollowUp"],
+        "fields_ReferralAssistance": [NAME, BIRTH, NEEDS, WHERE],
+        "consent_ReferralAssistance": "Referral",
+        "fields_FollowUp": [NOTE, STATUS],
+        "consent_FollowUp": "Services",
+    }
+    return {**form, **changes}
+
+
+@dataclass(frozen=True)
+class Ngo:
+    id: int
+    username: str
+    secret: str
+
+
+def as_user(rt: Runtime, username: str, mission: str = "THA") -> RequestContext:
+    with rt.factory() as s:
+        user = s.scalar(sa.select(User).where(User.username == username))
+        return build_context(s, rt.host, rt.factory, s.get(Mission, mission), user, "en", plugin="ctm")[0]
+
+
+def approve(rt: Runtime, partner_id: int, mission: str = "THA", **changes: object) -> int:
+    """A new version of the partner's agreement (:func:`terms` with ``changes``) drafted, then approved by HQ."""
+    admin = as_user(rt, "admin", mission)
+    partners.draft_agreement(admin, partner_id, terms(**changes))
+    draft = partners.partner_file(admin, partner_id).draft
+    assert draft is not None
+    return partners.approve_agreement(as_user(rt, "hq"), mission, draft.id)
+
+
+def partner(rt: Runtime, mission: str = "THA", *, agreed: bool = True) -> Ngo:
+    """A partner of ``mission`` added by its administrator, with a credential and (``agreed``) its agreement."""
+    admin = as_user(rt, "admin", mission)
+    partner_id = partners.add_partner(admin, SHELTER)
+    username, secret = partners.issue_credential(admin, partner_id)
+    if agreed:
+        approve(rt, partner_id, mission)
+    return Ngo(partner_id, username, secret)
