@@ -10,7 +10,8 @@ hardened XML parse path (security/xml.py: no DOCTYPE, no entity, UTF-8 only), th
 (security/wsse.py) read, its username found in whichever mission holds it (services/partners.py
 ``credential_for``, in a session of no mission: on PostgreSQL through ctm0028's read-only lookup policy) and its
 digest checked against every valid secret of the credential; a mission where the CTM is off has no partners.
-Then, in the partner's mission, its nonce is recorded (a replay is refused, even one of a message that failed),
+It writes nothing (the host's plugin-wide context reads only). Then, first in :func:`handle`, in the partner's
+mission, its nonce is recorded (a replay is refused, even one of a message that failed),
 and the partner's requests of the last minute counted from those nonces: over its limit (:func:`rate_limit`),
 the request is refused. The limit is persisted (the nonces are rows), so it holds across processes.
 
@@ -219,15 +220,6 @@ def authenticate(ctx: RequestContext, request: MachineRequest) -> MachinePrincip
     mission = credential.mission_code
     if not wsse.matches(token, credential.secrets):
         return _refused(_unauthorized(), mission, token.username, operation)
-    as_partner = _as_partner(ctx.in_mission(mission), token.username)
-    try:
-        counted = _remember(as_partner, credential, token, now)
-    except Fault as fault:
-        return _refused(fault, mission, token.username, operation)
-    if counted > rate_limit():
-        limited = Fault("RATE_LIMITED", "Too many requests: wait a minute", http_status=429)
-        _record_refusal(as_partner, token.username, operation, None, limited)
-        return _refused(limited, mission, token.username, operation)
     return MachinePrincipal(mission, token.username)
 
 
@@ -236,13 +228,14 @@ def _as_partner(ctx: RequestContext, username: str) -> RequestContext:
     return dataclasses.replace(ctx, user=UserRef(0, f"partner:{username}", username))
 
 
-def _remember(
-    ctx: RequestContext, credential: partners.PartnerCredential, token: wsse.UsernameToken, now: datetime
-) -> int:
+def _remember(ctx: RequestContext, username: str, token: wsse.UsernameToken, now: datetime) -> int:
     """In the partner's mission: the nonce recorded (committed; a replay is refused), the stale ones pruned, and
     the partner's requests in the last minute, this one included."""
     try:
         with mission_session(ctx) as s, s.begin():
+            credential = partners.credential_for(s, username)
+            if credential is None:
+                raise _unauthorized()  # retired since the request was authenticated
             stale = s.scalars(
                 sa.select(PartnerNonce).where(PartnerNonce.seen_at < now - NONCE_KEPT).limit(PRUNED_AT_ONCE)
             )
@@ -277,12 +270,22 @@ Operation = Callable[[Session, RequestContext, partners.PartnerCredential, etree
 
 def handle(ctx: RequestContext, request: MachineRequest, principal: MachinePrincipal) -> MachineResponse:
     """One operation for the authenticated partner, in its mission (see the module's docstring)."""
-    mission, username, operation, reference = ctx.mission.code, principal.name, "", None
+    mission, username, operation, reference, now = ctx.mission.code, principal.name, "", None, utcnow()
     as_partner = _as_partner(ctx, username)
+    header, element = _envelope(request)  # read by authenticate already: no fault here
+    operation = etree.QName(element).localname
     try:
-        _header, element = _envelope(request)
+        counted = _remember(as_partner, username, wsse.read(header, now), now)
+    except wsse.Refused:  # its Created went stale since authenticate read it
+        return _fault_response(_unauthorized())
+    except Fault as fault:
+        return _refused(fault, mission, username, operation)
+    if counted > rate_limit():
+        limited = Fault("RATE_LIMITED", "Too many requests: wait a minute", http_status=429)
+        _record_refusal(as_partner, username, operation, None, limited)
+        return _refused(limited, mission, username, operation)
+    try:
         name = etree.QName(element)
-        operation = name.localname
         run = OPERATIONS.get(operation) if name.namespace == NS else None
         if run is None:
             raise Fault("VALIDATION", "The service has no such operation", (operation,))
