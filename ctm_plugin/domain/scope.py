@@ -77,21 +77,23 @@ def mission_session(ctx: RequestContext) -> Session:
     _database_scope(session, code, hq=False)
 
     mission = sa.literal(code)  # a bound value the lambda's criteria carry whether or not a class uses it
+    # Built once for the session's statements (a page runs a score of them), each time the same criteria.
+    scoped = (
+        with_loader_criteria(MissionScoped, lambda cls: cls.mission_code == code, include_aliases=True),
+        with_loader_criteria(
+            BetweenMissions,
+            lambda cls: sa.or_(cls.from_mission == code, cls.to_mission == code),
+            include_aliases=True,
+        ),
+        with_loader_criteria(HqScoped, lambda cls: cls.read_in_mission(mission), include_aliases=True),
+    )
 
     @event.listens_for(session, "do_orm_execute")
     def _only_this_mission(state: ORMExecuteState) -> None:
         if state.is_update or state.is_delete:
             raise MissionScopeViolation("bulk UPDATE or DELETE in a mission session")
         if state.is_select and not state.is_column_load and not state.is_relationship_load:
-            state.statement = state.statement.options(
-                with_loader_criteria(MissionScoped, lambda cls: cls.mission_code == code, include_aliases=True),
-                with_loader_criteria(
-                    BetweenMissions,
-                    lambda cls: sa.or_(cls.from_mission == code, cls.to_mission == code),
-                    include_aliases=True,
-                ),
-                with_loader_criteria(HqScoped, lambda cls: cls.read_in_mission(mission), include_aliases=True),
-            )
+            state.statement = state.statement.options(*scoped)
 
     @event.listens_for(session, "before_flush")
     def _stay_in_this_mission(session: Session, _flush_context: object, _instances: object) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from marshmallow import Schema, ValidationError
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -87,6 +88,16 @@ def _flatten(messages: Any) -> list[str]:
     if isinstance(messages, dict):  # list fields report errors per index
         return sorted({m for msgs in messages.values() for m in _flatten(msgs)})
     return list(messages) if isinstance(messages, list) else [str(messages)]
+
+
+def among(session: Session, column: QueryableAttribute[Any], values: Iterable[Any]) -> sa.ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL ``= ANY`` of one array parameter: the same statement whatever their
+    number, where an ``IN`` of a pull's page of 200 values renders, sends and parses a parameter each. (SQLite
+    gains nothing from a JSON array read by ``json_each`` in its place: measured slower.)"""
+    listed = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, listed, type_=postgresql.ARRAY(column.type)))
+    return column.in_(listed)
 
 
 def case_of_beneficiary(session: Session, beneficiary_id: str) -> Case | None:

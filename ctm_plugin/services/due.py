@@ -199,6 +199,8 @@ def monitoring_visits(session: Session, scope: Scope) -> list[DueItem]:
         )
     }
     anchored = {case_id: anchor for case_id, anchor in anchored.items() if case_id in cases}
+    if not anchored:  # no case of the scope monitored (most pages' count): no statement for their visits
+        return []
     visits: dict[int, list[MonitoringVisit]] = {}
     for visit in session.scalars(sa.select(MonitoringVisit).where(MonitoringVisit.case_id.in_(list(anchored)))):
         visits.setdefault(visit.case_id, []).append(visit)

@@ -52,7 +52,7 @@ from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, IDENTITY_VIEW
 from mimosa_host.plugin_api import RequestContext
 
 from .assistance import consent_in_force
-from .base import Conflict, Invalid, case_of_beneficiary, get_case, load, require, touch, unit_of_work
+from .base import Conflict, Invalid, among, case_of_beneficiary, get_case, load, require, touch, unit_of_work
 from .cases import new_case
 from .feed import position_of
 from .host import MappingMismatch, host_beneficiary_id, host_client, mappings
@@ -258,11 +258,11 @@ def _pull_page(session: Session, ctx: RequestContext, items: list[Any], mapping:
         record = records.beneficiary(item, mapping, FLAGGED_BY)
         found[record.beneficiary_id], elements[record.beneficiary_id] = record, item
     cases = session.scalars(
-        sa.select(Case).options(sa.orm.selectinload(Case.person)).where(Case.beneficiary_id.in_(found))
+        sa.select(Case).options(sa.orm.selectinload(Case.person)).where(among(session, Case.beneficiary_id, found))
     ).all()
     links: dict[int, HostLink] = {}
     if cases:  # most pages refresh no case: no query for their links
-        rows = session.scalars(sa.select(HostLink).where(HostLink.case_id.in_([c.id for c in cases])))
+        rows = session.scalars(sa.select(HostLink).where(among(session, HostLink.case_id, [c.id for c in cases])))
         links = {link.case_id: link for link in rows}
     for case in cases:
         record = records.beneficiary(elements[case.beneficiary_id], mapping)

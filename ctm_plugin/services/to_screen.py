@@ -28,7 +28,7 @@ from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import CASE_EDIT, IDENTITY_VIEW
 from mimosa_host.plugin_api import RequestContext
 
-from .base import Conflict, NotFound, load, require, unit_of_work
+from .base import Conflict, NotFound, among, load, require, unit_of_work
 from .host import host_client, mappings
 
 LISTED = 50
@@ -60,7 +60,7 @@ def flag_candidates(
     known = dict(
         session.execute(
             sa.select(ScreeningCandidate.beneficiary_id, ScreeningCandidate.dismissed_at).where(
-                ScreeningCandidate.beneficiary_id.in_(list(found))
+                among(session, ScreeningCandidate.beneficiary_id, found)
             )
         ).all()
     )

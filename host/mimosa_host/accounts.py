@@ -95,15 +95,16 @@ def mission_people(
     by_name = {role.name: role for role in roles}
     if not by_name:
         return ()
-    rows = session.execute(
-        sa.select(User, RoleGrant.role)
+    rows = session.execute(  # columns, not users made objects (their password hashes among them)
+        sa.select(User.id, User.username, User.display_name, User.is_hq_admin, RoleGrant.role)
         .join(RoleGrant, RoleGrant.user_id == User.id)
         .where(User.active, RoleGrant.mission_code == mission_code, RoleGrant.role.in_(by_name))
         .order_by(User.display_name, User.username, User.id)
     )
     people: dict[int, tuple[UserRef, set[str]]] = {}
-    for user, role in rows:
-        people.setdefault(user.id, (user_ref(user), set()))[1].update(by_name[role].permissions)
+    for user_id, username, display_name, is_hq_admin, role in rows:
+        person = people.setdefault(user_id, (UserRef(user_id, username, display_name, is_hq_admin), set()))
+        person[1].update(by_name[role].permissions)
     return tuple((ref, frozenset(permissions)) for ref, permissions in people.values())
 
 

@@ -59,9 +59,15 @@ def stored_settings(state: PluginEnablement | None) -> tuple[dict[str, Any], set
     """
     if state is None:
         return {}, set()
-    settings, undecryptable = dict(state.settings or {}), set()
-    for name, token in (state.secrets or {}).items():
-        value = sealing.opened(token, *secret_place(state.mission_code, state.plugin_name, name))
+    return _opened(state.mission_code, state.plugin_name, state.settings, state.secrets)
+
+
+def _opened(
+    mission_code: str, plugin_name: str, stored: dict[str, Any] | None, secrets: dict[str, str] | None
+) -> tuple[dict[str, Any], set[str]]:
+    settings, undecryptable = dict(stored or {}), set()
+    for name, token in (secrets or {}).items():
+        value = sealing.opened(token, *secret_place(mission_code, plugin_name, name))
         if value is None:
             undecryptable.add(name)
         else:
@@ -137,9 +143,17 @@ class PluginPlace:
 def plugin_place(session: Session, mission_code: str, plugin_name: str) -> PluginPlace:
     """:func:`enabled_plugins`, :func:`plugin_settings` and :func:`plugin_missions` in one statement: the enabled
     rows of the mission (every plugin's) and of the plugin (every mission's), with their missions. A plugin's page
-    pays one round trip for them, not three; a host page reads :func:`enabled_plugins` alone."""
+    pays one round trip for them, not three; a host page reads :func:`enabled_plugins` alone. Read as columns, not
+    as rows made objects (a mission's, a plugin's), and only the plugin's settings in this mission opened."""
     rows = session.execute(
-        sa.select(PluginEnablement, Mission)
+        sa.select(
+            PluginEnablement.mission_code,
+            PluginEnablement.plugin_name,
+            PluginEnablement.settings,
+            PluginEnablement.secrets,
+            Mission.name,
+            Mission.country,
+        )
         .join(Mission, Mission.code == PluginEnablement.mission_code)
         .where(
             PluginEnablement.enabled.is_(True),
@@ -147,12 +161,11 @@ def plugin_place(session: Session, mission_code: str, plugin_name: str) -> Plugi
         )
         .order_by(Mission.code)
     ).all()
-    enabled = {state.plugin_name for state, _mission in rows if state.mission_code == mission_code}
-    here = next((s for s, _m in rows if s.mission_code == mission_code and s.plugin_name == plugin_name), None)
+    found = next((r for r in rows if r[0] == mission_code and r[1] == plugin_name), None)
     return PluginPlace(
-        enabled=enabled,
-        settings=stored_settings(here)[0],
-        missions=tuple(mission_ref(mission) for state, mission in rows if state.plugin_name == plugin_name),
+        enabled={plugin for code, plugin, *_rest in rows if code == mission_code},
+        settings=_opened(mission_code, plugin_name, found[2], found[3])[0] if found is not None else {},
+        missions=tuple(MissionRef(r[0], r[4], r[5]) for r in rows if r[1] == plugin_name),
     )
 
 

@@ -219,9 +219,9 @@ def _record_admitted(s: Session, values: dict[str, Any]) -> bool:
     rule = request.url_rule
     if rule is None or not {"record_type", "record_ref"} <= rule.arguments:
         return True
-    from .records import record_in_mission
+    from .records import admit_record
 
-    return g.ctx.can(VIEW_RECORDS) and record_in_mission(
+    return g.ctx.can(VIEW_RECORDS) and admit_record(
         s, values.get("record_type"), values.get("record_ref"), g.mission.code
     )
 

@@ -54,16 +54,24 @@ def _find(
     return record if record is not None and record.mission_code == mission_code else None
 
 
-def record_in_mission(session: Session, record_type: str | None, ref: str | None, mission_code: str) -> bool:
-    """Whether ``record_type`` is a host record type and ``ref`` one of its records in the mission."""
-    return _find(session, record_type, ref, mission_code) is not None
+def admit_record(session: Session, record_type: str | None, ref: str | None, mission_code: str) -> bool:
+    """Whether ``record_type`` is a host record type and ``ref`` one of its records in the mission. The record is
+    kept for the request, with what its page shows: a plugin's record page is read once (:func:`_load`)."""
+    record = _find(session, record_type, ref, mission_code, _PAGE_LOADS.get(record_type or "", ()))
+    if record is not None:
+        g.admitted_record = (record_type, ref, record)
+    return record is not None
 
 
 def _load(record_type: str, ref: str | None) -> Beneficiary | Movement:
     """The record with what its page shows, its session ended: plugins' hooks run next, on the
-    request's connection, and commit their own work (the host holds no transaction meanwhile)."""
+    request's connection, and commit their own work (the host holds no transaction meanwhile).
+    The one this request's plugin URL named is read already (:func:`admit_record`)."""
     if not g.ctx.can(VIEW_RECORDS):
         abort(404)
+    admitted = g.get("admitted_record")
+    if admitted is not None and admitted[:2] == (record_type, ref):
+        return cast("Beneficiary | Movement", admitted[2])
     with request_db().session() as s:
         record = _find(s, record_type, ref, g.mission.code, _PAGE_LOADS.get(record_type, ()))
     if record is None:
