@@ -3,12 +3,15 @@ makes them (services/partners.py: the partner added, a credential issued) with a
 
 from __future__ import annotations
 
+import base64
+import os
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from ctm_plugin.services import partners
+from ctm_plugin.security import wsse
+from ctm_plugin.services import partner_service, partners
 from mimosa_host.context import build_context
 from mimosa_host.models import Mission, User
 from mimosa_host.plugin_api import RequestContext
@@ -65,3 +68,16 @@ def partner(rt: Runtime, mission: str = "THA", *, agreed: bool = True) -> Ngo:
     if agreed:
         approve(rt, partner_id, mission)
     return Ngo(partner_id, username, secret)
+
+
+def signed(body: str, username: str, secret: str) -> bytes:
+    """A SOAP envelope of ``body`` (the Body's content) with a fresh UsernameToken digest and timestamp, as a
+    partner's client sends it (zeep's, in the service's tests)."""
+    nonce, created = os.urandom(16), datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    password = f'<wsse:Password Type="{wsse.PASSWORD_DIGEST}">{wsse.digest(nonce, created, secret)}</wsse:Password>'
+    nonce_text = f'<wsse:Nonce EncodingType="{wsse.BASE64_BINARY}">{base64.b64encode(nonce).decode()}</wsse:Nonce>'
+    return f"""<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:p="{partner_service.NS}"
+ xmlns:wsse="{wsse.WSSE}" xmlns:wsu="{wsse.WSU}"><soap:Header><wsse:Security><wsse:UsernameToken>
+<wsse:Username>{username}</wsse:Username>{password}{nonce_text}<wsu:Created>{created}</wsu:Created>
+</wsse:UsernameToken><wsu:Timestamp><wsu:Created>{created}</wsu:Created></wsu:Timestamp></wsse:Security></soap:Header>
+<soap:Body>{body}</soap:Body></soap:Envelope>""".encode()

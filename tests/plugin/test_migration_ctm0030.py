@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 from old_rows import insert_case
-from partner_rows import NEEDS, partner
+from partner_rows import NEEDS, partner, signed
 from world import World
 
 from ctm_plugin.domain.case import Case
@@ -20,10 +20,8 @@ from mimosa_host import db
 from mimosa_host.plugin_api import MachinePrincipal, MachineRequest
 
 TABLES = {"ctm_partner_nonce", "ctm_inbound_referral", "ctm_partner_followup"}
-REFERRAL = f"""<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:p="{partner_service.NS}">
-<soap:Body><p:SubmitReferral><p:PartnerReference>OLD-1</p:PartnerReference><p:Purpose>ReferralAssistance</p:Purpose>
-<p:Fields><p:Field><p:Name>referral.needs</p:Name><p:Value>shelter</p:Value></p:Field></p:Fields></p:SubmitReferral></soap:Body>
-</soap:Envelope>""".encode()
+REFERRAL = """<p:SubmitReferral><p:PartnerReference>OLD-1</p:PartnerReference><p:Purpose>ReferralAssistance</p:Purpose>
+<p:Fields><p:Field><p:Name>referral.needs</p:Name><p:Value>shelter</p:Value></p:Field></p:Fields></p:SubmitReferral>"""
 
 
 def test_ctm0030_adds_the_partner_services_tables_and_keeps_the_cases(w: World) -> None:
@@ -39,7 +37,7 @@ def test_ctm0030_adds_the_partner_services_tables_and_keeps_the_cases(w: World) 
     command.upgrade(cfg, "heads")
     assert w.one(Case, id=case_id).case_number == "THA-CT-2026-OLD29"
     assert w.all(InboundReferral) == []
-    request = MachineRequest("POST", partner_service.PATH, {}, REFERRAL)
+    request = MachineRequest("POST", partner_service.PATH, {}, signed(REFERRAL, ngo.username, ngo.secret))
     answer = partner_service.handle(w.job_ctx("THA"), request, MachinePrincipal("THA", ngo.username))
     assert answer.status == 200, answer.body
     stored = w.one(InboundReferral, partner_reference="OLD-1")
