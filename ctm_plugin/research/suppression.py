@@ -106,7 +106,7 @@ def suppress(
     ``withheld_row_totals`` (row indexes) and ``withhold_total`` withhold those totals from the start: tables
     that share their row totals (several breakdowns of the same cases by period) must withhold the same ones,
     or one table's published total would open another's (:func:`suppress_together`)."""
-    held = {(ROW_TOTAL, i) for i in withheld_row_totals} | ({(TOTAL,)} if withhold_total else set())
+    held = {(ROW_TOTAL, i) for i in withheld_row_totals} | _total(withhold_total)
     return _suppressed(counts, None, small_cell_k() if k is None else k, held)[0]
 
 
@@ -114,17 +114,19 @@ def suppress_hierarchy(
     counts: Sequence[Sequence[int]],
     groups: Sequence[Sequence[int]],
     k: int | None = None,
-    withheld: Collection[tuple[str | int, ...]] = (),
+    withheld_row_totals: Collection[int] = (),
+    withheld_group_totals: Collection[int] = (),
+    withhold_total: bool = False,
 ) -> tuple[SuppressedTable, SuppressedTable]:
     """``counts`` (rows: quarters, say) and the same counts with the rows of each of ``groups`` added up (rows:
     years; each group a list of row indexes, every row in one group), suppressed as one table so that both may
-    be published: the fine table and the coarse one, from one pattern (the module's docstring).
-
-    ``withheld`` (keys as :func:`suppress_hierarchy_together` passes them) withholds those totals from the
-    start."""
-    fine, coarse, _shared = _suppressed(counts, groups, small_cell_k() if k is None else k, set(withheld))
-    assert coarse is not None
-    return fine, coarse
+    be published: the fine table and the coarse one, from one pattern (the module's docstring). The totals
+    given withheld are so from the start, as in :func:`suppress`."""
+    held = {(ROW_TOTAL, i) for i in withheld_row_totals} | {(GROUP_TOTAL, g) for g in withheld_group_totals}
+    fine, coarse, _shared = _suppressed(
+        counts, groups, small_cell_k() if k is None else k, held | _total(withhold_total)
+    )
+    return _both(fine, coarse)
 
 
 def suppress_together(tables: Sequence[Sequence[Sequence[int]]], k: int | None = None) -> list[SuppressedTable]:
@@ -141,7 +143,16 @@ def suppress_hierarchy_together(
     """:func:`suppress_together` for :func:`suppress_hierarchy`: the tables share the fine rows' totals, the
     groups' totals and the grand total, and withhold the same ones."""
     k = small_cell_k() if k is None else k
-    return [(fine, coarse) for fine, coarse in _together(tables, groups, k) if coarse is not None]
+    return [_both(fine, coarse) for fine, coarse in _together(tables, groups, k)]
+
+
+def _total(withheld: bool) -> set[_Key]:
+    return {(TOTAL,)} if withheld else set()
+
+
+def _both(fine: SuppressedTable, coarse: SuppressedTable | None) -> tuple[SuppressedTable, SuppressedTable]:
+    assert coarse is not None, "a hierarchy has its coarse table"
+    return fine, coarse
 
 
 def _together(
