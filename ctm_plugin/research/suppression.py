@@ -5,34 +5,53 @@ and grand total. **Primary suppression**: every count from 1 to k − 1, cell or
 "<k"; 0 is shown as 0 (an empty category says nothing of a person). **Secondary suppression**: a withheld count
 must not be recoverable by subtraction from what is published.
 
-Why the cycle rule is the right one: put the totals into the grid as a last row and a last column, and flip the
-sign of each total (the grand total twice). Every row and every column of that (R+1) × (C+1) grid then sums to
-zero, and these are all the linear relations among the numbers. The withheld entries are the unknowns; an
-unknown is fixed by the published numbers exactly when it lies on no cycle of the bipartite graph whose vertices
-are the rows and columns and whose edges are the withheld entries (the relations' null space is that graph's
-cycle space). So a withheld entry that is a **bridge** of that graph can be worked out; one on a cycle cannot.
-Secondary suppression withholds more entries until no withheld entry is a bridge: for each bridge, the
-cheapest path of published entries that closes a cycle through it (non-zero counts before zeros, inner cells
-before totals, then the smallest counts).
+Why the cycle rule is the right one: every published number is an arc of a network (a directed graph), and
+every linear relation a reader knows among them is conservation at a vertex: what flows in is what flows out.
+A table with its totals is one: a row total flows from a source S0 into its row, a cell from its row into its
+column, a column total from its column into a sink S1, and the grand total from S1 back to S0 (in the grid
+with the totals as a last row and column, that is flipping the sign of each total). The tables consistent with
+the published numbers are then the flows of that network, and a withheld number is fixed by the published ones
+exactly when it lies on no cycle of the (undirected) graph of withheld arcs: the relations' null space is that
+graph's cycle space. So a withheld number that is a **bridge** of that graph can be worked out; one on a cycle
+cannot.
+
+**Quarters and years** (:func:`suppress_hierarchy`): the counts by quarter and the same counts added up by year
+are one network, so both views come from one pattern and neither can be subtracted from the other: S0 → year
+Y (its total T_Y) → quarter q of Y (its total t_q) → a vertex (Y, v) (the quarter's cell x_qv for the value v)
+→ the value v (the year's cell X_Yv) → S1 (the column total c_v), and S1 → S0 (the grand total). Each number is
+in exactly two conservation equations, once flowing in, once out: at Y the quarters' totals add up to T_Y, at
+q the quarter's cells to t_q, at (Y, v) the quarters' cells to the year's, at v the years' cells to c_v; that a
+year's cells add up to T_Y, or the quarters' cells of v to c_v, follows (a cut, not a vertex). The network has
+exactly as many independent flows as there are quarter cells, which determine everything: so its flows are
+exactly the tables a reader could believe.
 
 **Bounds.** A reader knows more than the sums: a "<k" count lies between 1 and k − 1, an "x" is at least 0.
 Two "<11" cells under a published total of 20 are both 10, though neither is a bridge. So a cycle protects a
-withheld entry only if moving along it keeps every entry within what the reader knows: the entry itself one up
-(or one down), the cycle's other entries one down and one up in turn. In the grid with the totals' signs
-flipped, such a cycle is a directed one: an entry that may go one up in that grid is an arc from its row to its
-column, one that may go one down an arc back. Secondary suppression withholds more entries until every
-withheld entry can move both ways its own bounds allow (at least two values, three away from its bounds),
-each time along the cheapest path as above; where even withholding everything would not give a way, it stops.
+withheld number only if moving one unit around it keeps every number within what the reader knows: a
+withheld number that may go one up is an arc from its tail to its head, one that may go one down an arc back,
+and the number itself moves when a **directed** cycle of such arcs goes through it. Conversely, if a number can
+take another value at all, the difference of the two tables is a flow that splits into directed cycles going
+the same way as it, and one unit around the one through the number is another table a reader must believe:
+so "a directed cycle each way its bounds allow" is exactly "at least two values, three away from its bounds".
 
-This protects each table on its own against exact recovery through its own totals, and tables that share their
-row totals together (:func:`suppress_together`). It knows nothing of other tables: services/trends.py offers
-only views that cannot be differenced against each other (every table over the reader's whole scope, no nested
-filters; the year view made from the quarter view's published numbers alone), and its docstring says why.
+**Secondary suppression** withholds more numbers until every withheld one can move both ways its own bounds
+allow, each time along the cheapest path of published numbers that closes such a cycle: non-zero counts before
+zeros, inner cells before totals, quarter cells before year cells (the years are the more read), then the
+smallest counts. Where even withholding everything would not give a way, it stops, and the table is flagged as
+too small to show (:attr:`SuppressedTable.disclosive`).
+
+This protects each table on its own against recovery through its own totals (for a hierarchy, both views),
+and tables that share their row totals together (:func:`suppress_together`,
+:func:`suppress_hierarchy_together`). It knows nothing of other tables: services/trends.py offers only views
+that cannot be differenced against each other (every table over the reader's whole scope, no nested filters;
+the years and the quarters from one pattern), and its docstring says why.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
+from collections import deque
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -87,42 +106,27 @@ def suppress(
     ``withheld_row_totals`` (row indexes) and ``withhold_total`` withhold those totals from the start: tables
     that share their row totals (several breakdowns of the same cases by period) must withhold the same ones,
     or one table's published total would open another's (:func:`suppress_together`)."""
-    k = small_cell_k() if k is None else k
-    rows, columns = len(counts), len(counts[0])
-    if rows == 0 or columns == 0 or any(len(row) != columns for row in counts):
-        raise ValueError("a table needs rows of one non-zero length")
-    if any(count < 0 for row in counts for count in row):
-        raise ValueError("counts are never negative")
-    grid = [[*row, sum(row)] for row in counts]
-    grid.append([sum(counts[i][j] for i in range(rows)) for j in range(columns)] + [sum(map(sum, counts))])
-    withheld: dict[tuple[int, int], str] = {
-        (i, j): PRIMARY for i, row in enumerate(grid) for j, count in enumerate(row) if 0 < count < k
-    }
-    for i in withheld_row_totals:
-        withheld.setdefault((i, columns), SECONDARY)
-    if withhold_total:
-        withheld.setdefault((rows, columns), SECONDARY)
-    lines = _Lines(grid, withheld, rows, columns, k)
-    beyond: set[tuple[tuple[int, int], int]] = set()
-    while (need := lines.unprotected(beyond)) is not None:
-        added = lines.complement(*need)
-        if added is None:
-            beyond.add(need)  # no way even through every published entry: as protected as it can be
-        for entry in added or ():
-            withheld[entry] = SECONDARY
+    held = {(ROW_TOTAL, i) for i in withheld_row_totals} | _total(withhold_total)
+    return _suppressed(counts, None, small_cell_k() if k is None else k, held)[0]
 
-    def shown(i: int, j: int) -> Shown:
-        why = withheld.get((i, j))
-        return Shown(None, why) if why else Shown(grid[i][j])
 
-    return SuppressedTable(
-        k=k,
-        cells=tuple(tuple(shown(i, j) for j in range(columns)) for i in range(rows)),
-        row_totals=tuple(shown(i, columns) for i in range(rows)),
-        column_totals=tuple(shown(rows, j) for j in range(columns)),
-        total=shown(rows, columns),
-        disclosive=any(lines.pinned(entry, beyond) for entry in withheld),
+def suppress_hierarchy(
+    counts: Sequence[Sequence[int]],
+    groups: Sequence[Sequence[int]],
+    k: int | None = None,
+    withheld_row_totals: Collection[int] = (),
+    withheld_group_totals: Collection[int] = (),
+    withhold_total: bool = False,
+) -> tuple[SuppressedTable, SuppressedTable]:
+    """``counts`` (rows: quarters, say) and the same counts with the rows of each of ``groups`` added up (rows:
+    years; each group a list of row indexes, every row in one group), suppressed as one table so that both may
+    be published: the fine table and the coarse one, from one pattern (the module's docstring). The totals
+    given withheld are so from the start, as in :func:`suppress`."""
+    held = {(ROW_TOTAL, i) for i in withheld_row_totals} | {(GROUP_TOTAL, g) for g in withheld_group_totals}
+    fine, coarse, _shared = _suppressed(
+        counts, groups, small_cell_k() if k is None else k, held | _total(withhold_total)
     )
+    return _both(fine, coarse)
 
 
 def suppress_together(tables: Sequence[Sequence[Sequence[int]]], k: int | None = None) -> list[SuppressedTable]:
@@ -130,83 +134,199 @@ def suppress_together(tables: Sequence[Sequence[Sequence[int]]], k: int | None =
     down by different single-valued dimensions), each suppressed so that all of them withhold the same totals:
     the union of what each withholds, until no table withholds one more (it only grows, so it ends)."""
     k = small_cell_k() if k is None else k
-    rows: set[int] = set()
-    total = False
+    return [fine for fine, _coarse in _together(tables, None, k)]
+
+
+def suppress_hierarchy_together(
+    tables: Sequence[Sequence[Sequence[int]]], groups: Sequence[Sequence[int]], k: int | None = None
+) -> list[tuple[SuppressedTable, SuppressedTable]]:
+    """:func:`suppress_together` for :func:`suppress_hierarchy`: the tables share the fine rows' totals, the
+    groups' totals and the grand total, and withhold the same ones."""
+    k = small_cell_k() if k is None else k
+    return [_both(fine, coarse) for fine, coarse in _together(tables, groups, k)]
+
+
+def _total(withheld: bool) -> set[_Key]:
+    return {(TOTAL,)} if withheld else set()
+
+
+def _both(fine: SuppressedTable, coarse: SuppressedTable | None) -> tuple[SuppressedTable, SuppressedTable]:
+    assert coarse is not None, "a hierarchy has its coarse table"
+    return fine, coarse
+
+
+def _together(
+    tables: Sequence[Sequence[Sequence[int]]], groups: Sequence[Sequence[int]] | None, k: int
+) -> list[tuple[SuppressedTable, SuppressedTable | None]]:
+    held: set[_Key] = set()
     while True:
-        done = [suppress(counts, k, rows, total) for counts in tables]
-        now = {i for table in done for i, shown in enumerate(table.row_totals) if shown.count is None}
-        now_total = any(table.total.count is None for table in done)
-        if now == rows and now_total == total:
-            return done
-        rows, total = rows | now, total or now_total
+        done = [_suppressed(counts, groups, k, held) for counts in tables]
+        now = held.union(*(shared for _fine, _coarse, shared in done))
+        if now == held:
+            return [(fine, coarse) for fine, coarse, _shared in done]
+        held = now
 
 
-_Cost = tuple[int, int, int]
+_Key = tuple[str | int, ...]
+_Vertex = tuple[str | int, ...]
+_Cost = tuple[int, int, int, int]
+CELL, GROUP_CELL, ROW_TOTAL, GROUP_TOTAL, COLUMN_TOTAL, TOTAL = "cell", "group cell", "row", "group", "column", "total"
+SHARED = (ROW_TOTAL, GROUP_TOTAL, TOTAL)
+"""The totals that tables of the same cases share (:func:`suppress_together`)."""
 UP, DOWN = 1, -1
 
 
-class _Lines:
-    """The grid as the reader sees it: rows ``0..rows`` and columns ``0..columns`` (the totals last) as the
-    vertices of a directed graph, each entry an arc from its row to its column where it may go one up in the
-    sign-flipped grid, and back where it may go one down (the module's docstring)."""
+@dataclass(frozen=True)
+class _Arc:
+    """A published number as the network's arc: it flows from ``tail`` to ``head``."""
 
-    def __init__(self, grid: list[list[int]], withheld: dict[tuple[int, int], str], rows: int, columns: int, k: int):
-        self.grid, self.withheld, self.rows, self.columns, self.k = grid, withheld, rows, columns, k
-        self.height = rows + 1
+    tail: _Vertex
+    head: _Vertex
+    count: int
+    cost: _Cost
+    """What withholding it costs, in this order: whether it is 0 (shown as 0 whenever possible), whether it is a
+    total (published as widely as possible), whether it is a coarse (year) cell (the more read view), then its
+    count (the least information lost)."""
 
-    def _moves(self, entry: tuple[int, int], withheld: bool) -> tuple[bool, bool]:
-        """Whether ``entry``, withheld (or were it withheld, as an "x"), may go one up and one down in the
-        sign-flipped grid, within what a reader knows of it."""
-        i, j = entry
-        count = self.grid[i][j]
+
+def _arcs(counts: Sequence[Sequence[int]], groups: Sequence[Sequence[int]] | None) -> dict[_Key, _Arc]:
+    """The table as a network (the module's docstring): the grid when ``groups`` is ``None``, else the
+    hierarchy; every number keyed by what it is (:data:`CELL` and the row and column, ...)."""
+    rows, columns = len(counts), len(counts[0]) if counts else 0
+    if rows == 0 or columns == 0 or any(len(row) != columns for row in counts):
+        raise ValueError("a table needs rows of one non-zero length")
+    if any(count < 0 for row in counts for count in row):
+        raise ValueError("counts are never negative")
+    if groups is not None and sorted(i for group in groups for i in group) != list(range(rows)):
+        raise ValueError("every row is in exactly one group")
+    source, sink = ("source",), ("sink",)
+
+    def arc(tail: _Vertex, head: _Vertex, count: int, total: bool, coarse: bool = False) -> _Arc:
+        return _Arc(tail, head, count, (int(count == 0), int(total), int(coarse), count))
+
+    found: dict[_Key, _Arc] = {}
+    for group, members in enumerate(groups or [[i] for i in range(rows)]):
+        if groups is not None:
+            count = sum(sum(counts[i]) for i in members)
+            found[(GROUP_TOTAL, group)] = arc(source, ("group", group), count, True, True)
+        for i in members:
+            found[(ROW_TOTAL, i)] = arc(
+                ("group", group) if groups is not None else source, ("row", i), sum(counts[i]), True
+            )
+            for j in range(columns):
+                head = ("node", group, j) if groups is not None else ("column", j)
+                found[(CELL, i, j)] = arc(("row", i), head, counts[i][j], False)
+        if groups is not None:
+            for j in range(columns):
+                count = sum(counts[i][j] for i in members)
+                found[(GROUP_CELL, group, j)] = arc(("node", group, j), ("column", j), count, False, True)
+    for j in range(columns):
+        found[(COLUMN_TOTAL, j)] = arc(("column", j), sink, sum(counts[i][j] for i in range(rows)), True)
+    found[(TOTAL,)] = arc(sink, source, sum(map(sum, counts)), True)
+    return found
+
+
+def _suppressed(
+    counts: Sequence[Sequence[int]], groups: Sequence[Sequence[int]] | None, k: int, held: Collection[_Key]
+) -> tuple[SuppressedTable, SuppressedTable | None, set[_Key]]:
+    """The fine table, the coarse one (``None`` without ``groups``) and the shared totals withheld."""
+    arcs = _arcs(counts, groups)
+    withheld = {key: PRIMARY for key, arc in arcs.items() if 0 < arc.count < k}
+    for key in held:
+        if key in arcs:
+            withheld.setdefault(key, SECONDARY)
+    network = _Network(arcs, withheld, k)
+    disclosive = network.protect()
+
+    def shown(*key: str | int) -> Shown:
+        why = withheld.get(key)
+        return Shown(None, why) if why else Shown(arcs[key].count)
+
+    columns = range(len(counts[0]))
+
+    def table(cell: str, total: str, rows: int) -> SuppressedTable:
+        return SuppressedTable(
+            k=k,
+            cells=tuple(tuple(shown(cell, i, j) for j in columns) for i in range(rows)),
+            row_totals=tuple(shown(total, i) for i in range(rows)),
+            column_totals=tuple(shown(COLUMN_TOTAL, j) for j in columns),
+            total=shown(TOTAL),
+            disclosive=disclosive,
+        )
+
+    coarse = None if groups is None else table(GROUP_CELL, GROUP_TOTAL, len(groups))
+    return table(CELL, ROW_TOTAL, len(counts)), coarse, {key for key in withheld if key[0] in SHARED}
+
+
+class _Network:
+    """The published numbers as the reader sees them: each withheld one an arc from its tail to its head where
+    it may go one up, and from its head to its tail where it may go one down (the module's docstring)."""
+
+    def __init__(self, arcs: dict[_Key, _Arc], withheld: dict[_Key, str], k: int):
+        self.arcs, self.withheld, self.k = arcs, withheld, k
+        self.out: dict[_Vertex, list[_Key]] = {}
+        self.into: dict[_Vertex, list[_Key]] = {}
+        for key, arc in arcs.items():
+            self.out.setdefault(arc.tail, []).append(key)
+            self.into.setdefault(arc.head, []).append(key)
+
+    def protect(self) -> bool:
+        """Withhold more (as :data:`SECONDARY`) until every withheld number can move each way its bounds allow,
+        or cannot even with everything withheld; whether one cannot move at all (the table is disclosive).
+
+        Withholding only adds ways, so a number once protected stays so: each is checked once, in turn."""
+        beyond: set[tuple[_Key, int]] = set()
+        pending = deque(key for key in self.arcs if key in self.withheld)
+        while pending:
+            entry = pending.popleft()
+            for direction, allowed in zip((UP, DOWN), self._moves(entry, True), strict=True):
+                if not allowed or self._reaches(entry, direction):
+                    continue
+                added = self._complement(entry, direction)
+                if added is None:
+                    beyond.add((entry, direction))  # no way even through every published number
+                for other in added or ():
+                    self.withheld[other] = SECONDARY
+                    pending.append(other)
+        return any(self._pinned(entry, beyond) for entry in self.withheld)
+
+    def _moves(self, entry: _Key, withheld: bool) -> tuple[bool, bool]:
+        """Whether ``entry``, withheld (or were it withheld, as an "x"), may go one up and one down within what
+        a reader knows of it."""
+        count = self.arcs[entry].count
         low, high = (1, self.k - 1) if withheld and self.withheld.get(entry) == PRIMARY else (0, None)
-        up, down = high is None or count + 1 <= high, count - 1 >= low
-        return (down, up) if (i == self.rows) != (j == self.columns) else (up, down)  # a total's sign is flipped
+        return high is None or count + 1 <= high, count - 1 >= low
 
-    def _arcs(self, vertex: int, free: bool) -> list[tuple[int, tuple[int, int]]]:
-        """The arcs out of ``vertex`` through withheld entries, or through any entry with ``free``."""
+    def _ways(self, vertex: _Vertex, free: bool) -> list[tuple[_Vertex, _Key]]:
+        """Where one can go from ``vertex`` through withheld numbers (any number with ``free``), and through
+        which: on along an arc that may go up, back along one that may go down."""
         found = []
-        if vertex < self.height:
-            for j in range(self.columns + 1):
-                entry = (vertex, j)
-                held = entry in self.withheld
-                if (held or free) and self._moves(entry, held)[0]:
-                    found.append((self.height + j, entry))
-        else:
-            j = vertex - self.height
-            for i in range(self.height):
-                entry = (i, j)
-                held = entry in self.withheld
-                if (held or free) and self._moves(entry, held)[1]:
-                    found.append((i, entry))
+        for key in self.out.get(vertex, ()):
+            held = key in self.withheld
+            if (held or free) and self._moves(key, held)[0]:
+                found.append((self.arcs[key].head, key))
+        for key in self.into.get(vertex, ()):
+            held = key in self.withheld
+            if (held or free) and self._moves(key, held)[1]:
+                found.append((self.arcs[key].tail, key))
         return found
 
-    def _ends(self, entry: tuple[int, int], direction: int) -> tuple[int, int]:
-        """Where a path must go for ``entry`` to move in ``direction``: back from its column to its row (up) or
-        on from its row to its column (down), without it."""
-        row, column = entry[0], self.height + entry[1]
-        return (column, row) if direction == UP else (row, column)
+    def _ends(self, entry: _Key, direction: int) -> tuple[_Vertex, _Vertex]:
+        """Where a path must go for ``entry`` to move in ``direction``, without it: from its head back to its
+        tail (up) or from its tail on to its head (down)."""
+        arc = self.arcs[entry]
+        return (arc.head, arc.tail) if direction == UP else (arc.tail, arc.head)
 
-    def unprotected(self, beyond: set[tuple[tuple[int, int], int]]) -> tuple[tuple[int, int], int] | None:
-        """A withheld entry and a direction its bounds allow but no cycle of withheld entries does, if any."""
-        for entry in sorted(self.withheld):
-            up, down = self._moves(entry, True)
-            for direction, allowed in ((UP, up), (DOWN, down)):
-                if allowed and (entry, direction) not in beyond and not self._reaches(entry, direction):
-                    return entry, direction
-        return None
-
-    def pinned(self, entry: tuple[int, int], beyond: set[tuple[tuple[int, int], int]]) -> bool:
+    def _pinned(self, entry: _Key, beyond: set[tuple[_Key, int]]) -> bool:
         """Whether ``entry`` cannot move either way its bounds allow (each given up as beyond reach)."""
-        up, down = self._moves(entry, True)
-        allowed = [direction for direction, ok in ((UP, up), (DOWN, down)) if ok]
+        allowed = [direction for direction, ok in zip((UP, DOWN), self._moves(entry, True), strict=True) if ok]
         return bool(allowed) and all((entry, direction) in beyond for direction in allowed)
 
-    def _reaches(self, entry: tuple[int, int], direction: int) -> bool:
+    def _reaches(self, entry: _Key, direction: int) -> bool:
         start, goal = self._ends(entry, direction)
         seen, stack = {start}, [start]
         while stack:
-            for other, via in self._arcs(stack.pop(), free=False):
+            for other, via in self._ways(stack.pop(), free=False):
                 if via != entry and other not in seen:
                     if other == goal:
                         return True
@@ -214,25 +334,19 @@ class _Lines:
                     stack.append(other)
         return False
 
-    def complement(self, entry: tuple[int, int], direction: int) -> list[tuple[int, int]] | None:
-        """The published entries to withhold so that ``entry`` may move in ``direction``: the cheapest path
-        (Dijkstra), ``None`` if there is none. A withheld entry costs nothing; a published one costs, in this
-        order, whether it is 0 (shown as 0 whenever possible), whether it is a total (a total is published as
-        widely as possible), then its count (the least information lost)."""
+    def _complement(self, entry: _Key, direction: int) -> list[_Key] | None:
+        """The published numbers to withhold so that ``entry`` may move in ``direction``: the cheapest path
+        (Dijkstra; a withheld number costs nothing, a published one its :attr:`_Arc.cost`), ``None`` if there is
+        none."""
         start, goal = self._ends(entry, direction)
-
-        def step(via: tuple[int, int]) -> _Cost:
-            if via in self.withheld:
-                return (0, 0, 0)
-            count = self.grid[via[0]][via[1]]
-            return (int(count == 0), int(via[0] == self.rows or via[1] == self.columns), count)
-
-        best: dict[int, _Cost] = {start: (0, 0, 0)}
-        back: dict[int, tuple[int, tuple[int, int]]] = {}
-        queue: list[tuple[_Cost, int]] = [((0, 0, 0), start)]
-        done: set[int] = set()
+        nothing: _Cost = (0, 0, 0, 0)
+        best: dict[_Vertex, _Cost] = {start: nothing}
+        back: dict[_Vertex, tuple[_Vertex, _Key]] = {}
+        queue: list[tuple[_Cost, int, _Vertex]] = [(nothing, 0, start)]
+        order = itertools.count(1)
+        done: set[_Vertex] = set()
         while queue:
-            cost, vertex = heapq.heappop(queue)
+            cost, _order, vertex = heapq.heappop(queue)
             if vertex in done:
                 continue
             done.add(vertex)
@@ -241,13 +355,13 @@ class _Lines:
                 while vertex != start:
                     vertex, via = back[vertex]
                     path.append(via)
-                return [via for via in path if via not in self.withheld]
-            for other, via in self._arcs(vertex, free=True):
+                return [via for via in reversed(path) if via not in self.withheld]
+            for other, via in self._ways(vertex, free=True):
                 if via == entry:
                     continue
-                extra = step(via)
-                total = (cost[0] + extra[0], cost[1] + extra[1], cost[2] + extra[2])
+                extra = nothing if via in self.withheld else self.arcs[via].cost
+                total = (cost[0] + extra[0], cost[1] + extra[1], cost[2] + extra[2], cost[3] + extra[3])
                 if other not in best or total < best[other]:
                     best[other], back[other] = total, (vertex, via)
-                    heapq.heappush(queue, (total, other))
+                    heapq.heappush(queue, (total, next(order), other))
         return None

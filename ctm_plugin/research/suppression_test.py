@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ctm_plugin.research.suppression import PRIMARY, SECONDARY, Shown, SuppressedTable, suppress, suppress_together
+from ctm_plugin.research.suppression import (
+    PRIMARY,
+    SECONDARY,
+    Shown,
+    SuppressedTable,
+    suppress,
+    suppress_hierarchy,
+    suppress_hierarchy_together,
+    suppress_together,
+)
 
 K = 11
 
@@ -227,3 +236,176 @@ def test_ten_periods_of_one_case_each_are_too_few_to_show() -> None:
     assert suppress([[1]] * 10, K).disclosive
     # Three are not: the total could be 3 to 10, each period 1 to 8.
     assert not suppress([[1]] * 3, K).disclosive
+
+
+def _numbers(fine: SuppressedTable, coarse: SuppressedTable) -> dict[tuple[str | int, ...], Shown]:
+    """Every published number of the two views by what it is: a quarter's cell and total, a year's, a column's."""
+    found: dict[tuple[str | int, ...], Shown] = {("total",): fine.total}
+    for j, shown in enumerate(fine.column_totals):
+        found[("column", j)] = shown
+    for cell, total, table in (("cell", "row", fine), ("group cell", "group", coarse)):
+        for i, (row, row_total) in enumerate(zip(table.cells, table.row_totals, strict=True)):
+            found[(total, i)] = row_total
+            for j, shown in enumerate(row):
+                found[(cell, i, j)] = shown
+    return found
+
+
+def _true_numbers(counts: list[list[int]], groups: list[list[int]]) -> dict[tuple[str | int, ...], int]:
+    found: dict[tuple[str | int, ...], int] = {("total",): sum(map(sum, counts))}
+    for j, column in enumerate(zip(*counts, strict=True)):
+        found[("column", j)] = sum(column)
+    for i, row in enumerate(counts):
+        found[("row", i)] = sum(row)
+        found.update({("cell", i, j): count for j, count in enumerate(row)})
+    for g, members in enumerate(groups):
+        found[("group", g)] = sum(sum(counts[i]) for i in members)
+        for j in range(len(counts[0])):
+            found[("group cell", g, j)] = sum(counts[i][j] for i in members)
+    return found
+
+
+def values_each_could_take_in_both_views(
+    numbers: dict[tuple[str | int, ...], Shown],
+    truth: dict[tuple[str | int, ...], int],
+    groups: list[list[int]],
+    k: int,
+) -> dict[tuple[str | int, ...], set[int]]:
+    """By brute force, the values of every withheld number over every table of quarter cells (non-negative
+    integers) consistent with every number published in either view, a "<k" being 1..k-1 and an "x" at least 0.
+    A quarter cell ranges up to the least published or "<k" number it adds to, and to the largest true quarter
+    cell + 1: room for any move of one that the module's protection claims."""
+    rows = 1 + max(key[1] for key in numbers if key[0] == "row")  # type: ignore[type-var]
+    columns = 1 + max(key[1] for key in numbers if key[0] == "column")  # type: ignore[type-var]
+    group_of = {i: g for g, members in enumerate(groups) for i in members}
+    ceiling = max(count for key, count in truth.items() if key[0] == "cell") + 1
+    unbounded = sum(truth.values()) + 1
+
+    def bounds(key: tuple[str | int, ...]) -> tuple[int, int]:
+        shown = numbers[key]
+        if shown.count is not None:
+            return shown.count, shown.count
+        return (1, k - 1) if shown.withheld == PRIMARY else (0, unbounded)
+
+    def containing(i: int, j: int) -> list[tuple[str | int, ...]]:
+        return [("row", i), ("group cell", group_of[i], j), ("group", group_of[i]), ("column", j), ("total",)]
+
+    cells = [(i, j) for i in range(rows) for j in range(columns)]
+    withheld = [key for key, shown in numbers.items() if shown.count is None]
+    taken: dict[tuple[str | int, ...], set[int]] = {key: set() for key in withheld}
+    sums: dict[tuple[str | int, ...], int] = dict.fromkeys(numbers, 0)
+
+    def complete(key: tuple[str | int, ...], i: int, j: int) -> bool:
+        """Whether ``key`` has all its quarter cells once cell (i, j) is set."""
+        last_row = max(groups[key[1]]) if key[0] in ("group", "group cell") else rows - 1  # type: ignore[index]
+        last = {"row": j == columns - 1, "group cell": i == last_row, "group": i == last_row and j == columns - 1}
+        return last.get(str(key[0]), i == rows - 1 and (key[0] == "column" or j == columns - 1))
+
+    def search(index: int) -> None:
+        if index == len(cells):
+            for key in withheld:
+                taken[key].add(sums[key])
+            return
+        i, j = cells[index]
+        keys = [("cell", i, j), *containing(i, j)]
+        low, high = bounds(keys[0])
+        if numbers[keys[0]].count is None and numbers[keys[0]].withheld != PRIMARY:
+            high = min([ceiling] + [bounds(key)[1] - sums[key] for key in keys[1:]])
+        for value in range(low, high + 1):
+            for key in keys:
+                sums[key] += value
+            if all(
+                sums[key] <= bounds(key)[1] and (not complete(key, i, j) or bounds(key)[0] <= sums[key])
+                for key in keys[1:]
+            ):
+                search(index + 1)
+            for key in keys:
+                sums[key] -= value
+
+    search(0)
+    return taken
+
+
+hierarchies = st.tuples(
+    st.sampled_from([[[0, 1], [2, 3]], [[0], [1, 2]], [[0, 1]], [[0], [1]]]), st.integers(2, 3), st.data()
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hierarchies)
+def test_no_withheld_number_of_either_view_has_one_value_a_reader_can_work_out(
+    drawn: tuple[list[list[int]], int, st.DataObject],
+) -> None:
+    """Quarters grouped into years, both views published from one pattern: with everything either view shows
+    and the bounds a reader knows, every withheld number (quarter, year or total) still has two or more values,
+    and the table is flagged as disclosive exactly when one has not."""
+    groups, columns, data = drawn
+    rows = 1 + max(max(members) for members in groups)
+    count = st.one_of(st.integers(0, 3), st.integers(0, 12))
+    counts = data.draw(st.lists(st.lists(count, min_size=columns, max_size=columns), min_size=rows, max_size=rows))
+    k = 3
+    fine, coarse = suppress_hierarchy(counts, groups, k)
+    numbers, truth = _numbers(fine, coarse), _true_numbers(counts, groups)
+    for key, shown in numbers.items():
+        if shown.count is None:
+            assert shown.withheld == SECONDARY or 0 < truth[key] < k
+        else:
+            assert shown.count == truth[key] and not 0 < shown.count < k
+    possible = values_each_could_take_in_both_views(numbers, truth, groups, k)
+    assert all(truth[key] in values for key, values in possible.items())
+    pinned = [key for key, values in possible.items() if len(values) < 2]
+    assert fine.disclosive == coarse.disclosive == bool(pinned), (pinned, counts, groups)
+
+
+def test_a_year_is_shown_when_its_quarters_are_small_but_it_is_not() -> None:
+    # Each year has a quarter of 2 cases of one value: the quarters withhold it, the years need not.
+    counts = [[2, 30], [12, 20], [14, 25], [2, 40]]
+    fine, coarse = suppress_hierarchy(counts, [[0, 1], [2, 3]], K)
+    assert fine.cells[0][0].text(K) == "<11" and fine.cells[3][0].text(K) == "<11"
+    assert [[shown.text(K) for shown in row] for row in coarse.cells] == [["14", "50"], ["16", "65"]]
+    assert [shown.text(K) for shown in coarse.row_totals] == ["64", "81"]
+    assert numbers_recoverable(fine, coarse, counts, [[0, 1], [2, 3]]) == []
+
+
+def numbers_recoverable(
+    fine: SuppressedTable, coarse: SuppressedTable, counts: list[list[int]], groups: list[list[int]]
+) -> list[tuple[str | int, ...]]:
+    """The withheld numbers of either view that the published ones of both determine (exact elimination over
+    the quarter cells, which determine everything else)."""
+    numbers, columns = _numbers(fine, coarse), len(counts[0])
+    cells = [(i, j) for i in range(len(counts)) for j in range(columns)]
+
+    def parts(key: tuple[str | int, ...]) -> list[Fraction]:
+        inside = {
+            "cell": lambda i, j: (i, j) == key[1:],
+            "row": lambda i, j: i == key[1],
+            "group cell": lambda i, j: i in groups[key[1]] and j == key[2],  # type: ignore[index]
+            "group": lambda i, j: i in groups[key[1]],  # type: ignore[index]
+            "column": lambda i, j: j == key[1],
+            "total": lambda i, j: True,
+        }[str(key[0])]
+        return [Fraction(int(inside(i, j))) for i, j in cells]
+
+    published = [parts(key) for key, shown in numbers.items() if shown.count is not None]
+    base = _rank(published) if published else 0
+    return [key for key, shown in numbers.items() if shown.count is None and _rank([*published, parts(key)]) == base]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 3), st.data())
+def test_breakdowns_by_quarter_and_year_withhold_the_same_totals(years: int, columns: int, data: st.DataObject) -> None:
+    groups = [[4 * y + q for q in range(4)] for y in range(years)]
+    first = data.draw(
+        st.lists(st.lists(rare_or_common, min_size=columns, max_size=columns), min_size=4 * years, max_size=4 * years)
+    )
+    # the same cases by another dimension: all in one value, or the first value against the rest
+    tables = [first, [[sum(row)] for row in first], [[row[0], sum(row) - row[0]] for row in first]]
+    done = suppress_hierarchy_together(tables, groups, K)
+    shared = {
+        (tuple(s.count for s in fine.row_totals), tuple(s.count for s in coarse.row_totals), fine.total.count)
+        for fine, coarse in done
+    }
+    assert len(shared) == 1
+    for (fine, coarse), counts in zip(done, tables, strict=True):
+        if not fine.disclosive:
+            assert numbers_recoverable(fine, coarse, counts, groups) == []

@@ -11,18 +11,17 @@ whole scope: there is no mission filter and no exploitation type filter (a missi
 missions' gave the other missions' small counts; a type's view subtracted from every type's gave the small
 count of the cases not of that type). The one filter is the period bin, so a reader has exactly two views:
 
-* **by quarter**: each dimension's table, periods (the closed quarters) by the dimension's values, with its
-  totals, suppressed (:func:`ctm_plugin.research.suppression.suppress`). The breakdowns of every case
+* **by quarter** and **by year**: each dimension's table, periods (the closed quarters, or the years they
+  make up) by the dimension's values, with its totals. The two are one table to the suppression: the quarters
+  grouped into years, suppressed once so that both views are published from one pattern and nothing in
+  either, or both side by side, gives a small count away
+  (:func:`ctm_plugin.research.suppression.suppress_hierarchy`: a year can be shown where its quarters are small
+  but it is not; where something must be withheld, a quarter rather than a year). The breakdowns of every case
   identified (cases, by mission when the scope has several, relation to the recruiter, age group, sex) add up
-  to the same number per quarter, so they are suppressed together: they withhold the same totals
-  (:func:`ctm_plugin.research.suppression.suppress_together`). The exploitation type is one of the tables
-  (a case may have several: its totals count mentions); its crossings with the other dimensions go through
-  the k-anonymous export.
-* **by year**: not suppressed on its own but made from the quarter view alone (:func:`by_year`): a year's
-  number is shown only when every quarter number it adds up is shown (it is then their sum, which the quarter
-  view gives already), else withheld as "x" (or as that quarter's own "<k", when it is the year's only
-  non-zero quarter); the totals over all periods are the quarter view's. The year view is a function of the
-  quarter view, so together they say no more than the quarter view.
+  to the same number per quarter and per year, so they are suppressed together: they withhold the same
+  totals (:func:`ctm_plugin.research.suppression.suppress_hierarchy_together`). The exploitation type is one
+  of the tables (a case may have several: its totals count mentions); its crossings with the other dimensions
+  go through the k-anonymous export.
 
 The current quarter (on each mission's calendar) is never shown: the tables stop at the last quarter closed in
 every mission of the scope, and the page says which. And the page reads the counts the job publishes at most
@@ -51,7 +50,7 @@ from ctm_plugin.domain.trends import (
 )
 from ctm_plugin.i18n import N_
 from ctm_plugin.research import small_cell_k
-from ctm_plugin.research.suppression import SECONDARY, Shown, SuppressedTable, suppress, suppress_together
+from ctm_plugin.research.suppression import SuppressedTable, suppress_hierarchy, suppress_hierarchy_together
 from ctm_plugin.schemas.trends import TrendsFilterSchema
 from ctm_plugin.security import audit
 from ctm_plugin.security.permissions import TRENDS_VIEW
@@ -124,21 +123,22 @@ def trends(ctx: RequestContext, asked: dict[str, Any]) -> Trends:
             published = session.scalar(sa.select(TrendRefresh.published_at))
             audit.record(session, mctx, "trends.view", None, [FIELD_GROUP, f"{FIELD_GROUP}:{filters['period_bin']}"])
         freshness.append(Freshness(mission, published))
-    tables = _tables(counts, up_to, small_cell_k())
-    if filters["period_bin"] == "year":
-        tables = tuple(by_year(t) for t in tables)
+    tables = _tables(counts, up_to, small_cell_k(), by_year=filters["period_bin"] == "year")
     shown = tuple(t for t in tables if not t.numbers.disclosive)
     too_few = tuple(t.dimension for t in tables if t.numbers.disclosive)
     return Trends(small_cell_k(), filters, up_to, tuple(freshness), shown, too_few)
 
 
-def _tables(counts: dict[str, Counter[tuple[str, str]]], up_to: str, k: int) -> tuple[TrendTable, ...]:
+def _tables(counts: dict[str, Counter[tuple[str, str]]], up_to: str, k: int, by_year: bool) -> tuple[TrendTable, ...]:
     """Every dimension's table over the same quarters: every one from the first with a case to ``up_to`` (a
-    quarter without any is a row of zeros), so that the tables add up to each other."""
+    quarter without any is a row of zeros), so that the tables add up to each other; suppressed with its years
+    (:func:`ctm_plugin.research.suppression.suppress_hierarchy`), and the years' view if ``by_year``."""
     seen = sorted({period for c in counts.values() for period, _value in c})
     if not seen:
         return ()
     periods = _bins(seen[0], up_to)
+    years = sorted({period[:4] for period in periods})
+    groups = [[i for i, period in enumerate(periods) if period[:4] == year] for year in years]
     grids: dict[str, tuple[tuple[str, ...], list[list[int]]]] = {}
     for key, cells in counts.items():
         totals: Counter[str] = Counter()
@@ -148,42 +148,17 @@ def _tables(counts: dict[str, Counter[tuple[str, str]]], up_to: str, k: int) -> 
         if values:
             grids[key] = (values, [[cells[(p, v)] for v in values] for p in periods])
     together = [key for key in SUPPRESSED_TOGETHER if key in grids]
-    numbers = dict(zip(together, suppress_together([grids[key][1] for key in together], k), strict=True))
+    numbers = dict(
+        zip(together, suppress_hierarchy_together([grids[key][1] for key in together], groups, k), strict=True)
+    )
+    shown, view = (tuple(years), 1) if by_year else (tuple(periods), 0)  # both views from one pattern
     return tuple(
-        TrendTable(d, tuple(periods), grids[d.key][0], numbers.get(d.key) or suppress(grids[d.key][1], k))
+        TrendTable(
+            d, shown, grids[d.key][0], (numbers.get(d.key) or suppress_hierarchy(grids[d.key][1], groups, k))[view]
+        )
         for d in (*DIMENSIONS, MISSIONS)
         if d.key in grids
     )
-
-
-def by_year(quarterly: TrendTable) -> TrendTable:
-    """The table by year, made from the quarter table's published numbers alone (never from the counts): a
-    year's number is the sum of its quarters' when all of them are shown; withheld ("x") when one is not,
-    unless it is the only one not zero (then the year's number is that quarter's, "<k" as it is)."""
-    years = sorted({period[:4] for period in quarterly.periods})
-    quarters = {year: [i for i, p in enumerate(quarterly.periods) if p[:4] == year] for year in years}
-    n = quarterly.numbers
-
-    def summed(shown: list[Shown]) -> Shown:
-        withheld = [s for s in shown if s.count is None]
-        if not withheld:
-            return Shown(sum(s.count or 0 for s in shown))
-        if len(withheld) == 1 and not any(s.count for s in shown):
-            return withheld[0]
-        return Shown(None, SECONDARY)
-
-    numbers = SuppressedTable(
-        k=n.k,
-        cells=tuple(
-            tuple(summed([n.cells[i][j] for i in quarters[year]]) for j in range(len(quarterly.values)))
-            for year in years
-        ),
-        row_totals=tuple(summed([n.row_totals[i] for i in quarters[year]]) for year in years),
-        column_totals=n.column_totals,
-        total=n.total,
-        disclosive=n.disclosive,
-    )
-    return TrendTable(quarterly.dimension, tuple(years), quarterly.values, numbers)
 
 
 def _bins(first: str, last: str) -> list[str]:

@@ -42,6 +42,10 @@ def test_the_researcher_reads_the_trends_with_small_counts_withheld(page: Page, 
     k = small_cell_k()
     assert f"<{k}" in counts
     assert not [c for c in counts if c.isdigit() and 0 < int(c) < k]
+    # each year of the story has 11 cases or more: shown, whatever its quarters
+    for year in ("2021", "2022", "2023", "2024"):
+        year_cases = page.locator(f'section[data-dimension="cases"] tr[data-period="{year}"] td[data-count]')
+        expect(year_cases.first).to_have_text(re.compile(r"^\d+$"))
     shot(page, "years")
     guide_shot(page, "trends-top", of=page.locator("main"), top=True)
     citizenship = page.locator('section[data-dimension="citizenship"]')
