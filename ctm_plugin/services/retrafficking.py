@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ctm_plugin.domain.assistance import Consent
-from ctm_plugin.domain.audit import AuditEvent
+from ctm_plugin.domain.audit import AuditChainHead, AuditEvent
 from ctm_plugin.domain.case import Case, PersonProfile
 from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.models import utcnow
@@ -76,8 +76,9 @@ JOB_PERMISSIONS = frozenset({CASE_VIEW, RETRAFFICKING_REVIEW})
 """All the job holds (``Job.permissions``): reading the missions' cases, writing HQ's matches."""
 JOB_WRITES = frozenset({RetraffickingMatch.__tablename__})
 """The one table the job writes for no mission (``Job.writes``)."""
-JOB_MISSION_WRITES = frozenset({AuditEvent.__tablename__})
-"""What it writes in a mission (``Job.mission_writes``): its audit of the read, nothing else."""
+JOB_MISSION_WRITES = frozenset({AuditEvent.__tablename__, AuditChainHead.__tablename__})
+"""What it writes in a mission (``Job.mission_writes``): its audit of the read, chained (the event's place in the
+mission's chain, and the chain's head), nothing else."""
 
 
 def match(ctx: RequestContext) -> int:

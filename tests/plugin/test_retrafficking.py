@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from test_audit_chain import verify_cli
 from test_handover import handed_over
 from world import KHM_PERSON, World
 
@@ -361,7 +362,24 @@ def test_the_jobs_context_holds_its_permissions_reads_the_missions_and_writes_on
             session.get(Case, earlier).opened_on = date(2020, 1, 1)
         with pytest.raises(WriteRefused), hq_session(ctx, RETRAFFICKING_REVIEW) as hq, hq.begin():
             hq.add(Fund(currency="USD"))  # HQ's, but not what the job writes
+        around_the_orm = (  # nor any way around the ORM's flush and statements
+            lambda session: session.execute(sa.text("UPDATE ctm_case SET opened_on = opened_on")),
+            lambda session: session.connection().execute(sa.delete(Case)),
+            lambda session: session.connection().exec_driver_sql("DELETE FROM ctm_case"),
+            lambda session: session.bulk_insert_mappings(Fund, [{"currency": "USD"}]),
+            lambda session: session.bulk_save_objects([Fund(currency="USD")]),
+        )
+        for write in around_the_orm:
+            with pytest.raises(WriteRefused), unit_of_work(there) as session:
+                write(session)
     assert w.snapshot() == before
+
+
+def test_the_job_chains_its_audit_and_the_chains_verify(w: World, same_passport, database_url: str) -> None:  # noqa: ANN001
+    assert run_matching(w) == 1
+    code, output = verify_cli(database_url)
+    assert code == 0, output
+    assert "THA: intact" in output and "KHM: intact" in output
 
 
 def test_a_misspelled_name_in_another_mission_is_compared_within_its_birth_date_and_citizenship(w: World) -> None:
