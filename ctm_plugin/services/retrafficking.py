@@ -41,6 +41,7 @@ from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.retrafficking import (
+    FLAGS,
     OPEN,
     Identity,
     Linked,
@@ -332,16 +333,16 @@ class Flag:
 
 def flags_for_case(session: Session, ctx: RequestContext, case_id: int) -> list[Flag]:
     """The matches naming this mission's case as the earlier one, confirmed by HQ, whose later case's consent lets
-    it be known here, read in the mission's own ``session`` (the one statement the case tab adds:
-    ``RetraffickingMatch.read_in_mission`` lets a mission read exactly these of HQ's rows, and row-level
-    security the same, ctm0025 and ctm0029); audited on the case, in that session's transaction, when there is one."""
+    it be known here, read in the mission's own ``session`` through the flags' view (:data:`FLAGS`: their three
+    columns, nothing else of HQ's rows, ctm0031); audited on the case, in that session's transaction, when there
+    is one."""
     require(ctx, CASE_VIEW)
-    rows = session.scalars(
-        sa.select(RetraffickingMatch)
-        .where(RetraffickingMatch.earlier_case_id == case_id, RetraffickingMatch.read_in_mission(ctx.mission.code))
-        .order_by(RetraffickingMatch.id)
+    rows = session.execute(
+        sa.select(FLAGS.c.later_mission, FLAGS.c.later_opened_on, FLAGS.c.status)
+        .where(FLAGS.c.earlier_mission == ctx.mission.code, FLAGS.c.earlier_case_id == case_id)
+        .order_by(FLAGS.c.id)
     ).all()
-    flags = [Flag(row.later_mission, row.later_opened_on, row.status) for row in rows]
+    flags = [Flag(*row) for row in rows]
     if flags:
         audit.record(session, ctx, "retrafficking.flag.view", case_id, [FIELD_GROUP])
     return flags

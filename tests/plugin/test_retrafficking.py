@@ -21,6 +21,7 @@ from ctm_plugin.domain.retrafficking import (
     CONFIRMED,
     DISMISSED,
     DOCUMENT,
+    FLAGS,
     FUZZY,
     NAME_SIMILAR,
     OPEN,
@@ -280,16 +281,18 @@ def test_a_mission_reads_only_the_matches_flagging_its_own_case_and_writes_none(
     consent_to_share(w, later, "KHM")
     run_matching(w)
     with mission_session(w.ctx("caseworker")) as tha:  # open: HQ's alone
-        assert tha.scalars(sa.select(RetraffickingMatch)).all() == []
+        assert tha.execute(sa.select(FLAGS)).all() == []
     confirm(w)
-    with mission_session(w.ctx("caseworker")) as tha:
-        (seen,) = tha.scalars(sa.select(RetraffickingMatch)).all()
-        assert (seen.earlier_mission, seen.earlier_case_id) == ("THA", earlier)
-        seen.reason = "A mission's note"
+    with mission_session(w.ctx("caseworker")) as tha:  # confirmed: its flag's columns, never HQ's row
+        (seen,) = tha.execute(sa.select(FLAGS)).all()
+        assert (seen.earlier_mission, seen.earlier_case_id, seen.later_mission) == ("THA", earlier, "KHM")
+        assert tha.scalars(sa.select(RetraffickingMatch)).all() == []
         with pytest.raises(MissionScopeViolation):
+            tha.merge(w.one(RetraffickingMatch)).reason = "A mission's note"
             tha.flush()
-    with mission_session(w.ctx("khm.caseworker", "KHM")) as khm:  # the later mission: HQ's row, not its own flag
-        assert khm.scalars(sa.select(RetraffickingMatch)).all() == []
+    khm_caseworker = w.ctx("khm.caseworker", "KHM")
+    with mission_session(khm_caseworker) as khm:  # the later mission: HQ's row, not its own flag
+        assert retrafficking.flags_for_case(khm, khm_caseworker, later) == []
 
 
 def test_an_open_match_no_longer_found_is_deleted(w: World, same_passport: tuple[int, int]) -> None:
