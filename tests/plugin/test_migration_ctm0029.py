@@ -17,7 +17,7 @@ from ctm_plugin.services.retrafficking import flags_for_case
 from mimosa_host import db
 
 
-def _seed(conn: sa.Connection) -> dict[str, int]:
+def seed_open_and_confirmed(conn: sa.Connection) -> dict[str, int]:
     """A THA case matched by two later KHM cases whose consent lets THA know: one match open, one confirmed."""
     ids = {
         "tha": insert_case(conn, "THA-CT-2025-OLD27", opened_on="2025-02-03"),
@@ -44,7 +44,7 @@ def test_ctm0029_shows_the_earlier_mission_only_the_match_hq_confirmed(w: World)
     assert previous == "ctm0028"
     command.downgrade(cfg, previous)
     with w.rt.engine.begin() as conn:
-        ids = _seed(conn)
+        ids = seed_open_and_confirmed(conn)
         before = matches(conn)
     postgresql = w.rt.engine.dialect.name == "postgresql"
 

@@ -12,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
-from old_rows import insert_case, insert_match, matches
+from old_rows import matches
+from test_migration_ctm0029 import seed_open_and_confirmed
 from test_row_level_security import ROLE, app_url, create_application_role, in_transaction_of
 from world import World
 
@@ -21,18 +22,6 @@ from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.hooks.database import SCRIPT_LOCATION, VERSION_TABLE
 from ctm_plugin.services.retrafficking import Flag, flags_for_case
 from mimosa_host import db
-
-
-def _seed(conn: sa.Connection) -> dict[str, int]:
-    """A THA case matched by two later KHM cases whose consent lets THA know: one match open, one confirmed."""
-    ids = {
-        "tha": insert_case(conn, "THA-CT-2025-OLD31", opened_on="2025-02-03"),
-        "open": insert_case(conn, "KHM-CT-2026-OLD31", person="BEN-2000031", mission="KHM"),
-        "confirmed": insert_case(conn, "KHM-CT-2026-OLD32", person="BEN-2000032", mission="KHM"),
-    }
-    for later in ("open", "confirmed"):
-        insert_match(conn, ids["tha"], "THA-CT-2025-OLD31", ids[later], True, status=later)
-    return ids
 
 
 def _as_the_application(w: World, mission: str, statement: str) -> list[sa.Row]:
@@ -51,7 +40,7 @@ def test_ctm0031_gives_the_earlier_mission_its_flags_columns_alone(w: World):
     assert previous == "ctm0030"
     command.downgrade(cfg, previous)
     with w.rt.engine.begin() as conn:
-        ids = _seed(conn)
+        ids = seed_open_and_confirmed(conn)
         before = matches(conn)
     postgresql = w.rt.engine.dialect.name == "postgresql"
 
