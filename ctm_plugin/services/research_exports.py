@@ -300,19 +300,16 @@ def _order(case: ReadCase) -> tuple[Any, ...]:
     return (case.facts.opened_on, case.received, case.ref)
 
 
-def _confirmed(ctx: RequestContext, permission: str, missions: Collection[str]) -> Iterator[tuple[Ref, Ref]]:
-    """HQ's confirmed re-trafficking matches between cases of ``missions``, as pairs of cases (no more is read of
-    them), through a reader of HQ's rows that writes nothing."""
+def _confirmed(ctx: RequestContext, permission: str) -> Iterator[tuple[Ref, Ref]]:
+    """Every one of HQ's confirmed re-trafficking matches, as pairs of cases (no more is read of them), through a
+    reader of HQ's rows that writes nothing: those between an export's missions and others too, since a person
+    found in a mission the export does not cover (A ~ X, X ~ B) still joins two of its cases."""
     query = sa.select(
         RetraffickingMatch.earlier_mission,
         RetraffickingMatch.earlier_case_id,
         RetraffickingMatch.later_mission,
         RetraffickingMatch.later_case_id,
-    ).where(
-        RetraffickingMatch.status == CONFIRMED,
-        RetraffickingMatch.earlier_mission.in_(missions),
-        RetraffickingMatch.later_mission.in_(missions),
-    )
+    ).where(RetraffickingMatch.status == CONFIRMED)
     with hq_reader(ctx, permission) as hq:
         for earlier_mission, earlier_id, later_mission, later_id in hq.execute(query):
             yield (earlier_mission, earlier_id), (later_mission, later_id)
@@ -382,7 +379,7 @@ def _read(ctx: RequestContext, request: ResearchExport, permission: str) -> tupl
             for case_id, facts in case_facts(session, year_from, year_to):
                 cases.append(ReadCase((code, case_id), case_id in received, facts))
             audit.record(session, mctx, "research.export.read", None, [FIELD_GROUP])
-    for a, b in _confirmed(ctx, permission, missions):
+    for a, b in _confirmed(ctx, permission):
         linked.join(a, b)
 
     def made(export: ResearchExport) -> tuple[Export, list[ReadCase], int]:

@@ -143,6 +143,20 @@ def test_a_confirmed_re_trafficking_pair_is_one_row_an_open_match_is_not_yet(w: 
         exports.decide(w.request_ctx("hq"), "THA", export_id, {"decision": "approve"})
 
 
+def test_two_cases_confirmed_as_one_person_through_a_mission_outside_the_export_are_one_row(w: World) -> None:
+    first, again, *_ = people(w, "THA", K)
+    [between] = people(w, "KHM", 1)  # the same person, found in KHM in between: KHM is not in the export
+    confirmed(w, ("THA", first), ("KHM", between))
+    confirmed(w, ("KHM", between), ("THA", again))
+    export_id = exports.request_export(w.request_ctx("researcher"), years(missions=["THA"]))
+    with pytest.raises(exports.CannotReachK):  # K cases of THA, K - 1 people
+        exports.decide(w.request_ctx("hq"), "THA", export_id, {"decision": "approve"})
+    people(w, "THA", 1)
+    assert exports.decide(w.request_ctx("hq"), "THA", export_id, {"decision": "approve"}) == APPROVED
+    report = w.one(ResearchExport, id=export_id).report
+    assert (report["rows_in"], report["rows_out"], report["same_person"]) == (K, K, 1)
+
+
 def test_the_person_s_first_identification_is_the_row_kept() -> None:
     def case(mission: str, case_id: int, day: int, received: bool = False) -> exports.ReadCase:
         facts = ctdc.CaseFacts(date(YEAR, 3, day), None, "Feminine", ("KHM",), "THA")
