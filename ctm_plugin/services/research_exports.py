@@ -108,6 +108,16 @@ class NotApproved(Conflict):
     message = N_("This export is not approved: it cannot be downloaded.")
 
 
+class RequestAgain(Conflict):
+    """A request from before ctm0026 knows its requester by a username only, which another user may hold since a
+    renaming: it is never downloaded."""
+
+    message = N_(
+        "This request was made before requesters were known by their account rather than their username: it cannot "
+        "be downloaded. Request a new export."
+    )
+
+
 # -- reading the cases ----------------------------------------------------------------------------------------
 
 
@@ -433,7 +443,8 @@ def request_export(ctx: RequestContext, data: dict[str, Any]) -> int:
 
 
 def _requested_by(ctx: RequestContext) -> sa.ColumnElement[bool]:
-    """The requests of ``ctx``'s user: by their host user id; one from before ctm0026 (no id) by username."""
+    """The requests of ``ctx``'s user: by their host user id; one from before ctm0026 (no id) by username, listed
+    so that they see it, never downloaded (:class:`RequestAgain`)."""
     by_name = sa.and_(ResearchExport.requested_by_id.is_(None), ResearchExport.requested_by == actor(ctx))
     if ctx.user is None:
         return by_name
@@ -473,7 +484,8 @@ def download(ctx: RequestContext, export_id: int) -> tuple[str, str]:
     """The approved export, once, as (file name, CSV text). The request moves to ``downloaded`` in the same
     transaction as the reading, under its version: of two downloads at once, the second to commit is refused
     (:class:`AlreadyDownloaded`), as is any later one. An export that no longer reaches k (consents withdrawn
-    since the approval) says so, produces nothing, and stays approved."""
+    since the approval) says so, produces nothing, and stays approved; so does one from before ctm0026
+    (:class:`RequestAgain`)."""
     require(ctx, RESEARCH_REQUEST)
     with _once(AlreadyDownloaded), unit_of_work(ctx) as session:
         request = session.get(ResearchExport, export_id)
@@ -483,6 +495,8 @@ def download(ctx: RequestContext, export_id: int) -> tuple[str, str]:
             raise AlreadyDownloaded
         if request.status != APPROVED:
             raise NotApproved
+        if request.requested_by_id is None:
+            raise RequestAgain
         request.status, request.downloaded_at = DOWNLOADED, utcnow()
         session.flush()  # the claim: a concurrent download waits here, then finds the version moved on
         export, same_person = _read(ctx, request, RESEARCH_REQUEST)

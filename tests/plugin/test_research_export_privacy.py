@@ -268,6 +268,23 @@ def test_a_renamed_requester_is_still_the_requester_and_never_their_own_approver
     assert exports.decide(w.request_ctx("hq"), "THA", export_id, {"decision": "decline", "reason": "No."}) == DECLINED
 
 
+def test_a_request_from_before_requesters_were_known_by_id_is_never_downloaded(w: World, login) -> None:  # noqa: ANN001
+    people(w, "THA", 2 * K)
+    export_id = exports.request_export(w.request_ctx("researcher"), years(missions=["THA"]))
+    exports.decide(w.request_ctx("hq"), "THA", export_id, {"decision": "approve"})
+    with w.rt.factory() as s, s.begin():  # as ctm0026 left a request made before it: a username only
+        s.get(ResearchExport, export_id).requested_by_id = None
+    with pytest.raises(exports.RequestAgain):
+        exports.download(w.request_ctx("researcher"), export_id)
+    researcher = login("researcher")
+    page = researcher.get("/m/THA/plugins/ctm/research/exports").get_data(as_text=True)
+    assert 'data-problem="request-again"' in page and "Request a new export." in page
+    assert f"/research/exports/{export_id}/download" not in page
+    refused = researcher.post(f"/m/THA/plugins/ctm/research/exports/{export_id}/download", {})
+    assert refused.status_code == 409 and "Request a new export." in refused.get_data(as_text=True)
+    assert w.one(ResearchExport, id=export_id).status == APPROVED
+
+
 # -- 5. HQ's scope ------------------------------------------------------------------------------------------------
 
 
