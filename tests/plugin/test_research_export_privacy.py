@@ -135,12 +135,14 @@ def test_k_rows_of_one_class_are_k_people_not_a_hand_over_counted_twice(w: World
 
 def test_a_confirmed_re_trafficking_pair_is_one_row_an_open_match_is_not_yet(w: World) -> None:
     first, again, other = people(w, "THA", 3)
-    more = people(w, "KHM", K - 3)
+    more = people(w, "KHM", K - 2)
     confirmed(w, ("THA", first), ("KHM", more[0]))
     confirmed(w, ("THA", again), ("THA", other), status=OPEN)
     export_id = exports.request_export(w.request_ctx("researcher"), years())
-    with pytest.raises(exports.CannotReachK):  # K cases, K - 1 people
-        exports.decide(w.request_ctx("hq"), "THA", export_id, {"decision": "approve"})
+    # K + 1 cases, K people: the open match joining two more would leave K - 1, which cannot reach k
+    assert exports.decide(w.request_ctx("hq"), "THA", export_id, {"decision": "approve"}) == APPROVED
+    report = w.one(ResearchExport, id=export_id).report
+    assert (report["rows_in"], report["rows_out"], report["same_person"]) == (K, K, 1)
 
 
 def test_two_cases_confirmed_as_one_person_through_a_mission_outside_the_export_are_one_row(w: World) -> None:
