@@ -257,13 +257,17 @@ def report_data(report: Report, same_person: int = 0) -> dict[str, Any]:
     }
 
 
-def for_requester(report: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The stored report as the researcher reads it: a count between 1 and k - 1 of what the file does not show
-    (the rows suppressed, the cases left out as the same person's) as ``<k``, and the people read, which with the
-    rows exported would give the suppressed count away, as a range then. The rows, the groups and the smallest
-    one are in the file itself: exact."""
+def for_requester(report: dict[str, Any] | None, status: str) -> dict[str, Any] | None:
+    """The stored report as the researcher reads it. Before the download (the approval's report), only what the
+    file will generalise: its counts are HQ's, since the file's own, made later, would differ from them by the
+    consents withdrawn or the cases added in between, a few people. After it (the file's report): a count
+    between 1 and k - 1 of what the file does not show (the rows suppressed, the cases left out as the same
+    person's) as ``<k``, and the people read, which with the rows exported would give the suppressed count away,
+    as a range then. The rows, the groups and the smallest one are in the file itself: exact."""
     if report is None:
         return None
+    if status != DOWNLOADED:
+        return {"k": report["k"], "levels": report["levels"]}
     k = report["k"]
 
     def banded(n: int) -> int | str:
@@ -477,7 +481,7 @@ def my_exports(ctx: RequestContext) -> list[MyExport]:
             )
         )
         session.expunge_all()
-        return [MyExport(row, for_requester(row.report)) for row in rows]
+        return [MyExport(row, for_requester(row.report, row.status)) for row in rows]
 
 
 def download(ctx: RequestContext, export_id: int) -> tuple[str, str]:

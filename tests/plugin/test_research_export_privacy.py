@@ -192,15 +192,24 @@ def test_the_researcher_reads_counts_below_k_as_less_than_k_hq_reads_them_exact(
     stored = w.one(ResearchExport, id=export_id).report
     assert (stored["rows_suppressed"], stored["same_person"]) == (3, 1)
     rows_out = stored["rows_out"]
+    approvals = login("hq").get("/m/THA/plugins/ctm/research/approvals").get_data(as_text=True)
+    assert 'data-value="rows-suppressed">3<' in approvals and f'data-value="rows-in">{rows_out + 3}<' in approvals
 
+    # before the download, the researcher reads what will be generalised and no count: the file's own, made
+    # at the download, would differ from the approval's by the consents withdrawn in between
+    [mine] = exports.my_exports(w.request_ctx("researcher"))
+    assert set(mine.report) == {"k", "levels"}
+    researcher = login("researcher")
+    page = researcher.get("/m/THA/plugins/ctm/research/exports").get_data(as_text=True)
+    assert "data-report" in page and 'data-value="rows-out"' not in page and 'data-value="rows-in"' not in page
+
+    exports.download(w.request_ctx("researcher"), export_id)
     [mine] = exports.my_exports(w.request_ctx("researcher"))
     assert mine.report["rows_suppressed"] == mine.report["same_person"] == f"<{K}"
     assert mine.report["rows_in"] == f"{rows_out + 1}–{rows_out + K - 1}"
-    page = login("researcher").get("/m/THA/plugins/ctm/research/exports").get_data(as_text=True)
+    page = researcher.get("/m/THA/plugins/ctm/research/exports").get_data(as_text=True)
     assert f'data-value="rows-suppressed">&lt;{K}<' in page and f'data-value="same-person">&lt;{K}<' in page
     assert f'data-value="rows-in">{rows_out + 3}<' not in page
-    approvals = login("hq").get("/m/THA/plugins/ctm/research/approvals").get_data(as_text=True)
-    assert 'data-value="rows-suppressed">3<' in approvals and f'data-value="rows-in">{rows_out + 3}<' in approvals
 
 
 # -- 3. overlapping exports ---------------------------------------------------------------------------------------
