@@ -43,14 +43,14 @@ from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
 from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.process import TraffickingEvent
-from ctm_plugin.domain.research import APPROVED, DECLINED, DOWNLOADED, REQUESTED, ResearchExport
+from ctm_plugin.domain.research import APPROVED, DECLINED, DOWNLOADED, REQUESTED, ReleasedCase, ResearchExport
 from ctm_plugin.domain.retrafficking import CONFIRMED, Linked, RetraffickingMatch
 from ctm_plugin.domain.scope import hq_reader
 from ctm_plugin.i18n import N_
 from ctm_plugin.research import ctdc, small_cell_k
 from ctm_plugin.research.kanonymity import QUASI_IDENTIFIERS, CannotAnonymise, Report, anonymise
 from ctm_plugin.schemas.research import APPROVE, ExportDecisionSchema, ExportRequestSchema
-from ctm_plugin.security import audit
+from ctm_plugin.security import audit, crypto
 from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import RESEARCH_APPROVE, RESEARCH_REQUEST
 from mimosa_host.plugin_api import MissionRef, RequestContext
@@ -343,15 +343,31 @@ def _same(a: ResearchExport, b: ResearchExport) -> bool:
     return (a.mission_code, a.id) == (b.mission_code, b.id)
 
 
-def _released(ctx: RequestContext, request: ResearchExport, scope: Collection[str]) -> list[ResearchExport]:
+@dataclass(frozen=True)
+class Earlier:
+    export: ResearchExport
+    released: list[set[str]] | None
+    """The people of its file as downloaded, each as the indexes of their cases (:class:`ReleasedCase`); ``None``
+    for one not downloaded yet, or downloaded before ctm0031: made again from the cases as they are now."""
+
+
+def _released(ctx: RequestContext, request: ResearchExport, scope: Collection[str]) -> list[Earlier]:
     """The approved or downloaded exports of any requester that overlap ``request``, read in each mission of
-    ``scope`` (where requests are filed), whose missions all lie in it (the others cannot be read again)."""
+    ``scope`` (where requests are filed), whose missions all lie in it (the others cannot be read again), each with
+    the people its file released."""
     found = []
     for code in sorted(scope):
         with unit_of_work(ctx.in_mission(code)) as session:
             for other in session.scalars(sa.select(ResearchExport).where(ResearchExport.status.in_(RELEASED))):
                 if not _same(other, request) and overlaps(other, request) and set(other.missions) <= set(scope):
-                    found.append(other)
+                    people: dict[int, set[str]] = {}
+                    for person, index in session.execute(
+                        sa.select(ReleasedCase.person, ReleasedCase.case_index).where(
+                            ReleasedCase.export_id == other.id
+                        )
+                    ):
+                        people.setdefault(person, set()).add(index)
+                    found.append(Earlier(other, list(people.values()) or None))
             session.expunge_all()
     return found
 
@@ -361,22 +377,42 @@ _HANDED_OVER = sa.select(
 ).where(Handover.receiving_case_id.is_not(None))
 """The accepted hand-overs a mission's session sees (sent or received): the sending and the receiving case."""
 
+CASE_INDEX = "research_export_case"
+"""The purpose of the keyed indexes of a released export's cases (:class:`ReleasedCase`)."""
 
-def _people(export: Export, cases: Sequence[ReadCase], linked: Linked) -> set[Ref]:
-    return {linked.root(cases[i].ref) for i in export.kept}
+
+def _case_key(ref: Ref) -> str:
+    return f"{ref[0]}:{ref[1]}"
 
 
-def _read(ctx: RequestContext, request: ResearchExport, permission: str) -> tuple[Export, int]:
+@dataclass(frozen=True)
+class Made:
+    export: Export
+    left_out: int
+    """The cases left out as another case of a person the export holds."""
+    people: list[list[Ref]]
+    """The cases read of each person the file holds (its row's and the others of the same person)."""
+
+
+def _apart(mine: list[set[str]], theirs: list[set[str]]) -> tuple[int, int]:
+    """How many people of each of two files the other does not hold, each person as a set of case indexes (a
+    person of one is in the other when one of their cases is)."""
+    all_mine, all_theirs = set().union(*mine), set().union(*theirs)
+    return sum(1 for p in mine if not p & all_theirs), sum(1 for p in theirs if not p & all_mine)
+
+
+def _read(ctx: RequestContext, request: ResearchExport, permission: str) -> Made:
     """Read the request's missions, each through the user's context there (holding ``permission``), each
     audited there, with the hand-overs and HQ's confirmed matches that make two cases one person; build the
     export of one case per person (and say how many cases were left out), or raise :class:`CannotReachK`; or
-    :class:`TooCloseToEarlier` when its people and those of an approved export that overlaps it (read again
-    now) differ by 1 to k - 1 people, whom the two files side by side would single out."""
+    :class:`TooCloseToEarlier` when its people and those of an approved export that overlaps it differ by 1 to
+    k - 1 people, whom the two files side by side would single out: the people the earlier file released when
+    it was downloaded (:class:`ReleasedCase`), else the export made again now."""
     scope = {m.code for m in ctx.missions_with(permission)}
     if not set(request.missions) <= scope:
         raise NotFound
     earlier = _released(ctx, request, scope)
-    exports = [request, *earlier]
+    exports = [request, *(e.export for e in earlier)]
     missions = sorted({code for e in exports for code in e.missions})
     year_from, year_to = min(e.year_from for e in exports), max(e.year_to for e in exports)
     cases: list[ReadCase] = []
@@ -395,29 +431,50 @@ def _read(ctx: RequestContext, request: ResearchExport, permission: str) -> tupl
             audit.record(session, mctx, "research.export.read", None, [FIELD_GROUP])
     for a, b in _confirmed(ctx, permission):
         linked.join(a, b)
+    of_person: dict[Ref, list[Ref]] = {}
+    for case in cases:
+        of_person.setdefault(linked.root(case.ref), []).append(case.ref)
 
-    def made(export: ResearchExport) -> tuple[Export, list[ReadCase], int]:
+    def made(export: ResearchExport) -> Made:
         held = [
             c
             for c in cases
             if c.ref[0] in export.missions and export.year_from <= c.facts.opened_on.year <= export.year_to
         ]
         people, left_out = one_per_person(held, linked)
-        return build(export.layout, [c.facts for c in people]), people, left_out
+        built = build(export.layout, [c.facts for c in people])
+        return Made(built, left_out, [of_person[linked.root(people[i].ref)] for i in built.kept])
 
     try:
-        export, people, left_out = made(request)
+        mine = made(request)
     except CannotAnonymise as cannot:
         raise CannotReachK(cannot.k) from None
-    mine = _people(export, people, linked)
+    index = crypto.blind_indexer(CASE_INDEX)  # under every index key: a rotation may have come in between
+
+    def indexed(people: list[list[Ref]]) -> list[set[str]]:
+        return [{i for ref in person for i in index(_case_key(ref))} for person in people]
+
+    mine_indexed = indexed(mine.people)
     for other in earlier:
-        try:
-            theirs = _people(*made(other)[:2], linked)
-        except CannotAnonymise:
-            continue  # no rows of it could be made now: nothing to set beside
-        if any(0 < len(d) < export.report.k for d in (mine - theirs, theirs - mine)):
+        theirs = other.released
+        if theirs is None:
+            try:
+                theirs = indexed(made(other.export).people)
+            except CannotAnonymise:
+                continue  # no rows of it could be made now: nothing to set beside
+        if any(0 < n < mine.export.report.k for n in _apart(mine_indexed, theirs)):
             raise TooCloseToEarlier
-    return export, left_out
+    return mine
+
+
+def _keep_released(session: Session, request: ResearchExport, made: Made) -> None:
+    """The people of the file downloaded, as the indexes of their cases under HQ's current index key."""
+    for person, refs in enumerate(made.people):
+        for ref in refs:
+            index = crypto.blind_index(_case_key(ref), CASE_INDEX)
+            session.add(
+                ReleasedCase(mission_code=request.mission_code, export_id=request.id, person=person, case_index=index)
+            )
 
 
 # -- the researcher's side --------------------------------------------------------------------------------------
@@ -503,11 +560,12 @@ def download(ctx: RequestContext, export_id: int) -> tuple[str, str]:
             raise RequestAgain
         request.status, request.downloaded_at = DOWNLOADED, utcnow()
         session.flush()  # the claim: a concurrent download waits here, then finds the version moved on
-        export, same_person = _read(ctx, request, RESEARCH_REQUEST)
-        request.report = report_data(export.report, same_person)
+        made = _read(ctx, request, RESEARCH_REQUEST)
+        request.report = report_data(made.export.report, made.left_out)
+        _keep_released(session, request, made)
         audit.record(session, ctx, "research.export.download", None, [FIELD_GROUP])
         name = f"{request.layout.lower()}-export-{request.mission_code}-{request.id}.csv"
-        return name, as_csv(export)
+        return name, as_csv(made.export)
 
 
 @contextmanager
@@ -588,8 +646,8 @@ def decide(ctx: RequestContext, mission_code: str, export_id: int, data: dict[st
             raise AlreadyDecided
         status = APPROVED if values["decision"] == APPROVE else DECLINED
         if status == APPROVED:
-            export, same_person = _read(ctx, request, RESEARCH_APPROVE)
-            request.report = report_data(export.report, same_person)
+            made = _read(ctx, request, RESEARCH_APPROVE)
+            request.report = report_data(made.export.report, made.left_out)
         else:
             request.report = None
         request.status, request.decided_by, request.decided_at = status, actor(ctx), utcnow()

@@ -22,7 +22,7 @@ from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
 from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.process import TraffickingEvent
-from ctm_plugin.domain.research import APPROVED, DECLINED, ResearchExport
+from ctm_plugin.domain.research import APPROVED, DECLINED, ReleasedCase, ResearchExport
 from ctm_plugin.domain.retrafficking import CONFIRMED, OPEN, Linked, RetraffickingMatch
 from ctm_plugin.research import ctdc, small_cell_k
 from ctm_plugin.services import research_exports as exports
@@ -235,6 +235,31 @@ def test_hq_sees_the_released_exports_a_request_overlaps_and_one_a_few_people_ap
 
     people(w, "THA", K, year=YEAR)  # K + 4 people apart now
     assert exports.decide(w.request_ctx("hq"), "THA", wider, {"decision": "approve"}) == APPROVED
+
+
+def withdraw_research_consent(w: World, case_ids: list[int]) -> None:
+    with w.rt.factory() as s, s.begin():
+        for consent in s.scalars(sa.select(Consent).where(Consent.case_id.in_(case_ids))):
+            consent.withdrawn_on = date(YEAR, 6, 1)
+
+
+def test_a_new_export_is_set_beside_the_file_released_not_the_earlier_export_made_again(w: World) -> None:
+    some = people(w, "THA", 3 * K)
+    earlier = exports.request_export(w.request_ctx("researcher"), years(missions=["THA"]))
+    exports.decide(w.request_ctx("hq"), "THA", earlier, {"decision": "approve"})
+    exports.download(w.request_ctx("researcher"), earlier)
+    stored = w.all(ReleasedCase, export_id=earlier)
+    assert len({r.person for r in stored}) == len(stored) == 3 * K
+    assert not {str(case_id) for case_id in some} & {r.case_index for r in stored}  # keyed indexes, not ids
+
+    withdraw_research_consent(w, some[:2])  # two people left since: the same export made again has 3K - 2
+    again = exports.request_export(w.request_ctx("researcher"), years(missions=["THA"]))
+    with pytest.raises(exports.TooCloseToEarlier):  # beside the file released, it tells who withdrew
+        exports.decide(w.request_ctx("hq"), "THA", again, {"decision": "approve"})
+
+    with w.rt.factory() as s, s.begin():  # the released people go with their request
+        s.delete(s.get(ResearchExport, earlier))
+    assert w.all(ReleasedCase, export_id=earlier) == []
 
 
 def test_the_approvals_page_flags_the_overlap_and_says_why_it_refuses(w: World, login) -> None:  # noqa: ANN001
