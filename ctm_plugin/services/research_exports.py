@@ -210,15 +210,17 @@ class Export:
     """Positions of the facts given to :func:`build` that are rows, in order."""
 
 
-def build(layout: str, facts: Sequence[ctdc.CaseFacts], k: int | None = None) -> Export:
+def build(
+    layout: str, facts: Sequence[ctdc.CaseFacts], k: int | None = None, floor: Sequence[int] | None = None
+) -> Export:
     """The export's rows from the facts of its people (one case each, :func:`one_per_person`): k-anonymous on the
     quasi-identifiers, an HTCDS code fewer than k of its people hold left out (:func:`ctdc.rare_codes`);
     :class:`CannotAnonymise` when only suppressing everything would do. Every cell is neutralised for
     spreadsheets; a row's head (its class) and tail (its codes) are made once for all the rows that share them,
-    since cases cluster."""
+    since cases cluster. ``floor``: each quasi-identifier's level at least (:func:`_floor`)."""
     k = small_cell_k() if k is None else k
     quasi = [ctdc.quasi_identifiers(layout, f) for f in facts]
-    done = anonymise(quasi, QUASI_IDENTIFIERS, k)
+    done = anonymise(quasi, QUASI_IDENTIFIERS, k, floor=floor)
     rare = ctdc.rare_codes(layout, (facts[i] for i in done.kept), k)
     heads: dict[tuple[Any, ...], list[str]] = {}
     tails: dict[tuple[Any, ...], list[str]] = {}
@@ -394,6 +396,17 @@ class Made:
     """The cases read of each person the file holds (its row's and the others of the same person)."""
 
 
+def _floor(earlier: Iterable[ResearchExport]) -> list[int]:
+    """Each quasi-identifier's level at least: the coarsest any of ``earlier`` (released exports the new one
+    overlaps) was generalised to, as its report says (the file's after the download, the approval's before)."""
+    least = dict.fromkeys((h.name for h in QUASI_IDENTIFIERS), 0)
+    for export in earlier:
+        for level in (export.report or {}).get("levels", ()):
+            if level["name"] in least:
+                least[level["name"]] = max(least[level["name"]], level["level"])
+    return list(least.values())
+
+
 def _apart(mine: list[set[str]], theirs: list[set[str]]) -> tuple[int, int]:
     """How many people of each of two files the other does not hold, each person as a set of case indexes (a
     person of one is in the other when one of their cases is)."""
@@ -407,7 +420,8 @@ def _read(ctx: RequestContext, request: ResearchExport, permission: str) -> Made
     export of one case per person (and say how many cases were left out), or raise :class:`CannotReachK`; or
     :class:`TooCloseToEarlier` when its people and those of an approved export that overlaps it differ by 1 to
     k - 1 people, whom the two files side by side would single out: the people the earlier file released when
-    it was downloaded (:class:`ReleasedCase`), else the export made again now."""
+    it was downloaded (:class:`ReleasedCase`), else the export made again now. Each quasi-identifier is kept no
+    finer than any of those earlier exports kept it (:func:`_floor`): never refused for it, only coarser."""
     scope = {m.code for m in ctx.missions_with(permission)}
     if not set(request.missions) <= scope:
         raise NotFound
@@ -435,18 +449,18 @@ def _read(ctx: RequestContext, request: ResearchExport, permission: str) -> Made
     for case in cases:
         of_person.setdefault(linked.root(case.ref), []).append(case.ref)
 
-    def made(export: ResearchExport) -> Made:
+    def made(export: ResearchExport, floor: Sequence[int] | None = None) -> Made:
         held = [
             c
             for c in cases
             if c.ref[0] in export.missions and export.year_from <= c.facts.opened_on.year <= export.year_to
         ]
         people, left_out = one_per_person(held, linked)
-        built = build(export.layout, [c.facts for c in people])
+        built = build(export.layout, [c.facts for c in people], floor=floor)
         return Made(built, left_out, [of_person[linked.root(people[i].ref)] for i in built.kept])
 
     try:
-        mine = made(request)
+        mine = made(request, _floor(e.export for e in earlier))
     except CannotAnonymise as cannot:
         raise CannotReachK(cannot.k) from None
     index = crypto.blind_indexer(CASE_INDEX)  # under every index key: a rotation may have come in between

@@ -262,6 +262,38 @@ def test_a_new_export_is_set_beside_the_file_released_not_the_earlier_export_mad
     assert w.all(ReleasedCase, export_id=earlier) == []
 
 
+def citizens_of(w: World, case_ids: list[int], country: str) -> None:
+    with w.rt.factory() as s, s.begin():
+        for case_id in case_ids:
+            s.scalar(sa.select(PersonProfile).where(PersonProfile.case_id == case_id)).citizenships = [country]
+
+
+def test_an_export_overlapping_a_released_one_is_generalised_at_least_as_coarsely(w: World) -> None:
+    people(w, "THA", K)
+    citizens_of(w, people(w, "THA", K - 1), "VNM")  # too few Vietnamese citizens: citizenship as sub-region
+    earlier = exports.request_export(w.request_ctx("researcher"), years(missions=["THA"]))
+    exports.decide(w.request_ctx("hq"), "THA", earlier, {"decision": "approve"})
+    exports.download(w.request_ctx("researcher"), earlier)
+
+    def citizenship(export_id: int) -> str:
+        levels = w.one(ResearchExport, id=export_id).report["levels"]
+        return next(lv["level_name"] for lv in levels if lv["name"] == "citizenship")
+
+    assert citizenship(earlier) == "UN M49 sub-region"
+    citizens_of(w, people(w, "THA", K), "VNM")  # enough of them now to keep the country, alone
+    again = exports.request_export(w.request_ctx("researcher"), years(missions=["THA"]))
+    assert exports.decide(w.request_ctx("hq"), "THA", again, {"decision": "approve"}) == APPROVED
+    # set beside the earlier file, a file of countries would tell the Vietnamese among its sub-region apart
+    assert citizenship(again) == "UN M49 sub-region"
+
+    with w.rt.factory() as s, s.begin():  # with neither released, the same export keeps the country
+        for export_id in (earlier, again):
+            s.delete(s.get(ResearchExport, export_id))
+    alone = exports.request_export(w.request_ctx("researcher"), years(missions=["THA"]))
+    exports.decide(w.request_ctx("hq"), "THA", alone, {"decision": "approve"})
+    assert citizenship(alone) == "country"
+
+
 def test_the_approvals_page_flags_the_overlap_and_says_why_it_refuses(w: World, login) -> None:  # noqa: ANN001
     people(w, "THA", 3 * K)
     earlier = exports.request_export(w.request_ctx("researcher"), form(year_from=str(YEAR - 2), year_to=str(YEAR)))
