@@ -34,7 +34,7 @@ from ctm_plugin.domain.retrafficking import (
 from ctm_plugin.domain.scope import MissionScopeViolation, hq_session, mission_session
 from ctm_plugin.hooks.jobs import MATCHING
 from ctm_plugin.security.permissions import CASE_EDIT, RETRAFFICKING_REVIEW
-from ctm_plugin.services import retention, retrafficking
+from ctm_plugin.services import assistance, retention, retrafficking
 from ctm_plugin.services.base import Conflict, Invalid, NotFound, unit_of_work
 from mimosa_host.context import acting_for, acting_for_plugin
 from mimosa_host.db import WriteRefused
@@ -270,6 +270,22 @@ def test_the_earlier_mission_sees_a_flag_only_once_hq_confirmed_and_while_the_la
             consent.withdrawn_on = date(2026, 10, 1)
     run_matching(w)
     assert flags(w, "caseworker", earlier) == []
+
+
+def test_withdrawing_the_later_cases_consent_stops_the_earlier_missions_flag_at_once(
+    w: World, same_passport: tuple[int, int]
+) -> None:
+    earlier, later = same_passport
+    consent_to_share(w, later, "KHM")
+    run_matching(w)
+    confirm(w)
+    assert len(flags(w, "caseworker", earlier)) == 1
+    (consent,) = w.all(Consent, case_id=later, purpose="HandOver")
+    withdrawal = {"withdrawn_on": "2026-10-01", "reason": "No longer.", "version": str(w.version(later))}
+    assistance.withdraw_consent(w.request_ctx("khm.caseworker", "KHM"), later, consent.id, withdrawal)
+    assert flags(w, "caseworker", earlier) == []  # no run of the job in between
+    kept = w.one(RetraffickingMatch)
+    assert (kept.status, kept.shared_with_earlier) == (CONFIRMED, False)
 
 
 def test_a_mission_reads_only_the_matches_flagging_its_own_case_and_writes_none(
