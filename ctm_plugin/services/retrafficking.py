@@ -18,7 +18,8 @@ document changed, a case purged) is deleted (no one decided anything on it); a c
 HQ's record and stays, no longer shared with the earlier mission unless the later case is still read with its
 consent in force. A caseworker withdrawing that consent stops the flag at once, in the same transaction
 (:func:`ctm_plugin.services.assistance.withdraw_consent`). The job reads each mission under its own audit: one
-event a mission read, no name in it. Its context is narrowed to what it needs (:data:`JOB_PERMISSIONS`, :data:`JOB_WRITES`, host 1.4).
+event a mission read, no name in it. Its context is narrowed to what it needs (:data:`JOB_PERMISSIONS`,
+:data:`JOB_WRITES`, host 1.4).
 """
 
 from __future__ import annotations
