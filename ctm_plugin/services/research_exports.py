@@ -16,8 +16,9 @@ possible or actual victim, opened in the request's years; its rows are :mod:`ctm
 person (:func:`one_per_person`: cases joined by a hand-over or by HQ's confirmed re-trafficking match are one
 person's), so that k rows are k people. The researcher reads the report with its counts below k banded
 (:func:`for_requester`); HQ, who approves, reads it exact. An export is made beside every approved one that
-overlaps it (missions and years), which HQ sees listed with the request, and is refused when the two differ by
-1 to k - 1 people (:class:`TooCloseToEarlier`). The requester is known by the host's user id, which a renaming
+overlaps it (missions and years), which HQ sees listed with the request (a downloaded one as its file released
+its people), and is refused when the two differ by 1 to k - 1 people (:class:`TooCloseToEarlier`); it keeps each
+quasi-identifier no finer than they did. The requester is known by the host's user id, which a renaming
 does not change.
 """
 
