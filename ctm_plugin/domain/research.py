@@ -5,8 +5,9 @@ it covers (the researcher's scope for requests when asking), which HQ must all h
 No microdata is stored: the file is made at the download, from the cases as they are then (a consent
 withdrawn since the approval is honoured), and what stays is the k-anonymity report (what was generalised
 and suppressed) and, of a downloaded file, its people as keyed one-way indexes of their cases
-(:class:`ReleasedCase`), which a later export that overlaps it is set beside. ``status`` moves from ``requested`` to ``approved`` or ``declined``, then ``downloaded``, by
-its version (an optimistic lock), so that two downloads cannot both succeed.
+(:class:`ReleasedCase`), which a later export that overlaps it is set beside. ``status`` moves from
+``requested`` to ``approved`` or ``declined``, then ``downloaded``, by its version (an optimistic lock), so that
+two downloads cannot both succeed.
 """
 
 from __future__ import annotations
