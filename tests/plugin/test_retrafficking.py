@@ -272,14 +272,19 @@ def test_the_earlier_mission_sees_a_flag_only_once_hq_confirmed_and_while_the_la
     assert flags(w, "caseworker", earlier) == []
 
 
-def test_withdrawing_the_later_cases_consent_stops_the_earlier_missions_flag_at_once(
-    w: World, same_passport: tuple[int, int]
-) -> None:
-    earlier, later = same_passport
+def flagged(w: World, earlier: int, later: int) -> None:
+    """The later case consents to be shared, the job matches the two, HQ confirms: THA's case is flagged."""
     consent_to_share(w, later, "KHM")
     run_matching(w)
     confirm(w)
     assert len(flags(w, "caseworker", earlier)) == 1
+
+
+def test_withdrawing_the_later_cases_consent_stops_the_earlier_missions_flag_at_once(
+    w: World, same_passport: tuple[int, int]
+) -> None:
+    earlier, later = same_passport
+    flagged(w, earlier, later)
     (consent,) = w.all(Consent, case_id=later, purpose="HandOver")
     withdrawal = {"withdrawn_on": "2026-10-01", "reason": "No longer.", "version": str(w.version(later))}
     assistance.withdraw_consent(w.request_ctx("khm.caseworker", "KHM"), later, consent.id, withdrawal)
@@ -323,10 +328,7 @@ def test_a_confirmed_match_stays_hqs_record_but_its_flag_goes_with_the_later_cas
     w: World, same_passport: tuple[int, int]
 ) -> None:
     earlier, later = same_passport
-    consent_to_share(w, later, "KHM")
-    run_matching(w)
-    confirm(w)
-    assert len(flags(w, "caseworker", earlier)) == 1
+    flagged(w, earlier, later)
     with w.rt.factory() as s, s.begin():  # the later case is gone (deleted in KHM): the job no longer reads it
         s.delete(s.get(Case, later))
 
