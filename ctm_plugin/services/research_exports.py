@@ -14,12 +14,12 @@ alone stays. Each mission whose cases an export reads records it in its own audi
 An export holds only cases with the ``Research`` consent in force (given, not withdrawn), whose person is a
 possible or actual victim, opened in the request's years; its rows are :mod:`ctm_plugin.research.ctdc`'s, one per
 person (:func:`one_per_person`: cases joined by a hand-over or by HQ's confirmed re-trafficking match are one
-person's), so that k rows are k people. The researcher reads the report with its counts below k banded
-(:func:`for_requester`); HQ, who approves, reads it exact. An export is made beside every approved one that
-overlaps it (missions and years), which HQ sees listed with the request (a downloaded one as its file released
-its people), and is refused when the two differ by 1 to k - 1 people (:class:`TooCloseToEarlier`); it keeps each
-quasi-identifier no finer than they did. The requester is known by the host's user id, which a renaming
-does not change.
+person's), so that k rows are k people. The researcher reads the approval's report without its counts, then the
+file's with its counts below k banded (:func:`for_requester`); HQ, who approves, reads them exact. An export is
+made beside every approved one that overlaps it (missions and years), which HQ sees listed with the request (a
+downloaded one as its file released its people), and is refused when the two differ by 1 to k - 1 people
+(:class:`TooCloseToEarlier`); it keeps each quasi-identifier no finer than they did. The requester is known by
+the host's user id, which a renaming does not change.
 """
 
 from __future__ import annotations
