@@ -3,9 +3,11 @@
 The request is a row of the mission the researcher asked from (:class:`MissionScoped`); it names the missions
 it covers (the researcher's scope for requests when asking), which HQ must all hold in its own scope to decide.
 No microdata is stored: the file is made at the download, from the cases as they are then (a consent
-withdrawn since the approval is honoured), and what stays is the k-anonymity report: what was generalised
-and suppressed. ``status`` moves from ``requested`` to ``approved`` or ``declined``, then ``downloaded``, by
-its version (an optimistic lock), so that two downloads cannot both succeed.
+withdrawn since the approval is honoured), and what stays is the k-anonymity report (what was generalised
+and suppressed) and, of a downloaded file, its people as keyed one-way indexes of their cases
+(:class:`ReleasedCase`), which a later export that overlaps it is set beside. ``status`` moves from
+``requested`` to ``approved`` or ``declined``, then ``downloaded``, by its version (an optimistic lock), so that
+two downloads cannot both succeed.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base, MissionScoped, UTCDateTime, utcnow
@@ -57,3 +59,18 @@ class ResearchExport(MissionScoped, Base):
     refused."""
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class ReleasedCase(MissionScoped, Base):
+    """A case of a person a downloaded export holds (ctm0032), as a keyed one-way index (HMAC under HQ's index
+    key, :func:`ctm_plugin.security.crypto.blind_index`): what a later export that overlaps it is set beside,
+    the file as it was released rather than the export made again from today's cases. ``person`` numbers the
+    file's people (one row each): the cases of one person share it. A row of the request's mission, deleted
+    with it; read by the service's check only, never shown."""
+
+    __tablename__ = "ctm_research_export_case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    export_id: Mapped[int] = mapped_column(ForeignKey("ctm_research_export.id", ondelete="CASCADE"), index=True)
+    person: Mapped[int] = mapped_column(Integer)
+    case_index: Mapped[str] = mapped_column(String(64))

@@ -46,6 +46,10 @@ EXPLANATIONS = {
 
 # A match's states
 OPEN, CONFIRMED, DISMISSED = "open", "confirmed", "dismissed"
+SHARING_PURPOSE = "HandOver"
+"""The consent purpose of the later case under which the earlier mission learns of it: the purpose under which
+the person agreed that another mission learns of them; no other purpose covers telling a mission where the person
+is now."""
 STATES = {OPEN: N_("Open"), CONFIRMED: N_("Confirmed"), DISMISSED: N_("Dismissed")}
 
 NAME_THRESHOLD = Decimal("0.90")

@@ -129,10 +129,13 @@ def anonymise(
     hierarchies: Sequence[Hierarchy],
     k: int,
     max_suppressed: float = DEFAULT_MAX_SUPPRESSED,
+    floor: Sequence[int] | None = None,
 ) -> Anonymised:
     """Generalise and suppress ``rows`` (one tuple of quasi-identifiers each, in the order of ``hierarchies``)
     until every exported combination occurs at least ``k`` times, suppressing at most ``max_suppressed`` of
-    the rows; :class:`CannotAnonymise` when that takes suppressing everything."""
+    the rows; :class:`CannotAnonymise` when that takes suppressing everything. ``floor``: the level below which
+    each quasi-identifier is not kept (a file released before generalised it so far: set side by side, two files
+    generalised differently would give finer groups than either)."""
     if k < 1:
         raise ValueError("k is at least 1")
     width = len(hierarchies)
@@ -142,16 +145,21 @@ def anonymise(
         raise CannotAnonymise(TOO_FEW, len(rows), k)
     budget = int(len(rows) * max_suppressed)
     finest: Counter[Combination] = Counter(rows)
-    levels = [0] * width
-    classes = finest
+    least = [min(lv, h.top) for lv, h in zip(floor, hierarchies, strict=True)] if floor else [0] * width
+    levels = list(least)
+    if all(level == h.top for level, h in zip(levels, hierarchies, strict=True)):
+        raise CannotAnonymise(ONLY_EVERYTHING, len(rows), k)
+    classes = _regroup(finest, hierarchies, levels)
     while _small(classes, k) > budget:
         climbable = [i for i in range(width) if levels[i] < hierarchies[i].top]
+        if not climbable:
+            raise CannotAnonymise(ONLY_EVERYTHING, len(rows), k)
         tried = {i: _lifted(classes, hierarchies[i], i, levels[i]) for i in climbable}
         best = min(climbable, key=lambda i: (_small(tried[i], k), -(hierarchies[i].top - levels[i]), i))
         classes, levels[best] = tried[best], levels[best] + 1
         if all(level == h.top for level, h in zip(levels, hierarchies, strict=True)):
             raise CannotAnonymise(ONLY_EVERYTHING, len(rows), k)
-    levels, classes = _descend(finest, hierarchies, levels, classes, k, budget)
+    levels, classes = _descend(finest, hierarchies, levels, least, classes, k, budget)
     generalised = {combination: _at(combination, hierarchies, levels) for combination in finest}
     kept, values = [], []
     for position, row in enumerate(rows):
@@ -199,16 +207,18 @@ def _descend(
     finest: Counter[Combination],
     hierarchies: Sequence[Hierarchy],
     levels: list[int],
+    least: Sequence[int],
     classes: Counter[Combination],
     k: int,
     budget: int,
 ) -> tuple[list[int], Counter[Combination]]:
-    """Take each attribute back down one level at a time while the budget holds (greedy may overshoot)."""
+    """Take each attribute back down one level at a time, to ``least`` at most, while the budget holds (greedy may
+    overshoot)."""
     lowered = True
     while lowered:
         lowered = False
         for i in range(len(levels)):
-            if levels[i] == 0:
+            if levels[i] <= least[i]:
                 continue
             trial = [*levels[:i], levels[i] - 1, *levels[i + 1 :]]
             regrouped = _regroup(finest, hierarchies, trial)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ctm_plugin.research import small_cell_k
@@ -54,12 +54,17 @@ def generalises(original: tuple[str | None, ...], exported: tuple[str | None, ..
 
 
 @settings(max_examples=150)
-@given(populations(), st.sampled_from([0.0, 0.05, 0.3]))
+@given(
+    populations(),
+    st.sampled_from([0.0, 0.05, 0.3]),
+    st.none() | st.lists(st.integers(0, 3), min_size=len(QUASI_IDENTIFIERS), max_size=len(QUASI_IDENTIFIERS)),
+)
+@example([("18—20", "Woman", "KHM", "THA", "2024")] * K, 0.0, [3] * 5)  # a floor of everything suppressed
 def test_every_exported_combination_occurs_at_least_k_times_or_nothing_is_exported(
-    rows: list[tuple[str | None, ...]], budget: float
+    rows: list[tuple[str | None, ...]], budget: float, floor: list[int] | None
 ) -> None:
     try:
-        done = anonymise(rows, QUASI_IDENTIFIERS, K, max_suppressed=budget)
+        done = anonymise(rows, QUASI_IDENTIFIERS, K, max_suppressed=budget, floor=floor)
     except CannotAnonymise as cannot:
         assert cannot.reason in (TOO_FEW, ONLY_EVERYTHING)
         assert cannot.reason != TOO_FEW or len(rows) < K
@@ -76,6 +81,8 @@ def test_every_exported_combination_occurs_at_least_k_times_or_nothing_is_export
     assert report.rows_out == len(done.kept)
     # suppressing everything is never the answer
     assert not all(level.suppressed for level in report.levels)
+    # no quasi-identifier finer than the floor (a file released before): at most its top
+    assert all(lv.level >= min(least, lv.top) for lv, least in zip(report.levels, floor or [0] * 5, strict=True))
 
 
 @given(st.lists(quasi, min_size=0, max_size=K - 1))

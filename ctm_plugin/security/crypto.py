@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import os
 import unicodedata
+from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -91,10 +92,15 @@ def blind_index(value: str, purpose: str) -> str:
     return _index(hq_key("index"), value, purpose)
 
 
+def blind_indexer(purpose: str) -> Callable[[str], list[str]]:
+    """:func:`blind_indexes` of many values for one ``purpose``, HQ's index keys read once."""
+    store, ring = key_store(), hq_ring("index")
+    hq_key("index")  # made on first use
+    keys = [key for key in (store.key(ring, key_id) for key_id in store.key_ids(ring)) if key is not None]
+    return lambda value: [_index(key, value, purpose) for key in keys]
+
+
 def blind_indexes(value: str, purpose: str) -> list[str]:
     """``value``'s index under each of HQ's index keys: what a search matches while a rotation of the index key
     (``ctm keys rotate-index``) has not recomputed every stored index yet."""
-    store, ring = key_store(), hq_ring("index")
-    hq_key("index")  # made on first use
-    keys = [store.key(ring, key_id) for key_id in store.key_ids(ring)]
-    return [_index(key, value, purpose) for key in keys if key is not None]
+    return blind_indexer(purpose)(value)

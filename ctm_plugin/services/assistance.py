@@ -8,6 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from ctm_plugin.domain.assistance import AssistanceService, Consent, Referral
+from ctm_plugin.domain.retrafficking import SHARING_PURPOSE, RetraffickingMatch
+from ctm_plugin.domain.scope import hq_session
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.assistance import ConsentSchema, ReferralSchema, ServiceSchema, WithdrawConsentSchema
 from ctm_plugin.security import audit
@@ -87,7 +89,25 @@ def withdraw_consent(ctx: RequestContext, case_id: int, consent_id: int, data: d
         if values["withdrawn_on"] < consent.given_on:
             raise Invalid({"withdrawn_on": [N_("Consent cannot be withdrawn before it was given.")]})
         consent.withdrawn_on, consent.withdrawal_reason = values["withdrawn_on"], values.get("reason")
+        if consent.purpose == SHARING_PURPOSE:
+            _stop_sharing(ctx, case.id)
         audit.record(session, ctx, "consent.withdraw", case.id, ["consent"])
+
+
+def _stop_sharing(ctx: RequestContext, case_id: int) -> None:
+    """The case's consent to tell another mission of it withdrawn: every re-trafficking match naming it as the
+    later case stops being shared with the earlier mission now, not at the matching job's next run. HQ's rows,
+    written through an HQ session joining the withdrawal's transaction (one commit, or none) by the caseworker
+    withdrawing (who holds :data:`CASE_EDIT`); only the flag changes."""
+    with hq_session(ctx, CASE_EDIT) as hq, hq.begin():
+        for row in hq.scalars(
+            sa.select(RetraffickingMatch).where(
+                RetraffickingMatch.later_mission == ctx.mission.code,
+                RetraffickingMatch.later_case_id == case_id,
+                RetraffickingMatch.shared_with_earlier,
+            )
+        ):
+            row.shared_with_earlier = False
 
 
 def refer(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> int:

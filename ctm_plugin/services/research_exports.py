@@ -14,11 +14,12 @@ alone stays. Each mission whose cases an export reads records it in its own audi
 An export holds only cases with the ``Research`` consent in force (given, not withdrawn), whose person is a
 possible or actual victim, opened in the request's years; its rows are :mod:`ctm_plugin.research.ctdc`'s, one per
 person (:func:`one_per_person`: cases joined by a hand-over or by HQ's confirmed re-trafficking match are one
-person's), so that k rows are k people. The researcher reads the report with its counts below k banded
-(:func:`for_requester`); HQ, who approves, reads it exact. An export is made beside every approved one that
-overlaps it (missions and years), which HQ sees listed with the request, and is refused when the two differ by
-1 to k - 1 people (:class:`TooCloseToEarlier`). The requester is known by the host's user id, which a renaming
-does not change.
+person's), so that k rows are k people. The researcher reads the approval's report without its counts, then the
+file's with its counts below k banded (:func:`for_requester`); HQ, who approves, reads them exact. An export is
+made beside every approved one that overlaps it (missions and years), which HQ sees listed with the request (a
+downloaded one as its file released its people), and is refused when the two differ by 1 to k - 1 people
+(:class:`TooCloseToEarlier`); it keeps each quasi-identifier no finer than they did. The requester is known by
+the host's user id, which a renaming does not change.
 """
 
 from __future__ import annotations
@@ -43,14 +44,14 @@ from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
 from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.process import TraffickingEvent
-from ctm_plugin.domain.research import APPROVED, DECLINED, DOWNLOADED, REQUESTED, ResearchExport
+from ctm_plugin.domain.research import APPROVED, DECLINED, DOWNLOADED, REQUESTED, ReleasedCase, ResearchExport
 from ctm_plugin.domain.retrafficking import CONFIRMED, Linked, RetraffickingMatch
 from ctm_plugin.domain.scope import hq_reader
 from ctm_plugin.i18n import N_
 from ctm_plugin.research import ctdc, small_cell_k
 from ctm_plugin.research.kanonymity import QUASI_IDENTIFIERS, CannotAnonymise, Report, anonymise
 from ctm_plugin.schemas.research import APPROVE, ExportDecisionSchema, ExportRequestSchema
-from ctm_plugin.security import audit
+from ctm_plugin.security import audit, crypto
 from ctm_plugin.security.audit import actor
 from ctm_plugin.security.permissions import RESEARCH_APPROVE, RESEARCH_REQUEST
 from mimosa_host.plugin_api import MissionRef, RequestContext
@@ -106,6 +107,16 @@ class AlreadyDownloaded(Conflict):
 
 class NotApproved(Conflict):
     message = N_("This export is not approved: it cannot be downloaded.")
+
+
+class RequestAgain(Conflict):
+    """A request from before ctm0026 knows its requester by a username only, which another user may hold since a
+    renaming: it is never downloaded."""
+
+    message = N_(
+        "This request was made before requesters were known by their account rather than their username: it cannot "
+        "be downloaded. Request a new export."
+    )
 
 
 # -- reading the cases ----------------------------------------------------------------------------------------
@@ -200,15 +211,17 @@ class Export:
     """Positions of the facts given to :func:`build` that are rows, in order."""
 
 
-def build(layout: str, facts: Sequence[ctdc.CaseFacts], k: int | None = None) -> Export:
+def build(
+    layout: str, facts: Sequence[ctdc.CaseFacts], k: int | None = None, floor: Sequence[int] | None = None
+) -> Export:
     """The export's rows from the facts of its people (one case each, :func:`one_per_person`): k-anonymous on the
     quasi-identifiers, an HTCDS code fewer than k of its people hold left out (:func:`ctdc.rare_codes`);
     :class:`CannotAnonymise` when only suppressing everything would do. Every cell is neutralised for
     spreadsheets; a row's head (its class) and tail (its codes) are made once for all the rows that share them,
-    since cases cluster."""
+    since cases cluster. ``floor``: each quasi-identifier's level at least (:func:`_floor`)."""
     k = small_cell_k() if k is None else k
     quasi = [ctdc.quasi_identifiers(layout, f) for f in facts]
-    done = anonymise(quasi, QUASI_IDENTIFIERS, k)
+    done = anonymise(quasi, QUASI_IDENTIFIERS, k, floor=floor)
     rare = ctdc.rare_codes(layout, (facts[i] for i in done.kept), k)
     heads: dict[tuple[Any, ...], list[str]] = {}
     tails: dict[tuple[Any, ...], list[str]] = {}
@@ -247,13 +260,17 @@ def report_data(report: Report, same_person: int = 0) -> dict[str, Any]:
     }
 
 
-def for_requester(report: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The stored report as the researcher reads it: a count between 1 and k - 1 of what the file does not show
-    (the rows suppressed, the cases left out as the same person's) as ``<k``, and the people read, which with the
-    rows exported would give the suppressed count away, as a range then. The rows, the groups and the smallest
-    one are in the file itself: exact."""
+def for_requester(report: dict[str, Any] | None, status: str) -> dict[str, Any] | None:
+    """The stored report as the researcher reads it. Before the download (the approval's report), only what the
+    file will generalise: its counts are HQ's, since the file's own, made later, would differ from them by the
+    consents withdrawn or the cases added in between, a few people. After it (the file's report): a count
+    between 1 and k - 1 of what the file does not show (the rows suppressed, the cases left out as the same
+    person's) as ``<k``, and the people read, which with the rows exported would give the suppressed count away,
+    as a range then. The rows, the groups and the smallest one are in the file itself: exact."""
     if report is None:
         return None
+    if status != DOWNLOADED:
+        return {"k": report["k"], "levels": report["levels"]}
     k = report["k"]
 
     def banded(n: int) -> int | str:
@@ -300,19 +317,16 @@ def _order(case: ReadCase) -> tuple[Any, ...]:
     return (case.facts.opened_on, case.received, case.ref)
 
 
-def _confirmed(ctx: RequestContext, permission: str, missions: Collection[str]) -> Iterator[tuple[Ref, Ref]]:
-    """HQ's confirmed re-trafficking matches between cases of ``missions``, as pairs of cases (no more is read of
-    them), through a reader of HQ's rows that writes nothing."""
+def _confirmed(ctx: RequestContext, permission: str) -> Iterator[tuple[Ref, Ref]]:
+    """Every one of HQ's confirmed re-trafficking matches, as pairs of cases (no more is read of them), through a
+    reader of HQ's rows that writes nothing: those between an export's missions and others too, since a person
+    found in a mission the export does not cover (A ~ X, X ~ B) still joins two of its cases."""
     query = sa.select(
         RetraffickingMatch.earlier_mission,
         RetraffickingMatch.earlier_case_id,
         RetraffickingMatch.later_mission,
         RetraffickingMatch.later_case_id,
-    ).where(
-        RetraffickingMatch.status == CONFIRMED,
-        RetraffickingMatch.earlier_mission.in_(missions),
-        RetraffickingMatch.later_mission.in_(missions),
-    )
+    ).where(RetraffickingMatch.status == CONFIRMED)
     with hq_reader(ctx, permission) as hq:
         for earlier_mission, earlier_id, later_mission, later_id in hq.execute(query):
             yield (earlier_mission, earlier_id), (later_mission, later_id)
@@ -332,15 +346,31 @@ def _same(a: ResearchExport, b: ResearchExport) -> bool:
     return (a.mission_code, a.id) == (b.mission_code, b.id)
 
 
-def _released(ctx: RequestContext, request: ResearchExport, scope: Collection[str]) -> list[ResearchExport]:
+@dataclass(frozen=True)
+class Earlier:
+    export: ResearchExport
+    released: list[set[str]] | None
+    """The people of its file as downloaded, each as the indexes of their cases (:class:`ReleasedCase`); ``None``
+    for one not downloaded yet, or downloaded before ctm0032: made again from the cases as they are now."""
+
+
+def _released(ctx: RequestContext, request: ResearchExport, scope: Collection[str]) -> list[Earlier]:
     """The approved or downloaded exports of any requester that overlap ``request``, read in each mission of
-    ``scope`` (where requests are filed), whose missions all lie in it (the others cannot be read again)."""
+    ``scope`` (where requests are filed), whose missions all lie in it (the others cannot be read again), each with
+    the people its file released."""
     found = []
     for code in sorted(scope):
         with unit_of_work(ctx.in_mission(code)) as session:
             for other in session.scalars(sa.select(ResearchExport).where(ResearchExport.status.in_(RELEASED))):
                 if not _same(other, request) and overlaps(other, request) and set(other.missions) <= set(scope):
-                    found.append(other)
+                    people: dict[int, set[str]] = {}
+                    for person, index in session.execute(
+                        sa.select(ReleasedCase.person, ReleasedCase.case_index).where(
+                            ReleasedCase.export_id == other.id
+                        )
+                    ):
+                        people.setdefault(person, set()).add(index)
+                    found.append(Earlier(other, list(people.values()) or None))
             session.expunge_all()
     return found
 
@@ -350,22 +380,54 @@ _HANDED_OVER = sa.select(
 ).where(Handover.receiving_case_id.is_not(None))
 """The accepted hand-overs a mission's session sees (sent or received): the sending and the receiving case."""
 
+CASE_INDEX = "research_export_case"
+"""The purpose of the keyed indexes of a released export's cases (:class:`ReleasedCase`)."""
 
-def _people(export: Export, cases: Sequence[ReadCase], linked: Linked) -> set[Ref]:
-    return {linked.root(cases[i].ref) for i in export.kept}
+
+def _case_key(ref: Ref) -> str:
+    return f"{ref[0]}:{ref[1]}"
 
 
-def _read(ctx: RequestContext, request: ResearchExport, permission: str) -> tuple[Export, int]:
+@dataclass(frozen=True)
+class Made:
+    export: Export
+    left_out: int
+    """The cases left out as another case of a person the export holds."""
+    people: list[list[Ref]]
+    """The cases read of each person the file holds (its row's and the others of the same person)."""
+
+
+def _floor(earlier: Iterable[ResearchExport]) -> list[int]:
+    """Each quasi-identifier's level at least: the coarsest any of ``earlier`` (released exports the new one
+    overlaps) was generalised to, as its report says (the file's after the download, the approval's before)."""
+    least = dict.fromkeys((h.name for h in QUASI_IDENTIFIERS), 0)
+    for export in earlier:
+        for level in (export.report or {}).get("levels", ()):
+            if level["name"] in least:
+                least[level["name"]] = max(least[level["name"]], level["level"])
+    return list(least.values())
+
+
+def _apart(mine: list[set[str]], theirs: list[set[str]]) -> tuple[int, int]:
+    """How many people of each of two files the other does not hold, each person as a set of case indexes (a
+    person of one is in the other when one of their cases is)."""
+    all_mine, all_theirs = set().union(*mine), set().union(*theirs)
+    return sum(1 for p in mine if not p & all_theirs), sum(1 for p in theirs if not p & all_mine)
+
+
+def _read(ctx: RequestContext, request: ResearchExport, permission: str) -> Made:
     """Read the request's missions, each through the user's context there (holding ``permission``), each
     audited there, with the hand-overs and HQ's confirmed matches that make two cases one person; build the
     export of one case per person (and say how many cases were left out), or raise :class:`CannotReachK`; or
-    :class:`TooCloseToEarlier` when its people and those of an approved export that overlaps it (read again
-    now) differ by 1 to k - 1 people, whom the two files side by side would single out."""
+    :class:`TooCloseToEarlier` when its people and those of an approved export that overlaps it differ by 1 to
+    k - 1 people, whom the two files side by side would single out: the people the earlier file released when
+    it was downloaded (:class:`ReleasedCase`), else the export made again now. Each quasi-identifier is kept no
+    finer than any of those earlier exports kept it (:func:`_floor`): never refused for it, only coarser."""
     scope = {m.code for m in ctx.missions_with(permission)}
     if not set(request.missions) <= scope:
         raise NotFound
     earlier = _released(ctx, request, scope)
-    exports = [request, *earlier]
+    exports = [request, *(e.export for e in earlier)]
     missions = sorted({code for e in exports for code in e.missions})
     year_from, year_to = min(e.year_from for e in exports), max(e.year_to for e in exports)
     cases: list[ReadCase] = []
@@ -382,31 +444,52 @@ def _read(ctx: RequestContext, request: ResearchExport, permission: str) -> tupl
             for case_id, facts in case_facts(session, year_from, year_to):
                 cases.append(ReadCase((code, case_id), case_id in received, facts))
             audit.record(session, mctx, "research.export.read", None, [FIELD_GROUP])
-    for a, b in _confirmed(ctx, permission, missions):
+    for a, b in _confirmed(ctx, permission):
         linked.join(a, b)
+    of_person: dict[Ref, list[Ref]] = {}
+    for case in cases:
+        of_person.setdefault(linked.root(case.ref), []).append(case.ref)
 
-    def made(export: ResearchExport) -> tuple[Export, list[ReadCase], int]:
+    def made(export: ResearchExport, floor: Sequence[int] | None = None) -> Made:
         held = [
             c
             for c in cases
             if c.ref[0] in export.missions and export.year_from <= c.facts.opened_on.year <= export.year_to
         ]
         people, left_out = one_per_person(held, linked)
-        return build(export.layout, [c.facts for c in people]), people, left_out
+        built = build(export.layout, [c.facts for c in people], floor=floor)
+        return Made(built, left_out, [of_person[linked.root(people[i].ref)] for i in built.kept])
 
     try:
-        export, people, left_out = made(request)
+        mine = made(request, _floor(e.export for e in earlier))
     except CannotAnonymise as cannot:
         raise CannotReachK(cannot.k) from None
-    mine = _people(export, people, linked)
+    index = crypto.blind_indexer(CASE_INDEX)  # under every index key: a rotation may have come in between
+
+    def indexed(people: list[list[Ref]]) -> list[set[str]]:
+        return [{i for ref in person for i in index(_case_key(ref))} for person in people]
+
+    mine_indexed = indexed(mine.people)
     for other in earlier:
-        try:
-            theirs = _people(*made(other)[:2], linked)
-        except CannotAnonymise:
-            continue  # no rows of it could be made now: nothing to set beside
-        if any(0 < len(d) < export.report.k for d in (mine - theirs, theirs - mine)):
+        theirs = other.released
+        if theirs is None:
+            try:
+                theirs = indexed(made(other.export).people)
+            except CannotAnonymise:
+                continue  # no rows of it could be made now: nothing to set beside
+        if any(0 < n < mine.export.report.k for n in _apart(mine_indexed, theirs)):
             raise TooCloseToEarlier
-    return export, left_out
+    return mine
+
+
+def _keep_released(session: Session, request: ResearchExport, made: Made) -> None:
+    """The people of the file downloaded, as the indexes of their cases under HQ's current index key."""
+    for person, refs in enumerate(made.people):
+        for ref in refs:
+            index = crypto.blind_index(_case_key(ref), CASE_INDEX)
+            session.add(
+                ReleasedCase(mission_code=request.mission_code, export_id=request.id, person=person, case_index=index)
+            )
 
 
 # -- the researcher's side --------------------------------------------------------------------------------------
@@ -436,7 +519,8 @@ def request_export(ctx: RequestContext, data: dict[str, Any]) -> int:
 
 
 def _requested_by(ctx: RequestContext) -> sa.ColumnElement[bool]:
-    """The requests of ``ctx``'s user: by their host user id; one from before ctm0026 (no id) by username."""
+    """The requests of ``ctx``'s user: by their host user id; one from before ctm0026 (no id) by username, listed
+    so that they see it, never downloaded (:class:`RequestAgain`)."""
     by_name = sa.and_(ResearchExport.requested_by_id.is_(None), ResearchExport.requested_by == actor(ctx))
     if ctx.user is None:
         return by_name
@@ -469,14 +553,15 @@ def my_exports(ctx: RequestContext) -> list[MyExport]:
             )
         )
         session.expunge_all()
-        return [MyExport(row, for_requester(row.report)) for row in rows]
+        return [MyExport(row, for_requester(row.report, row.status)) for row in rows]
 
 
 def download(ctx: RequestContext, export_id: int) -> tuple[str, str]:
     """The approved export, once, as (file name, CSV text). The request moves to ``downloaded`` in the same
     transaction as the reading, under its version: of two downloads at once, the second to commit is refused
     (:class:`AlreadyDownloaded`), as is any later one. An export that no longer reaches k (consents withdrawn
-    since the approval) says so, produces nothing, and stays approved."""
+    since the approval) says so, produces nothing, and stays approved; so does one from before ctm0026
+    (:class:`RequestAgain`)."""
     require(ctx, RESEARCH_REQUEST)
     with _once(AlreadyDownloaded), unit_of_work(ctx) as session:
         request = session.get(ResearchExport, export_id)
@@ -486,13 +571,16 @@ def download(ctx: RequestContext, export_id: int) -> tuple[str, str]:
             raise AlreadyDownloaded
         if request.status != APPROVED:
             raise NotApproved
+        if request.requested_by_id is None:
+            raise RequestAgain
         request.status, request.downloaded_at = DOWNLOADED, utcnow()
         session.flush()  # the claim: a concurrent download waits here, then finds the version moved on
-        export, same_person = _read(ctx, request, RESEARCH_REQUEST)
-        request.report = report_data(export.report, same_person)
+        made = _read(ctx, request, RESEARCH_REQUEST)
+        request.report = report_data(made.export.report, made.left_out)
+        _keep_released(session, request, made)
         audit.record(session, ctx, "research.export.download", None, [FIELD_GROUP])
         name = f"{request.layout.lower()}-export-{request.mission_code}-{request.id}.csv"
-        return name, as_csv(export)
+        return name, as_csv(made.export)
 
 
 @contextmanager
@@ -573,8 +661,8 @@ def decide(ctx: RequestContext, mission_code: str, export_id: int, data: dict[st
             raise AlreadyDecided
         status = APPROVED if values["decision"] == APPROVE else DECLINED
         if status == APPROVED:
-            export, same_person = _read(ctx, request, RESEARCH_APPROVE)
-            request.report = report_data(export.report, same_person)
+            made = _read(ctx, request, RESEARCH_APPROVE)
+            request.report = report_data(made.export.report, made.left_out)
         else:
             request.report = None
         request.status, request.decided_by, request.decided_at = status, actor(ctx), utcnow()

@@ -16,8 +16,10 @@ covers telling a mission where the person is now.
 Each run keeps HQ's rows true to what it reads: an open match whose pair it no longer finds (a case corrected, a
 document changed, a case purged) is deleted (no one decided anything on it); a confirmed or dismissed one is
 HQ's record and stays, no longer shared with the earlier mission unless the later case is still read with its
-consent in force. The job reads each mission under its own audit: one event a mission read, no name in it.
-Its context is narrowed to what it needs (:data:`JOB_PERMISSIONS`, :data:`JOB_WRITES`, host 1.4).
+consent in force. A caseworker withdrawing that consent stops the flag at once, in the same transaction
+(:func:`ctm_plugin.services.assistance.withdraw_consent`). The job reads each mission under its own audit: one
+event a mission read, no name in it. Its context is narrowed to what it needs (:data:`JOB_PERMISSIONS`,
+:data:`JOB_WRITES`, host 1.4).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.retrafficking import (
     FLAGS,
     OPEN,
+    SHARING_PURPOSE,
     Identity,
     Linked,
     RetraffickingMatch,
@@ -65,8 +68,6 @@ log = logging.getLogger(__name__)
 DAY = "Day"
 """The only birth dates the fuzzy rule compares: known to the day. One known to the month or year only is stored
 as its first day, says little, and would put thousands of people in one block to compare."""
-SHARING_PURPOSE = "HandOver"
-"""The consent purpose under which the earlier mission learns of the later case (see the module's docstring)."""
 FIELD_GROUP = "retrafficking"
 
 

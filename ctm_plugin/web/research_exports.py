@@ -31,7 +31,14 @@ def _requests_page(state: FormState | None = None, status: int = 200) -> Page:
     except NotFound:
         abort(404)
     missions = [(m.code, f"{m.code} — {m.name}") for m in scope]
-    body = render("research_exports.html", mine=mine, missions=missions, form=state or FormState(), **_words())
+    body = render(
+        "research_exports.html",
+        mine=mine,
+        missions=missions,
+        form=state or FormState(),
+        request_again=service.RequestAgain.message,
+        **_words(),
+    )
     return Page(title=i18n._("Research exports"), body=body, status=status)
 
 

@@ -22,7 +22,7 @@ from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case, PersonProfile, VictimContext
 from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.process import TraffickingEvent
-from ctm_plugin.domain.research import APPROVED, DECLINED, ResearchExport
+from ctm_plugin.domain.research import APPROVED, DECLINED, ReleasedCase, ResearchExport
 from ctm_plugin.domain.retrafficking import CONFIRMED, OPEN, Linked, RetraffickingMatch
 from ctm_plugin.research import ctdc, small_cell_k
 from ctm_plugin.services import research_exports as exports
@@ -135,12 +135,28 @@ def test_k_rows_of_one_class_are_k_people_not_a_hand_over_counted_twice(w: World
 
 def test_a_confirmed_re_trafficking_pair_is_one_row_an_open_match_is_not_yet(w: World) -> None:
     first, again, other = people(w, "THA", 3)
-    more = people(w, "KHM", K - 3)
+    more = people(w, "KHM", K - 2)
     confirmed(w, ("THA", first), ("KHM", more[0]))
     confirmed(w, ("THA", again), ("THA", other), status=OPEN)
     export_id = exports.request_export(w.request_ctx("researcher"), years())
-    with pytest.raises(exports.CannotReachK):  # K cases, K - 1 people
+    # K + 1 cases, K people: the open match joining two more would leave K - 1, which cannot reach k
+    assert exports.decide(w.request_ctx("hq"), "THA", export_id, {"decision": "approve"}) == APPROVED
+    report = w.one(ResearchExport, id=export_id).report
+    assert (report["rows_in"], report["rows_out"], report["same_person"]) == (K, K, 1)
+
+
+def test_two_cases_confirmed_as_one_person_through_a_mission_outside_the_export_are_one_row(w: World) -> None:
+    first, again, *_ = people(w, "THA", K)
+    [between] = people(w, "KHM", 1)  # the same person, found in KHM in between: KHM is not in the export
+    confirmed(w, ("THA", first), ("KHM", between))
+    confirmed(w, ("KHM", between), ("THA", again))
+    export_id = exports.request_export(w.request_ctx("researcher"), years(missions=["THA"]))
+    with pytest.raises(exports.CannotReachK):  # K cases of THA, K - 1 people
         exports.decide(w.request_ctx("hq"), "THA", export_id, {"decision": "approve"})
+    people(w, "THA", 1)
+    assert exports.decide(w.request_ctx("hq"), "THA", export_id, {"decision": "approve"}) == APPROVED
+    report = w.one(ResearchExport, id=export_id).report
+    assert (report["rows_in"], report["rows_out"], report["same_person"]) == (K, K, 1)
 
 
 def test_the_person_s_first_identification_is_the_row_kept() -> None:
@@ -176,15 +192,24 @@ def test_the_researcher_reads_counts_below_k_as_less_than_k_hq_reads_them_exact(
     stored = w.one(ResearchExport, id=export_id).report
     assert (stored["rows_suppressed"], stored["same_person"]) == (3, 1)
     rows_out = stored["rows_out"]
+    approvals = login("hq").get("/m/THA/plugins/ctm/research/approvals").get_data(as_text=True)
+    assert 'data-value="rows-suppressed">3<' in approvals and f'data-value="rows-in">{rows_out + 3}<' in approvals
 
+    # before the download, the researcher reads what will be generalised and no count: the file's own, made
+    # at the download, would differ from the approval's by the consents withdrawn in between
+    [mine] = exports.my_exports(w.request_ctx("researcher"))
+    assert set(mine.report) == {"k", "levels"}
+    researcher = login("researcher")
+    page = researcher.get("/m/THA/plugins/ctm/research/exports").get_data(as_text=True)
+    assert "data-report" in page and 'data-value="rows-out"' not in page and 'data-value="rows-in"' not in page
+
+    exports.download(w.request_ctx("researcher"), export_id)
     [mine] = exports.my_exports(w.request_ctx("researcher"))
     assert mine.report["rows_suppressed"] == mine.report["same_person"] == f"<{K}"
     assert mine.report["rows_in"] == f"{rows_out + 1}–{rows_out + K - 1}"
-    page = login("researcher").get("/m/THA/plugins/ctm/research/exports").get_data(as_text=True)
+    page = researcher.get("/m/THA/plugins/ctm/research/exports").get_data(as_text=True)
     assert f'data-value="rows-suppressed">&lt;{K}<' in page and f'data-value="same-person">&lt;{K}<' in page
     assert f'data-value="rows-in">{rows_out + 3}<' not in page
-    approvals = login("hq").get("/m/THA/plugins/ctm/research/approvals").get_data(as_text=True)
-    assert 'data-value="rows-suppressed">3<' in approvals and f'data-value="rows-in">{rows_out + 3}<' in approvals
 
 
 # -- 3. overlapping exports ---------------------------------------------------------------------------------------
@@ -210,6 +235,63 @@ def test_hq_sees_the_released_exports_a_request_overlaps_and_one_a_few_people_ap
 
     people(w, "THA", K, year=YEAR)  # K + 4 people apart now
     assert exports.decide(w.request_ctx("hq"), "THA", wider, {"decision": "approve"}) == APPROVED
+
+
+def withdraw_research_consent(w: World, case_ids: list[int]) -> None:
+    with w.rt.factory() as s, s.begin():
+        for consent in s.scalars(sa.select(Consent).where(Consent.case_id.in_(case_ids))):
+            consent.withdrawn_on = date(YEAR, 6, 1)
+
+
+def test_a_new_export_is_set_beside_the_file_released_not_the_earlier_export_made_again(w: World) -> None:
+    some = people(w, "THA", 3 * K)
+    earlier = exports.request_export(w.request_ctx("researcher"), years(missions=["THA"]))
+    exports.decide(w.request_ctx("hq"), "THA", earlier, {"decision": "approve"})
+    exports.download(w.request_ctx("researcher"), earlier)
+    stored = w.all(ReleasedCase, export_id=earlier)
+    assert len({r.person for r in stored}) == len(stored) == 3 * K
+    assert not {str(case_id) for case_id in some} & {r.case_index for r in stored}  # keyed indexes, not ids
+
+    withdraw_research_consent(w, some[:2])  # two people left since: the same export made again has 3K - 2
+    again = exports.request_export(w.request_ctx("researcher"), years(missions=["THA"]))
+    with pytest.raises(exports.TooCloseToEarlier):  # beside the file released, it tells who withdrew
+        exports.decide(w.request_ctx("hq"), "THA", again, {"decision": "approve"})
+
+    with w.rt.factory() as s, s.begin():  # the released people go with their request
+        s.delete(s.get(ResearchExport, earlier))
+    assert w.all(ReleasedCase, export_id=earlier) == []
+
+
+def citizens_of(w: World, case_ids: list[int], country: str) -> None:
+    with w.rt.factory() as s, s.begin():
+        for case_id in case_ids:
+            s.scalar(sa.select(PersonProfile).where(PersonProfile.case_id == case_id)).citizenships = [country]
+
+
+def test_an_export_overlapping_a_released_one_is_generalised_at_least_as_coarsely(w: World) -> None:
+    people(w, "THA", K)
+    citizens_of(w, people(w, "THA", K - 1), "VNM")  # too few Vietnamese citizens: citizenship as sub-region
+    earlier = exports.request_export(w.request_ctx("researcher"), years(missions=["THA"]))
+    exports.decide(w.request_ctx("hq"), "THA", earlier, {"decision": "approve"})
+    exports.download(w.request_ctx("researcher"), earlier)
+
+    def citizenship(export_id: int) -> str:
+        levels = w.one(ResearchExport, id=export_id).report["levels"]
+        return next(lv["level_name"] for lv in levels if lv["name"] == "citizenship")
+
+    assert citizenship(earlier) == "UN M49 sub-region"
+    citizens_of(w, people(w, "THA", K), "VNM")  # enough of them now to keep the country, alone
+    again = exports.request_export(w.request_ctx("researcher"), years(missions=["THA"]))
+    assert exports.decide(w.request_ctx("hq"), "THA", again, {"decision": "approve"}) == APPROVED
+    # set beside the earlier file, a file of countries would tell the Vietnamese among its sub-region apart
+    assert citizenship(again) == "UN M49 sub-region"
+
+    with w.rt.factory() as s, s.begin():  # with neither released, the same export keeps the country
+        for export_id in (earlier, again):
+            s.delete(s.get(ResearchExport, export_id))
+    alone = exports.request_export(w.request_ctx("researcher"), years(missions=["THA"]))
+    exports.decide(w.request_ctx("hq"), "THA", alone, {"decision": "approve"})
+    assert citizenship(alone) == "country"
 
 
 def test_the_approvals_page_flags_the_overlap_and_says_why_it_refuses(w: World, login) -> None:  # noqa: ANN001
@@ -252,6 +334,23 @@ def test_a_renamed_requester_is_still_the_requester_and_never_their_own_approver
         grant(s, newcomer, "THA", "ctm.hq_programme_manager")
         grant(s, newcomer, "KHM", "ctm.hq_programme_manager")
     assert exports.decide(w.request_ctx("hq"), "THA", export_id, {"decision": "decline", "reason": "No."}) == DECLINED
+
+
+def test_a_request_from_before_requesters_were_known_by_id_is_never_downloaded(w: World, login) -> None:  # noqa: ANN001
+    people(w, "THA", 2 * K)
+    export_id = exports.request_export(w.request_ctx("researcher"), years(missions=["THA"]))
+    exports.decide(w.request_ctx("hq"), "THA", export_id, {"decision": "approve"})
+    with w.rt.factory() as s, s.begin():  # as ctm0026 left a request made before it: a username only
+        s.get(ResearchExport, export_id).requested_by_id = None
+    with pytest.raises(exports.RequestAgain):
+        exports.download(w.request_ctx("researcher"), export_id)
+    researcher = login("researcher")
+    page = researcher.get("/m/THA/plugins/ctm/research/exports").get_data(as_text=True)
+    assert 'data-problem="request-again"' in page and "Request a new export." in page
+    assert f"/research/exports/{export_id}/download" not in page
+    refused = researcher.post(f"/m/THA/plugins/ctm/research/exports/{export_id}/download", {})
+    assert refused.status_code == 409 and "Request a new export." in refused.get_data(as_text=True)
+    assert w.one(ResearchExport, id=export_id).status == APPROVED
 
 
 # -- 5. HQ's scope ------------------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from ctm_plugin.domain.retrafficking import (
 from ctm_plugin.domain.scope import MissionScopeViolation, hq_session, mission_session
 from ctm_plugin.hooks.jobs import MATCHING
 from ctm_plugin.security.permissions import CASE_EDIT, RETRAFFICKING_REVIEW
-from ctm_plugin.services import retention, retrafficking
+from ctm_plugin.services import assistance, retention, retrafficking
 from ctm_plugin.services.base import Conflict, Invalid, NotFound, unit_of_work
 from mimosa_host.context import acting_for, acting_for_plugin
 from mimosa_host.db import WriteRefused
@@ -274,6 +274,27 @@ def test_the_earlier_mission_sees_a_flag_only_once_hq_confirmed_and_while_the_la
     assert flags(w, "caseworker", earlier) == []
 
 
+def flagged(w: World, earlier: int, later: int) -> None:
+    """The later case consents to be shared, the job matches the two, HQ confirms: THA's case is flagged."""
+    consent_to_share(w, later, "KHM")
+    run_matching(w)
+    confirm(w)
+    assert len(flags(w, "caseworker", earlier)) == 1
+
+
+def test_withdrawing_the_later_cases_consent_stops_the_earlier_missions_flag_at_once(
+    w: World, same_passport: tuple[int, int]
+) -> None:
+    earlier, later = same_passport
+    flagged(w, earlier, later)
+    (consent,) = w.all(Consent, case_id=later, purpose="HandOver")
+    withdrawal = {"withdrawn_on": "2026-10-01", "reason": "No longer.", "version": str(w.version(later))}
+    assistance.withdraw_consent(w.request_ctx("khm.caseworker", "KHM"), later, consent.id, withdrawal)
+    assert flags(w, "caseworker", earlier) == []  # no run of the job in between
+    kept = w.one(RetraffickingMatch)
+    assert (kept.status, kept.shared_with_earlier) == (CONFIRMED, False)
+
+
 def test_a_mission_reads_only_the_matches_flagging_its_own_case_and_writes_none(
     w: World, same_passport: tuple[int, int]
 ) -> None:
@@ -311,10 +332,7 @@ def test_a_confirmed_match_stays_hqs_record_but_its_flag_goes_with_the_later_cas
     w: World, same_passport: tuple[int, int]
 ) -> None:
     earlier, later = same_passport
-    consent_to_share(w, later, "KHM")
-    run_matching(w)
-    confirm(w)
-    assert len(flags(w, "caseworker", earlier)) == 1
+    flagged(w, earlier, later)
     with w.rt.factory() as s, s.begin():  # the later case is gone (deleted in KHM): the job no longer reads it
         s.delete(s.get(Case, later))
 
