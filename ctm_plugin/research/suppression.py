@@ -114,18 +114,21 @@ def suppress_hierarchy(
     counts: Sequence[Sequence[int]],
     groups: Sequence[Sequence[int]],
     k: int | None = None,
-    withheld_row_totals: Collection[int] = (),
-    withheld_group_totals: Collection[int] = (),
-    withhold_total: bool = False,
+    withheld_rows: Collection[int] = (),
+    withheld_groups: Collection[int] = (),
 ) -> tuple[SuppressedTable, SuppressedTable]:
     """``counts`` (rows: quarters, say) and the same counts with the rows of each of ``groups`` added up (rows:
     years; each group a list of row indexes, every row in one group), suppressed as one table so that both may
-    be published: the fine table and the coarse one, from one pattern (the module's docstring). The totals
-    given withheld are so from the start, as in :func:`suppress`."""
-    held = {(ROW_TOTAL, i) for i in withheld_row_totals} | {(GROUP_TOTAL, g) for g in withheld_group_totals}
-    fine, coarse, _shared = _suppressed(
-        counts, groups, small_cell_k() if k is None else k, held | _total(withhold_total)
-    )
+    be published: the fine table and the coarse one, from one pattern (the module's docstring).
+
+    ``withheld_rows`` (fine row indexes) and ``withheld_groups`` (group indexes) are withheld whole, every cell
+    and the total, from the start, and protected as any other withheld number: a breakdown where a case may
+    count under several values withholds the periods whose cases are withheld (services/trends.py)."""
+    held = {(ROW_TOTAL, i) for i in withheld_rows} | {(GROUP_TOTAL, g) for g in withheld_groups}
+    columns = range(len(counts[0])) if counts else range(0)
+    held |= {(CELL, i, j) for i in withheld_rows for j in columns}
+    held |= {(GROUP_CELL, g, j) for g in withheld_groups for j in columns}
+    fine, coarse, _shared = _suppressed(counts, groups, small_cell_k() if k is None else k, held)
     return _both(fine, coarse)
 
 

@@ -16,7 +16,7 @@ from flask import abort, request
 
 from ctm_plugin import i18n
 from ctm_plugin.codelists import all_lists
-from ctm_plugin.domain.trends import AGE_GROUPS, ROUTE_ARROW, SCORE_BAND_LABELS, UNKNOWN
+from ctm_plugin.domain.trends import AGE_GROUPS, RELEASE_AFTER, ROUTE_ARROW, SCORE_BAND_LABELS, UNKNOWN
 from ctm_plugin.i18n import N_
 from ctm_plugin.research import small_cell_k
 from ctm_plugin.schemas.trends import PERIODS
@@ -125,6 +125,7 @@ def trends_page():  # noqa: ANN201
         charts=[chart_of(t, labeller(t.dimension.key), n) for n, t in enumerate(found.tables)] if found else [],
         value_label=value_label,
         k=small_cell_k(),
+        release_days=RELEASE_AFTER.days,
         shown_fields=("period",),
     )
     return Page(title=i18n._("Trends"), body=body, status=400 if errors else 200)
