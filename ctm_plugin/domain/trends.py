@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+
 import sqlalchemy as sa
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column

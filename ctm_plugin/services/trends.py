@@ -216,7 +216,9 @@ def _blocks(counts: dict[str, Counter[tuple[str, str]]], year: str, k: int) -> d
     together = [key for key in SUPPRESSED_TOGETHER if key in grids and grids[key][0]]
     if together:
         both = suppress_hierarchy_together([grids[key][1] for key in together], [[0, 1, 2, 3]], k)
-        blocks.update((key, (grids[key][0], *_unless_disclosive(*pair))) for key, pair in zip(together, both, strict=True))
+        blocks.update(
+            (key, (grids[key][0], *_unless_disclosive(*pair))) for key, pair in zip(together, both, strict=True)
+        )
     cases = blocks.get("cases")
     held = [i for i, total in enumerate(cases[1].row_totals) if total.count is None] if cases else []
     year_held = [0] if cases and cases[2].row_totals[0].count is None else []
