@@ -17,7 +17,6 @@ from ctm_plugin.research.suppression import (
     suppress,
     suppress_hierarchy,
     suppress_hierarchy_together,
-    suppress_together,
 )
 
 K = 11
@@ -113,40 +112,6 @@ def test_a_small_total_is_withheld_as_small() -> None:
 def test_the_shared_k_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CTM_RESEARCH_K", "20")
     assert suppress([[15, 30]]).cells[0][0].text(20) == "<20"
-
-
-breakdowns = st.integers(1, 4).flatmap(
-    lambda periods: st.lists(
-        st.lists(st.lists(rare_or_common, min_size=periods, max_size=periods), min_size=1, max_size=3),
-        min_size=2,
-        max_size=3,
-    )
-)
-
-
-@settings(max_examples=200, deadline=None)
-@given(breakdowns)
-def test_breakdowns_of_the_same_cases_withhold_the_same_totals(columns_of_tables: list[list[list[int]]]) -> None:
-    # Each table: periods as rows, its own values as columns; every table's rows add up to the same cases.
-    periods = len(columns_of_tables[0][0])
-    first = [[column[i] for column in columns_of_tables[0]] for i in range(periods)]
-    cases = [sum(row) for row in first]
-    tables = [first]
-    for columns in columns_of_tables[1:]:  # the same per-period totals, split another way: the rest in one column
-        rows = [[min(column[i], cases[i]) for column in columns] for i in range(periods)]
-        for i, row in enumerate(rows):
-            spare = cases[i] - sum(row)
-            while spare < 0:
-                j = max(range(len(row)), key=row.__getitem__)
-                cut = min(row[j], -spare)
-                row[j] -= cut
-                spare += cut
-            row.append(spare)
-        tables.append(rows)
-    done = suppress_together(tables, K)
-    assert len({tuple(shown.count for shown in table.row_totals) + (table.total.count,) for table in done}) == 1
-    for table in done:
-        assert recoverable(_grid(table)) == []
 
 
 def values_each_could_take(grid: list[list[Shown]], truth: list[list[int]], k: int) -> dict[tuple[int, int], set[int]]:
