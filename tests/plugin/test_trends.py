@@ -174,7 +174,7 @@ def test_a_year_published_never_changes_whatever_comes_later(w: World):
             session.commit()
     _released(w, date(2025, 2, 1))
     before = _page(w)
-    assert {p[:4] for _t, p, _v in before} == {str(y) for y in range(2021, 2025)}
+    assert {p[:4] for _t, p, _v in before if p != "total"} == {str(y) for y in range(2021, 2025)}
     with mission_session(w.job_ctx("THA")) as session:
         of_2024 = session.scalars(sa.select(Case).where(Case.opened_on.between(date(2024, 1, 1), date(2024, 12, 31))))
         late, edited, purged = list(of_2024)[:3]
@@ -194,8 +194,10 @@ def test_a_year_published_never_changes_whatever_comes_later(w: World):
         )
     assert sum(n for q, n in counted.items() if q < "2025") != sum(n for q, n in published.items() if q < "2025")
     after = _page(w)
-    assert {p[:4] for _t, p, _v in after} == {str(y) for y in range(2021, 2026)}
-    assert {key: n for key, n in after.items() if key[1][:4] <= "2024"} == before
+    assert {p[:4] for _t, p, _v in after if p != "total"} == {str(y) for y in range(2021, 2026)}
+    assert {key: n for key, n in after.items() if key[1][:4] <= "2024"} == {
+        k: n for k, n in before.items() if k[1] != "total"
+    }
 
 
 def _view(counts: dict[str, Counter[tuple[str, str]]], last: int) -> dict[tuple[str, str, str], str]:
