@@ -33,7 +33,7 @@ from mimosa_host.runtime import Runtime
 CASES, QUICK_CASES = 1_000_000, 50_000
 RUNS, QUICK_RUNS = 10, 5
 GOAL_SECONDS = 1.0
-TEMPLATE_VERSION = 2
+TEMPLATE_VERSION = 3
 """Raised when what the template holds changes: an older template is not reused."""
 
 SEXES = ("Feminine", "Masculine", "NonSpecifiedUnknown")

@@ -374,3 +374,20 @@ def test_breakdowns_by_quarter_and_year_withhold_the_same_totals(years: int, col
     for (fine, coarse), counts in zip(done, tables, strict=True):
         if not fine.disclosive:
             assert numbers_recoverable(fine, coarse, counts, groups) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 3), st.data())
+def test_rows_withheld_whole_from_the_start_are_protected_as_any_other(columns: int, data: st.DataObject) -> None:
+    # a breakdown where a case has several values withholds whole the quarters (and the year) whose cases are
+    groups = [[0, 1, 2, 3]]
+    counts = data.draw(st.lists(st.lists(rare_or_common, min_size=columns, max_size=columns), min_size=4, max_size=4))
+    rows = data.draw(st.lists(st.integers(0, 3), max_size=2, unique=True))
+    year = data.draw(st.sampled_from([[], [0]]))
+    fine, coarse = suppress_hierarchy(counts, groups, K, withheld_rows=rows, withheld_groups=year)
+    for i in rows:
+        assert all(shown.count is None for shown in (*fine.cells[i], fine.row_totals[i]))
+    if year:
+        assert all(shown.count is None for shown in (*coarse.cells[0], coarse.row_totals[0]))
+    if not fine.disclosive:
+        assert numbers_recoverable(fine, coarse, counts, groups) == []
