@@ -31,9 +31,10 @@ of control, route, assistance, reintegration): their totals count mentions, and 
 cases of its period (a value's count is at most the cases, and the mentions at least the cases where every case
 has a value, if only "?"): cases withheld in a quarter but citizenship's 14 mentions of that quarter all KHM
 would say the quarter had 14 cases. So a period (a quarter or the year) whose cases identified are withheld is
-withheld whole in these tables, every cell and the total, and protected there as any withheld number (its
-cells cannot be worked out from the year less the other quarters). Their crossings with the other dimensions
-go through the k-anonymous export.
+withheld whole in these tables, every cell and the total, shown as "x" (a total "<k" would say the cases were
+fewer than k), and protected there as any withheld number (its cells cannot be worked out from the year less
+the other quarters; a value no case of the year has still shows 0). Their crossings with the other dimensions go
+through the k-anonymous export.
 
 The year in progress is never shown, nor the last one before its release.
 """
@@ -41,6 +42,7 @@ The year in progress is never shown, nor the last one before its release.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -230,6 +232,8 @@ def _blocks(counts: dict[str, Counter[tuple[str, str]]], year: str, k: int) -> d
             continue
         several = BY_KEY[key].several
         fine, coarse = suppress_hierarchy(cells, [[0, 1, 2, 3]], k, *((held, year_held) if several else ()))
+        if several:  # "x", not "<k": a mentions' total below k would bound the withheld cases
+            fine, coarse = _withheld(fine, held), _withheld(coarse, year_held)
         blocks[key] = (values, *_unless_disclosive(fine, coarse))
     return blocks
 
@@ -242,18 +246,22 @@ def _unless_disclosive(fine: SuppressedTable, coarse: SuppressedTable) -> tuple[
     """The block as suppressed, or every number of it withheld (still flagged) if it is too small to show."""
     if not fine.disclosive:
         return fine, coarse
-    return _all_withheld(fine), _all_withheld(coarse)
+    return _withheld(fine), _withheld(coarse)
 
 
-def _all_withheld(table: SuppressedTable) -> SuppressedTable:
+def _withheld(table: SuppressedTable, rows: Collection[int] | None = None) -> SuppressedTable:
+    """``table`` with its ``rows`` (every row, its totals too, and flagged disclosive, if ``None``) shown as "x":
+    withheld, without the reader's knowing whether below k (withholding more than the suppression chose)."""
     x = Shown(None, SECONDARY)
+    every = rows is None
+    keep = set() if rows is None else set(range(len(table.cells))) - set(rows)
     return SuppressedTable(
         table.k,
-        tuple((x,) * len(row) for row in table.cells),
-        (x,) * len(table.row_totals),
-        (x,) * len(table.column_totals),
-        x,
-        disclosive=True,
+        tuple(row if i in keep else (x,) * len(row) for i, row in enumerate(table.cells)),
+        tuple(total if i in keep else x for i, total in enumerate(table.row_totals)),
+        (x,) * len(table.column_totals) if every else table.column_totals,
+        x if every else table.total,
+        disclosive=every or table.disclosive,
     )
 
 
