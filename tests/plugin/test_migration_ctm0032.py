@@ -1,4 +1,4 @@
-"""ctm0031 on a database with counts published the day before: the daily copy is no release, so it goes and
+"""ctm0032 on a database with counts published the day before: the daily copy is no release, so it goes and
 nothing is published until the job's next count, which releases every closed year once; the counts stay. Back
 down, the releases go and the published copy stays for the older job to renew."""
 
@@ -19,10 +19,10 @@ def tables(w: World) -> set[str]:
     return set(sa.inspect(w.rt.engine).get_table_names())
 
 
-def test_ctm0031_releases_the_closed_years_at_the_next_count(w: World, login):
+def test_ctm0032_releases_the_closed_years_at_the_next_count(w: World, login):
     cfg = db.alembic_config(w.rt.engine, SCRIPT_LOCATION, VERSION_TABLE)
-    previous = ScriptDirectory.from_config(cfg).get_revision("ctm0031").down_revision
-    assert previous == "ctm0030"
+    previous = ScriptDirectory.from_config(cfg).get_revision("ctm0032").down_revision
+    assert previous == "ctm0031"
     command.downgrade(cfg, previous)
     assert "ctm_trend_release" not in tables(w)
     with w.rt.engine.begin() as conn:

@@ -1,7 +1,7 @@
 """trends: releases of closed years (ctm_trend_release), published once and never rewritten
 
-Revision ID: ctm0031
-Revises: ctm0030
+Revision ID: ctm0032
+Revises: ctm0031
 Create Date: 2026-12-06 04:00:00.000000
 
 The trends page read a copy of the counts renewed every day, so two days' pages could be subtracted to show one
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from ctm_plugin.domain.models import UTCDateTime
 from ctm_plugin.migrations.steps import MISSION_SCOPE, row_security
 
-revision = 'ctm0031'
-down_revision = 'ctm0030'
+revision = 'ctm0032'
+down_revision = 'ctm0031'
 branch_labels = None
 depends_on = None
 
