@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import (
     DateTime,
     Dialect,
@@ -87,14 +86,8 @@ def in_the_case_mission() -> ForeignKeyConstraint:
 class HqScoped:
     """A row of HQ's, of no mission (the emergency fund): no mission session writes it; only an HQ session
     (domain/scope.py ``hq_session``), opened for a user holding the fund's approval, does. A mission session
-    reads none of them either, unless the row's class says which few a mission reads (:meth:`read_in_mission`).
+    reads none of them either (the earlier mission's re-trafficking flags are a view of their own, ctm0031).
     """
-
-    @classmethod
-    def read_in_mission(cls, mission: Any) -> sa.ColumnElement[bool]:
-        """The rows of this class a ``mission``'s session reads: none (a class whose rows tell a mission
-        something of its own overrides it; row-level security allows the same on PostgreSQL)."""
-        return sa.false()
 
 
 class MissionActivation(Base):

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Boolean, Date, Integer, Numeric, String, UniqueConstraint
@@ -102,14 +101,6 @@ class RetraffickingMatch(HqScoped, Base):
     donor is: a sealed value needs a mission's key, and a mission's key rotation re-seals only what its own
     sessions see, which HQ's rows are not."""
 
-    @classmethod
-    def read_in_mission(cls, mission: Any) -> sa.ColumnElement[bool]:
-        """The earlier mission's flag: the matches naming ``mission``'s case as the earlier one that the job
-        marked visible to it (the later case's consent in force) and HQ confirmed, read in the mission's own
-        session (ctm0029 allows exactly these on PostgreSQL). An open match may be wrong (two people alike): only
-        HQ sees it until HQ confirms it. The later mission reads none."""
-        return sa.and_(cls.earlier_mission == mission, cls.shared_with_earlier.is_(True), cls.status == CONFIRMED)
-
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -117,6 +108,24 @@ class RetraffickingMatch(HqScoped, Base):
     @property
     def codes(self) -> list[str]:
         return [code for code in str(self.explanation or "").split(",") if code]
+
+
+FLAG_VIEW = "ctm_retrafficking_flag"
+FLAGS = sa.Table(
+    FLAG_VIEW,
+    sa.MetaData(),  # a view (ctm0031), not one of the tables the models create
+    sa.Column("id", Integer, primary_key=True),
+    sa.Column("earlier_mission", String(8)),
+    sa.Column("earlier_case_id", Integer),
+    sa.Column("later_mission", String(8)),
+    sa.Column("later_opened_on", Date),
+    sa.Column("status", String(12)),
+)
+"""The earlier mission's flags (ctm0031): of HQ's matches, those HQ confirmed whose later case's consent lets the
+earlier mission know, and of each only the earlier case it names and where and when the person was identified
+again: no later case, its number, the evidence or the score. A mission reads them through this view alone; on
+PostgreSQL the view shows only the matches of the mission set for the transaction, and row-level security keeps
+the matches themselves HQ's (a mission's session reads none, :meth:`HqScoped.read_in_mission`)."""
 
 
 # -- the rules ---------------------------------------------------------------------------------------------------

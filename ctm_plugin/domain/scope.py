@@ -4,11 +4,11 @@ The one exception is deliberate and narrow: a row between two missions (a hand-o
 is read and written by either of its two missions, and by no other.
 
 HQ's rows (the emergency fund: :class:`HqScoped`, no mission) are in no mission's scope: a mission
-session writes none of them and reads only the few its class names (``HqScoped.read_in_mission``: the
-re-trafficking matches flagging the mission's own case). An HQ session (:func:`hq_session`) reads and writes them and
-nothing else; an HQ use case reads a mission's rows through that mission's own session. A mission
-reads the few facts of HQ's rows it needs (the fund's currency, its largest request) through
-:func:`hq_reader`, which reads HQ's rows and writes nothing.
+session writes none of them and reads none (a mission's re-trafficking flags, the few columns of HQ's matches
+it may know, are a view of their own: ``domain.retrafficking.FLAGS``). An HQ session (:func:`hq_session`)
+reads and writes them and nothing else; an HQ use case reads a mission's rows through that mission's own
+session. A mission reads the few facts of HQ's rows it needs (the fund's currency, its largest request)
+through :func:`hq_reader`, which reads HQ's rows and writes nothing.
 
 Bulk ``update()``/``delete()`` statements would bypass the flush check, so they are refused;
 raw SQL on the CTM's tables has no place in a mission session either.
@@ -76,7 +76,6 @@ def mission_session(ctx: RequestContext) -> Session:
     session.info["settings"] = ctx.settings  # the host's document, the one copy (services/host.py)
     _database_scope(session, code, hq=False)
 
-    mission = sa.literal(code)  # a bound value the lambda's criteria carry whether or not a class uses it
     # Built once for the session's statements (a page runs a score of them), each time the same criteria.
     scoped = (
         with_loader_criteria(MissionScoped, lambda cls: cls.mission_code == code, include_aliases=True),
@@ -85,7 +84,7 @@ def mission_session(ctx: RequestContext) -> Session:
             lambda cls: sa.or_(cls.from_mission == code, cls.to_mission == code),
             include_aliases=True,
         ),
-        with_loader_criteria(HqScoped, lambda cls: cls.read_in_mission(mission), include_aliases=True),
+        with_loader_criteria(HqScoped, lambda _cls: sa.false(), include_aliases=True),
     )
 
     @event.listens_for(session, "do_orm_execute")

@@ -35,12 +35,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ctm_plugin.domain.assistance import Consent
-from ctm_plugin.domain.audit import AuditEvent
+from ctm_plugin.domain.audit import AuditChainHead, AuditEvent
 from ctm_plugin.domain.case import Case, PersonProfile
 from ctm_plugin.domain.handover import Handover
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.preparation import ReturnPreparation
 from ctm_plugin.domain.retrafficking import (
+    FLAGS,
     OPEN,
     Identity,
     Linked,
@@ -76,8 +77,9 @@ JOB_PERMISSIONS = frozenset({CASE_VIEW, RETRAFFICKING_REVIEW})
 """All the job holds (``Job.permissions``): reading the missions' cases, writing HQ's matches."""
 JOB_WRITES = frozenset({RetraffickingMatch.__tablename__})
 """The one table the job writes for no mission (``Job.writes``)."""
-JOB_MISSION_WRITES = frozenset({AuditEvent.__tablename__})
-"""What it writes in a mission (``Job.mission_writes``): its audit of the read, nothing else."""
+JOB_MISSION_WRITES = frozenset({AuditEvent.__tablename__, AuditChainHead.__tablename__})
+"""What it writes in a mission (``Job.mission_writes``): its audit of the read, chained (the event's place in the
+mission's chain, and the chain's head), nothing else."""
 
 
 def match(ctx: RequestContext) -> int:
@@ -331,16 +333,16 @@ class Flag:
 
 def flags_for_case(session: Session, ctx: RequestContext, case_id: int) -> list[Flag]:
     """The matches naming this mission's case as the earlier one, confirmed by HQ, whose later case's consent lets
-    it be known here, read in the mission's own ``session`` (the one statement the case tab adds:
-    ``RetraffickingMatch.read_in_mission`` lets a mission read exactly these of HQ's rows, and row-level
-    security the same, ctm0025 and ctm0029); audited on the case, in that session's transaction, when there is one."""
+    it be known here, read in the mission's own ``session`` through the flags' view (:data:`FLAGS`: their three
+    columns, nothing else of HQ's rows, ctm0031); audited on the case, in that session's transaction, when there
+    is one."""
     require(ctx, CASE_VIEW)
-    rows = session.scalars(
-        sa.select(RetraffickingMatch)
-        .where(RetraffickingMatch.earlier_case_id == case_id, RetraffickingMatch.read_in_mission(ctx.mission.code))
-        .order_by(RetraffickingMatch.id)
+    rows = session.execute(
+        sa.select(FLAGS.c.later_mission, FLAGS.c.later_opened_on, FLAGS.c.status)
+        .where(FLAGS.c.earlier_mission == ctx.mission.code, FLAGS.c.earlier_case_id == case_id)
+        .order_by(FLAGS.c.id)
     ).all()
-    flags = [Flag(row.later_mission, row.later_opened_on, row.status) for row in rows]
+    flags = [Flag(*row) for row in rows]
     if flags:
         audit.record(session, ctx, "retrafficking.flag.view", case_id, [FIELD_GROUP])
     return flags

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -152,28 +153,157 @@ class WriteRefused(PermissionError):
     ``Job.mission_writes``): a bug of the plugin, never the user's input."""
 
 
+_STATEMENT_TOKEN = re.compile(
+    r"""(?P<space>\s+|--[^\n]*|/\*.*?\*/)|(?P<literal>'(?:[^']|'')*')|"(?P<quoted>(?:[^"]|"")*)"|(?P<word>[A-Za-z_][A-Za-z0-9_$]*)|(?P<other>.)""",
+    re.DOTALL,
+)
+_READS = frozenset({"SELECT", "WITH", "SET", "SHOW", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "BEGIN"})
+"""The statements that write no table's rows (a ``SELECT`` or ``WITH`` with no write in it)."""
+_TARGET_AFTER = {"INSERT": "INTO", "REPLACE": "INTO", "UPDATE": None, "DELETE": "FROM", "MERGE": "INTO"}
+"""A row-writing statement, and the word before its one target table (its own ``ON CONFLICT`` writes the same)."""
+_NOISE = frozenset({"ONLY", "TABLE"})
+_WRITE_WORDS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "REPLACE", "TRUNCATE", "COPY", "INTO"})
+
+
+class _Unattributable(Exception):
+    """A statement whose written tables cannot be told for certain."""
+
+
+def _tokens(statement: str) -> list[tuple[str, str]]:
+    """``(kind, text)`` of each token: ``word`` (upper-cased), ``name`` (a quoted identifier), ``literal``,
+    ``other`` (one character); a backslash, a dollar quote or a second statement is :class:`_Unattributable`."""
+    if "\\" in statement:
+        raise _Unattributable  # an escape, in a string (E'...') or out of one, could end a string early
+    tokens: list[tuple[str, str]] = []
+    for match in _STATEMENT_TOKEN.finditer(statement):
+        kind = match.lastgroup
+        if kind == "space":
+            continue
+        if kind == "word":
+            tokens.append(("word", match.group().upper()))
+        elif kind == "quoted":
+            tokens.append(("name", match.group("quoted").replace('""', '"')))
+        elif kind == "literal":
+            tokens.append(("literal", ""))
+        elif (char := match.group()) in "\\$'\"":
+            raise _Unattributable  # an escape, a dollar quote, a quote left open
+        else:
+            tokens.append(("other", char))
+    while tokens and tokens[-1] == ("other", ";"):
+        tokens.pop()
+    if ("other", ";") in tokens:
+        raise _Unattributable  # a second statement
+    return tokens
+
+
+def written_tables(statement: str) -> frozenset[str]:
+    """The tables whose rows ``statement`` (SQL text, as sent to the driver) writes: none for a read or a
+    transaction's control; :class:`_Unattributable` for anything else (schema changes, grants, a statement
+    this cannot read for certain)."""
+    tokens = _tokens(statement)
+    words = [text for kind, text in tokens if kind == "word"]
+    if not tokens or tokens[0][0] != "word":
+        raise _Unattributable
+    first = tokens[0][1]
+    if first in _READS:
+        if first in ("SELECT", "WITH") and any(
+            word in _WRITE_WORDS and not (word == "UPDATE" and before in ("FOR", "KEY"))
+            for before, word in zip(["", *words], words, strict=False)
+        ):
+            raise _Unattributable  # a write in a common table expression, or SELECT INTO a new table
+        return frozenset()
+    rest = iter(tokens[1:])
+    if first == "TRUNCATE":
+        return frozenset(_names(rest))
+    if first not in _TARGET_AFTER:
+        raise _Unattributable
+    if first in ("INSERT", "UPDATE") and tokens[1:2] == [("word", "OR")]:  # SQLite's INSERT OR REPLACE
+        next(rest), next(rest)
+    if (after := _TARGET_AFTER[first]) is not None and next(rest, None) != ("word", after):
+        raise _Unattributable
+    return frozenset(_names(rest, many=False))
+
+
+def _names(tokens: Iterator[tuple[str, str]], many: bool = True) -> Iterator[str]:
+    """The table names at the head of ``tokens`` (one, or a list separated by commas); a name qualified by
+    its schema is :class:`_Unattributable` (another schema's table of the same name is not the one declared)."""
+    token = next(tokens, None)
+    while token is not None and token[0] == "word" and token[1] in _NOISE:
+        token = next(tokens, None)
+    while True:
+        if token is None or token[0] not in ("word", "name"):
+            raise _Unattributable
+        yield token[1].lower() if token[0] == "word" else token[1]
+        token = next(tokens, None)
+        if token == ("other", "."):
+            raise _Unattributable
+        if not many or token != ("other", ","):
+            return
+        token = next(tokens, None)
+
+
+_TRANSACTION_WRITES: weakref.WeakKeyDictionary[sa.Connection, dict[int, tuple[sa.Transaction, frozenset[str] | None]]]
+_TRANSACTION_WRITES = weakref.WeakKeyDictionary()
+"""For a connection shared by guarded sessions: each open transaction (or savepoint) of one, by ``id``, and the
+tables it may write (``None``: a host session's, any)."""
+
+
+def _mark(connection: sa.Connection, tables: frozenset[str] | None, claim: bool) -> None:
+    """Mark the connection's innermost transaction, just begun by a session, as writing ``tables``; a session
+    that did not claim it (a host's) leaves a guarded session's mark in place (it joined that transaction)."""
+    transaction = connection.get_nested_transaction() or connection.get_transaction()
+    if transaction is None:
+        return
+    marks = _TRANSACTION_WRITES.setdefault(connection, {})
+    for key in [key for key, (marked, _tables) in marks.items() if not marked.is_active]:
+        del marks[key]
+    if not claim and id(transaction) in marks:
+        return
+    marks[id(transaction)] = (transaction, tables)
+    if claim and not sa.event.contains(connection, "before_cursor_execute", _refuse_undeclared):
+        sa.event.listen(connection, "before_cursor_execute", _refuse_undeclared)
+
+
+def _refuse_undeclared(connection: sa.Connection, _cursor: object, statement: str, *_args: object) -> None:
+    """Before any statement on a connection a guarded session used: in a guarded transaction (the innermost
+    open one, or else the outermost), refuse what writes another table than it declares."""
+    marks = _TRANSACTION_WRITES.get(connection, {})
+    for transaction in (connection.get_nested_transaction(), connection.get_transaction()):
+        if transaction is not None and (mark := marks.get(id(transaction))) and mark[0] is transaction:
+            tables = mark[1]
+            break
+    else:
+        return
+    if tables is None:
+        return  # a host session's savepoint: the host's own write
+    try:
+        undeclared = sorted(written_tables(statement) - tables)
+    except _Unattributable:
+        raise WriteRefused("a statement this job's declared writes do not cover") from None
+    if undeclared:
+        raise WriteRefused(f"a write to {', '.join(undeclared)} this job does not declare")
+
+
+def host_session_marks(session: Session) -> None:
+    """Let ``session`` (the host's own, on a shared connection) write, in a savepoint of its own, while a
+    guarded session's transaction is open on the connection."""
+    sa.event.listen(session, "after_begin", lambda _s, _t, connection: _mark(connection, None, claim=False))
+
+
 def writing_only(factory: Callable[..., Session], tables: frozenset[str]) -> Callable[..., Session]:
-    """A session factory whose sessions write ``tables`` alone (by name): a flush of any other table's row,
-    or an ORM ``INSERT``/``UPDATE``/``DELETE`` statement on one, raises :class:`WriteRefused`; they read as any.
-    With no tables, a reader."""
+    """A session factory whose sessions write ``tables`` alone (by name); they read as any. With no tables, a
+    reader.
 
-    def refuse(table: str) -> None:
-        if table not in tables:
-            raise WriteRefused(f"a write to {table} this job does not declare")
-
-    def _flush(session: Session, _context: object, _instances: object) -> None:
-        changed = [obj for obj in session.dirty if session.is_modified(obj)]  # a value set again is no write
-        for obj in (*session.new, *changed, *session.deleted):
-            refuse(sa.inspect(obj).mapper.persist_selectable.name)
-
-    def _statement(state: Any) -> None:
-        if state.is_insert or state.is_update or state.is_delete:
-            refuse(state.statement.table.name)
+    Every statement sent on the session's connection while its transaction (or a savepoint of its own) is the
+    innermost open there is read before it goes: an ``INSERT``/``UPDATE``/``DELETE``/``MERGE``/``TRUNCATE`` of
+    another table, a schema change, a grant, ``COPY``, or anything whose target is not certain raises
+    :class:`WriteRefused` and reaches no database, whether it came from a flush, a statement, a bulk method, or
+    raw SQL on ``session.connection()``. A host session's own savepoint on the same connection is not
+    guarded."""
 
     def open_session(**kwargs: Any) -> Session:
         session = factory(**kwargs)
-        sa.event.listen(session, "before_flush", _flush)
-        sa.event.listen(session, "do_orm_execute", _statement)
+        sa.event.listen(session, "after_begin", lambda _s, _t, connection: _mark(connection, tables, claim=True))
         return session
 
     return open_session
@@ -224,6 +354,7 @@ class SharedConnection:
         """A host session on the shared connection (joining a transaction open on it with a SAVEPOINT, unless
         ``join_transaction_mode`` says otherwise: :data:`READ_IN_TRANSACTION`)."""
         session = _SharedSession(self, **kwargs)
+        host_session_marks(session)
         self._host_sessions.add(session)
         return session
 

@@ -321,8 +321,9 @@ class MachineRoute:
     ``Content-Length``, then by what it reads) and a compressed one before any plugin code runs, answering with
     ``refuse(status, reason)``; then it calls ``authenticate(ctx, request)`` in the plugin's plugin-wide context
     (no user, no mission: ``in_mission`` reaches the missions where the plugin is enabled, as a plugin-wide
-    job's; it reads only: a replay check's nonce is the handler's to write); then ``handler(ctx, request, principal)`` in the principal's mission, acting for the plugin there (its
-    own permissions, no user). Host 1.4.0."""
+    job's; it reads only: a replay check's nonce is the handler's to write); then
+    ``handler(ctx, request, principal)`` in the principal's mission, acting for the plugin there (its own
+    permissions, no user). Host 1.4.0."""
 
     path: str
     """Starts with ``/``; letters, digits, ``-``, ``_``, ``.`` and ``/``."""

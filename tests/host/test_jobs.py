@@ -414,6 +414,23 @@ class NarrowLog(_Tables):
     mission_code: Mapped[str] = mapped_column(sa.String(8))
 
 
+def refused_around_the_orm(factory, model: type[NarrowNote | NarrowLog], column: str) -> None:  # noqa: ANN001
+    """Each way around the ORM's flush and statements writes ``model``'s undeclared table no more than they do."""
+    table = model.__tablename__
+    writes = (
+        lambda session: session.execute(sa.text(f"INSERT INTO {table} ({column}) VALUES ('raw')")),
+        lambda session: session.connection().execute(sa.insert(model).values({column: "connection"})),
+        lambda session: session.connection().exec_driver_sql(f'DELETE FROM "{table}"'),
+        lambda session: session.bulk_insert_mappings(model, [{column: "bulk"}]),
+        lambda session: session.bulk_save_objects([model(**{column: "objects"})]),
+        lambda session: session.execute(sa.text(f"SELECT 1; DELETE FROM {table}")),
+        lambda session: session.execute(sa.text(f"DROP TABLE {table}")),
+    )
+    for write in writes:
+        with pytest.raises(WriteRefused), factory() as session, session.begin():
+            write(session)
+
+
 class NarrowPlugin(JobPlugin):
     """A plugin-wide job that declares what it needs (host 1.4): one of its plugin's two permissions, the one
     table it writes for no mission, the one it writes in a mission; it tries every other write too."""
@@ -456,9 +473,17 @@ class NarrowPlugin(JobPlugin):
             self._refused(there.session_factory, NarrowNote(text=f"in {mission.code}"))
             with there.session_factory() as session, session.begin(), pytest.raises(WriteRefused):
                 session.execute(sa.delete(NarrowNote))
+            refused_around_the_orm(there.session_factory, NarrowNote, "text")
+            with there.session_factory() as session, session.begin():
+                session.scalars(sa.select(NarrowLog)).all()  # its transaction begun, the host's joins it
+                with ctx.scope.host_sessions() as host, host.begin():  # the host's own write, on the same connection
+                    host.add(NarrowNote(text=f"host in {mission.code}"))
+                with pytest.raises(WriteRefused):  # and the job's session guarded again after it
+                    session.execute(sa.text("DELETE FROM narrow_note"))
         with ctx.session_factory() as session, session.begin():
             session.add(NarrowNote(text="found"))
         self._refused(ctx.session_factory, NarrowLog(mission_code=""))
+        refused_around_the_orm(ctx.session_factory, NarrowLog, "mission_code")
         self.runs.append((ctx.mission.code, ctx, current_context() is ctx))  # to its end: every check held
 
 
@@ -471,7 +496,7 @@ def test_a_plugin_wide_job_holds_the_permissions_it_declares_and_writes_only_its
         assert len(plugin.runs) == 1  # it ran to its end
         assert plugin.refused == ["NarrowNote", "NarrowNote", "NarrowLog"]
         with jobs_rt.factory() as s:
-            assert s.scalars(sa.select(NarrowNote.text)).all() == ["found"]
+            assert sorted(s.scalars(sa.select(NarrowNote.text))) == ["found", "host in KHM", "host in THA"]
             assert sorted(s.scalars(sa.select(NarrowLog.mission_code))) == ["KHM", "THA"]
     finally:
         _Tables.metadata.drop_all(jobs_rt.engine)

@@ -4,15 +4,17 @@ again, the matches are as they were and, on PostgreSQL, the policy letting a mis
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 from old_rows import insert_case, insert_match, matches
 from world import World
 
-from ctm_plugin.domain.retrafficking import RetraffickingMatch
 from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.hooks.database import SCRIPT_LOCATION, VERSION_TABLE
+from ctm_plugin.services.retrafficking import Flag, flags_for_case
 from mimosa_host import db
 
 
@@ -49,11 +51,11 @@ def test_ctm0025_lets_the_earlier_mission_read_the_match_shared_with_it(w: World
     with w.rt.engine.connect() as conn:
         assert matches(conn) == before == [(ids["shares"], True, "confirmed"), (ids["keeps"], False, "confirmed")]
         assert sorted(_policies(conn)) == (["ctm_earlier_mission_flag", "ctm_scope"] if postgresql else [])
-    with mission_session(w.ctx("caseworker")) as tha:
-        (seen,) = tha.scalars(sa.select(RetraffickingMatch)).all()
-        assert (seen.earlier_case_id, seen.later_case_id) == (ids["tha"], ids["shares"])
-    with mission_session(w.ctx("khm.caseworker", "KHM")) as khm:
-        assert khm.scalars(sa.select(RetraffickingMatch)).all() == []
+    with mission_session(w.ctx("caseworker")) as tha:  # the one shared, through ctm0031's view at the head
+        assert flags_for_case(tha, w.ctx("caseworker"), ids["tha"]) == [Flag("KHM", date(2026, 2, 3), "confirmed")]
+    khm_caseworker = w.ctx("khm.caseworker", "KHM")
+    with mission_session(khm_caseworker) as khm:
+        assert flags_for_case(khm, khm_caseworker, ids["shares"]) == []
 
     command.downgrade(cfg, previous)
     with w.rt.engine.connect() as conn:

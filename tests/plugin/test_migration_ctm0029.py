@@ -11,13 +11,13 @@ from alembic.script import ScriptDirectory
 from old_rows import insert_case, insert_match, matches
 from world import World
 
-from ctm_plugin.domain.retrafficking import RetraffickingMatch
 from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.hooks.database import SCRIPT_LOCATION, VERSION_TABLE
+from ctm_plugin.services.retrafficking import flags_for_case
 from mimosa_host import db
 
 
-def _seed(conn: sa.Connection) -> dict[str, int]:
+def seed_open_and_confirmed(conn: sa.Connection) -> dict[str, int]:
     """A THA case matched by two later KHM cases whose consent lets THA know: one match open, one confirmed."""
     ids = {
         "tha": insert_case(conn, "THA-CT-2025-OLD27", opened_on="2025-02-03"),
@@ -44,7 +44,7 @@ def test_ctm0029_shows_the_earlier_mission_only_the_match_hq_confirmed(w: World)
     assert previous == "ctm0028"
     command.downgrade(cfg, previous)
     with w.rt.engine.begin() as conn:
-        ids = _seed(conn)
+        ids = seed_open_and_confirmed(conn)
         before = matches(conn)
     postgresql = w.rt.engine.dialect.name == "postgresql"
 
@@ -53,9 +53,9 @@ def test_ctm0029_shows_the_earlier_mission_only_the_match_hq_confirmed(w: World)
         assert matches(conn) == before == [(ids["open"], True, "open"), (ids["confirmed"], True, "confirmed")]
         policy = _flag_policy(conn)
         assert ("'confirmed'" in policy and "<>" not in policy) if postgresql else policy is None
-    with mission_session(w.ctx("caseworker")) as tha:
-        (seen,) = tha.scalars(sa.select(RetraffickingMatch)).all()
-        assert (seen.later_case_id, seen.status) == (ids["confirmed"], "confirmed")
+    with mission_session(w.ctx("caseworker")) as tha:  # through ctm0031's view, at the head
+        (seen,) = flags_for_case(tha, w.ctx("caseworker"), ids["tha"])
+        assert seen.status == "confirmed"
 
     command.downgrade(cfg, previous)
     with w.rt.engine.connect() as conn:

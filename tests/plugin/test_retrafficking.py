@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from test_audit_chain import verify_cli
 from test_handover import handed_over
 from world import KHM_PERSON, World
 
@@ -20,6 +21,7 @@ from ctm_plugin.domain.retrafficking import (
     CONFIRMED,
     DISMISSED,
     DOCUMENT,
+    FLAGS,
     FUZZY,
     NAME_SIMILAR,
     OPEN,
@@ -279,16 +281,18 @@ def test_a_mission_reads_only_the_matches_flagging_its_own_case_and_writes_none(
     consent_to_share(w, later, "KHM")
     run_matching(w)
     with mission_session(w.ctx("caseworker")) as tha:  # open: HQ's alone
-        assert tha.scalars(sa.select(RetraffickingMatch)).all() == []
+        assert tha.execute(sa.select(FLAGS)).all() == []
     confirm(w)
-    with mission_session(w.ctx("caseworker")) as tha:
-        (seen,) = tha.scalars(sa.select(RetraffickingMatch)).all()
-        assert (seen.earlier_mission, seen.earlier_case_id) == ("THA", earlier)
-        seen.reason = "A mission's note"
+    with mission_session(w.ctx("caseworker")) as tha:  # confirmed: its flag's columns, never HQ's row
+        (seen,) = tha.execute(sa.select(FLAGS)).all()
+        assert (seen.earlier_mission, seen.earlier_case_id, seen.later_mission) == ("THA", earlier, "KHM")
+        assert tha.scalars(sa.select(RetraffickingMatch)).all() == []
         with pytest.raises(MissionScopeViolation):
+            tha.merge(w.one(RetraffickingMatch)).reason = "A mission's note"
             tha.flush()
-    with mission_session(w.ctx("khm.caseworker", "KHM")) as khm:  # the later mission: HQ's row, not its own flag
-        assert khm.scalars(sa.select(RetraffickingMatch)).all() == []
+    khm_caseworker = w.ctx("khm.caseworker", "KHM")
+    with mission_session(khm_caseworker) as khm:  # the later mission: HQ's row, not its own flag
+        assert retrafficking.flags_for_case(khm, khm_caseworker, later) == []
 
 
 def test_an_open_match_no_longer_found_is_deleted(w: World, same_passport: tuple[int, int]) -> None:
@@ -361,7 +365,24 @@ def test_the_jobs_context_holds_its_permissions_reads_the_missions_and_writes_on
             session.get(Case, earlier).opened_on = date(2020, 1, 1)
         with pytest.raises(WriteRefused), hq_session(ctx, RETRAFFICKING_REVIEW) as hq, hq.begin():
             hq.add(Fund(currency="USD"))  # HQ's, but not what the job writes
+        around_the_orm = (  # nor any way around the ORM's flush and statements
+            lambda session: session.execute(sa.text("UPDATE ctm_case SET opened_on = opened_on")),
+            lambda session: session.connection().execute(sa.delete(Case)),
+            lambda session: session.connection().exec_driver_sql("DELETE FROM ctm_case"),
+            lambda session: session.bulk_insert_mappings(Fund, [{"currency": "USD"}]),
+            lambda session: session.bulk_save_objects([Fund(currency="USD")]),
+        )
+        for write in around_the_orm:
+            with pytest.raises(WriteRefused), unit_of_work(there) as session:
+                write(session)
     assert w.snapshot() == before
+
+
+def test_the_job_chains_its_audit_and_the_chains_verify(w: World, same_passport, database_url: str) -> None:  # noqa: ANN001
+    assert run_matching(w) == 1
+    code, output = verify_cli(database_url)
+    assert code == 0, output
+    assert "THA: intact" in output and "KHM: intact" in output
 
 
 def test_a_misspelled_name_in_another_mission_is_compared_within_its_birth_date_and_citizenship(w: World) -> None:

@@ -55,17 +55,22 @@ def _host(*args: str) -> str:
     return result.output
 
 
-def with_the_stories_as_the_application(rt: Runtime) -> None:
-    """The application's role, granted, and the demo's stories seeded through it."""
-    owner = rt.engine.url.render_as_string(hide_password=False)
-    password = str(rt.engine.url.password or "").replace("'", "''")
+def create_application_role(engine: sa.Engine) -> None:
+    """The application's role, unless the server has it (roles are the server's), logging in as the owner does."""
+    password = str(engine.url.password or "").replace("'", "''")
     login = f"LOGIN PASSWORD '{password}'" if password else "LOGIN"
-    with rt.engine.connect() as conn:  # once per server: roles are the server's
+    with engine.connect() as conn:
         conn.exec_driver_sql(
             f"DO $$ BEGIN CREATE ROLE {ROLE} {login} NOSUPERUSER NOBYPASSRLS;"
             " EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
         )
         conn.commit()
+
+
+def with_the_stories_as_the_application(rt: Runtime) -> None:
+    """The application's role, granted, and the demo's stories seeded through it."""
+    owner = rt.engine.url.render_as_string(hide_password=False)
+    create_application_role(rt.engine)
     as_the_application = ("--database", app_url(owner), "--migration-database", owner)
     assert "row-level security" in _host(*as_the_application, "db", "grant", ROLE)
     for story in ("handover", "reintegration", "due", "cases", "retrafficking", "intelligence", "partners"):
@@ -146,7 +151,7 @@ def test_raw_sql_sees_only_the_mission_set_for_its_transaction(demo: Runtime, ap
                 )
             ),
         }
-        flagged = conn.scalar(  # ctm0025/26: the matches flagging one of its cases, the consent in force, confirmed
+        flagged = conn.scalar(  # ctm0031: the matches flagging one of its cases, the consent in force, confirmed
             sa.text(
                 "SELECT count(*) FROM ctm_retrafficking_match WHERE earlier_mission = :mission"
                 " AND shared_with_earlier AND status = 'confirmed'"
@@ -160,7 +165,8 @@ def test_raw_sql_sees_only_the_mission_set_for_its_transaction(demo: Runtime, ap
         assert counts(conn, MISSION_TABLES, f"WHERE mission_code <> '{mission}'") == dict.fromkeys(MISSION_TABLES, 0)
         assert counts(conn, BETWEEN_MISSIONS) == shared
         assert counts(conn, UNDER_A_ROW) == under
-        assert counts(conn, HQ_TABLES) == {**dict.fromkeys(HQ_TABLES, 0), "ctm_retrafficking_match": flagged}
+        assert counts(conn, HQ_TABLES) == dict.fromkeys(HQ_TABLES, 0)  # HQ's matches too: their flags' view alone
+        assert counts(conn, ("ctm_retrafficking_flag",)) == {"ctm_retrafficking_flag": flagged}
         conn.commit()
         # The setting ended with its transaction: the next one on the same connection sees nothing.
         assert counts(conn, ("ctm_case",)) == {"ctm_case": 0}
@@ -177,9 +183,9 @@ def test_hq_rows_are_seen_only_with_hq_set(demo: Runtime, application: Runtime):
 
 
 def test_a_mission_reads_only_the_matches_flagging_its_own_case_and_writes_none(demo: Runtime, application: Runtime):
-    """ctm0025/ctm0026: THA (the earlier mission) reads the demo's match while the job has marked it visible to
-    THA and HQ has confirmed it (not while it is open, nor once dismissed); KHM (the later mission) never does; no
-    mission writes it."""
+    """ctm0025/ctm0029/ctm0031: THA (the earlier mission) reads the demo's match's flag (its view's columns, never
+    the match) while the job has marked it visible to THA and HQ has confirmed it (not while it is open, nor once
+    dismissed); KHM (the later mission) never does; no mission writes it."""
     with demo.engine.connect() as conn:
         (match_id, earlier, shared, status, hqs_reason) = conn.execute(
             sa.text("SELECT id, earlier_mission, shared_with_earlier, status, reason FROM ctm_retrafficking_match")
@@ -189,7 +195,8 @@ def test_a_mission_reads_only_the_matches_flagging_its_own_case_and_writes_none(
     def seen_by(mission: str) -> int:
         with application.engine.connect() as conn:
             in_transaction_of(conn, mission)
-            return conn.scalar(sa.text("SELECT count(*) FROM ctm_retrafficking_match"))
+            assert conn.scalar(sa.text("SELECT count(*) FROM ctm_retrafficking_match")) == 0  # ctm0031: HQ's rows
+            return conn.scalar(sa.text("SELECT count(*) FROM ctm_retrafficking_flag"))  # their flags' columns
 
     def as_hq_marks(shared_with_earlier: bool, status: str) -> None:
         with demo.engine.begin() as conn:
@@ -215,9 +222,8 @@ def test_a_mission_reads_only_the_matches_flagging_its_own_case_and_writes_none(
                         "INSERT INTO ctm_retrafficking_match (earlier_mission, earlier_case_id, earlier_case_number,"
                         " earlier_opened_on, later_mission, later_case_id, later_case_number, later_opened_on,"
                         " evidence, score, explanation, shared_with_earlier, status, found_at, version)"
-                        " SELECT earlier_mission, earlier_case_id, earlier_case_number, earlier_opened_on, 'THA',"
-                        " 0, 'THA-X', later_opened_on, evidence, score, explanation, true, 'open', found_at, 1"
-                        " FROM ctm_retrafficking_match"
+                        " VALUES ('THA', 0, 'THA-X', '2025-01-01', 'THA', 1, 'THA-Y', '2026-01-01', 'document', 1,"
+                        " 'same_document', true, 'open', now(), 1)"  # it reads none of HQ's rows to copy (ctm0031)
                     )
                 )
         as_hq_marks(True, "dismissed")
