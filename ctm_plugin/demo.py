@@ -614,7 +614,7 @@ def research_cases(ctx: RequestContext, count: int, rng: random.Random | None = 
                         recorded_by="demo-seed",
                     )
                 )
-        trend_counts.refresh(session)
+        trend_counts.refresh(session, mission_today(ctx.settings))
     return count
 
 

@@ -2,11 +2,13 @@
 
 The counts are pre-computed (a CTM job, :func:`count_cells`, every hour), so that a trends page reads a few
 hundred rows of its missions instead of grouping every case each time. The page reads not these but their
-**published** copy (:class:`TrendPublished`), which the job renews at most once a day (:data:`PUBLISH_EVERY`):
-a reader comparing two views an hour apart must not watch cases arrive one by one. The mission's
-:class:`TrendRefresh` says when they were counted and published, and the page says so. These are true counts,
-microdata in all but name: they leave the CTM only through small-cell suppression (services/trends.py), never as
-they are.
+**published** copy (:class:`TrendPublished`): **releases** of closed calendar years (on the mission's calendar),
+each made once, :data:`RELEASE_AFTER` the year's end, and never rewritten (:class:`TrendRelease`). A number
+published once never changes: a case entered late with a past date, an edit, a retention purge of a released
+year never show in the trends (a research export has the current data), so two releases cannot be subtracted
+to show one case arriving, changing or going. The mission's :class:`TrendRefresh` says when they were counted.
+These are true counts, microdata in all but name: they leave the CTM only through small-cell suppression
+(services/trends.py), never as they are.
 
 Sources are the coded fields of the case (no sealed value: nothing written about a person is read here) and a
 case counts in the quarter it was identified (opened). A case received through a hand-over is the same person
@@ -21,7 +23,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import Integer, String
@@ -95,15 +96,25 @@ class TrendCell(Counts, Base):
 
 
 class TrendPublished(Counts, Base):
-    """The counts as the trends page reads them: a copy of the :class:`TrendCell` rows the job renews at most once
-    every :data:`PUBLISH_EVERY`."""
+    """The counts as the trends page reads them: the :class:`TrendCell` rows of each released year, copied once
+    when it was released (:class:`TrendRelease`) and never rewritten."""
 
     __tablename__ = "ctm_trend_published"
 
 
+class TrendRelease(MissionScoped, Base):
+    """A calendar year of the mission's counts published (its quarters copied into :class:`TrendPublished`), and
+    when: once, never again. A mission's releases are the years from its first release on, without a gap."""
+
+    __tablename__ = "ctm_trend_release"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class TrendRefresh(MissionScoped, Base):
-    """When the mission's cells were last counted, and over how many cases; when they were last published: the
-    page's "as of"."""
+    """When the mission's cells were last counted, and over how many cases; when a year was last released."""
 
     __tablename__ = "ctm_trend_refresh"
 
@@ -111,11 +122,12 @@ class TrendRefresh(MissionScoped, Base):
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cases: Mapped[int] = mapped_column(Integer, default=0)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    """``None``: never published yet (the next count publishes)."""
+    """When the job last released a year; ``None``: none yet."""
 
 
-PUBLISH_EVERY = timedelta(days=1)
-"""The published counts change at most this often, whatever the counting job does."""
+RELEASE_AFTER = timedelta(days=31)
+"""How long after a year's end (on the mission's calendar) it is released: cases of its last days entered late
+still count."""
 
 
 Key = tuple[str, str, str]  # dimension, quarter, value
@@ -265,31 +277,44 @@ def _values_of(case: _CaseFacts) -> Iterator[tuple[str, Iterable[str]]]:
             yield dimension.key, sorted(values)
 
 
-def refresh(session: Session) -> int:
-    """Count the mission's cells again and write what changed (in the session's transaction), and publish them
-    if the last publication is :data:`PUBLISH_EVERY` old; how many cells the mission has now."""
+def last_closed_year(today: date) -> int:
+    """The last year released on ``today`` (the mission's): ended :data:`RELEASE_AFTER` ago or more."""
+    return today.year - 1 if today >= date(today.year, 1, 1) + RELEASE_AFTER else today.year - 2
+
+
+def refresh(session: Session, today: date) -> int:
+    """Count the mission's cells again and write what changed (in the session's transaction), and release the
+    years closed on ``today`` (the mission's) not released yet; how many cells the mission has now.
+
+    A mission's first release is every year from its first case's to the last closed one (or that one alone,
+    without a case); the next ones each year after the last released, never one before: a year released, or
+    passed over, is never published again, so the page's numbers of a year never change."""
     counts, cases = count_cells(session)
     code = session.info["mission_code"]
     state = session.scalars(sa.select(TrendRefresh)).first() or TrendRefresh(mission_code=code)
     state.refreshed_at, state.cases = utcnow(), cases
-    if state.published_at is None or state.refreshed_at - state.published_at >= PUBLISH_EVERY:
-        _write(session, TrendPublished, counts)
+    last = last_closed_year(today)
+    released = session.scalar(sa.select(sa.func.max(TrendRelease.year)))
+    first = released + 1 if released is not None else min([int(q[:4]) for _d, q, _v in counts] + [last])
+    for year in range(first, last + 1):
+        session.add(TrendRelease(mission_code=code, year=year, published_at=state.refreshed_at))
+        session.add_all(
+            TrendPublished(mission_code=code, dimension=d, quarter=q, value=v, count=n)
+            for (d, q, v), n in counts.items()
+            if q.startswith(f"{year}-")
+        )
         state.published_at = state.refreshed_at
-    _write(session, TrendCell, counts)
+    _write(session, counts)
     session.add(state)
     session.flush()
     return session.scalar(sa.select(sa.func.count()).select_from(TrendCell)) or 0
 
 
-_Table = TypeVar("_Table", TrendCell, TrendPublished)
-
-
-def _write(session: Session, model: type[_Table], counts: Counter[Key]) -> None:
-    """The mission's rows of ``model`` made the ``counts``: a row no longer counted goes, a changed count is
-    updated, a new one added (row by row: a mission's session writes no bulk)."""
+def _write(session: Session, counts: Counter[Key]) -> None:
+    """The mission's cells made the ``counts``: a row no longer counted goes, a changed count is updated, a new
+    one added (row by row: a mission's session writes no bulk)."""
     counts = counts.copy()
-    row: _Table
-    for row in session.scalars(sa.select(model)):
+    for row in session.scalars(sa.select(TrendCell)):
         count = counts.pop((row.dimension, row.quarter, row.value), 0)
         if not count:
             session.delete(row)
@@ -297,5 +322,5 @@ def _write(session: Session, model: type[_Table], counts: Counter[Key]) -> None:
             row.count = count
     code = session.info["mission_code"]
     session.add_all(
-        model(mission_code=code, dimension=d, quarter=q, value=v, count=n) for (d, q, v), n in counts.items()
+        TrendCell(mission_code=code, dimension=d, quarter=q, value=v, count=n) for (d, q, v), n in counts.items()
     )

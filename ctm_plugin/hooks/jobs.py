@@ -57,7 +57,7 @@ def mimosa_jobs() -> Sequence[Job]:
         Job(RECEPTION, timedelta(seconds=30), _open_reception_tasks),
         # No host in it either: what the mission's retention settings say is due goes (services/retention.py).
         Job(RETENTION, timedelta(days=1), _purge),
-        # No host either: the mission's trend counts made again, published for the page at most once a day.
+        # No host either: the mission's trend counts made again, and a closed year released once for the page.
         Job(TRENDS, timedelta(hours=1), _count_trends),
         MATCHING,
     )

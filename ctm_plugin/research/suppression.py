@@ -41,10 +41,12 @@ smallest counts. Where even withholding everything would not give a way, it stop
 too small to show (:attr:`SuppressedTable.disclosive`).
 
 This protects each table on its own against recovery through its own totals (for a hierarchy, both views),
-and tables that share their row totals together (:func:`suppress_together`,
-:func:`suppress_hierarchy_together`). It knows nothing of other tables: services/trends.py offers only views
-that cannot be differenced against each other (every table over the reader's whole scope, no nested filters;
-the years and the quarters from one pattern), and its docstring says why.
+and tables that share their row totals together (:func:`suppress_hierarchy_together`); rows that must be
+withheld whole from the start are protected as any other withheld number (:func:`suppress_hierarchy`). It
+knows nothing of other tables or of other releases: services/trends.py offers only views that cannot be
+differenced against each other (every table over the reader's whole scope, no nested filters; the years and the
+quarters from one pattern; each year's block suppressed once from counts frozen when it was released), and its
+docstring says why.
 """
 
 from __future__ import annotations
@@ -94,60 +96,44 @@ class SuppressedTable:
     too small to show: e.g. two cells of 1 under "<3" totals): publish nothing of it."""
 
 
-def suppress(
-    counts: Sequence[Sequence[int]],
-    k: int | None = None,
-    withheld_row_totals: Collection[int] = (),
-    withhold_total: bool = False,
-) -> SuppressedTable:
+def suppress(counts: Sequence[Sequence[int]], k: int | None = None) -> SuppressedTable:
     """``counts`` (a non-empty list of rows of equal, non-zero length) with primary and secondary suppression
-    at ``k`` (default: :func:`ctm_plugin.research.small_cell_k`).
-
-    ``withheld_row_totals`` (row indexes) and ``withhold_total`` withhold those totals from the start: tables
-    that share their row totals (several breakdowns of the same cases by period) must withhold the same ones,
-    or one table's published total would open another's (:func:`suppress_together`)."""
-    held = {(ROW_TOTAL, i) for i in withheld_row_totals} | _total(withhold_total)
-    return _suppressed(counts, None, small_cell_k() if k is None else k, held)[0]
+    at ``k`` (default: :func:`ctm_plugin.research.small_cell_k`): the plain grid, on which this module's
+    tests check the cycle rule against exact elimination and brute force (the trends publish hierarchies)."""
+    return _suppressed(counts, None, small_cell_k() if k is None else k, set())[0]
 
 
 def suppress_hierarchy(
     counts: Sequence[Sequence[int]],
     groups: Sequence[Sequence[int]],
     k: int | None = None,
-    withheld_row_totals: Collection[int] = (),
-    withheld_group_totals: Collection[int] = (),
-    withhold_total: bool = False,
+    withheld_rows: Collection[int] = (),
+    withheld_groups: Collection[int] = (),
 ) -> tuple[SuppressedTable, SuppressedTable]:
     """``counts`` (rows: quarters, say) and the same counts with the rows of each of ``groups`` added up (rows:
     years; each group a list of row indexes, every row in one group), suppressed as one table so that both may
-    be published: the fine table and the coarse one, from one pattern (the module's docstring). The totals
-    given withheld are so from the start, as in :func:`suppress`."""
-    held = {(ROW_TOTAL, i) for i in withheld_row_totals} | {(GROUP_TOTAL, g) for g in withheld_group_totals}
-    fine, coarse, _shared = _suppressed(
-        counts, groups, small_cell_k() if k is None else k, held | _total(withhold_total)
-    )
+    be published: the fine table and the coarse one, from one pattern (the module's docstring).
+
+    ``withheld_rows`` (fine row indexes) and ``withheld_groups`` (group indexes) are withheld whole, every cell
+    and the total, from the start, and protected as any other withheld number: a breakdown where a case may
+    count under several values withholds the periods whose cases are withheld (services/trends.py)."""
+    held: set[_Key] = {(ROW_TOTAL, i) for i in withheld_rows} | {(GROUP_TOTAL, g) for g in withheld_groups}
+    columns = range(len(counts[0])) if counts else range(0)
+    held |= {(CELL, i, j) for i in withheld_rows for j in columns}
+    held |= {(GROUP_CELL, g, j) for g in withheld_groups for j in columns}
+    fine, coarse, _shared = _suppressed(counts, groups, small_cell_k() if k is None else k, held)
     return _both(fine, coarse)
-
-
-def suppress_together(tables: Sequence[Sequence[Sequence[int]]], k: int | None = None) -> list[SuppressedTable]:
-    """Tables of the same rows whose row totals and grand total are the same numbers (the same cases, broken
-    down by different single-valued dimensions), each suppressed so that all of them withhold the same totals:
-    the union of what each withholds, until no table withholds one more (it only grows, so it ends)."""
-    k = small_cell_k() if k is None else k
-    return [fine for fine, _coarse in _together(tables, None, k)]
 
 
 def suppress_hierarchy_together(
     tables: Sequence[Sequence[Sequence[int]]], groups: Sequence[Sequence[int]], k: int | None = None
 ) -> list[tuple[SuppressedTable, SuppressedTable]]:
-    """:func:`suppress_together` for :func:`suppress_hierarchy`: the tables share the fine rows' totals, the
-    groups' totals and the grand total, and withhold the same ones."""
+    """Tables of the same rows whose fine rows' totals, groups' totals and grand total are the same numbers (the
+    same cases, broken down by different single-valued dimensions), each suppressed as :func:`suppress_hierarchy`
+    so that all of them withhold the same totals: the union of what each withholds, until no table withholds one
+    more (it only grows, so it ends)."""
     k = small_cell_k() if k is None else k
     return [_both(fine, coarse) for fine, coarse in _together(tables, groups, k)]
-
-
-def _total(withheld: bool) -> set[_Key]:
-    return {(TOTAL,)} if withheld else set()
 
 
 def _both(fine: SuppressedTable, coarse: SuppressedTable | None) -> tuple[SuppressedTable, SuppressedTable]:
@@ -156,7 +142,7 @@ def _both(fine: SuppressedTable, coarse: SuppressedTable | None) -> tuple[Suppre
 
 
 def _together(
-    tables: Sequence[Sequence[Sequence[int]]], groups: Sequence[Sequence[int]] | None, k: int
+    tables: Sequence[Sequence[Sequence[int]]], groups: Sequence[Sequence[int]], k: int
 ) -> list[tuple[SuppressedTable, SuppressedTable | None]]:
     held: set[_Key] = set()
     while True:
@@ -172,7 +158,7 @@ _Vertex = tuple[str | int, ...]
 _Cost = tuple[int, int, int, int]
 CELL, GROUP_CELL, ROW_TOTAL, GROUP_TOTAL, COLUMN_TOTAL, TOTAL = "cell", "group cell", "row", "group", "column", "total"
 SHARED = (ROW_TOTAL, GROUP_TOTAL, TOTAL)
-"""The totals that tables of the same cases share (:func:`suppress_together`)."""
+"""The totals that tables of the same cases share (:func:`suppress_hierarchy_together`)."""
 UP, DOWN = 1, -1
 
 

@@ -17,7 +17,6 @@ from ctm_plugin.research.suppression import (
     suppress,
     suppress_hierarchy,
     suppress_hierarchy_together,
-    suppress_together,
 )
 
 K = 11
@@ -113,40 +112,6 @@ def test_a_small_total_is_withheld_as_small() -> None:
 def test_the_shared_k_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CTM_RESEARCH_K", "20")
     assert suppress([[15, 30]]).cells[0][0].text(20) == "<20"
-
-
-breakdowns = st.integers(1, 4).flatmap(
-    lambda periods: st.lists(
-        st.lists(st.lists(rare_or_common, min_size=periods, max_size=periods), min_size=1, max_size=3),
-        min_size=2,
-        max_size=3,
-    )
-)
-
-
-@settings(max_examples=200, deadline=None)
-@given(breakdowns)
-def test_breakdowns_of_the_same_cases_withhold_the_same_totals(columns_of_tables: list[list[list[int]]]) -> None:
-    # Each table: periods as rows, its own values as columns; every table's rows add up to the same cases.
-    periods = len(columns_of_tables[0][0])
-    first = [[column[i] for column in columns_of_tables[0]] for i in range(periods)]
-    cases = [sum(row) for row in first]
-    tables = [first]
-    for columns in columns_of_tables[1:]:  # the same per-period totals, split another way: the rest in one column
-        rows = [[min(column[i], cases[i]) for column in columns] for i in range(periods)]
-        for i, row in enumerate(rows):
-            spare = cases[i] - sum(row)
-            while spare < 0:
-                j = max(range(len(row)), key=row.__getitem__)
-                cut = min(row[j], -spare)
-                row[j] -= cut
-                spare += cut
-            row.append(spare)
-        tables.append(rows)
-    done = suppress_together(tables, K)
-    assert len({tuple(shown.count for shown in table.row_totals) + (table.total.count,) for table in done}) == 1
-    for table in done:
-        assert recoverable(_grid(table)) == []
 
 
 def values_each_could_take(grid: list[list[Shown]], truth: list[list[int]], k: int) -> dict[tuple[int, int], set[int]]:
@@ -409,3 +374,20 @@ def test_breakdowns_by_quarter_and_year_withhold_the_same_totals(years: int, col
     for (fine, coarse), counts in zip(done, tables, strict=True):
         if not fine.disclosive:
             assert numbers_recoverable(fine, coarse, counts, groups) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 3), st.data())
+def test_rows_withheld_whole_from_the_start_are_protected_as_any_other(columns: int, data: st.DataObject) -> None:
+    # a breakdown where a case has several values withholds whole the quarters (and the year) whose cases are
+    groups = [[0, 1, 2, 3]]
+    counts = data.draw(st.lists(st.lists(rare_or_common, min_size=columns, max_size=columns), min_size=4, max_size=4))
+    rows = data.draw(st.lists(st.integers(0, 3), max_size=2, unique=True))
+    year = data.draw(st.sampled_from([[], [0]]))
+    fine, coarse = suppress_hierarchy(counts, groups, K, withheld_rows=rows, withheld_groups=year)
+    for i in rows:
+        assert all(shown.count is None for shown in (*fine.cells[i], fine.row_totals[i]))
+    if year:
+        assert all(shown.count is None for shown in (*coarse.cells[0], coarse.row_totals[0]))
+    if not fine.disclosive:
+        assert numbers_recoverable(fine, coarse, counts, groups) == []

@@ -16,7 +16,7 @@ from flask import abort, request
 
 from ctm_plugin import i18n
 from ctm_plugin.codelists import all_lists
-from ctm_plugin.domain.trends import AGE_GROUPS, ROUTE_ARROW, SCORE_BAND_LABELS, UNKNOWN
+from ctm_plugin.domain.trends import AGE_GROUPS, RELEASE_AFTER, ROUTE_ARROW, SCORE_BAND_LABELS, UNKNOWN
 from ctm_plugin.i18n import N_
 from ctm_plugin.research import small_cell_k
 from ctm_plugin.schemas.trends import PERIODS
@@ -66,7 +66,8 @@ def value_label(dimension: str, value: str) -> str:
 
 
 def chart_of(table: service.TrendTable, label: Callable[[str], str], number: int) -> str:
-    """The table's published totals as bars: the cases by period, any other dimension by value."""
+    """The table's published numbers as bars: the cases by period; any other dimension by value in the latest
+    period (its Total row is withheld wherever a year's number is: services/trends.py)."""
     title = i18n._(table.dimension.title)
     if table.dimension.key == "cases":
         names = list(table.periods)
@@ -74,7 +75,8 @@ def chart_of(table: service.TrendTable, label: Callable[[str], str], number: int
         chart = pygal.Bar(**_look(title, 360))
     else:
         names = [label(v) for v in table.values]
-        shown = table.numbers.column_totals
+        shown = table.numbers.cells[-1]
+        title = f"{title}: {table.periods[-1]}"
         chart = pygal.HorizontalBar(**_look(title, max(240, 36 * len(names) + 120)))
     chart.x_labels = names
     chart.add(title, [s.count for s in shown])  # None (no bar) where withheld
@@ -125,6 +127,7 @@ def trends_page():  # noqa: ANN201
         charts=[chart_of(t, labeller(t.dimension.key), n) for n, t in enumerate(found.tables)] if found else [],
         value_label=value_label,
         k=small_cell_k(),
+        release_days=RELEASE_AFTER.days,
         shown_fields=("period",),
     )
     return Page(title=i18n._("Trends"), body=body, status=400 if errors else 200)

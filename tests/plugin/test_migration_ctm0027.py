@@ -50,7 +50,7 @@ def test_ctm0027_publishes_the_counts_from_before_at_the_next_count(w: World, lo
         ]
         assert conn.scalar(sa.text("SELECT count(*) FROM ctm_trend_published")) == 0
     body = login("supervisor").get("/m/THA/plugins/ctm/trends").get_data(as_text=True)
-    assert "THA: not published yet" in body
+    assert "THA: no year published yet" in body
     trends.refresh(w.job_ctx("THA"))
     with w.rt.engine.connect() as conn:
         published = conn.execute(

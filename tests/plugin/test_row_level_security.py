@@ -34,6 +34,7 @@ MISSION_TABLES = (
     *("ctm_audit_chain_head", "ctm_audit_checkpoint"),  # the chain's: ctm0019
     *("ctm_trend_cell", "ctm_trend_refresh"),  # the trends' counts: ctm0022
     "ctm_trend_published",  # what the trends page reads: ctm0027
+    "ctm_trend_release",  # the years published: ctm0033
     "ctm_research_export",  # ctm0023
     "ctm_research_export_case",  # the people an export released: ctm0032
     *("ctm_partner", "ctm_partner_credential", "ctm_sharing_agreement", "ctm_partner_exchange"),  # ctm0028
