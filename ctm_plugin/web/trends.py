@@ -122,7 +122,7 @@ def trends_page():  # noqa: ANN201
     body = render(
         "trends.html",
         found=found,
-        form=FormState(FILTER, errors, asked),
+        form=FormState(FILTER, errors, {"period": found.filters["period_bin"]} if found else asked),
         period_choices=[(p, i18n._(PERIOD_LABELS[p])) for p in PERIODS],
         charts=[chart_of(t, labeller(t.dimension.key), n) for n, t in enumerate(found.tables)] if found else [],
         value_label=value_label,

@@ -51,6 +51,8 @@ def test_no_number_below_k_reaches_any_reader_of_the_page(w: World, login):
             small = [n for n in numbers if n.isdigit() and 0 < int(n) < k]
             assert small == [], (username, query)
             assert f"<{k}" in numbers  # the demo has rare cells, and they show as such
+            shown = "quarter" if "quarter" in query else "year"  # the bin shown is the one the select says
+            assert f'<option value="{shown}" selected>' in response.get_data(as_text=True), (username, query)
 
 
 def test_the_tables_are_the_true_counts_where_published(w: World):
