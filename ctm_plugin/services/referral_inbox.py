@@ -29,7 +29,7 @@ from ctm_plugin.domain.case import Case, PersonProfile
 from ctm_plugin.domain.mission_time import mission_today
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.partner_service import ACCEPTED, DECLINED, ON_NO_RECORD, PENDING, InboundReferral
-from ctm_plugin.domain.partners import INBOUND, Partner
+from ctm_plugin.domain.partners import OUTBOUND, Partner
 from ctm_plugin.i18n import N_
 from ctm_plugin.schemas.referral_inbox import AcceptReferralSchema, DeclineReferralSchema
 from ctm_plugin.security import audit
@@ -46,7 +46,8 @@ OWN_CONSENT = "Services"
 """The consent the caseworker records on accepting: to this organisation's assistance."""
 OWN_CONSENT_ITEMS = ["ConsentedToInterview", "InformedOfDataUses"]
 DECIDED_OPERATION = "DecideReferral"
-"""The exchange a decision records on the partner's page (outbound: its answer, read through GetReferralStatus)."""
+"""The exchange a decision records on the partner's page (outbound: the mission's answer, which the partner reads
+through GetReferralStatus)."""
 NO_CASE_OF_BENEFICIARY = N_(
     "This mission has no case of this beneficiary: leave the field empty to open a new case, or open the case "
     "from Find a person first."
@@ -68,7 +69,7 @@ class Received:
     case: Case | None = None
 
 
-def _rows(session: Session) -> sa.Select[tuple[InboundReferral, str]]:
+def _rows() -> sa.Select[InboundReferral, str]:
     return sa.select(InboundReferral, Partner.name).join(Partner, Partner.id == InboundReferral.partner_id)
 
 
@@ -90,7 +91,7 @@ def inbox(ctx: RequestContext) -> list[Received]:
     require(ctx, CASE_EDIT)
     with unit_of_work(ctx) as session:
         rows = session.execute(
-            _rows(session).order_by(
+            _rows().order_by(
                 (InboundReferral.status == PENDING).desc(),
                 sa.case((InboundReferral.status == PENDING, InboundReferral.id), else_=-InboundReferral.id),
             )
@@ -103,7 +104,7 @@ def inbox(ctx: RequestContext) -> list[Received]:
 
 
 def _referral(session: Session, referral_id: int) -> tuple[InboundReferral, str]:
-    row = session.execute(_rows(session).where(InboundReferral.id == referral_id)).first()
+    row = session.execute(_rows().where(InboundReferral.id == referral_id)).first()
     if row is None:
         raise NotFound
     return row[0], row[1]
@@ -117,7 +118,6 @@ def received(ctx: RequestContext, referral_id: int) -> Received:
         case = session.get(Case, referral.case_id) if referral.case_id else None
         audit.record(session, ctx, "referral.view", referral.case_id, [FIELD_GROUP, "identity"])
         seen = Received(referral, name, case)
-        _ = referral.payload, referral.decline_reason  # unsealed while the session is open
         session.flush()
         session.expunge_all()
         return seen
@@ -136,6 +136,20 @@ def _claim(session: Session, referral_id: int, status: str) -> InboundReferral:
     except StaleDataError:
         raise Decided from None
     return referral
+
+
+def _decided(session: Session, ctx: RequestContext, referral: InboundReferral) -> None:
+    """The decision on the partner's page: the mission's answer, under the agreement's version it came with."""
+    record_exchange(
+        session,
+        ctx,
+        referral.partner_id,
+        OUTBOUND,
+        DECIDED_OPERATION,
+        referral.partner_reference,
+        referral.agreement_version,
+        referral.status,
+    )
 
 
 def accept(ctx: RequestContext, referral_id: int, data: dict[str, Any]) -> int:
@@ -168,16 +182,7 @@ def accept(ctx: RequestContext, referral_id: int, data: dict[str, Any]) -> int:
                 )
             )
         referral.case_id = case.id
-        record_exchange(
-            session,
-            ctx,
-            referral.partner_id,
-            INBOUND,
-            DECIDED_OPERATION,
-            referral.partner_reference,
-            referral.agreement_version,
-            ACCEPTED,
-        )
+        _decided(session, ctx, referral)
         audit.record(session, ctx, "referral.accept", case.id, [FIELD_GROUP, "person", "consent"])
         return case.id
 
@@ -189,16 +194,7 @@ def decline(ctx: RequestContext, referral_id: int, data: dict[str, Any]) -> None
     with unit_of_work(ctx) as session:
         referral = _claim(session, referral_id, DECLINED)
         referral.decline_reason = values["reason"]
-        record_exchange(
-            session,
-            ctx,
-            referral.partner_id,
-            INBOUND,
-            DECIDED_OPERATION,
-            referral.partner_reference,
-            referral.agreement_version,
-            DECLINED,
-        )
+        _decided(session, ctx, referral)
         audit.record(session, ctx, "referral.decline", None, [FIELD_GROUP])
 
 
