@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, url_for
 
 from ctm_plugin import i18n
 from ctm_plugin.domain.mission_time import mission_today
@@ -17,10 +17,11 @@ from ctm_plugin.schemas.referral_inbox import AcceptReferralSchema, DeclineRefer
 from ctm_plugin.security.permissions import CASE_EDIT
 from ctm_plugin.services import people
 from ctm_plugin.services import referral_inbox as service
-from ctm_plugin.services.base import Conflict, Invalid, NotFound
+from ctm_plugin.services.base import NotFound
 from ctm_plugin.web import ROW_ID, page, render
-from ctm_plugin.web.exchanges import HOST_ERRORS, HostTrouble, trouble_of
-from ctm_plugin.web.forms import FormState, form_data
+from ctm_plugin.web.exchanges import HostTrouble
+from ctm_plugin.web.forms import FormState
+from ctm_plugin.web.pages import decide
 from mimosa_host.plugin_api import Page, RequestContext, current_context
 
 REFERRAL = f"/referrals/<{ROW_ID}:referral_id>"
@@ -67,22 +68,9 @@ def referral_received(referral_id: int):  # noqa: ANN201
 
 
 def _decide(referral_id: int, form: str, schema: type, use_case: Any, done: str, then: Any = None) -> Any:
-    """Run ``use_case(ctx, referral_id, data)`` for the posted form; on success flash ``done`` and go to
-    ``then(result)`` (the referral's page unless given)."""
-    data = form_data(schema)
-    try:
-        result = use_case(current_context(), referral_id, data)
-    except NotFound:
-        abort(404)
-    except Invalid as refused:
-        return _referral_page(referral_id, FormState(form, refused.errors, data), status=422)
-    except Conflict as refused:
-        return _referral_page(referral_id, FormState(form, {}, data, problem=refused.message), status=409)
-    except HOST_ERRORS as failed:
-        trouble = trouble_of(failed)
-        return _referral_page(referral_id, FormState(form, {}, data), status=trouble.status, trouble=trouble)
-    flash(i18n._(done), "success")
-    return redirect(then(result) if then else url_for("ctm.referral_received", referral_id=referral_id), 303)
+    """:func:`pages.decide` on the referral's page, which it shows again after a success unless ``then``."""
+    back = then or (lambda _result: url_for("ctm.referral_received", referral_id=referral_id))
+    return decide(referral_id, form, schema, use_case, done, _referral_page, back)
 
 
 @page(REFERRAL + "/accept", CASE_EDIT, methods=("POST",))
