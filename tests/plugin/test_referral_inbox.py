@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from page_parts import field, text, version
 from partner_rows import BIRTH, NAME, NEEDS, Ngo, partner, refer
 from world import THA_PERSON, World
 
@@ -130,3 +131,20 @@ def test_the_pages_list_show_and_decide_with_field_errors_and_conflicts_translat
         f"/m/THA/plugins/ctm/referrals/{referral}/decline", {"reason": "x"}, headers={"Accept-Language": "fr"}
     )
     assert french.status_code == 409 and "Un autre" in french.get_data(as_text=True)
+
+
+def test_the_case_opened_for_a_referral_is_linked_to_the_persons_host_record_from_the_referrals_page(  # noqa: ANN001
+    w: World, referral: int, login, connected
+) -> None:
+    case_id = referral_inbox.accept(w.ctx("caseworker"), referral, ACCEPT)
+    caseworker = login("caseworker")
+    page = text(caseworker.get(f"/m/THA/plugins/ctm/referrals/{referral}"))
+    assert 'data-form="link"' in page and 'data-link="case"' not in page  # no host record yet: no tabs
+    link = f"/m/THA/plugins/ctm/referrals/{referral}/link"
+    refused = caseworker.post(link, {"version": version(page), "beneficiary_id": "BEN-2000001"})  # KHM's
+    message = "The host has no beneficiary with this ID in this mission."
+    assert refused.status_code == 422 and message in field(text(refused), "link", "beneficiary_id")
+    linked = caseworker.post(link, {"version": version(page), "beneficiary_id": THA_PERSON})
+    assert linked.status_code == 303 and linked.headers["Location"].endswith(f"/beneficiary/{THA_PERSON}/case")
+    assert w.one(Case, id=case_id).beneficiary_id == THA_PERSON
+    assert 'data-link="case"' in text(caseworker.get(f"/m/THA/plugins/ctm/referrals/{referral}"))
