@@ -10,11 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from ctm_plugin.domain.partner_service import InboundReferral
 from ctm_plugin.security import wsse
 from ctm_plugin.services import partner_service, partners
 from mimosa_host.context import build_context
 from mimosa_host.models import Mission, User
-from mimosa_host.plugin_api import RequestContext
+from mimosa_host.plugin_api import MachinePrincipal, MachineRequest, RequestContext
 from mimosa_host.runtime import Runtime
 
 NAME, BIRTH, NEEDS, WHERE = "person.given_name", "person.birth_date", "referral.needs", "person.current_location"
@@ -81,3 +82,22 @@ def signed(body: str, username: str, secret: str) -> bytes:
 <wsse:Username>{username}</wsse:Username>{password}{nonce_text}<wsu:Created>{created}</wsu:Created>
 </wsse:UsernameToken><wsu:Timestamp><wsu:Created>{created}</wsu:Created></wsu:Timestamp></wsse:Security></soap:Header>
 <soap:Body>{body}</soap:Body></soap:Envelope>""".encode()
+
+
+def refer(rt: Runtime, ngo: Ngo, reference: str, fields: dict[str, str], mission: str = "THA") -> int:
+    """The id of the referral for assistance ``ngo`` submits through the partner service with ``fields``, signed as
+    its client sends it."""
+    sent = "".join(
+        f"<p:Field><p:Name>{name}</p:Name><p:Value>{value}</p:Value></p:Field>" for name, value in fields.items()
+    )
+    body = (
+        f"<p:SubmitReferral><p:PartnerReference>{reference}</p:PartnerReference><p:Purpose>ReferralAssistance"
+        f"</p:Purpose><p:Fields>{sent}</p:Fields></p:SubmitReferral>"
+    )
+    with rt.factory() as s:
+        ctx = build_context(s, rt.host, rt.factory, s.get(Mission, mission), None, "en", plugin="ctm")[0]
+    request = MachineRequest("POST", partner_service.PATH, {}, signed(body, ngo.username, ngo.secret))
+    answer = partner_service.handle(ctx, request, MachinePrincipal(mission, ngo.username))
+    assert answer.status == 200, answer.body
+    with rt.factory() as s:
+        return s.scalars(sa.select(InboundReferral.id).where(InboundReferral.partner_reference == reference)).one()

@@ -4,7 +4,8 @@
   refused again within :data:`NONCE_KEPT`) and the rate limit per partner (the nonces of the last minute);
   pruned as requests come in.
 - :class:`InboundReferral`: a referral a partner submitted, pending until a caseworker accepts it into a case or
-  declines it with a reason (which the partner reads back through ``GetReferralStatus``). Its payload (the
+  declines it with a reason (which the partner reads back through ``GetReferralStatus``): the mission's inbox
+  (services/referral_inbox.py). Its payload (the
   fields the agreement allows, no more) is sealed under the mission's key; its hash makes a resubmission of the
   same reference idempotent and one with another payload refused.
 - :class:`PartnerFollowUp`: a follow-up report on a referral the partner made, sealed likewise.
@@ -25,6 +26,9 @@ from .sealed import Sealed, SealedJson, sealed_document_type, sealed_type
 
 PENDING, ACCEPTED, DECLINED = "pending", "accepted", "declined"
 REFERRAL_STATES = (PENDING, ACCEPTED, DECLINED)
+ON_NO_RECORD = "REFERRAL-"
+"""A case opened for a referral stands on ``REFERRAL-<referral id>`` until it is linked to the host's record (as a
+hand-over's stands on domain/handover.py's ``HANDOVER-``)."""
 
 NONCE_WINDOW = timedelta(minutes=5)
 """How far a message's ``Created`` may be from the clock."""
@@ -74,6 +78,12 @@ class InboundReferral(MissionScoped, Base):
     agreement_version: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    """The case of this mission the referral was accepted into (services/referral_inbox.py)."""
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Two caseworkers deciding at once: the second one's write finds another version, and nothing of it is saved."""
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class PartnerFollowUp(MissionScoped, Base):

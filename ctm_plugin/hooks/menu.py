@@ -27,7 +27,7 @@ from ctm_plugin.security.permissions import (
     SYNC_VIEW,
     TRENDS_VIEW,
 )
-from ctm_plugin.services import due
+from ctm_plugin.services import due, referral_inbox
 from mimosa_host.plugin_api import MenuItem, RequestContext, hookimpl
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ ENTRIES = (
     ((CASE_EDIT,), "ctm.people", N_("Find a person"), "ctm.find_person"),
     ((CASE_EDIT,), "ctm.to_screen", N_("People to screen"), "ctm.people_to_screen"),
     ((HANDOVER_ACCEPT,), "ctm.handovers", N_("Hand-overs"), "ctm.inbox"),
+    ((CASE_EDIT,), "ctm.referrals", N_("Referrals from partners"), "ctm.referral_inbox"),
     (
         (DISBURSEMENT_APPROVE, CASE_VIEW),
         "ctm.disbursements",
@@ -67,22 +68,34 @@ ENTRIES = (
 )
 
 
+COUNTED = {
+    "ctm.due": (
+        lambda ctx: due.due_count(ctx),
+        N_("Due now (%(count)s)"),
+    ),  # due today or overdue; the list looks ahead too
+    "ctm.referrals": (
+        lambda ctx: referral_inbox.pending_count(ctx),
+        N_("Referrals from partners (%(count)s)"),
+    ),  # waiting
+}
+"""The entries whose label says how many items wait: the count (looked up when called), and the label with it."""
+
+
 def _label(ctx: RequestContext, item_id: str, label: str) -> str:
-    """The entry's msgid; the due list's with the number of the user's items due or overdue ("Due now (3)").
+    """The entry's msgid; a counted entry's with its number when there is any ("Due now (3)").
 
     The menu is on every page: a count that fails leaves the plain label, logged by the error's type only
     (its message may hold a case's data), rather than breaking the page.
     """
-    if item_id != "ctm.due":
+    if item_id not in COUNTED:
         return label
+    counter, counted = COUNTED[item_id]
     try:
-        count = due.due_count(ctx)
+        count = counter(ctx)
     except Exception as failed:  # any failure: the page still shows
-        log.warning("the due count failed: %s", type(failed).__name__)
+        log.warning("the count of %s failed: %s", item_id, type(failed).__name__)
         return label
-    return (
-        i18n._("Due now (%(count)s)", count=count) if count else label
-    )  # due today or overdue; the list looks ahead too
+    return i18n._(counted, count=count) if count else label
 
 
 @hookimpl

@@ -134,6 +134,10 @@ ACTIONS: dict[str, str] = {
     "agreements.view": N_("Viewed the sharing agreements to approve"),
     "agreement.approve": N_("Approved a sharing agreement"),
     "partner.exchange": N_("Exchanged with a partner"),
+    "referral.inbox.view": N_("Viewed the referrals from partners"),
+    "referral.view": N_("Viewed a partner's referral"),
+    "referral.accept": N_("Accepted a partner's referral into a case"),
+    "referral.decline": N_("Declined a partner's referral"),
     # monitoring
     "monitoring.start": N_("Started monitoring"),
     "monitoring.visit": N_("Recorded a monitoring visit"),

@@ -28,6 +28,7 @@ from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case, PersonProfile
 from ctm_plugin.domain.handover import ON_NO_RECORD
 from ctm_plugin.domain.models import utcnow
+from ctm_plugin.domain.partner_service import ON_NO_RECORD as REFERRAL_ON_NO_RECORD
 from ctm_plugin.domain.sync import (
     BENEFICIARY_FEED,
     OUT_DONE,
@@ -145,14 +146,18 @@ def open_from_host(ctx: RequestContext, beneficiary_id: str, data: dict[str, Any
 
 
 def link_to_host(ctx: RequestContext, case_id: int, data: dict[str, Any]) -> str:
-    """A case received from another mission joins its person's record in this mission's host: from then on
-    its tabs open from the beneficiary, and the host's record fills the person's profile. Returns the id."""
+    """A case received from another mission, or opened for a partner's referral, joins its person's record in
+    this mission's host: from then on its tabs open from the beneficiary, and the host's record fills the person's
+    profile. Returns the id."""
     require(ctx, CASE_EDIT)
     values = load(LinkToHostSchema(), data)
     beneficiary_id = values["beneficiary_id"]
     with unit_of_work(ctx) as session:
         case = get_case(session, case_id)
-        if not case.beneficiary_id.startswith(ON_NO_RECORD) or session.get(HostLink, case.id) is not None:
+        if (
+            not case.beneficiary_id.startswith((ON_NO_RECORD, REFERRAL_ON_NO_RECORD))
+            or session.get(HostLink, case.id) is not None
+        ):
             raise LinkedAlready
         client, mapping = host_client(session), mappings(session)["beneficiary"]
     try:

@@ -209,6 +209,7 @@ from ctm_plugin.web import trends  # noqa: E402, F401, I001 - the trends, suppre
 from ctm_plugin.web import retrafficking  # noqa: E402, F401, I001 - HQ's re-trafficking matches
 from ctm_plugin.web import intelligence  # noqa: E402, F401, I001 - links between cases, the network, the referral package
 from ctm_plugin.web import partners  # noqa: E402, F401, I001 - partners, their credentials and agreements, HQ's approvals
+from ctm_plugin.web import referral_inbox  # noqa: E402, F401, I001 - the referrals partners sent, screened
 from ctm_plugin.web.exchanges import WORDS  # noqa: E402
 
 templates.globals.update(WORDS)

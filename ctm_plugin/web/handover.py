@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, url_for
 from sqlalchemy.orm import Session
 
 from ctm_plugin import i18n
@@ -30,11 +30,11 @@ from ctm_plugin.security.permissions import CASE_EDIT, CASE_VIEW, HANDOVER_ACCEP
 from ctm_plugin.services import handover as service
 from ctm_plugin.services import people
 from ctm_plugin.services.assistance import consent_in_force
-from ctm_plugin.services.base import Conflict, Invalid, NotFound
+from ctm_plugin.services.base import NotFound
 from ctm_plugin.web import RECORD, ROW_ID, dates, page, render
-from ctm_plugin.web.exchanges import HOST_ERRORS, HostTrouble, trouble_of
-from ctm_plugin.web.forms import FormState, form_data
-from ctm_plugin.web.pages import CaseTab, register_tab, show, submit
+from ctm_plugin.web.exchanges import HostTrouble
+from ctm_plugin.web.forms import FormState
+from ctm_plugin.web.pages import CaseTab, decide, register_tab, show, submit
 from mimosa_host.plugin_api import Page, RequestContext, current_context
 
 STEP_WORDS = {
@@ -145,22 +145,9 @@ def received(handover_id: int):  # noqa: ANN201
 
 
 def _decide(handover_id: int, form: str, schema: type, use_case: Any, done: str, then: Any = None) -> Any:
-    """Run ``use_case(ctx, handover_id, data)`` for the posted form; on success flash ``done`` and go to
-    ``then(result)`` (the hand-over's page unless given)."""
-    data = form_data(schema)
-    try:
-        result = use_case(current_context(), handover_id, data)
-    except NotFound:
-        abort(404)
-    except Invalid as refused:
-        return _received_page(handover_id, FormState(form, refused.errors, data), status=422)
-    except Conflict as refused:
-        return _received_page(handover_id, FormState(form, {}, data, problem=refused.message), status=409)
-    except HOST_ERRORS as failed:
-        trouble = trouble_of(failed)
-        return _received_page(handover_id, FormState(form, {}, data), status=trouble.status, trouble=trouble)
-    flash(i18n._(done), "success")
-    return redirect(then(result) if then else url_for("ctm.received", handover_id=handover_id), 303)
+    """:func:`pages.decide` on the hand-over's page, which it shows again after a success unless ``then``."""
+    back = then or (lambda _result: url_for("ctm.received", handover_id=handover_id))
+    return decide(handover_id, form, schema, use_case, done, _received_page, back)
 
 
 @page(f"/handovers/<{ROW_ID}:handover_id>/accept", HANDOVER_ACCEPT, methods=("POST",))

@@ -124,3 +124,31 @@ def submit(
         return show(tab, ref, FormState(form, {}, data), status=trouble.status, trouble=trouble)
     flash(i18n._(done if isinstance(done, str) else done(result)), "success")
     return redirect(url_for(tab.endpoint, record_type="beneficiary", record_ref=ref), 303)
+
+
+def decide(
+    row_id: int,
+    form: str,
+    schema: type[Schema],
+    use_case: Callable[[RequestContext, int, dict[str, Any]], Any],
+    done: str,
+    shown: Callable[..., Page],
+    then: Callable[[Any], str],
+) -> Any:
+    """A form of a page about one row that is not a case's tab (a hand-over, a partner's referral): run
+    ``use_case(ctx, row_id, data)``; on a refusal the page again, ``shown(row_id, state, status=, trouble=)``, as
+    :func:`submit` does for a tab; on success flash ``done`` and go to ``then(result)``."""
+    data = form_data(schema)
+    try:
+        result = use_case(current_context(), row_id, data)
+    except NotFound:
+        abort(404)
+    except Invalid as refused:
+        return shown(row_id, FormState(form, refused.errors, data), status=422)
+    except Conflict as refused:
+        return shown(row_id, FormState(form, {}, data, problem=refused.message), status=409)
+    except HOST_ERRORS as failed:
+        trouble = trouble_of(failed)
+        return shown(row_id, FormState(form, {}, data), status=trouble.status, trouble=trouble)
+    flash(i18n._(done), "success")
+    return redirect(then(result), 303)

@@ -19,6 +19,7 @@ from steps import log_in, switch_locale
 
 from ctm_plugin.domain.assistance import Consent
 from ctm_plugin.domain.case import Case
+from ctm_plugin.domain.partner_service import InboundReferral
 from ctm_plugin.domain.partners import Partner
 from ctm_plugin.security.permissions import ROLES
 from mimosa_host.cli import main as host_cli
@@ -38,7 +39,7 @@ def with_the_demo_stories(rt: Runtime) -> None:
     """The demo data with its hand-over (THA to KHM), its reintegration and emergency-fund stories, its person
     identified again (a re-trafficking match for HQ) and its recruiter shared by three cases (intelligence); the
     reintegration case's person consents to law enforcement's referral package, so that it shows; KHM has a
-    partner, so that its page and agreement form show."""
+    partner, so that its page and agreement form show, and a referral from it, so that the inbox's page shows."""
     url = rt.engine.url.render_as_string(hide_password=False)
     for story in ("handover", "reintegration", "retrafficking", "intelligence"):
         result = CliRunner().invoke(host_cli, ["--database", url, "ctm", "demo", story])
@@ -56,15 +57,25 @@ def with_the_demo_stories(rt: Runtime) -> None:
                 recorded_by="khm.caseworker",
             )
         )
-        s.add(
-            Partner(
-                mission_code=MISSION,
-                name="Synthetic Shelter",
-                kind="Shelter",
-                contact="intake@shelter.example",
-                created_by="admin",
-            )
+        shelter = Partner(
+            mission_code=MISSION,
+            name="Synthetic Shelter",
+            kind="Shelter",
+            contact="intake@shelter.example",
+            created_by="admin",
         )
+        s.add(shelter)
+        s.flush()
+        referral = InboundReferral(
+            mission_code=MISSION,
+            partner_id=shelter.id,
+            partner_reference="SYN-1",
+            purpose="ReferralAssistance",
+            payload_hash="0" * 64,
+            agreement_version=1,
+        )
+        referral.payload = {"referral.needs": "Synthetic need"}
+        s.add(referral)
 
 
 pytestmark = pytest.mark.database.with_args(with_the_demo_stories)
@@ -96,6 +107,7 @@ def values(rt: Runtime) -> dict[str, str]:
             "request_mission": "THA",
             "request_id": one("select max(id) from ctm_fund_request where mission_code = 'THA'"),
             "partner_id": one("select max(id) from ctm_partner where mission_code = :m", m=MISSION),
+            "referral_id": one("select max(id) from ctm_inbound_referral where mission_code = :m", m=MISSION),
         }
 
 

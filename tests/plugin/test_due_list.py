@@ -366,4 +366,4 @@ def test_a_count_that_fails_leaves_the_plain_label_and_logs_no_case_data(
     page = login("caseworker").get(CASE_TAB)
     assert page.status_code == 200 and 'data-menu="ctm.due">Due<' in page.get_data(as_text=True)
     logged = [r.getMessage() for r in caplog.records if r.name == "ctm_plugin.hooks.menu"]
-    assert logged == ["the due count failed: RuntimeError"]
+    assert logged == ["the count of ctm.due failed: RuntimeError"]

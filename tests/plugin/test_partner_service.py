@@ -285,3 +285,46 @@ def test_hostile_xml_is_refused_before_anything_is_stored(service, live_host, li
     client.SubmitReferral(PartnerReference="hostile", Purpose="ReferralAssistance", Fields=fields({NEEDS: "x"}))
     assert len(rows(live_host.rt, InboundReferral)) == 1
     assert len(rows(live_host.rt, PartnerNonce)) > 1  # the refused ones that authenticated spent their nonce
+
+
+def _screened(live_host, login_to, reference: str) -> tuple:  # noqa: ANN001
+    """The caseworker's browser on the inbox, and the page of the referral ``reference``."""
+    caseworker = login_to(live_host.app, "caseworker")
+    [referral] = [r for r in rows(live_host.rt, InboundReferral) if r.partner_reference == reference]
+    page = caseworker.get(f"/m/THA/plugins/ctm/referrals/{referral.id}")
+    assert page.status_code == 200 and "Safe Harbour Shelter" in page.get_data(as_text=True)
+    return caseworker, f"/m/THA/plugins/ctm/referrals/{referral.id}"
+
+
+def test_a_shelters_referral_accepted_into_a_case_in_the_page_reads_back_accepted(  # noqa: ANN001
+    service, live_host, login_to
+) -> None:
+    client = service()
+    client.SubmitReferral(
+        PartnerReference="REF-A", Purpose="ReferralAssistance", Fields=fields({NAME: "Mali", BIRTH: "2009-04-01"})
+    )
+    caseworker, page = _screened(live_host, login_to, "REF-A")
+    today = TODAY.isoformat()
+    accepted = caseworker.post(
+        f"{page}/accept", {"opened_on": today, "consent_given_on": today, "consent_method": "Written"}
+    )
+    assert accepted.status_code == 303
+    status = client.GetReferralStatus(PartnerReference="REF-A")
+    assert (status.Status, status.DeclineReason) == ("accepted", None)
+    [stored] = rows(live_host.rt, InboundReferral)
+    assert stored.case_id is not None and stored.decided_at is not None
+    assert exchanges(live_host.rt)[1:] == [
+        ("DecideReferral", "REF-A", 1, "accepted"),
+        ("GetReferralStatus", "REF-A", 1, "accepted"),
+    ]
+
+
+def test_a_referral_declined_in_the_page_reads_back_declined_with_its_reason(service, live_host, login_to) -> None:  # noqa: ANN001
+    client = service()
+    client.SubmitReferral(PartnerReference="REF-D", Purpose="ReferralAssistance", Fields=fields({NEEDS: "shelter"}))
+    caseworker, page = _screened(live_host, login_to, "REF-D")
+    refused = caseworker.post(f"{page}/decline", {"reason": ""})
+    assert refused.status_code == 422 and client.GetReferralStatus(PartnerReference="REF-D").Status == "pending"
+    assert caseworker.post(f"{page}/decline", {"reason": "No place for a family this month."}).status_code == 303
+    status = client.GetReferralStatus(PartnerReference="REF-D")
+    assert (status.Status, status.DeclineReason) == ("declined", "No place for a family this month.")
