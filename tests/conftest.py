@@ -612,7 +612,7 @@ def partner_client(live_host: LiveHost, soap_token):  # noqa: ANN001, ANN201
     import zeep
     from zeep.transports import Transport
 
-    from ctm_plugin.services import partner_service
+    from ctm_plugin.adapters import partner_service
 
     url = f"{live_host.base_url}/machine/ctm{partner_service.PATH}"
     settings = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=False)

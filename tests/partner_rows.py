@@ -10,9 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from ctm_plugin.adapters import partner_service
 from ctm_plugin.domain.partner_service import InboundReferral
+from ctm_plugin.domain.scope import mission_session
 from ctm_plugin.security import wsse
-from ctm_plugin.services import partner_service, partners
+from ctm_plugin.services import partners
 from mimosa_host.context import build_context
 from mimosa_host.models import Mission, User
 from mimosa_host.plugin_api import MachinePrincipal, MachineRequest, RequestContext
@@ -99,5 +101,5 @@ def refer(rt: Runtime, ngo: Ngo, reference: str, fields: dict[str, str], mission
     request = MachineRequest("POST", partner_service.PATH, {}, signed(body, ngo.username, ngo.secret))
     answer = partner_service.handle(ctx, request, MachinePrincipal(mission, ngo.username))
     assert answer.status == 200, answer.body
-    with rt.factory() as s:
+    with mission_session(ctx) as s:  # the mission's own rows, as the application's database role reads them too
         return s.scalars(sa.select(InboundReferral.id).where(InboundReferral.partner_reference == reference)).one()

@@ -1,4 +1,4 @@
-"""What partners send through the partner service (services/partner_service.py), kept in the receiving mission.
+"""What partners send through the partner service (adapters/partner_service.py), kept in the receiving mission.
 
 - :class:`PartnerNonce`: every authenticated request's WS-Security nonce, for replay protection (a nonce is
   refused again within :data:`NONCE_KEPT`) and the rate limit per partner (the nonces of the last minute);

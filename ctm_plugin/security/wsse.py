@@ -1,5 +1,5 @@
 """WS-Security UsernameToken with PasswordDigest, nonce and timestamp: how a partner's machine authenticates
-each message to the partner service (services/partner_service.py). No X.509.
+each message to the partner service (adapters/partner_service.py). No X.509.
 
 The header accepted (OASIS 2004 namespaces; children in any order), as the host's own services take it::
 

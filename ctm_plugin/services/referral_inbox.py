@@ -1,4 +1,4 @@
-"""The mission's inbox of referrals partners sent through the partner service (services/partner_service.py):
+"""The mission's inbox of referrals partners sent through the partner service (adapters/partner_service.py):
 a caseworker screens each pending one and accepts it into a case or declines it with a reason the partner reads
 back (``GetReferralStatus``).
 

@@ -11,11 +11,11 @@ from old_rows import insert_case
 from partner_rows import NEEDS, partner, signed
 from world import World
 
+from ctm_plugin.adapters import partner_service
 from ctm_plugin.domain.case import Case
 from ctm_plugin.domain.partner_service import InboundReferral
 from ctm_plugin.domain.partners import Partner
 from ctm_plugin.hooks.database import SCRIPT_LOCATION, VERSION_TABLE
-from ctm_plugin.services import partner_service
 from mimosa_host import db
 from mimosa_host.plugin_api import MachinePrincipal, MachineRequest
 

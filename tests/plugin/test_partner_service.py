@@ -19,11 +19,12 @@ from lxml import etree
 from partner_rows import BIRTH, NAME, NEEDS, NOTE, Ngo, approve, as_user, partner
 from soap_faults import host_fault
 
+from ctm_plugin.adapters import partner_service
 from ctm_plugin.domain.audit import AuditEvent
 from ctm_plugin.domain.models import utcnow
 from ctm_plugin.domain.partner_service import InboundReferral, PartnerFollowUp, PartnerNonce
 from ctm_plugin.domain.partners import Credential, Partner, PartnerExchange
-from ctm_plugin.services import partner_service, partners
+from ctm_plugin.services import partners
 
 NS = partner_service.NS
 FAULT = f"{{{NS}}}PartnerFault"

@@ -322,7 +322,7 @@ def test_the_partner_service_knows_a_partner_by_the_lookup_and_works_in_its_miss
     from lxml import etree
     from partner_rows import NEEDS, partner
 
-    from ctm_plugin.services import partner_service
+    from ctm_plugin.adapters import partner_service
     from mimosa_host.web import create_app
 
     ngo = partner(application, "KHM")

@@ -70,6 +70,8 @@ class Seeded:
     """The cases whose consent to law enforcement's referral package is in force: the others' is refused (409)."""
     partners: list[tuple[str, int]]
     """(the partner's mission, id): its pages are that mission's only."""
+    referrals: list[tuple[str, int]]
+    """(the receiving mission, id): a partner's referral's page is that mission's only."""
 
 
 def seeded(rt: Runtime) -> Seeded:
@@ -104,21 +106,29 @@ def seeded(rt: Runtime) -> Seeded:
             )
         )
         partners = [tuple(row) for row in conn.execute(sa.text("SELECT mission_code, id FROM ctm_partner ORDER BY id"))]
-    return Seeded(people, cases, handovers, requests, last_event + 1, consenting, partners)  # type: ignore[arg-type]
+        referrals = [
+            tuple(row) for row in conn.execute(sa.text("SELECT mission_code, id FROM ctm_inbound_referral ORDER BY id"))
+        ]
+    return Seeded(people, cases, handovers, requests, last_event + 1, consenting, partners, referrals)  # type: ignore[arg-type]
 
 
 def with_partners(w: World) -> None:
-    """A partner in each mission, with a credential and an agreement drafted and approved (the demo has none)."""
+    """A partner in each mission, with a credential, an agreement drafted and approved (the demo has none) and a
+    referral it sent."""
+    from partner_rows import NEEDS, Ngo, refer
     from test_partners import SHELTER, agreement_form
 
     from ctm_plugin.services import partners
 
+    ngos = {}
     for mission in MISSIONS:
         partner_id = partners.add_partner(w.request_ctx("admin", mission), SHELTER)
-        partners.issue_credential(w.request_ctx("admin", mission), partner_id)
+        ngos[mission] = Ngo(partner_id, *partners.issue_credential(w.request_ctx("admin", mission), partner_id))
         partners.draft_agreement(w.request_ctx("admin", mission), partner_id, agreement_form())
     for draft in partners.hq_drafts(w.request_ctx("hq")):  # read mission by mission, as the application can
         partners.approve_agreement(w.request_ctx("hq"), draft.mission.code, draft.agreement.id)
+    for mission, ngo in ngos.items():  # a referral in each mission's inbox, sent through the partner service
+        refer(w.rt, ngo, f"RLS-{mission}", {NEEDS: "shelter"}, mission)
 
 
 def pages(app, data: Seeded) -> Iterator[tuple[str, str, str, int]]:  # noqa: ANN001 - a Flask app
@@ -153,6 +163,8 @@ def pages(app, data: Seeded) -> Iterator[tuple[str, str, str, int]]:  # noqa: AN
                 choices = [({"request_mission": m, "request_id": i}, 200) for m, i in data.fund_requests]
             elif arguments == {"partner_id"}:
                 choices = [({"partner_id": i}, 200 if m == mission else 404) for m, i in data.partners]
+            elif arguments == {"referral_id"}:
+                choices = [({"referral_id": i}, 200 if m == mission else 404) for m, i in data.referrals]
             else:
                 assert not arguments, f"{endpoint}: fill {arguments} from the seeded rows"
                 choices = [({}, 200)]

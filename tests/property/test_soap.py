@@ -139,8 +139,8 @@ def test_any_value_sent_to_the_partner_service_is_answered_and_a_fault_saves_not
     import sqlalchemy as sa
     from partner_rows import BIRTH, NEEDS, approve, partner
 
+    from ctm_plugin.adapters import partner_service
     from ctm_plugin.domain.partners import PartnerExchange
-    from ctm_plugin.services import partner_service
 
     monkeypatch.setenv(partner_service.RATE_LIMIT_ENV, "100000")  # every example, however many are drawn
     ngo = partner(live_host.rt, agreed=False)
